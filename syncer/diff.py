@@ -1,0 +1,105 @@
+"""What a sync changes: stored state + fetched records -> changes (pure).
+
+Everything here is a decision over plain data, so it is tested exhaustively without a
+server or a database; ``sync.py`` does the I/O around it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from .payload import ModelRecord
+
+
+@dataclass(frozen=True, slots=True)
+class StoredModel:
+    """What the store knows of one model: its last listed JSON and whether it is present."""
+
+    model_id: str
+    raw: Mapping[str, Any]
+    present: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """A model whose listed fields differ: only the differing top-level fields are kept."""
+
+    record: ModelRecord
+    old_values: dict[str, Any]
+    new_values: dict[str, Any]
+
+
+@dataclass
+class Diff:
+    added: list[ModelRecord] = field(default_factory=list)
+    reappeared: list[ModelRecord] = field(default_factory=list)
+    changed: list[Change] = field(default_factory=list)
+    #: Listed JSON differs only in ways that are no change of value (a key now null).
+    refreshed: list[ModelRecord] = field(default_factory=list)
+    #: Present in the store, absent from the list: vanished once confirmed.
+    missing: list[str] = field(default_factory=list)
+    unchanged: int = 0
+
+    @property
+    def writes(self) -> list[ModelRecord]:
+        """Every record whose row must be inserted or rewritten, once each."""
+        changed = [c.record for c in self.changed]
+        rows = {r.model_id: r for r in (*self.added, *self.reappeared, *changed, *self.refreshed)}
+        return list(rows.values())
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.added or self.reappeared or self.changed or self.refreshed or self.missing)
+
+
+def field_changes(
+    old: Mapping[str, Any], new: Mapping[str, Any]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The top-level fields whose values differ; an absent field counts as null."""
+    keys = sorted(set(old) | set(new))
+    differing = [k for k in keys if old.get(k) != new.get(k)]
+    return {k: old.get(k) for k in differing}, {k: new.get(k) for k in differing}
+
+
+def compute_diff(stored: Mapping[str, StoredModel], fetched: Sequence[ModelRecord]) -> Diff:
+    """Compare a complete, de-duplicated list with the stored state of the same source."""
+    result = Diff()
+    listed: set[str] = set()
+    for record in fetched:
+        listed.add(record.model_id)
+        before = stored.get(record.model_id)
+        if before is None:
+            result.added.append(record)
+            continue
+        if not before.present:
+            result.reappeared.append(record)
+        if before.raw == record.raw:
+            result.unchanged += before.present
+            continue
+        old_values, new_values = field_changes(before.raw, record.raw)
+        if old_values:
+            result.changed.append(Change(record, old_values, new_values))
+        elif before.present:
+            result.refreshed.append(record)
+    result.missing = sorted(
+        model_id for model_id, model in stored.items() if model.present and model_id not in listed
+    )
+    return result
+
+
+def mass_vanish_reason(present: int, listed: int, missing: int, share: float) -> str | None:
+    """Why a list looks like an outage rather than news, or None when it looks real.
+
+    An empty list against a non-empty inventory, or one that would vanish more than
+    ``share`` of what is present, is far more often a wrong key or a bad deploy.
+    """
+    if present and not listed:
+        return f"the provider listed no models, but {present} are present"
+    if present and missing / present > share:
+        return (
+            f"{missing} of {present} present models ({missing / present:.0%}) would vanish, "
+            f"more than the {share:.0%} allowed"
+        )
+    return None

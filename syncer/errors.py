@@ -1,0 +1,61 @@
+"""The one exception tree of syncer.
+
+Every failure a user can cause or meet is a ``SyncerError``; the CLI turns it into
+a one-line message and an exit code, the scheduler into a failed run and a log line.
+Messages are built from data the user already has (a URL, a status, a model id):
+never from a request's headers, so an API key cannot leak through an error.
+
+    SyncerError
+    ├── ConfigError            bad configuration: exit 2
+    ├── ProviderError          the provider could not be reached or said no
+    │   ├── InsecureURLError   a key would travel in clear text: refused before connecting
+    │   ├── HTTPStatusError    an error status, with the provider's own message
+    │   └── PayloadError       a body that is not the documented shape
+    ├── HeldError              a sync that looked like an outage and was held
+    └── StoreError             the database refused
+"""
+
+from __future__ import annotations
+
+
+class SyncerError(Exception):
+    """Base of every error syncer raises on purpose."""
+
+    exit_code = 1
+
+
+class ConfigError(SyncerError):
+    """The configuration is invalid; names the key and the file."""
+
+    exit_code = 2
+
+
+class ProviderError(SyncerError):
+    """Talking to the provider failed."""
+
+
+class InsecureURLError(ProviderError):
+    """The base URL would send the key over plain HTTP to a host that is not loopback."""
+
+    exit_code = 2
+
+
+class HTTPStatusError(ProviderError):
+    """The provider answered with an error status."""
+
+    def __init__(self, message: str, *, status: int, code: str | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+
+
+class PayloadError(ProviderError):
+    """The provider's answer is not a list of models as the API documents it."""
+
+
+class HeldError(SyncerError):
+    """A sync would have changed too much at once and was held instead."""
+
+
+class StoreError(SyncerError):
+    """The database could not be read or written."""

@@ -12,7 +12,7 @@ import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -120,9 +120,9 @@ class _Reader:
     def get(self, key: str, kind: type | tuple[type, ...], default: Any = None) -> Any:
         value = self.table.get(key, default)
         kinds = kind if isinstance(kind, tuple) else (kind,)
-        if value is None or isinstance(value, kinds) and (
+        if value is None or (isinstance(value, kinds) and (
             bool in kinds or not isinstance(value, bool)
-        ):
+        )):
             return value
         names = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
         raise self.fail(key, f"expected {names}, got {type(value).__name__} {value!r}")
@@ -161,7 +161,8 @@ class _Reader:
     def unknown(self, allowed: set[str]) -> None:
         extra = sorted(set(self.table) - allowed)
         if extra:
-            raise self.fail(extra[0], f"unknown key (expected one of: {', '.join(sorted(allowed))})")
+            expected = ", ".join(sorted(allowed))
+            raise self.fail(extra[0], f"unknown key (expected one of: {expected})")
 
 
 def _read_file(path: Path) -> dict[str, Any]:
@@ -254,7 +255,9 @@ def load_settings(
         if names.count(name) > 1:
             raise top.fail("sources", f"source name {name!r} is used twice")
     if sources and base_url is not None:
-        raise ConfigError(f"{where}: --base-url applies only without [[sources]]; set base_url there")
+        raise ConfigError(
+            f"{where}: --base-url applies only without [[sources]]; set base_url there"
+        )
     if not sources:
         url = (base_url or env.get("OPENAI_BASE_URL") or DEFAULT_BASE_URL).rstrip("/")
         if not url.startswith(("http://", "https://")):
@@ -324,3 +327,19 @@ def load_settings(
         config_file=path,
         raw=data,
     )
+
+
+def parse_moment(text: str, now: datetime) -> datetime:
+    """Read a point in time: ISO-8601 date or date-time (UTC unless it says otherwise),
+    or a span back from ``now`` like ``7d`` or ``12h``."""
+    try:
+        return now - parse_duration(text)
+    except ValueError:
+        pass
+    try:
+        moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError(
+            f"{text!r} is not a time: use an ISO-8601 date or date-time, or a span like '7d'"
+        ) from None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)

@@ -7,6 +7,7 @@ and fields it does not document are kept verbatim in ``raw`` so nothing is lost.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -77,7 +78,7 @@ def parse_model(item: Any, position: str) -> tuple[ModelRecord, list[str]]:
     model_id = item.get("id")
     if not isinstance(model_id, str) or not model_id.strip():
         raise PayloadError(f"{position} has no string 'id' (got {_kind(model_id)})")
-    if len(model_id) > MAX_ID_LENGTH or any(ord(c) < 32 or ord(c) == 127 for c in model_id):
+    if len(model_id) > MAX_ID_LENGTH or any(unicodedata.category(c) == "Cc" for c in model_id):
         raise PayloadError(
             f"{position} has an id longer than {MAX_ID_LENGTH} characters or with control "
             f"characters: {model_id[:60]!r}"

@@ -1,0 +1,355 @@
+"""The ``syncer`` command: parse, wire, print, map errors to exit codes.
+
+Nothing else imports click. Heavy modules (SQLAlchemy, requests, APScheduler) are
+imported inside the commands so ``syncer --help`` stays instant.
+Exit codes: 0 success, 1 a sync failed or was held (or another runtime error),
+2 usage or configuration error.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import click
+
+from .config import Settings, load_settings, parse_moment
+from .errors import SyncerError
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from .client import Client
+
+F = TypeVar("F", bound=Callable[..., Any])
+FORMAT_OPTION = click.option(
+    "--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table",
+    show_default=True, help="Output format.",
+)
+EVENT_KINDS = ("added", "vanished", "reappeared", "changed")
+
+
+class CLIError(click.ClickException):
+    """A one-line error with its own exit code."""
+
+    def __init__(self, message: str, exit_code: int = 1) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+def errors_to_exit_codes(command: F) -> F:
+    """Turn syncer's and the database's errors into one line on stderr and an exit code."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+
+        try:
+            return command(*args, **kwargs)
+        except SyncerError as exc:
+            raise CLIError(str(exc), exc.exit_code) from None
+        except ArgumentError as exc:
+            raise CLIError(f"invalid database URL: {exc}", 2) from None
+        except SQLAlchemyError as exc:
+            original = getattr(exc, "orig", None) or exc
+            first = (str(original).strip().splitlines() or [type(original).__name__])[0]
+            raise CLIError(f"database error: {first}") from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+@dataclass
+class App:
+    """What the group's options say, turned into settings and an engine on demand."""
+
+    config_file: str | None
+    database_url: str | None
+    base_url: str | None
+    verbosity: int
+
+    def settings(self, **overrides: Any) -> Settings:
+        return load_settings(
+            config_file=self.config_file,
+            database_url=self.database_url,
+            base_url=self.base_url,
+            **overrides,
+        )
+
+    def configure_logging(self, default: int = logging.WARNING) -> None:
+        levels = {-1: logging.ERROR, 0: default, 1: logging.INFO, 2: logging.DEBUG}
+        level = levels[max(-1, min(2, self.verbosity))]
+        logging.basicConfig(
+            level=level,
+            format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+            datefmt="%Y-%m-%dT%H:%M:%SZ",
+            stream=sys.stderr,
+            force=True,
+        )
+        logging.Formatter.converter = time.gmtime
+        if level > logging.DEBUG:
+            logging.getLogger("apscheduler").setLevel(max(level, logging.WARNING))
+
+    def engine(self, settings: Settings, *, upgrade: bool = False) -> Engine:
+        """An engine on a database at the current schema: upgraded, or checked."""
+        from . import migrate
+        from .store import make_engine
+
+        engine = make_engine(settings.database_url)
+        click.get_current_context().call_on_close(engine.dispose)
+        if upgrade:
+            migrate.upgrade(engine)
+        elif migrate.current_revision(engine) != migrate.head_revision():
+            raise CLIError(
+                "the database is not at the current schema (or is empty): run `syncer db upgrade`"
+            )
+        return engine
+
+    def clients(self, settings: Settings, source: str | None) -> dict[str, Client]:
+        """One client per selected source; refuses unsafe URLs before any connection."""
+        from .client import Client
+
+        return {s.name: Client(s, settings.http) for s in settings.select(source)}
+
+
+def _print_rows(rows: Sequence[dict[str, Any]], columns: Sequence[str], fmt: str) -> None:
+    from .output import render
+
+    if not rows and fmt == "table":
+        click.echo("(no rows)", err=True)
+        return
+    click.echo(render(rows, columns, fmt))
+
+
+def _since(text: str | None) -> datetime | None:
+    if text is None:
+        return None
+    try:
+        return parse_moment(text, datetime.now(UTC))
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--since") from None
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--config", "config_file", metavar="FILE",
+    help="TOML config file (default: $SYNCER_CONFIG; none: one source from the environment).",
+)
+@click.option(
+    "--database-url", metavar="URL",
+    help="SQLAlchemy URL (default: $SYNCER_DATABASE_URL or sqlite:///syncer.db).",
+)
+@click.option(
+    "--base-url", metavar="URL",
+    help="Provider base URL without [[sources]] (default: $OPENAI_BASE_URL or OpenAI).",
+)
+@click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
+@click.option("-q", "--quiet", is_flag=True, help="Only errors in the log.")
+@click.version_option(package_name="syncer", prog_name="syncer")
+@click.pass_context
+def cli(
+    ctx: click.Context,
+    config_file: str | None,
+    database_url: str | None,
+    base_url: str | None,
+    verbose: int,
+    quiet: bool,
+) -> None:
+    """Keep an exact, queryable history of the models your API keys can use."""
+    ctx.obj = App(config_file, database_url, base_url, -1 if quiet else verbose)
+
+
+@cli.group()
+def db() -> None:
+    """Create or migrate the database schema."""
+
+
+@db.command("upgrade")
+@click.pass_obj
+@errors_to_exit_codes
+def db_upgrade(app: App) -> None:
+    """Migrate the database to the current schema (creating it if empty)."""
+    from . import migrate
+
+    app.configure_logging()
+    engine = app.engine(app.settings(), upgrade=True)
+    click.echo(f"database at revision {migrate.current_revision(engine)} (head)")
+
+
+@db.command("current")
+@click.pass_obj
+@errors_to_exit_codes
+def db_current(app: App) -> None:
+    """Show the database's schema revision."""
+    from . import migrate
+    from .store import make_engine
+
+    app.configure_logging()
+    engine = make_engine(app.settings().database_url)
+    click.get_current_context().call_on_close(engine.dispose)
+    current, head = migrate.current_revision(engine), migrate.head_revision()
+    state = "head" if current == head else f"behind head {head}: run `syncer db upgrade`"
+    click.echo(f"{current or 'empty'} ({state})")
+
+
+@cli.command()
+@click.option("--source", help="Sync only this source.")
+@click.option(
+    "--accept-mass-change", is_flag=True,
+    help="Apply a list that would vanish most models (held otherwise).",
+)
+@click.pass_obj
+@errors_to_exit_codes
+def sync(app: App, source: str | None, accept_mass_change: bool) -> None:
+    """Sync every source (or one) now and print a summary line per source."""
+    from .sync import Syncer
+
+    app.configure_logging()
+    settings = app.settings(accept_mass_change=accept_mass_change)
+    clients = app.clients(settings, source)
+    engine = app.engine(settings, upgrade=True)
+    failed = 0
+    for name, client in clients.items():
+        with client:
+            result = Syncer(engine, client, name, settings.policy).run()
+        click.echo(result.summary(), err=not result.ok)
+        failed += not result.ok
+    if failed:
+        sys.exit(1)
+
+
+@cli.command()
+@click.option("--source", help="Run only this source.")
+@click.option("--every", metavar="DURATION", help="Interval for every source, e.g. 15m or 1h.")
+@click.pass_obj
+@errors_to_exit_codes
+def run(app: App, source: str | None, every: str | None) -> None:
+    """Sync on a schedule in the foreground until SIGINT or SIGTERM."""
+    from .config import Source
+    from .scheduler import run_forever
+    from .sync import Syncer
+
+    app.configure_logging(default=logging.INFO)
+    settings = app.settings(every=every)
+    clients = app.clients(settings, source)
+    engine = app.engine(settings, upgrade=True)
+
+    def job(source: Source) -> None:
+        try:
+            Syncer(engine, clients[source.name], source.name, settings.policy).run()
+        except SyncerError as exc:
+            logging.getLogger("syncer").error("sync %s: %s", source.name, exc)
+
+    run_forever(settings.select(source), settings.schedule, job)
+
+
+@cli.group(invoke_without_command=True)
+@click.option("--source", help="Only this source.")
+@click.option("--all", "include_vanished", is_flag=True, help="Include vanished models.")
+@FORMAT_OPTION
+@click.pass_context
+@errors_to_exit_codes
+def models(ctx: click.Context, source: str | None, include_vanished: bool, fmt: str) -> None:
+    """List the present inventory (`models show ID` for one model)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from . import queries
+    from .store import read_session
+
+    app: App = ctx.obj
+    app.configure_logging()
+    with read_session(app.engine(app.settings())) as session:
+        rows = queries.models(session, source=source, include_vanished=include_vanished)
+    _print_rows(rows, queries.MODEL_COLUMNS, fmt)
+
+
+@models.command("show")
+@click.argument("model_id")
+@click.option("--source", help="Only this source.")
+@click.option("--live", is_flag=True, help="Ask the provider now instead of the store.")
+@FORMAT_OPTION
+@click.pass_obj
+@errors_to_exit_codes
+def models_show(app: App, model_id: str, source: str | None, live: bool, fmt: str) -> None:
+    """Show one model as stored (or, with --live, as the provider describes it now)."""
+    from . import queries
+
+    app.configure_logging()
+    settings = app.settings()
+    if live:
+        rows = []
+        for name, client in app.clients(settings, source).items():
+            with client:
+                found = client.retrieve(model_id)
+            if found is not None:
+                rows.append({"source": name, **found})
+        where = "the provider"
+    else:
+        from .store import read_session
+
+        with read_session(app.engine(settings)) as session:
+            rows = queries.model(session, model_id, source)
+        where = "the store"
+    if not rows:
+        raise CLIError(f"no model {model_id!r} in {where}")
+    if fmt == "table":
+        from .output import as_text
+
+        for row in rows:
+            width = max(map(len, row))
+            click.echo("\n".join(f"{k.ljust(width)}  {as_text(v)}" for k, v in row.items()) + "\n")
+        return
+    _print_rows(rows, list(dict.fromkeys(k for row in rows for k in row)), fmt)
+
+
+@cli.command()
+@click.option("--since", metavar="TIME", help="ISO-8601 date/date-time, or a span like 7d or 12h.")
+@click.option("--kind", type=click.Choice(EVENT_KINDS), help="Only this kind of event.")
+@click.option("--model", "model_id", metavar="ID", help="Only this model.")
+@click.option("--source", help="Only this source.")
+@click.option("--limit", type=click.IntRange(min=1), help="At most this many events.")
+@FORMAT_OPTION
+@click.pass_obj
+@errors_to_exit_codes
+def events(
+    app: App, since: str | None, kind: str | None, model_id: str | None, source: str | None,
+    limit: int | None, fmt: str,
+) -> None:
+    """The change log, newest first."""
+    from . import queries
+    from .store import read_session
+
+    app.configure_logging()
+    moment = _since(since)
+    with read_session(app.engine(app.settings())) as session:
+        rows = queries.events(
+            session, since=moment, kind=kind, model_id=model_id, source=source, limit=limit
+        )
+    _print_rows(rows, queries.EVENT_COLUMNS, fmt)
+
+
+@cli.command()
+@click.option("--source", help="Only this source.")
+@click.option("--status", type=click.Choice(["ok", "failed", "held"]), help="Only this status.")
+@click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True)
+@FORMAT_OPTION
+@click.pass_obj
+@errors_to_exit_codes
+def runs(app: App, source: str | None, status: str | None, limit: int, fmt: str) -> None:
+    """Recent sync runs with their status and error, newest first."""
+    from . import queries
+    from .store import read_session
+
+    app.configure_logging()
+    with read_session(app.engine(app.settings())) as session:
+        rows = queries.runs(session, source=source, status=status, limit=limit)
+    _print_rows(rows, queries.RUN_COLUMNS, fmt)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    cli.main(args=argv, prog_name="syncer")

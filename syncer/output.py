@@ -1,0 +1,65 @@
+"""Rows to text: an aligned table for people, JSON and CSV for programs.
+
+JSON is one array of objects keyed by column name; CSV has a header row. Both carry
+times as ISO-8601 UTC and nested values as JSON, so they load cleanly elsewhere.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+FORMATS = ("table", "json", "csv")
+MAX_CELL = 80
+
+
+def _iso(value: datetime) -> str:
+    return value.isoformat().replace("+00:00", "Z")
+
+
+def _json_default(value: Any) -> str:
+    if isinstance(value, datetime):
+        return _iso(value)
+    raise TypeError(f"cannot write {type(value).__name__} as JSON")
+
+
+def as_text(value: Any) -> str:
+    """One value as a person or a spreadsheet reads it."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, datetime):
+        return _iso(value)
+    if isinstance(value, dict | list):
+        return json.dumps(value, sort_keys=True, default=_json_default, ensure_ascii=False)
+    return str(value)
+
+
+def render(rows: Sequence[dict[str, Any]], columns: Sequence[str], fmt: str) -> str:
+    if fmt == "json":
+        shaped = [{c: row.get(c) for c in columns} for row in rows]
+        return json.dumps(shaped, indent=2, default=_json_default, ensure_ascii=False)
+    if fmt == "csv":
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(columns)
+        writer.writerows([as_text(row.get(c)) for c in columns] for row in rows)
+        return buffer.getvalue().rstrip("\n")
+    if fmt != "table":
+        raise ValueError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
+    cells = [[_cell(row.get(c)) for c in columns] for row in rows]
+    widths = [max([len(c), *(len(r[i]) for r in cells)]) for i, c in enumerate(columns)]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)).rstrip()]
+    lines.append("  ".join("-" * w for w in widths))
+    lines += ["  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)).rstrip() for r in cells]
+    return "\n".join(lines)
+
+
+def _cell(value: Any) -> str:
+    text = as_text(value).replace("\n", " ")
+    return text if len(text) <= MAX_CELL else text[: MAX_CELL - 1] + "…"

@@ -1,0 +1,149 @@
+"""Shared fixtures: real databases (a SQLite file, the local PostgreSQL) and a provider.
+
+PostgreSQL tests skip when no server answers, unless SYNCER_REQUIRE_POSTGRES=1 (set by
+CI), where a missing server fails the run instead of passing it quietly.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from pytest_httpserver import HTTPServer
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
+from werkzeug import Request, Response
+
+from syncer import migrate
+from syncer.store import make_engine
+
+POSTGRES_URL = os.environ.get(
+    "SYNCER_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+API_KEY = "sk-test-SECRET-0123456789abcdef"
+
+
+def _postgres_admin() -> Engine | None:
+    engine = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect():
+            return engine
+    except Exception as exc:  # any failure to connect means "no server here"
+        engine.dispose()
+        if os.environ.get("SYNCER_REQUIRE_POSTGRES") == "1":
+            pytest.fail(f"PostgreSQL required but unreachable at {POSTGRES_URL}: {exc}")
+        return None
+
+
+@pytest.fixture(scope="session")
+def postgres_admin() -> Iterator[Engine | None]:
+    engine = _postgres_admin()
+    yield engine
+    if engine is not None:
+        engine.dispose()
+
+
+@pytest.fixture
+def postgres_url(postgres_admin: Engine | None) -> Iterator[str]:
+    """A fresh, empty PostgreSQL database for one test, dropped afterwards."""
+    if postgres_admin is None:
+        pytest.skip("no PostgreSQL server (set SYNCER_TEST_POSTGRES_URL)")
+    name = f"syncer_test_{uuid.uuid4().hex[:12]}"
+    with postgres_admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    yield make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+    with postgres_admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Any) -> str:
+    """Each test that takes this runs on a SQLite file and on PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'syncer.db'}"
+    return request.getfixturevalue("postgres_url")
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    """An engine on a database migrated to head."""
+    engine = make_engine(database_url)
+    migrate.upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
+def model(model_id: str, **fields: Any) -> dict[str, Any]:
+    """A model object as OpenAI lists it."""
+    return {"id": model_id, "object": "model", "created": 1686935002, "owned_by": "openai", **fields}
+
+
+class FakeProvider:
+    """A provider on a real loopback HTTP server whose model list a test edits.
+
+    Serves ``GET /v1/models`` (paged when ``page_size`` is set), ``GET /v1/models/{id}``
+    and records every request, so tests assert what the provider really received.
+    """
+
+    def __init__(self, server: HTTPServer) -> None:
+        self.server = server
+        self.models: list[dict[str, Any]] = []
+        self.page_size: int | None = None
+        self.retrieve_status: dict[str, int] = {}
+        #: Responses served, in order, before the list itself: failures to inject.
+        self.queue: list[Response] = []
+        server.expect_request("/v1/models", method="GET").respond_with_handler(self._list)
+        server.expect_request(re.compile(r"^/v1/models/.+"), method="GET").respond_with_handler(
+            self._retrieve
+        )
+
+    @property
+    def base_url(self) -> str:
+        return self.server.url_for("/v1")
+
+    def set(self, *ids: str, **fields: Any) -> None:
+        self.models = [model(i, **fields) for i in ids]
+
+    def fail_next(self, status: int, body: str = "", **headers: str) -> None:
+        content_type = "application/json" if body.startswith("{") else "text/html"
+        self.queue.append(Response(body, status=status, headers=headers, content_type=content_type))
+
+    @property
+    def requests(self) -> list[Request]:
+        return [request for request, _ in self.server.log]
+
+    def _list(self, request: Request) -> Response:
+        if self.queue:
+            return self.queue.pop(0)
+        after = request.args.get("after")
+        start = 0
+        if after is not None:
+            start = next(i for i, m in enumerate(self.models) if m["id"] == after) + 1
+        end = len(self.models) if self.page_size is None else start + self.page_size
+        page = self.models[start:end]
+        body: dict[str, Any] = {"object": "list", "data": page}
+        if self.page_size is not None:
+            body["has_more"] = end < len(self.models)
+            body["last_id"] = page[-1]["id"] if page else None
+        return Response(json.dumps(body), content_type="application/json")
+
+    def _retrieve(self, request: Request) -> Response:
+        model_id = request.path.removeprefix("/v1/models/")
+        status = self.retrieve_status.get(model_id)
+        if status is None:
+            status = 200 if any(m["id"] == model_id for m in self.models) else 404
+        if status == 200:
+            found = next((m for m in self.models if m["id"] == model_id), model(model_id))
+            return Response(json.dumps(found), content_type="application/json")
+        error = {"error": {"message": f"The model '{model_id}' does not exist", "code": None}}
+        return Response(json.dumps(error), status=status, content_type="application/json")
+
+
+@pytest.fixture
+def provider(httpserver: HTTPServer) -> FakeProvider:
+    return FakeProvider(httpserver)

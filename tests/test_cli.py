@@ -1,0 +1,191 @@
+"""The command line, black-box: exit codes, what is printed, what lands in the database."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from syncer.cli import cli
+
+from .conftest import API_KEY, FakeProvider
+
+
+@pytest.fixture
+def invoke(
+    monkeypatch: pytest.MonkeyPatch, provider: FakeProvider, database_url: str
+):  # type: ignore[no-untyped-def]
+    """Run ``syncer ARGS`` in-process against the fake provider and the test database."""
+    for name in list(os.environ):
+        if name.startswith(("OPENAI_", "SYNCER_")) and name != "SYNCER_TEST_POSTGRES_URL":
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("OPENAI_API_KEY", API_KEY)
+    monkeypatch.setenv("OPENAI_BASE_URL", provider.base_url)
+    monkeypatch.setenv("SYNCER_DATABASE_URL", database_url)
+
+    def run(*args: str) -> Result:
+        return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+
+    return run
+
+
+def test_sync_prints_a_summary_and_the_inventory_is_listed(invoke, provider: FakeProvider) -> None:
+    provider.set("gpt-4o", "gpt-4o-mini")
+    result = invoke("sync")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("openai: 2 models, 2 added, 0 vanished, 0 reappeared")
+    listed = json.loads(invoke("models", "--format", "json").stdout)
+    assert [m["model_id"] for m in listed] == ["gpt-4o", "gpt-4o-mini"]
+    assert listed[0]["first_seen_at"].endswith("Z")
+    rows = list(csv.DictReader(io.StringIO(invoke("events", "--format", "csv").stdout)))
+    assert {(r["kind"], r["model_id"]) for r in rows} == {
+        ("added", "gpt-4o"), ("added", "gpt-4o-mini"),
+    }
+    table = invoke("runs").stdout.splitlines()
+    assert table[0].split()[:5] == ["id", "source", "started_at", "finished_at", "status"]
+    assert " ok " in table[2]
+
+
+def test_failed_sync_exits_1_with_the_providers_message(invoke, provider: FakeProvider) -> None:
+    provider.fail_next(
+        401, '{"error": {"message": "Incorrect API key provided: sk-tes***cdef", '
+        '"code": "invalid_api_key"}}'
+    )
+    result = invoke("sync")
+    assert result.exit_code == 1
+    assert "FAILED" in result.stderr and "401" in result.stderr
+    assert API_KEY not in result.output
+    failed = json.loads(invoke("runs", "--status", "failed", "--format", "json").stdout)
+    assert len(failed) == 1 and "401" in failed[0]["error"]
+
+
+def test_held_sync_exits_1_until_accepted(invoke, provider: FakeProvider) -> None:
+    provider.set("a", "b", "c")
+    invoke("sync")
+    provider.set("a")
+    held = invoke("sync")
+    assert held.exit_code == 1
+    assert "HELD" in held.stderr and "--accept-mass-change" in held.stderr
+    assert invoke("sync", "--accept-mass-change").exit_code == 0
+    vanished = json.loads(invoke("events", "--kind", "vanished", "--format", "json").stdout)
+    assert sorted(e["model_id"] for e in vanished) == ["b", "c"]
+    everything = json.loads(invoke("models", "--all", "--format", "json").stdout)
+    assert len(everything) == 3
+
+
+def test_models_show_prints_the_stored_and_the_live_model(invoke, provider: FakeProvider) -> None:
+    provider.set("gpt-4o", "ft:gpt-4o:acme:x@1:abc")
+    invoke("sync")
+    stored = json.loads(invoke("models", "show", "ft:gpt-4o:acme:x@1:abc", "--format", "json").stdout)
+    assert stored[0]["is_fine_tuned"] is True
+    assert stored[0]["raw"]["owned_by"] == "openai"
+    live = invoke("models", "show", "ft:gpt-4o:acme:x@1:abc", "--live")
+    assert live.exit_code == 0
+    assert "owned_by" in live.stdout
+    assert provider.requests[-1].path == "/v1/models/ft:gpt-4o:acme:x@1:abc"
+    missing = invoke("models", "show", "nope")
+    assert missing.exit_code == 1
+    assert "no model 'nope' in the store" in missing.stderr
+
+
+def test_events_filters_by_time_kind_and_model(invoke, provider: FakeProvider) -> None:
+    provider.set("a", "b")
+    invoke("sync")
+    recent = json.loads(invoke("events", "--since", "1h", "--model", "a", "--format", "json").stdout)
+    assert [(e["kind"], e["model_id"]) for e in recent] == [("added", "a")]
+    assert json.loads(invoke("events", "--since", "2999-01-01", "--format", "json").stdout) == []
+    bad = invoke("events", "--since", "last tuesday")
+    assert bad.exit_code == 2
+    assert "not a time" in bad.stderr
+
+
+def test_bad_config_is_one_line_naming_file_and_key(invoke, tmp_path: Path) -> None:
+    config = tmp_path / "syncer.toml"
+    config.write_text('[[sources]]\nname = "x"\nevery = "soon"\n')
+    result = invoke("--config", str(config), "sync")
+    assert result.exit_code == 2
+    assert result.stderr.strip().splitlines() == [
+        f"Error: {config}: sources[0].every: 'soon' is not a duration like '15m', '12h' or '7d'"
+    ]
+
+
+def test_plain_http_to_another_host_is_refused_before_connecting(invoke) -> None:
+    result = invoke("--base-url", "http://models.example.invalid/v1", "sync")
+    assert result.exit_code == 2
+    assert "HTTPS" in result.stderr or "https" in result.stderr
+    assert "models.example.invalid" in result.stderr
+
+
+def test_reading_an_empty_database_says_to_upgrade(invoke) -> None:
+    result = invoke("models")
+    assert result.exit_code == 1
+    assert "syncer db upgrade" in result.stderr
+    assert invoke("db", "upgrade").exit_code == 0
+    assert invoke("db", "current").stdout.strip().endswith("(head)")
+    assert invoke("models").exit_code == 0
+
+
+def test_unknown_source_is_a_usage_error(invoke) -> None:
+    result = invoke("sync", "--source", "nope")
+    assert result.exit_code == 2
+    assert "unknown source 'nope'" in result.stderr
+
+
+def test_run_syncs_on_schedule_and_stops_cleanly_on_sigterm(
+    provider: FakeProvider, tmp_path: Path
+) -> None:
+    provider.set("a", "b")
+    config = tmp_path / "syncer.toml"
+    config.write_text(
+        f'[schedule]\nevery = "1s"\njitter = 0\n\n[[sources]]\nname = "local"\n'
+        f'base_url = "{provider.base_url}"\n'
+    )
+    database = tmp_path / "run.db"
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "SYNCER_"))
+    } | {"OPENAI_API_KEY": API_KEY}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "syncer", "--config", str(config),
+         "--database-url", f"sqlite:///{database}", "run"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+    )
+    try:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and _list_requests(provider) < 3:
+            time.sleep(0.1)
+        process.send_signal(signal.SIGTERM)
+        _, stderr = process.communicate(timeout=15)
+    finally:
+        process.kill()
+    assert process.returncode == 0, stderr
+    assert "stopped" in stderr
+    assert API_KEY not in stderr
+    assert _list_requests(provider) >= 3
+    runs = subprocess.run(
+        [sys.executable, "-m", "syncer", "--database-url", f"sqlite:///{database}",
+         "runs", "--format", "json"],
+        capture_output=True, text=True, env=env, check=True,
+    )
+    statuses = [r["status"] for r in json.loads(runs.stdout)]
+    assert len(statuses) >= 3 and set(statuses) == {"ok"}
+
+
+def _list_requests(provider: FakeProvider) -> int:
+    return sum(r.path == "/v1/models" for r in provider.requests)
+
+
+def test_help_lists_the_commands() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "syncer", "--help"], capture_output=True, text=True, check=True
+    )
+    for command in ("sync", "run", "models", "events", "runs", "db"):
+        assert f"  {command} " in result.stdout

@@ -80,7 +80,8 @@ def engine(database_url: str) -> Iterator[Engine]:
 
 def model(model_id: str, **fields: Any) -> dict[str, Any]:
     """A model object as OpenAI lists it."""
-    return {"id": model_id, "object": "model", "created": 1686935002, "owned_by": "openai", **fields}
+    listed = {"id": model_id, "object": "model", "created": 1686935002, "owned_by": "openai"}
+    return {**listed, **fields}
 
 
 class FakeProvider:
@@ -111,7 +112,8 @@ class FakeProvider:
 
     def fail_next(self, status: int, body: str = "", **headers: str) -> None:
         content_type = "application/json" if body.startswith("{") else "text/html"
-        self.queue.append(Response(body, status=status, headers=headers, content_type=content_type))
+        response = Response(body, status=status, headers=headers, content_type=content_type)
+        self.queue.append(response)
 
     @property
     def requests(self) -> list[Request]:

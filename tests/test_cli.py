@@ -85,7 +85,8 @@ def test_held_sync_exits_1_until_accepted(invoke, provider: FakeProvider) -> Non
 def test_models_show_prints_the_stored_and_the_live_model(invoke, provider: FakeProvider) -> None:
     provider.set("gpt-4o", "ft:gpt-4o:acme:x@1:abc")
     invoke("sync")
-    stored = json.loads(invoke("models", "show", "ft:gpt-4o:acme:x@1:abc", "--format", "json").stdout)
+    shown = invoke("models", "show", "ft:gpt-4o:acme:x@1:abc", "--format", "json")
+    stored = json.loads(shown.stdout)
     assert stored[0]["is_fine_tuned"] is True
     assert stored[0]["raw"]["owned_by"] == "openai"
     live = invoke("models", "show", "ft:gpt-4o:acme:x@1:abc", "--live")
@@ -100,7 +101,9 @@ def test_models_show_prints_the_stored_and_the_live_model(invoke, provider: Fake
 def test_events_filters_by_time_kind_and_model(invoke, provider: FakeProvider) -> None:
     provider.set("a", "b")
     invoke("sync")
-    recent = json.loads(invoke("events", "--since", "1h", "--model", "a", "--format", "json").stdout)
+    recent = json.loads(
+        invoke("events", "--since", "1h", "--model", "a", "--format", "json").stdout
+    )
     assert [(e["kind"], e["model_id"]) for e in recent] == [("added", "a")]
     assert json.loads(invoke("events", "--since", "2999-01-01", "--format", "json").stdout) == []
     bad = invoke("events", "--since", "last tuesday")

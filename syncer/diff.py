@@ -54,12 +54,23 @@ class Diff:
         return not (self.added or self.reappeared or self.changed or self.refreshed or self.missing)
 
 
+def same_json(a: Any, b: Any) -> bool:
+    """Equality as JSON sees it: unlike Python's ``==``, ``true`` is not ``1``."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, dict):
+        return a.keys() == b.keys() and all(same_json(a[k], b[k]) for k in a)
+    if isinstance(a, list):
+        return len(a) == len(b) and all(map(same_json, a, b))
+    return bool(a == b)
+
+
 def field_changes(
     old: Mapping[str, Any], new: Mapping[str, Any]
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """The top-level fields whose values differ; an absent field counts as null."""
     keys = sorted(set(old) | set(new))
-    differing = [k for k in keys if old.get(k) != new.get(k)]
+    differing = [k for k in keys if not same_json(old.get(k), new.get(k))]
     return {k: old.get(k) for k in differing}, {k: new.get(k) for k in differing}
 
 
@@ -75,7 +86,7 @@ def compute_diff(stored: Mapping[str, StoredModel], fetched: Sequence[ModelRecor
             continue
         if not before.present:
             result.reappeared.append(record)
-        if before.raw == record.raw:
+        if same_json(before.raw, record.raw):
             result.unchanged += before.present
             continue
         old_values, new_values = field_changes(before.raw, record.raw)

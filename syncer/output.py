@@ -9,12 +9,15 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 FORMATS = ("table", "json", "csv")
 MAX_CELL = 80
+#: Control characters would break a table's alignment or reach the terminal as escapes.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 def _iso(value: datetime) -> str:
@@ -46,10 +49,10 @@ def render(rows: Sequence[dict[str, Any]], columns: Sequence[str], fmt: str) -> 
         return json.dumps(shaped, indent=2, default=_json_default, ensure_ascii=False)
     if fmt == "csv":
         buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\n")
+        writer = csv.writer(buffer)  # RFC 4180: CRLF rows, so a lone CR in a cell gets quoted
         writer.writerow(columns)
         writer.writerows([as_text(row.get(c)) for c in columns] for row in rows)
-        return buffer.getvalue().rstrip("\n")
+        return buffer.getvalue().removesuffix("\r\n")
     if fmt != "table":
         raise ValueError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
     cells = [[_cell(row.get(c)) for c in columns] for row in rows]
@@ -61,5 +64,7 @@ def render(rows: Sequence[dict[str, Any]], columns: Sequence[str], fmt: str) -> 
 
 
 def _cell(value: Any) -> str:
-    text = as_text(value).replace("\n", " ")
+    if isinstance(value, datetime):
+        value = value.replace(microsecond=0)  # a table is read by people: seconds suffice
+    text = _CONTROL.sub(" ", as_text(value))
     return text if len(text) <= MAX_CELL else text[: MAX_CELL - 1] + "…"

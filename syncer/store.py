@@ -30,7 +30,6 @@ from sqlalchemy import (
     event,
     func,
     select,
-    text,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -41,9 +40,6 @@ from sqlalchemy.types import TypeDecorator
 
 from .diff import StoredModel
 from .payload import ModelRecord, is_fine_tuned
-
-RUN_STATUSES = ("ok", "failed", "held")
-EVENT_KINDS = ("added", "vanished", "reappeared", "changed")
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -122,6 +118,8 @@ class Model(Base):
     first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
     vanished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: Set when syncer's retention rule deleted the model at the provider.
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class ModelEvent(Base):
@@ -141,6 +139,8 @@ class ModelEvent(Base):
     sync_run_id: Mapped[int | None] = mapped_column(ForeignKey("sync_runs.id"))
     old_values: Mapped[dict[str, Any] | None] = mapped_column(JSONDocument)
     new_values: Mapped[dict[str, Any] | None] = mapped_column(JSONDocument)
+    #: Why an event happened, when a rule caused it (retention's rule and reason).
+    details: Mapped[dict[str, Any] | None] = mapped_column(JSONDocument)
 
 
 models_table = Model.__table__
@@ -237,6 +237,7 @@ def _model_row(source: str, record: ModelRecord, now: datetime) -> dict[str, Any
         "first_seen_at": now,
         "last_seen_at": now,
         "vanished_at": None,
+        "deleted_at": None,
     }
 
 
@@ -289,11 +290,3 @@ def add_events(session: Session, events: Sequence[Mapping[str, Any]]) -> None:
     if events:
         session.execute(events_table.insert(), list(events))
 
-
-def present_count(state: Mapping[str, StoredModel]) -> int:
-    return sum(model.present for model in state.values())
-
-
-def ping(engine: Engine) -> None:
-    with engine.connect() as connection:
-        connection.execute(text("SELECT 1"))

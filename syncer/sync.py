@@ -106,7 +106,7 @@ def _events(diff: Diff, vanished: list[str], source: str, run_id: int, now: date
     # One executemany takes its columns from the first row: every row has every key.
     base = {
         "source": source, "occurred_at": now, "sync_run_id": run_id,
-        "old_values": None, "new_values": None,
+        "old_values": None, "new_values": None, "details": None,
     }
     events: list[dict[str, Any]] = []
     events += [{**base, "model_id": r.model_id, "kind": "added"} for r in diff.added]

@@ -55,6 +55,7 @@ def upgrade() -> None:
         sa.Column("first_seen_at", TIMESTAMP, nullable=False),
         sa.Column("last_seen_at", TIMESTAMP, nullable=False),
         sa.Column("vanished_at", TIMESTAMP, nullable=True),
+        sa.Column("deleted_at", TIMESTAMP, nullable=True),
         sa.PrimaryKeyConstraint("source", "model_id", name=op.f("pk_models")),
     )
     op.create_table(
@@ -67,6 +68,7 @@ def upgrade() -> None:
         sa.Column("sync_run_id", sa.Integer(), nullable=True),
         sa.Column("old_values", JSON_DOCUMENT, nullable=True),
         sa.Column("new_values", JSON_DOCUMENT, nullable=True),
+        sa.Column("details", JSON_DOCUMENT, nullable=True),
         sa.ForeignKeyConstraint(
             ["sync_run_id"],
             ["sync_runs.id"],

@@ -1,6 +1,7 @@
 """The ``syncer`` command: parse, wire, print, map errors to exit codes.
 
-Nothing else imports click. Heavy modules (SQLAlchemy, requests, APScheduler) are
+Nothing else imports click but ``cli_alerts`` (the alert commands, registered here).
+Heavy modules (SQLAlchemy, requests, APScheduler) are
 imported inside the commands so ``syncer --help`` stays instant.
 Exit codes: 0 success, 1 a sync failed or was held (or another runtime error),
 2 usage or configuration error.
@@ -13,7 +14,8 @@ import logging
 import sys
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from contextlib import ExitStack
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -32,7 +34,7 @@ FORMAT_OPTION = click.option(
     "--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table",
     show_default=True, help="Output format.",
 )
-EVENT_KINDS = ("added", "vanished", "reappeared", "changed")
+EVENT_KINDS = ("added", "vanished", "reappeared", "changed", "deleted", "delete_failed")
 
 
 class CLIError(click.ClickException):
@@ -216,9 +218,11 @@ def sync(app: App, source: str | None, accept_mass_change: bool) -> None:
     failed = 0
     for name, client in clients.items():
         with client:
-            result = Syncer(engine, client, name, settings.policy).run()
+            result = Syncer(engine, client, name, settings.policy, alerts=settings.alerts).run()
         click.echo(result.summary(), err=not result.ok)
         failed += not result.ok
+    if settings.alerts:
+        click.echo(dispatch_now(engine, settings).summary(), err=True)
     if failed:
         sys.exit(1)
 
@@ -226,10 +230,23 @@ def sync(app: App, source: str | None, accept_mass_change: bool) -> None:
 @cli.command()
 @click.option("--source", help="Run only this source.")
 @click.option("--every", metavar="DURATION", help="Interval for every source, e.g. 15m or 1h.")
+@click.option(
+    "--metrics-port", type=click.IntRange(0, 65535), metavar="PORT",
+    help="Serve Prometheus /metrics and /healthz on this port.",
+)
+@click.option(
+    "--metrics-host", default="0.0.0.0", show_default=True, help="Address for --metrics-port."
+)
 @click.pass_obj
 @errors_to_exit_codes
-def run(app: App, source: str | None, every: str | None) -> None:
-    """Sync on a schedule in the foreground until SIGINT or SIGTERM."""
+def run(
+    app: App, source: str | None, every: str | None, metrics_port: int | None, metrics_host: str
+) -> None:
+    """Sync on a schedule in the foreground until SIGINT or SIGTERM.
+
+    A source with a retention rule also gets a retention run on the rule's ``every``: it
+    deletes only when the rule says ``apply = true``, and otherwise logs the plan.
+    """
     from .config import Source
     from .scheduler import run_forever
     from .sync import Syncer
@@ -237,24 +254,46 @@ def run(app: App, source: str | None, every: str | None) -> None:
     app.configure_logging(default=logging.INFO)
     settings = app.settings(every=every)
     clients = app.clients(settings, source)
+    rules = {n: r for n, r in settings.retention.items() if n in clients}
     engine = app.engine(settings, upgrade=True)
 
     def job(source: Source) -> None:
         try:
-            Syncer(engine, clients[source.name], source.name, settings.policy).run()
+            Syncer(
+                engine, clients[source.name], source.name, settings.policy,
+                alerts=settings.alerts,
+            ).run()
         except SyncerError as exc:
             logging.getLogger("syncer").error("sync %s: %s", source.name, exc)
 
-    run_forever(settings.select(source), settings.schedule, job)
+    # Health and staleness cover the sources this process syncs, not the others.
+    watched = replace(settings, sources=settings.select(source))
+    with ExitStack() as stack:
+        if metrics_port is not None:
+            from .metrics import serve
+
+            stack.enter_context(serve(engine, watched, metrics_host, metrics_port))
+        run_forever(
+            settings.select(source), settings.schedule, job,
+            retention={n: r.every for n, r in rules.items()},
+            retention_job=retention_job(engine, settings, rules),
+            periodic=alert_jobs(engine, watched),
+        )
 
 
 @cli.group(invoke_without_command=True)
 @click.option("--source", help="Only this source.")
 @click.option("--all", "include_vanished", is_flag=True, help="Include vanished models.")
+@click.option(
+    "--as-of", metavar="TIME",
+    help="The inventory as it was then: ISO-8601 date/date-time, or a span back like 7d.",
+)
 @FORMAT_OPTION
 @click.pass_context
 @errors_to_exit_codes
-def models(ctx: click.Context, source: str | None, include_vanished: bool, fmt: str) -> None:
+def models(
+    ctx: click.Context, source: str | None, include_vanished: bool, as_of: str | None, fmt: str
+) -> None:
     """List the present inventory (`models show ID` for one model)."""
     if ctx.invoked_subcommand is not None:
         return
@@ -263,8 +302,12 @@ def models(ctx: click.Context, source: str | None, include_vanished: bool, fmt: 
 
     app: App = ctx.obj
     app.configure_logging()
-    with read_session(app.engine(app.settings())) as session:
-        rows = queries.models(session, source=source, include_vanished=include_vanished)
+    engine = app.engine(app.settings())
+    if as_of is not None:
+        rows = models_as_of(engine, as_of, source=source, include_vanished=include_vanished)
+    else:
+        with read_session(engine) as session:
+            rows = queries.models(session, source=source, include_vanished=include_vanished)
     _print_rows(rows, queries.MODEL_COLUMNS, fmt)
 
 
@@ -349,6 +392,23 @@ def runs(app: App, source: str | None, status: str | None, limit: int, fmt: str)
     with read_session(app.engine(app.settings())) as session:
         rows = queries.runs(session, source=source, status=status, limit=limit)
     _print_rows(rows, queries.RUN_COLUMNS, fmt)
+
+
+# The alert commands live in their own module, which imports this one: so they come last.
+from .cli_alerts import alert_jobs, alerts, deprecations, dispatch_now  # noqa: E402
+
+cli.add_command(alerts)
+cli.add_command(deprecations)
+
+from .cli_reporting import diff, history, models_as_of, report  # noqa: E402
+
+cli.add_command(diff)
+cli.add_command(history)
+cli.add_command(report)
+
+from .cli_retention import retention, retention_job  # noqa: E402
+
+cli.add_command(retention)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -7,6 +7,7 @@ Everything is validated here, so the rest of the code can trust a ``Settings``.
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import tomllib
@@ -14,9 +15,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .errors import ConfigError
+
+if TYPE_CHECKING:
+    from .alert_rules import AlertRule
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 DEFAULT_DATABASE_URL = "sqlite:///syncer.db"
@@ -25,6 +29,9 @@ DEFAULT_EVERY = timedelta(minutes=15)
 DEFAULT_JITTER = timedelta(seconds=30)
 DEFAULT_MASS_VANISH_SHARE = 0.5
 DEFAULT_CONFIRM_VANISH_LIMIT = 20
+DEFAULT_KEEP_LATEST = 1
+DEFAULT_MAX_DELETES = 10
+DEFAULT_RETENTION_EVERY = timedelta(days=1)
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)\s*$")
 _UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
@@ -36,7 +43,14 @@ def parse_duration(text: str) -> timedelta:
     match = _DURATION.match(text)
     if not match:
         raise ValueError(f"{text!r} is not a duration like '15m', '12h' or '7d'")
-    return timedelta(seconds=float(match[1]) * _UNITS[match[2]])
+    return _seconds(float(match[1]) * _UNITS[match[2]], text)
+
+
+def _seconds(seconds: float, shown: object) -> timedelta:
+    try:
+        return timedelta(seconds=seconds)
+    except (OverflowError, ValueError):
+        raise ValueError(f"{shown!r} is too long a duration") from None
 
 
 @dataclass(frozen=True)
@@ -60,7 +74,7 @@ class Source:
 
     name: str
     base_url: str = DEFAULT_BASE_URL
-    api_key: str | None = field(default=None, repr=False)
+    api_key: str | None = field(default=None, repr=False, compare=False)
     headers: Mapping[str, str] = field(default_factory=dict, repr=False)
     every: timedelta | None = None
     cron: str | None = None
@@ -85,6 +99,24 @@ class Schedule:
 
 
 @dataclass(frozen=True)
+class RetentionRule:
+    """Which stale fine-tuned models retention may delete, and how many per run.
+
+    With neither ``include`` nor ``owned_by`` nothing is ever deleted: a deletion needs a
+    positive statement of whose models these are, not just an age.
+    """
+
+    max_age: timedelta
+    include: tuple[str, ...] = ()
+    owned_by: tuple[str, ...] = ()
+    keep: tuple[str, ...] = ()
+    keep_latest: int = DEFAULT_KEEP_LATEST
+    max_deletes: int = DEFAULT_MAX_DELETES
+    apply: bool = False
+    every: timedelta = DEFAULT_RETENTION_EVERY
+
+
+@dataclass(frozen=True)
 class Settings:
     database_url: str = DEFAULT_DATABASE_URL
     sources: tuple[Source, ...] = ()
@@ -92,7 +124,10 @@ class Settings:
     policy: SyncPolicy = SyncPolicy()
     schedule: Schedule = Schedule()
     config_file: Path | None = None
-    raw: Mapping[str, Any] = field(default_factory=dict, repr=False)
+    #: The ``[[alerts]]`` rules (``alert_rules.AlertRule``), validated with the rest.
+    alerts: tuple[AlertRule, ...] = ()
+    #: Each source's retention rule by source name; a source without one is absent.
+    retention: Mapping[str, RetentionRule] = field(default_factory=dict)
 
     def source(self, name: str) -> Source:
         for source in self.sources:
@@ -132,9 +167,7 @@ class _Reader:
         if value is None:
             return None
         try:
-            delta = (
-                parse_duration(value) if isinstance(value, str) else timedelta(seconds=value)
-            )
+            delta = parse_duration(value) if isinstance(value, str) else _seconds(value, value)
         except ValueError as exc:
             raise self.fail(key, str(exc)) from None
         if delta <= timedelta(0):
@@ -154,7 +187,7 @@ class _Reader:
 
     def positive(self, key: str, kind: type, default: Any) -> Any:
         value = self.get(key, (int, float) if kind is float else kind, default)
-        if value <= 0:
+        if not math.isfinite(value) or value <= 0:
             raise self.fail(key, "must be positive")
         return kind(value)
 
@@ -173,6 +206,8 @@ def _read_file(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: config file not found") from None
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read config file: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not valid TOML: the file is not UTF-8") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
 
@@ -188,6 +223,7 @@ def _sdk_headers(env: Mapping[str, str]) -> dict[str, str]:
 
 _SOURCE_KEYS = {
     "name", "base_url", "api_key_env", "organization", "project", "headers", "every", "cron",
+    "retention",
 }
 
 
@@ -279,6 +315,8 @@ def load_settings(
             every_delta = parse_duration(every)
         except ValueError as exc:
             raise ConfigError(f"--every: {exc}") from None
+        if every_delta <= timedelta(0):
+            raise ConfigError("--every: must be positive")
     jitter = schedule_reader.get("jitter", (str, int, float))
     schedule = Schedule(
         every=every_delta,
@@ -317,7 +355,10 @@ def load_settings(
     if http.max_retries < 0:
         raise http_reader.fail("max_retries", "must be zero or more")
 
-    url = database_url or env.get("SYNCER_DATABASE_URL") or top.get("database_url", str)
+    from .alert_rules import parse_alert_rules  # it builds on this module's _Reader
+
+    file_url = top.get("database_url", str)
+    url = database_url or env.get("SYNCER_DATABASE_URL") or file_url
     return Settings(
         database_url=url or DEFAULT_DATABASE_URL,
         sources=tuple(sources),
@@ -325,7 +366,10 @@ def load_settings(
         policy=policy,
         schedule=schedule,
         config_file=path,
-        raw=data,
+        alerts=parse_alert_rules(
+            data.get("alerts", []), where, env, [s.name for s in sources]
+        ),
+        retention=_retention_rules(data, where, [s.name for s in sources]),
     )
 
 
@@ -343,3 +387,69 @@ def parse_moment(text: str, now: datetime) -> datetime:
             f"{text!r} is not a time: use an ISO-8601 date or date-time, or a span like '7d'"
         ) from None
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+_RETENTION_KEYS = {
+    "max_age", "include", "owned_by", "keep", "keep_latest", "max_deletes", "apply", "every",
+}
+
+
+def _retention_rules(
+    data: Mapping[str, Any], where: str, names: list[str]
+) -> dict[str, RetentionRule]:
+    """Each source's retention rule: the keys of its own ``retention`` table over ``[retention]``.
+
+    A source with neither table has no rule.
+    """
+    shared = _Reader(data, where).get("retention", dict)
+    tables = {t.get("name"): (index, t) for index, t in enumerate(data.get("sources", []))}
+    rules: dict[str, RetentionRule] = {}
+    for name in names:
+        readers = []
+        if name in tables:
+            index, table = tables[name]
+            prefix = f"sources[{index}]."
+            own = _Reader(table, where, prefix).get("retention", dict)
+            if own is not None:
+                readers.append(_Reader(own, where, f"{prefix}retention."))
+        if shared is not None:
+            readers.append(_Reader(shared, where, "retention."))
+        if readers:
+            rules[name] = _retention_rule(readers)
+    return rules
+
+
+def _retention_rule(readers: list[_Reader]) -> RetentionRule:
+    """One rule from its tables, most specific first; each key comes from the first that has it."""
+    for reader in readers:
+        reader.unknown(_RETENTION_KEYS)
+
+    def read(key: str, how: Any, default: Any) -> Any:
+        reader = next((r for r in readers if key in r.table), None)
+        return default if reader is None else how(reader, key)
+
+    def patterns(reader: _Reader, key: str) -> tuple[str, ...]:
+        values = reader.get(key, list)
+        if not all(isinstance(value, str) and value for value in values):
+            raise reader.fail(key, "expected a list of non-empty strings")
+        return tuple(values)
+
+    def count(reader: _Reader, key: str) -> int:
+        value: int = reader.get(key, int)
+        if value < 0:
+            raise reader.fail(key, "must be zero or more")
+        return value
+
+    max_age = read("max_age", _Reader.duration, None)
+    if max_age is None:
+        raise readers[0].fail("max_age", "required: how old a fine-tune must be to go, e.g. '90d'")
+    return RetentionRule(
+        max_age=max_age,
+        include=read("include", patterns, ()),
+        owned_by=read("owned_by", patterns, ()),
+        keep=read("keep", patterns, ()),
+        keep_latest=read("keep_latest", count, DEFAULT_KEEP_LATEST),
+        max_deletes=read("max_deletes", count, DEFAULT_MAX_DELETES),
+        apply=read("apply", lambda r, k: r.get(k, bool), False),
+        every=read("every", _Reader.duration, DEFAULT_RETENTION_EVERY),
+    )

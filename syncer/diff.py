@@ -6,7 +6,8 @@ server or a database; ``sync.py`` does the I/O around it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import json
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,11 +16,20 @@ from .payload import ModelRecord
 
 @dataclass(frozen=True, slots=True)
 class StoredModel:
-    """What the store knows of one model: its last listed JSON and whether it is present."""
+    """What the store knows of one model: its last listed JSON and whether it is present.
+
+    The store may hand ``raw`` over as JSON text with its ``digest``: a model whose digest
+    matches the listed one is unchanged without its text ever being decoded.
+    """
 
     model_id: str
-    raw: Mapping[str, Any]
+    raw: Mapping[str, Any] | str
     present: bool
+    digest: str | None = None
+
+    def document(self) -> Mapping[str, Any]:
+        decoded: Mapping[str, Any] = json.loads(self.raw) if isinstance(self.raw, str) else self.raw
+        return decoded
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,7 +46,8 @@ class Diff:
     added: list[ModelRecord] = field(default_factory=list)
     reappeared: list[ModelRecord] = field(default_factory=list)
     changed: list[Change] = field(default_factory=list)
-    #: Listed JSON differs only in ways that are no change of value (a key now null).
+    #: Listed JSON differs only in ways that are no change of value (a key now null, keys
+    #: in another order): the row is rewritten, no event recorded.
     refreshed: list[ModelRecord] = field(default_factory=list)
     #: Present in the store, absent from the list: vanished once confirmed.
     missing: list[str] = field(default_factory=list)
@@ -74,10 +85,18 @@ def field_changes(
     return {k: old.get(k) for k in differing}, {k: new.get(k) for k in differing}
 
 
-def compute_diff(stored: Mapping[str, StoredModel], fetched: Sequence[ModelRecord]) -> Diff:
-    """Compare a complete, de-duplicated list with the stored state of the same source."""
-    result = Diff()
-    listed: set[str] = set()
+def compute_diff(
+    stored: Mapping[str, StoredModel],
+    fetched: Sequence[ModelRecord],
+    unchanged: Collection[str] = (),
+) -> Diff:
+    """Compare a complete, de-duplicated list with the stored state of the same source.
+
+    ``unchanged`` are ids the list holds exactly as stored, present (``parse_listing``
+    found them so and made no record): they are listed, and only counted.
+    """
+    result = Diff(unchanged=len(unchanged))
+    listed: set[str] = set(unchanged)
     for record in fetched:
         listed.add(record.model_id)
         before = stored.get(record.model_id)
@@ -86,16 +105,24 @@ def compute_diff(stored: Mapping[str, StoredModel], fetched: Sequence[ModelRecor
             continue
         if not before.present:
             result.reappeared.append(record)
-        if same_json(before.raw, record.raw):
+        if before.digest == record.digest:  # the same JSON: the stored one need not be decoded
             result.unchanged += before.present
             continue
-        old_values, new_values = field_changes(before.raw, record.raw)
+        old = before.document()
+        if same_json(old, record.raw):
+            if before.digest is None or not before.present:
+                result.unchanged += before.present
+            else:  # the same JSON spelt otherwise (keys reordered): store it, so digests match
+                result.refreshed.append(record)
+            continue
+        old_values, new_values = field_changes(old, record.raw)
         if old_values:
             result.changed.append(Change(record, old_values, new_values))
         elif before.present:
             result.refreshed.append(record)
+    # Listed ids first: a stored model is looked at only if the list left it out.
     result.missing = sorted(
-        model_id for model_id, model in stored.items() if model.present and model_id not in listed
+        model_id for model_id in stored if model_id not in listed and stored[model_id].present
     )
     return result
 

@@ -12,7 +12,9 @@ never from a request's headers, so an API key cannot leak through an error.
     │   ├── HTTPStatusError    an error status, with the provider's own message
     │   └── PayloadError       a body that is not the documented shape
     ├── HeldError              a sync that looked like an outage and was held
-    └── StoreError             the database refused
+    ├── RetentionError         retention refused a source whose latest sync is not ok
+    ├── StoreError             the database refused
+    └── DeliveryError          an alert channel did not take an alert
 """
 
 from __future__ import annotations
@@ -57,5 +59,20 @@ class HeldError(SyncerError):
     """A sync would have changed too much at once and was held instead."""
 
 
+class RetentionError(SyncerError):
+    """Retention will not act on a source: never synced, or its latest sync is not ok."""
+
+
 class StoreError(SyncerError):
     """The database could not be read or written."""
+
+
+class DeliveryError(SyncerError):
+    """An alert could not be delivered; ``permanent`` when retrying cannot help.
+
+    The message names the channel and what went wrong, never the URL (it is a secret).
+    """
+
+    def __init__(self, message: str, *, permanent: bool = False) -> None:
+        super().__init__(message)
+        self.permanent = permanent

@@ -20,6 +20,7 @@ MODEL_COLUMNS = (
 )
 EVENT_COLUMNS = (
     "occurred_at", "source", "model_id", "kind", "old_values", "new_values", "sync_run_id",
+    "details",
 )
 RUN_COLUMNS = (
     "id", "source", "started_at", "finished_at", "status", "models_seen", "added", "vanished",

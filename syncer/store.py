@@ -1,4 +1,4 @@
-"""The database: tables, engines, and the few bulk statements a sync needs.
+"""The database: tables, engines, and the small statements of a sync (``bulk`` has the big ones).
 
 The schema is a public interface (people write SQL against it) and Alembic owns it:
 these classes describe it for the code, ``migrations/`` creates it. Functions here take
@@ -8,7 +8,7 @@ a session and never commit: the caller owns the transaction.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -25,21 +25,16 @@ from sqlalchemy import (
     MetaData,
     String,
     Text,
-    bindparam,
     create_engine,
     event,
     func,
     select,
     update,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 from sqlalchemy.types import TypeDecorator
-
-from .diff import StoredModel
-from .payload import ModelRecord, is_fine_tuned
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -66,7 +61,8 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-JSONDocument = JSON().with_variant(JSONB(), "postgresql")
+# None is SQL NULL, not the JSON text 'null': ``old_values IS NULL`` means what it says.
+JSONDocument = JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgresql")
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -105,6 +101,8 @@ class Model(Base):
     """The current state of every model ever seen, one row per (source, model id)."""
 
     __tablename__ = "models"
+    #: Room on each page to rewrite last_seen_at in place each sync (see migration 0001).
+    __table_args__ = ({"postgresql_with": {"fillfactor": 50}},)
 
     source: Mapped[str] = mapped_column(String(64), primary_key=True)
     model_id: Mapped[str] = mapped_column(String(512), primary_key=True)
@@ -115,6 +113,8 @@ class Model(Base):
     is_fine_tuned: Mapped[bool] = mapped_column(Boolean)
     shutdown_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     raw: Mapped[dict[str, Any]] = mapped_column(JSONDocument)
+    #: Fingerprint of ``raw`` (``payload.raw_digest``): a sync skips models whose is unchanged.
+    raw_digest: Mapped[str | None] = mapped_column(String(32))
     first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
     vanished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -206,16 +206,6 @@ def latest_run(session: Session, source: str, status: str | None = None) -> Sync
     return session.scalars(query.order_by(SyncRun.id.desc()).limit(1)).first()
 
 
-def load_state(session: Session, source: str) -> dict[str, StoredModel]:
-    rows = session.execute(
-        select(Model.model_id, Model.raw, Model.vanished_at).where(Model.source == source)
-    )
-    return {
-        model_id: StoredModel(model_id, raw, vanished_at is None)
-        for model_id, raw, vanished_at in rows
-    }
-
-
 def add_run(session: Session, **values: Any) -> SyncRun:
     run = SyncRun(**values)
     session.add(run)
@@ -223,67 +213,17 @@ def add_run(session: Session, **values: Any) -> SyncRun:
     return run
 
 
-def _model_row(source: str, record: ModelRecord, now: datetime) -> dict[str, Any]:
-    return {
-        "source": source,
-        "model_id": record.model_id,
-        "object": record.object,
-        "created": record.created,
-        "created_at": record.created_at,
-        "owned_by": record.owned_by,
-        "is_fine_tuned": is_fine_tuned(record.model_id),
-        "shutdown_at": record.shutdown_at,
-        "raw": record.raw,
-        "first_seen_at": now,
-        "last_seen_at": now,
-        "vanished_at": None,
-        "deleted_at": None,
-    }
+def touch_present(session: Session, source: str, now: datetime) -> None:
+    """Record that every present model was listed at ``now``.
 
-
-def upsert_models(
-    session: Session, source: str, records: Sequence[ModelRecord], now: datetime
-) -> None:
-    """Insert new models and rewrite listed ones in one statement; first_seen_at stays."""
-    if not records:
-        return
-    dialect = session.get_bind().dialect.name
-    insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}.get(dialect)
-    if insert is None:
-        raise NotImplementedError(f"syncer supports SQLite and PostgreSQL, not {dialect}")
-    statement = insert(models_table)
-    keep = {"source", "model_id", "first_seen_at"}
-    statement = statement.on_conflict_do_update(
-        index_elements=["source", "model_id"],
-        set_={c.name: statement.excluded[c.name] for c in models_table.c if c.name not in keep},
-    )
-    session.execute(statement, [_model_row(source, r, now) for r in records])
-
-
-def mark_vanished(session: Session, source: str, model_ids: Sequence[str], now: datetime) -> None:
-    if not model_ids:
-        return
-    statement = (
+    Rows that already say ``now`` (the sync's upsert just wrote them) are not rewritten.
+    """
+    m = models_table.c
+    session.execute(
         update(models_table)
-        .where(models_table.c.source == source, models_table.c.model_id == bindparam("mid"))
-        .values(vanished_at=now)
-    )
-    session.execute(statement, [{"mid": m} for m in model_ids])
-
-
-def touch_present(
-    session: Session, source: str, now: datetime, unseen: Iterable[str] = ()
-) -> None:
-    """Record that every present model (but ``unseen`` ones) was listed at ``now``."""
-    statement = (
-        update(models_table)
-        .where(models_table.c.source == source, models_table.c.vanished_at.is_(None))
+        .where(m.source == source, m.vanished_at.is_(None), m.last_seen_at != now)
         .values(last_seen_at=now)
     )
-    unseen = list(unseen)
-    if unseen:
-        statement = statement.where(models_table.c.model_id.not_in(unseen))
-    session.execute(statement)
 
 
 def add_events(session: Session, events: Sequence[Mapping[str, Any]]) -> None:

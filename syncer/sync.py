@@ -10,24 +10,26 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 
-from . import store
+from . import bulk, store
+from .alert_rules import AlertRule
+from .alerts_store import record_alerts
 from .config import SyncPolicy
 from .diff import Diff, compute_diff, mass_vanish_reason
 from .errors import ProviderError, StoreError
-from .payload import parse_listing
+from .payload import PARSER_VERSION, parse_listing
 
 log = logging.getLogger(__name__)
 
-#: Part of the list digest, so a syncer that reads lists differently re-applies them.
-PARSER_VERSION = "1"
 DEFAULT_POLICY = SyncPolicy()
 
 
@@ -136,12 +138,15 @@ class Syncer:
         policy: SyncPolicy = DEFAULT_POLICY,
         *,
         now: Callable[[], datetime] = utcnow,
+        alerts: Sequence[AlertRule] = (),
     ) -> None:
         self.engine = engine
         self.provider = provider
         self.source = source
         self.policy = policy
         self.now = now
+        #: Rules whose alerts are written to the outbox in the sync's own transaction.
+        self.alerts = tuple(alerts)
 
     def run(self) -> SyncResult:
         """Sync once; never raises for a provider or database failure, records it."""
@@ -149,14 +154,11 @@ class Syncer:
         clock = time.monotonic()
         try:
             listing = self.provider.list_pages()
-            parsed = parse_listing(listing.pages)
         except ProviderError as exc:
             return self._fail(started_at, clock, str(exc))
-        for warning in parsed.warnings:
-            log.warning("%s: %s", self.source, warning)
         digest = hashlib.sha256(f"{PARSER_VERSION}:{listing.digest}".encode()).hexdigest()
         try:
-            result = self._apply(parsed.records, digest, started_at, clock)
+            result = self._apply(listing.pages, digest, started_at, clock)
         except SQLAlchemyError as exc:
             return self._fail(started_at, clock, f"database error: {_first_line(exc)}")
         except ProviderError as exc:
@@ -164,7 +166,12 @@ class Syncer:
         self._log(result)
         return result
 
-    def _apply(self, records: list, digest: str, started_at: datetime, clock: float) -> SyncResult:
+    def _apply(self, pages: list, digest: str, started_at: datetime, clock: float) -> SyncResult:
+        """Apply a listing in one transaction; the list is parsed only if it is not the last one.
+
+        A list whose digest is the last applied one was parsed and validated then, with the
+        same parser (``PARSER_VERSION`` is in the digest), so it is not parsed again.
+        """
         source = self.source
         with store.write_session(self.engine) as session, session.begin():
             store.lock_source(session, source)
@@ -174,39 +181,58 @@ class Syncer:
                 store.touch_present(session, source, now)
                 run = store.add_run(
                     session, source=source, started_at=started_at, finished_at=self.now(),
-                    status="ok", models_seen=len(records), added=0, vanished=0,
+                    status="ok", models_seen=latest.models_seen, added=0, vanished=0,
                     reappeared=0, changed=0, list_digest=digest,
                 )
+                record_alerts(session, self.alerts, source, [], now)  # countdowns move on
                 return self._result(run, clock)
 
-            state = store.load_state(session, source)
-            diff = compute_diff(state, records)
-            present = sum(model.present for model in state.values())
+            state = bulk.load_state(session, source)
+            known = state.present_digests()
+            parsed = parse_listing(pages, known)
+            for warning in parsed.warnings:
+                log.warning("%s: %s", source, warning)
+            listed = parsed.listed
+            diff = compute_diff(state, parsed.records, parsed.unchanged)
             reason = mass_vanish_reason(
-                present, len(records), len(diff.missing), self.policy.mass_vanish_share
+                len(known), listed, len(diff.missing), self.policy.mass_vanish_share
             )
             if reason and not self.policy.accept_mass_change:
                 reason += "; if this is real, run `syncer sync --accept-mass-change`"
                 run = store.add_run(
                     session, source=source, started_at=started_at, finished_at=self.now(),
-                    status="held", models_seen=len(records), error=reason,
+                    status="held", models_seen=listed, error=reason,
                 )
                 return self._result(run, clock)
 
-            confirmed = confirm_vanished(
-                self.provider, diff.missing, self.policy.confirm_vanish_limit
-            )
+            confirmed = self._write(session, diff, now)
             run = store.add_run(
                 session, source=source, started_at=started_at, finished_at=self.now(),
-                status="ok", models_seen=len(records), added=len(diff.added),
+                status="ok", models_seen=listed, added=len(diff.added),
                 vanished=len(confirmed.vanished), reappeared=len(diff.reappeared),
                 changed=len(diff.changed), list_digest=None if confirmed.kept else digest,
             )
-            store.upsert_models(session, source, diff.writes, now)
-            store.mark_vanished(session, source, confirmed.vanished, now)
-            store.touch_present(session, source, now, unseen=confirmed.kept)
-            store.add_events(session, _events(diff, confirmed.vanished, source, run.id, now))
+            events = _events(diff, confirmed.vanished, source, run.id, now)
+            bulk.insert_events(session, events)
+            record_alerts(session, self.alerts, source, events, now)
             return self._result(run, clock)
+
+    def _write(self, session: Session, diff: Diff, now: datetime) -> _Confirmation:
+        """Write what the list says while the provider is asked about what it left out.
+
+        The checks are round trips, so the writes that need no answer run meanwhile: every
+        missing model is marked vanished at once, and one the provider still has is made
+        present again when it says so (its last_seen_at is not moved: it was not listed).
+        """
+        source, limit = self.source, self.policy.confirm_vanish_limit
+        with ThreadPoolExecutor(1, thread_name_prefix="syncer-confirm") as background:
+            confirming = background.submit(confirm_vanished, self.provider, diff.missing, limit)
+            bulk.upsert_models(session, source, diff.writes, now)
+            bulk.mark_vanished(session, source, diff.missing, now)
+            store.touch_present(session, source, now)
+            confirmed = confirming.result()
+        bulk.mark_vanished(session, source, confirmed.kept, None)
+        return confirmed
 
     def _result(self, run: store.SyncRun, clock: float) -> SyncResult:
         return SyncResult(

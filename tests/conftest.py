@@ -9,9 +9,11 @@ from __future__ import annotations
 import json
 import os
 import re
+import threading
 import uuid
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import unquote
 
 import pytest
 from pytest_httpserver import HTTPServer
@@ -21,6 +23,8 @@ from werkzeug import Request, Response
 
 from syncer import migrate
 from syncer.store import make_engine
+
+from .receivers import Clock, Receiver
 
 POSTGRES_URL = os.environ.get(
     "SYNCER_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -87,8 +91,9 @@ def model(model_id: str, **fields: Any) -> dict[str, Any]:
 class FakeProvider:
     """A provider on a real loopback HTTP server whose model list a test edits.
 
-    Serves ``GET /v1/models`` (paged when ``page_size`` is set), ``GET /v1/models/{id}``
-    and records every request, so tests assert what the provider really received.
+    Serves ``GET /v1/models`` (paged when ``page_size`` is set), ``GET /v1/models/{id}``,
+    ``DELETE /v1/models/{id}`` (removes the model from the list) and records every request,
+    so tests assert what the provider really received.
     """
 
     def __init__(self, server: HTTPServer) -> None:
@@ -98,7 +103,22 @@ class FakeProvider:
         self.retrieve_status: dict[str, int] = {}
         #: Responses served, in order, before the list itself: failures to inject.
         self.queue: list[Response] = []
+        #: DELETE answers by model id (e.g. 403, 500) instead of deleting.
+        self.delete_status: dict[str, int] = {}
+        #: The raw, undecoded path of every DELETE received, in order.
+        self.delete_paths: list[str] = []
+        #: The ids this provider really deleted, in order.
+        self.deleted: list[str] = []
+        #: Hold the Nth DELETE (from 1) until ``release`` is set: before deleting anything
+        #: (then answer 503), or after deleting when ``block_after_delete`` is set.
+        self.block_delete: int | None = None
+        self.block_after_delete = False
+        self.delete_blocked = threading.Event()
+        self.release = threading.Event()
         server.expect_request("/v1/models", method="GET").respond_with_handler(self._list)
+        server.expect_request(
+            re.compile(r"^/v1/models/.+"), method="DELETE"
+        ).respond_with_handler(self._delete)
         server.expect_request(re.compile(r"^/v1/models/.+"), method="GET").respond_with_handler(
             self._retrieve
         )
@@ -145,7 +165,47 @@ class FakeProvider:
         error = {"error": {"message": f"The model '{model_id}' does not exist", "code": None}}
         return Response(json.dumps(error), status=status, content_type="application/json")
 
+    def _delete(self, request: Request) -> Response:
+        raw = request.environ["RAW_URI"]
+        self.delete_paths.append(raw)
+        model_id = unquote(raw.removeprefix("/v1/models/"))
+        held = len(self.delete_paths) == self.block_delete
+        if held and not self.block_after_delete:
+            self.delete_blocked.set()
+            self.release.wait(30)
+            return Response("held, not deleted", status=503)
+        status = self.delete_status.get(model_id)
+        if status is None:
+            status = 200 if any(m["id"] == model_id for m in self.models) else 404
+        if status == 200:
+            self.models = [m for m in self.models if m["id"] != model_id]
+            self.deleted.append(model_id)
+            if held:
+                self.delete_blocked.set()
+                self.release.wait(30)
+            body = {"id": model_id, "object": "model", "deleted": True}
+            return Response(json.dumps(body), content_type="application/json")
+        message = {403: "You have insufficient permissions for this operation."}.get(
+            status, f"The model '{model_id}' does not exist" if status == 404 else "Internal error"
+        )
+        error = {"error": {"message": message, "code": None}}
+        return Response(json.dumps(error), status=status, content_type="application/json")
+
 
 @pytest.fixture
 def provider(httpserver: HTTPServer) -> FakeProvider:
     return FakeProvider(httpserver)
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    """An alert receiver (webhook or Slack-shaped) on its own loopback port."""
+    endpoint = Receiver()
+    yield endpoint
+    endpoint.close()
+
+
+@pytest.fixture
+def clock() -> Clock:
+    """A ``now`` that moves only when the test advances it."""
+    return Clock()

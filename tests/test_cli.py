@@ -7,6 +7,7 @@ import io
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -146,11 +147,16 @@ def test_unknown_source_is_a_usage_error(invoke) -> None:
 def test_run_syncs_on_schedule_and_stops_cleanly_on_sigterm(
     provider: FakeProvider, tmp_path: Path
 ) -> None:
+    """A source that is down fails its own runs and never stops the other source."""
     provider.set("a", "b")
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        closed_port = sock.getsockname()[1]
     config = tmp_path / "syncer.toml"
     config.write_text(
-        f'[schedule]\nevery = "1s"\njitter = 0\n\n[[sources]]\nname = "local"\n'
-        f'base_url = "{provider.base_url}"\n'
+        f'[schedule]\nevery = "1s"\njitter = 0\n\n[http]\nmax_retries = 0\n\n'
+        f'[[sources]]\nname = "local"\nbase_url = "{provider.base_url}"\n\n'
+        f'[[sources]]\nname = "down"\nbase_url = "http://127.0.0.1:{closed_port}/v1"\n'
     )
     database = tmp_path / "run.db"
     env = {
@@ -178,8 +184,10 @@ def test_run_syncs_on_schedule_and_stops_cleanly_on_sigterm(
          "runs", "--format", "json"],
         capture_output=True, text=True, env=env, check=True,
     )
-    statuses = [r["status"] for r in json.loads(runs.stdout)]
-    assert len(statuses) >= 3 and set(statuses) == {"ok"}
+    statuses = [(r["source"], r["status"]) for r in json.loads(runs.stdout)]
+    assert statuses.count(("local", "ok")) >= 3
+    assert ("down", "failed") in statuses
+    assert {status for source, status in statuses if source == "local"} == {"ok"}
 
 
 def _list_requests(provider: FakeProvider) -> int:

@@ -7,6 +7,7 @@ from sqlalchemy import inspect
 
 from syncer import migrate
 from syncer.store import make_engine
+from syncer.views import VIEW_NAMES
 
 TABLES = {"sync_runs", "models", "model_events"}
 
@@ -15,6 +16,8 @@ def test_upgrade_creates_the_documented_tables_and_matches_the_models(database_u
     engine = make_engine(database_url)
     migrate.upgrade(engine)
     assert set(inspect(engine).get_table_names()) >= TABLES
+    # The views are in place, and autogenerate (the check below) leaves them alone.
+    assert set(inspect(engine).get_view_names()) == set(VIEW_NAMES)
     assert migrate.current_revision(engine) == migrate.head_revision()
     with engine.connect() as connection:
         command.check(migrate.alembic_config(connection))
@@ -36,4 +39,15 @@ def test_upgrade_twice_is_harmless(database_url: str) -> None:
     migrate.upgrade(engine)
     migrate.upgrade(engine)
     assert migrate.current_revision(engine) == migrate.head_revision()
+    engine.dispose()
+
+
+def test_the_reporting_views_come_and_go_with_their_migration(database_url: str) -> None:
+    engine = make_engine(database_url)
+    migrate.upgrade(engine)
+    migrate.downgrade(engine, "0001")
+    assert inspect(engine).get_view_names() == []
+    assert set(inspect(engine).get_table_names()) >= TABLES
+    migrate.upgrade(engine)
+    assert set(inspect(engine).get_view_names()) == set(VIEW_NAMES)
     engine.dispose()

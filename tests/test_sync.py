@@ -309,12 +309,7 @@ def test_statement_count_does_not_grow_with_the_number_of_models(
     assert counts[0] == counts[1] > 0
 
 
-@pytest.mark.postgres
-def test_racing_syncs_record_each_event_once(postgres_url: str, provider: FakeProvider) -> None:
-    engine = make_engine(postgres_url)
-    from syncer import migrate
-
-    migrate.upgrade(engine)
+def test_racing_syncs_record_each_event_once(engine: Engine, provider: FakeProvider) -> None:
     provider.set(*[f"m{i}" for i in range(50)])
     barrier = threading.Barrier(4)
     results: list[SyncResult] = []
@@ -329,6 +324,5 @@ def test_racing_syncs_record_each_event_once(postgres_url: str, provider: FakePr
     for thread in threads:
         thread.join()
     events = event_log(engine)
-    engine.dispose()
     assert all(r.status == "ok" for r in results)
     assert sorted(events) == sorted(("added", f"m{i}") for i in range(50))

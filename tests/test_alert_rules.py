@@ -1,0 +1,185 @@
+"""``[[alerts]]`` rules in the config file: typed, validated once, secrets from the environment."""
+
+from __future__ import annotations
+
+import textwrap
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from syncer.alert_rules import DEFAULT_THRESHOLDS, EVENT_KINDS, AlertRule, Channel
+from syncer.config import Settings, load_settings
+from syncer.errors import ConfigError
+
+HOOK = "https://hooks.slack.com/services/T000/B000/SECRETxyz"
+SOURCES = '[[sources]]\nname = "openai"\n[[sources]]\nname = "azure"\n'
+
+
+def load(tmp_path: Path, rules: str, **env: str) -> Settings:
+    path = tmp_path / "syncer.toml"
+    path.write_text(textwrap.dedent(rules) + SOURCES, encoding="utf-8")
+    return load_settings(config_file=path, env=env)
+
+
+def test_each_kind_of_rule_is_read_with_its_defaults(tmp_path: Path) -> None:
+    settings = load(
+        tmp_path,
+        """
+        [[alerts]]
+        name = "changes"
+        webhook_url_env = "HOOK"
+        secret_env = "HOOK_SECRET"
+
+        [[alerts]]
+        name = "countdown"
+        kind = "shutdown"
+        slack_webhook_url_env = "SLACK"
+
+        [[alerts]]
+        name = "health"
+        kind = "stale"
+        webhook_url_env = "HOOK"
+        """,
+        HOOK="https://example.com/hook", HOOK_SECRET="s3cret", SLACK=HOOK,
+    )
+
+    changes, countdown, health = settings.alerts
+    assert changes == AlertRule(
+        name="changes", kind="events", channel=Channel("webhook", "HOOK", secret_env="HOOK_SECRET")
+    )
+    assert changes.kinds == EVENT_KINDS and changes.sources == () and changes.models == ()
+    assert changes.channel.url == "https://example.com/hook"
+    assert changes.channel.secret == "s3cret"
+    assert countdown.kind == "shutdown" and countdown.thresholds == DEFAULT_THRESHOLDS
+    assert countdown.channel == Channel("slack", "SLACK") and countdown.channel.url == HOOK
+    assert health.kind == "stale" and health.stale_after is None
+
+
+def test_filters_thresholds_and_stale_after_are_read(tmp_path: Path) -> None:
+    settings = load(
+        tmp_path,
+        """
+        [[alerts]]
+        name = "ours"
+        kinds = ["vanished", "retired"]
+        sources = ["openai"]
+        models = "ft:*:acme:*"
+        webhook_url_env = "HOOK"
+
+        [[alerts]]
+        name = "soon"
+        kind = "shutdown"
+        thresholds = [7, 30, 7]
+        models = ["gpt-4*", "o1*"]
+        webhook_url_env = "HOOK"
+
+        [[alerts]]
+        name = "late"
+        kind = "stale"
+        stale_after = "2h"
+        sources = ["azure"]
+        webhook_url_env = "HOOK"
+        """,
+    )
+
+    ours, soon, late = settings.alerts
+    assert (ours.kinds, ours.sources, ours.models) == (
+        ("vanished", "retired"), ("openai",), ("ft:*:acme:*",),
+    )
+    assert soon.thresholds == (30, 7) and soon.models == ("gpt-4*", "o1*")
+    assert late.stale_after == timedelta(hours=2) and late.sources == ("azure",)
+    assert ours.channel.url is None
+
+
+def test_no_rules_means_no_alerts(tmp_path: Path) -> None:
+    assert load(tmp_path, "").alerts == ()
+    assert load_settings(env={}).alerts == ()
+
+
+def test_the_channel_url_and_secret_never_appear_in_a_repr(tmp_path: Path) -> None:
+    settings = load(
+        tmp_path,
+        '[[alerts]]\nname = "a"\nwebhook_url_env = "HOOK"\nsecret_env = "SECRET"\n',
+        HOOK=HOOK, SECRET="sign-me-0123456789",
+    )
+
+    text = repr(settings)
+
+    assert HOOK not in text and "SECRET" in text
+    assert "sign-me-0123456789" not in text
+
+
+@pytest.mark.parametrize(
+    ("rules", "key", "problem"),
+    [
+        ("[alerts]\nname = 'a'\n", "alerts", "each rule must be a table ([[alerts]])"),
+        ("alerts = [1]\n", "alerts[0]", "each rule must be a table"),
+        ("[[alerts]]\nwebhook_url_env = 'H'\n", "alerts[0].name", "required"),
+        ("[[alerts]]\nname = 'a b'\nwebhook_url_env = 'H'\n", "alerts[0].name", "letters"),
+        ("[[alerts]]\nname = 'a'\nkind = 'sms'\nwebhook_url_env = 'H'\n", "alerts[0].kind",
+         "'sms' is not one of: events, shutdown, stale"),
+        ("[[alerts]]\nname = 'a'\n", "alerts[0].webhook_url_env", "set exactly one of"),
+        ("[[alerts]]\nname = 'a'\nwebhook_url_env = 'H'\nslack_webhook_url_env = 'S'\n",
+         "alerts[0].slack_webhook_url_env", "set exactly one of"),
+        ("[[alerts]]\nname = 'a'\nslack_webhook_url_env = 'S'\nsecret_env = 'X'\n",
+         "alerts[0].secret_env", "webhook_url_env only"),
+        ("[[alerts]]\nname = 'a'\nwebhook_url_env = 'H'\nthresholds = [30]\n",
+         "alerts[0].thresholds", "unknown key"),
+        ("[[alerts]]\nname = 'a'\nkind = 'stale'\nwebhook_url_env = 'H'\nmodels = ['x']\n",
+         "alerts[0].models", "unknown key"),
+        ("[[alerts]]\nname = 'a'\nwebhook_url_env = 'H'\nkinds = ['gone']\n",
+         "alerts[0].kinds", "'gone' is not one of: added, vanished, retired"),
+        ("[[alerts]]\nname = 'a'\nwebhook_url_env = 'H'\nkinds = [1]\n",
+         "alerts[0].kinds", "list of non-empty strings"),
+        ("[[alerts]]\nname = 'a'\nwebhook_url_env = 'H'\nsources = ['nope']\n",
+         "alerts[0].sources", "no source named 'nope' is configured"),
+        ("[[alerts]]\nname = 'a'\nkind = 'shutdown'\nwebhook_url_env = 'H'\nthresholds = []\n",
+         "alerts[0].thresholds", "non-empty list of whole days"),
+        ("[[alerts]]\nname = 'a'\nkind = 'shutdown'\nwebhook_url_env = 'H'\nthresholds = [0]\n",
+         "alerts[0].thresholds", "days must be positive"),
+        ("[[alerts]]\nname = 'a'\nkind = 'shutdown'\nwebhook_url_env = 'H'\nthresholds = [1.5]\n",
+         "alerts[0].thresholds", "whole days"),
+        ("[[alerts]]\nname = 'a'\nkind = 'stale'\nwebhook_url_env = 'H'\nstale_after = 'x'\n",
+         "alerts[0].stale_after", "not a duration"),
+        ("[[alerts]]\nname = 'a'\nwebhook_url_env = 'H'\n[[alerts]]\nname = 'a'\n"
+         "webhook_url_env = 'H'\n", "alerts[1].name", "rule name 'a' is used twice"),
+    ],
+)
+def test_a_bad_rule_is_a_one_line_error_naming_the_file_and_the_key(
+    tmp_path: Path, rules: str, key: str, problem: str
+) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load(tmp_path, rules)
+
+    message = str(caught.value)
+    assert message.startswith(f"{tmp_path / 'syncer.toml'}: {key}: ")
+    assert problem in message
+    assert "\n" not in message
+
+
+def test_a_url_pasted_where_a_variable_name_goes_is_refused_without_echoing_it(
+    tmp_path: Path,
+) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load(tmp_path, f'[[alerts]]\nname = "a"\nslack_webhook_url_env = "{HOOK}"\n')
+
+    assert "must name an environment variable" in str(caught.value)
+    assert "SECRETxyz" not in str(caught.value)
+
+
+def test_an_alerts_table_holding_a_url_is_refused_without_echoing_it(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load(tmp_path, f'[alerts]\nwebhook = "{HOOK}"\n')
+
+    assert "SECRETxyz" not in str(caught.value)
+
+
+def test_an_apprise_rule_is_accepted_when_apprise_is_installed(tmp_path: Path) -> None:
+    pytest.importorskip("apprise")
+
+    (rule,) = load(
+        tmp_path, '[[alerts]]\nname = "a"\napprise_url_env = "APPRISE"\n', APPRISE="json://x"
+    ).alerts
+
+    assert rule.channel.kind == "apprise" and rule.channel.url == "json://x"

@@ -1,0 +1,232 @@
+"""The alert and deprecation commands, black-box: exit codes, output, what receivers get."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+import requests
+from click.testing import CliRunner, Result
+
+from syncer.cli import cli
+
+from .conftest import API_KEY, FakeProvider
+from .receivers import Receiver
+
+SECRET = "whsec-cli-0123456789"
+
+
+def config_text(provider: FakeProvider, extra: str = "") -> str:
+    return (
+        f'[http]\nmax_retries = 0\n\n[[sources]]\nname = "openai"\n'
+        f'base_url = "{provider.base_url}"\n\n'
+        '[[alerts]]\nname = "changes"\nkinds = ["added", "vanished"]\n'
+        'webhook_url_env = "HOOK_URL"\nsecret_env = "HOOK_SECRET"\n\n'
+        '[[alerts]]\nname = "countdown"\nkind = "shutdown"\nslack_webhook_url_env = "SLACK_URL"\n'
+        + extra
+    )
+
+
+@pytest.fixture
+def invoke(
+    monkeypatch: pytest.MonkeyPatch,
+    provider: FakeProvider,
+    database_url: str,
+    receiver: Receiver,
+    tmp_path: Path,
+):  # type: ignore[no-untyped-def]
+    """Run ``syncer ARGS`` in-process with two rules whose channels are ``receiver``."""
+    for name in list(os.environ):
+        if name.startswith(("OPENAI_", "SYNCER_")) and name != "SYNCER_TEST_POSTGRES_URL":
+            monkeypatch.delenv(name)
+    config = tmp_path / "syncer.toml"
+    config.write_text(config_text(provider))
+    monkeypatch.setenv("SYNCER_CONFIG", str(config))
+    monkeypatch.setenv("SYNCER_DATABASE_URL", database_url)
+    monkeypatch.setenv("OPENAI_API_KEY", API_KEY)
+    monkeypatch.setenv("HOOK_URL", receiver.url)
+    monkeypatch.setenv("HOOK_SECRET", SECRET)
+    monkeypatch.setenv("SLACK_URL", receiver.url)
+
+    def run(*args: str) -> Result:
+        return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+
+    return run
+
+
+def listed(invoke, *args: str) -> list[dict]:  # type: ignore[no-untyped-def]
+    result = invoke("alerts", *args, "--format", "json")
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def test_sync_delivers_its_alerts_at_once_and_alerts_lists_them(
+    invoke, provider: FakeProvider, receiver: Receiver
+) -> None:
+    provider.set("a", "b", "c")
+    first = invoke("sync")
+    provider.set("a", "b", "d")
+    second = invoke("sync")
+
+    assert first.exit_code == second.exit_code == 0
+    assert "alerts: 0 delivered, 0 to retry later, 0 failed" in first.stderr
+    assert "alerts: 2 delivered, 0 to retry later, 0 failed" in second.stderr
+    assert [(d["kind"], d["model_id"]) for d in receiver.documents] == [
+        ("added", "d"), ("vanished", "c"),
+    ]
+    body, headers = receiver.accepted[0]
+    expected = hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
+    assert headers["X-Syncer-Signature-256"] == f"sha256={expected}"
+    rows = listed(invoke)
+    assert [(r["kind"], r["status"], r["attempts"]) for r in rows] == [
+        ("vanished", "delivered", 1), ("added", "delivered", 1),
+    ]
+    assert rows[0]["summary"] == "openai: c vanished without a known shutdown date"
+    assert rows[0]["alert_id"] == receiver.documents[1]["id"]
+    assert listed(invoke, "--status", "pending") == []
+    assert invoke("alerts", "--rule", "countdown").stderr.strip() == "(no rows)"
+
+
+def test_a_rejected_alert_fails_and_retry_sends_it_once_the_receiver_is_fixed(
+    invoke, provider: FakeProvider, receiver: Receiver
+) -> None:
+    provider.set("a", "b")
+    invoke("sync")
+    receiver.status = 400
+    provider.set("a", "b", "c")
+    assert invoke("sync").exit_code == 0
+
+    (failed,) = listed(invoke, "--status", "failed")
+    nothing_due = invoke("alerts", "dispatch")
+    invoke("alerts", "retry")
+    still_rejected = invoke("alerts", "dispatch")
+    receiver.status = 200
+    requeued = invoke("alerts", "retry", "--rule", "changes")
+    delivered = invoke("alerts", "dispatch")
+
+    assert failed["last_error"] == "webhook: HTTP 400: receiver is down"
+    assert (nothing_due.exit_code, nothing_due.stdout.strip()) == (
+        0, "alerts: 0 delivered, 0 to retry later, 0 failed",
+    )
+    assert still_rejected.exit_code == 1
+    assert requeued.stdout.strip() == "1 failed alert(s) queued again"
+    assert (delivered.exit_code, delivered.stdout.strip()) == (
+        0, "alerts: 1 delivered, 0 to retry later, 0 failed",
+    )
+    assert [d["model_id"] for d in receiver.documents] == ["c"]
+
+
+def test_alerts_test_sends_a_probe_to_the_rules_channel(
+    invoke, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sent = invoke("alerts", "test", "countdown")
+    unknown = invoke("alerts", "test", "nope")
+    monkeypatch.delenv("HOOK_URL")
+    unset = invoke("alerts", "test", "changes")
+
+    assert sent.exit_code == 0, sent.output
+    assert sent.stdout.startswith("sent test alert ") and "to rule countdown (slack)" in sent.stdout
+    assert receiver.documents == [{"text": "syncer: test alert for rule countdown"}]
+    assert unknown.exit_code == 2
+    assert unknown.stderr.strip() == (
+        "Error: unknown alert rule 'nope' (rules: changes, countdown)"
+    )
+    assert unset.exit_code == 1
+    assert unset.stderr.strip() == "Error: webhook: the environment variable HOOK_URL is not set"
+
+
+def test_deprecations_import_dates_and_list_present_models_soonest_first(
+    invoke, provider: FakeProvider, tmp_path: Path
+) -> None:
+    today = datetime.now(UTC).date()
+    dates = tmp_path / "dates.csv"
+    dates.write_text(
+        "model,shutdown_date,replacement\n"
+        f"gpt-4-*,{today + timedelta(days=40)},gpt-4o\n"
+        f"text-*,{today + timedelta(days=400)},\n"
+    )
+    provider.set("gpt-4-0613", "gpt-4o", "o1-preview")
+    provider.models[2]["shutdown_date"] = str(today + timedelta(days=10))
+
+    imported = invoke("deprecations", "import", str(dates))
+    invoke("sync")
+    rows = json.loads(invoke("deprecations", "--format", "json").stdout)
+
+    assert imported.stdout.strip() == f"imported 2 shutdown date(s) from {dates}"
+    assert [(r["model_id"], r["days_left"], r["replacement"], r["date_source"]) for r in rows] == [
+        ("o1-preview", 10, None, "provider"), ("gpt-4-0613", 40, "gpt-4o", "imported"),
+    ]
+
+
+def test_a_bad_deprecations_file_is_a_usage_error_naming_the_line(
+    invoke, tmp_path: Path
+) -> None:
+    dates = tmp_path / "dates.csv"
+    dates.write_text("model,shutdown_date\ngpt-4,someday\n")
+
+    result = invoke("deprecations", "import", str(dates))
+    missing = invoke("deprecations", "import", str(tmp_path / "none.toml"))
+
+    assert result.exit_code == 2
+    assert result.stderr.strip() == (
+        f"Error: {dates}:2: shutdown_date: 'someday' is not a date like 2026-06-06"
+    )
+    assert missing.exit_code == 2
+    assert "none.toml: cannot read: No such file or directory" in missing.stderr
+
+
+def test_run_serves_metrics_and_healthz_until_sigterm(
+    provider: FakeProvider, receiver: Receiver, tmp_path: Path
+) -> None:
+    provider.set("a", "b")
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    config = tmp_path / "syncer.toml"
+    config.write_text('[schedule]\nevery = "1s"\njitter = 0\n\n' + config_text(provider))
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "SYNCER_"))
+    } | {"OPENAI_API_KEY": API_KEY, "HOOK_URL": receiver.url, "SLACK_URL": receiver.url}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "syncer", "--config", str(config),
+         "--database-url", f"sqlite:///{tmp_path / 'run.db'}",
+         "run", "--metrics-port", str(port), "--metrics-host", "127.0.0.1"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+    )
+    try:
+        health = _wait_for_health(f"http://127.0.0.1:{port}/healthz")
+        metrics = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
+        process.send_signal(signal.SIGTERM)
+        _, stderr = process.communicate(timeout=15)
+    finally:
+        process.kill()
+
+    assert process.returncode == 0, stderr
+    assert health == {"status": "ok", "sources": {"openai": health["sources"]["openai"]}}
+    assert 'syncer_models_present{source="openai"} 2.0' in metrics
+    assert receiver.url not in stderr and API_KEY not in stderr
+
+
+def _wait_for_health(url: str) -> dict:
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            response = requests.get(url, timeout=2)
+            if response.status_code == 200 and response.json()["sources"]["openai"][
+                "last_success_at"
+            ]:
+                return response.json()
+        except requests.ConnectionError:
+            pass
+        time.sleep(0.1)
+    raise AssertionError("syncer run never reported healthy")

@@ -1,0 +1,140 @@
+"""Prometheus metrics and /healthz, scraped over HTTP after real syncs."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+import requests
+from prometheus_client.parser import text_string_to_metric_families
+from sqlalchemy import Engine
+
+from syncer.alert_rules import AlertRule, Channel
+from syncer.client import Client
+from syncer.config import HTTPSettings, Schedule, Settings, Source, SyncPolicy
+from syncer.metrics import serve
+from syncer.store import make_engine
+from syncer.sync import Syncer
+
+from .conftest import API_KEY, FakeProvider
+from .receivers import Clock
+
+Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
+
+
+def scrape(base: str) -> Samples:
+    response = requests.get(f"{base}/metrics", timeout=5)
+    assert response.status_code == 200
+    assert response.headers["Content-Type"].startswith("text/plain")
+    return {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(response.text)
+        for sample in family.samples
+    }
+
+
+def settings_for(provider: FakeProvider, *rules: AlertRule) -> Settings:
+    source = Source(name="openai", base_url=provider.base_url, api_key=API_KEY)
+    return Settings(sources=(source,), alerts=rules, schedule=Schedule(every=timedelta(minutes=15)))
+
+
+def sync(engine: Engine, settings: Settings, clock: Clock) -> None:
+    (source,) = settings.sources
+    with Client(source, HTTPSettings(max_retries=0)) as client:
+        Syncer(engine, client, source.name, SyncPolicy(), now=clock, alerts=settings.alerts).run()
+
+
+def test_metrics_show_inventory_runs_events_alerts_and_days_left_after_syncs(
+    engine: Engine, provider: FakeProvider, clock: Clock
+) -> None:
+    countdown = AlertRule("countdown", "shutdown", Channel("webhook", "HOOK"))
+    settings = settings_for(provider, countdown)
+    provider.set("gpt-4-0613", "gpt-4o", "o1")
+    provider.models[0]["shutdown_date"] = (clock.now + timedelta(days=10)).date().isoformat()
+    sync(engine, settings, clock)
+    clock.advance(minutes=15)
+    provider.set("gpt-4-0613", "gpt-4o")
+    provider.models[0]["shutdown_date"] = (clock.now + timedelta(days=10)).date().isoformat()
+    sync(engine, settings, clock)
+    last_success = clock.now
+    clock.advance(minutes=6)
+
+    with serve(engine, settings, "127.0.0.1", 0, now=clock) as (host, port):
+        samples = scrape(f"http://{host}:{port}")
+
+    openai = (("source", "openai"),)
+    assert samples["syncer_database_up", ()] == 1
+    assert samples["syncer_models_present", openai] == 2
+    assert samples["syncer_sync_runs_total", (*openai, ("status", "ok"))] == 2
+    assert samples["syncer_sync_duration_seconds", openai] == 0
+    assert samples["syncer_model_events_total", (("kind", "added"), *openai)] == 3
+    assert samples["syncer_model_events_total", (("kind", "vanished"), *openai)] == 1
+    assert samples["syncer_last_success_timestamp_seconds", openai] == last_success.timestamp()
+    assert samples["syncer_source_stale", openai] == 0
+    assert samples["syncer_alerts", (("rule", "countdown"), ("status", "pending"))] == 1
+    days = samples["syncer_model_shutdown_days_left", (("model_id", "gpt-4-0613"), *openai)]
+    shutdown = datetime(2026, 3, 11, tzinfo=UTC)
+    assert days == pytest.approx((shutdown - clock.now) / timedelta(days=1))
+    assert not any(name == "syncer_model_shutdown_days_left" and ("model_id", "gpt-4o") in labels
+                   for name, labels in samples)
+
+
+def test_healthz_fails_while_a_source_is_stale_and_passes_again_after_a_sync(
+    engine: Engine, provider: FakeProvider, clock: Clock
+) -> None:
+    stale = AlertRule("health", "stale", Channel("webhook", "HOOK"), stale_after=timedelta(hours=1))
+    settings = settings_for(provider, stale)
+    provider.set("a")
+    sync(engine, settings, clock)
+
+    with serve(engine, settings, "127.0.0.1", 0, now=clock) as (host, port):
+        base = f"http://{host}:{port}"
+        fresh = requests.get(f"{base}/healthz", timeout=5)
+        clock.advance(hours=1, seconds=1)
+        late = requests.get(f"{base}/healthz", timeout=5)
+        stale_samples = scrape(base)
+        sync(engine, settings, clock)
+        again = requests.get(f"{base}/healthz", timeout=5)
+        missing = requests.get(f"{base}/nothing", timeout=5)
+
+    assert fresh.status_code == 200
+    assert fresh.json()["status"] == "ok"
+    assert late.status_code == 503
+    assert late.json()["sources"]["openai"] == {
+        "last_success_at": "2026-03-01T12:00:00Z", "stale_after_seconds": 3600.0, "stale": True,
+    }
+    assert stale_samples["syncer_source_stale", (("source", "openai"),)] == 1
+    assert again.status_code == 200
+    assert missing.status_code == 404
+
+
+def test_without_a_stale_rule_a_source_is_stale_after_three_intervals(
+    engine: Engine, provider: FakeProvider, clock: Clock
+) -> None:
+    settings = settings_for(provider)
+    provider.set("a")
+    sync(engine, settings, clock)
+
+    with serve(engine, settings, "127.0.0.1", 0, now=clock) as (host, port):
+        clock.advance(minutes=45)
+        on_time = requests.get(f"http://{host}:{port}/healthz", timeout=5)
+        clock.advance(seconds=1)
+        late = requests.get(f"http://{host}:{port}/healthz", timeout=5)
+
+    assert (on_time.status_code, late.status_code) == (200, 503)
+
+
+def test_an_unreadable_database_is_reported_not_raised(
+    tmp_path: Path, provider: FakeProvider, clock: Clock
+) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'missing' / 'syncer.db'}")
+
+    with serve(engine, settings_for(provider), "127.0.0.1", 0, now=clock) as (host, port):
+        samples = scrape(f"http://{host}:{port}")
+        health = requests.get(f"http://{host}:{port}/healthz", timeout=5)
+    engine.dispose()
+
+    assert samples == {("syncer_database_up", ()): 0}
+    assert health.status_code == 503
+    assert health.json() == {"status": "error", "error": "database: OperationalError"}

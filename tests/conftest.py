@@ -11,17 +11,19 @@ import os
 import re
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import unquote
 
 import pytest
+from click.testing import CliRunner, Result
 from pytest_httpserver import HTTPServer
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from werkzeug import Request, Response
 
 from syncer import migrate
+from syncer.cli import cli
 from syncer.store import make_engine
 
 from .receivers import Clock, Receiver
@@ -190,6 +192,25 @@ class FakeProvider:
         )
         error = {"error": {"message": message, "code": None}}
         return Response(json.dumps(error), status=status, content_type="application/json")
+
+
+@pytest.fixture
+def invoke(
+    monkeypatch: pytest.MonkeyPatch, provider: FakeProvider, database_url: str
+) -> Callable[..., Result]:
+    """Run ``syncer ARGS`` in-process against the fake provider and the test database,
+    with none of the developer's own OPENAI_*/SYNCER_* settings leaking in."""
+    for name in list(os.environ):
+        if name.startswith(("OPENAI_", "SYNCER_")) and name != "SYNCER_TEST_POSTGRES_URL":
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("OPENAI_API_KEY", API_KEY)
+    monkeypatch.setenv("OPENAI_BASE_URL", provider.base_url)
+    monkeypatch.setenv("SYNCER_DATABASE_URL", database_url)
+
+    def run(*args: str) -> Result:
+        return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+
+    return run
 
 
 @pytest.fixture

@@ -16,9 +16,6 @@ from pathlib import Path
 
 import pytest
 import requests
-from click.testing import CliRunner, Result
-
-from syncer.cli import cli
 
 from .conftest import API_KEY, FakeProvider
 from .receivers import Receiver
@@ -39,29 +36,21 @@ def config_text(provider: FakeProvider, extra: str = "") -> str:
 
 @pytest.fixture
 def invoke(
+    invoke,  # type: ignore[no-untyped-def]  # conftest's, with a config of two alert rules
     monkeypatch: pytest.MonkeyPatch,
     provider: FakeProvider,
-    database_url: str,
     receiver: Receiver,
     tmp_path: Path,
 ):  # type: ignore[no-untyped-def]
     """Run ``syncer ARGS`` in-process with two rules whose channels are ``receiver``."""
-    for name in list(os.environ):
-        if name.startswith(("OPENAI_", "SYNCER_")) and name != "SYNCER_TEST_POSTGRES_URL":
-            monkeypatch.delenv(name)
     config = tmp_path / "syncer.toml"
     config.write_text(config_text(provider))
     monkeypatch.setenv("SYNCER_CONFIG", str(config))
-    monkeypatch.setenv("SYNCER_DATABASE_URL", database_url)
-    monkeypatch.setenv("OPENAI_API_KEY", API_KEY)
+    monkeypatch.delenv("OPENAI_BASE_URL")
     monkeypatch.setenv("HOOK_URL", receiver.url)
     monkeypatch.setenv("HOOK_SECRET", SECRET)
     monkeypatch.setenv("SLACK_URL", receiver.url)
-
-    def run(*args: str) -> Result:
-        return CliRunner().invoke(cli, list(args), catch_exceptions=False)
-
-    return run
+    return invoke
 
 
 def listed(invoke, *args: str) -> list[dict]:  # type: ignore[no-untyped-def]

@@ -5,35 +5,15 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import Result
 
 from syncer import reports
-from syncer.cli import cli
 
-from .conftest import API_KEY, FakeProvider, model
-
-
-@pytest.fixture
-def invoke(
-    monkeypatch: pytest.MonkeyPatch, provider: FakeProvider, database_url: str
-):  # type: ignore[no-untyped-def]
-    """Run ``syncer ARGS`` in-process against the fake provider and the test database."""
-    for name in list(os.environ):
-        if name.startswith(("OPENAI_", "SYNCER_")) and name != "SYNCER_TEST_POSTGRES_URL":
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("OPENAI_API_KEY", API_KEY)
-    monkeypatch.setenv("OPENAI_BASE_URL", provider.base_url)
-    monkeypatch.setenv("SYNCER_DATABASE_URL", database_url)
-
-    def run(*args: str) -> Result:
-        return CliRunner().invoke(cli, list(args), catch_exceptions=False)
-
-    return run
+from .conftest import FakeProvider, model
 
 
 def as_json(result: Result) -> Any:

@@ -278,6 +278,26 @@ def record_alerts(
     return len(alerts)
 
 
+def record_event_alerts(
+    session: Session,
+    rules: Sequence[AlertRule],
+    source: str,
+    events: Sequence[Mapping[str, Any]],
+    now: datetime,
+) -> int:
+    """Alerts on events written outside a sync (retention's deletions), in their transaction.
+
+    Only event rules apply: countdowns and recoveries follow syncs, not deletions.
+    """
+    rules = [r for r in rules if r.kind == "events" and r.covers_source(source)]
+    if not (rules and events):
+        return 0
+    states = {m: s for (_, m), s in model_states(session, source, now).items()}
+    alerts = event_alerts(rules, source, events, states, now)
+    add_alerts(session, rules, alerts, now)
+    return len(alerts)
+
+
 def import_deprecations(
     session: Session, entries: Iterable[Deprecation], now: datetime, *, replace: bool = False
 ) -> int:

@@ -36,7 +36,9 @@ def retention_job(
 
     def job(source: Source) -> None:
         try:
-            run_scheduled(engine, source, rules[source.name], settings.http)
+            run_scheduled(
+                engine, source, rules[source.name], settings.http, alerts=settings.alerts
+            )
         except SyncerError as exc:
             log.error("retention %s: %s", source.name, exc)
         except SQLAlchemyError as exc:
@@ -153,14 +155,21 @@ def retention_apply(app: App, source: str | None, yes: bool) -> None:
         if len(plan.deletions) > 5 and sys.stdout.isatty():
             with click.progressbar(length=len(plan.deletions), label=name) as bar:
                 report = apply_plan(
-                    engine, clients[name], name, plan, on_outcome=lambda _: bar.update(1)
+                    engine, clients[name], name, plan, on_outcome=lambda _: bar.update(1),
+                    alerts=settings.alerts,
                 )
             for outcome in report.outcomes:
                 if outcome.result == "failed":
                     show(outcome)
         else:
-            report = apply_plan(engine, clients[name], name, plan, on_outcome=show)
+            report = apply_plan(
+                engine, clients[name], name, plan, on_outcome=show, alerts=settings.alerts
+            )
         click.echo(report.summary(), err=not report.ok)
         failed = failed or not report.ok
+    if settings.alerts:
+        from .cli_alerts import dispatch_now
+
+        click.echo(dispatch_now(engine, settings).summary(), err=True)
     if failed:
         sys.exit(1)

@@ -12,7 +12,7 @@ what makes check, deletion and record one step; a sync of the source waits for o
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -21,6 +21,8 @@ from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session
 
 from . import store
+from .alert_rules import AlertRule
+from .alerts_store import record_event_alerts
 from .config import HTTPSettings, RetentionRule, Source
 from .errors import HTTPStatusError, ProviderError, RetentionError
 from .retention import Decision, RetentionModel, RetentionPlan, plan_retention, rule_details
@@ -123,13 +125,17 @@ def apply_plan(
     *,
     now: Callable[[], datetime] = utcnow,
     on_outcome: Callable[[Outcome], object] = lambda _outcome: None,
+    alerts: Sequence[AlertRule] = (),
 ) -> ApplyReport:
-    """Carry out the plan's deletions in order, each recorded as soon as it is done."""
+    """Carry out the plan's deletions in order, each recorded as soon as it is done.
+
+    Alerts on ``deleted``/``delete_failed`` go to the outbox in the deletion's transaction.
+    """
     report = ApplyReport(source)
     details = rule_details(plan.rule)
     for decision in plan.deletions:
         try:
-            outcome = _delete_one(engine, provider, source, decision, details, now)
+            outcome = _delete_one(engine, provider, source, decision, details, now, alerts)
         except RetentionError as exc:
             report.stopped = str(exc)
             break
@@ -155,6 +161,7 @@ def _delete_one(
     decision: Decision,
     rule: dict[str, Any],
     now: Callable[[], datetime],
+    alerts: Sequence[AlertRule],
 ) -> Outcome:
     model_id = decision.model.model_id
     with store.write_session(engine) as session, session.begin():
@@ -181,10 +188,12 @@ def _delete_one(
             # vanished nor counts it towards a mass vanish.
             session.execute(update(Model).where(*key).values(deleted_at=when, vanished_at=when))
         kind = "delete_failed" if outcome.result == "failed" else "deleted"
-        store.add_events(session, [{
+        events = [{
             "source": source, "model_id": model_id, "kind": kind, "occurred_at": when,
             "sync_run_id": None, "old_values": None, "new_values": None, "details": details,
-        }])
+        }]
+        store.add_events(session, events)
+        record_event_alerts(session, alerts, source, events, when)
     return outcome
 
 
@@ -210,6 +219,7 @@ def run_scheduled(
     http: HTTPSettings,
     *,
     now: Callable[[], datetime] = utcnow,
+    alerts: Sequence[AlertRule] = (),
 ) -> ApplyReport | None:
     """One scheduled retention run: apply when the rule says ``apply = true``, else log the plan."""
     from .client import Client
@@ -229,7 +239,9 @@ def run_scheduled(
                      decision.model.model_id, decision.reason)
         return None
     with Client(source, http) as client:
-        report = apply_plan(engine, client, source.name, plan, now=now, on_outcome=_log_outcome)
+        report = apply_plan(
+            engine, client, source.name, plan, now=now, on_outcome=_log_outcome, alerts=alerts
+        )
     log.log(logging.INFO if report.ok else logging.ERROR, "retention %s", report.summary())
     return report
 

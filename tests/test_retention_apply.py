@@ -33,6 +33,7 @@ from syncer.store import Model, ModelEvent, make_engine, read_session
 from syncer.sync import Syncer
 
 from .conftest import API_KEY, FakeProvider, model
+from .receivers import Receiver
 
 HTTP = '[http]\nmax_retries = 1\nbackoff_base = 0.01\nbackoff_max = 0.02\nread_timeout = 10\n'
 RULE = '[retention]\nmax_age = "90d"\ninclude = ["ft:*:acme:*"]\nkeep = ["ft:*:acme:prod-*"]\n'
@@ -608,3 +609,23 @@ def test_syncer_run_applies_the_rule_on_its_schedule(
     assert provider.deleted == STALE
     assert "retention local: 2 deleted (0 already gone), 0 failed, 0 skipped" in stderr
     assert API_KEY not in stderr
+
+
+def test_each_deletion_is_alerted_by_a_rule_on_deleted_events(
+    syncer: SyncerCLI, provider: FakeProvider, receiver: Receiver,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("HOOK_URL", receiver.url)
+    syncer.rule(
+        RULE + '\n[[alerts]]\nname = "deletions"\nkinds = ["deleted"]\n'
+        'webhook_url_env = "HOOK_URL"\n'
+    )
+    synced(syncer)
+
+    result = syncer("retention", "apply", "--yes")
+
+    assert result.exit_code == 0, result.output
+    assert [(d["kind"], d["model_id"]) for d in receiver.documents] == [
+        ("deleted", model_id) for model_id in STALE
+    ]
+

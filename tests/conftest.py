@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import socket
 import threading
 import uuid
 from collections.abc import Callable, Iterator
@@ -82,6 +83,13 @@ def engine(database_url: str) -> Iterator[Engine]:
     migrate.upgrade(engine)
     yield engine
     engine.dispose()
+
+
+def closed_port() -> int:
+    """A loopback port nothing listens on: connecting to it is refused at once."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 def model(model_id: str, **fields: Any) -> dict[str, Any]:

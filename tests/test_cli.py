@@ -7,13 +7,12 @@ import io
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-from .conftest import API_KEY, FakeProvider
+from .conftest import API_KEY, FakeProvider, closed_port
 
 
 def test_sync_prints_a_summary_and_the_inventory_is_listed(invoke, provider: FakeProvider) -> None:
@@ -126,14 +125,11 @@ def test_run_syncs_on_schedule_and_stops_cleanly_on_sigterm(
 ) -> None:
     """A source that is down fails its own runs and never stops the other source."""
     provider.set("a", "b")
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        closed_port = sock.getsockname()[1]
     config = tmp_path / "syncer.toml"
     config.write_text(
         f'[schedule]\nevery = "1s"\njitter = 0\n\n[http]\nmax_retries = 0\n\n'
         f'[[sources]]\nname = "local"\nbase_url = "{provider.base_url}"\n\n'
-        f'[[sources]]\nname = "down"\nbase_url = "http://127.0.0.1:{closed_port}/v1"\n'
+        f'[[sources]]\nname = "down"\nbase_url = "http://127.0.0.1:{closed_port()}/v1"\n'
     )
     database = tmp_path / "run.db"
     env = {

@@ -7,7 +7,6 @@ import hmac
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -17,7 +16,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from .conftest import API_KEY, FakeProvider
+from .conftest import API_KEY, FakeProvider, closed_port
 from .receivers import Receiver
 
 SECRET = "whsec-cli-0123456789"
@@ -178,9 +177,7 @@ def test_run_serves_metrics_and_healthz_until_sigterm(
     provider: FakeProvider, receiver: Receiver, tmp_path: Path
 ) -> None:
     provider.set("a", "b")
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = closed_port()
     config = tmp_path / "syncer.toml"
     config.write_text('[schedule]\nevery = "1s"\njitter = 0\n\n' + config_text(provider))
     env = {

@@ -6,7 +6,6 @@ import hashlib
 import json
 import logging
 import re
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -30,6 +29,8 @@ from syncer.errors import (
     PayloadError,
     ProviderError,
 )
+
+from .conftest import closed_port
 
 KEY = "sk-proj-TESTKEY1234567890abcdef"
 FAST = HTTPSettings(
@@ -93,12 +94,6 @@ def page(*ids: str, **extra: Any) -> dict[str, Any]:
 
 def error(message: str, kind: str = "invalid_request_error", code: str | None = None) -> str:
     return json.dumps({"error": {"message": message, "type": kind, "code": code}})
-
-
-def closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 # Headers

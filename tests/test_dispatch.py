@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import socket
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -30,6 +29,7 @@ from syncer.dispatch import (
 from syncer.errors import DeliveryError
 from syncer.store import make_engine, read_session, write_session
 
+from .conftest import closed_port
 from .receivers import START, Clock, Receiver
 
 SECRET = "whsec-0123456789abcdef"
@@ -173,9 +173,7 @@ def test_a_receiver_down_for_several_dispatches_gets_every_alert_later_in_order_
 def test_a_closed_port_is_retried_and_the_error_never_shows_the_url(
     sqlite_engine: Engine, receiver: Receiver, clock: Clock
 ) -> None:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = closed_port()
     secret_url = f"http://127.0.0.1:{port}/services/T0/B0/token-SECRET"
     dispatcher = Dispatcher(sqlite_engine, [hook(secret_url)], now=clock)
     enqueue(sqlite_engine, [hook(secret_url)], "a")

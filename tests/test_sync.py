@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import socket
 import threading
 from pathlib import Path
 from typing import Any
@@ -16,7 +15,7 @@ from syncer.config import HTTPSettings, Source, SyncPolicy
 from syncer.store import Model, ModelEvent, SyncRun, make_engine, read_session
 from syncer.sync import Syncer, SyncResult
 
-from .conftest import API_KEY, FakeProvider, model
+from .conftest import API_KEY, FakeProvider, closed_port, model
 
 FAST = HTTPSettings(max_retries=0, read_timeout=2, connect_timeout=2)
 
@@ -163,9 +162,7 @@ def test_failed_sync_changes_nothing_and_is_recorded(
 
 
 def test_connection_refused_is_a_failed_run(engine: Engine) -> None:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = closed_port()
     result = sync(engine, f"http://127.0.0.1:{port}/v1")
     assert result.status == "failed"
     assert "cannot connect" in (result.error or "")

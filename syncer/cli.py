@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from .config import Settings, load_settings, parse_moment
-from .errors import SyncerError
+from .errors import SyncerError, first_line
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -59,9 +59,7 @@ def errors_to_exit_codes(command: F) -> F:
         except ArgumentError as exc:
             raise CLIError(f"invalid database URL: {exc}", 2) from None
         except SQLAlchemyError as exc:
-            original = getattr(exc, "orig", None) or exc
-            first = (str(original).strip().splitlines() or [type(original).__name__])[0]
-            raise CLIError(f"database error: {first}") from None
+            raise CLIError(f"database error: {first_line(exc)}") from None
 
     return wrapper  # type: ignore[return-value]
 

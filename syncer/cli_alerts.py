@@ -9,14 +9,14 @@ from __future__ import annotations
 import logging
 import sys
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
 from .cli import FORMAT_OPTION, App, CLIError, _print_rows, errors_to_exit_codes
-from .config import Settings
+from .config import Settings, utcnow
 from .errors import ConfigError, SyncerError
 
 if TYPE_CHECKING:
@@ -31,9 +31,6 @@ DISPATCH_EVERY = timedelta(seconds=15)
 STALE_CHECK_EVERY = timedelta(minutes=1)
 log = logging.getLogger("syncer")
 
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 def _rule(settings: Settings, name: str) -> AlertRule:
@@ -81,7 +78,7 @@ def alert_jobs(engine: Engine, settings: Settings) -> list[Periodic]:
     return [
         Periodic("alerts:dispatch", DISPATCH_EVERY, guarded("alerts", dispatcher.dispatch)),
         Periodic("alerts:stale", STALE_CHECK_EVERY, guarded(
-            "stale check", lambda: check_stale(engine, settings, _now())
+            "stale check", lambda: check_stale(engine, settings, utcnow())
         )),
     ]
 
@@ -120,7 +117,7 @@ def alerts_test(app: App, name: str) -> None:
     rule = _rule(app.settings(), name)
     sender = Sender()
     try:
-        alert_id = send_probe(rule, sender, _now())
+        alert_id = send_probe(rule, sender, utcnow())
     finally:
         sender.close()
     click.echo(f"sent test alert {alert_id} to rule {name} ({rule.channel.kind})")
@@ -139,7 +136,7 @@ def alerts_dispatch(app: App) -> None:
     app.configure_logging()
     settings = app.settings()
     engine = app.engine(settings, upgrade=True)
-    check_stale(engine, settings, _now())
+    check_stale(engine, settings, utcnow())
     report = dispatch_now(engine, settings)
     click.echo(report.summary())
     if report.retrying or report.failed:
@@ -158,7 +155,7 @@ def alerts_retry(app: App, rule: str | None) -> None:
     app.configure_logging()
     engine = app.engine(app.settings())
     with write_session(engine) as session, session.begin():
-        count = requeue_failed(session, _now(), rule)
+        count = requeue_failed(session, utcnow(), rule)
     click.echo(f"{count} failed alert(s) queued again")
 
 
@@ -177,7 +174,7 @@ def deprecations(ctx: click.Context, source: str | None, fmt: str) -> None:
     app: App = ctx.obj
     app.configure_logging()
     with read_session(app.engine(app.settings())) as session:
-        rows = shutdown_rows(session, _now(), source)
+        rows = shutdown_rows(session, utcnow(), source)
     _print_rows(rows, SHUTDOWN_COLUMNS, fmt)
 
 
@@ -203,5 +200,5 @@ def deprecations_import(app: App, file: Path, replace: bool) -> None:
     entries = parse_deprecations(text, str(file))
     engine = app.engine(app.settings(), upgrade=True)
     with write_session(engine) as session, session.begin():
-        count = import_deprecations(session, entries, _now(), replace=replace)
+        count = import_deprecations(session, entries, utcnow(), replace=replace)
     click.echo(f"imported {count} shutdown date(s) from {file}")

@@ -16,7 +16,7 @@ import click
 
 from .cli import FORMAT_OPTION, App, CLIError, _print_rows, errors_to_exit_codes
 from .config import RetentionRule, Settings, Source
-from .errors import SyncerError
+from .errors import SyncerError, first_line
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -42,8 +42,7 @@ def retention_job(
         except SyncerError as exc:
             log.error("retention %s: %s", source.name, exc)
         except SQLAlchemyError as exc:
-            first = (str(getattr(exc, "orig", None) or exc).strip().splitlines() or ["?"])[0]
-            log.error("retention %s: database: %s", source.name, first)
+            log.error("retention %s: database error: %s", source.name, first_line(exc))
 
     return job
 

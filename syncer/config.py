@@ -38,6 +38,11 @@ _UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 _SOURCE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 
+def utcnow() -> datetime:
+    """The clock every module defaults to, and tests replace: aware UTC."""
+    return datetime.now(UTC)
+
+
 def parse_duration(text: str) -> timedelta:
     """Parse ``"90s"``, ``"15m"``, ``"12h"``, ``"7d"`` or ``"2w"`` into a timedelta."""
     match = _DURATION.match(text)

@@ -20,7 +20,7 @@ import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import requests
@@ -31,6 +31,7 @@ from .alert_rules import AlertRule, Channel
 from .alerts import probe_alert
 from .alerts_store import outbox_table
 from .client import USER_AGENT
+from .config import utcnow
 from .errors import DeliveryError
 
 __all__ = [
@@ -190,9 +191,6 @@ class Report:
         )
 
 
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
-
 
 class Dispatcher:
     """Delivers due outbox alerts, one batch per call; safe to call from several threads."""
@@ -203,7 +201,7 @@ class Dispatcher:
         rules: Sequence[AlertRule],
         *,
         sender: Sender | None = None,
-        now: Callable[[], datetime] = _utcnow,
+        now: Callable[[], datetime] = utcnow,
         batch: int = DEFAULT_BATCH,
         max_attempts: int = MAX_ATTEMPTS,
     ) -> None:

@@ -20,6 +20,13 @@ never from a request's headers, so an API key cannot leak through an error.
 from __future__ import annotations
 
 
+def first_line(exc: BaseException) -> str:
+    """An error's own first line; for a database error, the driver's message without
+    SQLAlchemy's statement dump (which could be long and carry parameter values)."""
+    original = getattr(exc, "orig", None) or exc
+    return (str(original).strip().splitlines() or [type(original).__name__])[0]
+
+
 class SyncerError(Exception):
     """Base of every error syncer raises on purpose."""
 

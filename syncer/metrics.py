@@ -13,7 +13,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from socketserver import ThreadingMixIn
 from typing import Any
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
@@ -26,7 +26,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from .alerts import is_stale, stale_after
 from .alerts_store import OutboxAlert, shutdown_rows
-from .config import Settings
+from .config import Settings, utcnow
 from .stale import source_health
 from .store import Model, ModelEvent, SyncRun, read_session
 
@@ -34,9 +34,6 @@ __all__ = ["Snapshot", "SyncerCollector", "health", "read_snapshot", "serve"]
 
 log = logging.getLogger(__name__)
 
-
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass
@@ -100,7 +97,7 @@ class SyncerCollector(Collector):
     """The syncer's metrics, from the database at each scrape."""
 
     def __init__(
-        self, engine: Engine, settings: Settings, now: Callable[[], datetime] = _utcnow
+        self, engine: Engine, settings: Settings, now: Callable[[], datetime] = utcnow
     ) -> None:
         self.engine = engine
         self.settings = settings
@@ -201,7 +198,7 @@ def _app(engine: Engine, settings: Settings, now: Callable[[], datetime]) -> Any
 @contextmanager
 def serve(
     engine: Engine, settings: Settings, host: str, port: int,
-    now: Callable[[], datetime] = _utcnow,
+    now: Callable[[], datetime] = utcnow,
 ) -> Iterator[tuple[str, int]]:
     """Serve ``/metrics`` and ``/healthz`` on a background thread; yields (host, port)."""
     server = make_server(host, port, _app(engine, settings, now), _Server, _QuietHandler)

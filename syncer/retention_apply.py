@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Protocol
 
 from sqlalchemy import Engine, select, update
@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from . import store
 from .alert_rules import AlertRule
 from .alerts_store import record_event_alerts
-from .config import HTTPSettings, RetentionRule, Source
+from .config import HTTPSettings, RetentionRule, Source, utcnow
 from .errors import HTTPStatusError, ProviderError, RetentionError
 from .retention import Decision, RetentionModel, RetentionPlan, plan_retention, rule_details
 from .store import Model
@@ -79,9 +79,6 @@ class ApplyReport:
         )
         return f"{line}; STOPPED: {self.stopped}" if self.stopped else line
 
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 def ready_run(session: Session, source: str) -> store.SyncRun:

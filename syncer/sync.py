@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Protocol
 
 from sqlalchemy import Engine
@@ -23,9 +23,9 @@ from sqlalchemy.orm import Session
 from . import bulk, store
 from .alert_rules import AlertRule
 from .alerts_store import record_alerts
-from .config import SyncPolicy
+from .config import SyncPolicy, utcnow
 from .diff import Diff, compute_diff, mass_vanish_reason
-from .errors import ProviderError, StoreError
+from .errors import ProviderError, StoreError, first_line
 from .payload import PARSER_VERSION, parse_listing
 
 log = logging.getLogger(__name__)
@@ -71,9 +71,6 @@ class SyncResult:
             f"in {self.duration:.2f}s"
         )
 
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass
@@ -160,7 +157,7 @@ class Syncer:
         try:
             result = self._apply(listing.pages, digest, started_at, clock)
         except SQLAlchemyError as exc:
-            return self._fail(started_at, clock, f"database error: {_first_line(exc)}")
+            return self._fail(started_at, clock, f"database error: {first_line(exc)}")
         except ProviderError as exc:
             return self._fail(started_at, clock, str(exc))
         self._log(result)
@@ -260,7 +257,7 @@ class Syncer:
         except SQLAlchemyError as exc:
             raise StoreError(
                 f"{self.source}: sync failed ({error}) and the failure could not be recorded: "
-                f"{_first_line(exc)}"
+                f"{first_line(exc)}"
             ) from None
         self._log(result)
         return result
@@ -269,8 +266,3 @@ class Syncer:
         level = logging.INFO if result.ok else logging.ERROR
         log.log(level, "sync %s", result.summary())
 
-
-def _first_line(exc: BaseException) -> str:
-    """A database error's own message, without SQLAlchemy's statement dump."""
-    original = getattr(exc, "orig", None) or exc
-    return (str(original).strip().splitlines() or [type(original).__name__])[0]

@@ -12,10 +12,9 @@ from logging.config import fileConfig
 from alembic import context
 from sqlalchemy.engine import Connection
 
-# alerts_store's tables join Base.metadata on import, so `alembic check` compares them too.
-import syncer.alerts_store  # noqa: F401
-from syncer.config import DEFAULT_DATABASE_URL
-from syncer.store import Base, make_engine
+from syncer.config.model import DEFAULT_DATABASE_URL
+from syncer.db.engine import make_engine
+from syncer.db.schema import Base
 
 config = context.config
 target_metadata = Base.metadata

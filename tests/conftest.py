@@ -23,9 +23,9 @@ from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from werkzeug import Request, Response
 
-from syncer import migrate
 from syncer.cli import cli
-from syncer.store import make_engine
+from syncer.db import migrate
+from syncer.db.engine import make_engine
 
 from .receivers import Clock, Receiver
 

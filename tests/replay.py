@@ -15,11 +15,11 @@ from typing import Any
 from hypothesis import strategies as st
 from sqlalchemy import Engine
 
-from syncer import queries
-from syncer.client import Client
-from syncer.config import HTTPSettings, Source, SyncPolicy
-from syncer.store import read_session
-from syncer.sync import Syncer, SyncResult
+from syncer.config.model import HTTPSettings, Source, SyncPolicy
+from syncer.db.engine import read_session
+from syncer.providers.http import Client
+from syncer.reporting import queries
+from syncer.sync.run import Syncer, SyncResult
 
 from .conftest import API_KEY, FakeProvider
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from syncer.alert_rules import DEFAULT_THRESHOLDS, EVENT_KINDS, AlertRule, Channel
-from syncer.config import Settings, load_settings
+from syncer.config.alerts import DEFAULT_THRESHOLDS, EVENT_KINDS, AlertRule, Channel
+from syncer.config.model import Settings, load_settings
 from syncer.errors import ConfigError
 
 HOOK = "https://hooks.slack.com/services/T000/B000/SECRETxyz"

@@ -10,8 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from syncer.alert_rules import EVENT_KINDS, AlertRule, Channel
-from syncer.alerts import (
+from syncer.alerts.decide import (
     PAYLOAD_VERSION,
     RETIRED_WINDOW,
     Alert,
@@ -29,6 +28,7 @@ from syncer.alerts import (
     stale_after,
     stale_plan,
 )
+from syncer.config.alerts import EVENT_KINDS, AlertRule, Channel
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 EARLIER = NOW - timedelta(days=30)

@@ -7,20 +7,16 @@ from typing import Any
 
 from sqlalchemy import Engine, event, select, text
 
-from syncer.alert_rules import AlertRule, Channel
-from syncer.alerts_store import (
-    AlertMark,
-    OutboxAlert,
-    import_deprecations,
-    shutdown_rows,
-)
-from syncer.client import Client
-from syncer.config import HTTPSettings, Schedule, Settings, Source, SyncPolicy
-from syncer.deprecations import Deprecation
-from syncer.dispatch import Dispatcher
-from syncer.stale import check_stale
-from syncer.store import ModelEvent, read_session, write_session
-from syncer.sync import Syncer, SyncResult
+from syncer.alerts.delivery import Dispatcher
+from syncer.alerts.deprecations import Deprecation
+from syncer.alerts.outbox import import_deprecations, shutdown_rows
+from syncer.alerts.stale import check_stale
+from syncer.config.alerts import AlertRule, Channel
+from syncer.config.model import HTTPSettings, Schedule, Settings, Source, SyncPolicy
+from syncer.db.engine import read_session, write_session
+from syncer.db.schema import AlertMark, ModelEvent, OutboxAlert
+from syncer.providers.http import Client
+from syncer.sync.run import Syncer, SyncResult
 
 from .conftest import API_KEY, FakeProvider, model
 from .receivers import Clock, Receiver

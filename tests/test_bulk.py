@@ -9,9 +9,11 @@ import pytest
 from sqlalchemy import Engine, event, select, text
 from sqlalchemy.exc import IntegrityError
 
-from syncer import bulk
-from syncer.payload import CREATED_RANGE, ModelRecord
-from syncer.store import Model, ModelEvent, add_run, read_session, write_session
+from syncer.db import bulk
+from syncer.db.bulk import add_run
+from syncer.db.engine import read_session, write_session
+from syncer.db.schema import Model, ModelEvent
+from syncer.sync.parse import CREATED_RANGE, ModelRecord
 
 NOW = datetime(2026, 11, 26, 9, 30, tzinfo=UTC)  # whole seconds: where formats could differ
 LATER = NOW + timedelta(hours=1, microseconds=250)
@@ -72,8 +74,9 @@ def test_created_at_derived_in_sql_is_the_instant_python_makes_of_created(
 def test_timestamps_on_sqlite_are_stored_in_sqlalchemys_own_format(tmp_path: Any) -> None:
     """Regression: bulk rows bypass bind processing, and sqlite3's own adapter drops
     ``.000000``, so text comparisons like ``last_seen_at != :now`` went wrong."""
-    from syncer import migrate
-    from syncer.store import make_engine, models_table
+    from syncer.db import migrate
+    from syncer.db.engine import make_engine
+    from syncer.db.schema import models_table
 
     engine = make_engine(f"sqlite:///{tmp_path / 'formats.db'}")
     migrate.upgrade(engine)
@@ -160,8 +163,8 @@ def test_load_state_hands_over_presence_digest_and_the_json_as_text(engine: Engi
 
 @pytest.mark.postgres
 def test_copy_is_one_statement_that_listeners_see(postgres_url: str) -> None:
-    from syncer import migrate
-    from syncer.store import make_engine
+    from syncer.db import migrate
+    from syncer.db.engine import make_engine
 
     engine = make_engine(postgres_url)
     migrate.upgrade(engine)
@@ -178,8 +181,8 @@ def test_copy_is_one_statement_that_listeners_see(postgres_url: str) -> None:
 
 @pytest.mark.postgres
 def test_a_failing_copy_raises_sqlalchemys_error(postgres_url: str) -> None:
-    from syncer import migrate
-    from syncer.store import make_engine
+    from syncer.db import migrate
+    from syncer.db.engine import make_engine
 
     engine = make_engine(postgres_url)
     migrate.upgrade(engine)
@@ -194,8 +197,8 @@ def test_a_failing_copy_raises_sqlalchemys_error(postgres_url: str) -> None:
 def test_upsert_sends_one_statement_on_sqlite_whatever_the_number_of_models(
     tmp_path: Any,
 ) -> None:
-    from syncer import migrate
-    from syncer.store import make_engine
+    from syncer.db import migrate
+    from syncer.db.engine import make_engine
 
     engine = make_engine(f"sqlite:///{tmp_path / 'count.db'}")
     migrate.upgrade(engine)

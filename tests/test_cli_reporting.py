@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from click.testing import Result
 
-from syncer import reports
+from syncer.reporting import reports
 
 from .conftest import FakeProvider, model
 

@@ -19,9 +19,7 @@ from hypothesis import strategies as st
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from syncer import client as client_module
-from syncer.client import USER_AGENT, Client, Listing, _retry_after, model_path, next_page
-from syncer.config import HTTPSettings, Source
+from syncer.config.model import HTTPSettings, Source
 from syncer.errors import (
     ConfigError,
     HTTPStatusError,
@@ -29,6 +27,8 @@ from syncer.errors import (
     PayloadError,
     ProviderError,
 )
+from syncer.providers import http as client_module
+from syncer.providers.http import USER_AGENT, Client, Listing, _retry_after, model_path, next_page
 
 from .conftest import closed_port
 
@@ -575,9 +575,9 @@ def test_delete_that_times_out_then_finds_the_model_gone_is_done(
 def test_logs_one_debug_line_per_request_and_a_warning_per_retry(httpserver, make_client, caplog):
     httpserver.expect_oneshot_request(MODELS).respond_with_data("", status=502)
     httpserver.expect_request(MODELS).respond_with_json(page("a"))
-    caplog.set_level(logging.DEBUG, logger="syncer.client")
+    caplog.set_level(logging.DEBUG, logger="syncer.providers.http")
     make_client(httpserver, headers={"OpenAI-Project": "proj-secret"}).list_pages()
-    records = [r for r in caplog.records if r.name == "syncer.client"]
+    records = [r for r in caplog.records if r.name == "syncer.providers.http"]
     assert [r.levelname for r in records] == ["DEBUG", "WARNING", "DEBUG"]
     assert re.search(r"GET http://\S+/v1/models: 502 in \d+\.\d+ s", records[0].getMessage())
     assert "retry 1 of 3" in records[1].getMessage()

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from syncer.config import (
+from syncer.config.model import (
     DEFAULT_BASE_URL,
     DEFAULT_DATABASE_URL,
     DEFAULT_EVERY,

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from syncer.deprecations import Deprecation, effective, match, parse_deprecations
+from syncer.alerts.deprecations import Deprecation, effective, match, parse_deprecations
 from syncer.errors import ConfigError
 
 JUNE = datetime(2026, 6, 6, tzinfo=UTC)

@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from syncer.diff import Diff, StoredModel, compute_diff, field_changes, mass_vanish_reason
-from syncer.payload import ModelRecord
+from syncer.sync.diff import Diff, StoredModel, compute_diff, field_changes, mass_vanish_reason
+from syncer.sync.parse import ModelRecord
 
 
 def raw(model_id: str, **fields: Any) -> dict[str, Any]:

@@ -10,10 +10,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from syncer import sync
-from syncer.diff import StoredModel, compute_diff
 from syncer.errors import HTTPStatusError
-from syncer.payload import CREATED_RANGE, ModelRecord, parse_listing, parse_model, raw_digest
+from syncer.sync import run as sync
+from syncer.sync.diff import StoredModel, compute_diff
+from syncer.sync.parse import CREATED_RANGE, ModelRecord, parse_listing, parse_model, raw_digest
 
 # --- raw_digest ---------------------------------------------------------------------------------
 
@@ -52,7 +52,7 @@ def test_equal_json_built_apart_has_the_same_digest(body: dict[str, Any]) -> Non
 
 
 def test_the_control_character_check_is_exactly_unicode_category_cc() -> None:
-    from syncer.payload import _CONTROL
+    from syncer.sync.parse import _CONTROL
 
     cc = {chr(c) for c in range(0x110000) if unicodedata.category(chr(c)) == "Cc"}
     assert {c for c in map(chr, range(0x110000)) if _CONTROL.search(c)} == cc

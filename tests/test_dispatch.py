@@ -12,11 +12,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, func, select
 
-from syncer import migrate
-from syncer.alert_rules import AlertRule, Channel
-from syncer.alerts import Alert
-from syncer.alerts_store import OutboxAlert, add_alerts
-from syncer.dispatch import (
+from syncer.alerts.decide import Alert
+from syncer.alerts.delivery import (
     BACKOFF_MAX,
     SIGNATURE_HEADER,
     Dispatcher,
@@ -26,8 +23,12 @@ from syncer.dispatch import (
     send_probe,
     sign,
 )
+from syncer.alerts.outbox import add_alerts
+from syncer.config.alerts import AlertRule, Channel
+from syncer.db import migrate
+from syncer.db.engine import make_engine, read_session, write_session
+from syncer.db.schema import OutboxAlert
 from syncer.errors import DeliveryError
-from syncer.store import make_engine, read_session, write_session
 
 from .conftest import closed_port
 from .receivers import START, Clock, Receiver
@@ -306,9 +307,9 @@ def test_a_probe_goes_straight_to_the_channel_as_a_test_alert(receiver: Receiver
 def test_only_one_dispatcher_delivers_at_a_time_across_processes(
     postgres_url: str, receiver: Receiver, clock: Clock
 ) -> None:
-    from syncer import migrate
-    from syncer.dispatch import _LOCK_KEY
-    from syncer.store import make_engine
+    from syncer.alerts.delivery import _LOCK_KEY
+    from syncer.db import migrate
+    from syncer.db.engine import make_engine
 
     engine = make_engine(postgres_url)
     migrate.upgrade(engine)

@@ -9,8 +9,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from syncer.diff import field_changes
-from syncer.history import (
+from syncer.reporting.history import (
     Current,
     Interval,
     Snapshot,
@@ -20,6 +19,7 @@ from syncer.history import (
     roll_back,
     snapshot,
 )
+from syncer.sync.diff import field_changes
 
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
 

@@ -10,12 +10,12 @@ import requests
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import Engine
 
-from syncer.alert_rules import AlertRule, Channel
-from syncer.client import Client
-from syncer.config import HTTPSettings, Schedule, Settings, Source, SyncPolicy
-from syncer.metrics import serve
-from syncer.store import make_engine
-from syncer.sync import Syncer
+from syncer.config.alerts import AlertRule, Channel
+from syncer.config.model import HTTPSettings, Schedule, Settings, Source, SyncPolicy
+from syncer.db.engine import make_engine
+from syncer.providers.http import Client
+from syncer.runtime.metrics import serve
+from syncer.sync.run import Syncer
 
 from .conftest import API_KEY, FakeProvider
 from .receivers import Clock

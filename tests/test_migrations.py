@@ -5,9 +5,9 @@ from __future__ import annotations
 from alembic import command
 from sqlalchemy import inspect
 
-from syncer import migrate
-from syncer.store import make_engine
-from syncer.views import VIEW_NAMES
+from syncer.db import migrate
+from syncer.db.engine import make_engine
+from syncer.db.views import VIEW_NAMES
 
 TABLES = {"sync_runs", "models", "model_events"}
 

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from syncer.output import FORMATS, MAX_CELL, as_text, render
+from syncer.reporting.output import FORMATS, MAX_CELL, as_text, render
 
 COLUMNS = ["model_id", "owned_by", "first_seen", "present", "raw"]
 SEEN = datetime(2025, 6, 1, 8, 30, 15, tzinfo=UTC)

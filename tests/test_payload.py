@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from syncer.errors import PayloadError, ProviderError
-from syncer.payload import (
+from syncer.sync.parse import (
     MAX_ID_LENGTH,
     ModelRecord,
     is_fine_tuned,

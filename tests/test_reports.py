@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, text
 
-from syncer import reports, timeline
-from syncer.store import read_session
+from syncer.db.engine import read_session
+from syncer.reporting import reports, timeline
 
 from .conftest import FakeProvider
 from .replay import Replay, listed

@@ -12,10 +12,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from syncer.config import RetentionRule, load_settings
+from syncer.config.model import RetentionRule, load_settings
 from syncer.errors import ConfigError
-from syncer.payload import is_fine_tuned
-from syncer.retention import (
+from syncer.retention.plan import (
     Family,
     RetentionModel,
     describe_rule,
@@ -25,6 +24,7 @@ from syncer.retention import (
     plan_retention,
     rule_details,
 )
+from syncer.sync.parse import is_fine_tuned
 
 NOW = datetime(2026, 3, 1, tzinfo=UTC)
 ACME = ("ft:*:acme:*",)

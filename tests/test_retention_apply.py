@@ -25,12 +25,13 @@ from sqlalchemy import Engine
 from sqlalchemy import select as sql_select
 
 from syncer.cli import cli
-from syncer.client import Client
-from syncer.config import HTTPSettings, RetentionRule, Schedule, Source
-from syncer.retention_apply import apply_plan, plan_source, run_scheduled
-from syncer.scheduler import build_scheduler
-from syncer.store import Model, ModelEvent, make_engine, read_session
-from syncer.sync import Syncer
+from syncer.config.model import HTTPSettings, RetentionRule, Schedule, Source
+from syncer.db.engine import make_engine, read_session
+from syncer.db.schema import Model, ModelEvent
+from syncer.providers.http import Client
+from syncer.retention.apply import apply_plan, plan_source, run_scheduled
+from syncer.runtime.scheduler import build_scheduler
+from syncer.sync.run import Syncer
 
 from .conftest import API_KEY, FakeProvider, model
 from .receivers import Receiver

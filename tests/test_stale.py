@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from syncer.config import Schedule, Source
-from syncer.stale import expected_interval
+from syncer.alerts.stale import expected_interval
+from syncer.config.model import Schedule, Source
 
 MONDAY = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 

@@ -10,10 +10,11 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, event, select, text
 
-from syncer.client import Client
-from syncer.config import HTTPSettings, Source, SyncPolicy
-from syncer.store import Model, ModelEvent, SyncRun, make_engine, read_session
-from syncer.sync import Syncer, SyncResult
+from syncer.config.model import HTTPSettings, Source, SyncPolicy
+from syncer.db.engine import make_engine, read_session
+from syncer.db.schema import Model, ModelEvent, SyncRun
+from syncer.providers.http import Client
+from syncer.sync.run import Syncer, SyncResult
 
 from .conftest import API_KEY, FakeProvider, closed_port, model
 
@@ -243,7 +244,7 @@ def test_api_key_is_never_stored_or_logged(
     caplog.set_level(logging.DEBUG)
     path = tmp_path / "syncer.db"
     engine = make_engine(f"sqlite:///{path}")
-    from syncer import migrate
+    from syncer.db import migrate
 
     migrate.upgrade(engine)
     provider.set("a")

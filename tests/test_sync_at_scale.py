@@ -8,11 +8,12 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, event, select
 
-from syncer.client import Client
-from syncer.config import HTTPSettings, Source
-from syncer.payload import raw_digest
-from syncer.store import Model, ModelEvent, read_session
-from syncer.sync import Syncer, SyncResult
+from syncer.config.model import HTTPSettings, Source
+from syncer.db.engine import read_session
+from syncer.db.schema import Model, ModelEvent
+from syncer.providers.http import Client
+from syncer.sync.parse import raw_digest
+from syncer.sync.run import Syncer, SyncResult
 
 from .conftest import API_KEY, FakeProvider, model
 
@@ -69,7 +70,7 @@ def test_an_unchanged_list_is_applied_without_being_parsed_again(
     engine: Engine, provider: FakeProvider, caplog: pytest.LogCaptureFixture
 ) -> None:
     provider.models = [{"id": "a"}, {"id": "b", "created": 1}]
-    with caplog.at_level(logging.WARNING, logger="syncer.sync"):
+    with caplog.at_level(logging.WARNING, logger="syncer.sync.run"):
         first = sync(engine, provider)
         warned = caplog.text
         caplog.clear()
@@ -126,7 +127,7 @@ def test_a_created_beyond_any_date_is_stored_as_null_with_a_warning(
     """Regression: an int ``created`` past year 9999 passed validation, then crashed the sync
     when its timestamp was made."""
     provider.models = [model("far", created=10**20)]
-    with caplog.at_level(logging.WARNING, logger="syncer.sync"):
+    with caplog.at_level(logging.WARNING, logger="syncer.sync.run"):
         result = sync(engine, provider)
 
     with read_session(engine) as session:
@@ -161,8 +162,8 @@ def test_a_model_the_provider_still_has_stays_present_and_keeps_its_last_seen(
 def test_a_new_parser_version_parses_every_model_again_without_events(
     engine: Engine, provider: FakeProvider, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from syncer import payload
-    from syncer import sync as sync_module
+    from syncer.sync import parse as payload
+    from syncer.sync import run as sync_module
 
     provider.set("a", "b")
     sync(engine, provider)

@@ -9,11 +9,11 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from sqlalchemy import Engine, event
 
-from syncer import queries, timeline
-from syncer.client import Client
-from syncer.config import RetentionRule, Source
-from syncer.retention_apply import apply_plan, plan_source
-from syncer.store import read_session
+from syncer.config.model import RetentionRule, Source
+from syncer.db.engine import read_session
+from syncer.providers.http import Client
+from syncer.reporting import queries, timeline
+from syncer.retention.apply import apply_plan, plan_source
 
 from .conftest import API_KEY, FakeProvider
 from .replay import FAST, START, Replay, Step, listed, play, steps

@@ -13,10 +13,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine, select
 
-from syncer import migrate, queries
-from syncer.payload import is_fine_tuned
-from syncer.store import ModelEvent, make_engine, read_session
-from syncer.views import current_models, inventory_daily, model_availability
+from syncer.db import migrate
+from syncer.db.engine import make_engine, read_session
+from syncer.db.schema import ModelEvent
+from syncer.db.views import current_models, inventory_daily, model_availability
+from syncer.reporting import queries
+from syncer.sync.parse import is_fine_tuned
 
 from .conftest import FakeProvider
 from .replay import Replay, Step, play, steps

@@ -88,10 +88,10 @@ def run_syncer(spec: dict[str, Any]) -> dict[str, Any]:
     """The real sync code on already migrated databases."""
     from sqlalchemy import event
 
-    from syncer.client import Client
-    from syncer.config import DEFAULT_CONFIRM_VANISH_LIMIT, HTTPSettings, Source
-    from syncer.store import make_engine
-    from syncer.sync import Syncer, confirm_vanished
+    from syncer.config.model import DEFAULT_CONFIRM_VANISH_LIMIT, HTTPSettings, Source
+    from syncer.db.engine import make_engine
+    from syncer.providers.http import Client
+    from syncer.sync.run import Syncer, confirm_vanished
 
     http = HTTPSettings(max_retries=0)
     seconds: dict[str, list[float]] = {p: [] for p in PHASES}
@@ -151,8 +151,8 @@ def databases(case: str, count: int, postgres_url: str, workdir: Path) -> Iterat
     from sqlalchemy import create_engine, text
     from sqlalchemy.engine import make_url
 
-    from syncer import migrate
-    from syncer.store import make_engine
+    from syncer.db import migrate
+    from syncer.db.engine import make_engine
 
     urls, admin = [], None
     if case == "postgres":

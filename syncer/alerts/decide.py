@@ -1,0 +1,396 @@
+"""Which alerts to raise: rules x events, shutdown countdowns and stale sources (pure).
+
+Everything here is a decision over plain data, so it is tested exhaustively without a
+server or a database: ``alerts_store`` loads the data and writes the outbox rows around it,
+in the transaction of the sync (or the stale check) that caused them.
+
+Alerts carry a versioned JSON document (``PAYLOAD_VERSION``), built by ``Alert.document``:
+the same document goes to every channel, Slack and Apprise show its ``summary``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from syncer.config.alerts import AlertRule
+
+__all__ = [
+    "PAYLOAD_VERSION",
+    "RETIRED_WINDOW",
+    "STALE_INTERVALS",
+    "Alert",
+    "Countdown",
+    "Health",
+    "Mark",
+    "ModelState",
+    "StaleMark",
+    "StalePlan",
+    "countdown",
+    "crossed",
+    "days_left",
+    "event_alerts",
+    "event_kind",
+    "is_stale",
+    "probe_alert",
+    "stale_after",
+    "stale_plan",
+]
+
+PAYLOAD_VERSION = 1
+#: A model that vanishes no more than this before its shutdown date was retired as announced.
+RETIRED_WINDOW = timedelta(days=7)
+#: Without ``stale_after``, a source is stale after this many of its sync intervals.
+STALE_INTERVALS = 3
+_DAY = timedelta(days=1)
+
+
+@dataclass(frozen=True, slots=True)
+class ModelState:
+    """One model of a source after a sync, with its effective shutdown date.
+
+    ``date_source`` says where the date came from: ``provider`` (the provider's own list
+    wins) or ``imported`` (``syncer deprecations import``).
+    """
+
+    model_id: str
+    present: bool
+    first_seen_at: datetime
+    shutdown_at: datetime | None = None
+    date_source: str | None = None
+    replacement: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Mark:
+    """A countdown alert already raised; a moved date makes a new key, so it fires again."""
+
+    rule: str
+    source: str
+    model_id: str
+    threshold_days: int
+    shutdown_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class StaleMark:
+    """A source a rule reported stale, with its last success at the time (None: never)."""
+
+    rule: str
+    source: str
+    last_success_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class Health:
+    """What the run history says about one configured source."""
+
+    source: str
+    interval: timedelta
+    last_success_at: datetime | None
+    first_attempt_at: datetime | None
+
+
+@dataclass(frozen=True)
+class Alert:
+    """One alert for one rule, before it has an id; the outbox gives it one."""
+
+    rule: str
+    kind: str
+    summary: str
+    source: str | None = None
+    model_id: str | None = None
+    event: Mapping[str, Any] | None = None
+    shutdown: Mapping[str, Any] | None = None
+    stale: Mapping[str, Any] | None = None
+
+    def document(self, alert_id: str, created_at: datetime) -> dict[str, Any]:
+        """The payload receivers get, version 1: every key always present, null if n/a."""
+        return {
+            "version": PAYLOAD_VERSION,
+            "id": alert_id,
+            "rule": self.rule,
+            "kind": self.kind,
+            "created_at": _iso(created_at),
+            "source": self.source,
+            "model_id": self.model_id,
+            "summary": self.summary,
+            "event": _jsonable(self.event),
+            "shutdown": _jsonable(self.shutdown),
+            "stale": _jsonable(self.stale),
+        }
+
+
+@dataclass
+class Countdown:
+    alerts: list[Alert] = field(default_factory=list)
+    new_marks: list[Mark] = field(default_factory=list)
+    #: Marks for dates that no longer apply (moved, or the model is gone): forget them.
+    obsolete_marks: list[Mark] = field(default_factory=list)
+
+
+@dataclass
+class StalePlan:
+    alerts: list[Alert] = field(default_factory=list)
+    new_marks: list[StaleMark] = field(default_factory=list)
+    recovered: list[StaleMark] = field(default_factory=list)
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.isoformat().replace("+00:00", "Z")
+
+
+def _jsonable(value: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    if value is None:
+        return None
+    return {k: _iso(v) if isinstance(v, datetime) else v for k, v in value.items()}
+
+
+def days_left(shutdown_at: datetime, now: datetime) -> int:
+    """Whole days left, rounded up: ``<= 30`` exactly when at most 30 days remain."""
+    return math.ceil((shutdown_at - now) / _DAY)
+
+
+def _duration(delta: timedelta) -> str:
+    """``3h 5m``: the units a person reads in a message, zeros left out."""
+    minutes, seconds = divmod(int(delta.total_seconds()), 60)
+    hours, minutes = divmod(minutes, 60)
+    days, hours = divmod(hours, 24)
+    units = ((days, "d"), (hours, "h"), (minutes, "m"), (seconds, "s"))
+    return " ".join(f"{n}{unit}" for n, unit in units if n) or "0s"
+
+
+# --- model events --------------------------------------------------------------------------------
+
+
+def event_kind(stored_kind: str, model: ModelState | None, now: datetime) -> str:
+    """The kind an alert reports: a vanishing at or near a known shutdown date is ``retired``."""
+    if (
+        stored_kind == "vanished"
+        and model is not None
+        and model.shutdown_at is not None
+        and model.shutdown_at <= now + RETIRED_WINDOW
+    ):
+        return "retired"
+    return stored_kind
+
+
+def _value(value: Any) -> str:
+    text = json.dumps(value, sort_keys=True, default=str, ensure_ascii=False)
+    return text if len(text) <= 40 else text[:39] + "…"
+
+
+def _event_summary(
+    kind: str, source: str, event: Mapping[str, Any], model: ModelState | None
+) -> str:
+    model_id = event["model_id"]
+    if kind == "changed":
+        old, new = event.get("old_values") or {}, event.get("new_values") or {}
+        fields = [f"{k} {_value(old.get(k))} → {_value(new.get(k))}" for k in sorted(new)[:3]]
+        more = f" and {len(new) - 3} more" if len(new) > 3 else ""
+        return f"{source}: {model_id} changed: {', '.join(fields)}{more}"
+    if kind == "retired" and model is not None and model.shutdown_at is not None:
+        return f"{source}: {model_id} retired (shutdown date {model.shutdown_at.date()})"
+    if kind == "vanished":
+        return f"{source}: {model_id} vanished without a known shutdown date"
+    return f"{source}: {model_id} {kind}"
+
+
+def event_alerts(
+    rules: Sequence[AlertRule],
+    source: str,
+    events: Sequence[Mapping[str, Any]],
+    models: Mapping[str, ModelState],
+    now: datetime,
+) -> list[Alert]:
+    """One alert per (events rule, matching event), rules in order within each event.
+
+    The first sync of a source (every model first seen now) records the inventory:
+    its ``added`` events are no news and raise nothing.
+    """
+    initial = bool(models) and all(m.first_seen_at == now for m in models.values())
+    alerts = []
+    for event in events:
+        model = models.get(event["model_id"])
+        kind = event_kind(event["kind"], model, now)
+        if initial and kind == "added":
+            continue
+        for rule in rules:
+            if not (
+                rule.kind == "events"
+                and kind in rule.kinds
+                and rule.covers_source(source)
+                and rule.covers_model(event["model_id"])
+            ):
+                continue
+            shutdown = None
+            if model is not None and model.shutdown_at is not None:
+                shutdown = _shutdown_block(model, now, None)
+            alerts.append(Alert(
+                rule=rule.name, kind=kind, source=source, model_id=event["model_id"],
+                summary=_event_summary(kind, source, event, model),
+                event={
+                    "kind": event["kind"],
+                    "occurred_at": event["occurred_at"],
+                    "sync_run_id": event.get("sync_run_id"),
+                    "old_values": event.get("old_values"),
+                    "new_values": event.get("new_values"),
+                    "details": event.get("details"),
+                },
+                shutdown=shutdown,
+            ))
+    return alerts
+
+
+# --- shutdown countdown --------------------------------------------------------------------------
+
+
+def _shutdown_block(model: ModelState, now: datetime, threshold: int | None) -> dict[str, Any]:
+    assert model.shutdown_at is not None
+    return {
+        "shutdown_at": model.shutdown_at,
+        "days_left": days_left(model.shutdown_at, now),
+        "threshold_days": threshold,
+        "replacement": model.replacement,
+        "date_source": model.date_source,
+    }
+
+
+def crossed(thresholds: Iterable[int], shutdown_at: datetime, now: datetime) -> list[int]:
+    """The thresholds already reached, plus 0 once the date itself has come."""
+    left = days_left(shutdown_at, now)
+    return sorted(t for t in {*thresholds, 0} if left <= t)
+
+
+def _countdown_summary(source: str, model: ModelState, now: datetime) -> str:
+    assert model.shutdown_at is not None
+    left = days_left(model.shutdown_at, now)
+    date = model.shutdown_at.date()
+    if left <= 0:
+        text = f"{source}: {model.model_id} reached its shutdown date {date} and is still listed"
+    else:
+        days = "1 day" if left == 1 else f"{left} days"
+        text = f"{source}: {model.model_id} shuts down in {days} ({date})"
+    return text + (f"; replacement: {model.replacement}" if model.replacement else "")
+
+
+def countdown(
+    rules: Sequence[AlertRule],
+    source: str,
+    models: Iterable[ModelState],
+    marks: Iterable[Mark],
+    now: datetime,
+) -> Countdown:
+    """Alert once per (rule, model, threshold, date): the tightest threshold newly reached.
+
+    A model first seen with 5 days left raises one alert (7 days) and marks 90, 30 and 7
+    as done; a date that moves is a new key, so its countdown starts over.
+    """
+    plan = Countdown()
+    marks = set(marks)
+    dated = sorted(
+        (m for m in models if m.present and m.shutdown_at is not None),
+        key=lambda m: (m.shutdown_at, m.model_id),
+    )
+    current: set[tuple[str, str, datetime]] = set()
+    for rule in rules:
+        if rule.kind != "shutdown" or not rule.covers_source(source):
+            continue
+        for model in dated:
+            assert model.shutdown_at is not None
+            if not rule.covers_model(model.model_id):
+                continue
+            current.add((rule.name, model.model_id, model.shutdown_at))
+            reached = crossed(rule.thresholds, model.shutdown_at, now)
+            new = [
+                Mark(rule.name, source, model.model_id, t, model.shutdown_at)
+                for t in reached
+                if Mark(rule.name, source, model.model_id, t, model.shutdown_at) not in marks
+            ]
+            if not new:
+                continue
+            plan.new_marks += new
+            plan.alerts.append(Alert(
+                rule=rule.name, kind="shutdown", source=source, model_id=model.model_id,
+                summary=_countdown_summary(source, model, now),
+                shutdown=_shutdown_block(model, now, new[0].threshold_days),
+            ))
+    plan.obsolete_marks = sorted(
+        (m for m in marks
+         if m.source == source and (m.rule, m.model_id, m.shutdown_at) not in current),
+        key=lambda m: (m.rule, m.model_id, m.threshold_days, m.shutdown_at),
+    )
+    return plan
+
+
+# --- stale sources -------------------------------------------------------------------------------
+
+
+def stale_after(rules: Sequence[AlertRule], source: str, interval: timedelta) -> timedelta:
+    """How long a source may go without success: the tightest stale rule, else 3 intervals."""
+    limits = [
+        r.stale_after for r in rules
+        if r.kind == "stale" and r.stale_after is not None and r.covers_source(source)
+    ]
+    return min(limits, default=interval * STALE_INTERVALS)
+
+
+def is_stale(health: Health, limit: timedelta, now: datetime) -> bool:
+    reference = health.last_success_at or health.first_attempt_at
+    return reference is not None and now - reference > limit
+
+
+def stale_plan(
+    rules: Sequence[AlertRule],
+    sources: Sequence[Health],
+    marks: Iterable[StaleMark],
+    now: datetime,
+) -> StalePlan:
+    """Alert once when a source goes stale, and once more when it recovers.
+
+    A source that never ran is not stale (nothing was expected of it yet); one that never
+    succeeded is stale counted from its first attempt.
+    """
+    plan = StalePlan()
+    marked = {(m.rule, m.source): m for m in marks}
+    for rule in rules:
+        if rule.kind != "stale":
+            continue
+        for health in sources:
+            if not rule.covers_source(health.source):
+                continue
+            limit = rule.stale_after or health.interval * STALE_INTERVALS
+            mark = marked.get((rule.name, health.source))
+            stale = is_stale(health, limit, now)
+            block = {
+                "last_success_at": health.last_success_at,
+                "stale_after_seconds": int(limit.total_seconds()),
+                "previous_success_at": None,
+            }
+            if stale and mark is None:
+                reference = health.last_success_at or health.first_attempt_at
+                assert reference is not None
+                since = "its last success" if health.last_success_at else "its first attempt"
+                plan.new_marks.append(StaleMark(rule.name, health.source, health.last_success_at))
+                plan.alerts.append(Alert(
+                    rule=rule.name, kind="stale", source=health.source, stale=block,
+                    summary=f"{health.source}: no successful sync for {_duration(now - reference)} "
+                    f"since {since} ({_iso(reference)}); stale after {_duration(limit)}",
+                ))
+            elif not stale and mark is not None:
+                plan.recovered.append(mark)
+                block["previous_success_at"] = mark.last_success_at
+                plan.alerts.append(Alert(
+                    rule=rule.name, kind="recovered", source=health.source, stale=block,
+                    summary=f"{health.source}: syncing successfully again",
+                ))
+    return plan
+
+
+def probe_alert(rule: AlertRule) -> Alert:
+    """What ``syncer alerts test NAME`` sends: proves the channel, matches nothing."""
+    return Alert(rule=rule.name, kind="test", summary=f"syncer: test alert for rule {rule.name}")

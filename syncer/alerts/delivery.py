@@ -1,0 +1,308 @@
+"""Delivering the outbox: JSON webhook, Slack, Apprise; retries with backoff, in order.
+
+An alert is delivered at least once: it is marked delivered only after the receiver said
+2xx, so a crash in between sends it again, and receivers drop repeats by its stable id.
+Per rule, alerts go out in the order they were written: once one fails, the rule's later
+alerts wait behind it. Errors never carry a channel URL, which is a secret.
+
+Webhook requests carry the version-1 JSON document as the body and, when the rule names a
+``secret_env``, ``X-Syncer-Signature-256: sha256=<hex HMAC-SHA256 of the body>``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import threading
+import uuid
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import requests
+from sqlalchemy import Engine, bindparam, func, select, update
+
+from syncer.alerts.decide import probe_alert
+from syncer.config.alerts import AlertRule, Channel
+from syncer.config.model import utcnow
+from syncer.db.engine import read_session, write_session
+from syncer.db.schema import outbox_table
+from syncer.errors import DeliveryError
+from syncer.providers.http import USER_AGENT
+
+__all__ = [
+    "BACKOFF_BASE",
+    "BACKOFF_MAX",
+    "MAX_ATTEMPTS",
+    "SIGNATURE_HEADER",
+    "Dispatcher",
+    "Outcome",
+    "Report",
+    "Sender",
+    "backoff",
+    "outcome",
+    "send_probe",
+    "sign",
+]
+
+log = logging.getLogger(__name__)
+
+SIGNATURE_HEADER = "X-Syncer-Signature-256"
+ID_HEADER = "X-Syncer-Alert-Id"
+VERSION_HEADER = "X-Syncer-Payload-Version"
+BACKOFF_BASE = timedelta(seconds=30)
+BACKOFF_MAX = timedelta(hours=1)
+#: About three days of attempts at the backoff above before an alert counts as failed.
+MAX_ATTEMPTS = 75
+DEFAULT_BATCH = 100
+TIMEOUT = (5.0, 15.0)
+_RETRY_STATUSES = frozenset({408, 409, 425, 429})
+_LOCK_KEY = int.from_bytes(
+    hashlib.blake2b(b"syncer:alerts-dispatch", digest_size=8).digest(), "big", signed=True
+)
+
+
+def sign(secret: str, body: bytes) -> str:
+    """The signature header's value: ``sha256=`` and the hex HMAC-SHA256 of the exact body."""
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def backoff(attempts: int) -> timedelta:
+    """The wait after the ``attempts``-th failed attempt: 30 s doubling, at most an hour."""
+    return min(BACKOFF_BASE * 2 ** min(max(attempts - 1, 0), 16), BACKOFF_MAX)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one attempt leaves in the outbox row."""
+
+    id: int
+    status: str
+    attempts: int
+    next_attempt_at: datetime
+    last_error: str | None
+    delivered_at: datetime | None
+
+
+def outcome(
+    row_id: int,
+    attempts_before: int,
+    error: DeliveryError | None,
+    now: datetime,
+    max_attempts: int = MAX_ATTEMPTS,
+) -> Outcome:
+    """Delivered, pending again after a backoff, or failed for good (pure)."""
+    attempts = attempts_before + 1
+    if error is None:
+        return Outcome(row_id, "delivered", attempts, now, None, now)
+    if error.permanent or attempts >= max_attempts:
+        return Outcome(row_id, "failed", attempts, now, str(error), None)
+    return Outcome(row_id, "pending", attempts, now + backoff(attempts), str(error), None)
+
+
+def _reason(exc: requests.RequestException) -> str:
+    """What went wrong on the wire, without the exception's text: it quotes the URL."""
+    if isinstance(exc, requests.ConnectTimeout):
+        return "timed out connecting"
+    if isinstance(exc, requests.Timeout):
+        return "timed out waiting for the answer"
+    if isinstance(exc, requests.ConnectionError):
+        return "cannot connect"
+    return type(exc).__name__
+
+
+class Sender:
+    """Sends one document over one channel; raises ``DeliveryError`` when it did not arrive."""
+
+    def __init__(
+        self, session: requests.Session | None = None, timeout: tuple[float, float] = TIMEOUT
+    ) -> None:
+        self.session = session or requests.Session()
+        self.timeout = timeout
+
+    def close(self) -> None:
+        self.session.close()
+
+    def send(self, channel: Channel, document: Mapping[str, Any]) -> None:
+        if channel.url is None:
+            raise DeliveryError(
+                f"{channel.kind}: the environment variable {channel.url_env} is not set"
+            )
+        if channel.kind == "apprise":
+            self._apprise(channel.url, document)
+            return
+        headers = {"Content-Type": "application/json", "User-Agent": USER_AGENT}
+        if channel.kind == "slack":
+            body = json.dumps({"text": document["summary"]}, ensure_ascii=False).encode()
+        else:
+            body = json.dumps(document, ensure_ascii=False, sort_keys=True).encode()
+            headers[ID_HEADER] = str(document["id"])
+            headers[VERSION_HEADER] = str(document["version"])
+            if channel.secret:
+                headers[SIGNATURE_HEADER] = sign(channel.secret, body)
+        try:
+            response = self.session.post(
+                channel.url, data=body, headers=headers, timeout=self.timeout,
+                allow_redirects=False,
+            )
+        except requests.RequestException as exc:
+            raise DeliveryError(f"{channel.kind}: {_reason(exc)}") from None
+        if 200 <= response.status_code < 300:
+            return
+        status = response.status_code
+        said = " ".join(response.text.split())[:200]
+        raise DeliveryError(
+            f"{channel.kind}: HTTP {status}" + (f": {said}" if said else ""),
+            permanent=400 <= status < 500 and status not in _RETRY_STATUSES,
+        )
+
+    @staticmethod
+    def _apprise(url: str, document: Mapping[str, Any]) -> None:
+        import apprise
+
+        notifier = apprise.Apprise()
+        if not notifier.add(url):
+            raise DeliveryError("apprise: not a URL Apprise understands", permanent=True)
+        if not notifier.notify(title=f"syncer: {document['kind']}", body=document["summary"]):
+            raise DeliveryError("apprise: the service did not take the notification")
+
+
+def send_probe(rule: AlertRule, sender: Sender, now: datetime) -> str:
+    """Send a test alert straight to a rule's channel (not through the outbox); its id."""
+    alert_id = str(uuid.uuid4())
+    sender.send(rule.channel, probe_alert(rule).document(alert_id, now))
+    return alert_id
+
+
+@dataclass
+class Report:
+    delivered: int = 0
+    retrying: int = 0
+    failed: int = 0
+
+    def summary(self) -> str:
+        return (
+            f"alerts: {self.delivered} delivered, {self.retrying} to retry later, "
+            f"{self.failed} failed"
+        )
+
+
+
+class Dispatcher:
+    """Delivers due outbox alerts, one batch per call; safe to call from several threads."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        rules: Sequence[AlertRule],
+        *,
+        sender: Sender | None = None,
+        now: Callable[[], datetime] = utcnow,
+        batch: int = DEFAULT_BATCH,
+        max_attempts: int = MAX_ATTEMPTS,
+    ) -> None:
+        self.engine = engine
+        self.rules = {rule.name: rule for rule in rules}
+        self.sender = sender or Sender()
+        self.now = now
+        self.batch = batch
+        self.max_attempts = max_attempts
+        self._lock = threading.Lock()
+
+    def dispatch(self) -> Report:
+        with self._lock, self._exclusive() as mine:
+            if not mine:
+                log.info("another dispatcher is delivering alerts; skipped")
+                return Report()
+            return self._dispatch()
+
+    @contextmanager
+    def _exclusive(self) -> Iterator[bool]:
+        """On PostgreSQL, one dispatcher at a time across processes (a session lock)."""
+        if self.engine.dialect.name != "postgresql":
+            yield True
+            return
+        with self.engine.connect() as connection:
+            connection = connection.execution_options(isolation_level="AUTOCOMMIT")
+            mine = bool(connection.scalar(select(func.pg_try_advisory_lock(_LOCK_KEY))))
+            try:
+                yield mine
+            finally:
+                if mine:
+                    connection.execute(select(func.pg_advisory_unlock(_LOCK_KEY)))
+
+    def _due(self, now: datetime) -> list[Any]:
+        """Pending alerts in order, each rule's only up to its first one not yet due."""
+        row, head = outbox_table.alias("o"), outbox_table.alias("h")
+        waiting = select(head.c.id).where(
+            head.c.rule == row.c.rule, head.c.status == "pending",
+            head.c.id <= row.c.id, head.c.next_attempt_at > now,
+        ).exists()
+        query = (
+            select(row.c.id, row.c.rule, row.c.payload, row.c.attempts)
+            .where(row.c.status == "pending", ~waiting)
+            .order_by(row.c.id)
+            .limit(self.batch)
+        )
+        with read_session(self.engine) as session:
+            return list(session.execute(query))
+
+    def _dispatch(self) -> Report:
+        now = self.now()
+        outcomes: list[Outcome] = []
+        blocked: set[str] = set()
+        try:
+            for row_id, rule_name, payload, attempts in self._due(now):
+                if rule_name in blocked:
+                    continue
+                error = self._deliver(rule_name, payload)
+                result = outcome(row_id, attempts, error, now, self.max_attempts)
+                outcomes.append(result)
+                if result.status == "pending":
+                    blocked.add(rule_name)  # later alerts of this rule wait, to keep order
+                    log.warning("alert %s (%s): %s; retry at %s", payload["id"], rule_name,
+                                error, result.next_attempt_at.isoformat())
+                elif result.status == "failed":
+                    log.error("alert %s (%s) failed: %s", payload["id"], rule_name, error)
+        finally:
+            self._record(outcomes)
+        report = Report()
+        for result in outcomes:
+            report.delivered += result.status == "delivered"
+            report.retrying += result.status == "pending"
+            report.failed += result.status == "failed"
+        return report
+
+    def _deliver(self, rule_name: str, payload: Mapping[str, Any]) -> DeliveryError | None:
+        rule = self.rules.get(rule_name)
+        if rule is None:
+            return DeliveryError(f"no alert rule named {rule_name!r} is configured")
+        try:
+            self.sender.send(rule.channel, payload)
+        except DeliveryError as exc:
+            return exc
+        return None
+
+    def _record(self, outcomes: Sequence[Outcome]) -> None:
+        if not outcomes:
+            return
+        statement = (
+            update(outbox_table)
+            .where(outbox_table.c.id == bindparam("row_id"))
+            .values(
+                status=bindparam("new_status"), attempts=bindparam("new_attempts"),
+                next_attempt_at=bindparam("next_at"), last_error=bindparam("error"),
+                delivered_at=bindparam("delivered"),
+            )
+        )
+        with write_session(self.engine) as session, session.begin():
+            session.execute(statement, [
+                {"row_id": o.id, "new_status": o.status, "new_attempts": o.attempts,
+                 "next_at": o.next_attempt_at, "error": o.last_error, "delivered": o.delivered_at}
+                for o in outcomes
+            ])
+

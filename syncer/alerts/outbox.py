@@ -1,0 +1,314 @@
+"""The alert tables, and the shell around ``alerts``: load plain data, decide, write the outbox.
+
+Alerts are written to ``alert_outbox`` in the transaction of whatever caused them (the sync,
+the stale check), so an alert exists exactly when its cause committed; ``dispatch`` delivers
+them later. Every function takes the caller's session and issues a constant number of
+statements, whatever the number of models or alerts.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import (
+    bindparam,
+    delete,
+    or_,
+    select,
+    tuple_,
+    update,
+)
+from sqlalchemy.orm import Session
+
+from syncer.alerts.decide import (
+    Alert,
+    Health,
+    Mark,
+    ModelState,
+    StaleMark,
+    countdown,
+    days_left,
+    event_alerts,
+    stale_plan,
+)
+from syncer.alerts.deprecations import Deprecation, effective, match
+from syncer.config.alerts import AlertRule
+from syncer.db.schema import (
+    AlertMark,
+    DeprecationEntry,
+    Model,
+    OutboxAlert,
+    StaleSource,
+    deprecations_table,
+    marks_table,
+    outbox_table,
+    stale_table,
+)
+
+__all__ = [
+    "AlertMark",
+    "DeprecationEntry",
+    "OutboxAlert",
+    "StaleSource",
+    "add_alerts",
+    "apply_stale",
+    "load_deprecations",
+    "model_states",
+    "record_alerts",
+    "stale_marks",
+]
+
+STATUSES = ("pending", "delivered", "failed")
+
+
+# --- reading the plain data the rules decide over ------------------------------------------------
+
+
+def load_deprecations(session: Session) -> list[Deprecation]:
+    rows = session.execute(select(
+        DeprecationEntry.model, DeprecationEntry.shutdown_at,
+        DeprecationEntry.replacement, DeprecationEntry.source,
+    ))
+    return [Deprecation(*row) for row in rows]
+
+
+def model_states(
+    session: Session, source: str | None = None, vanished_at: datetime | None = None
+) -> dict[tuple[str, str], ModelState]:
+    """Present models (and those vanished at ``vanished_at``) with their effective dates."""
+    query = select(
+        Model.source, Model.model_id, Model.vanished_at, Model.first_seen_at, Model.shutdown_at
+    )
+    if source is not None:
+        query = query.where(Model.source == source)
+    present = Model.vanished_at.is_(None)
+    if vanished_at is not None:
+        present = or_(present, Model.vanished_at == vanished_at)
+    query = query.where(present)
+    entries = load_deprecations(session)
+    states = {}
+    for source_name, model_id, vanished, first_seen_at, provider_date in session.execute(query):
+        entry = match(entries, source_name, model_id) if entries else None
+        shutdown_at, date_source, replacement = effective(provider_date, entry)
+        states[source_name, model_id] = ModelState(
+            model_id, vanished is None, first_seen_at, shutdown_at, date_source, replacement
+        )
+    return states
+
+
+def _marks(session: Session, source: str, rules: Sequence[str]) -> list[Mark]:
+    rows = session.execute(
+        select(
+            AlertMark.rule, AlertMark.source, AlertMark.model_id,
+            AlertMark.threshold_days, AlertMark.shutdown_at,
+        ).where(AlertMark.source == source, AlertMark.rule.in_(rules))
+    )
+    return [Mark(*row) for row in rows]
+
+
+def stale_marks(
+    session: Session, rules: Sequence[str], source: str | None = None
+) -> list[StaleMark]:
+    query = select(StaleSource.rule, StaleSource.source, StaleSource.last_success_at).where(
+        StaleSource.rule.in_(rules)
+    )
+    if source is not None:
+        query = query.where(StaleSource.source == source)
+    return [StaleMark(*row) for row in session.execute(query)]
+
+
+# --- writing -------------------------------------------------------------------------------------
+
+
+def add_alerts(
+    session: Session, rules: Sequence[AlertRule], alerts: Sequence[Alert], now: datetime
+) -> None:
+    """Put alerts in the outbox, each with a fresh stable id, in one statement."""
+    if not alerts:
+        return
+    channels = {rule.name: rule.channel.kind for rule in rules}
+    rows = []
+    for alert in alerts:
+        alert_id = str(uuid.uuid4())
+        rows.append({
+            "alert_id": alert_id, "rule": alert.rule, "kind": alert.kind,
+            "channel": channels[alert.rule], "source": alert.source, "model_id": alert.model_id,
+            "payload": alert.document(alert_id, now), "status": "pending", "attempts": 0,
+            "next_attempt_at": now, "last_error": None, "created_at": now, "delivered_at": None,
+        })
+    session.execute(outbox_table.insert(), rows)
+
+
+def _apply_marks(
+    session: Session, new: Sequence[Mark], obsolete: Sequence[Mark], now: datetime
+) -> None:
+    if obsolete:
+        columns = marks_table.c
+        statement = delete(marks_table).where(
+            columns.rule == bindparam("r"), columns.source == bindparam("s"),
+            columns.model_id == bindparam("m"), columns.threshold_days == bindparam("t"),
+            columns.shutdown_at == bindparam("d"),
+        )
+        session.execute(statement, [
+            {"r": m.rule, "s": m.source, "m": m.model_id, "t": m.threshold_days,
+             "d": m.shutdown_at}
+            for m in obsolete
+        ])
+    if new:
+        session.execute(marks_table.insert(), [
+            {"rule": m.rule, "source": m.source, "model_id": m.model_id,
+             "threshold_days": m.threshold_days, "shutdown_at": m.shutdown_at, "marked_at": now}
+            for m in new
+        ])
+
+
+def apply_stale(
+    session: Session, new: Sequence[StaleMark], recovered: Sequence[StaleMark], now: datetime
+) -> None:
+    if recovered:
+        statement = delete(stale_table).where(
+            stale_table.c.rule == bindparam("r"), stale_table.c.source == bindparam("s")
+        )
+        session.execute(statement, [{"r": m.rule, "s": m.source} for m in recovered])
+    if new:
+        session.execute(stale_table.insert(), [
+            {"rule": m.rule, "source": m.source, "last_success_at": m.last_success_at,
+             "alerted_at": now}
+            for m in new
+        ])
+
+
+# --- the hook a sync calls, and the stale check --------------------------------------------------
+
+
+def record_alerts(
+    session: Session,
+    rules: Sequence[AlertRule],
+    source: str,
+    events: Sequence[Mapping[str, Any]],
+    now: datetime,
+) -> int:
+    """After a successful sync of ``source``, in its transaction: alert on its events, on
+    shutdown countdowns, and on its recovery if it was stale. Returns the alerts written.
+
+    Issues no statement at all when no rule covers the source.
+    """
+    rules = [rule for rule in rules if rule.covers_source(source)]
+    countdowns = [r.name for r in rules if r.kind == "shutdown"]
+    stale = [r.name for r in rules if r.kind == "stale"]
+    alerts: list[Alert] = []
+    if countdowns or (events and any(r.kind == "events" for r in rules)):
+        states = {m: s for (_, m), s in model_states(session, source, now).items()}
+        alerts += event_alerts(rules, source, events, states, now)
+        if countdowns:
+            marks = _marks(session, source, countdowns)
+            plan = countdown(rules, source, states.values(), marks, now)
+            _apply_marks(session, plan.new_marks, plan.obsolete_marks, now)
+            alerts += plan.alerts
+    if stale:
+        marks = stale_marks(session, stale, source)
+        if marks:
+            # It just succeeded, so it is not stale whatever the limit: only recoveries.
+            recovery = stale_plan(rules, [Health(source, timedelta(0), now, now)], marks, now)
+            apply_stale(session, [], recovery.recovered, now)
+            alerts += recovery.alerts
+    add_alerts(session, rules, alerts, now)
+    return len(alerts)
+
+
+def record_event_alerts(
+    session: Session,
+    rules: Sequence[AlertRule],
+    source: str,
+    events: Sequence[Mapping[str, Any]],
+    now: datetime,
+) -> int:
+    """Alerts on events written outside a sync (retention's deletions), in their transaction.
+
+    Only event rules apply: countdowns and recoveries follow syncs, not deletions.
+    """
+    rules = [r for r in rules if r.kind == "events" and r.covers_source(source)]
+    if not (rules and events):
+        return 0
+    states = {m: s for (_, m), s in model_states(session, source, now).items()}
+    alerts = event_alerts(rules, source, events, states, now)
+    add_alerts(session, rules, alerts, now)
+    return len(alerts)
+
+
+def import_deprecations(
+    session: Session, entries: Iterable[Deprecation], now: datetime, *, replace: bool = False
+) -> int:
+    """Upsert imported dates by (source, model); ``replace`` drops every other entry first."""
+    rows = [
+        {"source": e.source, "model": e.model, "shutdown_at": e.shutdown_at,
+         "replacement": e.replacement, "imported_at": now}
+        for e in entries
+    ]
+    if replace:
+        session.execute(delete(deprecations_table))
+    elif rows:
+        key = tuple_(deprecations_table.c.source, deprecations_table.c.model)
+        session.execute(delete(deprecations_table).where(
+            key.in_([(r["source"], r["model"]) for r in rows])
+        ))
+    if rows:
+        session.execute(deprecations_table.insert(), rows)
+    return len(rows)
+
+
+# --- the read side of the alert commands ---------------------------------------------------------
+
+ALERT_COLUMNS = (
+    "alert_id", "created_at", "rule", "kind", "channel", "status", "attempts",
+    "next_attempt_at", "delivered_at", "last_error", "summary",
+)
+SHUTDOWN_COLUMNS = ("source", "model_id", "shutdown_at", "days_left", "replacement", "date_source")
+
+
+def list_alerts(
+    session: Session, *, status: str | None = None, rule: str | None = None, limit: int = 50
+) -> list[dict[str, Any]]:
+    """The outbox, newest first, with each alert's one-line summary."""
+    query = select(OutboxAlert).order_by(OutboxAlert.id.desc()).limit(limit)
+    if status is not None:
+        query = query.where(OutboxAlert.status == status)
+    if rule is not None:
+        query = query.where(OutboxAlert.rule == rule)
+    return [
+        {**{c: getattr(a, c) for c in ALERT_COLUMNS[:-1]}, "summary": a.payload.get("summary")}
+        for a in session.scalars(query)
+    ]
+
+
+def requeue_failed(session: Session, now: datetime, rule: str | None = None) -> int:
+    """Give failed alerts a fresh set of attempts, now (after fixing a receiver)."""
+    statement = (
+        update(outbox_table)
+        .where(outbox_table.c.status == "failed")
+        .values(status="pending", attempts=0, next_attempt_at=now)
+    )
+    if rule is not None:
+        statement = statement.where(outbox_table.c.rule == rule)
+    return session.execute(statement).rowcount
+
+
+def shutdown_rows(
+    session: Session, now: datetime, source: str | None = None
+) -> list[dict[str, Any]]:
+    """Present models with a known shutdown date, soonest first, with days left."""
+    states = model_states(session, source)
+    dated = sorted(
+        ((s, m) for (s, _), m in states.items() if m.shutdown_at is not None),
+        key=lambda item: (item[1].shutdown_at, item[0], item[1].model_id),
+    )
+    return [
+        {"source": s, "model_id": m.model_id, "shutdown_at": m.shutdown_at,
+         "days_left": days_left(m.shutdown_at, now), "replacement": m.replacement,
+         "date_source": m.date_source}
+        for s, m in dated
+        if m.shutdown_at is not None
+    ]

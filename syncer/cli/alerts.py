@@ -1,0 +1,204 @@
+"""The ``syncer alerts`` and ``syncer deprecations`` commands, and the alert jobs of ``run``.
+
+Part of the command line (``cli.py`` registers these groups): parse, wire, print. The
+work is done by ``alerts_store``, ``dispatch`` and ``deprecations``.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from syncer.cli import FORMAT_OPTION, App, CLIError, _print_rows, errors_to_exit_codes
+from syncer.config.model import Settings, utcnow
+from syncer.errors import ConfigError, SyncerError
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from syncer.alerts.delivery import Report
+    from syncer.config.alerts import AlertRule
+    from syncer.runtime.scheduler import Periodic
+
+#: How often ``syncer run`` delivers pending alerts and looks for stale sources.
+DISPATCH_EVERY = timedelta(seconds=15)
+STALE_CHECK_EVERY = timedelta(minutes=1)
+log = logging.getLogger("syncer")
+
+
+
+def _rule(settings: Settings, name: str) -> AlertRule:
+    for rule in settings.alerts:
+        if rule.name == name:
+            return rule
+    known = ", ".join(r.name for r in settings.alerts) or "none configured"
+    raise ConfigError(f"unknown alert rule {name!r} (rules: {known})")
+
+
+def dispatch_now(engine: Engine, settings: Settings) -> Report:
+    """Deliver what is due now, once."""
+    from syncer.alerts.delivery import Dispatcher
+
+    dispatcher = Dispatcher(engine, settings.alerts)
+    try:
+        return dispatcher.dispatch()
+    finally:
+        dispatcher.sender.close()
+
+
+def alert_jobs(engine: Engine, settings: Settings) -> list[Periodic]:
+    """The periodic jobs of ``syncer run`` when rules are configured: deliver, check stale."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from syncer.alerts.delivery import Dispatcher
+    from syncer.alerts.stale import check_stale
+    from syncer.runtime.scheduler import Periodic
+
+    if not settings.alerts:
+        return []
+    dispatcher = Dispatcher(engine, settings.alerts)
+
+    def guarded(name: str, work: Callable[[], object]) -> Callable[[], None]:
+        def job() -> None:
+            try:
+                work()
+            except SyncerError as exc:
+                log.error("%s: %s", name, exc)
+            except SQLAlchemyError as exc:
+                log.error("%s: database error: %s", name, type(exc).__name__)
+
+        return job
+
+    return [
+        Periodic("alerts:dispatch", DISPATCH_EVERY, guarded("alerts", dispatcher.dispatch)),
+        Periodic("alerts:stale", STALE_CHECK_EVERY, guarded(
+            "stale check", lambda: check_stale(engine, settings, utcnow())
+        )),
+    ]
+
+
+@click.group(invoke_without_command=True)
+@click.option("--status", type=click.Choice(["pending", "delivered", "failed"]),
+              help="Only alerts with this status.")
+@click.option("--rule", help="Only this rule's alerts.")
+@click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True)
+@FORMAT_OPTION
+@click.pass_context
+@errors_to_exit_codes
+def alerts(ctx: click.Context, status: str | None, rule: str | None, limit: int, fmt: str) -> None:
+    """The alert outbox, newest first (`alerts dispatch` delivers, `alerts test` tries a rule)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from syncer.alerts.outbox import ALERT_COLUMNS, list_alerts
+    from syncer.db.engine import read_session
+
+    app: App = ctx.obj
+    app.configure_logging()
+    with read_session(app.engine(app.settings())) as session:
+        rows = list_alerts(session, status=status, rule=rule, limit=limit)
+    _print_rows(rows, ALERT_COLUMNS, fmt)
+
+
+@alerts.command("test")
+@click.argument("name")
+@click.pass_obj
+@errors_to_exit_codes
+def alerts_test(app: App, name: str) -> None:
+    """Send a test alert straight to rule NAME's channel (not through the outbox)."""
+    from syncer.alerts.delivery import Sender, send_probe
+
+    app.configure_logging()
+    rule = _rule(app.settings(), name)
+    sender = Sender()
+    try:
+        alert_id = send_probe(rule, sender, utcnow())
+    finally:
+        sender.close()
+    click.echo(f"sent test alert {alert_id} to rule {name} ({rule.channel.kind})")
+
+
+@alerts.command("dispatch")
+@click.pass_obj
+@errors_to_exit_codes
+def alerts_dispatch(app: App) -> None:
+    """Look for stale sources and deliver the pending alerts that are due, now.
+
+    Exits 1 when some alert could not be delivered (it is retried later, or failed).
+    """
+    from syncer.alerts.stale import check_stale
+
+    app.configure_logging()
+    settings = app.settings()
+    engine = app.engine(settings, upgrade=True)
+    check_stale(engine, settings, utcnow())
+    report = dispatch_now(engine, settings)
+    click.echo(report.summary())
+    if report.retrying or report.failed:
+        sys.exit(1)
+
+
+@alerts.command("retry")
+@click.option("--rule", help="Only this rule's alerts.")
+@click.pass_obj
+@errors_to_exit_codes
+def alerts_retry(app: App, rule: str | None) -> None:
+    """Queue failed alerts again (after fixing the receiver), with fresh attempts."""
+    from syncer.alerts.outbox import requeue_failed
+    from syncer.db.engine import write_session
+
+    app.configure_logging()
+    engine = app.engine(app.settings())
+    with write_session(engine) as session, session.begin():
+        count = requeue_failed(session, utcnow(), rule)
+    click.echo(f"{count} failed alert(s) queued again")
+
+
+@click.group(invoke_without_command=True)
+@click.option("--source", help="Only this source.")
+@FORMAT_OPTION
+@click.pass_context
+@errors_to_exit_codes
+def deprecations(ctx: click.Context, source: str | None, fmt: str) -> None:
+    """Present models with a known shutdown date, soonest first (`import FILE` adds dates)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from syncer.alerts.outbox import SHUTDOWN_COLUMNS, shutdown_rows
+    from syncer.db.engine import read_session
+
+    app: App = ctx.obj
+    app.configure_logging()
+    with read_session(app.engine(app.settings())) as session:
+        rows = shutdown_rows(session, utcnow(), source)
+    _print_rows(rows, SHUTDOWN_COLUMNS, fmt)
+
+
+@deprecations.command("import")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--replace", is_flag=True, help="Drop every imported date not in FILE.")
+@click.pass_obj
+@errors_to_exit_codes
+def deprecations_import(app: App, file: Path, replace: bool) -> None:
+    """Load shutdown dates from a CSV or TOML FILE (model, shutdown_date, replacement, source).
+
+    ``model`` is an id or a glob like ``gpt-4-*``; the provider's own date wins where both exist.
+    """
+    from syncer.alerts.deprecations import parse_deprecations
+    from syncer.alerts.outbox import import_deprecations
+    from syncer.db.engine import write_session
+
+    app.configure_logging()
+    try:
+        text = file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CLIError(f"{file}: cannot read: {getattr(exc, 'strerror', None) or exc}", 2) from None
+    entries = parse_deprecations(text, str(file))
+    engine = app.engine(app.settings(), upgrade=True)
+    with write_session(engine) as session, session.begin():
+        count = import_deprecations(session, entries, utcnow(), replace=replace)
+    click.echo(f"imported {count} shutdown date(s) from {file}")

@@ -1,0 +1,141 @@
+"""The reporting commands: ``diff``, ``history``, ``report``, and ``models --as-of``.
+
+Part of the command line (``cli.py`` registers these commands), kept apart so each
+module stays a size a person can read. Like the rest of the CLI: parse, call one library
+function, print; heavy modules are imported inside the commands.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from syncer.cli import FORMAT_OPTION, App, CLIError, _print_rows, errors_to_exit_codes
+from syncer.config.model import parse_moment
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+MOMENT_HELP = "ISO-8601 date or date-time (UTC unless it says otherwise), or a span back like 7d"
+
+
+def _moment(text: str, hint: str, now: datetime) -> datetime:
+    try:
+        return parse_moment(text, now)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint=hint) from None
+
+
+def models_as_of(
+    engine: Engine, as_of: str, *, source: str | None, include_vanished: bool
+) -> list[dict[str, Any]]:
+    """The rows of ``syncer models --as-of AS_OF``."""
+    from syncer.reporting import timeline
+
+    moment = _moment(as_of, "--as-of", datetime.now(UTC))
+    with timeline.snapshot_session(engine) as session:
+        return timeline.models_as_of(
+            session, moment, source=source, include_vanished=include_vanished
+        )
+
+
+@click.command()
+@click.argument("start", metavar="FROM")
+@click.argument("end", metavar="[TO]", required=False)
+@click.option("--source", help="Only this source.")
+@FORMAT_OPTION
+@click.pass_obj
+@errors_to_exit_codes
+def diff(app: App, start: str, end: str | None, source: str | None, fmt: str) -> None:
+    """What was added, reappeared, vanished or changed between FROM and TO (default now).
+
+    FROM and TO are ISO-8601 dates or date-times (UTC unless they say otherwise) or spans
+    back from now like 7d. The difference is net: a model that left and came back
+    unchanged in between is not listed (`syncer events --since` shows every step).
+    """
+    from syncer.reporting import timeline
+    from syncer.reporting.history import DIFF_COLUMNS
+
+    app.configure_logging()
+    now = datetime.now(UTC)
+    begin = _moment(start, "FROM", now)
+    finish = now if end is None else _moment(end, "TO", now)
+    if begin > finish:
+        raise click.BadParameter(f"FROM ({start}) is after TO ({end or 'now'})", param_hint="FROM")
+    with timeline.snapshot_session(app.engine(app.settings())) as session:
+        rows = timeline.diff(session, begin, finish, source=source)
+    _print_rows(rows, DIFF_COLUMNS, fmt)
+
+
+@click.command()
+@click.argument("model_id", metavar="MODEL")
+@click.option("--source", help="Only this source.")
+@click.option(
+    "--intervals", is_flag=True, help="One row per availability interval instead of per event."
+)
+@FORMAT_OPTION
+@click.pass_obj
+@errors_to_exit_codes
+def history(app: App, model_id: str, source: str | None, intervals: bool, fmt: str) -> None:
+    """Every event of one model, each with the availability interval it belongs to."""
+    from syncer.reporting import timeline
+
+    app.configure_logging()
+    with timeline.snapshot_session(app.engine(app.settings())) as session:
+        if intervals:
+            rows = timeline.model_intervals(session, model_id, source)
+            columns = timeline.INTERVAL_COLUMNS
+        else:
+            rows = timeline.model_events(session, model_id, source)
+            columns = timeline.EVENT_HISTORY_COLUMNS
+    if not rows:
+        raise CLIError(f"no history for model {model_id!r}")
+    _print_rows(rows, columns, fmt)
+
+
+@click.command()
+@click.argument("name", required=False)
+@click.option("--list", "list_reports", is_flag=True, help="List the reports, one line each.")
+@click.option(
+    "--days", type=click.IntRange(min=1), help="The report's window in days (see --list)."
+)
+@click.option("--source", help="Only this source.")
+@click.option("--sql", "show_sql", is_flag=True, help="Print the report's SQL, do not run it.")
+@FORMAT_OPTION
+@click.pass_obj
+@errors_to_exit_codes
+def report(
+    app: App, name: str | None, list_reports: bool, days: int | None, source: str | None,
+    show_sql: bool, fmt: str,
+) -> None:
+    """Run a canned report: a named SQL query over the reporting views."""
+    from syncer.reporting import reports
+
+    if list_reports:
+        listed = [{"name": r.name, "days": r.days, "summary": r.summary}
+                  for r in reports.REPORTS.values()]
+        if fmt == "table":
+            width = max(len(r["name"]) for r in listed)
+            click.echo("\n".join(f"{r['name'].ljust(width)}  {r['summary']}" for r in listed))
+        else:
+            _print_rows(listed, ("name", "days", "summary"), fmt)
+        return
+    if name is None:
+        raise click.UsageError("name a report, or see them all with `syncer report --list`")
+    chosen = reports.REPORTS.get(name)
+    if chosen is None:
+        known = ", ".join(reports.REPORTS)
+        raise click.BadParameter(f"no report {name!r}; one of: {known}", param_hint="NAME")
+    if show_sql:
+        click.echo(chosen.sql)
+        return
+    if days is not None and chosen.days is None:
+        raise click.BadParameter(f"report {name!r} takes no --days", param_hint="--days")
+    app.configure_logging()
+    from syncer.db.engine import read_session
+
+    with read_session(app.engine(app.settings())) as session:
+        rows = reports.run(session, chosen, now=datetime.now(UTC), days=days, source=source)
+    _print_rows(rows, chosen.columns, fmt)

@@ -1,0 +1,174 @@
+"""The ``syncer retention`` commands, and the retention job of ``syncer run``.
+
+Part of the command line (``cli.py`` registers the group): parse, wire, print. The
+decisions are ``retention.plan_retention``'s; the deletions are ``retention_apply``'s.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+import click
+
+from syncer.cli import FORMAT_OPTION, App, CLIError, _print_rows, errors_to_exit_codes
+from syncer.config.model import RetentionRule, Settings, Source
+from syncer.errors import SyncerError, first_line
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from syncer.retention.plan import RetentionPlan
+
+log = logging.getLogger("syncer")
+
+
+def retention_job(
+    engine: Engine, settings: Settings, rules: Mapping[str, RetentionRule]
+) -> Callable[[Source], None]:
+    """The scheduled retention run of one source; a failure is a log line, never a crash."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from syncer.retention.apply import run_scheduled
+
+    def job(source: Source) -> None:
+        try:
+            run_scheduled(
+                engine, source, rules[source.name], settings.http, alerts=settings.alerts
+            )
+        except SyncerError as exc:
+            log.error("retention %s: %s", source.name, exc)
+        except SQLAlchemyError as exc:
+            log.error("retention %s: database error: %s", source.name, first_line(exc))
+
+    return job
+
+
+@click.group()
+def retention() -> None:
+    """Delete stale fine-tuned models by a rule: `plan` shows what, `apply` does it."""
+
+
+def _retention_rules(settings: Settings, source: str | None) -> dict[str, RetentionRule]:
+    rules = dict(settings.retention)
+    if source is not None:
+        settings.source(source)
+        if source not in rules:
+            raise CLIError(f"source {source!r} has no retention rule: add [retention]", 2)
+        return {source: rules[source]}
+    if not rules:
+        raise CLIError("no retention rule: add a [retention] table to the config file", 2)
+    return rules
+
+
+def _retention_plans(
+    engine: Engine, rules: dict[str, RetentionRule]
+) -> tuple[dict[str, RetentionPlan], bool]:
+    """Each source's plan, with its one-line summary on stderr; True when a source refused."""
+    from syncer.errors import RetentionError
+    from syncer.retention.apply import plan_source
+
+    plans: dict[str, RetentionPlan] = {}
+    refused = False
+    for name, rule in rules.items():
+        try:
+            plan = plan_source(engine, name, rule, datetime.now(UTC))
+        except RetentionError as exc:
+            click.echo(f"Error: {exc}", err=True)
+            refused = True
+            continue
+        plans[name] = plan
+        click.echo(plan.summary(name), err=True)
+    return plans, refused
+
+
+@retention.command("plan")
+@click.option("--source", help="Only this source.")
+@click.option("--all", "show_all", is_flag=True, help="Also list models that are not fine-tunes.")
+@FORMAT_OPTION
+@click.pass_obj
+@errors_to_exit_codes
+def retention_plan(app: App, source: str | None, show_all: bool, fmt: str) -> None:
+    """What `apply` would delete and why, and why each other fine-tune stays. Deletes nothing."""
+    from syncer.retention.plan import PLAN_COLUMNS, format_duration
+    from syncer.sync.parse import is_fine_tuned
+
+    app.configure_logging()
+    settings = app.settings()
+    rules = _retention_rules(settings, source)
+    plans, refused = _retention_plans(app.engine(settings), rules)
+    rows = [
+        row for name, plan in plans.items() for row in plan.rows(name)
+        if show_all or is_fine_tuned(row["model_id"])
+    ]
+    _print_rows(rows, PLAN_COLUMNS, fmt)
+    for name, rule in rules.items():
+        every = format_duration(rule.every)
+        scheduled = (
+            f"applies this rule every {every} (apply = true)" if rule.apply
+            else "only logs this plan (apply = false)"
+        )
+        click.echo(f"{name}: `syncer run` {scheduled}", err=True)
+    if refused:
+        sys.exit(1)
+
+
+@retention.command("apply")
+@click.option("--source", help="Only this source.")
+@click.option("--yes", is_flag=True, help="Delete without asking (required without a terminal).")
+@click.pass_obj
+@errors_to_exit_codes
+def retention_apply(app: App, source: str | None, yes: bool) -> None:
+    """Delete the planned models at the provider; each is a `deleted` event at once."""
+    from syncer.providers.http import Client
+    from syncer.retention.apply import Outcome, apply_plan
+    from syncer.retention.plan import PLAN_COLUMNS
+
+    app.configure_logging()
+    settings = app.settings()
+    rules = _retention_rules(settings, source)
+    clients = {name: Client(settings.source(name), settings.http) for name in rules}
+    for client in clients.values():
+        click.get_current_context().call_on_close(client.close)
+    engine = app.engine(settings)
+    plans, failed = _retention_plans(engine, rules)
+    plans = {name: plan for name, plan in plans.items() if plan.deletions}
+    total = sum(len(plan.deletions) for plan in plans.values())
+    if total and not yes:
+        rows = [r for n, p in plans.items() for r in p.rows(n) if r["action"] == "delete"]
+        _print_rows(rows, PLAN_COLUMNS, "table")
+        if not sys.stdin.isatty():
+            raise CLIError("not a terminal and no --yes: nothing deleted (add --yes to delete)")
+        if not click.confirm(f"Delete these {total} models?", default=False):
+            raise CLIError("nothing deleted")
+
+    def show(outcome: Outcome) -> None:
+        line = f"{outcome.result} {outcome.model_id}"
+        failure = outcome.result == "failed"
+        click.echo(f"{line}: {outcome.message}" if failure else line, err=failure)
+
+    for name, plan in plans.items():
+        if len(plan.deletions) > 5 and sys.stdout.isatty():
+            with click.progressbar(length=len(plan.deletions), label=name) as bar:
+                report = apply_plan(
+                    engine, clients[name], name, plan, on_outcome=lambda _: bar.update(1),
+                    alerts=settings.alerts,
+                )
+            for outcome in report.outcomes:
+                if outcome.result == "failed":
+                    show(outcome)
+        else:
+            report = apply_plan(
+                engine, clients[name], name, plan, on_outcome=show, alerts=settings.alerts
+            )
+        click.echo(report.summary(), err=not report.ok)
+        failed = failed or not report.ok
+    if settings.alerts:
+        from syncer.cli.alerts import dispatch_now
+
+        click.echo(dispatch_now(engine, settings).summary(), err=True)
+    if failed:
+        sys.exit(1)

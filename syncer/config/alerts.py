@@ -1,0 +1,181 @@
+"""Alert rules as configured in ``[[alerts]]`` tables: frozen, validated once.
+
+A rule says what it matches (model events, a shutdown countdown, or a stale source) and
+where its alerts go (one channel). Channel URLs and signing secrets are read from the
+environment variables the rule names, never from the file, and never appear in a repr,
+so they cannot leak into a log line or the database.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+from fnmatch import fnmatchcase
+from typing import Any
+
+from syncer.config.model import _Reader
+from syncer.errors import ConfigError
+
+__all__ = [
+    "CHANNEL_KEYS",
+    "DEFAULT_THRESHOLDS",
+    "EVENT_KINDS",
+    "RULE_KINDS",
+    "AlertRule",
+    "Channel",
+    "parse_alert_rules",
+]
+
+RULE_KINDS = ("events", "shutdown", "stale")
+#: What an events rule can match: the stored event kinds, plus ``retired`` (a model that
+#: vanished at, after or shortly before its known shutdown date, as opposed to a surprise).
+EVENT_KINDS = (
+    "added", "vanished", "retired", "reappeared", "changed", "deleted", "delete_failed",
+)
+DEFAULT_THRESHOLDS = (90, 30, 7, 1)
+#: The config key that names the URL's environment variable, per channel.
+CHANNEL_KEYS = {
+    "webhook_url_env": "webhook",
+    "slack_webhook_url_env": "slack",
+    "apprise_url_env": "apprise",
+}
+_COMMON_KEYS = {"name", "kind", "sources", "secret_env", *CHANNEL_KEYS}
+_KIND_KEYS = {
+    "events": {"kinds", "models"},
+    "shutdown": {"thresholds", "models"},
+    "stale": {"stale_after"},
+}
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+@dataclass(frozen=True)
+class Channel:
+    """Where a rule's alerts go; the URL and the secret are kept out of ``repr``."""
+
+    kind: str
+    url_env: str
+    url: str | None = field(default=None, repr=False, compare=False)
+    secret_env: str | None = None
+    secret: str | None = field(default=None, repr=False, compare=False)
+
+
+@dataclass(frozen=True)
+class AlertRule:
+    """One ``[[alerts]]`` table. Empty ``sources``/``models`` match everything."""
+
+    name: str
+    kind: str
+    channel: Channel
+    sources: tuple[str, ...] = ()
+    models: tuple[str, ...] = ()
+    kinds: tuple[str, ...] = EVENT_KINDS
+    #: Days before a shutdown to alert at, largest first.
+    thresholds: tuple[int, ...] = DEFAULT_THRESHOLDS
+    #: None: three of the source's sync intervals.
+    stale_after: timedelta | None = None
+
+    def covers_source(self, source: str) -> bool:
+        return not self.sources or source in self.sources
+
+    def covers_model(self, model_id: str) -> bool:
+        return not self.models or any(fnmatchcase(model_id, glob) for glob in self.models)
+
+
+def _strings(reader: _Reader, key: str) -> tuple[str, ...]:
+    """A list of strings, or one string standing for a list of one."""
+    value = reader.get(key, (list, str), [])
+    values = [value] if isinstance(value, str) else value
+    if not all(isinstance(v, str) and v for v in values):
+        raise reader.fail(key, "expected a list of non-empty strings")
+    return tuple(dict.fromkeys(values))
+
+
+def _env_name(reader: _Reader, key: str) -> str | None:
+    name = reader.get(key, str)
+    if name is not None and not _ENV_NAME.match(name):
+        # Never echo the value: a URL pasted here by mistake is a secret.
+        raise reader.fail(key, "must name an environment variable (letters, digits, '_'), "
+                          "which holds the value; the value itself does not go in the file")
+    return name
+
+
+def _channel(reader: _Reader, env: Mapping[str, str]) -> Channel:
+    given = [key for key in CHANNEL_KEYS if key in reader.table]
+    if len(given) != 1:
+        keys = ", ".join(CHANNEL_KEYS)
+        raise reader.fail(given[1] if given else "webhook_url_env", f"set exactly one of: {keys}")
+    key = given[0]
+    url_env = _env_name(reader, key) or ""
+    kind = CHANNEL_KEYS[key]
+    secret_env = _env_name(reader, "secret_env")
+    if secret_env is not None and kind != "webhook":
+        raise reader.fail("secret_env", "signing applies to webhook_url_env only")
+    if kind == "apprise" and importlib.util.find_spec("apprise") is None:
+        raise reader.fail(key, "needs the optional extra: pip install 'syncer[alerts-apprise]'")
+    return Channel(
+        kind=kind,
+        url_env=url_env,
+        url=env.get(url_env) or None,
+        secret_env=secret_env,
+        secret=(env.get(secret_env) or None) if secret_env else None,
+    )
+
+
+def _thresholds(reader: _Reader) -> tuple[int, ...]:
+    value = reader.get("thresholds", list, list(DEFAULT_THRESHOLDS))
+    if not value or not all(isinstance(v, int) and not isinstance(v, bool) for v in value):
+        raise reader.fail("thresholds", "expected a non-empty list of whole days, e.g. [30, 7]")
+    if any(v <= 0 for v in value):
+        raise reader.fail("thresholds", "days must be positive")
+    return tuple(sorted(set(value), reverse=True))
+
+
+def _rule(reader: _Reader, env: Mapping[str, str], sources: Sequence[str]) -> AlertRule:
+    name = reader.get("name", str)
+    if not name or not _NAME.match(name):
+        raise reader.fail("name", "required: letters, digits, '.', '_' or '-', up to 64")
+    kind = reader.get("kind", str, "events")
+    if kind not in RULE_KINDS:
+        raise reader.fail("kind", f"{kind!r} is not one of: {', '.join(RULE_KINDS)}")
+    reader.unknown(_COMMON_KEYS | _KIND_KEYS[kind])
+    rule_sources = _strings(reader, "sources")
+    for source in rule_sources:
+        if source not in sources:
+            raise reader.fail("sources", f"no source named {source!r} is configured")
+    kinds = _strings(reader, "kinds") or EVENT_KINDS
+    for event_kind in kinds:
+        if event_kind not in EVENT_KINDS:
+            raise reader.fail("kinds", f"{event_kind!r} is not one of: {', '.join(EVENT_KINDS)}")
+    return AlertRule(
+        name=name,
+        kind=kind,
+        channel=_channel(reader, env),
+        sources=rule_sources,
+        models=_strings(reader, "models"),
+        kinds=kinds,
+        thresholds=_thresholds(reader),
+        stale_after=reader.duration("stale_after"),
+    )
+
+
+def parse_alert_rules(
+    tables: Any, where: str, env: Mapping[str, str], sources: Sequence[str]
+) -> tuple[AlertRule, ...]:
+    """Every ``[[alerts]]`` table as a rule; ``sources`` are the configured source names."""
+    if not isinstance(tables, list):
+        # Not quoted: a misplaced table could hold a webhook URL.
+        raise ConfigError(f"{where}: alerts: each rule must be a table ([[alerts]])")
+    rules: list[AlertRule] = []
+    for index, table in enumerate(tables):
+        if not isinstance(table, dict):
+            raise ConfigError(f"{where}: alerts[{index}]: each rule must be a table ([[alerts]])")
+        reader = _Reader(table, where, f"alerts[{index}].")
+        rule = _rule(reader, env, sources)
+        if any(r.name == rule.name for r in rules):
+            raise reader.fail("name", f"rule name {rule.name!r} is used twice")
+        rules.append(rule)
+    return tuple(rules)

@@ -1,0 +1,346 @@
+"""A sync's statements: SQL compiled once from the tables, rows handed to the driver as is.
+
+Through SQLAlchemy's executemany, each of 100,000 rows paid for a parameter dictionary and a
+bind processor per column, and reading the state back for a Row and a result processor per
+column: that was most of a large sync. Here the statements are still SQLAlchemy's, compiled
+from the tables in ``schema``, but rows travel as plain tuples: ``executemany`` on SQLite,
+``COPY`` on PostgreSQL (psycopg writes the rows in C). Values whose storage format SQLAlchemy
+owns (timestamps on SQLite) still go through the column's own bind processor, once per
+distinct value. Each function sends one statement, or a fixed few, whatever the number of
+rows; each takes the caller's session and never commits. The small ones (the run row,
+``last_seen_at``) are plain SQLAlchemy.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from operator import itemgetter
+from typing import Any
+
+from sqlalchemy import (
+    Column,
+    MetaData,
+    Table,
+    Text,
+    any_,
+    bindparam,
+    cast,
+    func,
+    literal_column,
+    null,
+    select,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
+from sqlalchemy.schema import CreateTable, DropTable
+from sqlalchemy.sql.compiler import Compiled
+
+from syncer.db.schema import SyncRun, events_table, models_table
+from syncer.sync.diff import StoredModel
+from syncer.sync.parse import ModelRecord, is_fine_tuned
+
+__all__ = [
+    "StoredState",
+    "add_run",
+    "insert_events",
+    "latest_run",
+    "load_state",
+    "mark_vanished",
+    "touch_present",
+    "upsert_models",
+]
+
+#: What a row of listed models holds; ``created_at`` is derived from ``created`` in SQL, so
+#: no Python runs per model to make and format a timestamp.
+_LISTED = ("model_id", "object", "created", "owned_by", "is_fine_tuned", "shutdown_at", "raw",
+           "raw_digest")
+_EVENT_ROW = ("source", "model_id", "kind", "occurred_at", "sync_run_id", "old_values",
+              "new_values", "details")
+
+_m = models_table.c
+
+# PostgreSQL: listed rows are COPYed into a temporary table, upserted from it by one
+# INSERT ... SELECT ... ON CONFLICT, and the table dropped (the rollback of a failed sync
+# drops it too).
+_incoming = Table(
+    "syncer_incoming_models", MetaData(),
+    *(Column(name, models_table.c[name].type) for name in _LISTED),
+    prefixes=["TEMPORARY"],
+)
+
+
+def _upsert(statement: Any) -> Any:
+    """Rewrite a listed model on conflict, but for its key and when it was first seen."""
+    kept = {"source", "model_id", "first_seen_at"}
+    return statement.on_conflict_do_update(
+        index_elements=["source", "model_id"],
+        set_={c.name: statement.excluded[c.name] for c in models_table.c if c.name not in kept},
+    )
+
+
+def _model_values(listed: Mapping[str, Any], created_at: Any) -> dict[str, Any]:
+    """Every models column: the listed values, then what one sync sets for all of them."""
+    now = bindparam("now", type_=models_table.c.last_seen_at.type)
+    return {
+        "source": bindparam("source", type_=models_table.c.source.type), **listed,
+        "created_at": created_at, "first_seen_at": now, "last_seen_at": now,
+        "vanished_at": null(), "deleted_at": null(),
+    }
+
+
+def _sqlite_upsert() -> Any:
+    listed = {name: bindparam(name) for name in _LISTED}
+    # SQLAlchemy's storage format for a timestamp on SQLite, for whole seconds.
+    created_at = func.strftime(
+        literal_column("'%Y-%m-%d %H:%M:%S'"), listed["created"], literal_column("'unixepoch'")
+    ).concat(literal_column("'.000000'"))
+    return _upsert(sqlite.insert(models_table).values(_model_values(listed, created_at)))
+
+
+def _postgres_upsert() -> Any:
+    values = _model_values(dict(_incoming.c), func.to_timestamp(_incoming.c.created))
+    rows = select(*values.values()).select_from(_incoming)
+    return _upsert(postgresql.insert(models_table).from_select(list(values), rows))
+
+
+def _vanish(listed: Any) -> Any:
+    return update(models_table).where(_m.source == bindparam("of_source"), listed).values(
+        vanished_at=bindparam("now")
+    )
+
+
+_STATEMENTS: dict[str, tuple[Any, Sequence[str]]] = {
+    # (statement, the names of its parameters in the order our rows hold them)
+    "state": (
+        select(_m.model_id, cast(_m.raw, Text), _m.vanished_at.is_(None), _m.raw_digest)
+        .where(_m.source == bindparam("source")),
+        ("source",),
+    ),
+    "upsert_sqlite": (_sqlite_upsert(), ("source", "model_id", "object", "created", "created",
+                                         "owned_by", "is_fine_tuned", "shutdown_at", "raw",
+                                         "raw_digest", "now", "now")),
+    "events_sqlite": (events_table.insert(), _EVENT_ROW),
+    "vanish_postgresql": (
+        _vanish(_m.model_id == any_(bindparam("ids"))), ("now", "of_source", "ids")
+    ),
+    # No arrays in SQLite: one JSON list of ids, unpacked by json_each.
+    "vanish_sqlite": (
+        _vanish(_m.model_id.in_(select(func.json_each(bindparam("ids")).table_valued("value")))),
+        ("now", "of_source", "ids"),
+    ),
+}
+_POSTGRES_UPSERT = _postgres_upsert()
+_compiled: dict[tuple[str, str], Compiled] = {}
+
+
+def _compile(name: str, dialect: Dialect) -> Compiled:
+    """A statement compiled once per dialect, checked to take its parameters in our order."""
+    key = (name, dialect.name)
+    if key not in _compiled:
+        statement, names = _STATEMENTS[name]
+        compiled = statement.compile(dialect=dialect, column_keys=list(names))
+        order = tuple(compiled.positiontup or ())
+        if order and order != tuple(names):
+            raise RuntimeError(f"{name} takes {order}, but its rows hold {names}")
+        _compiled[key] = compiled
+    return _compiled[key]
+
+
+def _parameters(compiled: Compiled, values: Mapping[str, Any]) -> Any:
+    """One row of parameters, in the driver's style: a tuple (SQLite) or a dict (psycopg)."""
+    if compiled.positiontup:
+        return tuple(values[name] for name in compiled.positiontup)
+    return dict(values)
+
+
+def _binder(column: Column[Any], dialect: Dialect) -> Callable[[Any], Any]:
+    """The column's own bind processing, skipped for a value the same as the last one.
+
+    A sync's events share one ``now``: it is processed once, not once per event.
+    """
+    process = column.type.dialect_impl(dialect).bind_processor(dialect)
+    if process is None:
+        return lambda value: value
+    last: list[Any] = [None, None]
+
+    def bind(value: Any) -> Any:
+        if value is None:
+            return None
+        if value is not last[0]:
+            last[:] = value, process(value)
+        return last[1]
+
+    return bind
+
+
+def _json(value: Any) -> str | None:
+    """JSON text for a JSON column; None stays SQL NULL, as the tables declare."""
+    return None if value is None else json.dumps(value)
+
+
+def _dialect(session: Session) -> Dialect:
+    dialect = session.get_bind().dialect
+    if dialect.name not in ("sqlite", "postgresql"):
+        raise NotImplementedError(f"syncer supports SQLite and PostgreSQL, not {dialect.name}")
+    return dialect
+
+
+@contextmanager
+def _driver_cursor(connection: Connection, statement: str, parameters: Any = ()) -> Iterator[Any]:
+    """The driver's own cursor, for a statement SQLAlchemy would run slowly or not at all.
+
+    Listeners are told about the statement as SQLAlchemy tells them about its own, so
+    statement counts and logging stay truthful, and driver errors become SQLAlchemy's.
+    """
+    error = connection.dialect.loaded_dbapi.Error
+    cursor = connection.connection.cursor()
+    dispatch = connection.dispatch
+    try:
+        dispatch.before_cursor_execute(connection, cursor, statement, parameters, None, False)
+        yield cursor
+        dispatch.after_cursor_execute(connection, cursor, statement, parameters, None, False)
+    except error as exc:
+        raise DBAPIError.instance(statement, parameters, exc, error) from exc
+    finally:
+        cursor.close()
+
+
+def _copy(connection: Connection, table: Table, names: Sequence[str], rows: Iterable[Any]) -> None:
+    """PostgreSQL: stream ``rows`` into ``table`` with one ``COPY ... FROM STDIN``."""
+    statement = f"COPY {table.name} ({', '.join(names)}) FROM STDIN"
+    with _driver_cursor(connection, statement) as cursor, cursor.copy(statement) as copy:
+        for row in rows:
+            copy.write_row(row)
+
+
+class StoredState(Mapping[str, StoredModel]):
+    """The stored models of one source by id, each made into a ``StoredModel`` only if asked.
+
+    A sync of 100,000 unchanged models looks at the digests (``present_digests``) and at
+    the few models the list changed or left out; making every model an object would cost
+    more than reading it.
+    """
+
+    def __init__(self, rows: Iterable[tuple[str, str, Any, str | None]]) -> None:
+        self._rows = {row[0]: row for row in rows}
+
+    def __getitem__(self, model_id: str) -> StoredModel:
+        _, raw, present, digest = self._rows[model_id]
+        return StoredModel(model_id, raw, bool(present), digest)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._rows)
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def present_digests(self) -> dict[str, str | None]:
+        """The digest of every present model, by id."""
+        return {row[0]: row[3] for row in self._rows.values() if row[2]}
+
+
+def load_state(session: Session, source: str) -> StoredState:
+    """Every stored model of ``source``: presence, digest, and the JSON only as text.
+
+    The diff decodes the text only for a model whose digest differs from the listed one, so
+    an unchanged inventory is compared without decoding a single stored document.
+    """
+    connection = session.connection()
+    compiled = _compile("state", connection.dialect)
+    parameters = _parameters(compiled, {"source": source})
+    with _driver_cursor(connection, compiled.string, parameters) as cursor:
+        cursor.execute(compiled.string, parameters)
+        return StoredState(cursor)
+
+
+def upsert_models(
+    session: Session, source: str, records: Sequence[ModelRecord], now: datetime
+) -> None:
+    """Insert new models and rewrite listed ones; ``first_seen_at`` stays as it was."""
+    if not records:
+        return
+    dialect = _dialect(session)
+    connection = session.connection()
+    if dialect.name == "postgresql":
+        connection.execute(CreateTable(_incoming))
+        _copy(connection, _incoming, _LISTED, (
+            (r.model_id, r.object, r.created, r.owned_by, is_fine_tuned(r.model_id),
+             r.shutdown_at, json.dumps(r.raw), r.digest)
+            for r in records
+        ))
+        connection.execute(_POSTGRES_UPSERT, {"source": source, "now": now})
+        connection.execute(DropTable(_incoming))
+        return
+    timestamp = _binder(models_table.c.shutdown_at, dialect)
+    stamp = timestamp(now)
+    connection.exec_driver_sql(_compile("upsert_sqlite", dialect).string, [
+        (source, r.model_id, r.object, r.created, r.created, r.owned_by,
+         is_fine_tuned(r.model_id), timestamp(r.shutdown_at), json.dumps(r.raw), r.digest,
+         stamp, stamp)
+        for r in records
+    ])
+
+
+def mark_vanished(
+    session: Session, source: str, model_ids: Sequence[str], when: datetime | None
+) -> None:
+    """Set ``vanished_at`` of the given models to ``when`` (None: present), in one statement."""
+    if not model_ids:
+        return
+    dialect = _dialect(session)
+    compiled = _compile(f"vanish_{dialect.name}", dialect)
+    ids = list(model_ids) if dialect.name == "postgresql" else json.dumps(list(model_ids))
+    stamp = _binder(models_table.c.vanished_at, dialect)(when)
+    values = {"now": stamp, "of_source": source, "ids": ids}
+    session.connection().exec_driver_sql(compiled.string, _parameters(compiled, values))
+
+
+def insert_events(session: Session, events: Sequence[Mapping[str, Any]]) -> None:
+    """Append events (mappings holding every model_events column but ``id``)."""
+    if not events:
+        return
+    dialect = _dialect(session)
+    timestamp = _binder(events_table.c.occurred_at, dialect)
+    rows = (
+        (source, model_id, kind, timestamp(occurred_at), run_id, _json(old), _json(new),
+         _json(details))
+        for source, model_id, kind, occurred_at, run_id, old, new, details
+        in map(itemgetter(*_EVENT_ROW), events)
+    )
+    connection = session.connection()
+    if dialect.name == "postgresql":
+        _copy(connection, events_table, _EVENT_ROW, rows)
+    else:
+        connection.exec_driver_sql(_compile("events_sqlite", dialect).string, list(rows))
+
+
+def latest_run(session: Session, source: str, status: str | None = None) -> SyncRun | None:
+    query = select(SyncRun).where(SyncRun.source == source)
+    if status is not None:
+        query = query.where(SyncRun.status == status)
+    return session.scalars(query.order_by(SyncRun.id.desc()).limit(1)).first()
+
+
+def add_run(session: Session, **values: Any) -> SyncRun:
+    run = SyncRun(**values)
+    session.add(run)
+    session.flush()
+    return run
+
+
+def touch_present(session: Session, source: str, now: datetime) -> None:
+    """Record that every present model was listed at ``now``.
+
+    Rows that already say ``now`` (the sync's upsert just wrote them) are not rewritten.
+    """
+    session.execute(
+        update(models_table)
+        .where(_m.source == source, _m.vanished_at.is_(None), _m.last_seen_at != now)
+        .values(last_seen_at=now)
+    )

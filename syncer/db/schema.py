@@ -1,0 +1,229 @@
+"""Every table and column syncer reads or writes, described for the code.
+
+The schema is a public interface (people write SQL against it) and Alembic owns it: these
+classes describe it, ``migrations/`` creates it. The reporting views, which Alembic must not
+create as tables, are described apart in ``views``.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+__all__ = [
+    "STATUSES",
+    "AlertMark",
+    "Base",
+    "DeprecationEntry",
+    "JSONDocument",
+    "Model",
+    "ModelEvent",
+    "OutboxAlert",
+    "StaleSource",
+    "SyncRun",
+    "UTCDateTime",
+    "deprecations_table",
+    "events_table",
+    "marks_table",
+    "models_table",
+    "outbox_table",
+    "runs_table",
+    "stale_table",
+]
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timezone-aware UTC timestamp on every database.
+
+    SQLite has no time zones: values are stored as naive UTC and given their zone back
+    on read, so Python only ever sees aware UTC datetimes.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r}: syncer stores aware UTC times only")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+# None is SQL NULL, not the JSON text 'null': ``old_values IS NULL`` means what it says.
+JSONDocument = JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgresql")
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class SyncRun(Base):
+    """One sync attempt of one source, whatever its outcome."""
+
+    __tablename__ = "sync_runs"
+    __table_args__ = (Index(None, "source", "started_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source: Mapped[str] = mapped_column(String(64))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String(16))
+    models_seen: Mapped[int | None] = mapped_column(Integer)
+    added: Mapped[int | None] = mapped_column(Integer)
+    vanished: Mapped[int | None] = mapped_column(Integer)
+    reappeared: Mapped[int | None] = mapped_column(Integer)
+    changed: Mapped[int | None] = mapped_column(Integer)
+    error: Mapped[str | None] = mapped_column(Text)
+    list_digest: Mapped[str | None] = mapped_column(String(64))
+
+
+class Model(Base):
+    """The current state of every model ever seen, one row per (source, model id)."""
+
+    __tablename__ = "models"
+    #: Room on each page to rewrite last_seen_at in place each sync (see migration 0001).
+    __table_args__ = ({"postgresql_with": {"fillfactor": 50}},)
+
+    source: Mapped[str] = mapped_column(String(64), primary_key=True)
+    model_id: Mapped[str] = mapped_column(String(512), primary_key=True)
+    object: Mapped[str | None] = mapped_column(Text)
+    created: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    owned_by: Mapped[str | None] = mapped_column(Text)
+    is_fine_tuned: Mapped[bool] = mapped_column(Boolean)
+    shutdown_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    raw: Mapped[dict[str, Any]] = mapped_column(JSONDocument)
+    #: Fingerprint of ``raw`` (``payload.raw_digest``): a sync skips models whose is unchanged.
+    raw_digest: Mapped[str | None] = mapped_column(String(32))
+    first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    vanished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: Set when syncer's retention rule deleted the model at the provider.
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ModelEvent(Base):
+    """Append-only change log: a model was added, vanished, reappeared or changed."""
+
+    __tablename__ = "model_events"
+    __table_args__ = (
+        Index(None, "source", "model_id"),
+        Index(None, "occurred_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source: Mapped[str] = mapped_column(String(64))
+    model_id: Mapped[str] = mapped_column(String(512))
+    kind: Mapped[str] = mapped_column(String(16))
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    sync_run_id: Mapped[int | None] = mapped_column(ForeignKey("sync_runs.id"))
+    old_values: Mapped[dict[str, Any] | None] = mapped_column(JSONDocument)
+    new_values: Mapped[dict[str, Any] | None] = mapped_column(JSONDocument)
+    #: Why an event happened, when a rule caused it (retention's rule and reason).
+    details: Mapped[dict[str, Any] | None] = mapped_column(JSONDocument)
+
+
+models_table = Model.__table__
+events_table = ModelEvent.__table__
+runs_table = SyncRun.__table__
+
+
+#: What an alert in the outbox can be.
+STATUSES = ("pending", "delivered", "failed")
+
+
+class OutboxAlert(Base):
+    """One alert for one rule: written with its cause, then delivered (or failed) once."""
+
+    __tablename__ = "alert_outbox"
+    __table_args__ = (Index(None, "status", "rule", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    #: The stable id receivers use to drop duplicates (also in the payload and a header).
+    alert_id: Mapped[str] = mapped_column(String(36), unique=True)
+    rule: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(16))
+    channel: Mapped[str] = mapped_column(String(16))
+    source: Mapped[str | None] = mapped_column(String(64))
+    model_id: Mapped[str | None] = mapped_column(String(512))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONDocument)
+    status: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class AlertMark(Base):
+    """A shutdown countdown threshold already alerted, for one model and one date."""
+
+    __tablename__ = "alert_marks"
+
+    rule: Mapped[str] = mapped_column(String(64), primary_key=True)
+    source: Mapped[str] = mapped_column(String(64), primary_key=True)
+    model_id: Mapped[str] = mapped_column(String(512), primary_key=True)
+    threshold_days: Mapped[int] = mapped_column(Integer, primary_key=True)
+    shutdown_at: Mapped[datetime] = mapped_column(UTCDateTime, primary_key=True)
+    marked_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class StaleSource(Base):
+    """A source a stale rule has reported; the row goes when the source recovers."""
+
+    __tablename__ = "alert_stale_sources"
+
+    rule: Mapped[str] = mapped_column(String(64), primary_key=True)
+    source: Mapped[str] = mapped_column(String(64), primary_key=True)
+    last_success_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    alerted_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class DeprecationEntry(Base):
+    """An imported shutdown date: ``model`` and ``source`` are ids or globs."""
+
+    __tablename__ = "deprecations"
+
+    source: Mapped[str] = mapped_column(String(64), primary_key=True)
+    model: Mapped[str] = mapped_column(String(512), primary_key=True)
+    shutdown_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    replacement: Mapped[str | None] = mapped_column(Text)
+    imported_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+outbox_table = OutboxAlert.__table__
+marks_table = AlertMark.__table__
+stale_table = StaleSource.__table__
+deprecations_table = DeprecationEntry.__table__

@@ -1,0 +1,61 @@
+"""The reporting views, described for the code to read; migration 0002 creates them.
+
+They live in their own ``MetaData``, apart from ``store.Base``, so Alembic never tries to
+create them as tables. Reading through these typed columns gives the same Python values
+on both databases: aware UTC datetimes, dates, booleans and floats, where SQLite alone
+would return text and integers.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Boolean, Column, Date, Float, Integer, MetaData, String, Table, Text
+
+from syncer.db.schema import UTCDateTime
+
+__all__ = ["VIEW_NAMES", "current_models", "inventory_daily", "model_availability"]
+
+views_metadata = MetaData()
+
+current_models = Table(
+    "current_models",
+    views_metadata,
+    Column("source", String(64)),
+    Column("model_id", String(512)),
+    Column("owned_by", Text),
+    Column("created_at", UTCDateTime),
+    Column("age_days", Integer),
+    Column("is_fine_tuned", Boolean),
+    Column("base_model", Text),
+    Column("shutdown_at", UTCDateTime),
+    Column("days_to_shutdown", Integer),
+    Column("first_seen_at", UTCDateTime),
+    Column("last_seen_at", UTCDateTime),
+)
+
+model_availability = Table(
+    "model_availability",
+    views_metadata,
+    Column("source", String(64)),
+    Column("model_id", String(512)),
+    Column("interval_number", Integer),
+    Column("available_from", UTCDateTime),
+    Column("available_until", UTCDateTime),
+    Column("started_by", String(16)),
+    Column("ended_by", String(16)),
+    Column("days_available", Float),
+)
+
+inventory_daily = Table(
+    "inventory_daily",
+    views_metadata,
+    Column("source", String(64)),
+    Column("day", Date),
+    Column("present", Integer),
+    Column("added", Integer),
+    Column("reappeared", Integer),
+    Column("vanished", Integer),
+    Column("deleted", Integer),
+    Column("changed", Integer),
+)
+
+VIEW_NAMES = tuple(views_metadata.tables)

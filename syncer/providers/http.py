@@ -1,0 +1,459 @@
+"""The provider over HTTP: one session per source, auth, timeouts, retries, paging, error bodies.
+
+Every failure on the wire becomes a ``ProviderError`` whose message is built from the method, the
+URL, the status and the provider's (scrubbed) words, never from the request object, so the API key
+cannot leak through an exception, a log line or a repr. The paging rules are a pure function
+(``next_page``), so they are tested without a server.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+import json
+import logging
+import re
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
+from http import HTTPStatus
+from importlib.metadata import PackageNotFoundError, version
+from typing import Any, NoReturn
+from urllib.parse import quote, urlencode, urljoin, urlsplit
+
+import requests
+from requests.structures import CaseInsensitiveDict
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_exception_type,
+    stop_after_attempt,
+    wait_exponential,
+    wait_random,
+)
+
+from syncer.config.model import HTTPSettings, Source
+from syncer.errors import (
+    ConfigError,
+    HTTPStatusError,
+    InsecureURLError,
+    PayloadError,
+    ProviderError,
+)
+
+__all__ = ["MAX_PAGES", "Client", "Listing", "model_path", "next_page"]
+
+log = logging.getLogger(__name__)
+
+MAX_PAGES = 10_000
+RETRY_STATUSES = frozenset({408, 409, 429})  # and every 5xx
+# What the official OpenAI SDK leaves unescaped in a path segment: ids like "ft:gpt-4o:acme:x@1"
+# stay readable, while "/", "?", "#", "%" and spaces cannot change which resource is addressed.
+_SEGMENT_SAFE = ":@!$&'()*+,;=-._~"
+# Headers that carry a credential, so they too must not travel in clear text.
+_CREDENTIAL_HEADERS = frozenset({"authorization", "api-key", "x-api-key"})
+# Providers echo part of a wrong key in a 401 ("Incorrect API key provided: sk-ab***yz").
+_KEY_LIKE = re.compile(r"sk-[\w*-]+(?:\.+[\w*-]+)*")
+_HINTS = {401: "the API key is wrong or missing", 403: "permission denied", 404: "not found"}
+_DEFAULT_HTTP = HTTPSettings()
+
+
+def _user_agent() -> str:
+    try:
+        return f"syncer/{version('syncer')}"
+    except PackageNotFoundError:
+        return "syncer/0"
+
+
+USER_AGENT = _user_agent()
+
+
+@dataclass(frozen=True)
+class Listing:
+    """Every page of one listing, with a digest so an unchanged listing can be skipped cheaply."""
+
+    pages: list[Any]
+    digest: str
+
+
+def model_path(model_id: str) -> str:
+    """The id as exactly one path segment, so no id can address another resource."""
+    try:
+        if isinstance(model_id, str) and model_id not in ("", ".", ".."):
+            return quote(model_id, safe=_SEGMENT_SAFE)
+    except UnicodeEncodeError:  # a lone surrogate, which JSON can smuggle in as "\\ud800"
+        pass
+    raise PayloadError(f"{model_id!r} cannot be used as a model id in a URL")
+
+
+def next_page(body: Mapping[str, Any]) -> dict[str, str] | str | None:
+    """How to fetch the page after ``body``: query params, a URL, or None at the end.
+
+    An explicit ``has_more: false`` is final; otherwise a next URL wins over a page token, which
+    wins over OpenAI's ``after`` cursor. A ``has_more`` that is not a boolean is refused, since
+    reading it as false would silently truncate the listing.
+    """
+    has_more = body.get("has_more")
+    if has_more is not None and not isinstance(has_more, bool):
+        raise PayloadError(f"has_more must be true or false, got {_snippet(repr(has_more), 40)}")
+    if has_more is False:
+        return None
+    for key in ("next_page", "next"):
+        if isinstance(body.get(key), str) and body[key]:
+            return str(body[key])
+    for key in ("next_page_token", "nextPageToken"):
+        if isinstance(body.get(key), str) and body[key]:
+            return {"page_token": str(body[key])}
+    if not has_more:
+        return None
+    last_id = body.get("last_id")
+    data = body.get("data")
+    if last_id is None and isinstance(data, list) and data and isinstance(data[-1], Mapping):
+        last_id = data[-1].get("id")
+    if isinstance(last_id, str) and last_id:
+        return {"after": last_id}
+    raise PayloadError("has_more is true but there is no last_id and the last item has no id")
+
+
+class _Transient(Exception):
+    """A failure worth another attempt: the public error, and the wait the server asked for."""
+
+    def __init__(self, error: ProviderError, wait: float | None = None) -> None:
+        super().__init__(str(error))
+        self.error = error
+        self.wait = wait
+
+
+class Client:
+    """One source's ``/models`` endpoint, over one ``requests.Session``."""
+
+    def __init__(
+        self,
+        source: Source,
+        http: HTTPSettings = _DEFAULT_HTTP,
+        *,
+        session: requests.Session | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        _check_transport(source)
+        self.source = source
+        self._http = http
+        self._base = source.base_url.rstrip("/")
+        self._sleep = sleep
+        self._owns_session = session is None
+        self._session = session if session is not None else requests.Session()
+        self._key = source.api_key or ""
+        self._headers: CaseInsensitiveDict[str] = CaseInsensitiveDict(
+            {"User-Agent": USER_AGENT, "Accept": "application/json"}
+        )
+        self._headers.update(source.headers)
+        if self._key:
+            self._headers["Authorization"] = f"Bearer {self._key}"
+        # Exponential backoff plus jitter, so clients that failed together do not retry together.
+        self._backoff = wait_exponential(multiplier=http.backoff_base) + wait_random(
+            0, http.backoff_base
+        )
+
+    def __repr__(self) -> str:
+        return f"Client(source={self.source.name!r}, base_url={self._base!r})"
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the session, unless the caller passed it in and so owns it."""
+        if self._owns_session:
+            self._session.close()
+
+    def list_pages(self) -> Listing:
+        """GET ``/models`` and every following page, refusing to loop or to leave the origin."""
+        url = f"{self._base}/models"
+        pages: list[Any] = []
+        digest = hashlib.sha256()
+        seen = {url}
+        while True:
+            response = self._request("GET", url)
+            assert response is not None  # without missing_ok a 404 raises
+            body = self._decode(response, f"GET {url}")
+            if not isinstance(body, dict):
+                raise PayloadError(f"GET {url}: expected a JSON object, got {_kind(body)}")
+            pages.append(body)
+            digest.update(response.content)
+            try:
+                cursor = next_page(body)
+            except PayloadError as exc:
+                raise PayloadError(f"GET {url}: {exc}") from None
+            if cursor is None:
+                return Listing(pages=pages, digest=digest.hexdigest())
+            following = self._page_url(url, cursor)
+            if following in seen:
+                raise PayloadError(f"GET {url}: pagination did not advance ({following} again)")
+            if len(pages) >= MAX_PAGES:
+                raise PayloadError(f"GET {url}: pagination did not advance in {MAX_PAGES} pages")
+            seen.add(following)
+            url = following
+
+    def retrieve(self, model_id: str) -> dict[str, Any] | None:
+        """GET one model; None when the provider does not know it."""
+        url = f"{self._base}/models/{model_path(model_id)}"
+        response = self._request("GET", url, missing_ok=True)
+        return None if response is None else self._object(response, f"GET {url}")
+
+    def delete(self, model_id: str) -> dict[str, Any] | None:
+        """DELETE a (fine-tuned) model; None when it is already gone, even after a retry."""
+        url = f"{self._base}/models/{model_path(model_id)}"
+        response = self._request("DELETE", url, missing_ok=True)
+        if response is None:
+            return None
+        return self._object(response, f"DELETE {url}") if response.content.strip() else {}
+
+    def _page_url(self, current: str, cursor: dict[str, str] | str) -> str:
+        if isinstance(cursor, dict):
+            return f"{self._base}/models?{urlencode(cursor)}"
+        url = urljoin(self._base + "/", cursor)
+        if _origin(url) != _origin(self._base):
+            raise PayloadError(
+                f"GET {current}: next page {_snippet(cursor, 120)} is on another host; not followed"
+            )
+        return url
+
+    def _request(
+        self, method: str, url: str, *, missing_ok: bool = False
+    ) -> requests.Response | None:
+        retrying = Retrying(
+            sleep=self._sleep,
+            stop=stop_after_attempt(self._http.max_retries + 1),
+            wait=self._wait,
+            retry=retry_if_exception_type(_Transient),
+            before_sleep=self._log_retry,
+            retry_error_callback=_give_up,
+        )
+        response: requests.Response | None = retrying(self._attempt, method, url, missing_ok)
+        return response
+
+    def _attempt(self, method: str, url: str, missing_ok: bool) -> requests.Response | None:
+        where = f"{method} {url}"
+        connect, read = self._http.connect_timeout, self._http.read_timeout
+        started = time.monotonic()
+        try:
+            response = self._session.request(
+                method, url, headers=self._headers, timeout=(connect, read), allow_redirects=False
+            )
+        except requests.Timeout as exc:
+            log.debug("%s: timed out after %.3f s", where, time.monotonic() - started)
+            limit = connect if isinstance(exc, requests.ConnectTimeout) else read
+            raise _Transient(ProviderError(f"{where}: timed out after {limit:g} s")) from None
+        except requests.exceptions.SSLError as exc:  # a bad certificate will not fix itself
+            reason = self._clean(_snippet(_reason(exc), 160))
+            raise ProviderError(f"{where}: TLS handshake failed: {reason}") from None
+        except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:
+            log.debug("%s: failed after %.3f s", where, time.monotonic() - started)
+            reason = self._clean(_snippet(_reason(exc), 160))
+            raise _Transient(ProviderError(f"{where}: cannot connect: {reason}")) from None
+        except requests.RequestException as exc:
+            raise ProviderError(f"{where}: request failed ({type(exc).__name__})") from None
+        status = response.status_code
+        log.debug("%s: %d in %.3f s", where, status, time.monotonic() - started)
+        if 200 <= status < 300:
+            return response
+        if status == 404 and missing_ok:
+            return None
+        raise self._status_error(where, response)
+
+    def _status_error(self, where: str, response: requests.Response) -> Exception:
+        status = response.status_code
+        text, code, kind = _error_body(response)
+        text = self._clean(text)
+        head = f"{where}: {status} {_phrase(response)}".rstrip()
+        if status == 429 and "insufficient_quota" in (code, kind):
+            message = f"{head}: the account is out of quota ({text})"
+            return HTTPStatusError(message, status=status, code=code or kind)
+        if 300 <= status < 400:
+            location = _snippet(response.headers.get("Location", "nowhere"), 120)
+            message = f"{head}: redirect to {location} not followed; set base_url to the final URL"
+            return HTTPStatusError(message, status=status)
+        hint = _HINTS.get(status)
+        message = f"{head}: {hint} ({text})" if hint else f"{head}: {text}"
+        error = HTTPStatusError(message, status=status, code=code or kind)
+        if status not in RETRY_STATUSES and status < 500:
+            return error
+        wait = _retry_after(response.headers, time.time())
+        cap = self._http.retry_after_cap
+        if wait is not None and wait > cap:
+            message = f"{head}: the provider asked to wait {_seconds(wait)} s, more than the cap "
+            message += f"of {_seconds(cap)} s (http.retry_after_cap)"
+            return HTTPStatusError(message, status=status, code=code or kind)
+        return _Transient(error, wait)
+
+    def _decode(self, response: requests.Response, where: str) -> Any:
+        try:
+            return json.loads(response.content)
+        except ValueError:
+            kind = response.headers.get("Content-Type") or "no content type"
+            sample = self._clean(_snippet(response.content, 80)) or "empty body"
+            message = f"{where}: {response.status_code} response is not JSON ({kind}): {sample}"
+            raise PayloadError(message) from None
+
+    def _object(self, response: requests.Response, where: str) -> dict[str, Any]:
+        body = self._decode(response, where)
+        if not isinstance(body, dict):
+            raise PayloadError(f"{where}: expected a JSON object, got {_kind(body)}")
+        return body
+
+    def _wait(self, state: RetryCallState) -> float:
+        """The server's Retry-After when it sent one (already capped), else jittered backoff."""
+        exc = state.outcome.exception() if state.outcome else None
+        if isinstance(exc, _Transient) and exc.wait is not None:
+            return exc.wait
+        return min(float(self._backoff(state)), self._http.backoff_max)
+
+    def _log_retry(self, state: RetryCallState) -> None:
+        exc = state.outcome.exception() if state.outcome else None
+        wait = state.next_action.sleep if state.next_action else 0.0
+        log.warning(
+            "%s; retry %d of %d in %.2f s", exc, state.attempt_number, self._http.max_retries, wait
+        )
+
+    def _clean(self, text: str) -> str:
+        """Provider text with the key, and anything shaped like a key, replaced by ``sk-***``."""
+        if self._key:
+            text = text.replace(self._key, "sk-***")
+        return _KEY_LIKE.sub("sk-***", text)
+
+
+def _give_up(state: RetryCallState) -> NoReturn:
+    """Raise the last attempt's public error, saying how many attempts were made."""
+    exc = state.outcome.exception() if state.outcome else None
+    if not isinstance(exc, _Transient):  # pragma: no cover - only _Transient is retried
+        raise RuntimeError("retry stopped without a transient error")
+    error, attempts = exc.error, state.attempt_number
+    message = f"{error} (gave up after {attempts} attempts)" if attempts > 1 else str(error)
+    if isinstance(error, HTTPStatusError):
+        raise HTTPStatusError(message, status=error.status, code=error.code) from None
+    raise type(error)(message) from None
+
+
+def _check_transport(source: Source) -> None:
+    """Refuse, before any connection, a URL that would carry a credential in clear text."""
+    parts = urlsplit(source.base_url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(f"source {source.name!r}: {source.base_url!r} is not an http(s) URL")
+    secret = bool(source.api_key) or any(h.lower() in _CREDENTIAL_HEADERS for h in source.headers)
+    if parts.scheme == "https" or not secret or _is_loopback(parts.hostname):
+        return
+    raise InsecureURLError(
+        f"source {source.name!r}: refusing to send the API key in clear text to "
+        f"{source.base_url}; use https (plain http is allowed only to localhost)"
+    )
+
+
+def _is_loopback(host: str) -> bool:
+    if host.rstrip(".").lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parts = urlsplit(url)
+    try:
+        port = parts.port
+    except ValueError:
+        raise PayloadError(f"{_snippet(url, 120)} has an invalid port") from None
+    return parts.scheme, parts.hostname or "", port or {"http": 80, "https": 443}.get(parts.scheme)
+
+
+def _error_body(response: requests.Response) -> tuple[str, str | None, str | None]:
+    """The provider's own words about an error, its code and type, from whatever it sent."""
+    try:
+        body = json.loads(response.content)
+    except ValueError:
+        body = None
+    message: Any = None
+    code: Any = None
+    kind: Any = None
+    if isinstance(body, dict):
+        error = body.get("error")
+        if isinstance(error, dict):
+            message, code, kind = error.get("message"), error.get("code"), error.get("type")
+        elif isinstance(error, str):
+            message = error
+        elif isinstance(body.get("message"), str):
+            message = body["message"]
+    if not isinstance(message, str) or not message.strip():
+        message = _snippet(response.content, 200) or "empty body"
+    return (
+        _snippet(message, 500),
+        None if code is None else str(code),
+        None if kind is None else str(kind),
+    )
+
+
+def _retry_after(headers: Mapping[str, str], now: float) -> float | None:
+    """Seconds the server asked us to wait: ``retry-after-ms`` first, then ``Retry-After``."""
+    headers = {name.lower(): value for name, value in headers.items()}
+    try:
+        millis = float(headers.get("retry-after-ms", ""))
+        if 0 <= millis < float("inf"):
+            return millis / 1000
+    except ValueError:
+        pass
+    value = headers.get("retry-after", "").strip()
+    if not value:
+        return None
+    try:
+        seconds = float(value)
+        return seconds if 0 <= seconds < float("inf") else None
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - now) if when.tzinfo else None
+
+
+def _reason(exc: BaseException) -> str:
+    """The innermost cause of a connection failure ("Connection refused"), never the request."""
+    current: BaseException | None = exc
+    last = exc
+    for _ in range(12):
+        if current is None:
+            break
+        if isinstance(current, OSError) and current.strerror:
+            return current.strerror
+        last = current
+        inner = getattr(current, "reason", None)
+        if not isinstance(inner, BaseException):
+            inner = next((a for a in current.args if isinstance(a, BaseException)), None)
+        current = inner or current.__cause__ or current.__context__
+    return str(last) or type(last).__name__
+
+
+def _phrase(response: requests.Response) -> str:
+    try:
+        return HTTPStatus(response.status_code).phrase
+    except ValueError:
+        return _snippet(response.reason or "", 40)
+
+
+def _snippet(data: str | bytes, limit: int) -> str:
+    """At most ``limit`` characters, whitespace collapsed to one line."""
+    text = data[: limit * 4].decode("utf-8", "replace") if isinstance(data, bytes) else data
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _seconds(value: float) -> str:
+    return f"{value:.0f}" if value >= 10 else f"{value:.3f}".rstrip("0").rstrip(".")
+
+
+def _kind(value: Any) -> str:
+    names = {dict: "object", list: "list", str: "str", type(None): "null"}
+    return names.get(type(value), type(value).__name__)

@@ -1,0 +1,218 @@
+"""Prometheus metrics and ``/healthz`` for ``syncer run --metrics-port PORT``.
+
+Every value is read from the database at scrape time, not counted in the process: the
+numbers survive restarts, agree between replicas, and include syncs run by ``syncer sync``
+from cron. A scrape costs a constant number of queries.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from socketserver import ThreadingMixIn
+from typing import Any
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+
+from prometheus_client import CollectorRegistry, make_wsgi_app
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+from sqlalchemy import Engine, func, select
+from sqlalchemy.exc import SQLAlchemyError
+
+from syncer.alerts.decide import is_stale, stale_after
+from syncer.alerts.outbox import shutdown_rows
+from syncer.alerts.stale import source_health
+from syncer.config.model import Settings, utcnow
+from syncer.db.engine import read_session
+from syncer.db.schema import Model, ModelEvent, OutboxAlert, SyncRun
+
+__all__ = ["Snapshot", "SyncerCollector", "health", "read_snapshot", "serve"]
+
+log = logging.getLogger(__name__)
+
+
+
+@dataclass
+class SourceState:
+    last_success_at: datetime | None
+    stale_after_seconds: float
+    stale: bool
+
+
+@dataclass
+class Snapshot:
+    """Everything a scrape reports, read in one go."""
+
+    present: dict[str, int] = field(default_factory=dict)
+    runs: dict[tuple[str, str], int] = field(default_factory=dict)
+    durations: dict[str, float] = field(default_factory=dict)
+    events: dict[tuple[str, str], int] = field(default_factory=dict)
+    alerts: dict[tuple[str, str], int] = field(default_factory=dict)
+    shutdowns: dict[tuple[str, str], float] = field(default_factory=dict)
+    sources: dict[str, SourceState] = field(default_factory=dict)
+
+
+def _counts(session: Any, *columns: Any, where: Any = None) -> dict[Any, int]:
+    query = select(*columns, func.count()).group_by(*columns)
+    rows = session.execute(query if where is None else query.where(where))
+    return {tuple(row[:-1]) if len(columns) > 1 else row[0]: row[-1] for row in rows}
+
+
+def _states(session: Any, settings: Settings, now: datetime) -> dict[str, SourceState]:
+    states = {}
+    for health in source_health(session, settings, now):
+        limit = stale_after(settings.alerts, health.source, health.interval)
+        states[health.source] = SourceState(
+            health.last_success_at, limit.total_seconds(), is_stale(health, limit, now)
+        )
+    return states
+
+
+def read_snapshot(engine: Engine, settings: Settings, now: datetime) -> Snapshot:
+    latest = select(func.max(SyncRun.id)).group_by(SyncRun.source).scalar_subquery()
+    with read_session(engine) as session:
+        last_runs = session.execute(
+            select(SyncRun.source, SyncRun.started_at, SyncRun.finished_at)
+            .where(SyncRun.id.in_(latest))
+        ).all()
+        return Snapshot(
+            present=_counts(session, Model.source, where=Model.vanished_at.is_(None)),
+            runs=_counts(session, SyncRun.source, SyncRun.status),
+            durations={s: (end - start).total_seconds() for s, start, end in last_runs},
+            events=_counts(session, ModelEvent.source, ModelEvent.kind),
+            alerts=_counts(session, OutboxAlert.rule, OutboxAlert.status),
+            shutdowns={
+                (row["source"], row["model_id"]): (row["shutdown_at"] - now) / timedelta(days=1)
+                for row in shutdown_rows(session, now)
+            },
+            sources=_states(session, settings, now),
+        )
+
+
+class SyncerCollector(Collector):
+    """The syncer's metrics, from the database at each scrape."""
+
+    def __init__(
+        self, engine: Engine, settings: Settings, now: Callable[[], datetime] = utcnow
+    ) -> None:
+        self.engine = engine
+        self.settings = settings
+        self.now = now
+
+    def collect(self) -> Iterable[Metric]:
+        up = GaugeMetricFamily("syncer_database_up", "1 if the last scrape could read the database")
+        try:
+            snap = read_snapshot(self.engine, self.settings, self.now())
+        except SQLAlchemyError as exc:
+            log.error("metrics: cannot read the database: %s", type(exc).__name__)
+            up.add_metric([], 0)
+            yield up
+            return
+        up.add_metric([], 1)
+        yield up
+        yield _family(GaugeMetricFamily, "syncer_models_present",
+                      "Models currently listed, per source", ["source"], snap.present)
+        yield _family(CounterMetricFamily, "syncer_sync_runs",
+                      "Sync runs recorded, by source and status", ["source", "status"], snap.runs)
+        yield _family(GaugeMetricFamily, "syncer_sync_duration_seconds",
+                      "Duration of each source's latest sync run", ["source"], snap.durations)
+        yield _family(CounterMetricFamily, "syncer_model_events",
+                      "Model events recorded, by source and kind", ["source", "kind"], snap.events)
+        yield _family(GaugeMetricFamily, "syncer_last_success_timestamp_seconds",
+                      "Unix time of each source's latest successful sync", ["source"],
+                      {s: v.last_success_at.timestamp()
+                       for s, v in snap.sources.items() if v.last_success_at})
+        yield _family(GaugeMetricFamily, "syncer_source_stale",
+                      "1 if the source has had no successful sync for longer than allowed",
+                      ["source"], {s: int(v.stale) for s, v in snap.sources.items()})
+        yield _family(GaugeMetricFamily, "syncer_alerts",
+                      "Alerts in the outbox, by rule and status", ["rule", "status"], snap.alerts)
+        yield _family(GaugeMetricFamily, "syncer_model_shutdown_days_left",
+                      "Days until a present model's known shutdown date (negative: passed)",
+                      ["source", "model_id"], snap.shutdowns)
+
+
+def _family(kind: type, name: str, doc: str, labels: list[str], values: dict[Any, float]) -> Any:
+    family = kind(name, doc, labels=labels)
+    for key, value in sorted(values.items()):
+        family.add_metric(list(key) if isinstance(key, tuple) else [key], value)
+    return family
+
+
+def health(engine: Engine, settings: Settings, now: datetime) -> tuple[int, dict[str, Any]]:
+    """``/healthz``: 200 when every source synced recently enough, 503 when one is stale."""
+    try:
+        with read_session(engine) as session:
+            states = _states(session, settings, now)
+    except SQLAlchemyError as exc:
+        return 503, {"status": "error", "error": f"database: {type(exc).__name__}"}
+    body = {
+        "status": "stale" if any(s.stale for s in states.values()) else "ok",
+        "sources": {
+            name: {
+                "last_success_at": s.last_success_at.isoformat().replace("+00:00", "Z")
+                if s.last_success_at else None,
+                "stale_after_seconds": s.stale_after_seconds,
+                "stale": s.stale,
+            }
+            for name, s in states.items()
+        },
+    }
+    return (503 if body["status"] == "stale" else 200), body
+
+
+class _Server(ThreadingMixIn, WSGIServer):
+    daemon_threads = True
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        """Scrapes every few seconds would flood the log."""
+
+
+def _app(engine: Engine, settings: Settings, now: Callable[[], datetime]) -> Any:
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(SyncerCollector(engine, settings, now))
+    metrics = make_wsgi_app(registry)
+
+    def app(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "/")
+        if path == "/healthz":
+            status, body = health(engine, settings, now())
+            text = json.dumps(body).encode()
+            reason = "200 OK" if status == 200 else "503 Service Unavailable"
+            start_response(reason, [("Content-Type", "application/json")])
+            return [text]
+        if path == "/metrics":
+            return metrics(environ, start_response)
+        start_response("404 Not Found", [("Content-Type", "text/plain")])
+        return [b"not found: try /metrics or /healthz\n"]
+
+    return app
+
+
+@contextmanager
+def serve(
+    engine: Engine, settings: Settings, host: str, port: int,
+    now: Callable[[], datetime] = utcnow,
+) -> Iterator[tuple[str, int]]:
+    """Serve ``/metrics`` and ``/healthz`` on a background thread; yields (host, port)."""
+    server = make_server(host, port, _app(engine, settings, now), _Server, _QuietHandler)
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.1}, name="syncer-metrics",
+        daemon=True,
+    )
+    thread.start()
+    address = server.server_address
+    log.info("metrics on http://%s:%s/metrics", address[0], address[1])
+    try:
+        yield str(address[0]), int(address[1])
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()

@@ -1,0 +1,143 @@
+"""What a sync changes: stored state + fetched records -> changes (pure).
+
+Everything here is a decision over plain data, so it is tested exhaustively without a
+server or a database; ``sync.py`` does the I/O around it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from syncer.sync.parse import ModelRecord
+
+
+@dataclass(frozen=True, slots=True)
+class StoredModel:
+    """What the store knows of one model: its last listed JSON and whether it is present.
+
+    The store may hand ``raw`` over as JSON text with its ``digest``: a model whose digest
+    matches the listed one is unchanged without its text ever being decoded.
+    """
+
+    model_id: str
+    raw: Mapping[str, Any] | str
+    present: bool
+    digest: str | None = None
+
+    def document(self) -> Mapping[str, Any]:
+        decoded: Mapping[str, Any] = json.loads(self.raw) if isinstance(self.raw, str) else self.raw
+        return decoded
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """A model whose listed fields differ: only the differing top-level fields are kept."""
+
+    record: ModelRecord
+    old_values: dict[str, Any]
+    new_values: dict[str, Any]
+
+
+@dataclass
+class Diff:
+    added: list[ModelRecord] = field(default_factory=list)
+    reappeared: list[ModelRecord] = field(default_factory=list)
+    changed: list[Change] = field(default_factory=list)
+    #: Listed JSON differs only in ways that are no change of value (a key now null, keys
+    #: in another order): the row is rewritten, no event recorded.
+    refreshed: list[ModelRecord] = field(default_factory=list)
+    #: Present in the store, absent from the list: vanished once confirmed.
+    missing: list[str] = field(default_factory=list)
+    unchanged: int = 0
+
+    @property
+    def writes(self) -> list[ModelRecord]:
+        """Every record whose row must be inserted or rewritten, once each."""
+        changed = [c.record for c in self.changed]
+        rows = {r.model_id: r for r in (*self.added, *self.reappeared, *changed, *self.refreshed)}
+        return list(rows.values())
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.added or self.reappeared or self.changed or self.refreshed or self.missing)
+
+
+def same_json(a: Any, b: Any) -> bool:
+    """Equality as JSON sees it: unlike Python's ``==``, ``true`` is not ``1``."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, dict):
+        return a.keys() == b.keys() and all(same_json(a[k], b[k]) for k in a)
+    if isinstance(a, list):
+        return len(a) == len(b) and all(map(same_json, a, b))
+    return bool(a == b)
+
+
+def field_changes(
+    old: Mapping[str, Any], new: Mapping[str, Any]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The top-level fields whose values differ; an absent field counts as null."""
+    keys = sorted(set(old) | set(new))
+    differing = [k for k in keys if not same_json(old.get(k), new.get(k))]
+    return {k: old.get(k) for k in differing}, {k: new.get(k) for k in differing}
+
+
+def compute_diff(
+    stored: Mapping[str, StoredModel],
+    fetched: Sequence[ModelRecord],
+    unchanged: Collection[str] = (),
+) -> Diff:
+    """Compare a complete, de-duplicated list with the stored state of the same source.
+
+    ``unchanged`` are ids the list holds exactly as stored, present (``parse_listing``
+    found them so and made no record): they are listed, and only counted.
+    """
+    result = Diff(unchanged=len(unchanged))
+    listed: set[str] = set(unchanged)
+    for record in fetched:
+        listed.add(record.model_id)
+        before = stored.get(record.model_id)
+        if before is None:
+            result.added.append(record)
+            continue
+        if not before.present:
+            result.reappeared.append(record)
+        if before.digest == record.digest:  # the same JSON: the stored one need not be decoded
+            result.unchanged += before.present
+            continue
+        old = before.document()
+        if same_json(old, record.raw):
+            if before.digest is None or not before.present:
+                result.unchanged += before.present
+            else:  # the same JSON spelt otherwise (keys reordered): store it, so digests match
+                result.refreshed.append(record)
+            continue
+        old_values, new_values = field_changes(old, record.raw)
+        if old_values:
+            result.changed.append(Change(record, old_values, new_values))
+        elif before.present:
+            result.refreshed.append(record)
+    # Listed ids first: a stored model is looked at only if the list left it out.
+    result.missing = sorted(
+        model_id for model_id in stored if model_id not in listed and stored[model_id].present
+    )
+    return result
+
+
+def mass_vanish_reason(present: int, listed: int, missing: int, share: float) -> str | None:
+    """Why a list looks like an outage rather than news, or None when it looks real.
+
+    An empty list against a non-empty inventory, or one that would vanish more than
+    ``share`` of what is present, is far more often a wrong key or a bad deploy.
+    """
+    if present and not listed:
+        return f"the provider listed no models, but {present} are present"
+    if present and missing / present > share:
+        return (
+            f"{missing} of {present} present models ({missing / present:.0%}) would vanish, "
+            f"more than the {share:.0%} allowed"
+        )
+    return None

@@ -1,0 +1,269 @@
+"""One sync of one source: fetch -> validate -> diff -> one transaction.
+
+This module owns the transaction and the per-source lock. Either the whole result of a
+sync commits (model rows, events and the run row together) or none of it does, and a
+failure is recorded as a ``failed`` run so the history shows the gap.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from syncer.alerts.outbox import record_alerts
+from syncer.config.alerts import AlertRule
+from syncer.config.model import SyncPolicy, utcnow
+from syncer.db import bulk, locks, schema
+from syncer.db.engine import write_session
+from syncer.errors import ProviderError, StoreError, first_line
+from syncer.sync.diff import Diff, compute_diff, mass_vanish_reason
+from syncer.sync.parse import PARSER_VERSION, parse_listing
+
+log = logging.getLogger(__name__)
+
+DEFAULT_POLICY = SyncPolicy()
+
+
+class Provider(Protocol):
+    """What a sync needs from the provider (``client.Client`` in production)."""
+
+    def list_pages(self) -> Any: ...
+
+    def retrieve(self, model_id: str) -> dict[str, Any] | None: ...
+
+
+@dataclass(frozen=True)
+class SyncResult:
+    source: str
+    status: str
+    started_at: datetime
+    duration: float
+    models_seen: int = 0
+    added: int = 0
+    vanished: int = 0
+    reappeared: int = 0
+    changed: int = 0
+    error: str | None = None
+    run_id: int | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+    def summary(self) -> str:
+        """The one line a person reads after a sync."""
+        if self.status == "failed":
+            return f"{self.source}: FAILED after {self.duration:.2f}s: {self.error}"
+        if self.status == "held":
+            return f"{self.source}: HELD, nothing changed: {self.error}"
+        return (
+            f"{self.source}: {self.models_seen} models, {self.added} added, "
+            f"{self.vanished} vanished, {self.reappeared} reappeared, {self.changed} changed "
+            f"in {self.duration:.2f}s"
+        )
+
+
+
+@dataclass
+class _Confirmation:
+    vanished: list[str]
+    kept: list[str]
+
+
+def confirm_vanished(provider: Provider, missing: list[str], limit: int) -> _Confirmation:
+    """Ask the provider about models missing from its list before calling them vanished.
+
+    A 404 confirms; a model the provider still describes was listed wrongly; an error
+    leaves it present until the next sync. Past ``limit`` checks the list is believed.
+    """
+    result = _Confirmation(vanished=list(missing[limit:]), kept=[])
+    for model_id in missing[:limit]:
+        try:
+            found = provider.retrieve(model_id)
+        except ProviderError as exc:
+            log.warning("cannot confirm that %r vanished, kept until next sync: %s", model_id, exc)
+            result.kept.append(model_id)
+            continue
+        if found is None:
+            result.vanished.append(model_id)
+        else:
+            log.warning("%r is missing from the list but the provider still has it", model_id)
+            result.kept.append(model_id)
+    return result
+
+
+def _events(diff: Diff, vanished: list[str], source: str, run_id: int, now: datetime) -> list[dict]:
+    # One executemany takes its columns from the first row: every row has every key.
+    base = {
+        "source": source, "occurred_at": now, "sync_run_id": run_id,
+        "old_values": None, "new_values": None, "details": None,
+    }
+    events: list[dict[str, Any]] = []
+    events += [{**base, "model_id": r.model_id, "kind": "added"} for r in diff.added]
+    events += [{**base, "model_id": r.model_id, "kind": "reappeared"} for r in diff.reappeared]
+    events += [
+        {
+            **base,
+            "model_id": c.record.model_id,
+            "kind": "changed",
+            "old_values": c.old_values,
+            "new_values": c.new_values,
+        }
+        for c in diff.changed
+    ]
+    events += [{**base, "model_id": m, "kind": "vanished"} for m in vanished]
+    return events
+
+
+class Syncer:
+    """Runs syncs of one source against one database."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        provider: Provider,
+        source: str,
+        policy: SyncPolicy = DEFAULT_POLICY,
+        *,
+        now: Callable[[], datetime] = utcnow,
+        alerts: Sequence[AlertRule] = (),
+    ) -> None:
+        self.engine = engine
+        self.provider = provider
+        self.source = source
+        self.policy = policy
+        self.now = now
+        #: Rules whose alerts are written to the outbox in the sync's own transaction.
+        self.alerts = tuple(alerts)
+
+    def run(self) -> SyncResult:
+        """Sync once; never raises for a provider or database failure, records it."""
+        started_at = self.now()
+        clock = time.monotonic()
+        try:
+            listing = self.provider.list_pages()
+        except ProviderError as exc:
+            return self._fail(started_at, clock, str(exc))
+        digest = hashlib.sha256(f"{PARSER_VERSION}:{listing.digest}".encode()).hexdigest()
+        try:
+            result = self._apply(listing.pages, digest, started_at, clock)
+        except SQLAlchemyError as exc:
+            return self._fail(started_at, clock, f"database error: {first_line(exc)}")
+        except ProviderError as exc:
+            return self._fail(started_at, clock, str(exc))
+        self._log(result)
+        return result
+
+    def _apply(self, pages: list, digest: str, started_at: datetime, clock: float) -> SyncResult:
+        """Apply a listing in one transaction; the list is parsed only if it is not the last one.
+
+        A list whose digest is the last applied one was parsed and validated then, with the
+        same parser (``PARSER_VERSION`` is in the digest), so it is not parsed again.
+        """
+        source = self.source
+        with write_session(self.engine) as session, session.begin():
+            locks.lock_source(session, source)
+            now = self.now()
+            latest = bulk.latest_run(session, source, "ok")
+            if latest is not None and latest.list_digest == digest:
+                bulk.touch_present(session, source, now)
+                run = bulk.add_run(
+                    session, source=source, started_at=started_at, finished_at=self.now(),
+                    status="ok", models_seen=latest.models_seen, added=0, vanished=0,
+                    reappeared=0, changed=0, list_digest=digest,
+                )
+                record_alerts(session, self.alerts, source, [], now)  # countdowns move on
+                return self._result(run, clock)
+
+            state = bulk.load_state(session, source)
+            known = state.present_digests()
+            parsed = parse_listing(pages, known)
+            for warning in parsed.warnings:
+                log.warning("%s: %s", source, warning)
+            listed = parsed.listed
+            diff = compute_diff(state, parsed.records, parsed.unchanged)
+            reason = mass_vanish_reason(
+                len(known), listed, len(diff.missing), self.policy.mass_vanish_share
+            )
+            if reason and not self.policy.accept_mass_change:
+                reason += "; if this is real, run `syncer sync --accept-mass-change`"
+                run = bulk.add_run(
+                    session, source=source, started_at=started_at, finished_at=self.now(),
+                    status="held", models_seen=listed, error=reason,
+                )
+                return self._result(run, clock)
+
+            confirmed = self._write(session, diff, now)
+            run = bulk.add_run(
+                session, source=source, started_at=started_at, finished_at=self.now(),
+                status="ok", models_seen=listed, added=len(diff.added),
+                vanished=len(confirmed.vanished), reappeared=len(diff.reappeared),
+                changed=len(diff.changed), list_digest=None if confirmed.kept else digest,
+            )
+            events = _events(diff, confirmed.vanished, source, run.id, now)
+            bulk.insert_events(session, events)
+            record_alerts(session, self.alerts, source, events, now)
+            return self._result(run, clock)
+
+    def _write(self, session: Session, diff: Diff, now: datetime) -> _Confirmation:
+        """Write what the list says while the provider is asked about what it left out.
+
+        The checks are round trips, so the writes that need no answer run meanwhile: every
+        missing model is marked vanished at once, and one the provider still has is made
+        present again when it says so (its last_seen_at is not moved: it was not listed).
+        """
+        source, limit = self.source, self.policy.confirm_vanish_limit
+        with ThreadPoolExecutor(1, thread_name_prefix="syncer-confirm") as background:
+            confirming = background.submit(confirm_vanished, self.provider, diff.missing, limit)
+            bulk.upsert_models(session, source, diff.writes, now)
+            bulk.mark_vanished(session, source, diff.missing, now)
+            bulk.touch_present(session, source, now)
+            confirmed = confirming.result()
+        bulk.mark_vanished(session, source, confirmed.kept, None)
+        return confirmed
+
+    def _result(self, run: schema.SyncRun, clock: float) -> SyncResult:
+        return SyncResult(
+            source=run.source,
+            status=run.status,
+            started_at=run.started_at,
+            duration=time.monotonic() - clock,
+            models_seen=run.models_seen or 0,
+            added=run.added or 0,
+            vanished=run.vanished or 0,
+            reappeared=run.reappeared or 0,
+            changed=run.changed or 0,
+            error=run.error,
+            run_id=run.id,
+        )
+
+    def _fail(self, started_at: datetime, clock: float, error: str) -> SyncResult:
+        try:
+            with write_session(self.engine) as session, session.begin():
+                run = bulk.add_run(
+                    session, source=self.source, started_at=started_at,
+                    finished_at=self.now(), status="failed", error=error,
+                )
+                result = self._result(run, clock)
+        except SQLAlchemyError as exc:
+            raise StoreError(
+                f"{self.source}: sync failed ({error}) and the failure could not be recorded: "
+                f"{first_line(exc)}"
+            ) from None
+        self._log(result)
+        return result
+
+    def _log(self, result: SyncResult) -> None:
+        level = logging.INFO if result.ok else logging.ERROR
+        log.log(level, "sync %s", result.summary())
+

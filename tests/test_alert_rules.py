@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from syncer.config.alerts import DEFAULT_THRESHOLDS, EVENT_KINDS, AlertRule, Channel
-from syncer.config.model import Settings, load_settings
+from syncer.config.load import load_settings
+from syncer.config.model import ALERT_EVENT_KINDS, DEFAULT_THRESHOLDS, AlertRule, Channel, Settings
 from syncer.errors import ConfigError
 
 HOOK = "https://hooks.slack.com/services/T000/B000/SECRETxyz"
@@ -48,7 +48,7 @@ def test_each_kind_of_rule_is_read_with_its_defaults(tmp_path: Path) -> None:
     assert changes == AlertRule(
         name="changes", kind="events", channel=Channel("webhook", "HOOK", secret_env="HOOK_SECRET")
     )
-    assert changes.kinds == EVENT_KINDS and changes.sources == () and changes.models == ()
+    assert changes.kinds == ALERT_EVENT_KINDS and changes.sources == () and changes.models == ()
     assert changes.channel.url == "https://example.com/hook"
     assert changes.channel.secret == "s3cret"
     assert countdown.kind == "shutdown" and countdown.thresholds == DEFAULT_THRESHOLDS

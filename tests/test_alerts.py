@@ -28,7 +28,7 @@ from syncer.alerts.decide import (
     stale_after,
     stale_plan,
 )
-from syncer.config.alerts import EVENT_KINDS, AlertRule, Channel
+from syncer.config.model import ALERT_EVENT_KINDS, AlertRule, Channel
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 EARLIER = NOW - timedelta(days=30)
@@ -182,10 +182,10 @@ def test_countdown_and_stale_rules_ignore_events() -> None:
 
 rule_strategy = st.builds(
     lambda i, kinds, sources, models: rule(
-        f"r{i}", kinds=tuple(kinds) or EVENT_KINDS, sources=tuple(sources), models=tuple(models)
+        f"r{i}", kinds=tuple(kinds) or ALERT_EVENT_KINDS, sources=tuple(sources), models=tuple(models)
     ),
     st.integers(0, 99),
-    st.lists(st.sampled_from(EVENT_KINDS), unique=True, max_size=3),
+    st.lists(st.sampled_from(ALERT_EVENT_KINDS), unique=True, max_size=3),
     st.lists(st.sampled_from(["openai", "azure"]), unique=True, max_size=2),
     st.lists(st.sampled_from(["gpt-*", "ft:*", "*mini", "o1"]), unique=True, max_size=2),
 )

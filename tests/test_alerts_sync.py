@@ -11,8 +11,15 @@ from syncer.alerts.delivery import Dispatcher
 from syncer.alerts.deprecations import Deprecation
 from syncer.alerts.outbox import import_deprecations, shutdown_rows
 from syncer.alerts.stale import check_stale
-from syncer.config.alerts import AlertRule, Channel
-from syncer.config.model import HTTPSettings, Schedule, Settings, Source, SyncPolicy
+from syncer.config.model import (
+    AlertRule,
+    Channel,
+    HTTPSettings,
+    Schedule,
+    Settings,
+    Source,
+    SyncPolicy,
+)
 from syncer.db.engine import read_session, write_session
 from syncer.db.schema import AlertMark, ModelEvent, OutboxAlert
 from syncer.providers.http import Client

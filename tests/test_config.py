@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from syncer.config.load import load_settings
 from syncer.config.model import (
     DEFAULT_BASE_URL,
     DEFAULT_DATABASE_URL,
@@ -19,11 +20,9 @@ from syncer.config.model import (
     Settings,
     Source,
     SyncPolicy,
-    load_settings,
-    parse_duration,
-    parse_moment,
 )
 from syncer.errors import ConfigError
+from syncer.timeutil import parse_duration, parse_moment
 
 SECRET = "sk-test-SECRET-0123456789abcdef"
 OTHER_SECRET = "sk-or-v1-OTHER-SECRET-fedcba9876543210"

@@ -24,7 +24,7 @@ from syncer.alerts.delivery import (
     sign,
 )
 from syncer.alerts.outbox import add_alerts
-from syncer.config.alerts import AlertRule, Channel
+from syncer.config.model import AlertRule, Channel
 from syncer.db import migrate
 from syncer.db.engine import make_engine, read_session, write_session
 from syncer.db.schema import OutboxAlert

@@ -10,8 +10,15 @@ import requests
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import Engine
 
-from syncer.config.alerts import AlertRule, Channel
-from syncer.config.model import HTTPSettings, Schedule, Settings, Source, SyncPolicy
+from syncer.config.model import (
+    AlertRule,
+    Channel,
+    HTTPSettings,
+    Schedule,
+    Settings,
+    Source,
+    SyncPolicy,
+)
 from syncer.db.engine import make_engine
 from syncer.providers.http import Client
 from syncer.runtime.metrics import serve

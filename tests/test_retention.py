@@ -12,7 +12,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from syncer.config.model import RetentionRule, load_settings
+from syncer.config.load import load_settings
+from syncer.config.model import RetentionRule
 from syncer.errors import ConfigError
 from syncer.retention.plan import (
     Family,

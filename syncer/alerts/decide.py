@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from syncer.config.alerts import AlertRule
+from syncer.config.model import AlertRule
+from syncer.timeutil import duration_text, iso
 
 __all__ = [
     "PAYLOAD_VERSION",
@@ -141,7 +142,7 @@ class StalePlan:
 
 
 def _iso(moment: datetime | None) -> str | None:
-    return None if moment is None else moment.isoformat().replace("+00:00", "Z")
+    return None if moment is None else iso(moment)
 
 
 def _jsonable(value: Mapping[str, Any] | None) -> dict[str, Any] | None:
@@ -153,15 +154,6 @@ def _jsonable(value: Mapping[str, Any] | None) -> dict[str, Any] | None:
 def days_left(shutdown_at: datetime, now: datetime) -> int:
     """Whole days left, rounded up: ``<= 30`` exactly when at most 30 days remain."""
     return math.ceil((shutdown_at - now) / _DAY)
-
-
-def _duration(delta: timedelta) -> str:
-    """``3h 5m``: the units a person reads in a message, zeros left out."""
-    minutes, seconds = divmod(int(delta.total_seconds()), 60)
-    hours, minutes = divmod(minutes, 60)
-    days, hours = divmod(hours, 24)
-    units = ((days, "d"), (hours, "h"), (minutes, "m"), (seconds, "s"))
-    return " ".join(f"{n}{unit}" for n, unit in units if n) or "0s"
 
 
 # --- model events --------------------------------------------------------------------------------
@@ -378,8 +370,9 @@ def stale_plan(
                 plan.new_marks.append(StaleMark(rule.name, health.source, health.last_success_at))
                 plan.alerts.append(Alert(
                     rule=rule.name, kind="stale", source=health.source, stale=block,
-                    summary=f"{health.source}: no successful sync for {_duration(now - reference)} "
-                    f"since {since} ({_iso(reference)}); stale after {_duration(limit)}",
+                    summary=f"{health.source}: no successful sync for "
+                    f"{duration_text(now - reference)} since {since} ({_iso(reference)}); "
+                    f"stale after {duration_text(limit)}",
                 ))
             elif not stale and mark is not None:
                 plan.recovered.append(mark)

@@ -27,12 +27,12 @@ import requests
 from sqlalchemy import Engine, bindparam, func, select, update
 
 from syncer.alerts.decide import probe_alert
-from syncer.config.alerts import AlertRule, Channel
-from syncer.config.model import utcnow
+from syncer.config.model import AlertRule, Channel
 from syncer.db.engine import read_session, write_session
 from syncer.db.schema import outbox_table
 from syncer.errors import DeliveryError
 from syncer.providers.http import USER_AGENT
+from syncer.timeutil import utcnow
 
 __all__ = [
     "BACKOFF_BASE",

@@ -35,7 +35,7 @@ from syncer.alerts.decide import (
     stale_plan,
 )
 from syncer.alerts.deprecations import Deprecation, effective, match
-from syncer.config.alerts import AlertRule
+from syncer.config.model import AlertRule
 from syncer.db.schema import (
     AlertMark,
     DeprecationEntry,

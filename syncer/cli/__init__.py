@@ -21,8 +21,10 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from syncer.config.model import Settings, load_settings, parse_moment
+from syncer.config.load import load_settings
+from syncer.config.model import MODEL_EVENT_KINDS, Settings
 from syncer.errors import SyncerError, first_line
+from syncer.timeutil import parse_moment
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -34,7 +36,6 @@ FORMAT_OPTION = click.option(
     "--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table",
     show_default=True, help="Output format.",
 )
-EVENT_KINDS = ("added", "vanished", "reappeared", "changed", "deleted", "delete_failed")
 
 
 class CLIError(click.ClickException):
@@ -350,7 +351,7 @@ def models_show(app: App, model_id: str, source: str | None, live: bool, fmt: st
 
 @cli.command()
 @click.option("--since", metavar="TIME", help="ISO-8601 date/date-time, or a span like 7d or 12h.")
-@click.option("--kind", type=click.Choice(EVENT_KINDS), help="Only this kind of event.")
+@click.option("--kind", type=click.Choice(MODEL_EVENT_KINDS), help="Only this kind of event.")
 @click.option("--model", "model_id", metavar="ID", help="Only this model.")
 @click.option("--source", help="Only this source.")
 @click.option("--limit", type=click.IntRange(min=1), help="At most this many events.")

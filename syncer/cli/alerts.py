@@ -16,14 +16,15 @@ from typing import TYPE_CHECKING
 import click
 
 from syncer.cli import FORMAT_OPTION, App, CLIError, _print_rows, errors_to_exit_codes
-from syncer.config.model import Settings, utcnow
+from syncer.config.model import Settings
 from syncer.errors import ConfigError, SyncerError
+from syncer.timeutil import utcnow
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
     from syncer.alerts.delivery import Report
-    from syncer.config.alerts import AlertRule
+    from syncer.config.model import AlertRule
     from syncer.runtime.scheduler import Periodic
 
 #: How often ``syncer run`` delivers pending alerts and looks for stale sources.

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from syncer.cli import FORMAT_OPTION, App, CLIError, _print_rows, errors_to_exit_codes
-from syncer.config.model import parse_moment
+from syncer.timeutil import parse_moment
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine

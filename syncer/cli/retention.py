@@ -93,8 +93,9 @@ def _retention_plans(
 @errors_to_exit_codes
 def retention_plan(app: App, source: str | None, show_all: bool, fmt: str) -> None:
     """What `apply` would delete and why, and why each other fine-tune stays. Deletes nothing."""
-    from syncer.retention.plan import PLAN_COLUMNS, format_duration
+    from syncer.retention.plan import PLAN_COLUMNS
     from syncer.sync.parse import is_fine_tuned
+    from syncer.timeutil import format_duration
 
     app.configure_logging()
     settings = app.settings()

@@ -1,41 +1,28 @@
-"""Alert rules as configured in ``[[alerts]]`` tables: frozen, validated once.
+"""The ``[[alerts]]`` tables: what each rule matches and where its alerts go.
 
-A rule says what it matches (model events, a shutdown countdown, or a stale source) and
-where its alerts go (one channel). Channel URLs and signing secrets are read from the
-environment variables the rule names, never from the file, and never appear in a repr,
-so they cannot leak into a log line or the database.
+Channel URLs and signing secrets are read from the environment variables the rule names,
+never from the file, and never appear in a repr, so they cannot leak into a log line or the
+database.
 """
 
 from __future__ import annotations
 
 import importlib.util
-import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import timedelta
-from fnmatch import fnmatchcase
 from typing import Any
 
-from syncer.config.model import _Reader
+from syncer.config.model import (
+    ALERT_EVENT_KINDS,
+    DEFAULT_THRESHOLDS,
+    RULE_KINDS,
+    AlertRule,
+    Channel,
+)
+from syncer.config.reader import ENV_NAME, NAME_PATTERN, TableReader
 from syncer.errors import ConfigError
 
-__all__ = [
-    "CHANNEL_KEYS",
-    "DEFAULT_THRESHOLDS",
-    "EVENT_KINDS",
-    "RULE_KINDS",
-    "AlertRule",
-    "Channel",
-    "parse_alert_rules",
-]
+__all__ = ["CHANNEL_KEYS", "parse_alert_rules"]
 
-RULE_KINDS = ("events", "shutdown", "stale")
-#: What an events rule can match: the stored event kinds, plus ``retired`` (a model that
-#: vanished at, after or shortly before its known shutdown date, as opposed to a surprise).
-EVENT_KINDS = (
-    "added", "vanished", "retired", "reappeared", "changed", "deleted", "delete_failed",
-)
-DEFAULT_THRESHOLDS = (90, 30, 7, 1)
 #: The config key that names the URL's environment variable, per channel.
 CHANNEL_KEYS = {
     "webhook_url_env": "webhook",
@@ -48,44 +35,9 @@ _KIND_KEYS = {
     "shutdown": {"thresholds", "models"},
     "stale": {"stale_after"},
 }
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
-_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
-@dataclass(frozen=True)
-class Channel:
-    """Where a rule's alerts go; the URL and the secret are kept out of ``repr``."""
-
-    kind: str
-    url_env: str
-    url: str | None = field(default=None, repr=False, compare=False)
-    secret_env: str | None = None
-    secret: str | None = field(default=None, repr=False, compare=False)
-
-
-@dataclass(frozen=True)
-class AlertRule:
-    """One ``[[alerts]]`` table. Empty ``sources``/``models`` match everything."""
-
-    name: str
-    kind: str
-    channel: Channel
-    sources: tuple[str, ...] = ()
-    models: tuple[str, ...] = ()
-    kinds: tuple[str, ...] = EVENT_KINDS
-    #: Days before a shutdown to alert at, largest first.
-    thresholds: tuple[int, ...] = DEFAULT_THRESHOLDS
-    #: None: three of the source's sync intervals.
-    stale_after: timedelta | None = None
-
-    def covers_source(self, source: str) -> bool:
-        return not self.sources or source in self.sources
-
-    def covers_model(self, model_id: str) -> bool:
-        return not self.models or any(fnmatchcase(model_id, glob) for glob in self.models)
-
-
-def _strings(reader: _Reader, key: str) -> tuple[str, ...]:
+def _strings(reader: TableReader, key: str) -> tuple[str, ...]:
     """A list of strings, or one string standing for a list of one."""
     value = reader.get(key, (list, str), [])
     values = [value] if isinstance(value, str) else value
@@ -94,16 +46,16 @@ def _strings(reader: _Reader, key: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(values))
 
 
-def _env_name(reader: _Reader, key: str) -> str | None:
+def _env_name(reader: TableReader, key: str) -> str | None:
     name = reader.get(key, str)
-    if name is not None and not _ENV_NAME.match(name):
+    if name is not None and not ENV_NAME.match(name):
         # Never echo the value: a URL pasted here by mistake is a secret.
         raise reader.fail(key, "must name an environment variable (letters, digits, '_'), "
                           "which holds the value; the value itself does not go in the file")
     return name
 
 
-def _channel(reader: _Reader, env: Mapping[str, str]) -> Channel:
+def _channel(reader: TableReader, env: Mapping[str, str]) -> Channel:
     given = [key for key in CHANNEL_KEYS if key in reader.table]
     if len(given) != 1:
         keys = ", ".join(CHANNEL_KEYS)
@@ -125,7 +77,7 @@ def _channel(reader: _Reader, env: Mapping[str, str]) -> Channel:
     )
 
 
-def _thresholds(reader: _Reader) -> tuple[int, ...]:
+def _thresholds(reader: TableReader) -> tuple[int, ...]:
     value = reader.get("thresholds", list, list(DEFAULT_THRESHOLDS))
     if not value or not all(isinstance(v, int) and not isinstance(v, bool) for v in value):
         raise reader.fail("thresholds", "expected a non-empty list of whole days, e.g. [30, 7]")
@@ -134,9 +86,9 @@ def _thresholds(reader: _Reader) -> tuple[int, ...]:
     return tuple(sorted(set(value), reverse=True))
 
 
-def _rule(reader: _Reader, env: Mapping[str, str], sources: Sequence[str]) -> AlertRule:
+def _rule(reader: TableReader, env: Mapping[str, str], sources: Sequence[str]) -> AlertRule:
     name = reader.get("name", str)
-    if not name or not _NAME.match(name):
+    if not name or not NAME_PATTERN.match(name):
         raise reader.fail("name", "required: letters, digits, '.', '_' or '-', up to 64")
     kind = reader.get("kind", str, "events")
     if kind not in RULE_KINDS:
@@ -146,10 +98,10 @@ def _rule(reader: _Reader, env: Mapping[str, str], sources: Sequence[str]) -> Al
     for source in rule_sources:
         if source not in sources:
             raise reader.fail("sources", f"no source named {source!r} is configured")
-    kinds = _strings(reader, "kinds") or EVENT_KINDS
+    kinds = _strings(reader, "kinds") or ALERT_EVENT_KINDS
     for event_kind in kinds:
-        if event_kind not in EVENT_KINDS:
-            raise reader.fail("kinds", f"{event_kind!r} is not one of: {', '.join(EVENT_KINDS)}")
+        if event_kind not in ALERT_EVENT_KINDS:
+            raise reader.fail("kinds", f"{event_kind!r} is not one of: {', '.join(ALERT_EVENT_KINDS)}")
     return AlertRule(
         name=name,
         kind=kind,
@@ -173,7 +125,7 @@ def parse_alert_rules(
     for index, table in enumerate(tables):
         if not isinstance(table, dict):
             raise ConfigError(f"{where}: alerts[{index}]: each rule must be a table ([[alerts]])")
-        reader = _Reader(table, where, f"alerts[{index}].")
+        reader = TableReader(table, where, f"alerts[{index}].")
         rule = _rule(reader, env, sources)
         if any(r.name == rule.name for r in rules):
             raise reader.fail("name", f"rule name {rule.name!r} is used twice")

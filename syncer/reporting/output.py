@@ -14,19 +14,17 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from syncer.timeutil import iso
+
 FORMATS = ("table", "json", "csv")
 MAX_CELL = 80
 #: Control characters would break a table's alignment or reach the terminal as escapes.
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
-def _iso(value: datetime) -> str:
-    return value.isoformat().replace("+00:00", "Z")
-
-
 def _json_default(value: Any) -> str:
     if isinstance(value, datetime):
-        return _iso(value)
+        return iso(value)
     raise TypeError(f"cannot write {type(value).__name__} as JSON")
 
 
@@ -37,7 +35,7 @@ def as_text(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, datetime):
-        return _iso(value)
+        return iso(value)
     if isinstance(value, dict | list):
         return json.dumps(value, sort_keys=True, default=_json_default, ensure_ascii=False)
     return str(value)

@@ -21,8 +21,7 @@ from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session
 
 from syncer.alerts.outbox import record_event_alerts
-from syncer.config.alerts import AlertRule
-from syncer.config.model import HTTPSettings, RetentionRule, Source, utcnow
+from syncer.config.model import AlertRule, HTTPSettings, RetentionRule, Source
 from syncer.db import bulk, locks, schema
 from syncer.db.engine import read_session, write_session
 from syncer.db.schema import Model
@@ -34,6 +33,7 @@ from syncer.retention.plan import (
     plan_retention,
     rule_details,
 )
+from syncer.timeutil import utcnow
 
 __all__ = ["ApplyReport", "Outcome", "apply_plan", "plan_source", "ready_run", "run_scheduled"]
 

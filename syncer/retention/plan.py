@@ -19,6 +19,7 @@ from typing import Any
 
 from syncer.config.model import RetentionRule
 from syncer.sync.parse import is_fine_tuned
+from syncer.timeutil import format_duration
 
 __all__ = [
     "PLAN_COLUMNS",
@@ -28,7 +29,6 @@ __all__ = [
     "RetentionModel",
     "RetentionPlan",
     "describe_rule",
-    "format_duration",
     "is_provider_owner",
     "parse_family",
     "plan_retention",
@@ -40,7 +40,6 @@ PROVIDER_OWNERS = frozenset({"openai", "system"})
 PLAN_COLUMNS = ("source", "model_id", "action", "age_days", "owned_by", "family", "reason")
 # A legacy fine-tune ends in its creation time: "curie:ft-acme:support-2022-02-15-04-21-04".
 _LEGACY_DATE = re.compile(r"-\d{4}-\d{2}-\d{2}-\d{2}-\d{2}-\d{2}$")
-_UNITS = (("w", 604800), ("d", 86400), ("h", 3600), ("m", 60), ("s", 1))
 
 
 @dataclass(frozen=True)
@@ -150,15 +149,6 @@ def is_provider_owner(owner: str | None) -> bool:
         return False
     owner = owner.strip().lower()
     return owner in PROVIDER_OWNERS or owner.startswith("openai-")
-
-
-def format_duration(delta: timedelta) -> str:
-    """``90d``, ``2w``, ``36h``: the largest unit that divides it, as a config file says it."""
-    seconds = delta.total_seconds()
-    for unit, size in _UNITS:
-        if seconds >= size and seconds % size == 0:
-            return f"{int(seconds // size)}{unit}"
-    return f"{seconds:g}s"
 
 
 def rule_details(rule: RetentionRule) -> dict[str, Any]:

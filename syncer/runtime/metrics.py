@@ -27,9 +27,10 @@ from sqlalchemy.exc import SQLAlchemyError
 from syncer.alerts.decide import is_stale, stale_after
 from syncer.alerts.outbox import shutdown_rows
 from syncer.alerts.stale import source_health
-from syncer.config.model import Settings, utcnow
+from syncer.config.model import Settings
 from syncer.db.engine import read_session
 from syncer.db.schema import Model, ModelEvent, OutboxAlert, SyncRun
+from syncer.timeutil import utcnow
 
 __all__ = ["Snapshot", "SyncerCollector", "health", "read_snapshot", "serve"]
 

@@ -21,13 +21,13 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from syncer.alerts.outbox import record_alerts
-from syncer.config.alerts import AlertRule
-from syncer.config.model import SyncPolicy, utcnow
+from syncer.config.model import AlertRule, SyncPolicy
 from syncer.db import bulk, locks, schema
 from syncer.db.engine import write_session
 from syncer.errors import ProviderError, StoreError, first_line
 from syncer.sync.diff import Diff, compute_diff, mass_vanish_reason
 from syncer.sync.parse import PARSER_VERSION, parse_listing
+from syncer.timeutil import utcnow
 
 log = logging.getLogger(__name__)
 

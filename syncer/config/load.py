@@ -1,0 +1,196 @@
+"""Settings built once from command-line options, the environment and a TOML file.
+
+Precedence is command line > environment > file > defaults. The environment uses the
+official OpenAI SDK's names, so a machine already set up for the SDK needs nothing more.
+Everything is validated here, so the rest of the code can trust a ``Settings``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from syncer.config.model import (
+    DEFAULT_BASE_URL,
+    DEFAULT_CONFIRM_VANISH_LIMIT,
+    DEFAULT_DATABASE_URL,
+    DEFAULT_EVERY,
+    DEFAULT_JITTER,
+    DEFAULT_MASS_VANISH_SHARE,
+    DEFAULT_SOURCE_NAME,
+    HTTPSettings,
+    Schedule,
+    Settings,
+    Source,
+    SyncPolicy,
+)
+from syncer.config.reader import NAME_PATTERN, TableReader, read_file
+from syncer.config.retention import parse_retention_rules
+from syncer.errors import ConfigError
+from syncer.timeutil import parse_duration
+
+__all__ = ["load_settings"]
+
+
+def _sdk_headers(env: Mapping[str, str]) -> dict[str, str]:
+    headers = {}
+    if env.get("OPENAI_ORG_ID"):
+        headers["OpenAI-Organization"] = env["OPENAI_ORG_ID"]
+    if env.get("OPENAI_PROJECT_ID"):
+        headers["OpenAI-Project"] = env["OPENAI_PROJECT_ID"]
+    return headers
+
+
+_SOURCE_KEYS = {
+    "name", "base_url", "api_key_env", "organization", "project", "headers", "every", "cron",
+    "retention",
+}
+
+
+def _source_from_table(
+    table: Mapping[str, Any], where: str, index: int, env: Mapping[str, str]
+) -> Source:
+    reader = TableReader(table, where, f"sources[{index}].")
+    reader.unknown(_SOURCE_KEYS)
+    name = reader.get("name", str)
+    if not name or not NAME_PATTERN.match(name):
+        raise reader.fail("name", "required: letters, digits, '.', '_' or '-', up to 64")
+    base_url = reader.get("base_url", str, DEFAULT_BASE_URL).rstrip("/")
+    if not base_url.startswith(("http://", "https://")):
+        raise reader.fail("base_url", f"{base_url!r} is not an http(s) URL")
+    key_env = reader.get("api_key_env", str, "OPENAI_API_KEY")
+    headers = dict(reader.get("headers", dict, {}))
+    for header, value in headers.items():
+        if not isinstance(value, str):
+            raise reader.fail(f"headers.{header}", "header values must be strings")
+    if reader.get("organization", str):
+        headers["OpenAI-Organization"] = table["organization"]
+    if reader.get("project", str):
+        headers["OpenAI-Project"] = table["project"]
+    return Source(
+        name=name,
+        base_url=base_url,
+        api_key=env.get(key_env) or None,
+        headers=headers,
+        every=reader.duration("every"),
+        cron=reader.cron("cron"),
+    )
+
+
+_TOP_KEYS = {
+    "database_url", "sources", "schedule", "sync", "http", "retention", "alerts",
+}
+
+
+def load_settings(
+    *,
+    config_file: str | Path | None = None,
+    database_url: str | None = None,
+    base_url: str | None = None,
+    every: str | None = None,
+    accept_mass_change: bool = False,
+    env: Mapping[str, str] | None = None,
+) -> Settings:
+    """Build the settings from the command line's values, the environment and the file."""
+    env = os.environ if env is None else env
+    path_text = config_file or env.get("SYNCER_CONFIG")
+    path = Path(path_text) if path_text else None
+    data = read_file(path) if path else {}
+    where = str(path) if path else "command line"
+    top = TableReader(data, where)
+    top.unknown(_TOP_KEYS)
+
+    tables = top.get("sources", list, [])
+    sources: list[Source] = []
+    for index, table in enumerate(tables):
+        if not isinstance(table, dict):
+            raise top.fail(f"sources[{index}]", "each source must be a table ([[sources]])")
+        sources.append(_source_from_table(table, where, index, env))
+    names = [s.name for s in sources]
+    for name in names:
+        if names.count(name) > 1:
+            raise top.fail("sources", f"source name {name!r} is used twice")
+    if sources and base_url is not None:
+        raise ConfigError(
+            f"{where}: --base-url applies only without [[sources]]; set base_url there"
+        )
+    if not sources:
+        url = (base_url or env.get("OPENAI_BASE_URL") or DEFAULT_BASE_URL).rstrip("/")
+        if not url.startswith(("http://", "https://")):
+            raise ConfigError(f"base_url: {url!r} is not an http(s) URL")
+        sources = [
+            Source(
+                name=DEFAULT_SOURCE_NAME,
+                base_url=url,
+                api_key=env.get("OPENAI_API_KEY") or None,
+                headers=_sdk_headers(env),
+            )
+        ]
+
+    schedule_reader = TableReader(top.get("schedule", dict, {}), where, "schedule.")
+    schedule_reader.unknown({"every", "cron", "jitter"})
+    every_delta = schedule_reader.duration("every") or DEFAULT_EVERY
+    if every is not None:
+        try:
+            every_delta = parse_duration(every)
+        except ValueError as exc:
+            raise ConfigError(f"--every: {exc}") from None
+        if every_delta <= timedelta(0):
+            raise ConfigError("--every: must be positive")
+    jitter = schedule_reader.get("jitter", (str, int, float))
+    schedule = Schedule(
+        every=every_delta,
+        cron=None if every is not None else schedule_reader.cron("cron"),
+        jitter=DEFAULT_JITTER if jitter is None else (
+            timedelta(0) if jitter in (0, "0") else schedule_reader.duration("jitter")
+        ),
+    )
+
+    sync_reader = TableReader(top.get("sync", dict, {}), where, "sync.")
+    sync_reader.unknown({"mass_vanish_share", "accept_mass_change", "confirm_vanish_limit"})
+    share = sync_reader.positive("mass_vanish_share", float, DEFAULT_MASS_VANISH_SHARE)
+    if share > 1:
+        raise sync_reader.fail("mass_vanish_share", "must be a share between 0 and 1")
+    limit = sync_reader.get("confirm_vanish_limit", int, DEFAULT_CONFIRM_VANISH_LIMIT)
+    if limit < 0:
+        raise sync_reader.fail("confirm_vanish_limit", "must be zero or more")
+    policy = SyncPolicy(
+        mass_vanish_share=share,
+        accept_mass_change=accept_mass_change
+        or bool(sync_reader.get("accept_mass_change", bool, False)),
+        confirm_vanish_limit=limit,
+    )
+
+    http_reader = TableReader(top.get("http", dict, {}), where, "http.")
+    defaults = HTTPSettings()
+    http_reader.unknown(set(defaults.__dataclass_fields__))
+    http = HTTPSettings(
+        connect_timeout=http_reader.positive("connect_timeout", float, defaults.connect_timeout),
+        read_timeout=http_reader.positive("read_timeout", float, defaults.read_timeout),
+        max_retries=http_reader.get("max_retries", int, defaults.max_retries),
+        backoff_base=http_reader.positive("backoff_base", float, defaults.backoff_base),
+        backoff_max=http_reader.positive("backoff_max", float, defaults.backoff_max),
+        retry_after_cap=http_reader.positive("retry_after_cap", float, defaults.retry_after_cap),
+    )
+    if http.max_retries < 0:
+        raise http_reader.fail("max_retries", "must be zero or more")
+
+    from syncer.config.alerts import parse_alert_rules  # it builds on this module's TableReader
+
+    file_url = top.get("database_url", str)
+    url = database_url or env.get("SYNCER_DATABASE_URL") or file_url
+    return Settings(
+        database_url=url or DEFAULT_DATABASE_URL,
+        sources=tuple(sources),
+        http=http,
+        policy=policy,
+        schedule=schedule,
+        config_file=path,
+        alerts=parse_alert_rules(
+            data.get("alerts", []), where, env, [s.name for s in sources]
+        ),
+        retention=parse_retention_rules(data, where, [s.name for s in sources]),
+    )

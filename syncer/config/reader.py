@@ -1,0 +1,106 @@
+"""Typed access to the TOML file's tables, with errors that name the file and the key."""
+
+from __future__ import annotations
+
+import math
+import re
+import tomllib
+from collections.abc import Mapping
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from syncer.errors import ConfigError
+from syncer.timeutil import parse_duration, seconds
+
+__all__ = ["ENV_NAME", "NAME_PATTERN", "TableReader", "read_file"]
+
+#: What a source or rule may be named: it appears in URLs, metrics labels and SQL.
+NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+#: What names an environment variable; a value that is not one may be a pasted secret.
+ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+class TableReader:
+    """Typed access to one TOML table, with errors that name the key and the file."""
+
+    def __init__(self, table: Mapping[str, Any], where: str, prefix: str = "") -> None:
+        self.table = table
+        self.where = where
+        self.prefix = prefix
+
+    def fail(self, key: str, problem: str) -> ConfigError:
+        return ConfigError(f"{self.where}: {self.prefix}{key}: {problem}")
+
+    def get(self, key: str, kind: type | tuple[type, ...], default: Any = None) -> Any:
+        value = self.table.get(key, default)
+        kinds = kind if isinstance(kind, tuple) else (kind,)
+        if value is None or (isinstance(value, kinds) and (
+            bool in kinds or not isinstance(value, bool)
+        )):
+            return value
+        names = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
+        raise self.fail(key, f"expected {names}, got {type(value).__name__} {value!r}")
+
+    def duration(self, key: str) -> timedelta | None:
+        value = self.get(key, (str, int, float))
+        if value is None:
+            return None
+        try:
+            delta = parse_duration(value) if isinstance(value, str) else seconds(value, value)
+        except ValueError as exc:
+            raise self.fail(key, str(exc)) from None
+        if delta <= timedelta(0):
+            raise self.fail(key, "must be positive")
+        return delta
+
+    def cron(self, key: str) -> str | None:
+        value = self.get(key, str)
+        if value is not None:
+            try:
+                from apscheduler.triggers.cron import CronTrigger
+
+                CronTrigger.from_crontab(value)
+            except ValueError as exc:
+                raise self.fail(key, f"not a cron expression: {exc}") from None
+        return value
+
+    def positive(self, key: str, kind: type, default: Any) -> Any:
+        value = self.get(key, (int, float) if kind is float else kind, default)
+        if not math.isfinite(value) or value <= 0:
+            raise self.fail(key, "must be positive")
+        return kind(value)
+
+    def unknown(self, allowed: set[str]) -> None:
+        extra = sorted(set(self.table) - allowed)
+        if extra:
+            expected = ", ".join(sorted(allowed))
+            raise self.fail(extra[0], f"unknown key (expected one of: {expected})")
+
+
+def _read_file(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: config file not found") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read config file: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not valid TOML: the file is not UTF-8") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+
+
+def read_file(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: config file not found") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read config file: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not valid TOML: the file is not UTF-8") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None

@@ -1,0 +1,83 @@
+"""Time, one copy of each rule: the clock, durations, moments and how a time is written.
+
+Every module defaults to ``utcnow`` and tests replace it; every time is aware UTC.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+
+__all__ = [
+    "duration_text",
+    "format_duration",
+    "iso",
+    "parse_duration",
+    "parse_moment",
+    "seconds",
+    "utcnow",
+]
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)\s*$")
+_UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+_WHOLE_UNITS = (("w", 604800), ("d", 86400), ("h", 3600), ("m", 60), ("s", 1))
+
+
+def utcnow() -> datetime:
+    """The clock every module defaults to, and tests replace: aware UTC."""
+    return datetime.now(UTC)
+
+
+def seconds(value: float, shown: object) -> timedelta:
+    """``value`` seconds as a timedelta; ValueError naming ``shown`` when it cannot be one."""
+    try:
+        return timedelta(seconds=value)
+    except (OverflowError, ValueError):
+        raise ValueError(f"{shown!r} is too long a duration") from None
+
+
+def parse_duration(text: str) -> timedelta:
+    """Parse ``"90s"``, ``"15m"``, ``"12h"``, ``"7d"`` or ``"2w"`` into a timedelta."""
+    match = _DURATION.match(text)
+    if not match:
+        raise ValueError(f"{text!r} is not a duration like '15m', '12h' or '7d'")
+    return seconds(float(match[1]) * _UNITS[match[2]], text)
+
+
+def parse_moment(text: str, now: datetime) -> datetime:
+    """Read a point in time: ISO-8601 date or date-time (UTC unless it says otherwise),
+    or a span back from ``now`` like ``7d`` or ``12h``."""
+    try:
+        return now - parse_duration(text)
+    except ValueError:
+        pass
+    try:
+        moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError(
+            f"{text!r} is not a time: use an ISO-8601 date or date-time, or a span like '7d'"
+        ) from None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def iso(moment: datetime) -> str:
+    """A time as syncer writes it for machines (JSON, CSV, payloads): ISO-8601 ending in ``Z``."""
+    return moment.isoformat().replace("+00:00", "Z")
+
+
+def format_duration(delta: timedelta) -> str:
+    """``90d``, ``2w``, ``36h``: the largest unit that divides it, as a config file says it."""
+    total = delta.total_seconds()
+    for unit, size in _WHOLE_UNITS:
+        if total >= size and total % size == 0:
+            return f"{int(total // size)}{unit}"
+    return f"{total:g}s"
+
+
+def duration_text(delta: timedelta) -> str:
+    """``3h 5m``: the units a person reads in a message, zeros left out."""
+    minutes, secs = divmod(int(delta.total_seconds()), 60)
+    hours, minutes = divmod(minutes, 60)
+    days, hours = divmod(hours, 24)
+    units = ((days, "d"), (hours, "h"), (minutes, "m"), (secs, "s"))
+    return " ".join(f"{n}{unit}" for n, unit in units if n) or "0s"

@@ -182,7 +182,8 @@ def test_countdown_and_stale_rules_ignore_events() -> None:
 
 rule_strategy = st.builds(
     lambda i, kinds, sources, models: rule(
-        f"r{i}", kinds=tuple(kinds) or ALERT_EVENT_KINDS, sources=tuple(sources), models=tuple(models)
+        f"r{i}", kinds=tuple(kinds) or ALERT_EVENT_KINDS, sources=tuple(sources),
+        models=tuple(models),
     ),
     st.integers(0, 99),
     st.lists(st.sampled_from(ALERT_EVENT_KINDS), unique=True, max_size=3),

@@ -10,7 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, select
 
 from syncer.alerts.decide import Alert
 from syncer.alerts.delivery import (
@@ -307,19 +307,18 @@ def test_a_probe_goes_straight_to_the_channel_as_a_test_alert(receiver: Receiver
 def test_only_one_dispatcher_delivers_at_a_time_across_processes(
     postgres_url: str, receiver: Receiver, clock: Clock
 ) -> None:
-    from syncer.alerts.delivery import _LOCK_KEY
-    from syncer.db import migrate
+    from syncer.db import locks, migrate
     from syncer.db.engine import make_engine
 
     engine = make_engine(postgres_url)
     migrate.upgrade(engine)
     rules = [hook(receiver.url)]
     enqueue(engine, rules, "a")
-    with engine.connect() as other:
-        other.execute(select(func.pg_advisory_lock(_LOCK_KEY)))
+    other = make_engine(postgres_url)  # another process's connection holds the lock
+    with locks.exclusive(other, "alerts-dispatch") as held:
         busy = Dispatcher(engine, rules, now=clock).dispatch()
-        other.execute(select(func.pg_advisory_unlock(_LOCK_KEY)))
-        other.commit()
+    other.dispose()
+    assert held
     free = Dispatcher(engine, rules, now=clock).dispatch()
     engine.dispose()
 

@@ -13,7 +13,6 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -25,11 +24,12 @@ from sqlalchemy import Engine
 from sqlalchemy import select as sql_select
 
 from syncer.cli import cli
-from syncer.config.model import HTTPSettings, RetentionRule, Schedule, Source
+from syncer.config.model import HTTPSettings, RetentionRule, Schedule, Settings, Source
 from syncer.db.engine import make_engine, read_session
 from syncer.db.schema import Model, ModelEvent
 from syncer.providers.http import Client
 from syncer.retention.apply import apply_plan, plan_source, run_scheduled
+from syncer.runtime.jobs import build_jobs
 from syncer.runtime.scheduler import build_scheduler
 from syncer.sync.run import Syncer
 
@@ -573,9 +573,10 @@ def test_a_scheduled_run_only_logs_the_plan_unless_apply_is_true(
 
 
 def test_the_scheduler_adds_a_retention_job_only_for_sources_with_a_rule() -> None:
-    sources = (Source(name="a"), Source(name="b"))
-    job: Callable[[Source], None] = lambda source: None  # noqa: E731
-    scheduler = build_scheduler(sources, Schedule(), job, {"a": timedelta(hours=12)}, job)
+    rule = RetentionRule(max_age=timedelta(days=90), include=("ft:*",), every=timedelta(hours=12))
+    settings = Settings(sources=(Source(name="a"), Source(name="b")), retention={"a": rule})
+    engine = make_engine("sqlite://")
+    scheduler = build_scheduler(build_jobs(engine, settings, settings.sources), Schedule())
 
     assert sorted(j.id for j in scheduler.get_jobs()) == ["retention:a", "sync:a", "sync:b"]
     assert scheduler.get_job("retention:a").trigger.interval == timedelta(hours=12)

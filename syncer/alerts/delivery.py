@@ -17,17 +17,17 @@ import json
 import logging
 import threading
 import uuid
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 import requests
-from sqlalchemy import Engine, bindparam, func, select, update
+from sqlalchemy import Engine, bindparam, select, update
 
 from syncer.alerts.decide import probe_alert
 from syncer.config.model import AlertRule, Channel
+from syncer.db import locks
 from syncer.db.engine import read_session, write_session
 from syncer.db.schema import outbox_table
 from syncer.errors import DeliveryError
@@ -44,6 +44,7 @@ __all__ = [
     "Report",
     "Sender",
     "backoff",
+    "dispatch_once",
     "outcome",
     "send_probe",
     "sign",
@@ -61,9 +62,6 @@ MAX_ATTEMPTS = 75
 DEFAULT_BATCH = 100
 TIMEOUT = (5.0, 15.0)
 _RETRY_STATUSES = frozenset({408, 409, 425, 429})
-_LOCK_KEY = int.from_bytes(
-    hashlib.blake2b(b"syncer:alerts-dispatch", digest_size=8).digest(), "big", signed=True
-)
 
 
 def sign(secret: str, body: bytes) -> str:
@@ -214,26 +212,11 @@ class Dispatcher:
         self._lock = threading.Lock()
 
     def dispatch(self) -> Report:
-        with self._lock, self._exclusive() as mine:
+        with self._lock, locks.exclusive(self.engine, "alerts-dispatch") as mine:
             if not mine:
                 log.info("another dispatcher is delivering alerts; skipped")
                 return Report()
             return self._dispatch()
-
-    @contextmanager
-    def _exclusive(self) -> Iterator[bool]:
-        """On PostgreSQL, one dispatcher at a time across processes (a session lock)."""
-        if self.engine.dialect.name != "postgresql":
-            yield True
-            return
-        with self.engine.connect() as connection:
-            connection = connection.execution_options(isolation_level="AUTOCOMMIT")
-            mine = bool(connection.scalar(select(func.pg_try_advisory_lock(_LOCK_KEY))))
-            try:
-                yield mine
-            finally:
-                if mine:
-                    connection.execute(select(func.pg_advisory_unlock(_LOCK_KEY)))
 
     def _due(self, now: datetime) -> list[Any]:
         """Pending alerts in order, each rule's only up to its first one not yet due."""
@@ -306,3 +289,11 @@ class Dispatcher:
                 for o in outcomes
             ])
 
+
+def dispatch_once(engine: Engine, rules: Sequence[AlertRule]) -> Report:
+    """Deliver what is due now, once, over a sender of its own (``sync`` and ``apply`` do)."""
+    dispatcher = Dispatcher(engine, rules)
+    try:
+        return dispatcher.dispatch()
+    finally:
+        dispatcher.sender.close()

@@ -60,8 +60,7 @@ def check_stale(engine: Engine, settings: Settings, now: datetime) -> int:
     if not rules:
         return 0
     with write_session(engine) as session, session.begin():
-        for source in sorted(s.name for s in settings.sources):
-            locks.lock_source(session, source)  # a sync committing now must not race this
+        locks.lock_sources(session, (s.name for s in settings.sources))
         plan = stale_plan(
             rules, source_health(session, settings, now),
             stale_marks(session, [r.name for r in rules]), now,

@@ -1,38 +1,24 @@
-"""The ``syncer alerts`` and ``syncer deprecations`` commands, and the alert jobs of ``run``.
+"""The ``syncer alerts`` and ``syncer deprecations`` commands.
 
-Part of the command line (``cli.py`` registers these groups): parse, wire, print. The
-work is done by ``alerts_store``, ``dispatch`` and ``deprecations``.
+Parse, wire, print: the work is done by ``syncer.alerts`` (outbox, delivery, deprecations).
 """
 
 from __future__ import annotations
 
-import logging
 import sys
-from collections.abc import Callable
-from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
-from syncer.cli import FORMAT_OPTION, App, CLIError, _print_rows, errors_to_exit_codes
+from syncer.cli.common import FORMAT_OPTION, App, CLIError, errors_to_exit_codes, print_rows
 from syncer.config.model import Settings
-from syncer.errors import ConfigError, SyncerError
+from syncer.errors import ConfigError
 from syncer.timeutil import utcnow
 
 if TYPE_CHECKING:
-    from sqlalchemy import Engine
 
-    from syncer.alerts.delivery import Report
     from syncer.config.model import AlertRule
-    from syncer.runtime.scheduler import Periodic
-
-#: How often ``syncer run`` delivers pending alerts and looks for stale sources.
-DISPATCH_EVERY = timedelta(seconds=15)
-STALE_CHECK_EVERY = timedelta(minutes=1)
-log = logging.getLogger("syncer")
-
-
 
 def _rule(settings: Settings, name: str) -> AlertRule:
     for rule in settings.alerts:
@@ -40,48 +26,6 @@ def _rule(settings: Settings, name: str) -> AlertRule:
             return rule
     known = ", ".join(r.name for r in settings.alerts) or "none configured"
     raise ConfigError(f"unknown alert rule {name!r} (rules: {known})")
-
-
-def dispatch_now(engine: Engine, settings: Settings) -> Report:
-    """Deliver what is due now, once."""
-    from syncer.alerts.delivery import Dispatcher
-
-    dispatcher = Dispatcher(engine, settings.alerts)
-    try:
-        return dispatcher.dispatch()
-    finally:
-        dispatcher.sender.close()
-
-
-def alert_jobs(engine: Engine, settings: Settings) -> list[Periodic]:
-    """The periodic jobs of ``syncer run`` when rules are configured: deliver, check stale."""
-    from sqlalchemy.exc import SQLAlchemyError
-
-    from syncer.alerts.delivery import Dispatcher
-    from syncer.alerts.stale import check_stale
-    from syncer.runtime.scheduler import Periodic
-
-    if not settings.alerts:
-        return []
-    dispatcher = Dispatcher(engine, settings.alerts)
-
-    def guarded(name: str, work: Callable[[], object]) -> Callable[[], None]:
-        def job() -> None:
-            try:
-                work()
-            except SyncerError as exc:
-                log.error("%s: %s", name, exc)
-            except SQLAlchemyError as exc:
-                log.error("%s: database error: %s", name, type(exc).__name__)
-
-        return job
-
-    return [
-        Periodic("alerts:dispatch", DISPATCH_EVERY, guarded("alerts", dispatcher.dispatch)),
-        Periodic("alerts:stale", STALE_CHECK_EVERY, guarded(
-            "stale check", lambda: check_stale(engine, settings, utcnow())
-        )),
-    ]
 
 
 @click.group(invoke_without_command=True)
@@ -103,7 +47,7 @@ def alerts(ctx: click.Context, status: str | None, rule: str | None, limit: int,
     app.configure_logging()
     with read_session(app.engine(app.settings())) as session:
         rows = list_alerts(session, status=status, rule=rule, limit=limit)
-    _print_rows(rows, ALERT_COLUMNS, fmt)
+    print_rows(rows, ALERT_COLUMNS, fmt)
 
 
 @alerts.command("test")
@@ -132,13 +76,14 @@ def alerts_dispatch(app: App) -> None:
 
     Exits 1 when some alert could not be delivered (it is retried later, or failed).
     """
+    from syncer.alerts.delivery import dispatch_once
     from syncer.alerts.stale import check_stale
 
     app.configure_logging()
     settings = app.settings()
     engine = app.engine(settings, upgrade=True)
     check_stale(engine, settings, utcnow())
-    report = dispatch_now(engine, settings)
+    report = dispatch_once(engine, settings.alerts)
     click.echo(report.summary())
     if report.retrying or report.failed:
         sys.exit(1)
@@ -176,7 +121,7 @@ def deprecations(ctx: click.Context, source: str | None, fmt: str) -> None:
     app.configure_logging()
     with read_session(app.engine(app.settings())) as session:
         rows = shutdown_rows(session, utcnow(), source)
-    _print_rows(rows, SHUTDOWN_COLUMNS, fmt)
+    print_rows(rows, SHUTDOWN_COLUMNS, fmt)
 
 
 @deprecations.command("import")

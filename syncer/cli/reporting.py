@@ -1,32 +1,27 @@
 """The reporting commands: ``diff``, ``history``, ``report``, and ``models --as-of``.
 
-Part of the command line (``cli.py`` registers these commands), kept apart so each
-module stays a size a person can read. Like the rest of the CLI: parse, call one library
-function, print; heavy modules are imported inside the commands.
+Like the rest of the CLI: parse, call one library function, print; heavy modules are
+imported inside the commands.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import click
 
-from syncer.cli import FORMAT_OPTION, App, CLIError, _print_rows, errors_to_exit_codes
-from syncer.timeutil import parse_moment
+from syncer.cli.common import (
+    FORMAT_OPTION,
+    App,
+    CLIError,
+    errors_to_exit_codes,
+    moment_option,
+    print_rows,
+)
+from syncer.timeutil import utcnow
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
-
-MOMENT_HELP = "ISO-8601 date or date-time (UTC unless it says otherwise), or a span back like 7d"
-
-
-def _moment(text: str, hint: str, now: datetime) -> datetime:
-    try:
-        return parse_moment(text, now)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc), param_hint=hint) from None
-
 
 def models_as_of(
     engine: Engine, as_of: str, *, source: str | None, include_vanished: bool
@@ -34,7 +29,7 @@ def models_as_of(
     """The rows of ``syncer models --as-of AS_OF``."""
     from syncer.reporting import timeline
 
-    moment = _moment(as_of, "--as-of", datetime.now(UTC))
+    moment = moment_option(as_of, "--as-of", utcnow())
     with timeline.snapshot_session(engine) as session:
         return timeline.models_as_of(
             session, moment, source=source, include_vanished=include_vanished
@@ -59,14 +54,14 @@ def diff(app: App, start: str, end: str | None, source: str | None, fmt: str) ->
     from syncer.reporting.history import DIFF_COLUMNS
 
     app.configure_logging()
-    now = datetime.now(UTC)
-    begin = _moment(start, "FROM", now)
-    finish = now if end is None else _moment(end, "TO", now)
+    now = utcnow()
+    begin = moment_option(start, "FROM", now)
+    finish = now if end is None else moment_option(end, "TO", now)
     if begin > finish:
         raise click.BadParameter(f"FROM ({start}) is after TO ({end or 'now'})", param_hint="FROM")
     with timeline.snapshot_session(app.engine(app.settings())) as session:
         rows = timeline.diff(session, begin, finish, source=source)
-    _print_rows(rows, DIFF_COLUMNS, fmt)
+    print_rows(rows, DIFF_COLUMNS, fmt)
 
 
 @click.command()
@@ -92,7 +87,7 @@ def history(app: App, model_id: str, source: str | None, intervals: bool, fmt: s
             columns = timeline.EVENT_HISTORY_COLUMNS
     if not rows:
         raise CLIError(f"no history for model {model_id!r}")
-    _print_rows(rows, columns, fmt)
+    print_rows(rows, columns, fmt)
 
 
 @click.command()
@@ -120,7 +115,7 @@ def report(
             width = max(len(r["name"]) for r in listed)
             click.echo("\n".join(f"{r['name'].ljust(width)}  {r['summary']}" for r in listed))
         else:
-            _print_rows(listed, ("name", "days", "summary"), fmt)
+            print_rows(listed, ("name", "days", "summary"), fmt)
         return
     if name is None:
         raise click.UsageError("name a report, or see them all with `syncer report --list`")
@@ -137,5 +132,5 @@ def report(
     from syncer.db.engine import read_session
 
     with read_session(app.engine(app.settings())) as session:
-        rows = reports.run(session, chosen, now=datetime.now(UTC), days=days, source=source)
-    _print_rows(rows, chosen.columns, fmt)
+        rows = reports.run(session, chosen, now=utcnow(), days=days, source=source)
+    print_rows(rows, chosen.columns, fmt)

@@ -1,58 +1,30 @@
-"""The ``syncer retention`` commands, and the retention job of ``syncer run``.
+"""The ``syncer retention`` commands: ``plan`` shows, ``apply`` deletes.
 
-Part of the command line (``cli.py`` registers the group): parse, wire, print. The
-decisions are ``retention.plan_retention``'s; the deletions are ``retention_apply``'s.
+Parse, wire, print. The decisions are ``retention.plan``'s; the deletions ``retention.apply``'s.
 """
 
 from __future__ import annotations
 
-import logging
 import sys
-from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 import click
 
-from syncer.cli import FORMAT_OPTION, App, CLIError, _print_rows, errors_to_exit_codes
-from syncer.config.model import RetentionRule, Settings, Source
-from syncer.errors import SyncerError, first_line
+from syncer.cli.common import FORMAT_OPTION, App, CLIError, errors_to_exit_codes, print_rows
+from syncer.config.model import RetentionRule, Settings
+from syncer.timeutil import utcnow
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
     from syncer.retention.plan import RetentionPlan
 
-log = logging.getLogger("syncer")
-
-
-def retention_job(
-    engine: Engine, settings: Settings, rules: Mapping[str, RetentionRule]
-) -> Callable[[Source], None]:
-    """The scheduled retention run of one source; a failure is a log line, never a crash."""
-    from sqlalchemy.exc import SQLAlchemyError
-
-    from syncer.retention.apply import run_scheduled
-
-    def job(source: Source) -> None:
-        try:
-            run_scheduled(
-                engine, source, rules[source.name], settings.http, alerts=settings.alerts
-            )
-        except SyncerError as exc:
-            log.error("retention %s: %s", source.name, exc)
-        except SQLAlchemyError as exc:
-            log.error("retention %s: database error: %s", source.name, first_line(exc))
-
-    return job
-
-
 @click.group()
 def retention() -> None:
     """Delete stale fine-tuned models by a rule: `plan` shows what, `apply` does it."""
 
 
-def _retention_rules(settings: Settings, source: str | None) -> dict[str, RetentionRule]:
+def _rules_for(settings: Settings, source: str | None) -> dict[str, RetentionRule]:
     rules = dict(settings.retention)
     if source is not None:
         settings.source(source)
@@ -75,7 +47,7 @@ def _retention_plans(
     refused = False
     for name, rule in rules.items():
         try:
-            plan = plan_source(engine, name, rule, datetime.now(UTC))
+            plan = plan_source(engine, name, rule, utcnow())
         except RetentionError as exc:
             click.echo(f"Error: {exc}", err=True)
             refused = True
@@ -99,13 +71,13 @@ def retention_plan(app: App, source: str | None, show_all: bool, fmt: str) -> No
 
     app.configure_logging()
     settings = app.settings()
-    rules = _retention_rules(settings, source)
+    rules = _rules_for(settings, source)
     plans, refused = _retention_plans(app.engine(settings), rules)
     rows = [
         row for name, plan in plans.items() for row in plan.rows(name)
         if show_all or is_fine_tuned(row["model_id"])
     ]
-    _print_rows(rows, PLAN_COLUMNS, fmt)
+    print_rows(rows, PLAN_COLUMNS, fmt)
     for name, rule in rules.items():
         every = format_duration(rule.every)
         scheduled = (
@@ -130,7 +102,7 @@ def retention_apply(app: App, source: str | None, yes: bool) -> None:
 
     app.configure_logging()
     settings = app.settings()
-    rules = _retention_rules(settings, source)
+    rules = _rules_for(settings, source)
     clients = {name: Client(settings.source(name), settings.http) for name in rules}
     for client in clients.values():
         click.get_current_context().call_on_close(client.close)
@@ -140,7 +112,7 @@ def retention_apply(app: App, source: str | None, yes: bool) -> None:
     total = sum(len(plan.deletions) for plan in plans.values())
     if total and not yes:
         rows = [r for n, p in plans.items() for r in p.rows(n) if r["action"] == "delete"]
-        _print_rows(rows, PLAN_COLUMNS, "table")
+        print_rows(rows, PLAN_COLUMNS, "table")
         if not sys.stdin.isatty():
             raise CLIError("not a terminal and no --yes: nothing deleted (add --yes to delete)")
         if not click.confirm(f"Delete these {total} models?", default=False):
@@ -168,8 +140,8 @@ def retention_apply(app: App, source: str | None, yes: bool) -> None:
         click.echo(report.summary(), err=not report.ok)
         failed = failed or not report.ok
     if settings.alerts:
-        from syncer.cli.alerts import dispatch_now
+        from syncer.alerts.delivery import dispatch_once
 
-        click.echo(dispatch_now(engine, settings).summary(), err=True)
+        click.echo(dispatch_once(engine, settings.alerts).summary(), err=True)
     if failed:
         sys.exit(1)

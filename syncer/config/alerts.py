@@ -101,7 +101,8 @@ def _rule(reader: TableReader, env: Mapping[str, str], sources: Sequence[str]) -
     kinds = _strings(reader, "kinds") or ALERT_EVENT_KINDS
     for event_kind in kinds:
         if event_kind not in ALERT_EVENT_KINDS:
-            raise reader.fail("kinds", f"{event_kind!r} is not one of: {', '.join(ALERT_EVENT_KINDS)}")
+            known = ", ".join(ALERT_EVENT_KINDS)
+            raise reader.fail("kinds", f"{event_kind!r} is not one of: {known}")
     return AlertRule(
         name=name,
         kind=kind,

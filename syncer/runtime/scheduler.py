@@ -1,4 +1,4 @@
-"""APScheduler wiring for ``syncer run``: one sync job per source (plus its retention job).
+"""APScheduler wiring for ``syncer run``: the jobs of ``jobs`` on their triggers, nothing more.
 
 Each source is its own job, so one that fails or hangs never delays the others;
 ``max_instances=1`` and ``coalesce`` keep a slow sync from piling up runs, and SIGINT or
@@ -10,8 +10,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -20,21 +19,9 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from syncer.config.model import Schedule, Source
+from syncer.runtime.jobs import Job
 
 log = logging.getLogger(__name__)
-
-#: The first retention run waits this long (at most its interval), so the first sync is done.
-RETENTION_DELAY = timedelta(minutes=1)
-
-
-@dataclass(frozen=True)
-class Periodic:
-    """A job that belongs to no source (alert delivery, the stale check), on an interval."""
-
-    id: str
-    every: timedelta
-    job: Callable[[], object]
-
 
 def trigger_for(source: Source, schedule: Schedule) -> BaseTrigger:
     """A source's own ``every``/``cron`` wins over the global schedule."""
@@ -47,65 +34,32 @@ def trigger_for(source: Source, schedule: Schedule) -> BaseTrigger:
     return IntervalTrigger(seconds=every.total_seconds(), timezone=UTC, jitter=jitter)
 
 
-def build_scheduler(
-    sources: tuple[Source, ...],
-    schedule: Schedule,
-    job: Callable[[Source], object],
-    retention: Mapping[str, timedelta] | None = None,
-    retention_job: Callable[[Source], object] | None = None,
-    periodic: Sequence[Periodic] = (),
-) -> BackgroundScheduler:
-    """A sync job per source, and a retention job (on its own interval) per source that has one."""
+def _grace(interval: timedelta) -> int:
+    """How late a run may start and still run: half its interval, at most half an hour."""
+    return max(1, int(min(interval, timedelta(hours=1)).total_seconds() // 2))
+
+
+def build_scheduler(jobs: Sequence[Job], schedule: Schedule) -> BackgroundScheduler:
+    """Each job on its trigger: a source's own schedule, or the job's fixed interval."""
     scheduler = BackgroundScheduler(timezone=UTC)
-    for source in sources:
-        interval = (retention or {}).get(source.name)
-        if interval is None or retention_job is None:
-            continue
+    now = datetime.now(UTC)
+    for job in jobs:
+        if job.source is not None:
+            trigger = trigger_for(job.source, schedule)
+            interval = job.source.every or schedule.every
+        else:
+            assert job.every is not None, "a job without a source has its own interval"
+            trigger = IntervalTrigger(seconds=job.every.total_seconds(), timezone=UTC)
+            interval = job.every
         scheduler.add_job(
-            retention_job,
-            IntervalTrigger(seconds=interval.total_seconds(), timezone=UTC),
-            args=[source],
-            id=f"retention:{source.name}",
-            name=f"retention {source.name}",
-            next_run_time=datetime.now(UTC) + min(interval, RETENTION_DELAY),
-            coalesce=True,
-            max_instances=1,
-            misfire_grace_time=max(1, int(min(interval, timedelta(hours=1)).total_seconds() // 2)),
-        )
-    for source in sources:
-        every = source.every or schedule.every
-        scheduler.add_job(
-            job,
-            trigger_for(source, schedule),
-            args=[source],
-            id=f"sync:{source.name}",
-            name=f"sync {source.name}",
-            next_run_time=datetime.now(UTC),
-            coalesce=True,
-            max_instances=1,
-            misfire_grace_time=max(1, int(min(every, timedelta(hours=1)).total_seconds() // 2)),
-        )
-    for extra in periodic:
-        scheduler.add_job(
-            extra.job,
-            IntervalTrigger(seconds=extra.every.total_seconds(), timezone=UTC),
-            id=extra.id,
-            name=extra.id,
-            coalesce=True,
-            max_instances=1,
-            misfire_grace_time=max(1, int(extra.every.total_seconds())),
+            job.run, trigger, id=job.id, name=job.id, next_run_time=now + job.delay,
+            coalesce=True, max_instances=1, misfire_grace_time=_grace(interval),
         )
     return scheduler
 
 
 def run_forever(
-    sources: tuple[Source, ...],
-    schedule: Schedule,
-    job: Callable[[Source], object],
-    stop: threading.Event | None = None,
-    retention: Mapping[str, timedelta] | None = None,
-    retention_job: Callable[[Source], object] | None = None,
-    periodic: Sequence[Periodic] = (),
+    jobs: Sequence[Job], schedule: Schedule, stop: threading.Event | None = None
 ) -> None:
     """Run the jobs until SIGINT/SIGTERM (or ``stop`` is set), then shut down cleanly."""
     stop = stop or threading.Event()
@@ -117,9 +71,9 @@ def run_forever(
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGINT, request_stop)
         signal.signal(signal.SIGTERM, request_stop)
-    scheduler = build_scheduler(sources, schedule, job, retention, retention_job, periodic)
+    scheduler = build_scheduler(jobs, schedule)
     scheduler.start()
-    names = ", ".join(s.name for s in sources)
+    names = ", ".join(job.source.name for job in jobs if job.source is not None)
     log.info("syncer running: %s; stop with Ctrl-C or SIGTERM", names)
     try:
         while not stop.wait(0.5):

@@ -1,0 +1,154 @@
+"""What every command shares: the app object, errors to exit codes, the format option, printing.
+
+Commands are thin: parse, call one library function, print. Heavy modules (SQLAlchemy,
+requests, APScheduler) are imported inside the commands so ``syncer --help`` stays instant.
+Exit codes: 0 success, 1 a sync failed or was held (or another runtime error), 2 usage or
+configuration error.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import click
+
+from syncer.config.load import load_settings
+from syncer.config.model import Settings
+from syncer.errors import SyncerError, first_line
+from syncer.timeutil import parse_moment
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from syncer.providers.http import Client
+
+__all__ = [
+    "FORMAT_OPTION",
+    "MOMENT_HELP",
+    "App",
+    "CLIError",
+    "errors_to_exit_codes",
+    "moment_option",
+    "print_rows",
+]
+
+MOMENT_HELP = "ISO-8601 date or date-time (UTC unless it says otherwise), or a span back like 7d"
+
+F = TypeVar("F", bound=Callable[..., Any])
+FORMAT_OPTION = click.option(
+    "--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table",
+    show_default=True, help="Output format.",
+)
+
+
+class CLIError(click.ClickException):
+    """A one-line error with its own exit code."""
+
+    def __init__(self, message: str, exit_code: int = 1) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+def errors_to_exit_codes(command: F) -> F:
+    """Turn syncer's and the database's errors into one line on stderr and an exit code."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+
+        try:
+            return command(*args, **kwargs)
+        except SyncerError as exc:
+            raise CLIError(str(exc), exc.exit_code) from None
+        except ArgumentError as exc:
+            raise CLIError(f"invalid database URL: {exc}", 2) from None
+        except SQLAlchemyError as exc:
+            raise CLIError(f"database error: {first_line(exc)}") from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+@dataclass
+class App:
+    """What the group's options say, turned into settings and an engine on demand."""
+
+    config_file: str | None
+    database_url: str | None
+    base_url: str | None
+    verbosity: int
+
+    def settings(self, **overrides: Any) -> Settings:
+        return load_settings(
+            config_file=self.config_file,
+            database_url=self.database_url,
+            base_url=self.base_url,
+            **overrides,
+        )
+
+    def configure_logging(self, default: int = logging.WARNING) -> None:
+        levels = {-1: logging.ERROR, 0: default, 1: logging.INFO, 2: logging.DEBUG}
+        level = levels[max(-1, min(2, self.verbosity))]
+        logging.basicConfig(
+            level=level,
+            format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+            datefmt="%Y-%m-%dT%H:%M:%SZ",
+            stream=sys.stderr,
+            force=True,
+        )
+        logging.Formatter.converter = time.gmtime
+        if level > logging.DEBUG:
+            logging.getLogger("apscheduler").setLevel(max(level, logging.WARNING))
+
+    def open_engine(self, settings: Settings) -> Engine:
+        """An engine that has not connected yet, disposed of when the command ends."""
+        from syncer.db.engine import make_engine
+
+        engine = make_engine(settings.database_url)
+        click.get_current_context().call_on_close(engine.dispose)
+        return engine
+
+    def engine(self, settings: Settings, *, upgrade: bool = False) -> Engine:
+        """An engine on a database at the current schema: upgraded, or checked."""
+        return self.ready(self.open_engine(settings), upgrade=upgrade)
+
+    def ready(self, engine: Engine, *, upgrade: bool = False) -> Engine:
+        """``engine``, its database brought to the current schema (or checked to be there)."""
+        from syncer.db import migrate
+
+        if upgrade:
+            migrate.upgrade(engine)
+        elif migrate.current_revision(engine) != migrate.head_revision():
+            raise CLIError(
+                "the database is not at the current schema (or is empty): run `syncer db upgrade`"
+            )
+        return engine
+
+    def clients(self, settings: Settings, source: str | None) -> dict[str, Client]:
+        """One client per selected source; refuses unsafe URLs before any connection."""
+        from syncer.providers.http import Client
+
+        return {s.name: Client(s, settings.http) for s in settings.select(source)}
+
+
+def print_rows(rows: Sequence[dict[str, Any]], columns: Sequence[str], fmt: str) -> None:
+    from syncer.reporting.output import render
+
+    if not rows and fmt == "table":
+        click.echo("(no rows)", err=True)
+        return
+    click.echo(render(rows, columns, fmt))
+
+
+def moment_option(text: str, hint: str, now: datetime) -> datetime:
+    """A TIME given on the command line, or a usage error that names where it was given."""
+    try:
+        return parse_moment(text, now)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint=hint) from None

@@ -1,0 +1,38 @@
+"""``syncer db``: create, migrate and inspect the database schema."""
+
+from __future__ import annotations
+
+import click
+
+from syncer.cli.common import App, errors_to_exit_codes
+
+
+@click.group()
+def db() -> None:
+    """Create or migrate the database schema."""
+
+
+@db.command("upgrade")
+@click.pass_obj
+@errors_to_exit_codes
+def db_upgrade(app: App) -> None:
+    """Migrate the database to the current schema (creating it if empty)."""
+    from syncer.db import migrate
+
+    app.configure_logging()
+    engine = app.engine(app.settings(), upgrade=True)
+    click.echo(f"database at revision {migrate.current_revision(engine)} (head)")
+
+
+@db.command("current")
+@click.pass_obj
+@errors_to_exit_codes
+def db_current(app: App) -> None:
+    """Show the database's schema revision."""
+    from syncer.db import migrate
+
+    app.configure_logging()
+    engine = app.open_engine(app.settings())
+    current, head = migrate.current_revision(engine), migrate.head_revision()
+    state = "head" if current == head else f"behind head {head}: run `syncer db upgrade`"
+    click.echo(f"{current or 'empty'} ({state})")

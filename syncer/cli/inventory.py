@@ -1,0 +1,130 @@
+"""``syncer models``, ``models show``, ``events`` and ``runs``: the inventory and its log."""
+
+from __future__ import annotations
+
+import click
+
+from syncer.cli.common import (
+    FORMAT_OPTION,
+    App,
+    CLIError,
+    errors_to_exit_codes,
+    moment_option,
+    print_rows,
+)
+from syncer.cli.reporting import models_as_of
+from syncer.config.model import MODEL_EVENT_KINDS
+from syncer.timeutil import utcnow
+
+
+@click.group(invoke_without_command=True)
+@click.option("--source", help="Only this source.")
+@click.option("--all", "include_vanished", is_flag=True, help="Include vanished models.")
+@click.option(
+    "--as-of", metavar="TIME",
+    help="The inventory as it was then: ISO-8601 date/date-time, or a span back like 7d.",
+)
+@FORMAT_OPTION
+@click.pass_context
+@errors_to_exit_codes
+def models(
+    ctx: click.Context, source: str | None, include_vanished: bool, as_of: str | None, fmt: str
+) -> None:
+    """List the present inventory (`models show ID` for one model)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from syncer.db.engine import read_session
+    from syncer.reporting import queries
+
+    app: App = ctx.obj
+    app.configure_logging()
+    engine = app.engine(app.settings())
+    if as_of is not None:
+        rows = models_as_of(engine, as_of, source=source, include_vanished=include_vanished)
+    else:
+        with read_session(engine) as session:
+            rows = queries.models(session, source=source, include_vanished=include_vanished)
+    print_rows(rows, queries.MODEL_COLUMNS, fmt)
+
+
+@models.command("show")
+@click.argument("model_id")
+@click.option("--source", help="Only this source.")
+@click.option("--live", is_flag=True, help="Ask the provider now instead of the store.")
+@FORMAT_OPTION
+@click.pass_obj
+@errors_to_exit_codes
+def models_show(app: App, model_id: str, source: str | None, live: bool, fmt: str) -> None:
+    """Show one model as stored (or, with --live, as the provider describes it now)."""
+    from syncer.reporting import queries
+
+    app.configure_logging()
+    settings = app.settings()
+    if live:
+        rows = []
+        for name, client in app.clients(settings, source).items():
+            with client:
+                found = client.retrieve(model_id)
+            if found is not None:
+                rows.append({"source": name, **found})
+        where = "the provider"
+    else:
+        from syncer.db.engine import read_session
+
+        with read_session(app.engine(settings)) as session:
+            rows = queries.model(session, model_id, source)
+        where = "the store"
+    if not rows:
+        raise CLIError(f"no model {model_id!r} in {where}")
+    if fmt == "table":
+        from syncer.reporting.output import as_text
+
+        for row in rows:
+            width = max(map(len, row))
+            click.echo("\n".join(f"{k.ljust(width)}  {as_text(v)}" for k, v in row.items()) + "\n")
+        return
+    print_rows(rows, list(dict.fromkeys(k for row in rows for k in row)), fmt)
+
+
+@click.command()
+@click.option("--since", metavar="TIME", help="ISO-8601 date/date-time, or a span like 7d or 12h.")
+@click.option("--kind", type=click.Choice(MODEL_EVENT_KINDS), help="Only this kind of event.")
+@click.option("--model", "model_id", metavar="ID", help="Only this model.")
+@click.option("--source", help="Only this source.")
+@click.option("--limit", type=click.IntRange(min=1), help="At most this many events.")
+@FORMAT_OPTION
+@click.pass_obj
+@errors_to_exit_codes
+def events(
+    app: App, since: str | None, kind: str | None, model_id: str | None, source: str | None,
+    limit: int | None, fmt: str,
+) -> None:
+    """The change log, newest first."""
+    from syncer.db.engine import read_session
+    from syncer.reporting import queries
+
+    app.configure_logging()
+    moment = None if since is None else moment_option(since, "--since", utcnow())
+    with read_session(app.engine(app.settings())) as session:
+        rows = queries.events(
+            session, since=moment, kind=kind, model_id=model_id, source=source, limit=limit
+        )
+    print_rows(rows, queries.EVENT_COLUMNS, fmt)
+
+
+@click.command()
+@click.option("--source", help="Only this source.")
+@click.option("--status", type=click.Choice(["ok", "failed", "held"]), help="Only this status.")
+@click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True)
+@FORMAT_OPTION
+@click.pass_obj
+@errors_to_exit_codes
+def runs(app: App, source: str | None, status: str | None, limit: int, fmt: str) -> None:
+    """Recent sync runs with their status and error, newest first."""
+    from syncer.db.engine import read_session
+    from syncer.reporting import queries
+
+    app.configure_logging()
+    with read_session(app.engine(app.settings())) as session:
+        rows = queries.runs(session, source=source, status=status, limit=limit)
+    print_rows(rows, queries.RUN_COLUMNS, fmt)

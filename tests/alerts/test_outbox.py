@@ -24,9 +24,8 @@ from syncer.db.engine import read_session, write_session
 from syncer.db.schema import AlertMark, ModelEvent, OutboxAlert
 from syncer.providers.http import Client
 from syncer.sync.run import Syncer, SyncResult
-
-from .conftest import API_KEY, FakeProvider, model
-from .receivers import Clock, Receiver
+from tests.conftest import API_KEY, FakeProvider, model
+from tests.receivers import Clock, Receiver
 
 FAST = HTTPSettings(max_retries=0, read_timeout=2, connect_timeout=2)
 

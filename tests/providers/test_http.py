@@ -29,8 +29,7 @@ from syncer.errors import (
 )
 from syncer.providers import http as client_module
 from syncer.providers.http import USER_AGENT, Client, Listing, _retry_after, model_path, next_page
-
-from .conftest import closed_port
+from tests.conftest import closed_port
 
 KEY = "sk-proj-TESTKEY1234567890abcdef"
 FAST = HTTPSettings(

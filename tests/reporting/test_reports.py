@@ -12,11 +12,10 @@ from sqlalchemy import Engine, text
 
 from syncer.db.engine import read_session
 from syncer.reporting import reports, timeline
+from tests.conftest import FakeProvider
+from tests.replay import Replay, listed
 
-from .conftest import FakeProvider
-from .replay import Replay, listed
-
-DOCS = Path(__file__).parent.parent / "docs" / "reporting.md"
+DOCS = Path(__file__).parents[2] / "docs" / "reporting.md"
 NOW = datetime.now(UTC)
 
 

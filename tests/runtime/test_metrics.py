@@ -23,9 +23,8 @@ from syncer.db.engine import make_engine
 from syncer.providers.http import Client
 from syncer.runtime.metrics import serve
 from syncer.sync.run import Syncer
-
-from .conftest import API_KEY, FakeProvider
-from .receivers import Clock
+from tests.conftest import API_KEY, FakeProvider
+from tests.receivers import Clock
 
 Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
 

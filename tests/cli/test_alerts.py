@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from .conftest import API_KEY, FakeProvider, closed_port
-from .receivers import Receiver
+from tests.conftest import API_KEY, FakeProvider, closed_port
+from tests.receivers import Receiver
 
 SECRET = "whsec-cli-0123456789"
 

@@ -19,9 +19,8 @@ from syncer.db.schema import ModelEvent
 from syncer.db.views import current_models, inventory_daily, model_availability
 from syncer.reporting import queries
 from syncer.sync.parse import is_fine_tuned
-
-from .conftest import FakeProvider
-from .replay import Replay, Step, play, steps
+from tests.conftest import FakeProvider
+from tests.replay import Replay, Step, play, steps
 
 _source_numbers = itertools.count()
 #: Columns that count from the database's own clock: compared with a tolerance.

@@ -14,9 +14,8 @@ from syncer.db.engine import read_session
 from syncer.providers.http import Client
 from syncer.reporting import queries, timeline
 from syncer.retention.apply import apply_plan, plan_source
-
-from .conftest import API_KEY, FakeProvider
-from .replay import FAST, START, Replay, Step, listed, play, steps
+from tests.conftest import API_KEY, FakeProvider
+from tests.replay import FAST, START, Replay, Step, listed, play, steps
 
 _source_numbers = itertools.count()
 

@@ -14,8 +14,7 @@ from syncer.db.schema import Model, ModelEvent
 from syncer.providers.http import Client
 from syncer.sync.parse import raw_digest
 from syncer.sync.run import Syncer, SyncResult
-
-from .conftest import API_KEY, FakeProvider, model
+from tests.conftest import API_KEY, FakeProvider, model
 
 FAST = HTTPSettings(max_retries=0, read_timeout=5, connect_timeout=2)
 PHASES = ("first", "unchanged", "churned")

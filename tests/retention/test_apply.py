@@ -32,9 +32,8 @@ from syncer.retention.apply import apply_plan, plan_source, run_scheduled
 from syncer.runtime.jobs import build_jobs
 from syncer.runtime.scheduler import build_scheduler
 from syncer.sync.run import Syncer
-
-from .conftest import API_KEY, FakeProvider, model
-from .receivers import Receiver
+from tests.conftest import API_KEY, FakeProvider, model
+from tests.receivers import Receiver
 
 HTTP = '[http]\nmax_retries = 1\nbackoff_base = 0.01\nbackoff_max = 0.02\nread_timeout = 10\n'
 RULE = '[retention]\nmax_age = "90d"\ninclude = ["ft:*:acme:*"]\nkeep = ["ft:*:acme:prod-*"]\n'

@@ -12,8 +12,7 @@ import pytest
 from click.testing import Result
 
 from syncer.reporting import reports
-
-from .conftest import FakeProvider, model
+from tests.conftest import FakeProvider, model
 
 
 def as_json(result: Result) -> Any:

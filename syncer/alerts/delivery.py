@@ -71,7 +71,8 @@ def sign(secret: str, body: bytes) -> str:
 
 def backoff(attempts: int) -> timedelta:
     """The wait after the ``attempts``-th failed attempt: 30 s doubling, at most an hour."""
-    return min(BACKOFF_BASE * 2 ** min(max(attempts - 1, 0), 16), BACKOFF_MAX)
+    wait: timedelta = BACKOFF_BASE * 2 ** min(max(attempts - 1, 0), 16)
+    return min(wait, BACKOFF_MAX)
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,9 @@ from sqlalchemy import (
     tuple_,
     update,
 )
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from syncer.alerts.decide import (
     Alert,
@@ -84,7 +86,7 @@ def model_states(
     )
     if source is not None:
         query = query.where(Model.source == source)
-    present = Model.vanished_at.is_(None)
+    present: ColumnElement[bool] = Model.vanished_at.is_(None)
     if vanished_at is not None:
         present = or_(present, Model.vanished_at == vanished_at)
     query = query.where(present)
@@ -209,10 +211,10 @@ def record_alerts(
             _apply_marks(session, plan.new_marks, plan.obsolete_marks, now)
             alerts += plan.alerts
     if stale:
-        marks = stale_marks(session, stale, source)
-        if marks:
+        reported = stale_marks(session, stale, source)
+        if reported:
             # It just succeeded, so it is not stale whatever the limit: only recoveries.
-            recovery = stale_plan(rules, [Health(source, timedelta(0), now, now)], marks, now)
+            recovery = stale_plan(rules, [Health(source, timedelta(0), now, now)], reported, now)
             apply_stale(session, [], recovery.recovered, now)
             alerts += recovery.alerts
     add_alerts(session, rules, alerts, now)
@@ -293,7 +295,8 @@ def requeue_failed(session: Session, now: datetime, rule: str | None = None) -> 
     )
     if rule is not None:
         statement = statement.where(outbox_table.c.rule == rule)
-    return session.execute(statement).rowcount
+    result: CursorResult[Any] = session.execute(statement)  # type: ignore[assignment]
+    return result.rowcount
 
 
 def shutdown_rows(

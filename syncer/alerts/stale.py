@@ -36,7 +36,8 @@ def expected_interval(source: Source, schedule: Schedule, now: datetime) -> time
     fires = [trigger.get_next_fire_time(None, now)]
     for _ in range(12):
         fires.append(trigger.get_next_fire_time(fires[-1], fires[-1] + timedelta(seconds=1)))
-    return max(later - earlier for earlier, later in itertools.pairwise(fires))
+    gap: timedelta = max(later - earlier for earlier, later in itertools.pairwise(fires))
+    return gap
 
 
 def source_health(session: Session, settings: Settings, now: datetime) -> list[Health]:

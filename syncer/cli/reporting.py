@@ -79,6 +79,7 @@ def history(app: App, model_id: str, source: str | None, intervals: bool, fmt: s
 
     app.configure_logging()
     with timeline.snapshot_session(app.engine(app.settings())) as session:
+        columns: tuple[str, ...]
         if intervals:
             rows = timeline.model_intervals(session, model_id, source)
             columns = timeline.INTERVAL_COLUMNS
@@ -112,8 +113,10 @@ def report(
         listed = [{"name": r.name, "days": r.days, "summary": r.summary}
                   for r in reports.REPORTS.values()]
         if fmt == "table":
-            width = max(len(r["name"]) for r in listed)
-            click.echo("\n".join(f"{r['name'].ljust(width)}  {r['summary']}" for r in listed))
+            width = max(len(r.name) for r in reports.REPORTS.values())
+            click.echo("\n".join(
+                f"{r.name.ljust(width)}  {r.summary}" for r in reports.REPORTS.values()
+            ))
         else:
             print_rows(listed, ("name", "days", "summary"), fmt)
         return

@@ -52,7 +52,7 @@ def _env_name(reader: TableReader, key: str) -> str | None:
         # Never echo the value: a URL pasted here by mistake is a secret.
         raise reader.fail(key, "must name an environment variable (letters, digits, '_'), "
                           "which holds the value; the value itself does not go in the file")
-    return name
+    return str(name) if name is not None else None
 
 
 def _channel(reader: TableReader, env: Mapping[str, str]) -> Channel:

@@ -145,7 +145,8 @@ def load_settings(
         every=every_delta,
         cron=None if every is not None else schedule_reader.cron("cron"),
         jitter=DEFAULT_JITTER if jitter is None else (
-            timedelta(0) if jitter in (0, "0") else schedule_reader.duration("jitter")
+            timedelta(0) if jitter in (0, "0")
+            else schedule_reader.duration("jitter") or DEFAULT_JITTER
         ),
     )
 

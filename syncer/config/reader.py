@@ -63,7 +63,7 @@ class TableReader:
                 CronTrigger.from_crontab(value)
             except ValueError as exc:
                 raise self.fail(key, f"not a cron expression: {exc}") from None
-        return value
+        return str(value) if value is not None else None
 
     def positive(self, key: str, kind: type, default: Any) -> Any:
         value = self.get(key, (int, float) if kind is float else kind, default)

@@ -95,7 +95,7 @@ def _model_values(listed: Mapping[str, Any], created_at: Any) -> dict[str, Any]:
 
 
 def _sqlite_upsert() -> Any:
-    listed = {name: bindparam(name) for name in _LISTED}
+    listed: dict[str, Any] = {name: bindparam(name) for name in _LISTED}
     # SQLAlchemy's storage format for a timestamp on SQLite, for whole seconds.
     created_at = func.strftime(
         literal_column("'%Y-%m-%d %H:%M:%S'"), listed["created"], literal_column("'unixepoch'")
@@ -154,8 +154,9 @@ def _compile(name: str, dialect: Dialect) -> Compiled:
 
 def _parameters(compiled: Compiled, values: Mapping[str, Any]) -> Any:
     """One row of parameters, in the driver's style: a tuple (SQLite) or a dict (psycopg)."""
-    if compiled.positiontup:
-        return tuple(values[name] for name in compiled.positiontup)
+    order = getattr(compiled, "positiontup", None)  # set for positional paramstyles only
+    if order:
+        return tuple(values[name] for name in order)
     return dict(values)
 
 

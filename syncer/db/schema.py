@@ -8,7 +8,7 @@ create as tables, are described apart in ``views``.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     JSON,
@@ -21,6 +21,7 @@ from sqlalchemy import (
     Integer,
     MetaData,
     String,
+    Table,
     Text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
@@ -155,9 +156,9 @@ class ModelEvent(Base):
     details: Mapped[dict[str, Any] | None] = mapped_column(JSONDocument)
 
 
-models_table = Model.__table__
-events_table = ModelEvent.__table__
-runs_table = SyncRun.__table__
+models_table = cast(Table, Model.__table__)
+events_table = cast(Table, ModelEvent.__table__)
+runs_table = cast(Table, SyncRun.__table__)
 
 
 #: What an alert in the outbox can be.
@@ -223,7 +224,7 @@ class DeprecationEntry(Base):
     imported_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
-outbox_table = OutboxAlert.__table__
-marks_table = AlertMark.__table__
-stale_table = StaleSource.__table__
-deprecations_table = DeprecationEntry.__table__
+outbox_table = cast(Table, OutboxAlert.__table__)
+marks_table = cast(Table, AlertMark.__table__)
+stale_table = cast(Table, StaleSource.__table__)
+deprecations_table = cast(Table, DeprecationEntry.__table__)

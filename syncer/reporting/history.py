@@ -86,7 +86,9 @@ class Snapshot:
         }
 
 
-def roll_back(raw: Mapping[str, Any], later_old_values: Iterable[Mapping[str, Any]]) -> dict:
+def roll_back(
+    raw: Mapping[str, Any], later_old_values: Iterable[Mapping[str, Any]]
+) -> dict[str, Any]:
     """Undo changes, newest first; a field whose old value was null was absent or null."""
     past = dict(raw)
     for old_values in later_old_values:
@@ -124,8 +126,10 @@ def snapshot(
     present = latest.covers(moment)
     if current.last_seen_at <= moment:
         last_seen = current.last_seen_at
+    elif present or latest.available_until is None:
+        last_seen = max(latest.available_from, last_sync or latest.available_from)
     else:
-        bound = last_sync if present else (seen_before or {}).get(latest.available_until)
+        bound = (seen_before or {}).get(latest.available_until)
         last_seen = max(latest.available_from, bound or latest.available_from)
     return Snapshot(
         source=current.source,

@@ -53,7 +53,7 @@ class Report:
     #: The default of ``--days``; None when the report takes no ``--days``.
     days: int | None = None
 
-    def parameters(self, *, days: int | None, source: str | None, now: datetime) -> dict:
+    def parameters(self, *, days: int | None, source: str | None, now: datetime) -> dict[str, Any]:
         """The values of the parameters this report's SQL uses; ``days`` None: its default."""
         if days is not None and self.days is None:
             raise ValueError(f"report {self.name!r} takes no --days")

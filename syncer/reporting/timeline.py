@@ -7,8 +7,9 @@ hands the rows to the pure reconstruction in ``history.py``. Read inside
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine, Select, func, select
 from sqlalchemy.orm import Session
@@ -17,6 +18,8 @@ from syncer.db.schema import Model, ModelEvent, SyncRun
 from syncer.db.views import model_availability
 from syncer.reporting import history
 from syncer.reporting.history import Current, Interval, Snapshot
+
+_Query = TypeVar("_Query", bound=Select[*tuple[Any, ...]])
 
 __all__ = [
     "EVENT_HISTORY_COLUMNS",
@@ -55,11 +58,11 @@ def snapshot_session(engine: Engine) -> Session:
     return Session(engine, expire_on_commit=False)
 
 
-def _for_source(query: Select[Any], column: Any, source: str | None) -> Select[Any]:
+def _for_source(query: _Query, column: Any, source: str | None) -> _Query:
     return query if source is None else query.where(column == source)
 
 
-def _intervals(query: Select[Any]) -> list[Interval]:
+def _intervals(rows: Iterable[Any]) -> list[Interval]:
     return [
         Interval(
             source=row.source,
@@ -70,7 +73,7 @@ def _intervals(query: Select[Any]) -> list[Interval]:
             started_by=row.started_by,
             ended_by=row.ended_by,
         )
-        for row in query
+        for row in rows
     ]
 
 

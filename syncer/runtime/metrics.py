@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -138,7 +138,9 @@ class SyncerCollector(Collector):
                       ["source", "model_id"], snap.shutdowns)
 
 
-def _family(kind: type, name: str, doc: str, labels: list[str], values: dict[Any, float]) -> Any:
+def _family(
+    kind: type, name: str, doc: str, labels: list[str], values: Mapping[Any, float]
+) -> Any:
     family = kind(name, doc, labels=labels)
     for key, value in sorted(values.items()):
         family.add_metric(list(key) if isinstance(key, tuple) else [key], value)
@@ -190,7 +192,8 @@ def _app(engine: Engine, settings: Settings, now: Callable[[], datetime]) -> Any
             start_response(reason, [("Content-Type", "application/json")])
             return [text]
         if path == "/metrics":
-            return metrics(environ, start_response)
+            served: Iterable[bytes] = metrics(environ, start_response)
+            return served
         start_response("404 Not Found", [("Content-Type", "text/plain")])
         return [b"not found: try /metrics or /healthz\n"]
 

@@ -102,7 +102,9 @@ def confirm_vanished(provider: Provider, missing: list[str], limit: int) -> _Con
     return result
 
 
-def _events(diff: Diff, vanished: list[str], source: str, run_id: int, now: datetime) -> list[dict]:
+def _events(
+    diff: Diff, vanished: list[str], source: str, run_id: int, now: datetime
+) -> list[dict[str, Any]]:
     # One executemany takes its columns from the first row: every row has every key.
     base = {
         "source": source, "occurred_at": now, "sync_run_id": run_id,
@@ -164,7 +166,9 @@ class Syncer:
         self._log(result)
         return result
 
-    def _apply(self, pages: list, digest: str, started_at: datetime, clock: float) -> SyncResult:
+    def _apply(
+        self, pages: list[Any], digest: str, started_at: datetime, clock: float
+    ) -> SyncResult:
         """Apply a listing in one transaction; the list is parsed only if it is not the last one.
 
         A list whose digest is the last applied one was parsed and validated then, with the

@@ -19,6 +19,20 @@ never from a request's headers, so an API key cannot leak through an error.
 
 from __future__ import annotations
 
+__all__ = [
+    "ConfigError",
+    "DeliveryError",
+    "HTTPStatusError",
+    "HeldError",
+    "InsecureURLError",
+    "PayloadError",
+    "ProviderError",
+    "RetentionError",
+    "StoreError",
+    "SyncerError",
+    "first_line",
+]
+
 
 def first_line(exc: BaseException) -> str:
     """An error's own first line; for a database error, the driver's message without

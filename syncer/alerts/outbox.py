@@ -57,9 +57,14 @@ __all__ = [
     "StaleSource",
     "add_alerts",
     "apply_stale",
+    "import_deprecations",
+    "list_alerts",
     "load_deprecations",
     "model_states",
     "record_alerts",
+    "record_event_alerts",
+    "requeue_failed",
+    "shutdown_rows",
     "stale_marks",
 ]
 

@@ -20,6 +20,15 @@ if TYPE_CHECKING:
 
     from syncer.config.model import AlertRule
 
+__all__ = [
+    "alerts",
+    "alerts_dispatch",
+    "alerts_retry",
+    "alerts_test",
+    "deprecations",
+    "deprecations_import",
+]
+
 def _rule(settings: Settings, name: str) -> AlertRule:
     for rule in settings.alerts:
         if rule.name == name:

@@ -6,6 +6,12 @@ import click
 
 from syncer.cli.common import App, errors_to_exit_codes
 
+__all__ = [
+    "db",
+    "db_current",
+    "db_upgrade",
+]
+
 
 @click.group()
 def db() -> None:

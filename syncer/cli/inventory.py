@@ -16,6 +16,13 @@ from syncer.cli.reporting import models_as_of
 from syncer.config.model import MODEL_EVENT_KINDS
 from syncer.timeutil import utcnow
 
+__all__ = [
+    "events",
+    "models",
+    "models_show",
+    "runs",
+]
+
 
 @click.group(invoke_without_command=True)
 @click.option("--source", help="Only this source.")

@@ -23,6 +23,13 @@ from syncer.timeutil import utcnow
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
+__all__ = [
+    "diff",
+    "history",
+    "models_as_of",
+    "report",
+]
+
 def models_as_of(
     engine: Engine, as_of: str, *, source: str | None, include_vanished: bool
 ) -> list[dict[str, Any]]:

@@ -19,6 +19,12 @@ if TYPE_CHECKING:
 
     from syncer.retention.plan import RetentionPlan
 
+__all__ = [
+    "retention",
+    "retention_apply",
+    "retention_plan",
+]
+
 @click.group()
 def retention() -> None:
     """Delete stale fine-tuned models by a rule: `plan` shows what, `apply` does it."""

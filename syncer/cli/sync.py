@@ -11,6 +11,11 @@ import click
 
 from syncer.cli.common import App, errors_to_exit_codes
 
+__all__ = [
+    "run",
+    "sync",
+]
+
 
 @click.command()
 @click.option("--source", help="Sync only this source.")

@@ -12,6 +12,15 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 from sqlalchemy.engine import Connection
 
+__all__ = [
+    "alembic_config",
+    "current_revision",
+    "downgrade",
+    "head_revision",
+    "migrations_path",
+    "upgrade",
+]
+
 
 def migrations_path() -> Path:
     """The migrations folder, in a checkout or an installed package alike."""

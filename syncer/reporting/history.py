@@ -25,6 +25,18 @@ from typing import Any
 from syncer.sync.diff import field_changes
 from syncer.sync.parse import is_fine_tuned, parse_model
 
+__all__ = [
+    "DIFF_COLUMNS",
+    "Current",
+    "Interval",
+    "Snapshot",
+    "inventory",
+    "net_changes",
+    "place_events",
+    "roll_back",
+    "snapshot",
+]
+
 ModelKey = tuple[str, str]
 
 

@@ -16,6 +16,13 @@ from typing import Any
 
 from syncer.timeutil import iso
 
+__all__ = [
+    "FORMATS",
+    "MAX_CELL",
+    "as_text",
+    "render",
+]
+
 FORMATS = ("table", "json", "csv")
 MAX_CELL = 80
 #: Control characters would break a table's alignment or reach the terminal as escapes.

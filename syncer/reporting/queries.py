@@ -14,6 +14,16 @@ from sqlalchemy.orm import Session
 
 from syncer.db.schema import Model, ModelEvent, SyncRun
 
+__all__ = [
+    "EVENT_COLUMNS",
+    "MODEL_COLUMNS",
+    "RUN_COLUMNS",
+    "events",
+    "model",
+    "models",
+    "runs",
+]
+
 MODEL_COLUMNS = (
     "source", "model_id", "owned_by", "created_at", "is_fine_tuned", "shutdown_at",
     "first_seen_at", "last_seen_at", "vanished_at",

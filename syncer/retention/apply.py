@@ -35,7 +35,15 @@ from syncer.retention.plan import (
 )
 from syncer.timeutil import utcnow
 
-__all__ = ["ApplyReport", "Outcome", "apply_plan", "plan_source", "ready_run", "run_scheduled"]
+__all__ = [
+    "ApplyReport",
+    "Deleter",
+    "Outcome",
+    "apply_plan",
+    "plan_source",
+    "ready_run",
+    "run_scheduled",
+]
 
 log = logging.getLogger(__name__)
 

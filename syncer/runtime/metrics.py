@@ -32,7 +32,14 @@ from syncer.db.engine import read_session
 from syncer.db.schema import Model, ModelEvent, OutboxAlert, SyncRun
 from syncer.timeutil import utcnow
 
-__all__ = ["Snapshot", "SyncerCollector", "health", "read_snapshot", "serve"]
+__all__ = [
+    "Snapshot",
+    "SourceState",
+    "SyncerCollector",
+    "health",
+    "read_snapshot",
+    "serve",
+]
 
 log = logging.getLogger(__name__)
 

@@ -21,6 +21,12 @@ from apscheduler.triggers.interval import IntervalTrigger
 from syncer.config.model import Schedule, Source
 from syncer.runtime.jobs import Job
 
+__all__ = [
+    "build_scheduler",
+    "run_forever",
+    "trigger_for",
+]
+
 log = logging.getLogger(__name__)
 
 def trigger_for(source: Source, schedule: Schedule) -> BaseTrigger:

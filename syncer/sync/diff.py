@@ -13,6 +13,16 @@ from typing import Any
 
 from syncer.sync.parse import ModelRecord
 
+__all__ = [
+    "Change",
+    "Diff",
+    "StoredModel",
+    "compute_diff",
+    "field_changes",
+    "mass_vanish_reason",
+    "same_json",
+]
+
 
 @dataclass(frozen=True, slots=True)
 class StoredModel:

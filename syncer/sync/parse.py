@@ -16,6 +16,20 @@ from typing import Any
 
 from syncer.errors import PayloadError
 
+__all__ = [
+    "CREATED_RANGE",
+    "MAX_ID_LENGTH",
+    "PARSER_VERSION",
+    "SHUTDOWN_FIELDS",
+    "ModelRecord",
+    "ParsedListing",
+    "is_fine_tuned",
+    "parse_listing",
+    "parse_model",
+    "parse_timestamp",
+    "raw_digest",
+]
+
 #: Part of every digest, the list's and each model's: a syncer that reads lists differently
 #: re-applies an unchanged list and parses every model again. Change it with the parser.
 PARSER_VERSION = "1"

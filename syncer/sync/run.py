@@ -29,6 +29,14 @@ from syncer.sync.diff import Diff, compute_diff, mass_vanish_reason
 from syncer.sync.parse import PARSER_VERSION, parse_listing
 from syncer.timeutil import utcnow
 
+__all__ = [
+    "DEFAULT_POLICY",
+    "Provider",
+    "SyncResult",
+    "Syncer",
+    "confirm_vanished",
+]
+
 log = logging.getLogger(__name__)
 
 DEFAULT_POLICY = SyncPolicy()

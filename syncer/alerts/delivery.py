@@ -39,13 +39,13 @@ __all__ = [
     "BACKOFF_MAX",
     "MAX_ATTEMPTS",
     "SIGNATURE_HEADER",
+    "Attempt",
+    "DeliveryReport",
     "Dispatcher",
-    "Outcome",
-    "Report",
     "Sender",
+    "attempt_outcome",
     "backoff",
     "dispatch_once",
-    "outcome",
     "send_probe",
     "sign",
 ]
@@ -76,7 +76,7 @@ def backoff(attempts: int) -> timedelta:
 
 
 @dataclass(frozen=True)
-class Outcome:
+class Attempt:
     """What one attempt leaves in the outbox row."""
 
     id: int
@@ -87,20 +87,20 @@ class Outcome:
     delivered_at: datetime | None
 
 
-def outcome(
+def attempt_outcome(
     row_id: int,
     attempts_before: int,
     error: DeliveryError | None,
     now: datetime,
     max_attempts: int = MAX_ATTEMPTS,
-) -> Outcome:
+) -> Attempt:
     """Delivered, pending again after a backoff, or failed for good (pure)."""
     attempts = attempts_before + 1
     if error is None:
-        return Outcome(row_id, "delivered", attempts, now, None, now)
+        return Attempt(row_id, "delivered", attempts, now, None, now)
     if error.permanent or attempts >= max_attempts:
-        return Outcome(row_id, "failed", attempts, now, str(error), None)
-    return Outcome(row_id, "pending", attempts, now + backoff(attempts), str(error), None)
+        return Attempt(row_id, "failed", attempts, now, str(error), None)
+    return Attempt(row_id, "pending", attempts, now + backoff(attempts), str(error), None)
 
 
 def _reason(exc: requests.RequestException) -> str:
@@ -178,7 +178,7 @@ def send_probe(rule: AlertRule, sender: Sender, now: datetime) -> str:
 
 
 @dataclass
-class Report:
+class DeliveryReport:
     delivered: int = 0
     retrying: int = 0
     failed: int = 0
@@ -212,11 +212,11 @@ class Dispatcher:
         self.max_attempts = max_attempts
         self._lock = threading.Lock()
 
-    def dispatch(self) -> Report:
+    def dispatch(self) -> DeliveryReport:
         with self._lock, locks.exclusive(self.engine, "alerts-dispatch") as mine:
             if not mine:
                 log.info("another dispatcher is delivering alerts; skipped")
-                return Report()
+                return DeliveryReport()
             return self._dispatch()
 
     def _due(self, now: datetime) -> list[Any]:
@@ -235,16 +235,16 @@ class Dispatcher:
         with read_session(self.engine) as session:
             return list(session.execute(query))
 
-    def _dispatch(self) -> Report:
+    def _dispatch(self) -> DeliveryReport:
         now = self.now()
-        outcomes: list[Outcome] = []
+        outcomes: list[Attempt] = []
         blocked: set[str] = set()
         try:
             for row_id, rule_name, payload, attempts in self._due(now):
                 if rule_name in blocked:
                     continue
                 error = self._deliver(rule_name, payload)
-                result = outcome(row_id, attempts, error, now, self.max_attempts)
+                result = attempt_outcome(row_id, attempts, error, now, self.max_attempts)
                 outcomes.append(result)
                 if result.status == "pending":
                     blocked.add(rule_name)  # later alerts of this rule wait, to keep order
@@ -254,7 +254,7 @@ class Dispatcher:
                     log.error("alert %s (%s) failed: %s", payload["id"], rule_name, error)
         finally:
             self._record(outcomes)
-        report = Report()
+        report = DeliveryReport()
         for result in outcomes:
             report.delivered += result.status == "delivered"
             report.retrying += result.status == "pending"
@@ -271,7 +271,7 @@ class Dispatcher:
             return exc
         return None
 
-    def _record(self, outcomes: Sequence[Outcome]) -> None:
+    def _record(self, outcomes: Sequence[Attempt]) -> None:
         if not outcomes:
             return
         statement = (
@@ -291,7 +291,7 @@ class Dispatcher:
             ])
 
 
-def dispatch_once(engine: Engine, rules: Sequence[AlertRule]) -> Report:
+def dispatch_once(engine: Engine, rules: Sequence[AlertRule]) -> DeliveryReport:
     """Deliver what is due now, once, over a sender of its own (``sync`` and ``apply`` do)."""
     dispatcher = Dispatcher(engine, rules)
     try:

@@ -2,7 +2,8 @@
 
 Many providers list no dates at all, so ``syncer deprecations import`` loads them from a
 file that people keep (from the provider's deprecation page). Parsing and matching are
-pure; the provider's own date wins wherever it gives one.
+pure; the provider's own date wins wherever it gives one. ``import_deprecations`` and
+``load_deprecations`` are the shell: they write and read the ``deprecations`` table.
 """
 
 from __future__ import annotations
@@ -17,10 +18,22 @@ from fnmatch import fnmatchcase
 from pathlib import PurePath
 from typing import Any
 
+from sqlalchemy import delete, select, tuple_
+from sqlalchemy.orm import Session
+
+from syncer.db.schema import DeprecationEntry, deprecations_table
 from syncer.errors import ConfigError
 from syncer.sync.parse import parse_timestamp
 
-__all__ = ["COLUMNS", "Deprecation", "effective", "match", "parse_deprecations"]
+__all__ = [
+    "COLUMNS",
+    "Deprecation",
+    "effective",
+    "import_deprecations",
+    "load_deprecations",
+    "match",
+    "parse_deprecations",
+]
 
 #: Columns of a CSV file (a header row is required) and keys of a TOML ``[[deprecations]]``.
 COLUMNS = ("model", "shutdown_date", "replacement", "source")
@@ -145,3 +158,32 @@ def effective(
     if entry is not None:
         return entry.shutdown_at, "imported", replacement
     return None, None, None
+
+
+def load_deprecations(session: Session) -> list[Deprecation]:
+    rows = session.execute(select(
+        DeprecationEntry.model, DeprecationEntry.shutdown_at,
+        DeprecationEntry.replacement, DeprecationEntry.source,
+    ))
+    return [Deprecation(*row) for row in rows]
+
+
+def import_deprecations(
+    session: Session, entries: Iterable[Deprecation], now: datetime, *, replace: bool = False
+) -> int:
+    """Upsert imported dates by (source, model); ``replace`` drops every other entry first."""
+    rows = [
+        {"source": e.source, "model": e.model, "shutdown_at": e.shutdown_at,
+         "replacement": e.replacement, "imported_at": now}
+        for e in entries
+    ]
+    if replace:
+        session.execute(delete(deprecations_table))
+    elif rows:
+        key = tuple_(deprecations_table.c.source, deprecations_table.c.model)
+        session.execute(delete(deprecations_table).where(
+            key.in_([(r["source"], r["model"]) for r in rows])
+        ))
+    if rows:
+        session.execute(deprecations_table.insert(), rows)
+    return len(rows)

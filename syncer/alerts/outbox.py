@@ -9,7 +9,7 @@ statements, whatever the number of models or alerts.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -18,7 +18,6 @@ from sqlalchemy import (
     delete,
     or_,
     select,
-    tuple_,
     update,
 )
 from sqlalchemy.engine import CursorResult
@@ -32,19 +31,16 @@ from syncer.alerts.decide import (
     ModelState,
     StaleMark,
     countdown,
-    days_left,
     event_alerts,
     stale_plan,
 )
-from syncer.alerts.deprecations import Deprecation, effective, match
+from syncer.alerts.deprecations import effective, load_deprecations, match
 from syncer.config.model import AlertRule
 from syncer.db.schema import (
     AlertMark,
-    DeprecationEntry,
     Model,
     OutboxAlert,
     StaleSource,
-    deprecations_table,
     marks_table,
     outbox_table,
     stale_table,
@@ -52,19 +48,14 @@ from syncer.db.schema import (
 
 __all__ = [
     "AlertMark",
-    "DeprecationEntry",
     "OutboxAlert",
     "StaleSource",
     "add_alerts",
     "apply_stale",
-    "import_deprecations",
-    "list_alerts",
-    "load_deprecations",
     "model_states",
     "record_alerts",
     "record_event_alerts",
     "requeue_failed",
-    "shutdown_rows",
     "stale_marks",
 ]
 
@@ -72,14 +63,6 @@ STATUSES = ("pending", "delivered", "failed")
 
 
 # --- reading the plain data the rules decide over ------------------------------------------------
-
-
-def load_deprecations(session: Session) -> list[Deprecation]:
-    rows = session.execute(select(
-        DeprecationEntry.model, DeprecationEntry.shutdown_at,
-        DeprecationEntry.replacement, DeprecationEntry.source,
-    ))
-    return [Deprecation(*row) for row in rows]
 
 
 def model_states(
@@ -246,51 +229,6 @@ def record_event_alerts(
     return len(alerts)
 
 
-def import_deprecations(
-    session: Session, entries: Iterable[Deprecation], now: datetime, *, replace: bool = False
-) -> int:
-    """Upsert imported dates by (source, model); ``replace`` drops every other entry first."""
-    rows = [
-        {"source": e.source, "model": e.model, "shutdown_at": e.shutdown_at,
-         "replacement": e.replacement, "imported_at": now}
-        for e in entries
-    ]
-    if replace:
-        session.execute(delete(deprecations_table))
-    elif rows:
-        key = tuple_(deprecations_table.c.source, deprecations_table.c.model)
-        session.execute(delete(deprecations_table).where(
-            key.in_([(r["source"], r["model"]) for r in rows])
-        ))
-    if rows:
-        session.execute(deprecations_table.insert(), rows)
-    return len(rows)
-
-
-# --- the read side of the alert commands ---------------------------------------------------------
-
-ALERT_COLUMNS = (
-    "alert_id", "created_at", "rule", "kind", "channel", "status", "attempts",
-    "next_attempt_at", "delivered_at", "last_error", "summary",
-)
-SHUTDOWN_COLUMNS = ("source", "model_id", "shutdown_at", "days_left", "replacement", "date_source")
-
-
-def list_alerts(
-    session: Session, *, status: str | None = None, rule: str | None = None, limit: int = 50
-) -> list[dict[str, Any]]:
-    """The outbox, newest first, with each alert's one-line summary."""
-    query = select(OutboxAlert).order_by(OutboxAlert.id.desc()).limit(limit)
-    if status is not None:
-        query = query.where(OutboxAlert.status == status)
-    if rule is not None:
-        query = query.where(OutboxAlert.rule == rule)
-    return [
-        {**{c: getattr(a, c) for c in ALERT_COLUMNS[:-1]}, "summary": a.payload.get("summary")}
-        for a in session.scalars(query)
-    ]
-
-
 def requeue_failed(session: Session, now: datetime, rule: str | None = None) -> int:
     """Give failed alerts a fresh set of attempts, now (after fixing a receiver)."""
     statement = (
@@ -302,21 +240,3 @@ def requeue_failed(session: Session, now: datetime, rule: str | None = None) -> 
         statement = statement.where(outbox_table.c.rule == rule)
     result: CursorResult[Any] = session.execute(statement)  # type: ignore[assignment]
     return result.rowcount
-
-
-def shutdown_rows(
-    session: Session, now: datetime, source: str | None = None
-) -> list[dict[str, Any]]:
-    """Present models with a known shutdown date, soonest first, with days left."""
-    states = model_states(session, source)
-    dated = sorted(
-        ((s, m) for (s, _), m in states.items() if m.shutdown_at is not None),
-        key=lambda item: (item[1].shutdown_at, item[0], item[1].model_id),
-    )
-    return [
-        {"source": s, "model_id": m.model_id, "shutdown_at": m.shutdown_at,
-         "days_left": days_left(m.shutdown_at, now), "replacement": m.replacement,
-         "date_source": m.date_source}
-        for s, m in dated
-        if m.shutdown_at is not None
-    ]

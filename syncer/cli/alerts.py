@@ -49,14 +49,14 @@ def alerts(ctx: click.Context, status: str | None, rule: str | None, limit: int,
     """The alert outbox, newest first (`alerts dispatch` delivers, `alerts test` tries a rule)."""
     if ctx.invoked_subcommand is not None:
         return
-    from syncer.alerts.outbox import ALERT_COLUMNS, list_alerts
     from syncer.db.engine import read_session
+    from syncer.reporting import queries
 
     app: App = ctx.obj
     app.configure_logging()
     with read_session(app.engine(app.settings())) as session:
-        rows = list_alerts(session, status=status, rule=rule, limit=limit)
-    print_rows(rows, ALERT_COLUMNS, fmt)
+        rows = queries.alerts(session, status=status, rule=rule, limit=limit)
+    print_rows(rows, queries.ALERT_COLUMNS, fmt)
 
 
 @alerts.command("test")
@@ -123,14 +123,14 @@ def deprecations(ctx: click.Context, source: str | None, fmt: str) -> None:
     """Present models with a known shutdown date, soonest first (`import FILE` adds dates)."""
     if ctx.invoked_subcommand is not None:
         return
-    from syncer.alerts.outbox import SHUTDOWN_COLUMNS, shutdown_rows
     from syncer.db.engine import read_session
+    from syncer.reporting import queries
 
     app: App = ctx.obj
     app.configure_logging()
     with read_session(app.engine(app.settings())) as session:
-        rows = shutdown_rows(session, utcnow(), source)
-    print_rows(rows, SHUTDOWN_COLUMNS, fmt)
+        rows = queries.shutdowns(session, utcnow(), source)
+    print_rows(rows, queries.SHUTDOWN_COLUMNS, fmt)
 
 
 @deprecations.command("import")
@@ -143,8 +143,7 @@ def deprecations_import(app: App, file: Path, replace: bool) -> None:
 
     ``model`` is an id or a glob like ``gpt-4-*``; the provider's own date wins where both exist.
     """
-    from syncer.alerts.deprecations import parse_deprecations
-    from syncer.alerts.outbox import import_deprecations
+    from syncer.alerts.deprecations import import_deprecations, parse_deprecations
     from syncer.db.engine import write_session
 
     app.configure_logging()

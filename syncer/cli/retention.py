@@ -103,7 +103,7 @@ def retention_plan(app: App, source: str | None, show_all: bool, fmt: str) -> No
 def retention_apply(app: App, source: str | None, yes: bool) -> None:
     """Delete the planned models at the provider; each is a `deleted` event at once."""
     from syncer.providers.http import Client
-    from syncer.retention.apply import Outcome, apply_plan
+    from syncer.retention.apply import Deletion, apply_plan
     from syncer.retention.plan import PLAN_COLUMNS
 
     app.configure_logging()
@@ -124,7 +124,7 @@ def retention_apply(app: App, source: str | None, yes: bool) -> None:
         if not click.confirm(f"Delete these {total} models?", default=False):
             raise CLIError("nothing deleted")
 
-    def show(outcome: Outcome) -> None:
+    def show(outcome: Deletion) -> None:
         line = f"{outcome.result} {outcome.model_id}"
         failure = outcome.result == "failed"
         click.echo(f"{line}: {outcome.message}" if failure else line, err=failure)

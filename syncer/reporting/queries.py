@@ -12,16 +12,22 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from syncer.db.schema import Model, ModelEvent, SyncRun
+from syncer.alerts.decide import days_left
+from syncer.alerts.outbox import model_states
+from syncer.db.schema import Model, ModelEvent, OutboxAlert, SyncRun
 
 __all__ = [
+    "ALERT_COLUMNS",
     "EVENT_COLUMNS",
     "MODEL_COLUMNS",
     "RUN_COLUMNS",
+    "SHUTDOWN_COLUMNS",
+    "alerts",
     "events",
     "model",
     "models",
     "runs",
+    "shutdowns",
 ]
 
 MODEL_COLUMNS = (
@@ -95,3 +101,43 @@ def runs(
     if status is not None:
         query = query.where(SyncRun.status == status)
     return _rows(session, query.limit(limit), RUN_COLUMNS)
+
+
+ALERT_COLUMNS = (
+    "alert_id", "created_at", "rule", "kind", "channel", "status", "attempts",
+    "next_attempt_at", "delivered_at", "last_error", "summary",
+)
+SHUTDOWN_COLUMNS = ("source", "model_id", "shutdown_at", "days_left", "replacement", "date_source")
+
+
+def alerts(
+    session: Session, *, status: str | None = None, rule: str | None = None, limit: int = 50
+) -> list[dict[str, Any]]:
+    """The outbox, newest first, with each alert's one-line summary."""
+    query = select(OutboxAlert).order_by(OutboxAlert.id.desc()).limit(limit)
+    if status is not None:
+        query = query.where(OutboxAlert.status == status)
+    if rule is not None:
+        query = query.where(OutboxAlert.rule == rule)
+    return [
+        {**{c: getattr(a, c) for c in ALERT_COLUMNS[:-1]}, "summary": a.payload.get("summary")}
+        for a in session.scalars(query)
+    ]
+
+
+def shutdowns(
+    session: Session, now: datetime, source: str | None = None
+) -> list[dict[str, Any]]:
+    """Present models with a known shutdown date, soonest first, with days left."""
+    states = model_states(session, source)
+    dated = sorted(
+        ((s, m) for (s, _), m in states.items() if m.shutdown_at is not None),
+        key=lambda item: (item[1].shutdown_at, item[0], item[1].model_id),
+    )
+    return [
+        {"source": s, "model_id": m.model_id, "shutdown_at": m.shutdown_at,
+         "days_left": days_left(m.shutdown_at, now), "replacement": m.replacement,
+         "date_source": m.date_source}
+        for s, m in dated
+        if m.shutdown_at is not None
+    ]

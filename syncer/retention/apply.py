@@ -38,7 +38,7 @@ from syncer.timeutil import utcnow
 __all__ = [
     "ApplyReport",
     "Deleter",
-    "Outcome",
+    "Deletion",
     "apply_plan",
     "plan_source",
     "ready_run",
@@ -58,7 +58,7 @@ class Deleter(Protocol):
 
 
 @dataclass(frozen=True)
-class Outcome:
+class Deletion:
     """What happened to one planned deletion.
 
     ``result`` is ``deleted`` (the provider confirmed), ``gone`` (404: already deleted, so
@@ -75,7 +75,7 @@ class Outcome:
 @dataclass
 class ApplyReport:
     source: str
-    outcomes: list[Outcome] = field(default_factory=list)
+    outcomes: list[Deletion] = field(default_factory=list)
     #: Why the run stopped before the end of the plan (a 403, a sync that failed meanwhile).
     stopped: str | None = None
 
@@ -136,7 +136,7 @@ def apply_plan(
     plan: RetentionPlan,
     *,
     now: Callable[[], datetime] = utcnow,
-    on_outcome: Callable[[Outcome], object] = lambda _outcome: None,
+    on_outcome: Callable[[Deletion], object] = lambda _outcome: None,
     alerts: Sequence[AlertRule] = (),
 ) -> ApplyReport:
     """Carry out the plan's deletions in order, each recorded as soon as it is done.
@@ -174,7 +174,7 @@ def _delete_one(
     rule: dict[str, Any],
     now: Callable[[], datetime],
     alerts: Sequence[AlertRule],
-) -> Outcome:
+) -> Deletion:
     model_id = decision.model.model_id
     with write_session(engine) as session, session.begin():
         locks.lock_source(session, source)
@@ -184,9 +184,9 @@ def _delete_one(
             select(Model.vanished_at, Model.deleted_at, Model.last_seen_at).where(*key)
         ).first()
         if row is None or row.vanished_at is not None or row.deleted_at is not None:
-            return Outcome(model_id, "skipped", message="no longer present and undeleted")
+            return Deletion(model_id, "skipped", message="no longer present and undeleted")
         if row.last_seen_at < run.started_at:
-            return Outcome(model_id, "skipped", message="not listed by the latest sync")
+            return Deletion(model_id, "skipped", message="not listed by the latest sync")
         outcome = _call(provider, model_id)
         details = {
             "rule": rule, "reason": decision.reason, "http_status": outcome.http_status,
@@ -209,19 +209,19 @@ def _delete_one(
     return outcome
 
 
-def _call(provider: Deleter, model_id: str) -> Outcome:
+def _call(provider: Deleter, model_id: str) -> Deletion:
     """One DELETE (with the client's retries) as an outcome; a provider failure is data here."""
     try:
         answer = provider.delete(model_id)
     except HTTPStatusError as exc:
-        return Outcome(model_id, "failed", exc.status, str(exc))
+        return Deletion(model_id, "failed", exc.status, str(exc))
     except ProviderError as exc:
-        return Outcome(model_id, "failed", None, str(exc))
+        return Deletion(model_id, "failed", None, str(exc))
     if answer is None:
-        return Outcome(model_id, "gone", 404, "already deleted (404)")
+        return Deletion(model_id, "gone", 404, "already deleted (404)")
     if answer.get("deleted") is False:
-        return Outcome(model_id, "failed", 200, "the provider answered deleted: false")
-    return Outcome(model_id, "deleted", 200)
+        return Deletion(model_id, "failed", 200, "the provider answered deleted: false")
+    return Deletion(model_id, "deleted", 200)
 
 
 def run_scheduled(
@@ -258,7 +258,7 @@ def run_scheduled(
     return report
 
 
-def _log_outcome(outcome: Outcome) -> None:
+def _log_outcome(outcome: Deletion) -> None:
     if outcome.result == "failed":
         log.warning("retention: delete_failed %s: %s", outcome.model_id, outcome.message)
     else:

@@ -25,19 +25,19 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from syncer.alerts.decide import is_stale, stale_after
-from syncer.alerts.outbox import shutdown_rows
 from syncer.alerts.stale import source_health
 from syncer.config.model import Settings
 from syncer.db.engine import read_session
 from syncer.db.schema import Model, ModelEvent, OutboxAlert, SyncRun
+from syncer.reporting.queries import shutdowns
 from syncer.timeutil import utcnow
 
 __all__ = [
-    "Snapshot",
+    "Reading",
     "SourceState",
     "SyncerCollector",
     "health",
-    "read_snapshot",
+    "read_metrics",
     "serve",
 ]
 
@@ -53,7 +53,7 @@ class SourceState:
 
 
 @dataclass
-class Snapshot:
+class Reading:
     """Everything a scrape reports, read in one go."""
 
     present: dict[str, int] = field(default_factory=dict)
@@ -81,14 +81,14 @@ def _states(session: Any, settings: Settings, now: datetime) -> dict[str, Source
     return states
 
 
-def read_snapshot(engine: Engine, settings: Settings, now: datetime) -> Snapshot:
+def read_metrics(engine: Engine, settings: Settings, now: datetime) -> Reading:
     latest = select(func.max(SyncRun.id)).group_by(SyncRun.source).scalar_subquery()
     with read_session(engine) as session:
         last_runs = session.execute(
             select(SyncRun.source, SyncRun.started_at, SyncRun.finished_at)
             .where(SyncRun.id.in_(latest))
         ).all()
-        return Snapshot(
+        return Reading(
             present=_counts(session, Model.source, where=Model.vanished_at.is_(None)),
             runs=_counts(session, SyncRun.source, SyncRun.status),
             durations={s: (end - start).total_seconds() for s, start, end in last_runs},
@@ -96,7 +96,7 @@ def read_snapshot(engine: Engine, settings: Settings, now: datetime) -> Snapshot
             alerts=_counts(session, OutboxAlert.rule, OutboxAlert.status),
             shutdowns={
                 (row["source"], row["model_id"]): (row["shutdown_at"] - now) / timedelta(days=1)
-                for row in shutdown_rows(session, now)
+                for row in shutdowns(session, now)
             },
             sources=_states(session, settings, now),
         )
@@ -115,7 +115,7 @@ class SyncerCollector(Collector):
     def collect(self) -> Iterable[Metric]:
         up = GaugeMetricFamily("syncer_database_up", "1 if the last scrape could read the database")
         try:
-            snap = read_snapshot(self.engine, self.settings, self.now())
+            snap = read_metrics(self.engine, self.settings, self.now())
         except SQLAlchemyError as exc:
             log.error("metrics: cannot read the database: %s", type(exc).__name__)
             up.add_metric([], 0)

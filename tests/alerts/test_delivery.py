@@ -18,8 +18,8 @@ from syncer.alerts.delivery import (
     SIGNATURE_HEADER,
     Dispatcher,
     Sender,
+    attempt_outcome,
     backoff,
-    outcome,
     send_probe,
     sign,
 )
@@ -78,14 +78,14 @@ def test_after_an_attempt_an_alert_is_delivered_retried_or_failed() -> None:
     retry = DeliveryError("webhook: HTTP 503")
     permanent = DeliveryError("webhook: HTTP 410", permanent=True)
 
-    assert outcome(1, 0, None, START).status == "delivered"
-    assert outcome(1, 0, None, START).delivered_at == START
-    pending = outcome(1, 2, retry, START)
+    assert attempt_outcome(1, 0, None, START).status == "delivered"
+    assert attempt_outcome(1, 0, None, START).delivered_at == START
+    pending = attempt_outcome(1, 2, retry, START)
     assert (pending.status, pending.attempts) == ("pending", 3)
     assert pending.next_attempt_at == START + timedelta(minutes=2)
     assert pending.last_error == "webhook: HTTP 503"
-    assert outcome(1, 0, permanent, START).status == "failed"
-    assert outcome(1, 4, retry, START, max_attempts=5).status == "failed"
+    assert attempt_outcome(1, 0, permanent, START).status == "failed"
+    assert attempt_outcome(1, 4, retry, START, max_attempts=5).status == "failed"
 
 
 def test_the_signature_is_the_hex_hmac_sha256_of_the_body() -> None:

@@ -8,8 +8,7 @@ from typing import Any
 from sqlalchemy import Engine, event, select, text
 
 from syncer.alerts.delivery import Dispatcher
-from syncer.alerts.deprecations import Deprecation
-from syncer.alerts.outbox import import_deprecations, shutdown_rows
+from syncer.alerts.deprecations import Deprecation, import_deprecations
 from syncer.alerts.stale import check_stale
 from syncer.config.model import (
     AlertRule,
@@ -23,6 +22,7 @@ from syncer.config.model import (
 from syncer.db.engine import read_session, write_session
 from syncer.db.schema import AlertMark, ModelEvent, OutboxAlert
 from syncer.providers.http import Client
+from syncer.reporting.queries import shutdowns
 from syncer.sync.run import Syncer, SyncResult
 from tests.conftest import API_KEY, FakeProvider, model
 from tests.receivers import Clock, Receiver
@@ -175,7 +175,7 @@ def test_imported_dates_count_down_until_the_provider_gives_its_own(
         "provider", "gpt-4o", 7,
     )
     with read_session(engine) as session:
-        rows = shutdown_rows(session, clock.now)
+        rows = shutdowns(session, clock.now)
     assert [(r["model_id"], r["days_left"], r["date_source"]) for r in rows] == [
         ("gpt-4-0613", 5, "provider"),
     ]

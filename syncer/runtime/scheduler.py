@@ -11,7 +11,7 @@ import logging
 import signal
 import threading
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, timedelta
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.base import BaseTrigger
@@ -20,6 +20,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from syncer.config.model import Schedule, Source
 from syncer.runtime.jobs import Job
+from syncer.timeutil import utcnow
 
 __all__ = [
     "build_scheduler",
@@ -48,7 +49,7 @@ def _grace(interval: timedelta) -> int:
 def build_scheduler(jobs: Sequence[Job], schedule: Schedule) -> BackgroundScheduler:
     """Each job on its trigger: a source's own schedule, or the job's fixed interval."""
     scheduler = BackgroundScheduler(timezone=UTC)
-    now = datetime.now(UTC)
+    now = utcnow()
     for job in jobs:
         if job.source is not None:
             trigger = trigger_for(job.source, schedule)

@@ -9,6 +9,7 @@ import click
 from syncer.cli.alerts import alerts, deprecations
 from syncer.cli.common import App
 from syncer.cli.db import db
+from syncer.cli.demo import demo
 from syncer.cli.inventory import events, models, runs
 from syncer.cli.reporting import diff, history, report
 from syncer.cli.retention import retention
@@ -47,7 +48,7 @@ def cli(
 
 
 for command in (db, sync, run, models, events, runs, diff, history, report, retention, alerts,
-                deprecations):
+                deprecations, demo):
     cli.add_command(command)
 
 

@@ -116,7 +116,11 @@ def alerts_retry(app: App, rule: str | None) -> None:
 
 @click.group(invoke_without_command=True)
 @click.option("--source", help="Only this source.")
-@FORMAT_OPTION
+@click.option(
+    "--format", "fmt", type=click.Choice(["table", "json", "csv", "ics"]), default="table",
+    show_default=True,
+    help="Output format; ics: an iCalendar file with an event per shutdown, vanished models too.",
+)
 @click.pass_context
 @errors_to_exit_codes
 def deprecations(ctx: click.Context, source: str | None, fmt: str) -> None:
@@ -128,7 +132,16 @@ def deprecations(ctx: click.Context, source: str | None, fmt: str) -> None:
 
     app: App = ctx.obj
     app.configure_logging()
-    with read_session(app.engine(app.settings())) as session:
+    engine = app.engine(app.settings())
+    if fmt == "ics":
+        from syncer.reporting.calendar import shutdown_calendar
+        from syncer.reporting.shutdowns import read_shutdowns
+
+        with read_session(engine) as session:
+            dated = read_shutdowns(session, source)
+        click.echo(shutdown_calendar(dated, utcnow()), nl=False)
+        return
+    with read_session(engine) as session:
         rows = queries.shutdowns(session, utcnow(), source)
     print_rows(rows, queries.SHUTDOWN_COLUMNS, fmt)
 

@@ -1,4 +1,4 @@
-"""The reporting commands: ``diff``, ``history``, ``report``, and ``models --as-of``.
+"""The reporting commands: ``diff``, ``history``, ``report`` (``report html``), ``models --as-of``.
 
 Like the rest of the CLI: parse, call one library function, print; heavy modules are
 imported inside the commands.
@@ -6,12 +6,15 @@ imported inside the commands.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
+from click_default_group import DefaultGroup
 
 from syncer.cli.common import (
     FORMAT_OPTION,
+    MOMENT_HELP,
     App,
     CLIError,
     errors_to_exit_codes,
@@ -28,6 +31,8 @@ __all__ = [
     "history",
     "models_as_of",
     "report",
+    "report_html",
+    "report_query",
 ]
 
 def models_as_of(
@@ -98,7 +103,15 @@ def history(app: App, model_id: str, source: str | None, intervals: bool, fmt: s
     print_rows(rows, columns, fmt)
 
 
-@click.command()
+@click.group(cls=DefaultGroup, default="query", default_if_no_args=True)
+def report() -> None:
+    """Canned reports (`syncer report NAME`, see `--list`) and the HTML report (`report html`).
+
+    `syncer report NAME ...` is short for `syncer report query NAME ...`.
+    """
+
+
+@click.command("query")
 @click.argument("name", required=False)
 @click.option("--list", "list_reports", is_flag=True, help="List the reports, one line each.")
 @click.option(
@@ -109,7 +122,7 @@ def history(app: App, model_id: str, source: str | None, intervals: bool, fmt: s
 @FORMAT_OPTION
 @click.pass_obj
 @errors_to_exit_codes
-def report(
+def report_query(
     app: App, name: str | None, list_reports: bool, days: int | None, source: str | None,
     show_sql: bool, fmt: str,
 ) -> None:
@@ -144,3 +157,39 @@ def report(
     with read_session(app.engine(app.settings())) as session:
         rows = reports.run(session, chosen, now=utcnow(), days=days, source=source)
     print_rows(rows, chosen.columns, fmt)
+
+
+@click.command("html")
+@click.option(
+    "-o", "--output", type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
+    default="syncer-report.html", show_default=True, help="Where to write it (- for stdout).",
+)
+@click.option("--source", help="Only this source.")
+@click.option(
+    "--since", metavar="TIME", help=f"Start of the window (default: all history); {MOMENT_HELP}."
+)
+@click.pass_obj
+@errors_to_exit_codes
+def report_html(app: App, output: Path, source: str | None, since: str | None) -> None:
+    """Write a self-contained HTML report: sources, availability timeline, shutdowns, changes."""
+    from syncer.reporting import timeline
+    from syncer.reporting.html import report_html as render
+
+    app.configure_logging()
+    now = utcnow()
+    start = None if since is None else moment_option(since, "--since", now)
+    with timeline.snapshot_session(app.engine(app.settings())) as session:
+        page = render(session, now, since=start, source=source)
+    if str(output) == "-":
+        click.echo(page, nl=False)
+        return
+    try:
+        output.write_text(page, encoding="utf-8")
+    except OSError as exc:
+        raise CLIError(f"{output}: cannot write: {exc.strerror or exc}") from None
+    size = len(page.encode()) / 1e6
+    click.echo(f"wrote {output} ({size:.1f} MB): open it in a browser", err=True)
+
+
+report.add_command(report_query)
+report.add_command(report_html)

@@ -52,7 +52,7 @@ def sync(app: App, source: str | None, accept_mass_change: bool) -> None:
 @click.option("--every", metavar="DURATION", help="Interval for every source, e.g. 15m or 1h.")
 @click.option(
     "--metrics-port", type=click.IntRange(0, 65535), metavar="PORT",
-    help="Serve Prometheus /metrics and /healthz on this port.",
+    help="Serve /metrics (Prometheus), /healthz, the HTML report (/) and /shutdowns.ics.",
 )
 @click.option(
     "--metrics-host", default="0.0.0.0", show_default=True, help="Address for --metrics-port."

@@ -11,7 +11,7 @@ import io
 import json
 import re
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from syncer.timeutil import iso
@@ -32,6 +32,8 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 def _json_default(value: Any) -> str:
     if isinstance(value, datetime):
         return iso(value)
+    if isinstance(value, date):  # the ``day`` of ``syncer report daily``
+        return value.isoformat()
     raise TypeError(f"cannot write {type(value).__name__} as JSON")
 
 

@@ -25,6 +25,7 @@ __all__ = [
     "EVENT_HISTORY_COLUMNS",
     "INTERVAL_COLUMNS",
     "diff",
+    "intervals_since",
     "model_events",
     "model_intervals",
     "models_as_of",
@@ -75,6 +76,17 @@ def _intervals(rows: Iterable[Any]) -> list[Interval]:
         )
         for row in rows
     ]
+
+
+def intervals_since(
+    session: Session, since: datetime | None = None, source: str | None = None
+) -> list[Interval]:
+    """Every availability interval that had not ended by ``since`` (None: all of them)."""
+    view = model_availability.c
+    query = _for_source(select(model_availability), view.source, source)
+    if since is not None:
+        query = query.where(view.available_until.is_(None) | (view.available_until >= since))
+    return _intervals(session.execute(query))
 
 
 def snapshots(session: Session, moment: datetime, source: str | None = None) -> list[Snapshot]:

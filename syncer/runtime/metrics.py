@@ -30,6 +30,7 @@ from syncer.config.model import Settings
 from syncer.db.engine import read_session
 from syncer.db.schema import Model, ModelEvent, OutboxAlert, SyncRun
 from syncer.reporting.queries import shutdowns
+from syncer.reporting.web import CALENDAR_PATH, REPORT_PATH, calendar_page, report_page
 from syncer.timeutil import utcnow
 
 __all__ = [
@@ -201,8 +202,13 @@ def _app(engine: Engine, settings: Settings, now: Callable[[], datetime]) -> Any
         if path == "/metrics":
             served: Iterable[bytes] = metrics(environ, start_response)
             return served
+        if path in (REPORT_PATH, CALENDAR_PATH):
+            page = report_page if path == REPORT_PATH else calendar_page
+            status_line, headers, content = page(engine, now())
+            start_response(status_line, headers)
+            return [content]
         start_response("404 Not Found", [("Content-Type", "text/plain")])
-        return [b"not found: try /metrics or /healthz\n"]
+        return [b"not found: try /, /shutdowns.ics, /metrics or /healthz\n"]
 
     return app
 
@@ -212,7 +218,8 @@ def serve(
     engine: Engine, settings: Settings, host: str, port: int,
     now: Callable[[], datetime] = utcnow,
 ) -> Iterator[tuple[str, int]]:
-    """Serve ``/metrics`` and ``/healthz`` on a background thread; yields (host, port)."""
+    """Serve ``/metrics``, ``/healthz``, the report at ``/`` and ``/shutdowns.ics`` on a
+    background thread; yields (host, port)."""
     server = make_server(host, port, _app(engine, settings, now), _Server, _QuietHandler)
     thread = threading.Thread(
         target=server.serve_forever, kwargs={"poll_interval": 0.1}, name="syncer-metrics",

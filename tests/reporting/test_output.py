@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
@@ -57,6 +57,12 @@ def test_json_writes_times_as_iso_8601_utc_with_z() -> None:
 
     assert [row["first_seen"] for row in loaded] == ["2025-06-01T08:30:15Z", "2025-06-02T00:00:00Z"]
     assert datetime.fromisoformat(loaded[0]["first_seen"]) == SEEN
+
+
+def test_json_writes_a_day_as_an_iso_date() -> None:
+    # Regression: `syncer report daily --format json` failed on its `day` column.
+    loaded = json.loads(render([{"day": date(2025, 6, 1)}], ["day"], "json"))
+    assert loaded == [{"day": "2025-06-01"}]
 
 
 def test_json_keeps_nested_values_as_json_not_as_strings() -> None:

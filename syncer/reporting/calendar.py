@@ -1,0 +1,89 @@
+"""Announced shutdowns as an iCalendar feed that Google Calendar, Outlook and others subscribe to.
+
+One all-day event per model. Its UID depends on the source and the model only, so when the
+date moves the subscriber's calendar moves the event instead of adding a second one; its
+``SEQUENCE`` and ``LAST-MODIFIED`` come from when the store learnt the date
+(``Shutdown.set_at``), so they grow whenever it moves, with no state kept here.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+
+from icalendar import Calendar, Event
+
+from syncer.alerts.decide import days_left
+from syncer.reporting.shutdowns import Shutdown
+
+__all__ = ["CALENDAR_NAME", "event_uid", "sequence", "shutdown_calendar"]
+
+CALENDAR_NAME = "Model shutdowns (syncer)"
+PRODID = "-//syncer//model shutdowns//EN"
+#: uuid5 namespace of the event UIDs: fixed forever, or every subscriber gets duplicates.
+UID_NAMESPACE = uuid.UUID("6f0bd5c4-5a3e-4a49-9d3e-8a7c2b1e0f14")
+#: ``SEQUENCE`` counts seconds from here: an integer that only grows as dates are set later.
+SEQUENCE_EPOCH = datetime(2020, 1, 1, tzinfo=UTC)
+#: How often subscribers are asked to fetch the feed again.
+REFRESH = timedelta(hours=6)
+DATE_SOURCES = {
+    "provider": "the provider's model list", "imported": "an imported deprecations file",
+}
+
+
+def event_uid(source: str, model_id: str) -> str:
+    """The same for a model whatever its date: a moved date updates the event."""
+    return f"{uuid.uuid5(UID_NAMESPACE, f'{source}/{model_id}')}@syncer"
+
+
+def sequence(set_at: datetime) -> int:
+    """Seconds since 2020 at which the date was set: higher for every later revision."""
+    return max(0, int((set_at - SEQUENCE_EPOCH).total_seconds()))
+
+
+def _description(shutdown: Shutdown, now: datetime) -> str:
+    day = shutdown.shutdown_at.date().isoformat()
+    left = days_left(shutdown.shutdown_at, now)
+    if left > 0:
+        countdown = f"{left} day{'s' if left != 1 else ''} left (as of {now.date().isoformat()})"
+    elif left == 0:
+        countdown = "the date has come"
+    else:
+        countdown = f"{-left} day{'s' if left != -1 else ''} ago"
+    lines = [
+        f"{shutdown.source}: {shutdown.model_id} shuts down on {day}: {countdown}.",
+        f"Replacement: {shutdown.replacement or 'none announced'}.",
+        f"Date from: {DATE_SOURCES.get(shutdown.date_source, shutdown.date_source)}.",
+    ]
+    if shutdown.vanished_at is not None:
+        lines.append(f"No longer listed since {shutdown.vanished_at.date().isoformat()}.")
+    return "\n".join(lines)
+
+
+def shutdown_calendar(shutdowns: Iterable[Shutdown], now: datetime) -> bytes:
+    """The feed as bytes (``text/calendar``, CRLF lines), as of ``now``."""
+    calendar = Calendar()
+    calendar.add("prodid", PRODID)
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("method", "PUBLISH")
+    calendar.add("x-wr-calname", CALENDAR_NAME)
+    calendar.add("refresh-interval", REFRESH, parameters={"VALUE": "DURATION"})
+    calendar.add("x-published-ttl", REFRESH)
+    for shutdown in shutdowns:
+        day = shutdown.shutdown_at.date()
+        event = Event()
+        event.add("uid", event_uid(shutdown.source, shutdown.model_id))
+        event.add("dtstamp", now)
+        event.add("last-modified", shutdown.set_at)
+        event.add("sequence", sequence(shutdown.set_at))
+        event.add("dtstart", day)
+        event.add("dtend", day + timedelta(days=1))
+        event.add("summary", f"{shutdown.model_id} shuts down ({shutdown.source})")
+        event.add("description", _description(shutdown, now))
+        event.add("categories", ["model shutdown"])
+        event.add("transp", "TRANSPARENT")
+        calendar.add_component(event)
+    ics: bytes = calendar.to_ical()
+    return ics

@@ -1,0 +1,139 @@
+"""The HTML report: read the store in a fixed handful of statements, decide, render one file.
+
+The page is self-contained: its CSS, SVG and the few lines of script that filter the
+timeline are inline and its Content-Security-Policy forbids loading anything else, so it
+opens the same from a laptop, a mail attachment or ``syncer run``'s ``/``, offline.
+Jinja2 is imported here only, so commands that print tables do not pay for it.
+"""
+
+from __future__ import annotations
+
+import functools
+from datetime import datetime
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, StrictUndefined
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from syncer.db.schema import ModelEvent, SyncRun
+from syncer.reporting.overview import (
+    FEED_LIMIT,
+    MARK_KINDS,
+    Event,
+    Overview,
+    Run,
+    build_overview,
+)
+from syncer.reporting.shutdowns import read_shutdowns
+from syncer.reporting.timeline import intervals_since
+
+__all__ = ["read_overview", "render_report", "report_html"]
+
+EVENT_COLUMNS = (
+    ModelEvent.source, ModelEvent.model_id, ModelEvent.kind, ModelEvent.occurred_at,
+    ModelEvent.old_values, ModelEvent.new_values, ModelEvent.details,
+)
+
+
+def _events(session: Session, query: Any) -> list[Event]:
+    return [Event(*row) for row in session.execute(query)]
+
+
+def _runs(session: Session, source: str | None) -> list[Run]:
+    latest = select(func.max(SyncRun.id)).group_by(SyncRun.source)
+    ok = (
+        select(SyncRun.source, func.max(SyncRun.finished_at))
+        .where(SyncRun.status == "ok").group_by(SyncRun.source)
+    )
+    if source is not None:
+        latest, ok = latest.where(SyncRun.source == source), ok.where(SyncRun.source == source)
+    last_ok = {name: finished for name, finished in session.execute(ok)}
+    rows = session.execute(
+        select(SyncRun.source, SyncRun.finished_at, SyncRun.status, SyncRun.error)
+        .where(SyncRun.id.in_(latest.scalar_subquery()))
+    )
+    return [Run(*row, last_ok_at=last_ok.get(row[0])) for row in rows]
+
+
+def read_overview(
+    session: Session, now: datetime, *, since: datetime | None = None, source: str | None = None
+) -> Overview:
+    """The report's content as of ``now`` for the window from ``since`` (None: all history)."""
+    def window(query: Any) -> Any:
+        if since is not None:
+            query = query.where(ModelEvent.occurred_at >= since)
+        return query if source is None else query.where(ModelEvent.source == source)
+
+    counts = {
+        (name, kind): count
+        for name, kind, count in session.execute(window(
+            select(ModelEvent.source, ModelEvent.kind, func.count())
+            .group_by(ModelEvent.source, ModelEvent.kind)
+        ))
+    }
+    newest = window(select(*EVENT_COLUMNS)).order_by(
+        ModelEvent.occurred_at.desc(), ModelEvent.id.desc()
+    )
+    return build_overview(
+        now=now,
+        since=since,
+        intervals=intervals_since(session, since, source),
+        marks=_events(session, window(
+            select(*EVENT_COLUMNS).where(ModelEvent.kind.in_(MARK_KINDS))
+        )),
+        counts=counts,
+        feed=_events(session, newest.limit(FEED_LIMIT)),
+        feed_total=sum(counts.values()),
+        runs=_runs(session, source),
+        shutdowns=read_shutdowns(session, source),
+    )
+
+
+@functools.cache
+def _environment() -> Environment:
+    """Built once per process: compiling the template costs more than rendering it."""
+    environment = Environment(
+        loader=PackageLoader("syncer.reporting", "templates"),
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    environment.filters["when"] = lambda moment: (
+        "" if moment is None else moment.strftime("%Y-%m-%d %H:%M UTC")
+    )
+    environment.filters["day"] = lambda moment: "" if moment is None else moment.strftime(
+        "%Y-%m-%d"
+    )
+    environment.filters["count"] = lambda number: f"{number:,}"
+    return environment
+
+
+def _sparkline(daily: list[tuple[Any, int]]) -> str:
+    """The SVG polyline points of models present per day, on a 0..100 x 0..20 box."""
+    if not daily:
+        return ""
+    top = max(count for _, count in daily) or 1
+    step = 100 / max(1, len(daily) - 1)
+    return " ".join(
+        f"{i * step:.2f},{20 - 18 * count / top:.2f}" for i, (_, count) in enumerate(daily)
+    )
+
+
+def render_report(overview: Overview, *, title: str = "syncer: model availability") -> str:
+    """The report as one HTML document."""
+    template = _environment().get_template("report.html.j2")
+    return template.render(
+        title=title,
+        report=overview,
+        today=overview.axis.at(overview.now),
+        sparklines={s.source: _sparkline(s.daily) for s in overview.sources},
+    )
+
+
+def report_html(
+    session: Session, now: datetime, *, since: datetime | None = None, source: str | None = None
+) -> str:
+    """Read and render: what ``syncer report html`` writes and ``/`` serves."""
+    return render_report(read_overview(session, now, since=since, source=source))

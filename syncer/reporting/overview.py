@@ -1,0 +1,348 @@
+"""What the HTML report shows, decided over plain data (pure): summaries, timeline, calendar, feed.
+
+The timeline has to stay readable at thousands of models, so a model gets a row of its own
+only when something happened to it in the window (it came, went, came back, changed, or
+has a shutdown date); the models listed throughout without a change collapse into one row
+per source. Marks that would land on the same spot are merged, so a row has a bounded
+number of them however often a model flapped. Positions are percentages of the time axis,
+computed here once so the template only prints them.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from syncer.alerts.decide import days_left
+from syncer.config.model import MODEL_EVENT_KINDS
+from syncer.reporting.history import Interval
+from syncer.reporting.shutdowns import Shutdown
+
+__all__ = [
+    "FEED_LIMIT",
+    "MARK_KINDS",
+    "Axis",
+    "Bar",
+    "Event",
+    "FeedItem",
+    "Mark",
+    "Month",
+    "Overview",
+    "Run",
+    "SourceSummary",
+    "SourceTimeline",
+    "TimelineRow",
+    "build_overview",
+    "describe_change",
+]
+
+#: The change feed shows this many events, newest first; the summaries count them all.
+FEED_LIMIT = 500
+#: Events drawn on the timeline (an ``added`` is where a bar starts).
+MARK_KINDS = tuple(kind for kind in MODEL_EVENT_KINDS if kind != "added")
+#: Marks of one kind closer than this share of the axis are drawn as one.
+MARK_BUCKET = 0.25
+#: How far ahead of today the axis reaches for an announced shutdown.
+AHEAD_LIMIT = timedelta(days=366)
+#: A value shown in the feed or a mark's title is cut to this many characters.
+MAX_VALUE = 60
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One model event as the report reads it."""
+
+    source: str
+    model_id: str
+    kind: str
+    occurred_at: datetime
+    old_values: Mapping[str, Any] | None = None
+    new_values: Mapping[str, Any] | None = None
+    details: Mapping[str, Any] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Run:
+    """A source's latest sync attempt and its latest success."""
+
+    source: str
+    finished_at: datetime
+    status: str
+    error: str | None
+    last_ok_at: datetime | None
+
+
+@dataclass(frozen=True)
+class Axis:
+    """The time axis: the window's start to today, or further to show shutdowns ahead."""
+
+    start: datetime
+    end: datetime
+
+    def at(self, moment: datetime) -> float:
+        """Where ``moment`` falls, in percent of the axis, clamped to it."""
+        share = (moment - self.start) / (self.end - self.start)
+        return round(100 * min(1.0, max(0.0, share)), 2)
+
+    def ticks(self) -> list[tuple[float, str]]:
+        """Month starts (every third month past two years, every year past six)."""
+        months = (self.end.year - self.start.year) * 12 + self.end.month - self.start.month
+        step = 1 if months <= 24 else 3 if months <= 72 else 12
+        ticks: list[tuple[float, str]] = []
+        year, month = self.start.year, self.start.month
+        while True:
+            month += 1
+            year, month = year + (month - 1) // 12, (month - 1) % 12 + 1
+            moment = self.start.replace(year=year, month=month, day=1, hour=0, minute=0,
+                                        second=0, microsecond=0)
+            if moment >= self.end:
+                return ticks
+            if (month - 1) % step == 0:
+                label = str(year) if month == 1 and step == 12 else f"{year}-{month:02d}"
+                ticks.append((self.at(moment), label))
+
+
+@dataclass(frozen=True, slots=True)
+class Bar:
+    left: float
+    width: float
+    kind: str  # "listed" or "ahead" (today to the announced shutdown)
+    title: str
+
+
+@dataclass(frozen=True, slots=True)
+class Mark:
+    left: float
+    kind: str
+    title: str
+
+
+@dataclass
+class TimelineRow:
+    source: str
+    model_id: str
+    bars: list[Bar]
+    marks: list[Mark]
+    present: bool
+
+
+@dataclass
+class SourceTimeline:
+    source: str
+    rows: list[TimelineRow]
+    #: Models listed through the whole window with no event and no shutdown date.
+    steady: list[str]
+
+
+@dataclass
+class SourceSummary:
+    source: str
+    present: int
+    counts: dict[str, int]
+    run: Run | None
+    #: (day, models present at its end), for the sparkline.
+    daily: list[tuple[date, int]]
+
+
+@dataclass(frozen=True, slots=True)
+class FeedItem:
+    occurred_at: datetime
+    source: str
+    model_id: str
+    kind: str
+    what: str
+
+
+@dataclass
+class Month:
+    label: str
+    shutdowns: list[tuple[Shutdown, int]]
+
+
+@dataclass
+class Overview:
+    now: datetime
+    axis: Axis
+    sources: list[SourceSummary]
+    timelines: list[SourceTimeline]
+    #: Upcoming shutdowns of listed models, by month, with whole days left.
+    months: list[Month]
+    #: Listed models whose date has passed.
+    overdue: list[tuple[Shutdown, int]]
+    feed: list[FeedItem]
+    feed_total: int
+    ticks: list[tuple[float, str]] = field(default_factory=list)
+
+
+def _day(moment: datetime | None) -> str:
+    return "" if moment is None else moment.date().isoformat()
+
+
+def _value(value: Any) -> str:
+    text = json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+    return text if len(text) <= MAX_VALUE else text[: MAX_VALUE - 1] + "…"
+
+
+def describe_change(event: Event) -> str:
+    """What changed, in one line: ``field: old -> new`` for each field, or the reason."""
+    if event.kind == "changed":
+        old, new = event.old_values or {}, event.new_values or {}
+        return "; ".join(
+            f"{key}: {_value(old.get(key))} -> {_value(new.get(key))}"
+            for key in sorted({*old, *new})
+        )
+    details = event.details or {}
+    return str(details.get("error") or details.get("reason") or "")
+
+
+def _bars(intervals: Sequence[Interval], axis: Axis, now: datetime) -> list[Bar]:
+    bars = []
+    for interval in intervals:
+        start = max(interval.available_from, axis.start)
+        end = min(interval.available_until or now, now)
+        if end < axis.start:
+            continue
+        left = axis.at(start)
+        span = f"{_day(interval.available_from)} to {_day(interval.available_until) or 'now'}"
+        bars.append(Bar(left, round(axis.at(end) - left, 2), "listed", f"listed {span}"))
+    return bars
+
+
+def _marks(events: Iterable[Event], axis: Axis) -> list[Mark]:
+    buckets: dict[tuple[str, int], list[Event]] = defaultdict(list)
+    for event in events:
+        buckets[event.kind, int(axis.at(event.occurred_at) / MARK_BUCKET)].append(event)
+    marks = []
+    for (kind, _), group in sorted(buckets.items(), key=lambda item: item[0][1]):
+        latest = max(group, key=lambda e: e.occurred_at)
+        title = f"{_day(latest.occurred_at)} {kind}"
+        what = describe_change(latest)
+        if what:
+            title += f": {what}"
+        if len(group) > 1:
+            title += f" (and {len(group) - 1} more {kind} nearby)"
+        marks.append(Mark(axis.at(latest.occurred_at), kind, title))
+    return marks
+
+
+def _ahead(shutdown: Shutdown, axis: Axis, now: datetime) -> tuple[list[Bar], list[Mark]]:
+    left = days_left(shutdown.shutdown_at, now)
+    title = f"shuts down {_day(shutdown.shutdown_at)} ({left} days left)"
+    if shutdown.replacement:
+        title += f"; replacement {shutdown.replacement}"
+    mark = Mark(axis.at(shutdown.shutdown_at), "shutdown", title)
+    if shutdown.shutdown_at <= now:
+        return [], [mark]
+    start = axis.at(now)
+    return [Bar(start, round(mark.left - start, 2), "ahead", title)], [mark]
+
+
+def _daily(intervals: Iterable[Interval], first: date, last: date) -> list[tuple[date, int]]:
+    """Models present at the end of each day from ``first`` to ``last``."""
+    moves: Counter[date] = Counter()
+    for interval in intervals:
+        moves[max(interval.available_from.date(), first)] += 1
+        if interval.available_until is not None:
+            moves[max(interval.available_until.date(), first)] -= 1
+    present, series, day = 0, [], first
+    while day <= last:
+        present += moves[day]
+        series.append((day, present))
+        day += timedelta(days=1)
+    return series
+
+
+def build_overview(
+    *,
+    now: datetime,
+    since: datetime | None,
+    intervals: Sequence[Interval],
+    marks: Sequence[Event],
+    counts: Mapping[tuple[str, str], int],
+    feed: Sequence[Event],
+    feed_total: int,
+    runs: Sequence[Run],
+    shutdowns: Sequence[Shutdown],
+) -> Overview:
+    """Everything the report shows for the window ``since`` (None: all history) to ``now``.
+
+    ``intervals`` are those still open at ``since``; ``marks`` every event of
+    ``MARK_KINDS`` in the window; ``counts`` the window's events per (source, kind);
+    ``feed`` the newest events of the window (``feed_total`` of them in all).
+    """
+    start = since or min((i.available_from for i in intervals), default=now - timedelta(days=30))
+    start = min(start, now - timedelta(days=1))
+    listed = {(s.source, s.model_id): s for s in shutdowns if s.vanished_at is None}
+    ahead = [s.shutdown_at for s in listed.values() if now < s.shutdown_at <= now + AHEAD_LIMIT]
+    end = max([now, *ahead])
+    axis = Axis(start, end + (end - start) * 0.02)
+
+    by_model: dict[tuple[str, str], list[Interval]] = defaultdict(list)
+    for interval in sorted(intervals, key=lambda i: i.available_from):
+        by_model[interval.source, interval.model_id].append(interval)
+    events_by_model: dict[tuple[str, str], list[Event]] = defaultdict(list)
+    for event in marks:
+        events_by_model[event.source, event.model_id].append(event)
+    sources = sorted({key[0] for key in by_model} | {run.source for run in runs})
+
+    timelines = {name: SourceTimeline(name, [], []) for name in sources}
+    for key in sorted(by_model):
+        spans = by_model[key]
+        present = spans[-1].available_until is None
+        shutdown = listed.get(key) if present else None
+        events = events_by_model.get(key, [])
+        if (len(spans) == 1 and present and spans[0].available_from <= start and not events
+                and shutdown is None):
+            timelines[key[0]].steady.append(key[1])
+            continue
+        bars, dots = _bars(spans, axis, now), _marks(events, axis)
+        if shutdown is not None:
+            more_bars, more_dots = _ahead(shutdown, axis, now)
+            bars, dots = bars + more_bars, dots + more_dots
+        timelines[key[0]].rows.append(TimelineRow(key[0], key[1], bars, dots, present))
+
+    latest = {run.source: run for run in runs}
+    summaries = []
+    for name in sources:
+        spans = [i for (s, _), group in by_model.items() if s == name for i in group]
+        summaries.append(SourceSummary(
+            source=name,
+            present=sum(1 for i in spans if i.available_until is None),
+            counts={kind: counts.get((name, kind), 0) for kind in MODEL_EVENT_KINDS},
+            run=latest.get(name),
+            daily=_daily(spans, start.date(), now.date()),
+        ))
+
+    months: dict[str, Month] = {}
+    overdue = []
+    for shutdown in listed.values():
+        left = days_left(shutdown.shutdown_at, now)
+        if left < 0:
+            overdue.append((shutdown, left))
+            continue
+        label = shutdown.shutdown_at.strftime("%B %Y")
+        months.setdefault(shutdown.shutdown_at.strftime("%Y-%m"), Month(label, []))
+        months[shutdown.shutdown_at.strftime("%Y-%m")].shutdowns.append((shutdown, left))
+    for month in months.values():
+        month.shutdowns.sort(key=lambda item: (item[0].shutdown_at, item[0].source,
+                                               item[0].model_id))
+    overdue.sort(key=lambda item: (item[0].shutdown_at, item[0].source, item[0].model_id))
+
+    return Overview(
+        now=now,
+        axis=axis,
+        sources=summaries,
+        timelines=[timelines[name] for name in sources],
+        months=[months[key] for key in sorted(months)],
+        overdue=overdue,
+        feed=[
+            FeedItem(e.occurred_at, e.source, e.model_id, e.kind, describe_change(e))
+            for e in feed
+        ],
+        feed_total=feed_total,
+        ticks=axis.ticks(),
+    )

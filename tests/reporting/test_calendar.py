@@ -1,0 +1,156 @@
+"""The shutdown calendar: `deprecations --format ics` and `/shutdowns.ics`, parsed back."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import requests
+from icalendar import Calendar
+from sqlalchemy import Engine
+
+from syncer.alerts.deprecations import Deprecation, import_deprecations
+from syncer.config.model import Settings
+from syncer.db.engine import make_engine, read_session, write_session
+from syncer.reporting.calendar import event_uid, shutdown_calendar
+from syncer.reporting.shutdowns import Shutdown, date_set_at, read_shutdowns
+from syncer.runtime.metrics import serve
+from tests.conftest import FakeProvider, model
+from tests.receivers import Clock
+from tests.reporting.report_history import sync_at
+
+DAY = timedelta(days=1)
+
+
+def events(ics: bytes) -> dict[str, Calendar]:
+    """The calendar's events by summary; parsing it back is the validation."""
+    calendar = Calendar.from_ical(ics)
+    assert str(calendar["VERSION"]) == "2.0"
+    return {str(e["SUMMARY"]): e for e in calendar.walk("VEVENT")}
+
+
+def shutdown(model_id: str, day: datetime, **fields: object) -> Shutdown:
+    values = {"source": "openai", "model_id": model_id, "shutdown_at": day,
+              "replacement": "gpt-4o", "date_source": "provider", "set_at": day - 90 * DAY,
+              "vanished_at": None, **fields}
+    return Shutdown(**values)  # type: ignore[arg-type]
+
+
+def test_each_shutdown_is_one_all_day_event_with_replacement_and_countdown() -> None:
+    now = datetime(2026, 3, 1, 12, tzinfo=UTC)
+    ics = shutdown_calendar([
+        shutdown("gpt-4-0613", datetime(2026, 6, 6, tzinfo=UTC)),
+        shutdown("o1-mini", datetime(2026, 3, 2, tzinfo=UTC), replacement=None,
+                 date_source="imported"),
+    ], now)
+    found = events(ics)
+    assert sorted(found) == ["gpt-4-0613 shuts down (openai)", "o1-mini shuts down (openai)"]
+    gpt4 = found["gpt-4-0613 shuts down (openai)"]
+    assert gpt4.decoded("DTSTART") == datetime(2026, 6, 6).date()
+    assert gpt4.decoded("DTEND") == datetime(2026, 6, 7).date()
+    assert str(gpt4["UID"]) == event_uid("openai", "gpt-4-0613")
+    assert str(gpt4["DESCRIPTION"]).splitlines() == [
+        "openai: gpt-4-0613 shuts down on 2026-06-06: 97 days left (as of 2026-03-01).",
+        "Replacement: gpt-4o.",
+        "Date from: the provider's model list.",
+    ]
+    o1 = str(found["o1-mini shuts down (openai)"]["DESCRIPTION"])
+    assert "1 day left" in o1 and "none announced" in o1 and "imported deprecations file" in o1
+    assert b"\r\n" in ics and Calendar.from_ical(ics)["X-WR-CALNAME"]
+
+
+def test_a_later_revision_of_a_date_counts_every_move_but_ignores_other_changes() -> None:
+    first = datetime(2026, 1, 1, tzinfo=UTC)
+    changes = [
+        (first + 5 * DAY, {"owned_by": "openai"}, {"owned_by": "system"}),
+        (first + 9 * DAY, {"shutdown_date": None}, {"shutdown_date": "2026-06-06"}),
+    ]
+    assert date_set_at(first, changes, None) == first + 9 * DAY
+    assert date_set_at(first, changes[:1], None) == first
+    assert date_set_at(first, changes, first + 20 * DAY) == first + 20 * DAY
+
+
+def test_a_moved_provider_date_keeps_its_uid_with_a_higher_sequence(
+    engine: Engine, provider: FakeProvider, clock: Clock, invoke
+) -> None:
+    provider.models = [model("gpt-4-0613", shutdown_date="2026-06-06"), model("gpt-4o")]
+    sync_at(engine, provider, clock)
+    before = events(invoke("deprecations", "--format", "ics").stdout_bytes)
+    clock.advance(days=3)
+    provider.models = [model("gpt-4-0613", shutdown_date="2026-09-01"), model("gpt-4o")]
+    sync_at(engine, provider, clock)
+    after = events(invoke("deprecations", "--format", "ics").stdout_bytes)
+
+    assert list(before) == list(after) == ["gpt-4-0613 shuts down (openai)"]
+    was, now = before["gpt-4-0613 shuts down (openai)"], after["gpt-4-0613 shuts down (openai)"]
+    assert str(now["UID"]) == str(was["UID"])
+    assert int(now["SEQUENCE"]) > int(was["SEQUENCE"])
+    assert now.decoded("DTSTART") == datetime(2026, 9, 1).date()
+    assert now.decoded("LAST-MODIFIED") == clock.now
+
+
+def test_an_imported_date_moved_by_a_new_import_keeps_its_uid(
+    engine: Engine, provider: FakeProvider, clock: Clock
+) -> None:
+    provider.models = [model("claude-2.1"), model("gpt-4o")]
+    sync_at(engine, provider, clock)
+
+    def imported(day: str) -> Calendar:
+        entry = Deprecation("claude-2*", datetime.fromisoformat(f"{day}T00:00:00+00:00"),
+                            "claude-sonnet-4")
+        with write_session(engine) as session, session.begin():
+            import_deprecations(session, [entry], clock.now)
+        with read_session(engine) as session:
+            (event,) = events(shutdown_calendar(read_shutdowns(session), clock.now)).values()
+        return event
+
+    first = imported("2026-07-21")
+    clock.advance(hours=1)
+    moved = imported("2026-08-01")
+    assert str(moved["UID"]) == str(first["UID"]) == event_uid("openai", "claude-2.1")
+    assert int(moved["SEQUENCE"]) > int(first["SEQUENCE"])
+    assert "Replacement: claude-sonnet-4." in str(moved["DESCRIPTION"])
+
+
+def test_a_retired_model_keeps_its_event_so_calendars_keep_the_past(
+    engine: Engine, provider: FakeProvider, clock: Clock, invoke
+) -> None:
+    provider.models = [model("gpt-4-0613", shutdown_date="2026-03-05"), model("a"), model("b")]
+    sync_at(engine, provider, clock)
+    clock.advance(days=5)
+    provider.models = [model("a"), model("b")]
+    sync_at(engine, provider, clock)
+    (event,) = events(invoke("deprecations", "--format", "ics").stdout_bytes).values()
+    assert f"No longer listed since {clock.now:%Y-%m-%d}." in str(event["DESCRIPTION"])
+    assert invoke("deprecations").stderr.strip() == "(no rows)"
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_run_serves_the_calendar_and_the_report_beside_metrics(
+    engine: Engine, provider: FakeProvider, clock: Clock
+) -> None:
+    provider.models = [model("gpt-4-0613", shutdown_date="2026-06-06"), model("gpt-4o")]
+    sync_at(engine, provider, clock)
+    with serve(engine, Settings(), "127.0.0.1", 0, now=clock) as (host, port):
+        ics = requests.get(f"http://{host}:{port}/shutdowns.ics", timeout=5)
+        page = requests.get(f"http://{host}:{port}/", timeout=5)
+        clock.advance(days=1)
+        sync_at(engine, provider, clock)
+        fresh = requests.get(f"http://{host}:{port}/", timeout=5)
+    assert ics.status_code == 200 and ics.headers["Content-Type"].startswith("text/calendar")
+    assert list(events(ics.content)) == ["gpt-4-0613 shuts down (openai)"]
+    assert page.status_code == 200 and page.headers["Content-Type"].startswith("text/html")
+    assert "default-src 'none'" in page.headers["Content-Security-Policy"]
+    assert 'data-model="gpt-4-0613"' in page.text
+    assert f"As of {clock.now:%Y-%m-%d %H:%M} UTC" in fresh.text
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_the_pages_say_503_when_the_database_cannot_be_read(engine: Engine, clock: Clock) -> None:
+    broken = make_engine("sqlite:////nonexistent/dir/syncer.db")
+    with serve(broken, Settings(), "127.0.0.1", 0, now=clock) as (host, port):
+        for path in ("/", "/shutdowns.ics"):
+            response = requests.get(f"http://{host}:{port}{path}", timeout=5)
+            assert response.status_code == 503
+            assert "cannot be read" in response.text and "Traceback" not in response.text
+    broken.dispose()

@@ -1,0 +1,116 @@
+"""`syncer report html`: one self-contained file from a known history, on both databases."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+
+from syncer.reporting.html import report_html
+from syncer.reporting.timeline import snapshot_session
+from tests.conftest import FakeProvider
+from tests.receivers import Clock
+from tests.reporting.report_history import STEADY, KnownHistory, record_history
+
+
+@pytest.fixture
+def history(engine: Engine, provider: FakeProvider, clock: Clock) -> KnownHistory:
+    return record_history(engine, provider, clock)
+
+
+def rows(page: str) -> dict[str, str]:
+    """Each timeline row's markup by model id."""
+    found = re.findall(r'<div class="row" data-source="openai" data-model="([^"]+)">(.*?)</div>',
+                       page)
+    return dict(found)
+
+
+def render(engine: Engine, history: KnownHistory, **options: object) -> str:
+    with snapshot_session(engine) as session:
+        return report_html(session, history.now, **options)  # type: ignore[arg-type]
+
+
+def test_the_report_shows_each_model_that_did_something_and_collapses_the_rest(
+    engine: Engine, history: KnownHistory
+) -> None:
+    page = render(engine, history)
+    timeline = rows(page)
+    assert sorted(timeline) == ["a", "b", "c", "d"]
+    assert timeline["b"].count('class="bar listed"') == 2
+    assert 'class="mark vanished"' in timeline["b"] and 'class="mark reappeared"' in timeline["b"]
+    assert timeline["c"].count('class="bar listed"') == 1 and "mark vanished" in timeline["c"]
+    assert 'class="mark changed"' in timeline["a"]
+    assert 'owned_by: &#34;openai&#34; -&gt; &#34;acme&#34;' in timeline["a"]
+    assert 'class="bar ahead"' in timeline["d"] and 'class="mark shutdown"' in timeline["d"]
+    assert "6 models, no change" in page
+    assert ", ".join(["e", *STEADY]) in page
+
+
+def test_the_report_summarises_each_source_and_lists_shutdowns_and_changes(
+    engine: Engine, history: KnownHistory
+) -> None:
+    page = render(engine, history)
+    assert '<dd class="present">9 models</dd>' in page
+    assert "10 added, 2 vanished,\n1 reappeared, 2 changed" in page
+    assert f'<span class="status-ok">ok</span> {history.now:%Y-%m-%d %H:%M} UTC' in page
+    month = history.shutdown.strftime("%B %Y")
+    assert f'<h3 class="month">{month}</h3>' in page
+    shutdown_row = re.search(r'<tr class="shutdown" data-model="d">(.*?)</tr>', page, re.S)
+    assert shutdown_row is not None
+    assert f"<td>{history.shutdown:%Y-%m-%d}</td>" in shutdown_row[1]
+    assert '<td class="num soon">25</td>' in shutdown_row[1].replace("\n", "")
+    assert "<td>provider</td>" in shutdown_row[1]
+    feed = re.findall(r'<td class="model">([^<]+)</td><td class="kind kind-(\w+)">', page)
+    newest = [("c", "vanished"), ("d", "changed"), ("b", "reappeared"), ("b", "vanished")]
+    assert feed[:4] == newest
+    assert len(feed) == 15
+
+
+def test_the_report_is_self_contained(engine: Engine, history: KnownHistory) -> None:
+    page = render(engine, history)
+    assert not re.search(r'(src|href)="(https?:)?//', page)
+    assert "<link" not in page and "@import" not in page and "url(" not in page
+    assert "default-src 'none'" in page
+
+
+def test_since_narrows_the_window_to_its_events(engine: Engine, history: KnownHistory) -> None:
+    page = render(engine, history, since=history.start + timedelta(days=25))
+    feed = re.findall(r'<td class="kind kind-(\w+)">', page)
+    assert feed == ["vanished", "changed", "reappeared"]
+    assert sorted(rows(page)) == ["b", "c", "d"]
+    assert "7 models, no change" in page
+
+
+def test_an_empty_database_renders_a_page_that_says_so(engine: Engine, clock: Clock) -> None:
+    with snapshot_session(engine) as session:
+        page = report_html(session, clock.now)
+    assert "Nothing synced yet" in page and "No upcoming shutdown is known." in page
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_report_html_writes_a_file_or_stdout_and_says_where(
+    invoke, history: KnownHistory, tmp_path: Path
+) -> None:
+    target = tmp_path / "report.html"
+    result = invoke("report", "html", "-o", str(target), "--source", "openai")
+    assert result.exit_code == 0, result.output
+    assert result.stderr.startswith(f"wrote {target} (0.0 MB)")
+    assert target.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+    piped = invoke("report", "html", "-o", "-")
+    assert piped.exit_code == 0 and piped.stdout.startswith("<!DOCTYPE html>")
+    unwritable = invoke("report", "html", "-o", str(tmp_path / "missing" / "r.html"))
+    assert unwritable.exit_code == 1
+    assert unwritable.stderr.startswith("Error: ") and "cannot write" in unwritable.stderr
+    bad = invoke("report", "html", "--since", "last week")
+    assert bad.exit_code == 2 and "--since" in bad.stderr
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_canned_reports_still_answer_by_name_beside_html(invoke, history: KnownHistory) -> None:
+    assert invoke("report", "owners").exit_code == 0
+    assert invoke("report", "query", "owners").stdout == invoke("report", "owners").stdout
+    listed = invoke("report", "--help").stdout
+    assert "html" in listed and "query" in listed

@@ -43,7 +43,7 @@ def _rules_for(settings: Settings, source: str | None) -> dict[str, RetentionRul
 
 
 def _retention_plans(
-    engine: Engine, rules: dict[str, RetentionRule]
+    engine: Engine, settings: Settings, rules: dict[str, RetentionRule]
 ) -> tuple[dict[str, RetentionPlan], bool]:
     """Each source's plan, with its one-line summary on stderr; True when a source refused."""
     from syncer.errors import RetentionError
@@ -53,7 +53,8 @@ def _retention_plans(
     refused = False
     for name, rule in rules.items():
         try:
-            plan = plan_source(engine, name, rule, utcnow())
+            fine_tunes = settings.source(name).profile.fine_tunes
+            plan = plan_source(engine, name, rule, utcnow(), fine_tunes)
         except RetentionError as exc:
             click.echo(f"Error: {exc}", err=True)
             refused = True
@@ -72,17 +73,13 @@ def _retention_plans(
 def retention_plan(app: App, source: str | None, show_all: bool, fmt: str) -> None:
     """What `apply` would delete and why, and why each other fine-tune stays. Deletes nothing."""
     from syncer.retention.plan import PLAN_COLUMNS
-    from syncer.sync.parse import is_fine_tuned
     from syncer.timeutil import format_duration
 
     app.configure_logging()
     settings = app.settings()
     rules = _rules_for(settings, source)
-    plans, refused = _retention_plans(app.engine(settings), rules)
-    rows = [
-        row for name, plan in plans.items() for row in plan.rows(name)
-        if show_all or is_fine_tuned(row["model_id"])
-    ]
+    plans, refused = _retention_plans(app.engine(settings), settings, rules)
+    rows = [row for name, plan in plans.items() for row in plan.rows(name, everything=show_all)]
     print_rows(rows, PLAN_COLUMNS, fmt)
     for name, rule in rules.items():
         every = format_duration(rule.every)
@@ -113,7 +110,7 @@ def retention_apply(app: App, source: str | None, yes: bool) -> None:
     for client in clients.values():
         click.get_current_context().call_on_close(client.close)
     engine = app.engine(settings)
-    plans, failed = _retention_plans(engine, rules)
+    plans, failed = _retention_plans(engine, settings, rules)
     plans = {name: plan for name, plan in plans.items() if plan.deletions}
     total = sum(len(plan.deletions) for plan in plans.values())
     if total and not yes:

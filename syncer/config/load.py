@@ -1,8 +1,9 @@
 """Settings built once from command-line options, the environment and a TOML file.
 
-Precedence is command line > environment > file > defaults. The environment uses the
-official OpenAI SDK's names, so a machine already set up for the SDK needs nothing more.
-Everything is validated here, so the rest of the code can trust a ``Settings``.
+Precedence is command line > environment > file > defaults. A source's defaults (its base
+URL, the variable holding its key, the headers its options set) come from its kind's
+profile, which names them as that provider's own SDK does. Everything is validated here, so
+the rest of the code can trust a ``Settings``.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 from syncer.config.model import (
-    DEFAULT_BASE_URL,
     DEFAULT_CONFIRM_VANISH_LIMIT,
     DEFAULT_DATABASE_URL,
     DEFAULT_EVERY,
@@ -30,23 +30,14 @@ from syncer.config.model import (
 from syncer.config.reader import NAME_PATTERN, TableReader, read_file
 from syncer.config.retention import parse_retention_rules
 from syncer.errors import ConfigError
+from syncer.providers.profile import KINDS, Profile, profile_for
 from syncer.timeutil import parse_duration
 
 __all__ = ["load_settings"]
 
 
-def _sdk_headers(env: Mapping[str, str]) -> dict[str, str]:
-    headers = {}
-    if env.get("OPENAI_ORG_ID"):
-        headers["OpenAI-Organization"] = env["OPENAI_ORG_ID"]
-    if env.get("OPENAI_PROJECT_ID"):
-        headers["OpenAI-Project"] = env["OPENAI_PROJECT_ID"]
-    return headers
-
-
 _SOURCE_KEYS = {
-    "name", "base_url", "api_key_env", "organization", "project", "headers", "every", "cron",
-    "retention",
+    "name", "kind", "base_url", "api_key_env", "headers", "every", "cron", "retention",
 }
 
 
@@ -54,29 +45,51 @@ def _source_from_table(
     table: Mapping[str, Any], where: str, index: int, env: Mapping[str, str]
 ) -> Source:
     reader = TableReader(table, where, f"sources[{index}].")
-    reader.unknown(_SOURCE_KEYS)
+    kind = reader.get("kind", str, "openai")
+    if kind not in KINDS:
+        raise reader.fail("kind", f"unknown kind {kind!r}; one of: {', '.join(KINDS)}")
+    profile = profile_for(kind)
+    reader.unknown(_SOURCE_KEYS | set(profile.header_options))
     name = reader.get("name", str)
     if not name or not NAME_PATTERN.match(name):
         raise reader.fail("name", "required: letters, digits, '.', '_' or '-', up to 64")
-    base_url = reader.get("base_url", str, DEFAULT_BASE_URL).rstrip("/")
+    base_url = reader.get("base_url", str, profile.default_base_url or "").rstrip("/")
     if not base_url.startswith(("http://", "https://")):
         raise reader.fail("base_url", f"{base_url!r} is not an http(s) URL")
-    key_env = reader.get("api_key_env", str, "OPENAI_API_KEY")
+    key_env = reader.get("api_key_env", str, profile.key_env)
     headers = dict(reader.get("headers", dict, {}))
     for header, value in headers.items():
         if not isinstance(value, str):
             raise reader.fail(f"headers.{header}", "header values must be strings")
-    if reader.get("organization", str):
-        headers["OpenAI-Organization"] = table["organization"]
-    if reader.get("project", str):
-        headers["OpenAI-Project"] = table["project"]
+    for option, header in profile.header_options.items():
+        if reader.get(option, str):
+            headers[header] = table[option]
     return Source(
         name=name,
         base_url=base_url,
-        api_key=env.get(key_env) or None,
+        api_key=(env.get(key_env) or None) if key_env else None,
         headers=headers,
         every=reader.duration("every"),
         cron=reader.cron("cron"),
+        kind=kind,
+    )
+
+
+def _environment_source(profile: Profile, base_url: str | None, env: Mapping[str, str]) -> Source:
+    """The one source of a configuration without ``[[sources]]``, from the SDK's variables."""
+    url = (
+        base_url or (env.get(profile.base_url_env) if profile.base_url_env else None)
+        or profile.default_base_url or ""
+    ).rstrip("/")
+    if not url.startswith(("http://", "https://")):
+        raise ConfigError(f"base_url: {url!r} is not an http(s) URL")
+    headers = {header: env[var] for var, header in profile.env_headers.items() if env.get(var)}
+    return Source(
+        name=DEFAULT_SOURCE_NAME,
+        base_url=url,
+        api_key=(env.get(profile.key_env) or None) if profile.key_env else None,
+        headers=headers,
+        kind=profile.kind,
     )
 
 
@@ -118,17 +131,7 @@ def load_settings(
             f"{where}: --base-url applies only without [[sources]]; set base_url there"
         )
     if not sources:
-        url = (base_url or env.get("OPENAI_BASE_URL") or DEFAULT_BASE_URL).rstrip("/")
-        if not url.startswith(("http://", "https://")):
-            raise ConfigError(f"base_url: {url!r} is not an http(s) URL")
-        sources = [
-            Source(
-                name=DEFAULT_SOURCE_NAME,
-                base_url=url,
-                api_key=env.get("OPENAI_API_KEY") or None,
-                headers=_sdk_headers(env),
-            )
-        ]
+        sources = [_environment_source(profile_for("openai"), base_url, env)]
 
     schedule_reader = TableReader(top.get("schedule", dict, {}), where, "schedule.")
     schedule_reader.unknown({"every", "cron", "jitter"})

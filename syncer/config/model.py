@@ -13,6 +13,8 @@ from fnmatch import fnmatchcase
 from pathlib import Path
 
 from syncer.errors import ConfigError
+from syncer.providers.openai import DEFAULT_BASE_URL
+from syncer.providers.profile import Profile, profile_for
 
 __all__ = [
     "ALERT_EVENT_KINDS",
@@ -32,7 +34,6 @@ __all__ = [
     "SyncPolicy",
 ]
 
-DEFAULT_BASE_URL = "https://api.openai.com/v1"
 DEFAULT_DATABASE_URL = "sqlite:///syncer.db"
 DEFAULT_SOURCE_NAME = "openai"
 DEFAULT_EVERY = timedelta(minutes=15)
@@ -68,7 +69,8 @@ class HTTPSettings:
 class Source:
     """One provider endpoint and the key to use with it.
 
-    The key is excluded from ``repr`` so it cannot reach a log line or a traceback.
+    ``kind`` names its provider profile (``providers.profile_for``). The key is excluded
+    from ``repr`` so it cannot reach a log line or a traceback.
     """
 
     name: str
@@ -77,6 +79,11 @@ class Source:
     headers: Mapping[str, str] = field(default_factory=dict, repr=False)
     every: timedelta | None = None
     cron: str | None = None
+    kind: str = "openai"
+
+    @property
+    def profile(self) -> Profile:
+        return profile_for(self.kind)
 
 
 @dataclass(frozen=True)

@@ -43,7 +43,7 @@ from sqlalchemy.sql.compiler import Compiled
 
 from syncer.db.schema import SyncRun, events_table, models_table
 from syncer.sync.diff import StoredModel
-from syncer.sync.parse import ModelRecord, is_fine_tuned
+from syncer.sync.parse import ModelRecord
 
 __all__ = [
     "StoredState",
@@ -271,7 +271,7 @@ def upsert_models(
     if dialect.name == "postgresql":
         connection.execute(CreateTable(_incoming))
         _copy(connection, _incoming, _LISTED, (
-            (r.model_id, r.object, r.created, r.owned_by, is_fine_tuned(r.model_id),
+            (r.model_id, r.object, r.created, r.owned_by, r.is_fine_tuned,
              r.shutdown_at, json.dumps(r.raw), r.digest)
             for r in records
         ))
@@ -282,7 +282,7 @@ def upsert_models(
     stamp = timestamp(now)
     connection.exec_driver_sql(_compile("upsert_sqlite", dialect).string, [
         (source, r.model_id, r.object, r.created, r.created, r.owned_by,
-         is_fine_tuned(r.model_id), timestamp(r.shutdown_at), json.dumps(r.raw), r.digest,
+         r.is_fine_tuned, timestamp(r.shutdown_at), json.dumps(r.raw), r.digest,
          stamp, stamp)
         for r in records
     ])

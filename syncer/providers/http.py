@@ -1,18 +1,17 @@
 """The provider over HTTP: one session per source, auth, timeouts, retries, paging, error bodies.
 
-Every failure on the wire becomes a ``ProviderError`` whose message is built from the method, the
-URL, the status and the provider's (scrubbed) words, never from the request object, so the API key
-cannot leak through an exception, a log line or a repr. The paging rules are a pure function
-(``next_page``), so they are tested without a server.
+Generic over provider kinds: the source's ``Profile`` says how the key is sent, where the list
+is, how pages follow (a pure paginator from ``paging``) and how to read an error body. Every
+failure on the wire becomes a ``ProviderError`` whose message is built from the method, the
+URL, the status and the provider's (masked) words, never from the request object, so the API
+key cannot leak through an exception, a log line or a repr.
 """
 
 from __future__ import annotations
 
 import hashlib
-import ipaddress
 import json
 import logging
-import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -34,15 +33,12 @@ from tenacity import (
 )
 
 from syncer.config.model import HTTPSettings, Source
-from syncer.errors import (
-    ConfigError,
-    HTTPStatusError,
-    InsecureURLError,
-    PayloadError,
-    ProviderError,
-)
+from syncer.errors import HTTPStatusError, PayloadError, ProviderError
+from syncer.providers.auth import check_transport, credential_headers, mask
+from syncer.providers.paging import Cursor
+from syncer.providers.profile import ErrorInfo, Profile
 
-__all__ = ["MAX_PAGES", "Client", "Listing", "model_path", "next_page"]
+__all__ = ["MAX_PAGES", "USER_AGENT", "Client", "Listing", "model_path"]
 
 log = logging.getLogger(__name__)
 
@@ -51,10 +47,6 @@ RETRY_STATUSES = frozenset({408, 409, 429})  # and every 5xx
 # What the official OpenAI SDK leaves unescaped in a path segment: ids like "ft:gpt-4o:acme:x@1"
 # stay readable, while "/", "?", "#", "%" and spaces cannot change which resource is addressed.
 _SEGMENT_SAFE = ":@!$&'()*+,;=-._~"
-# Headers that carry a credential, so they too must not travel in clear text.
-_CREDENTIAL_HEADERS = frozenset({"authorization", "api-key", "x-api-key"})
-# Providers echo part of a wrong key in a 401 ("Incorrect API key provided: sk-ab***yz").
-_KEY_LIKE = re.compile(r"sk-[\w*-]+(?:\.+[\w*-]+)*")
 _HINTS = {401: "the API key is wrong or missing", 403: "permission denied", 404: "not found"}
 _DEFAULT_HTTP = HTTPSettings()
 
@@ -87,35 +79,6 @@ def model_path(model_id: str) -> str:
     raise PayloadError(f"{model_id!r} cannot be used as a model id in a URL")
 
 
-def next_page(body: Mapping[str, Any]) -> dict[str, str] | str | None:
-    """How to fetch the page after ``body``: query params, a URL, or None at the end.
-
-    An explicit ``has_more: false`` is final; otherwise a next URL wins over a page token, which
-    wins over OpenAI's ``after`` cursor. A ``has_more`` that is not a boolean is refused, since
-    reading it as false would silently truncate the listing.
-    """
-    has_more = body.get("has_more")
-    if has_more is not None and not isinstance(has_more, bool):
-        raise PayloadError(f"has_more must be true or false, got {_snippet(repr(has_more), 40)}")
-    if has_more is False:
-        return None
-    for key in ("next_page", "next"):
-        if isinstance(body.get(key), str) and body[key]:
-            return str(body[key])
-    for key in ("next_page_token", "nextPageToken"):
-        if isinstance(body.get(key), str) and body[key]:
-            return {"page_token": str(body[key])}
-    if not has_more:
-        return None
-    last_id = body.get("last_id")
-    data = body.get("data")
-    if last_id is None and isinstance(data, list) and data and isinstance(data[-1], Mapping):
-        last_id = data[-1].get("id")
-    if isinstance(last_id, str) and last_id:
-        return {"after": last_id}
-    raise PayloadError("has_more is true but there is no last_id and the last item has no id")
-
-
 class _Transient(Exception):
     """A failure worth another attempt: the public error, and the wait the server asked for."""
 
@@ -126,7 +89,7 @@ class _Transient(Exception):
 
 
 class Client:
-    """One source's ``/models`` endpoint, over one ``requests.Session``."""
+    """One source's model list endpoint, over one ``requests.Session``, as its profile says."""
 
     def __init__(
         self,
@@ -135,11 +98,14 @@ class Client:
         *,
         session: requests.Session | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        profile: Profile | None = None,
     ) -> None:
-        _check_transport(source)
+        self.profile = source.profile if profile is None else profile
+        check_transport(source.name, source.base_url, source.api_key, source.headers, self.profile)
         self.source = source
         self._http = http
         self._base = source.base_url.rstrip("/")
+        self._models = self._base + self.profile.list_path
         self._sleep = sleep
         self._owns_session = session is None
         self._session = session if session is not None else requests.Session()
@@ -147,9 +113,13 @@ class Client:
         self._headers: CaseInsensitiveDict[str] = CaseInsensitiveDict(
             {"User-Agent": USER_AGENT, "Accept": "application/json"}
         )
+        self._headers.update(self.profile.headers)
         self._headers.update(source.headers)
-        if self._key:
-            self._headers["Authorization"] = f"Bearer {self._key}"
+        self._headers.update(credential_headers(self.profile, self._key))
+        #: Sent with every request; the list's own parameters go with each list page.
+        self._query: dict[str, str] = {}
+        if self.profile.version_param and self.profile.default_version:
+            self._query[self.profile.version_param] = self.profile.default_version
         # Exponential backoff plus jitter, so clients that failed together do not retry together.
         self._backoff = wait_exponential(multiplier=http.backoff_base) + wait_random(
             0, http.backoff_base
@@ -170,21 +140,23 @@ class Client:
             self._session.close()
 
     def list_pages(self) -> Listing:
-        """GET ``/models`` and every following page, refusing to loop or to leave the origin."""
-        url = f"{self._base}/models"
+        """GET the list and every following page, refusing to loop or to leave the origin."""
+        url = self._with_query(self._models, {**self._query, **self.profile.list_query})
         pages: list[Any] = []
         digest = hashlib.sha256()
         seen = {url}
+        bare = self.profile.items is None
         while True:
             response = self._request("GET", url)
             assert response is not None  # without missing_ok a 404 raises
             body = self._decode(response, f"GET {url}")
-            if not isinstance(body, dict):
-                raise PayloadError(f"GET {url}: expected a JSON object, got {_kind(body)}")
+            if not isinstance(body, list if bare else dict):
+                expected = "a JSON array" if bare else "a JSON object"
+                raise PayloadError(f"GET {url}: expected {expected}, got {_kind(body)}")
             pages.append(body)
             digest.update(response.content)
             try:
-                cursor = next_page(body)
+                cursor = self.profile.paginator(body)
             except PayloadError as exc:
                 raise PayloadError(f"GET {url}: {exc}") from None
             if cursor is None:
@@ -199,21 +171,29 @@ class Client:
 
     def retrieve(self, model_id: str) -> dict[str, Any] | None:
         """GET one model; None when the provider does not know it."""
-        url = f"{self._base}/models/{model_path(model_id)}"
+        url = self._model_url(model_id)
         response = self._request("GET", url, missing_ok=True)
         return None if response is None else self._object(response, f"GET {url}")
 
     def delete(self, model_id: str) -> dict[str, Any] | None:
         """DELETE a (fine-tuned) model; None when it is already gone, even after a retry."""
-        url = f"{self._base}/models/{model_path(model_id)}"
+        url = self._model_url(model_id)
         response = self._request("DELETE", url, missing_ok=True)
         if response is None:
             return None
         return self._object(response, f"DELETE {url}") if response.content.strip() else {}
 
-    def _page_url(self, current: str, cursor: dict[str, str] | str) -> str:
+    def _model_url(self, model_id: str) -> str:
+        return self._with_query(f"{self._models}/{model_path(model_id)}", self._query)
+
+    @staticmethod
+    def _with_query(url: str, query: Mapping[str, str]) -> str:
+        return f"{url}?{urlencode(query)}" if query else url
+
+    def _page_url(self, current: str, cursor: Cursor) -> str:
         if isinstance(cursor, dict):
-            return f"{self._base}/models?{urlencode(cursor)}"
+            query = {**self._query, **self.profile.list_query, **cursor}
+            return self._with_query(self._models, query)
         url = urljoin(self._base + "/", cursor)
         if _origin(url) != _origin(self._base):
             raise PayloadError(
@@ -266,8 +246,8 @@ class Client:
 
     def _status_error(self, where: str, response: requests.Response) -> Exception:
         status = response.status_code
-        text, code, kind = _error_body(response)
-        text = self._clean(text)
+        info = _error_body(response, self.profile)
+        text, code, kind = self._clean(info.message or ""), info.code, info.type
         head = f"{where}: {status} {_phrase(response)}".rstrip()
         if status == 429 and "insufficient_quota" in (code, kind):
             message = f"{head}: the account is out of quota ({text})"
@@ -276,7 +256,7 @@ class Client:
             location = _snippet(response.headers.get("Location", "nowhere"), 120)
             message = f"{head}: redirect to {location} not followed; set base_url to the final URL"
             return HTTPStatusError(message, status=status)
-        hint = _HINTS.get(status)
+        hint = _HINTS[401] if info.auth else _HINTS.get(status)
         message = f"{head}: {hint} ({text})" if hint else f"{head}: {text}"
         error = HTTPStatusError(message, status=status, code=code or kind)
         if status not in RETRY_STATUSES and status < 500:
@@ -319,10 +299,8 @@ class Client:
         )
 
     def _clean(self, text: str) -> str:
-        """Provider text with the key, and anything shaped like a key, replaced by ``sk-***``."""
-        if self._key:
-            text = text.replace(self._key, "sk-***")
-        return _KEY_LIKE.sub("sk-***", text)
+        """Provider text with the key, and anything shaped like one, masked."""
+        return mask(text, self._key, self.profile)
 
 
 def _give_up(state: RetryCallState) -> NoReturn:
@@ -337,29 +315,6 @@ def _give_up(state: RetryCallState) -> NoReturn:
     raise type(error)(message) from None
 
 
-def _check_transport(source: Source) -> None:
-    """Refuse, before any connection, a URL that would carry a credential in clear text."""
-    parts = urlsplit(source.base_url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ConfigError(f"source {source.name!r}: {source.base_url!r} is not an http(s) URL")
-    secret = bool(source.api_key) or any(h.lower() in _CREDENTIAL_HEADERS for h in source.headers)
-    if parts.scheme == "https" or not secret or _is_loopback(parts.hostname):
-        return
-    raise InsecureURLError(
-        f"source {source.name!r}: refusing to send the API key in clear text to "
-        f"{source.base_url}; use https (plain http is allowed only to localhost)"
-    )
-
-
-def _is_loopback(host: str) -> bool:
-    if host.rstrip(".").lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def _origin(url: str) -> tuple[str, str, int | None]:
     parts = urlsplit(url)
     try:
@@ -369,30 +324,17 @@ def _origin(url: str) -> tuple[str, str, int | None]:
     return parts.scheme, parts.hostname or "", port or {"http": 80, "https": 443}.get(parts.scheme)
 
 
-def _error_body(response: requests.Response) -> tuple[str, str | None, str | None]:
-    """The provider's own words about an error, its code and type, from whatever it sent."""
+def _error_body(response: requests.Response, profile: Profile) -> ErrorInfo:
+    """The provider's own words about an error, from whatever it sent, on one line."""
     try:
         body = json.loads(response.content)
     except ValueError:
         body = None
-    message: Any = None
-    code: Any = None
-    kind: Any = None
-    if isinstance(body, dict):
-        error = body.get("error")
-        if isinstance(error, dict):
-            message, code, kind = error.get("message"), error.get("code"), error.get("type")
-        elif isinstance(error, str):
-            message = error
-        elif isinstance(body.get("message"), str):
-            message = body["message"]
+    info = profile.read_error(body) or ErrorInfo(None)
+    message = info.message
     if not isinstance(message, str) or not message.strip():
         message = _snippet(response.content, 200) or "empty body"
-    return (
-        _snippet(message, 500),
-        None if code is None else str(code),
-        None if kind is None else str(kind),
-    )
+    return ErrorInfo(_snippet(message, 500), info.code, info.type, info.auth)
 
 
 def _retry_after(headers: Mapping[str, str], now: float) -> float | None:

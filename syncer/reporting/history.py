@@ -23,7 +23,7 @@ from datetime import datetime
 from typing import Any
 
 from syncer.sync.diff import field_changes
-from syncer.sync.parse import is_fine_tuned, parse_model
+from syncer.sync.parse import parse_model
 
 __all__ = [
     "DIFF_COLUMNS",
@@ -90,7 +90,7 @@ class Snapshot:
             "model_id": self.model_id,
             "owned_by": record.owned_by,
             "created_at": record.created_at,
-            "is_fine_tuned": is_fine_tuned(self.model_id),
+            "is_fine_tuned": record.is_fine_tuned,
             "shutdown_at": record.shutdown_at,
             "first_seen_at": self.first_seen_at,
             "last_seen_at": self.last_seen_at,

@@ -26,6 +26,8 @@ from syncer.db import bulk, locks, schema
 from syncer.db.engine import read_session, write_session
 from syncer.db.schema import Model
 from syncer.errors import HTTPStatusError, ProviderError, RetentionError
+from syncer.providers.openai import PROFILE as OPENAI
+from syncer.providers.profile import FineTunes
 from syncer.retention.plan import (
     Decision,
     RetentionModel,
@@ -109,8 +111,15 @@ def ready_run(session: Session, source: str) -> schema.SyncRun:
     return run
 
 
-def plan_source(engine: Engine, source: str, rule: RetentionRule, now: datetime) -> RetentionPlan:
-    """The plan for one source from its stored state, in one read transaction."""
+def plan_source(
+    engine: Engine,
+    source: str,
+    rule: RetentionRule,
+    now: datetime,
+    fine_tunes: FineTunes = OPENAI.fine_tunes,
+) -> RetentionPlan:
+    """The plan for one source (whose kind has ``fine_tunes``) from its stored state, in one
+    read transaction."""
     with read_session(engine) as session, session.begin():
         run = ready_run(session, source)
         rows = session.execute(
@@ -126,7 +135,7 @@ def plan_source(engine: Engine, source: str, rule: RetentionRule, now: datetime)
             )
             for model_id, owner, created_at, first_seen_at, last_seen_at in rows
         ]
-    return plan_retention(models, rule, now)
+    return plan_retention(models, rule, now, fine_tunes)
 
 
 def apply_plan(
@@ -237,7 +246,7 @@ def run_scheduled(
     from syncer.providers.http import Client
 
     try:
-        plan = plan_source(engine, source.name, rule, now())
+        plan = plan_source(engine, source.name, rule, now(), source.profile.fine_tunes)
     except RetentionError as exc:
         log.warning("retention %s", exc)
         return None

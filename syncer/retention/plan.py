@@ -4,42 +4,36 @@ Pure: plain records and a rule in, a plan out; no clock, no database, no HTTP. E
 gets exactly one decision with a reason a person can check, so ``syncer retention plan``
 is the same computation that ``apply`` carries out. The checks run from the hardest
 guarantee to the softest: a model that is not a listed fine-tune of someone other than the
-provider is never a candidate, whatever the rule says.
+provider is never a candidate, whatever the rule says. What a fine-tune, its family and
+the provider's own owners are is the provider kind's (``FineTunes`` of its profile).
 """
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from fnmatch import fnmatchcase
 from typing import Any
 
 from syncer.config.model import RetentionRule
-from syncer.sync.parse import is_fine_tuned
+from syncer.providers.openai import PROFILE as OPENAI
+from syncer.providers.profile import Family, FineTunes
 from syncer.timeutil import format_duration
 
 __all__ = [
     "PLAN_COLUMNS",
-    "PROVIDER_OWNERS",
     "Decision",
     "Family",
     "RetentionModel",
     "RetentionPlan",
     "describe_rule",
-    "is_provider_owner",
-    "parse_family",
     "plan_retention",
     "rule_details",
 ]
 
-#: Owners of the provider's own models; ``openai-*`` (``openai-internal``, ``openai-dev``) too.
-PROVIDER_OWNERS = frozenset({"openai", "system"})
 PLAN_COLUMNS = ("source", "model_id", "action", "age_days", "owned_by", "family", "reason")
-# A legacy fine-tune ends in its creation time: "curie:ft-acme:support-2022-02-15-04-21-04".
-_LEGACY_DATE = re.compile(r"-\d{4}-\d{2}-\d{2}-\d{2}-\d{2}-\d{2}$")
 
 
 @dataclass(frozen=True)
@@ -57,17 +51,6 @@ class RetentionModel:
     def born(self) -> datetime:
         """The age reference: ``created`` when the provider gave it, else first sight."""
         return self.created_at or self.first_seen_at
-
-
-@dataclass(frozen=True, order=True)
-class Family:
-    """The fine-tunes of one base model under one suffix: successive versions of a model."""
-
-    base: str
-    suffix: str
-
-    def __str__(self) -> str:
-        return f"{self.base} ({self.suffix or 'no suffix'})"
 
 
 @dataclass(frozen=True)
@@ -90,6 +73,11 @@ class RetentionPlan:
     rule: RetentionRule
     now: datetime
     decisions: tuple[Decision, ...]
+    #: The source kind's rules, which said what a fine-tune is.
+    fine_tunes: FineTunes = field(default=OPENAI.fine_tunes, repr=False, compare=False)
+
+    def is_fine_tune(self, model_id: str) -> bool:
+        return self.fine_tunes.is_fine_tuned(model_id, {})
 
     @property
     def deletions(self) -> tuple[Decision, ...]:
@@ -101,14 +89,14 @@ class RetentionPlan:
 
     def summary(self, source: str) -> str:
         """One line: how many go, how many fine-tunes stay, how many models never could go."""
-        others = sum(not is_fine_tuned(d.model.model_id) for d in self.decisions)
+        others = sum(not self.is_fine_tune(d.model.model_id) for d in self.decisions)
         return (
             f"{source}: {len(self.deletions)} to delete, {len(self.kept) - others} fine-tunes "
             f"kept, {others} non-fine-tunes ignored; rule: {describe_rule(self.rule)}"
         )
 
-    def rows(self, source: str) -> list[dict[str, Any]]:
-        """One row per decision, keyed by ``PLAN_COLUMNS``."""
+    def rows(self, source: str, *, everything: bool = True) -> list[dict[str, Any]]:
+        """One row per decision (per fine-tune's, unless ``everything``), by ``PLAN_COLUMNS``."""
         return [
             {
                 "source": source,
@@ -120,35 +108,8 @@ class RetentionPlan:
                 "reason": d.reason,
             }
             for d in self.decisions
+            if everything or self.is_fine_tune(d.model.model_id)
         ]
-
-
-def parse_family(model_id: str) -> Family | None:
-    """The (base model, suffix) of a fine-tune id, or None when the id has no known shape.
-
-    ``ft:{base}:{org}:{suffix}:{id}`` (the suffix may be empty or hold colons), and the
-    legacy ``{base}:ft-{org}:{suffix}-{date}`` and ``{base}:ft-{org}-{date}``.
-    """
-    if model_id.startswith("ft:"):
-        parts = model_id.split(":")
-        if len(parts) < 5 or not parts[1] or not parts[2] or not parts[-1]:
-            return None
-        return Family(parts[1], ":".join(parts[3:-1]))
-    base, marker, rest = model_id.partition(":ft-")
-    if not marker or not base or not rest:
-        return None
-    org, colon, tail = rest.partition(":")
-    if not org:
-        return None
-    return Family(base, _LEGACY_DATE.sub("", tail) if colon else "")
-
-
-def is_provider_owner(owner: str | None) -> bool:
-    """True for the provider's own models, which retention never deletes."""
-    if owner is None:
-        return False
-    owner = owner.strip().lower()
-    return owner in PROVIDER_OWNERS or owner.startswith("openai-")
 
 
 def rule_details(rule: RetentionRule) -> dict[str, Any]:
@@ -175,7 +136,10 @@ def describe_rule(rule: RetentionRule) -> str:
 
 
 def plan_retention(
-    models: Sequence[RetentionModel], rule: RetentionRule, now: datetime
+    models: Sequence[RetentionModel],
+    rule: RetentionRule,
+    now: datetime,
+    fine_tunes: FineTunes = OPENAI.fine_tunes,
 ) -> RetentionPlan:
     """Decide for every model whether ``rule`` deletes it now, and say why.
 
@@ -185,14 +149,14 @@ def plan_retention(
     the oldest ``max_deletes`` of those, so the rest wait for the next run.
     """
     ordered = sorted(models, key=lambda m: m.model_id)
-    families = {m.model_id: parse_family(m.model_id) for m in ordered}
-    ranks = _family_ranks(ordered, families)
+    families = {m.model_id: fine_tunes.family(m.model_id) for m in ordered}
+    ranks = _family_ranks(ordered, families, fine_tunes)
     kept: list[Decision] = []
     stale: list[tuple[Decision, str]] = []
     for model in ordered:
         family = families[model.model_id]
         age = now - model.born
-        reason = _keep_reason(model, family, ranks.get(model.model_id), age, rule)
+        reason = _keep_reason(model, family, ranks.get(model.model_id), age, rule, fine_tunes)
         if reason is not None:
             kept.append(Decision(model, False, reason, age, family))
         else:
@@ -207,7 +171,7 @@ def plan_retention(
             waiting = f"stale, but max_deletes ({rule.max_deletes}) is reached: next run"
             kept.append(_with(decision, False, waiting))
     kept.sort(key=lambda d: d.model.model_id)
-    return RetentionPlan(rule=rule, now=now, decisions=(*deletions, *kept))
+    return RetentionPlan(rule, now, (*deletions, *kept), fine_tunes)
 
 
 def _with(decision: Decision, delete: bool, reason: str) -> Decision:
@@ -215,13 +179,13 @@ def _with(decision: Decision, delete: bool, reason: str) -> Decision:
 
 
 def _family_ranks(
-    models: Sequence[RetentionModel], families: dict[str, Family | None]
+    models: Sequence[RetentionModel], families: dict[str, Family | None], fine_tunes: FineTunes
 ) -> dict[str, int]:
     """Each listed fine-tune's place in its family, newest first (1 = the newest)."""
     members: dict[Family, list[RetentionModel]] = defaultdict(list)
     for model in models:
         family = families[model.model_id]
-        if family is not None and model.listed and is_fine_tuned(model.model_id):
+        if family is not None and model.listed and fine_tunes.is_fine_tuned(model.model_id, {}):
             members[family].append(model)
     ranks: dict[str, int] = {}
     for group in members.values():
@@ -236,14 +200,15 @@ def _keep_reason(
     rank: int | None,
     age: timedelta,
     rule: RetentionRule,
+    fine_tunes: FineTunes,
 ) -> str | None:
     """Why the rule keeps this model, or None when it is stale and may go."""
     model_id, owner = model.model_id, model.owned_by
     if not model.listed:
         return "not listed by the latest sync"
-    if not is_fine_tuned(model_id):
+    if not fine_tunes.is_fine_tuned(model_id, {}):
         return "not a fine-tune"
-    if is_provider_owner(owner):
+    if fine_tunes.is_provider_owner(owner):
         return f"owned by the provider ({owner})"
     if family is None or rank is None:
         return "fine-tune id of an unknown shape (no family)"

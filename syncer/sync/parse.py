@@ -1,8 +1,10 @@
 """Validation of the provider's list pages into plain model records (pure).
 
-Strict where safety needs it (every model has a sane string ``id``, because ids end up
-in URLs and deletions), tolerant elsewhere: fields the API documents may be missing,
-and fields it does not document are kept verbatim in ``raw`` so nothing is lost.
+Strict where safety needs it (every model has a sane string id, because ids end up in
+URLs and deletions), tolerant elsewhere: fields the API documents may be missing, and
+fields it does not document are kept verbatim in ``raw`` so nothing is lost. Where the
+list and each field sit is the source's provider profile's business (``Profile.items``,
+``Profile.fields``); this module applies it.
 """
 
 from __future__ import annotations
@@ -15,15 +17,15 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from syncer.errors import PayloadError
+from syncer.providers.openai import PROFILE as OPENAI
+from syncer.providers.profile import Fields, Profile
 
 __all__ = [
     "CREATED_RANGE",
     "MAX_ID_LENGTH",
     "PARSER_VERSION",
-    "SHUTDOWN_FIELDS",
     "ModelRecord",
     "ParsedListing",
-    "is_fine_tuned",
     "parse_listing",
     "parse_model",
     "parse_timestamp",
@@ -34,8 +36,6 @@ __all__ = [
 #: re-applies an unchanged list and parses every model again. Change it with the parser.
 PARSER_VERSION = "1"
 MAX_ID_LENGTH = 512
-#: Where providers announce a model's shutdown: OpenAI, then OpenRouter.
-SHUTDOWN_FIELDS = ("shutdown_date", "expiration_date")
 #: The unix seconds a timestamp can hold (years 1 to 9999); beyond, ``created`` is not a time.
 CREATED_RANGE = range(-62_135_596_800, 253_402_300_800)
 #: Unicode category Cc, all of it (C0, DEL, C1): one regex search, not a lookup per character.
@@ -53,6 +53,8 @@ class ModelRecord:
     created: int | None = None
     owned_by: str | None = None
     shutdown_at: datetime | None = None
+    #: By the kind's rule (``FineTunes.is_fine_tuned``).
+    is_fine_tuned: bool = False
     #: Fingerprint of ``raw`` (see ``raw_digest``): a sync compares it with the stored one
     #: instead of reading every stored document back.
     digest: str = field(init=False, repr=False, compare=False)
@@ -63,10 +65,6 @@ class ModelRecord:
     @property
     def created_at(self) -> datetime | None:
         return None if self.created is None else datetime.fromtimestamp(self.created, UTC)
-
-    @property
-    def is_fine_tuned(self) -> bool:
-        return is_fine_tuned(self.model_id)
 
 
 @dataclass(frozen=True)
@@ -93,11 +91,6 @@ def raw_digest(raw: Mapping[str, Any]) -> str:
     return hashlib.blake2b(repr(raw).encode(), digest_size=16, person=_PERSON).hexdigest()
 
 
-def is_fine_tuned(model_id: str) -> bool:
-    """True for fine-tunes: ``ft:base:org:suffix:id`` and the legacy ``base:ft-org-date``."""
-    return model_id.startswith("ft:") or ":ft-" in model_id
-
-
 def parse_timestamp(value: Any) -> datetime | None:
     """Read a date the way providers write one: unix seconds, an ISO date or date-time.
 
@@ -122,21 +115,23 @@ class _Invalid(Exception):
     """What is wrong with one entry; the caller says where the entry was."""
 
 
-def parse_model(item: Any, position: str) -> tuple[ModelRecord, list[str]]:
-    """Validate one entry of ``data``; ``position`` says where it was, for messages."""
+def parse_model(
+    item: Any, position: str, profile: Profile = OPENAI
+) -> tuple[ModelRecord, list[str]]:
+    """Validate one listed model; ``position`` says where it was, for messages."""
     try:
-        return _parse_model(item, _model_id(item))
+        return _parse_model(item, _model_id(item, profile.fields), profile)
     except _Invalid as problem:
         raise PayloadError(f"{position} {problem}") from None
 
 
-def _model_id(item: Any) -> str:
+def _model_id(item: Any, fields: Fields) -> str:
     """The entry's id, checked: the one thing every listed model must get right."""
     if type(item) is not dict and not isinstance(item, Mapping):
         raise _Invalid(f"is {_kind(item)}, expected a model object")
-    model_id = item.get("id")
+    model_id = item.get(fields.id)
     if not isinstance(model_id, str) or not model_id.strip():
-        raise _Invalid(f"has no string 'id' (got {_kind(model_id)})")
+        raise _Invalid(f"has no string {fields.id!r} (got {_kind(model_id)})")
     if len(model_id) > MAX_ID_LENGTH or _CONTROL.search(model_id):
         raise _Invalid(
             f"has an id longer than {MAX_ID_LENGTH} characters or with control "
@@ -145,30 +140,39 @@ def _model_id(item: Any) -> str:
     return model_id
 
 
-def _parse_model(item: Mapping[str, Any], model_id: str) -> tuple[ModelRecord, list[str]]:
+def _parse_model(
+    item: Mapping[str, Any], model_id: str, profile: Profile
+) -> tuple[ModelRecord, list[str]]:
     # Runs once per listed model: a sync of 100,000 models spends its parsing time here.
-    created, owned_by, obj = item.get("created"), item.get("owned_by"), item.get("object")
+    fields = profile.fields
+    created = item.get(fields.created) if fields.created else None
+    owned_by = item.get(fields.owned_by) if fields.owned_by else None
+    obj = item.get(fields.object) if fields.object else None
+    fine_tuned = profile.fine_tunes.is_fine_tuned(model_id, item)
     if (
         (created is None or (type(created) is int and created in CREATED_RANGE))
         and (owned_by is None or type(owned_by) is str)
-        and item.get("shutdown_date") is None
-        and item.get("expiration_date") is None
+        and all(item.get(name) is None for name in fields.shutdown)
     ):  # a well-formed model has nothing to convert or warn about: the common case, done fast
         obj = obj if isinstance(obj, str) else None
-        return ModelRecord(model_id, dict(item), obj, created, owned_by), []
+        return ModelRecord(
+            model_id, dict(item), obj, created, owned_by, is_fine_tuned=fine_tuned
+        ), []
     warnings: list[str] = []
     if isinstance(created, float) and created.is_integer():
         created = int(created)
     if created is not None and (
         isinstance(created, bool) or not isinstance(created, int) or created not in CREATED_RANGE
     ):
-        warnings.append(f"model {model_id!r}: 'created' is not unix seconds: {created!r}")
+        warnings.append(
+            f"model {model_id!r}: {fields.created!r} is not unix seconds: {created!r}"
+        )
         created = None
     if owned_by is not None and not isinstance(owned_by, str):
-        warnings.append(f"model {model_id!r}: 'owned_by' is not a string: {owned_by!r}")
+        warnings.append(f"model {model_id!r}: {fields.owned_by!r} is not a string: {owned_by!r}")
         owned_by = None
     shutdown_at = None
-    for name in SHUTDOWN_FIELDS:
+    for name in fields.shutdown:
         if item.get(name) is not None:
             try:
                 shutdown_at = parse_timestamp(item[name])
@@ -182,12 +186,15 @@ def _parse_model(item: Mapping[str, Any], model_id: str) -> tuple[ModelRecord, l
         created=created,
         owned_by=owned_by,
         shutdown_at=shutdown_at,
+        is_fine_tuned=fine_tuned,
     )
     return record, warnings
 
 
 def parse_listing(
-    pages: Iterable[Any], known: Mapping[str, str | None] | None = None
+    pages: Iterable[Any],
+    known: Mapping[str, str | None] | None = None,
+    profile: Profile = OPENAI,
 ) -> ParsedListing:
     """Turn every page of a list response into one list of records, or say what is wrong.
 
@@ -200,32 +207,26 @@ def parse_listing(
     seen: set[str] = set()
     warnings: list[str] = []
     duplicates: list[str] = []
-    missing: dict[str, int] = {"created": 0, "owned_by": 0}
+    fields = profile.fields
+    missing = {key: 0 for key in (fields.created, fields.owned_by) if key}
     for page_number, body in enumerate(pages, start=1):
         where = f"page {page_number}" if page_number > 1 else "the response"
-        if not isinstance(body, Mapping):
-            raise PayloadError(f"{where} is {_kind(body)}, expected a JSON object")
-        if "data" not in body:
-            raise PayloadError(f"{where} has no 'data' list (keys: {_keys(body)})")
-        data = body["data"]
+        data = _items(body, where, profile.items)
         if data is None:
             continue
-        if not isinstance(data, list):
-            raise PayloadError(f"{where}: 'data' is {_kind(data)}, expected a list")
         for index, item in enumerate(data):
             try:
-                model_id = _model_id(item)
+                model_id = _model_id(item, fields)
                 record, notes = None, None
                 if not known or model_id in seen or known.get(model_id) != raw_digest(item):
-                    record, notes = _parse_model(item, model_id)
+                    record, notes = _parse_model(item, model_id, profile)
             except _Invalid as problem:
-                raise PayloadError(f"{where}: data[{index}] {problem}") from None
+                raise PayloadError(f"{where}: {profile.items or ''}[{index}] {problem}") from None
             if notes:
                 warnings.extend(notes)
-            if "created" not in item:
-                missing["created"] += 1
-            if "owned_by" not in item:
-                missing["owned_by"] += 1
+            for key in missing:
+                if key not in item:
+                    missing[key] += 1
             if model_id in seen:
                 duplicates.append(model_id)
                 continue
@@ -242,6 +243,25 @@ def parse_listing(
         more = f" and {len(duplicates) - 5} more" if len(duplicates) > 5 else ""
         warnings.append(f"duplicate model ids, first kept: {shown}{more}")
     return ParsedListing(records, warnings, unchanged)
+
+
+def _items(body: Any, where: str, key: str | None) -> list[Any] | None:
+    """The page's models: ``body[key]``, or the body itself for a kind that lists bare arrays.
+
+    A null list is an empty one (Ollama sends ``"data": null`` when it has no models).
+    """
+    if key is None:
+        if not isinstance(body, list):
+            raise PayloadError(f"{where} is {_kind(body)}, expected a JSON array of models")
+        return body
+    if not isinstance(body, Mapping):
+        raise PayloadError(f"{where} is {_kind(body)}, expected a JSON object")
+    if key not in body:
+        raise PayloadError(f"{where} has no {key!r} list (keys: {_keys(body)})")
+    data = body[key]
+    if data is not None and not isinstance(data, list):
+        raise PayloadError(f"{where}: {key!r} is {_kind(data)}, expected a list")
+    return data
 
 
 def _kind(value: Any) -> str:

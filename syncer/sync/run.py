@@ -25,6 +25,7 @@ from syncer.config.model import AlertRule, SyncPolicy
 from syncer.db import bulk, locks, schema
 from syncer.db.engine import write_session
 from syncer.errors import ProviderError, StoreError, first_line
+from syncer.providers.profile import Profile
 from syncer.sync.diff import Diff, compute_diff, mass_vanish_reason
 from syncer.sync.parse import PARSER_VERSION, parse_listing
 from syncer.timeutil import utcnow
@@ -44,6 +45,9 @@ DEFAULT_POLICY = SyncPolicy()
 
 class Provider(Protocol):
     """What a sync needs from the provider (``client.Client`` in production)."""
+
+    #: How the source's lists read (``providers.profile``).
+    profile: Profile
 
     def list_pages(self) -> Any: ...
 
@@ -199,7 +203,7 @@ class Syncer:
 
             state = bulk.load_state(session, source)
             known = state.present_digests()
-            parsed = parse_listing(pages, known)
+            parsed = parse_listing(pages, known, self.provider.profile)
             for warning in parsed.warnings:
                 log.warning("%s: %s", source, warning)
             listed = parsed.listed

@@ -17,8 +17,8 @@ from syncer.db import migrate
 from syncer.db.engine import make_engine, read_session
 from syncer.db.schema import ModelEvent
 from syncer.db.views import current_models, inventory_daily, model_availability
+from syncer.providers.openai import is_fine_tuned
 from syncer.reporting import queries
-from syncer.sync.parse import is_fine_tuned
 from tests.conftest import FakeProvider
 from tests.replay import Replay, Step, play, steps
 

@@ -28,7 +28,7 @@ from syncer.errors import (
     ProviderError,
 )
 from syncer.providers import http as client_module
-from syncer.providers.http import USER_AGENT, Client, Listing, _retry_after, model_path, next_page
+from syncer.providers.http import USER_AGENT, Client, Listing, _retry_after, model_path
 from tests.conftest import closed_port
 
 KEY = "sk-proj-TESTKEY1234567890abcdef"
@@ -222,33 +222,6 @@ def test_has_more_without_any_cursor_is_a_payload_error(httpserver, make_client)
     httpserver.expect_request(MODELS).respond_with_json({"data": [], "has_more": True})
     with pytest.raises(PayloadError, match=r"GET http://\S+/v1/models: has_more is true"):
         make_client(httpserver).list_pages()
-
-
-@pytest.mark.parametrize(
-    ("body", "expected"),
-    [
-        (page("a"), None),
-        (page("a", has_more=False, last_id="a"), None),
-        (page("a", has_more=False, next="http://x/2"), None),
-        (page("a", "b", has_more=True), {"after": "b"}),
-        (page("a", "b", has_more=True, last_id="z"), {"after": "z"}),
-        (page("a", next_page="https://x/v1/models?p=2"), "https://x/v1/models?p=2"),
-        (page("a", has_more=True, next="/v1/models?p=2"), "/v1/models?p=2"),
-        (page("a", next_page_token="t"), {"page_token": "t"}),
-        (page("a", nextPageToken="t", next=None), {"page_token": "t"}),
-        (page("a", next=None, next_page_token=""), None),
-    ],
-)
-def test_next_page_rules(body, expected):
-    assert next_page(body) == expected
-
-
-@pytest.mark.parametrize(
-    "body", [{"has_more": True, "data": []}, {"has_more": True, "data": [{}]}, {"has_more": "yes"}]
-)
-def test_next_page_refuses_has_more_without_a_way_forward(body):
-    with pytest.raises(PayloadError):
-        next_page(body)
 
 
 def test_a_list_body_that_is_not_an_object_is_a_payload_error(httpserver, make_client):

@@ -15,17 +15,18 @@ from hypothesis import strategies as st
 from syncer.config.load import load_settings
 from syncer.config.model import RetentionRule
 from syncer.errors import ConfigError
+from syncer.providers.openai import PROFILE as OPENAI
+from syncer.providers.openai import fine_tune_family as parse_family
+from syncer.providers.openai import is_fine_tuned
 from syncer.retention.plan import (
-    Family,
     RetentionModel,
     describe_rule,
     format_duration,
-    is_provider_owner,
-    parse_family,
     plan_retention,
     rule_details,
 )
-from syncer.sync.parse import is_fine_tuned
+
+is_provider_owner = OPENAI.fine_tunes.is_provider_owner
 
 NOW = datetime(2026, 3, 1, tzinfo=UTC)
 ACME = ("ft:*:acme:*",)
@@ -60,49 +61,6 @@ def reasons(models: list[RetentionModel], **fields: object) -> dict[str, tuple[s
 
 # ---------------------------------------------------------------------------------------
 # Families, owners, durations
-
-
-@pytest.mark.parametrize(
-    ("model_id", "family"),
-    [
-        ("ft:gpt-4o-mini-2024-07-18:acme:support-v3:AbC123",
-         Family("gpt-4o-mini-2024-07-18", "support-v3")),
-        ("ft:gpt-4o-mini-2024-07-18:acme::AbC123", Family("gpt-4o-mini-2024-07-18", "")),
-        ("ft:gpt-4o:acme:a:b:XyZ", Family("gpt-4o", "a:b")),
-        ("ft:gpt-4o:acme:x@1:abc", Family("gpt-4o", "x@1")),
-        ("curie:ft-acme:support-2022-02-15-04-21-04", Family("curie", "support")),
-        ("curie:ft-acme-2022-02-15-04-21-04", Family("curie", "")),
-        ("davinci:ft-acme:v2", Family("davinci", "v2")),
-    ],
-)
-def test_a_fine_tune_id_gives_its_base_model_and_suffix(model_id: str, family: Family) -> None:
-    assert parse_family(model_id) == family
-
-
-@pytest.mark.parametrize(
-    "model_id",
-    ["gpt-4o", "ft:gpt-4o", "ft:gpt-4o:acme:x", "ft::acme:x:1", "ft:gpt-4o::x:1",
-     "ft:gpt-4o:acme:x:", ":ft-acme-2022-02-15-04-21-04", "curie:ft-", "curie:ft-:x"],
-)
-def test_an_id_of_no_known_fine_tune_shape_has_no_family(model_id: str) -> None:
-    assert parse_family(model_id) is None
-
-
-def test_a_family_reads_as_base_and_suffix() -> None:
-    assert str(Family("gpt-4o", "support")) == "gpt-4o (support)"
-    assert str(Family("gpt-4o", "")) == "gpt-4o (no suffix)"
-
-
-@pytest.mark.parametrize(
-    "owner", ["openai", "system", "openai-internal", "openai-dev", "OpenAI", " system "]
-)
-def test_the_providers_owners_are_recognised(owner: str) -> None:
-    assert is_provider_owner(owner)
-
-
-@pytest.mark.parametrize("owner", ["org-acme", "user-abc", "openaix", "", None])
-def test_an_organisation_or_user_is_not_the_provider(owner: str | None) -> None:
-    assert not is_provider_owner(owner)
 
 
 @pytest.mark.parametrize(

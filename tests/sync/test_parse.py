@@ -12,8 +12,6 @@ from hypothesis import strategies as st
 from syncer.errors import PayloadError, ProviderError
 from syncer.sync.parse import (
     MAX_ID_LENGTH,
-    ModelRecord,
-    is_fine_tuned,
     parse_listing,
     parse_model,
     parse_timestamp,
@@ -504,29 +502,9 @@ def test_parse_timestamp_reads_any_iso_date_as_midnight_utc(day: date) -> None:
 # --- fine-tunes ----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("model_id", "expected"),
-    [
-        ("ft:gpt-4o-mini-2024-07-18:acme:x:AbC", True),
-        ("ft:gpt-3.5-turbo-0125:acme::9XyZ", True),
-        ("curie:ft-acme-2023-01-01", True),
-        ("davinci:ft-personal-2022-12-01-10-00-00", True),
-        ("gpt-4o", False),
-        ("gpt-4o-mini-2024-07-18", False),
-        ("text-embedding-3-small", False),
-        ("draft:model", False),
-        ("soft-model", False),
-    ],
-)
-def test_is_fine_tuned_recognises_current_and_legacy_fine_tune_ids(
-    model_id: str, expected: bool
-) -> None:
-    assert is_fine_tuned(model_id) is expected
-
-
 def test_a_record_says_whether_it_is_a_fine_tune() -> None:
-    tuned = ModelRecord(model_id="ft:gpt-4o-mini-2024-07-18:acme:x:AbC", raw={})
-    base = ModelRecord(model_id="gpt-4o", raw={})
+    tuned, _ = parse_model(model("ft:gpt-4o-mini-2024-07-18:acme:x:AbC"), "data[0]")
+    base, _ = parse_model(model("gpt-4o"), "data[1]")
 
     assert tuned.is_fine_tuned
     assert not base.is_fine_tuned

@@ -1,0 +1,181 @@
+"""A provider kind as data: how to reach its model list, read it, and what retention may touch.
+
+Providers differ in small, documented ways (the auth header, where the list sits in the body,
+how pages follow, which field holds a shutdown date, what an error body looks like), so a
+kind is a frozen ``Profile`` plus, where a rule is not data, one small pure function. The
+generic client (``http``), the parser (``sync.parse``) and retention read the profile and
+never the kind's name. Each kind is one module in this package, imported only when a source
+of that kind is configured: ``profile_for`` is the registry.
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from syncer.errors import ConfigError
+from syncer.providers.paging import Paginator, single
+
+__all__ = [
+    "KINDS",
+    "ErrorInfo",
+    "Family",
+    "Fields",
+    "FineTunes",
+    "Profile",
+    "no_family",
+    "not_fine_tuned",
+    "profile_for",
+    "read_error",
+]
+
+#: Every provider kind, by the name a source's ``kind`` gives; each is ``providers/<kind>.py``.
+KINDS = ("openai",)
+
+@dataclass(frozen=True, slots=True)
+class ErrorInfo:
+    """What a provider's error body says: its words, its code and type when it gives them.
+
+    ``auth`` is set when the body itself says the key was refused, for providers that answer
+    a bad key with a status other than 401.
+    """
+
+    message: str | None
+    code: str | None = None
+    type: str | None = None
+    auth: bool = False
+
+
+@dataclass(frozen=True, order=True)
+class Family:
+    """The fine-tunes of one base model under one suffix: successive versions of a model."""
+
+    base: str
+    suffix: str
+
+    def __str__(self) -> str:
+        return f"{self.base} ({self.suffix or 'no suffix'})"
+
+
+def not_fine_tuned(model_id: str, raw: Mapping[str, Any]) -> bool:
+    """The rule of a kind that lists no fine-tunes of its users."""
+    return False
+
+
+def no_family(model_id: str) -> Family | None:
+    return None
+
+
+@dataclass(frozen=True)
+class FineTunes:
+    """How a kind marks its users' fine-tunes, and whether retention may delete them.
+
+    ``is_fine_tuned`` sees the id and the listed object; retention, which works from stored
+    rows, asks it with the id alone (an empty object), so a deletable kind's rule must hold
+    on the id. ``owners`` (and ``owner_prefixes``) are the provider's own ``owned_by``
+    values: a model they own is never deleted, whatever a rule says.
+    """
+
+    is_fine_tuned: Callable[[str, Mapping[str, Any]], bool] = not_fine_tuned
+    family: Callable[[str], Family | None] = no_family
+    owners: frozenset[str] = frozenset()
+    owner_prefixes: tuple[str, ...] = ()
+    #: The kind documents ``DELETE {list_path}/{id}`` for fine-tuned models.
+    deletable: bool = False
+
+    def is_provider_owner(self, owner: str | None) -> bool:
+        if owner is None:
+            return False
+        owner = owner.strip().lower()
+        return owner in self.owners or owner.startswith(self.owner_prefixes)
+
+
+@dataclass(frozen=True)
+class Fields:
+    """Where each column's value sits in one listed model.
+
+    ``created`` is unix seconds. The first of ``shutdown`` that holds a value wins.
+    """
+
+    id: str = "id"
+    created: str | None = "created"
+    owned_by: str | None = "owned_by"
+    object: str | None = "object"
+    shutdown: tuple[str, ...] = ()
+
+
+def read_error(body: Any) -> ErrorInfo | None:
+    """The provider's own words from an error body in the OpenAI envelope, or a bare message."""
+    if not isinstance(body, dict):
+        return None
+    error = body.get("error")
+    if isinstance(error, dict):
+        return ErrorInfo(_text(error.get("message")), _text(error.get("code")),
+                         _text(error.get("type")))
+    if isinstance(error, str):
+        return ErrorInfo(error)
+    if isinstance(body.get("message"), str):
+        return ErrorInfo(body["message"])
+    return None
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+@dataclass(frozen=True)
+class Profile:
+    """Everything syncer knows about one provider kind; see each field's comment."""
+
+    kind: str
+    #: None: the kind has no public endpoint, so a source must give its ``base_url``.
+    default_base_url: str | None
+    #: The environment variable the provider's own SDK reads the key from (None: no key).
+    key_env: str | None
+    #: How the key travels: ``{auth_header}: {auth_scheme} {key}`` (no scheme: the bare key).
+    auth_header: str = "Authorization"
+    auth_scheme: str = "Bearer"
+    #: Sent with every request (a version header); a source's own ``headers`` win.
+    headers: Mapping[str, str] = field(default_factory=dict)
+    #: Source keys that set a header (``organization`` -> ``OpenAI-Organization``).
+    header_options: Mapping[str, str] = field(default_factory=dict)
+    #: For the source built from the environment alone: variables that set a header...
+    env_headers: Mapping[str, str] = field(default_factory=dict)
+    #: ...and the variable that sets its base URL.
+    base_url_env: str | None = None
+    #: The list's path under the base URL; one model is ``{list_path}/{id}``.
+    list_path: str = "/models"
+    #: Query parameters of every list page (a page size).
+    list_query: Mapping[str, str] = field(default_factory=dict)
+    #: A query parameter every request carries, and its default (Azure's ``api-version``).
+    version_param: str | None = None
+    default_version: str | None = None
+    #: How the page after a body is found (``paging``).
+    paginator: Paginator = single
+    #: The body's key that holds the models; None: the body is the list itself.
+    items: str | None = "data"
+    fields: Fields = field(default_factory=Fields)
+    #: ``GET {list_path}/{id}`` exists, so a model missing from the list is asked about.
+    retrieve: bool = True
+    fine_tunes: FineTunes = field(default_factory=FineTunes)
+    read_error: Callable[[Any], ErrorInfo | None] = read_error
+    #: What a key of this provider looks like, so a partial echo in an error is masked too.
+    key_pattern: re.Pattern[str] | None = None
+    key_mask: str = "***"
+
+    @property
+    def retention(self) -> bool:
+        """Whether retention may run on a source of this kind."""
+        return self.fine_tunes.deletable
+
+
+def profile_for(kind: str) -> Profile:
+    """The profile of ``kind``, importing its module on first use."""
+    if kind not in KINDS:
+        raise ConfigError(f"unknown provider kind {kind!r} (one of: {', '.join(KINDS)})")
+    module = importlib.import_module(f"syncer.providers.{kind}")
+    profile: Profile = module.PROFILE
+    return profile

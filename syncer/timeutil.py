@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 __all__ = [
     "duration_text",
     "format_duration",
+    "human_time",
     "iso",
     "parse_duration",
     "parse_moment",
@@ -61,8 +62,18 @@ def parse_moment(text: str, now: datetime) -> datetime:
 
 
 def iso(moment: datetime) -> str:
-    """A time as syncer writes it for machines (JSON, CSV, payloads): ISO-8601 ending in ``Z``."""
-    return moment.isoformat().replace("+00:00", "Z")
+    """A time as syncer writes it for machines (JSON, CSV, payloads, ``/healthz``).
+
+    Always with microseconds, so every value of a column has one width and sorts as text, and
+    a time read back (``--as-of``) is the stored one exactly: ``2026-03-01T12:00:00.000000Z``.
+    """
+    return moment.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+def human_time(moment: datetime) -> str:
+    """A time as syncer writes it for people (tables, messages, log lines): whole seconds,
+    ``2026-03-01T12:00:00Z``."""
+    return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def format_duration(delta: timedelta) -> str:

@@ -32,7 +32,7 @@ from syncer.db.engine import read_session, write_session
 from syncer.db.schema import outbox_table
 from syncer.errors import DeliveryError
 from syncer.providers.http import USER_AGENT
-from syncer.timeutil import utcnow
+from syncer.timeutil import human_time, utcnow
 
 __all__ = [
     "BACKOFF_BASE",
@@ -248,7 +248,7 @@ class Dispatcher:
                 if result.status == "pending":
                     blocked.add(rule_name)  # later alerts of this rule wait, to keep order
                     log.warning("alert %s (%s): %s; retry at %s", payload["id"], rule_name,
-                                error, result.next_attempt_at.isoformat())
+                                error, human_time(result.next_attempt_at))
                 elif result.status == "failed":
                     log.error("alert %s (%s) failed: %s", payload["id"], rule_name, error)
         finally:

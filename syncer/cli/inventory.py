@@ -77,11 +77,10 @@ def models_show(app: App, model_id: str, source: str | None, live: bool, fmt: st
     if not rows:
         raise CLIError(f"no model {model_id!r} in {where}")
     if fmt == "table":
-        from syncer.reporting.output import as_text
+        from syncer.reporting.output import show_record
 
         for row in rows:
-            width = max(map(len, row))
-            click.echo("\n".join(f"{k.ljust(width)}  {as_text(v)}" for k, v in row.items()) + "\n")
+            click.echo(show_record(row) + "\n")
         return
     print_rows(rows, list(dict.fromkeys(k for row in rows for k in row)), fmt)
 

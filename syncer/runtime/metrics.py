@@ -30,7 +30,7 @@ from syncer.alerts.stale import source_health
 from syncer.config.model import Settings
 from syncer.db.engine import read_session
 from syncer.db.schema import Model, ModelEvent, OutboxAlert, SyncRun
-from syncer.timeutil import utcnow
+from syncer.timeutil import iso, utcnow
 
 __all__ = ["Snapshot", "SyncerCollector", "health", "read_snapshot", "serve"]
 
@@ -156,8 +156,7 @@ def health(engine: Engine, settings: Settings, now: datetime) -> tuple[int, dict
         "status": "stale" if any(s.stale for s in states.values()) else "ok",
         "sources": {
             name: {
-                "last_success_at": s.last_success_at.isoformat().replace("+00:00", "Z")
-                if s.last_success_at else None,
+                "last_success_at": iso(s.last_success_at) if s.last_success_at else None,
                 "stale_after_seconds": s.stale_after_seconds,
                 "stale": s.stale,
             }

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from syncer.cli.common import FORMAT_OPTION, App, CLIError, errors_to_exit_codes, print_rows
+from syncer.cli.common import FORMAT_OPTION, LIMIT, App, CLIError, errors_to_exit_codes, print_rows
 from syncer.config.model import Settings
 from syncer.errors import ConfigError
 from syncer.timeutil import utcnow
@@ -32,7 +32,7 @@ def _rule(settings: Settings, name: str) -> AlertRule:
 @click.option("--status", type=click.Choice(["pending", "delivered", "failed"]),
               help="Only alerts with this status.")
 @click.option("--rule", help="Only this rule's alerts.")
-@click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True)
+@click.option("--limit", type=LIMIT, default=50, show_default=True)
 @FORMAT_OPTION
 @click.pass_context
 @errors_to_exit_codes

@@ -30,7 +30,9 @@ if TYPE_CHECKING:
     from syncer.providers.http import Client
 
 __all__ = [
+    "DAYS",
     "FORMAT_OPTION",
+    "LIMIT",
     "MOMENT_HELP",
     "App",
     "CLIError",
@@ -40,6 +42,10 @@ __all__ = [
 ]
 
 MOMENT_HELP = "ISO-8601 date or date-time (UTC unless it says otherwise), or a span back like 7d"
+#: ``--limit N`` of every listing: a count the databases' integers hold with room to spare.
+LIMIT = click.IntRange(min=1, max=1_000_000_000)
+#: ``--days N`` of the reports: a window that stays inside the years a timestamp can hold.
+DAYS = click.IntRange(min=1, max=100_000)
 
 F = TypeVar("F", bound=Callable[..., Any])
 FORMAT_OPTION = click.option(

@@ -6,6 +6,7 @@ import click
 
 from syncer.cli.common import (
     FORMAT_OPTION,
+    LIMIT,
     App,
     CLIError,
     errors_to_exit_codes,
@@ -90,7 +91,7 @@ def models_show(app: App, model_id: str, source: str | None, live: bool, fmt: st
 @click.option("--kind", type=click.Choice(MODEL_EVENT_KINDS), help="Only this kind of event.")
 @click.option("--model", "model_id", metavar="ID", help="Only this model.")
 @click.option("--source", help="Only this source.")
-@click.option("--limit", type=click.IntRange(min=1), help="At most this many events.")
+@click.option("--limit", type=LIMIT, help="At most this many events.")
 @FORMAT_OPTION
 @click.pass_obj
 @errors_to_exit_codes
@@ -114,7 +115,7 @@ def events(
 @click.command()
 @click.option("--source", help="Only this source.")
 @click.option("--status", type=click.Choice(["ok", "failed", "held"]), help="Only this status.")
-@click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True)
+@click.option("--limit", type=LIMIT, default=20, show_default=True)
 @FORMAT_OPTION
 @click.pass_obj
 @errors_to_exit_codes

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from syncer.cli.common import (
+    DAYS,
     FORMAT_OPTION,
     App,
     CLIError,
@@ -94,7 +95,7 @@ def history(app: App, model_id: str, source: str | None, intervals: bool, fmt: s
 @click.argument("name", required=False)
 @click.option("--list", "list_reports", is_flag=True, help="List the reports, one line each.")
 @click.option(
-    "--days", type=click.IntRange(min=1), help="The report's window in days (see --list)."
+    "--days", type=DAYS, help="The report's window in days (see --list)."
 )
 @click.option("--source", help="Only this source.")
 @click.option("--sql", "show_sql", is_flag=True, help="Print the report's SQL, do not run it.")

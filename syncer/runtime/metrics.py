@@ -30,6 +30,7 @@ from syncer.alerts.stale import source_health
 from syncer.config.model import Settings
 from syncer.db.engine import read_session
 from syncer.db.schema import Model, ModelEvent, OutboxAlert, SyncRun
+from syncer.errors import ConfigError
 from syncer.timeutil import iso, utcnow
 
 __all__ = ["Snapshot", "SyncerCollector", "health", "read_snapshot", "serve"]
@@ -201,8 +202,18 @@ def serve(
     engine: Engine, settings: Settings, host: str, port: int,
     now: Callable[[], datetime] = utcnow,
 ) -> Iterator[tuple[str, int]]:
-    """Serve ``/metrics`` and ``/healthz`` on a background thread; yields (host, port)."""
-    server = make_server(host, port, _app(engine, settings, now), _Server, _QuietHandler)
+    """Serve ``/metrics`` and ``/healthz`` on a background thread; yields (host, port).
+
+    An address that cannot be listened on (taken, not this machine's, not an address) is a
+    ``ConfigError`` naming it: it is what the command line or the config said.
+    """
+    try:
+        server = make_server(host, port, _app(engine, settings, now), _Server, _QuietHandler)
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise ConfigError(
+            f"--metrics-host/--metrics-port: cannot listen on {host}:{port}: {reason}"
+        ) from None
     thread = threading.Thread(
         target=server.serve_forever, kwargs={"poll_interval": 0.1}, name="syncer-metrics",
         daemon=True,

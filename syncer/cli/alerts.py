@@ -45,7 +45,7 @@ def alerts(ctx: click.Context, status: str | None, rule: str | None, limit: int,
 
     app: App = ctx.obj
     app.configure_logging()
-    with read_session(app.engine(app.settings())) as session:
+    with read_session(app.reader(app.settings())) as session:
         rows = list_alerts(session, status=status, rule=rule, limit=limit)
     print_rows(rows, ALERT_COLUMNS, fmt)
 
@@ -119,7 +119,7 @@ def deprecations(ctx: click.Context, source: str | None, fmt: str) -> None:
 
     app: App = ctx.obj
     app.configure_logging()
-    with read_session(app.engine(app.settings())) as session:
+    with read_session(app.reader(app.settings())) as session:
         rows = shutdown_rows(session, utcnow(), source)
     print_rows(rows, SHUTDOWN_COLUMNS, fmt)
 

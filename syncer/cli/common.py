@@ -112,17 +112,22 @@ class App:
         if level > logging.DEBUG:
             logging.getLogger("apscheduler").setLevel(max(level, logging.WARNING))
 
-    def open_engine(self, settings: Settings) -> Engine:
+    def open_engine(self, settings: Settings, *, read_only: bool = False) -> Engine:
         """An engine that has not connected yet, disposed of when the command ends."""
         from syncer.db.engine import make_engine
 
-        engine = make_engine(settings.database_url)
+        engine = make_engine(settings.database_url, read_only=read_only)
         click.get_current_context().call_on_close(engine.dispose)
         return engine
 
     def engine(self, settings: Settings, *, upgrade: bool = False) -> Engine:
         """An engine on a database at the current schema: upgraded, or checked."""
         return self.ready(self.open_engine(settings), upgrade=upgrade)
+
+    def reader(self, settings: Settings) -> Engine:
+        """For the commands that only read: the database must exist and be at the current
+        schema, and SQLite is opened read-only (nothing is created, a read-only copy works)."""
+        return self.ready(self.open_engine(settings, read_only=True))
 
     def ready(self, engine: Engine, *, upgrade: bool = False) -> Engine:
         """``engine``, its database brought to the current schema (or checked to be there)."""

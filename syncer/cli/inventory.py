@@ -39,7 +39,7 @@ def models(
 
     app: App = ctx.obj
     app.configure_logging()
-    engine = app.engine(app.settings())
+    engine = app.reader(app.settings())
     if as_of is not None:
         rows = models_as_of(engine, as_of, source=source, include_vanished=include_vanished)
     else:
@@ -72,7 +72,7 @@ def models_show(app: App, model_id: str, source: str | None, live: bool, fmt: st
     else:
         from syncer.db.engine import read_session
 
-        with read_session(app.engine(settings)) as session:
+        with read_session(app.reader(settings)) as session:
             rows = queries.model(session, model_id, source)
         where = "the store"
     if not rows:
@@ -105,7 +105,7 @@ def events(
 
     app.configure_logging()
     moment = None if since is None else moment_option(since, "--since", utcnow())
-    with read_session(app.engine(app.settings())) as session:
+    with read_session(app.reader(app.settings())) as session:
         rows = queries.events(
             session, since=moment, kind=kind, model_id=model_id, source=source, limit=limit
         )
@@ -125,6 +125,6 @@ def runs(app: App, source: str | None, status: str | None, limit: int, fmt: str)
     from syncer.reporting import queries
 
     app.configure_logging()
-    with read_session(app.engine(app.settings())) as session:
+    with read_session(app.reader(app.settings())) as session:
         rows = queries.runs(session, source=source, status=status, limit=limit)
     print_rows(rows, queries.RUN_COLUMNS, fmt)

@@ -60,7 +60,7 @@ def diff(app: App, start: str, end: str | None, source: str | None, fmt: str) ->
     finish = now if end is None else moment_option(end, "TO", now)
     if begin > finish:
         raise click.BadParameter(f"FROM ({start}) is after TO ({end or 'now'})", param_hint="FROM")
-    with timeline.snapshot_session(app.engine(app.settings())) as session:
+    with timeline.snapshot_session(app.reader(app.settings())) as session:
         rows = timeline.diff(session, begin, finish, source=source)
     print_rows(rows, DIFF_COLUMNS, fmt)
 
@@ -79,7 +79,7 @@ def history(app: App, model_id: str, source: str | None, intervals: bool, fmt: s
     from syncer.reporting import timeline
 
     app.configure_logging()
-    with timeline.snapshot_session(app.engine(app.settings())) as session:
+    with timeline.snapshot_session(app.reader(app.settings())) as session:
         if intervals:
             rows = timeline.model_intervals(session, model_id, source)
             columns = timeline.INTERVAL_COLUMNS
@@ -132,6 +132,6 @@ def report(
     app.configure_logging()
     from syncer.db.engine import read_session
 
-    with read_session(app.engine(app.settings())) as session:
+    with read_session(app.reader(app.settings())) as session:
         rows = reports.run(session, chosen, now=utcnow(), days=days, source=source)
     print_rows(rows, chosen.columns, fmt)

@@ -72,7 +72,7 @@ def retention_plan(app: App, source: str | None, show_all: bool, fmt: str) -> No
     app.configure_logging()
     settings = app.settings()
     rules = _rules_for(settings, source)
-    plans, refused = _retention_plans(app.engine(settings), rules)
+    plans, refused = _retention_plans(app.reader(settings), rules)
     rows = [
         row for name, plan in plans.items() for row in plan.rows(name)
         if show_all or is_fine_tuned(row["model_id"])

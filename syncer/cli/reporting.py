@@ -98,7 +98,10 @@ def history(app: App, model_id: str, source: str | None, intervals: bool, fmt: s
     "--days", type=DAYS, help="The report's window in days (see --list)."
 )
 @click.option("--source", help="Only this source.")
-@click.option("--sql", "show_sql", is_flag=True, help="Print the report's SQL, do not run it.")
+@click.option(
+    "--sql", "show_sql", is_flag=True,
+    help="Print the report's SQL for this database, options filled in; do not run it.",
+)
 @FORMAT_OPTION
 @click.pass_obj
 @errors_to_exit_codes
@@ -124,14 +127,18 @@ def report(
     if chosen is None:
         known = ", ".join(reports.REPORTS)
         raise click.BadParameter(f"no report {name!r}; one of: {known}", param_hint="NAME")
-    if show_sql:
-        click.echo(chosen.sql)
-        return
     if days is not None and chosen.days is None:
         raise click.BadParameter(f"report {name!r} takes no --days", param_hint="--days")
     app.configure_logging()
+    settings = app.settings()
+    if show_sql:
+        from syncer.db.engine import dialect_name
+
+        dialect = dialect_name(settings.database_url)
+        click.echo(reports.sql_text(chosen, dialect, now=utcnow(), days=days, source=source))
+        return
     from syncer.db.engine import read_session
 
-    with read_session(app.reader(app.settings())) as session:
+    with read_session(app.reader(settings)) as session:
         rows = reports.run(session, chosen, now=utcnow(), days=days, source=source)
     print_rows(rows, chosen.columns, fmt)

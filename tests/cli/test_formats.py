@@ -7,7 +7,9 @@ import csv
 import io
 import json
 import re
+import subprocess
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -152,3 +154,65 @@ def test_the_dispatch_log_writes_the_retry_time_to_the_second(
         stamp, _, rest = line.partition(" ")
         assert HUMAN_TIME.match(stamp), line
         assert [t for t in times_in(rest) if not HUMAN_TIME.match(t)] == [], line
+
+
+def _normal(cell: str) -> Any:
+    """One value as SQL clients and syncer's CSV both mean it, for comparing them."""
+    if cell in ("", "NULL"):
+        return None
+    if cell in ("t", "true"):
+        return True
+    if cell in ("f", "false"):
+        return False
+    try:
+        return round(float(cell), 3)
+    except ValueError:
+        pass
+    try:
+        zoned = re.sub(r"([+-]\d\d)$", r"\1:00", cell.replace("Z", "+00:00"))  # psql's +00
+        moment = datetime.fromisoformat(zoned)
+        return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC)
+    except ValueError:
+        pass
+    try:
+        return json.loads(cell)
+    except ValueError:
+        return cell
+
+
+def run_sql(database_url: str, sql: str) -> list[dict[str, Any]]:
+    """The rows a user gets by pasting ``sql`` into the database's own client."""
+    if database_url.startswith("sqlite:///"):
+        command = ["sqlite3", "-csv", "-header", database_url.removeprefix("sqlite:///"), sql]
+    else:
+        command = ["psql", database_url.replace("+psycopg", ""), "--csv", "-v", "ON_ERROR_STOP=1",
+                   "-c", "SET TIME ZONE 'UTC'", "-c", sql]
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    assert done.returncode == 0 and not done.stderr, done.stderr
+    text = done.stdout.removeprefix("SET\n")
+    return [{k: _normal(v) for k, v in row.items()} for row in csv.DictReader(io.StringIO(text))]
+
+
+@pytest.mark.parametrize(
+    "options",
+    [(), ("--source", "openai"), ("--source", "down"), ("--days", "2")],
+    ids=["defaults", "source", "other-source", "days"],
+)
+def test_report_sql_runs_as_printed_in_the_database_in_use(
+    full, database_url: str, options: tuple[str, ...]  # type: ignore[no-untyped-def]
+) -> None:
+    for name, report in reports.REPORTS.items():
+        if "--days" in options and report.days is None:
+            continue
+        printed = full("report", name, "--sql", *options)
+        assert printed.exit_code == 0, printed.output
+        assert ":source" not in printed.stdout and ":since" not in printed.stdout
+        ran = run_sql(database_url, printed.stdout)
+        as_csv = full("report", name, *options, "--format", "csv")
+        expected = [
+            {k: _normal(v) for k, v in row.items()}
+            for row in csv.DictReader(io.StringIO(as_csv.stdout))
+        ]
+        assert ran == expected, name
+        if name == "changes" and options != ("--source", "down"):
+            assert ran, "the data reaches every report"

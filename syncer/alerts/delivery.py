@@ -32,6 +32,7 @@ from syncer.db.engine import read_session, write_session
 from syncer.db.schema import outbox_table
 from syncer.errors import DeliveryError
 from syncer.providers.http import USER_AGENT
+from syncer.redact import scrub, url_secrets
 from syncer.timeutil import human_time, utcnow
 
 __all__ = [
@@ -152,7 +153,8 @@ class Sender:
         if 200 <= response.status_code < 300:
             return
         status = response.status_code
-        said = " ".join(response.text.split())[:200]
+        # An error page may quote the URL it was called with, and the URL is the secret.
+        said = scrub(" ".join(response.text.split()), url_secrets(channel.url))[:200]
         raise DeliveryError(
             f"{channel.kind}: HTTP {status}" + (f": {said}" if said else ""),
             permanent=400 <= status < 500 and status not in _RETRY_STATUSES,

@@ -13,7 +13,7 @@ import logging
 import sys
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -22,6 +22,7 @@ import click
 from syncer.config.load import load_settings
 from syncer.config.model import Settings
 from syncer.errors import SyncerError, first_line
+from syncer.redact import Redactor, url_secrets
 from syncer.timeutil import parse_moment
 
 if TYPE_CHECKING:
@@ -81,6 +82,14 @@ def errors_to_exit_codes(command: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+def secrets_of(settings: Settings) -> list[str]:
+    """Every secret the settings hold, and what of each must not be quoted."""
+    found = [source.api_key or "" for source in settings.sources]
+    for rule in settings.alerts:
+        found += [*url_secrets(rule.channel.url), rule.channel.secret or ""]
+    return [secret for secret in found if secret]
+
+
 @dataclass
 class App:
     """What the group's options say, turned into settings and an engine on demand."""
@@ -89,14 +98,18 @@ class App:
     database_url: str | None
     base_url: str | None
     verbosity: int
+    #: Scrubs the secrets of the settings loaded from every log line, at any verbosity.
+    redactor: Redactor = field(default_factory=Redactor)
 
     def settings(self, **overrides: Any) -> Settings:
-        return load_settings(
+        settings = load_settings(
             config_file=self.config_file,
             database_url=self.database_url,
             base_url=self.base_url,
             **overrides,
         )
+        self.redactor.add(secrets_of(settings))
+        return settings
 
     def configure_logging(self, default: int = logging.WARNING) -> None:
         levels = {-1: logging.ERROR, 0: default, 1: logging.INFO, 2: logging.DEBUG}
@@ -108,6 +121,8 @@ class App:
             stream=sys.stderr,
             force=True,
         )
+        for handler in logging.getLogger().handlers:
+            handler.addFilter(self.redactor)
         logging.Formatter.converter = time.gmtime
         if level > logging.DEBUG:
             logging.getLogger("apscheduler").setLevel(max(level, logging.WARNING))

@@ -20,7 +20,7 @@ from email.utils import parsedate_to_datetime
 from http import HTTPStatus
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any, NoReturn
-from urllib.parse import quote, urlencode, urljoin, urlsplit
+from urllib.parse import parse_qsl, quote, urlencode, urljoin, urlsplit
 
 import requests
 from requests.structures import CaseInsensitiveDict
@@ -41,6 +41,7 @@ from syncer.errors import (
     PayloadError,
     ProviderError,
 )
+from syncer.redact import scrub, shown_url
 
 __all__ = ["MAX_PAGES", "Client", "Listing", "model_path", "next_page"]
 
@@ -144,6 +145,8 @@ class Client:
         self._owns_session = session is None
         self._session = session if session is not None else requests.Session()
         self._key = source.api_key or ""
+        #: Query values of the URLs requested: masked wherever the provider quotes them.
+        self._query_values: set[str] = set()
         self._headers: CaseInsensitiveDict[str] = CaseInsensitiveDict(
             {"User-Agent": USER_AGENT, "Accept": "application/json"}
         )
@@ -178,22 +181,29 @@ class Client:
         while True:
             response = self._request("GET", url)
             assert response is not None  # without missing_ok a 404 raises
-            body = self._decode(response, f"GET {url}")
+            body = self._decode(response, f"GET {shown_url(url)}")
             if not isinstance(body, dict):
-                raise PayloadError(f"GET {url}: expected a JSON object, got {_kind(body)}")
+                raise PayloadError(
+                    f"GET {shown_url(url)}: expected a JSON object, got {_kind(body)}"
+                )
             pages.append(body)
             digest.update(response.content)
             try:
                 cursor = next_page(body)
             except PayloadError as exc:
-                raise PayloadError(f"GET {url}: {exc}") from None
+                raise PayloadError(f"GET {shown_url(url)}: {exc}") from None
             if cursor is None:
                 return Listing(pages=pages, digest=digest.hexdigest())
             following = self._page_url(url, cursor)
             if following in seen:
-                raise PayloadError(f"GET {url}: pagination did not advance ({following} again)")
+                raise PayloadError(
+                    f"GET {shown_url(url)}: pagination did not advance "
+                    f"({shown_url(following)} again)"
+                )
             if len(pages) >= MAX_PAGES:
-                raise PayloadError(f"GET {url}: pagination did not advance in {MAX_PAGES} pages")
+                raise PayloadError(
+                    f"GET {shown_url(url)}: pagination did not advance in {MAX_PAGES} pages"
+                )
             seen.add(following)
             url = following
 
@@ -217,7 +227,8 @@ class Client:
         url = urljoin(self._base + "/", cursor)
         if _origin(url) != _origin(self._base):
             raise PayloadError(
-                f"GET {current}: next page {_snippet(cursor, 120)} is on another host; not followed"
+                f"GET {shown_url(current)}: next page {_snippet(shown_url(cursor), 120)} is on "
+                "another host; not followed"
             )
         return url
 
@@ -236,7 +247,8 @@ class Client:
         return response
 
     def _attempt(self, method: str, url: str, missing_ok: bool) -> requests.Response | None:
-        where = f"{method} {url}"
+        where = f"{method} {shown_url(url)}"
+        self._query_values.update(v for _, v in parse_qsl(urlsplit(url).query))
         connect, read = self._http.connect_timeout, self._http.read_timeout
         started = time.monotonic()
         try:
@@ -319,10 +331,12 @@ class Client:
         )
 
     def _clean(self, text: str) -> str:
-        """Provider text with the key, and anything shaped like a key, replaced by ``sk-***``."""
+        """Provider text with the key, and anything shaped like a key, replaced by ``sk-***``;
+        values of the query strings requested (a key may travel as ``?key=``) and any URL's
+        query string by ``***``."""
         if self._key:
             text = text.replace(self._key, "sk-***")
-        return _KEY_LIKE.sub("sk-***", text)
+        return scrub(_KEY_LIKE.sub("sk-***", text), self._query_values)
 
 
 def _give_up(state: RetryCallState) -> NoReturn:

@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 __all__ = [
     "duration_text",
     "format_duration",
+    "human_time",
     "iso",
     "parse_duration",
     "parse_moment",
@@ -46,23 +47,46 @@ def parse_duration(text: str) -> timedelta:
 
 def parse_moment(text: str, now: datetime) -> datetime:
     """Read a point in time: ISO-8601 date or date-time (UTC unless it says otherwise),
-    or a span back from ``now`` like ``7d`` or ``12h``."""
-    try:
-        return now - parse_duration(text)
-    except ValueError:
-        pass
+    or a span back from ``now`` like ``7d`` or ``12h``.
+
+    Every failure, a moment outside the years 1 to 9999 (in UTC) included, is a ValueError
+    that quotes ``text``, so a caller turns any of them into one usage error.
+    """
+    if _DURATION.match(text):
+        span = parse_duration(text)
+        try:
+            return now - span
+        except OverflowError:
+            raise ValueError(f"{text!r} reaches back before the year 1") from None
     try:
         moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
     except ValueError:
         raise ValueError(
             f"{text!r} is not a time: use an ISO-8601 date or date-time, or a span like '7d'"
         ) from None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        raise ValueError(
+            f"{text!r} is out of range: in UTC it falls outside the years 1 to 9999"
+        ) from None
 
 
 def iso(moment: datetime) -> str:
-    """A time as syncer writes it for machines (JSON, CSV, payloads): ISO-8601 ending in ``Z``."""
-    return moment.isoformat().replace("+00:00", "Z")
+    """A time as syncer writes it for machines (JSON, CSV, payloads, ``/healthz``).
+
+    Always with microseconds, so every value of a column has one width and sorts as text, and
+    a time read back (``--as-of``) is the stored one exactly: ``2026-03-01T12:00:00.000000Z``.
+    """
+    return moment.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+def human_time(moment: datetime) -> str:
+    """A time as syncer writes it for people (tables, messages, log lines): whole seconds,
+    ``2026-03-01T12:00:00Z``."""
+    return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def format_duration(delta: timedelta) -> str:

@@ -41,18 +41,21 @@ class Receiver:
     does); ``statuses`` are answered first, one per request; ``stop`` closes the port.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, path: str = "/hook") -> None:
         self.server = _QuickServer(host="127.0.0.1", port=0)
+        self.path = path
         self.status = 200
         self.statuses: list[int] = []
+        #: What a refusal says; ``{url}`` is replaced by the URL requested (as error pages do).
+        self.refusal = "receiver is down"
         self.accepted: list[tuple[bytes, dict[str, str]]] = []
         self.refused = 0
-        self.server.expect_request("/hook", method="POST").respond_with_handler(self._handle)
+        self.server.expect_request(path, method="POST").respond_with_handler(self._handle)
         self.server.start()
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.port}/hook"
+        return f"http://127.0.0.1:{self.server.port}{self.path}"
 
     @property
     def documents(self) -> list[dict[str, Any]]:
@@ -62,7 +65,7 @@ class Receiver:
         status = self.statuses.pop(0) if self.statuses else self.status
         if status != 200:
             self.refused += 1
-            return Response("receiver is down", status=status)
+            return Response(self.refusal.replace("{url}", request.url), status=status)
         self.accepted.append((request.get_data(), dict(request.headers)))
         return Response("ok")
 

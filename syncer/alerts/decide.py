@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from syncer.config.model import AlertRule
-from syncer.timeutil import duration_text, iso
+from syncer.timeutil import duration_text, human_time, iso
 
 __all__ = [
     "PAYLOAD_VERSION",
@@ -371,7 +371,7 @@ def stale_plan(
                 plan.alerts.append(Alert(
                     rule=rule.name, kind="stale", source=health.source, stale=block,
                     summary=f"{health.source}: no successful sync for "
-                    f"{duration_text(now - reference)} since {since} ({_iso(reference)}); "
+                    f"{duration_text(now - reference)} since {since} ({human_time(reference)}); "
                     f"stale after {duration_text(limit)}",
                 ))
             elif not stale and mark is not None:

@@ -32,7 +32,8 @@ from syncer.db.engine import read_session, write_session
 from syncer.db.schema import outbox_table
 from syncer.errors import DeliveryError
 from syncer.providers.http import USER_AGENT
-from syncer.timeutil import utcnow
+from syncer.redact import scrub, url_secrets
+from syncer.timeutil import human_time, utcnow
 
 __all__ = [
     "BACKOFF_BASE",
@@ -153,7 +154,8 @@ class Sender:
         if 200 <= response.status_code < 300:
             return
         status = response.status_code
-        said = " ".join(response.text.split())[:200]
+        # An error page may quote the URL it was called with, and the URL is the secret.
+        said = scrub(" ".join(response.text.split()), url_secrets(channel.url))[:200]
         raise DeliveryError(
             f"{channel.kind}: HTTP {status}" + (f": {said}" if said else ""),
             permanent=400 <= status < 500 and status not in _RETRY_STATUSES,
@@ -249,7 +251,7 @@ class Dispatcher:
                 if result.status == "pending":
                     blocked.add(rule_name)  # later alerts of this rule wait, to keep order
                     log.warning("alert %s (%s): %s; retry at %s", payload["id"], rule_name,
-                                error, result.next_attempt_at.isoformat())
+                                error, human_time(result.next_attempt_at))
                 elif result.status == "failed":
                     log.error("alert %s (%s) failed: %s", payload["id"], rule_name, error)
         finally:

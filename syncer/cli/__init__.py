@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
+from typing import Any
 
 import click
 
@@ -15,10 +17,37 @@ from syncer.cli.reporting import diff, history, report
 from syncer.cli.retention import retention
 from syncer.cli.sync import run, sync
 
-__all__ = ["cli", "main"]
+__all__ = ["OneLineErrors", "cli", "main"]
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class OneLineErrors(click.Group):
+    """click's group, except that a usage error is one line like every other error.
+
+    The README promises one line on stderr starting ``Error:``; click would print the usage
+    and a hint first. The line ends with where to read more.
+    """
+
+    def main(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, prog_name: str | None = None, **extra: Any
+    ) -> Any:
+        if extra.get("standalone_mode", True) is False:
+            return super().main(args, prog_name, **extra)
+        try:
+            code = super().main(args, prog_name, **{**extra, "standalone_mode": False})
+        except click.UsageError as exc:
+            command = exc.ctx.command_path if exc.ctx is not None else "syncer"
+            click.echo(f"Error: {exc.format_message()} (see `{command} --help`)", err=True)
+            sys.exit(exc.exit_code)
+        except click.ClickException as exc:
+            exc.show()
+            sys.exit(exc.exit_code)
+        except click.Abort:
+            click.echo("Aborted!", err=True)
+            sys.exit(1)
+        sys.exit(code if isinstance(code, int) else 0)
+
+
+@click.group(cls=OneLineErrors, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--config", "config_file", metavar="FILE",
     help="TOML config file (default: $SYNCER_CONFIG; none: one source from the environment).",

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from syncer.cli.common import FORMAT_OPTION, App, CLIError, errors_to_exit_codes, print_rows
+from syncer.cli.common import FORMAT_OPTION, LIMIT, App, CLIError, errors_to_exit_codes, print_rows
 from syncer.config.model import Settings
 from syncer.errors import ConfigError
 from syncer.timeutil import utcnow
@@ -41,7 +41,7 @@ def _rule(settings: Settings, name: str) -> AlertRule:
 @click.option("--status", type=click.Choice(["pending", "delivered", "failed"]),
               help="Only alerts with this status.")
 @click.option("--rule", help="Only this rule's alerts.")
-@click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True)
+@click.option("--limit", type=LIMIT, default=50, show_default=True)
 @FORMAT_OPTION
 @click.pass_context
 @errors_to_exit_codes
@@ -54,7 +54,7 @@ def alerts(ctx: click.Context, status: str | None, rule: str | None, limit: int,
 
     app: App = ctx.obj
     app.configure_logging()
-    with read_session(app.engine(app.settings())) as session:
+    with read_session(app.reader(app.settings())) as session:
         rows = queries.alerts(session, status=status, rule=rule, limit=limit)
     print_rows(rows, queries.ALERT_COLUMNS, fmt)
 
@@ -132,7 +132,7 @@ def deprecations(ctx: click.Context, source: str | None, fmt: str) -> None:
 
     app: App = ctx.obj
     app.configure_logging()
-    engine = app.engine(app.settings())
+    engine = app.reader(app.settings())
     if fmt == "ics":
         from syncer.reporting.calendar import shutdown_calendar
         from syncer.reporting.shutdowns import read_shutdowns

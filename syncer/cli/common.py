@@ -13,7 +13,7 @@ import logging
 import sys
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -22,6 +22,7 @@ import click
 from syncer.config.load import load_settings
 from syncer.config.model import Settings
 from syncer.errors import SyncerError, first_line
+from syncer.redact import Redactor, url_secrets
 from syncer.timeutil import parse_moment
 
 if TYPE_CHECKING:
@@ -30,16 +31,23 @@ if TYPE_CHECKING:
     from syncer.providers.http import Client
 
 __all__ = [
+    "DAYS",
     "FORMAT_OPTION",
+    "LIMIT",
     "MOMENT_HELP",
     "App",
     "CLIError",
     "errors_to_exit_codes",
     "moment_option",
     "print_rows",
+    "secrets_of",
 ]
 
 MOMENT_HELP = "ISO-8601 date or date-time (UTC unless it says otherwise), or a span back like 7d"
+#: ``--limit N`` of every listing: a count the databases' integers hold with room to spare.
+LIMIT = click.IntRange(min=1, max=1_000_000_000)
+#: ``--days N`` of the reports: a window that stays inside the years a timestamp can hold.
+DAYS = click.IntRange(min=1, max=100_000)
 
 F = TypeVar("F", bound=Callable[..., Any])
 FORMAT_OPTION = click.option(
@@ -75,6 +83,14 @@ def errors_to_exit_codes(command: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+def secrets_of(settings: Settings) -> list[str]:
+    """Every secret the settings hold, and what of each must not be quoted."""
+    found = [source.api_key or "" for source in settings.sources]
+    for rule in settings.alerts:
+        found += [*url_secrets(rule.channel.url), rule.channel.secret or ""]
+    return [secret for secret in found if secret]
+
+
 @dataclass
 class App:
     """What the group's options say, turned into settings and an engine on demand."""
@@ -83,14 +99,18 @@ class App:
     database_url: str | None
     base_url: str | None
     verbosity: int
+    #: Scrubs the secrets of the settings loaded from every log line, at any verbosity.
+    redactor: Redactor = field(default_factory=Redactor)
 
     def settings(self, **overrides: Any) -> Settings:
-        return load_settings(
+        settings = load_settings(
             config_file=self.config_file,
             database_url=self.database_url,
             base_url=self.base_url,
             **overrides,
         )
+        self.redactor.add(secrets_of(settings))
+        return settings
 
     def configure_logging(self, default: int = logging.WARNING) -> None:
         levels = {-1: logging.ERROR, 0: default, 1: logging.INFO, 2: logging.DEBUG}
@@ -102,21 +122,28 @@ class App:
             stream=sys.stderr,
             force=True,
         )
+        for handler in logging.getLogger().handlers:
+            handler.addFilter(self.redactor)
         logging.Formatter.converter = time.gmtime
         if level > logging.DEBUG:
             logging.getLogger("apscheduler").setLevel(max(level, logging.WARNING))
 
-    def open_engine(self, settings: Settings) -> Engine:
+    def open_engine(self, settings: Settings, *, read_only: bool = False) -> Engine:
         """An engine that has not connected yet, disposed of when the command ends."""
         from syncer.db.engine import make_engine
 
-        engine = make_engine(settings.database_url)
+        engine = make_engine(settings.database_url, read_only=read_only)
         click.get_current_context().call_on_close(engine.dispose)
         return engine
 
     def engine(self, settings: Settings, *, upgrade: bool = False) -> Engine:
         """An engine on a database at the current schema: upgraded, or checked."""
         return self.ready(self.open_engine(settings), upgrade=upgrade)
+
+    def reader(self, settings: Settings) -> Engine:
+        """For the commands that only read: the database must exist and be at the current
+        schema, and SQLite is opened read-only (nothing is created, a read-only copy works)."""
+        return self.ready(self.open_engine(settings, read_only=True))
 
     def ready(self, engine: Engine, *, upgrade: bool = False) -> Engine:
         """``engine``, its database brought to the current schema (or checked to be there)."""

@@ -38,7 +38,7 @@ def db_current(app: App) -> None:
     from syncer.db import migrate
 
     app.configure_logging()
-    engine = app.open_engine(app.settings())
+    engine = app.open_engine(app.settings(), read_only=True)
     current, head = migrate.current_revision(engine), migrate.head_revision()
     state = "head" if current == head else f"behind head {head}: run `syncer db upgrade`"
     click.echo(f"{current or 'empty'} ({state})")

@@ -6,6 +6,7 @@ import click
 
 from syncer.cli.common import (
     FORMAT_OPTION,
+    LIMIT,
     App,
     CLIError,
     errors_to_exit_codes,
@@ -45,7 +46,7 @@ def models(
 
     app: App = ctx.obj
     app.configure_logging()
-    engine = app.engine(app.settings())
+    engine = app.reader(app.settings())
     if as_of is not None:
         rows = models_as_of(engine, as_of, source=source, include_vanished=include_vanished)
     else:
@@ -78,17 +79,16 @@ def models_show(app: App, model_id: str, source: str | None, live: bool, fmt: st
     else:
         from syncer.db.engine import read_session
 
-        with read_session(app.engine(settings)) as session:
+        with read_session(app.reader(settings)) as session:
             rows = queries.model(session, model_id, source)
         where = "the store"
     if not rows:
         raise CLIError(f"no model {model_id!r} in {where}")
     if fmt == "table":
-        from syncer.reporting.output import as_text
+        from syncer.reporting.output import show_record
 
         for row in rows:
-            width = max(map(len, row))
-            click.echo("\n".join(f"{k.ljust(width)}  {as_text(v)}" for k, v in row.items()) + "\n")
+            click.echo(show_record(row) + "\n")
         return
     print_rows(rows, list(dict.fromkeys(k for row in rows for k in row)), fmt)
 
@@ -98,7 +98,7 @@ def models_show(app: App, model_id: str, source: str | None, live: bool, fmt: st
 @click.option("--kind", type=click.Choice(MODEL_EVENT_KINDS), help="Only this kind of event.")
 @click.option("--model", "model_id", metavar="ID", help="Only this model.")
 @click.option("--source", help="Only this source.")
-@click.option("--limit", type=click.IntRange(min=1), help="At most this many events.")
+@click.option("--limit", type=LIMIT, help="At most this many events.")
 @FORMAT_OPTION
 @click.pass_obj
 @errors_to_exit_codes
@@ -112,7 +112,7 @@ def events(
 
     app.configure_logging()
     moment = None if since is None else moment_option(since, "--since", utcnow())
-    with read_session(app.engine(app.settings())) as session:
+    with read_session(app.reader(app.settings())) as session:
         rows = queries.events(
             session, since=moment, kind=kind, model_id=model_id, source=source, limit=limit
         )
@@ -122,7 +122,7 @@ def events(
 @click.command()
 @click.option("--source", help="Only this source.")
 @click.option("--status", type=click.Choice(["ok", "failed", "held"]), help="Only this status.")
-@click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True)
+@click.option("--limit", type=LIMIT, default=20, show_default=True)
 @FORMAT_OPTION
 @click.pass_obj
 @errors_to_exit_codes
@@ -132,6 +132,6 @@ def runs(app: App, source: str | None, status: str | None, limit: int, fmt: str)
     from syncer.reporting import queries
 
     app.configure_logging()
-    with read_session(app.engine(app.settings())) as session:
+    with read_session(app.reader(app.settings())) as session:
         rows = queries.runs(session, source=source, status=status, limit=limit)
     print_rows(rows, queries.RUN_COLUMNS, fmt)

@@ -13,6 +13,7 @@ import click
 from click_default_group import DefaultGroup
 
 from syncer.cli.common import (
+    DAYS,
     FORMAT_OPTION,
     MOMENT_HELP,
     App,
@@ -71,7 +72,7 @@ def diff(app: App, start: str, end: str | None, source: str | None, fmt: str) ->
     finish = now if end is None else moment_option(end, "TO", now)
     if begin > finish:
         raise click.BadParameter(f"FROM ({start}) is after TO ({end or 'now'})", param_hint="FROM")
-    with timeline.snapshot_session(app.engine(app.settings())) as session:
+    with timeline.snapshot_session(app.reader(app.settings())) as session:
         rows = timeline.diff(session, begin, finish, source=source)
     print_rows(rows, DIFF_COLUMNS, fmt)
 
@@ -90,7 +91,7 @@ def history(app: App, model_id: str, source: str | None, intervals: bool, fmt: s
     from syncer.reporting import timeline
 
     app.configure_logging()
-    with timeline.snapshot_session(app.engine(app.settings())) as session:
+    with timeline.snapshot_session(app.reader(app.settings())) as session:
         columns: tuple[str, ...]
         if intervals:
             rows = timeline.model_intervals(session, model_id, source)
@@ -115,10 +116,13 @@ def report() -> None:
 @click.argument("name", required=False)
 @click.option("--list", "list_reports", is_flag=True, help="List the reports, one line each.")
 @click.option(
-    "--days", type=click.IntRange(min=1), help="The report's window in days (see --list)."
+    "--days", type=DAYS, help="The report's window in days (see --list)."
 )
 @click.option("--source", help="Only this source.")
-@click.option("--sql", "show_sql", is_flag=True, help="Print the report's SQL, do not run it.")
+@click.option(
+    "--sql", "show_sql", is_flag=True,
+    help="Print the report's SQL for this database, options filled in; do not run it.",
+)
 @FORMAT_OPTION
 @click.pass_obj
 @errors_to_exit_codes
@@ -146,15 +150,19 @@ def report_query(
     if chosen is None:
         known = ", ".join(reports.REPORTS)
         raise click.BadParameter(f"no report {name!r}; one of: {known}", param_hint="NAME")
-    if show_sql:
-        click.echo(chosen.sql)
-        return
     if days is not None and chosen.days is None:
         raise click.BadParameter(f"report {name!r} takes no --days", param_hint="--days")
     app.configure_logging()
+    settings = app.settings()
+    if show_sql:
+        from syncer.db.engine import dialect_name
+
+        dialect = dialect_name(settings.database_url)
+        click.echo(reports.sql_text(chosen, dialect, now=utcnow(), days=days, source=source))
+        return
     from syncer.db.engine import read_session
 
-    with read_session(app.engine(app.settings())) as session:
+    with read_session(app.reader(settings)) as session:
         rows = reports.run(session, chosen, now=utcnow(), days=days, source=source)
     print_rows(rows, chosen.columns, fmt)
 
@@ -178,7 +186,7 @@ def report_html(app: App, output: Path, source: str | None, since: str | None) -
     app.configure_logging()
     now = utcnow()
     start = None if since is None else moment_option(since, "--since", now)
-    with timeline.snapshot_session(app.engine(app.settings())) as session:
+    with timeline.snapshot_session(app.reader(app.settings())) as session:
         page = render(session, now, since=start, source=source)
     if str(output) == "-":
         click.echo(page, nl=False)

@@ -78,7 +78,7 @@ def retention_plan(app: App, source: str | None, show_all: bool, fmt: str) -> No
     app.configure_logging()
     settings = app.settings()
     rules = _rules_for(settings, source)
-    plans, refused = _retention_plans(app.engine(settings), settings, rules)
+    plans, refused = _retention_plans(app.reader(settings), settings, rules)
     rows = [row for name, plan in plans.items() for row in plan.rows(name, everything=show_all)]
     print_rows(rows, PLAN_COLUMNS, fmt)
     for name, rule in rules.items():

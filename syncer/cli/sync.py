@@ -76,10 +76,10 @@ def run(
     watched = replace(settings, sources=settings.select(source))
     engine = app.open_engine(watched)
     jobs = build_jobs(engine, watched, watched.sources)  # refuses unsafe URLs before connecting
-    app.ready(engine, upgrade=True)
     with ExitStack() as stack:
-        if metrics_port is not None:
+        if metrics_port is not None:  # a port that is taken stops the start before any change
             from syncer.runtime.metrics import serve
 
             stack.enter_context(serve(engine, watched, metrics_host, metrics_port))
+        app.ready(engine, upgrade=True)
         run_forever(jobs, watched.schedule)

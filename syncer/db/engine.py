@@ -2,35 +2,94 @@
 
 from __future__ import annotations
 
+import os
+import sqlite3
+from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session
 
-__all__ = ["make_engine", "read_session", "write_session"]
+from syncer.errors import ConfigError, StoreError
+
+__all__ = ["SUPPORTED", "dialect_name", "make_engine", "read_session", "write_session"]
+
+#: The databases syncer's SQL is written and tested for.
+SUPPORTED = ("sqlite", "postgresql")
+_EXAMPLES = "sqlite:///PATH or postgresql://USER@HOST/DATABASE"
 
 
-def make_engine(url: str) -> Engine:
+def _parse(url: str) -> URL:
+    """The URL, with ``postgresql://`` meaning psycopg 3; never quoted in an error (it may
+    hold a password)."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise ConfigError(f"the database URL is not a database URL like {_EXAMPLES}") from None
+    backend = parsed.get_backend_name()
+    if backend == "postgres":
+        parsed = parsed.set(drivername="postgresql")
+    if parsed.drivername == "postgresql":
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    if parsed.get_backend_name() not in SUPPORTED:
+        raise ConfigError(
+            f"{backend!r} databases are not supported: syncer works with SQLite and "
+            f"PostgreSQL ({_EXAMPLES})"
+        )
+    return parsed
+
+
+def dialect_name(url: str) -> str:
+    """``sqlite`` or ``postgresql``, from the URL alone (nothing is imported or opened)."""
+    return _parse(url).get_backend_name()
+
+
+def make_engine(url: str, *, read_only: bool = False) -> Engine:
     """An engine with syncer's connection rules: psycopg 3 for PostgreSQL, sane SQLite.
 
     SQLite gets WAL (readers don't wait for the syncer), a 30 s busy timeout, and
     ``BEGIN IMMEDIATE`` for write transactions so two syncs queue on the write lock
-    instead of failing halfway.
+    instead of failing halfway. ``read_only`` is for the commands that only read: the file
+    must exist (nothing is created) and is opened read-only, so a copy on a read-only
+    filesystem can be read.
     """
-    parsed = make_url(url)
-    if parsed.drivername in ("postgresql", "postgres"):
-        parsed = parsed.set(drivername="postgresql+psycopg")
-    if parsed.get_backend_name() != "sqlite":
-        return create_engine(parsed, pool_pre_ping=True)
+    parsed = _parse(url)
+    try:
+        if parsed.get_backend_name() != "sqlite":
+            return create_engine(parsed, pool_pre_ping=True)
+        return _sqlite_engine(parsed, read_only)
+    except ImportError:
+        if parsed.drivername == "postgresql+psycopg":
+            raise ConfigError(
+                "PostgreSQL needs the postgres extra: pip install 'syncer[postgres]'"
+            ) from None
+        raise ConfigError(
+            f"the database driver of {parsed.drivername!r} is not installed"
+        ) from None
+
+
+def _sqlite_engine(parsed: URL, read_only: bool) -> Engine:
+    path = parsed.database if parsed.database not in (None, "", ":memory:") else None
+    if path is not None and parsed.query.get("uri") not in (None, "false"):
+        path = None  # the user's own file: URI, taken as it is
+    if read_only and path is not None and not Path(path).exists():
+        raise StoreError(f"no database at {path} yet: `syncer sync` creates it")
     engine = create_engine(parsed, connect_args={"timeout": 30})
+
+    if path is not None:
+        @event.listens_for(engine, "do_connect")
+        def _connect(_dialect: Any, _record: Any, _args: Any, params: dict[str, Any]) -> Any:
+            return _open(path, read_only, {k: v for k, v in params.items() if k != "uri"})
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
-        if parsed.database and parsed.database != ":memory:":
+        if path is not None and not read_only:
             cursor.execute("PRAGMA journal_mode=WAL")
         cursor.close()
 
@@ -42,6 +101,33 @@ def make_engine(url: str) -> Engine:
     return engine
 
 
+def _open(path: str, read_only: bool, params: dict[str, Any]) -> sqlite3.Connection:
+    """A connection to the file at ``path``, opened at once so a failure names the path.
+
+    Read-only, a WAL database needs its ``-shm`` file, or a directory to create it in. On a
+    read-only filesystem neither may exist, yet nobody can be writing: when no ``-wal``
+    holds changes either, the main file is the whole database and is read as immutable.
+    """
+    uri = "file:" + quote(os.path.abspath(path))
+    modes = ["mode=ro"] if read_only else ["mode=rwc"]
+    wal = Path(f"{path}-wal")
+    if read_only and not os.access(os.path.dirname(os.path.abspath(path)), os.W_OK) and (
+        not wal.exists() or wal.stat().st_size == 0
+    ):
+        modes.append("immutable=1")
+    error: sqlite3.Error | None = None
+    for mode in modes:
+        connection: sqlite3.Connection = sqlite3.connect(f"{uri}?{mode}", uri=True, **params)
+        try:
+            connection.execute("PRAGMA schema_version")
+            return connection
+        except sqlite3.Error as exc:
+            connection.close()
+            error = error or exc
+    how = " read-only" if read_only else ""
+    raise sqlite3.OperationalError(f"cannot open the SQLite database {path}{how}: {error}")
+
+
 def write_session(engine: Engine) -> Session:
     """A session for a transaction that writes: on SQLite it takes the write lock first."""
     return Session(engine.execution_options(syncer_write=True), expire_on_commit=False)
@@ -49,3 +135,4 @@ def write_session(engine: Engine) -> Session:
 
 def read_session(engine: Engine) -> Session:
     return Session(engine, expire_on_commit=False)
+

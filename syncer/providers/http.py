@@ -19,7 +19,7 @@ from email.utils import parsedate_to_datetime
 from http import HTTPStatus
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any, NoReturn
-from urllib.parse import quote, urlencode, urljoin, urlsplit
+from urllib.parse import parse_qsl, quote, urlencode, urljoin, urlsplit
 
 import requests
 from requests.structures import CaseInsensitiveDict
@@ -37,6 +37,7 @@ from syncer.errors import HTTPStatusError, PayloadError, ProviderError
 from syncer.providers.auth import check_transport, credential_headers, mask
 from syncer.providers.paging import Cursor
 from syncer.providers.profile import ErrorInfo, Profile
+from syncer.redact import scrub, shown_url
 
 __all__ = ["MAX_PAGES", "USER_AGENT", "Client", "Listing", "model_path"]
 
@@ -110,6 +111,8 @@ class Client:
         self._owns_session = session is None
         self._session = session if session is not None else requests.Session()
         self._key = source.api_key or ""
+        #: Query values of the URLs requested: masked wherever the provider quotes them.
+        self._query_values: set[str] = set()
         self._headers: CaseInsensitiveDict[str] = CaseInsensitiveDict(
             {"User-Agent": USER_AGENT, "Accept": "application/json"}
         )
@@ -149,23 +152,30 @@ class Client:
         while True:
             response = self._request("GET", url)
             assert response is not None  # without missing_ok a 404 raises
-            body = self._decode(response, f"GET {url}")
+            body = self._decode(response, f"GET {shown_url(url)}")
             if not isinstance(body, list if bare else dict):
                 expected = "a JSON array" if bare else "a JSON object"
-                raise PayloadError(f"GET {url}: expected {expected}, got {_kind(body)}")
+                raise PayloadError(
+                    f"GET {shown_url(url)}: expected {expected}, got {_kind(body)}"
+                )
             pages.append(body)
             digest.update(response.content)
             try:
                 cursor = self.profile.paginator(body)
             except PayloadError as exc:
-                raise PayloadError(f"GET {url}: {exc}") from None
+                raise PayloadError(f"GET {shown_url(url)}: {exc}") from None
             if cursor is None:
                 return Listing(pages=pages, digest=digest.hexdigest())
             following = self._page_url(url, cursor)
             if following in seen:
-                raise PayloadError(f"GET {url}: pagination did not advance ({following} again)")
+                raise PayloadError(
+                    f"GET {shown_url(url)}: pagination did not advance "
+                    f"({shown_url(following)} again)"
+                )
             if len(pages) >= MAX_PAGES:
-                raise PayloadError(f"GET {url}: pagination did not advance in {MAX_PAGES} pages")
+                raise PayloadError(
+                    f"GET {shown_url(url)}: pagination did not advance in {MAX_PAGES} pages"
+                )
             seen.add(following)
             url = following
 
@@ -197,7 +207,8 @@ class Client:
         url = urljoin(self._base + "/", cursor)
         if _origin(url) != _origin(self._base):
             raise PayloadError(
-                f"GET {current}: next page {_snippet(cursor, 120)} is on another host; not followed"
+                f"GET {shown_url(current)}: next page {_snippet(shown_url(cursor), 120)} is on "
+                "another host; not followed"
             )
         return url
 
@@ -216,7 +227,8 @@ class Client:
         return response
 
     def _attempt(self, method: str, url: str, missing_ok: bool) -> requests.Response | None:
-        where = f"{method} {url}"
+        where = f"{method} {shown_url(url)}"
+        self._query_values.update(v for _, v in parse_qsl(urlsplit(url).query))
         connect, read = self._http.connect_timeout, self._http.read_timeout
         started = time.monotonic()
         try:
@@ -299,8 +311,10 @@ class Client:
         )
 
     def _clean(self, text: str) -> str:
-        """Provider text with the key, and anything shaped like one, masked."""
-        return mask(text, self._key, self.profile)
+        """Provider text with the key, and anything shaped like one, masked; values of the
+        query strings requested (a key may travel as ``?key=``) and any URL's query string
+        by ``***``."""
+        return scrub(mask(text, self._key, self.profile), self._query_values)
 
 
 def _give_up(state: RetryCallState) -> NoReturn:

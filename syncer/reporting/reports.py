@@ -1,10 +1,10 @@
 """Canned reports: named SQL queries over the reporting views, the same text on both databases.
 
 The views (migration 0002) hide what differs between SQLite and PostgreSQL, so each
-report is one portable statement a user can also read (``syncer report NAME --sql``)
-and adapt. Parameters are bound, never formatted in: ``:source`` (NULL for every
-source), and per report ``:since``, ``:until`` or ``:since_day`` computed from
-``--days``.
+report is one portable statement. Parameters are bound when a report runs: ``:source``
+(NULL for every source), and per report ``:since``, ``:until`` or ``:since_day`` computed
+from ``--days``. ``syncer report NAME --sql`` prints the statement with those values
+written in by SQLAlchemy's literal rendering for the database in use, to paste as it is.
 """
 
 from __future__ import annotations
@@ -13,15 +13,16 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from importlib import import_module
 from typing import Any
 
-from sqlalchemy import Date, Float, String, bindparam, column, text
+from sqlalchemy import Date, Float, String, TextClause, bindparam, column, text
 from sqlalchemy.orm import Session
 from sqlalchemy.types import TypeEngine
 
 from syncer.db.schema import JSONDocument, UTCDateTime
 
-__all__ = ["REPORTS", "Report", "run"]
+__all__ = ["REPORTS", "Report", "run", "sql_text"]
 
 #: Every source, or only the one bound to :source.
 SOURCE_FILTER = "(CAST(:source AS VARCHAR(64)) IS NULL OR {table}.source = :source)"
@@ -199,6 +200,12 @@ ORDER BY m.shutdown_at, m.source, m.model_id""",
 }
 
 
+def _statement(report: Report, values: Mapping[str, Any]) -> TextClause:
+    return text(report.sql).bindparams(
+        *(bindparam(name, value, type_=PARAMETER_TYPES[name]) for name, value in values.items())
+    )
+
+
 def run(
     session: Session,
     report: Report,
@@ -209,8 +216,30 @@ def run(
 ) -> list[dict[str, Any]]:
     """The report's rows, keyed by its columns, as of ``now``."""
     values = report.parameters(days=days, source=source, now=now)
-    statement = text(report.sql).bindparams(
-        *(bindparam(name, type_=PARAMETER_TYPES[name]) for name in values)
-    ).columns(*(column(name, COLUMN_TYPES.get(name)) for name in report.columns))
-    result = session.execute(statement, values)
+    statement = _statement(report, values).columns(
+        *(column(name, COLUMN_TYPES.get(name)) for name in report.columns)
+    )
+    result = session.execute(statement)
     return [dict(zip(report.columns, row, strict=True)) for row in result]
+
+
+def sql_text(
+    report: Report,
+    dialect: str,
+    *,
+    now: datetime,
+    days: int | None = None,
+    source: str | None = None,
+) -> str:
+    """The report's SQL with the options' values written in, in ``dialect`` (``sqlite`` or
+    ``postgresql``): what ``run`` executes, to paste into ``sqlite3`` or ``psql`` as it is.
+
+    Times are written as each database stores them (SQLite: naive UTC text), so the pasted
+    query compares exactly as the bound one does.
+    """
+    values = report.parameters(days=days, source=source, now=now)
+    module = import_module(f"sqlalchemy.dialects.{dialect}")
+    compiled = _statement(report, values).compile(
+        dialect=module.dialect(), compile_kwargs={"literal_binds": True}
+    )
+    return f"{compiled};"

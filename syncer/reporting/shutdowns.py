@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from syncer.alerts.deprecations import Deprecation, effective, match
 from syncer.db.schema import DeprecationEntry, Model, ModelEvent
-from syncer.sync.parse import SHUTDOWN_FIELDS
+from syncer.providers.openai import SHUTDOWN_FIELDS
 
 __all__ = ["Shutdown", "date_set_at", "read_shutdowns"]
 

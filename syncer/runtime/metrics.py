@@ -29,9 +29,10 @@ from syncer.alerts.stale import source_health
 from syncer.config.model import Settings
 from syncer.db.engine import read_session
 from syncer.db.schema import Model, ModelEvent, OutboxAlert, SyncRun
+from syncer.errors import ConfigError
 from syncer.reporting.queries import shutdowns
 from syncer.reporting.web import CALENDAR_PATH, REPORT_PATH, calendar_page, report_page
-from syncer.timeutil import utcnow
+from syncer.timeutil import iso, utcnow
 
 __all__ = [
     "Reading",
@@ -166,8 +167,7 @@ def health(engine: Engine, settings: Settings, now: datetime) -> tuple[int, dict
         "status": "stale" if any(s.stale for s in states.values()) else "ok",
         "sources": {
             name: {
-                "last_success_at": s.last_success_at.isoformat().replace("+00:00", "Z")
-                if s.last_success_at else None,
+                "last_success_at": iso(s.last_success_at) if s.last_success_at else None,
                 "stale_after_seconds": s.stale_after_seconds,
                 "stale": s.stale,
             }
@@ -219,8 +219,18 @@ def serve(
     now: Callable[[], datetime] = utcnow,
 ) -> Iterator[tuple[str, int]]:
     """Serve ``/metrics``, ``/healthz``, the report at ``/`` and ``/shutdowns.ics`` on a
-    background thread; yields (host, port)."""
-    server = make_server(host, port, _app(engine, settings, now), _Server, _QuietHandler)
+    background thread; yields (host, port).
+
+    An address that cannot be listened on (taken, not this machine's, not an address) is a
+    ``ConfigError`` naming it: it is what the command line or the config said.
+    """
+    try:
+        server = make_server(host, port, _app(engine, settings, now), _Server, _QuietHandler)
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise ConfigError(
+            f"--metrics-host/--metrics-port: cannot listen on {host}:{port}: {reason}"
+        ) from None
     thread = threading.Thread(
         target=server.serve_forever, kwargs={"poll_interval": 0.1}, name="syncer-metrics",
         daemon=True,

@@ -474,9 +474,9 @@ def test_the_document_is_version_1_with_every_key_and_utc_times() -> None:
 
     assert document == {
         "version": PAYLOAD_VERSION, "id": "id-1", "rule": "r", "kind": "shutdown",
-        "created_at": "2026-03-01T12:00:00Z", "source": "openai", "model_id": "m",
+        "created_at": "2026-03-01T12:00:00.000000Z", "source": "openai", "model_id": "m",
         "summary": "s", "event": None,
-        "shutdown": {"shutdown_at": "2026-03-01T12:00:00Z", "days_left": 0}, "stale": None,
+        "shutdown": {"shutdown_at": "2026-03-01T12:00:00.000000Z", "days_left": 0}, "stale": None,
     }
     assert PAYLOAD_VERSION == 1
 

@@ -48,7 +48,7 @@ def expected(at: datetime) -> dict[str, str | None]:
         shutdown = made[-1][1] if made else None
         gone = shutdown is not None and midnight(shutdown) <= at
         if midnight(entry["released"]) <= at and not gone and entry["id"] not in missing:
-            listed[entry["id"]] = f"{shutdown}T00:00:00Z" if shutdown else None
+            listed[entry["id"]] = f"{shutdown}T00:00:00.000000Z" if shutdown else None
     return listed
 
 
@@ -66,7 +66,7 @@ def test_the_demo_answers_as_of_exactly_as_the_recording_says_and_leaves_a_repor
         rows = {row["model_id"]: row["shutdown_at"] for row in json.loads(printed.stdout)}
         assert rows == expected(moment(at)), at
     first, retired, flapping = (expected(moment(at)) for at in moments)
-    assert first["gpt-3.5-turbo-0301"] == "2024-06-13T00:00:00Z"
+    assert first["gpt-3.5-turbo-0301"] == "2024-06-13T00:00:00.000000Z"
     assert "text-davinci-003" in first and "text-davinci-003" not in retired
     assert "whisper-1" not in flapping and "gpt-4o" in flapping
 

@@ -6,6 +6,7 @@ import csv
 import io
 import json
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -55,7 +56,9 @@ def test_json_is_one_array_of_objects_keyed_by_the_columns_in_order() -> None:
 def test_json_writes_times_as_iso_8601_utc_with_z() -> None:
     loaded = json.loads(render(ROWS, COLUMNS, "json"))
 
-    assert [row["first_seen"] for row in loaded] == ["2025-06-01T08:30:15Z", "2025-06-02T00:00:00Z"]
+    assert [row["first_seen"] for row in loaded] == [
+        "2025-06-01T08:30:15.000000Z", "2025-06-02T00:00:00.000000Z",
+    ]
     assert datetime.fromisoformat(loaded[0]["first_seen"]) == SEEN
 
 
@@ -63,6 +66,14 @@ def test_json_writes_a_day_as_an_iso_date() -> None:
     # Regression: `syncer report daily --format json` failed on its `day` column.
     loaded = json.loads(render([{"day": date(2025, 6, 1)}], ["day"], "json"))
     assert loaded == [{"day": "2025-06-01"}]
+
+
+def test_json_writes_days_and_numerics_of_the_database_as_json_values() -> None:
+    rows = [{"day": date(2026, 3, 1), "share": Decimal("0.250"), "count": Decimal("7")}]
+
+    assert json.loads(render(rows, ["day", "share", "count"], "json")) == [
+        {"day": "2026-03-01", "share": 0.25, "count": 7}
+    ]
 
 
 def test_json_keeps_nested_values_as_json_not_as_strings() -> None:
@@ -75,7 +86,7 @@ def test_json_writes_times_inside_nested_values_as_iso_utc() -> None:
     rows = [{"event": {"at": SEEN, "ids": ["a"]}}]
 
     assert json.loads(render(rows, ["event"], "json")) == [
-        {"event": {"at": "2025-06-01T08:30:15Z", "ids": ["a"]}}
+        {"event": {"at": "2025-06-01T08:30:15.000000Z", "ids": ["a"]}}
     ]
 
 
@@ -114,14 +125,14 @@ def test_csv_has_a_header_and_round_trips_through_dictreader() -> None:
         {
             "model_id": "gpt-4o",
             "owned_by": "system",
-            "first_seen": "2025-06-01T08:30:15Z",
+            "first_seen": "2025-06-01T08:30:15.000000Z",
             "present": "true",
             "raw": '{"created": 1715367049, "id": "gpt-4o", "tags": ["chat", "vision"]}',
         },
         {
             "model_id": "ft:gpt-4o-mini-2024-07-18:acme:x:AbC",
             "owned_by": "",
-            "first_seen": "2025-06-02T00:00:00Z",
+            "first_seen": "2025-06-02T00:00:00.000000Z",
             "present": "false",
             "raw": '{"id": "ft:gpt-4o-mini-2024-07-18:acme:x:AbC"}',
         },
@@ -334,9 +345,12 @@ def test_an_unknown_format_is_a_value_error_listing_the_formats(fmt: str) -> Non
         (0, "0"),
         (1.5, "1.5"),
         ("plain", "plain"),
-        (SEEN, "2025-06-01T08:30:15Z"),
-        ({"b": 1, "a": SEEN}, '{"a": "2025-06-01T08:30:15Z", "b": 1}'),
+        (SEEN, "2025-06-01T08:30:15.000000Z"),
+        ({"b": 1, "a": SEEN}, '{"a": "2025-06-01T08:30:15.000000Z", "b": 1}'),
         (["é", None], '["é", null]'),
+        (date(2026, 3, 1), "2026-03-01"),
+        (Decimal("2.500"), "2.5"),
+        (Decimal("3"), "3"),
     ],
 )
 def test_as_text_writes_each_kind_of_value_as_people_and_spreadsheets_read_it(

@@ -108,7 +108,8 @@ def test_healthz_fails_while_a_source_is_stale_and_passes_again_after_a_sync(
     assert fresh.json()["status"] == "ok"
     assert late.status_code == 503
     assert late.json()["sources"]["openai"] == {
-        "last_success_at": "2026-03-01T12:00:00Z", "stale_after_seconds": 3600.0, "stale": True,
+        "last_success_at": "2026-03-01T12:00:00.000000Z", "stale_after_seconds": 3600.0,
+        "stale": True,
     }
     assert stale_samples["syncer_source_stale", (("source", "openai"),)] == 1
     assert again.status_code == 200

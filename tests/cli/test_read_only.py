@@ -1,0 +1,124 @@
+"""Read commands on a database they may not change: a file on a read-only filesystem
+(a reporting copy, a snapshot), and a database that does not exist yet."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import FakeProvider
+
+SQLITE_ONLY = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+
+READ_COMMANDS = [
+    ("models",), ("models", "--all"), ("models", "--as-of", "1h"), ("models", "show", "a"),
+    ("events",), ("runs",), ("diff", "1d"), ("history", "a"), ("report", "daily"),
+    ("report", "changes"), ("alerts",), ("deprecations",), ("db", "current"),
+]
+
+
+def _mount(*args: str) -> bool:
+    return subprocess.run(["mount", *args], capture_output=True).returncode == 0
+
+
+@pytest.fixture
+def read_only_dir(tmp_path: Path) -> Iterator[Path]:
+    """A directory on a filesystem mounted read-only: even root cannot write there."""
+    where = tmp_path / "snapshot"
+    where.mkdir()
+    if not _mount("-t", "tmpfs", "-o", "size=16m", "tmpfs", str(where)):
+        pytest.skip("cannot mount a tmpfs here (needs root and CAP_SYS_ADMIN)")
+    yield where
+    subprocess.run(["umount", "-l", str(where)], check=False)
+
+
+def freeze(directory: Path) -> None:
+    assert _mount("-o", "remount,ro", str(directory))
+    with pytest.raises(OSError):
+        (directory / "probe").touch()
+
+
+@pytest.fixture
+def synced(invoke, provider: FakeProvider, database_url: str) -> Path:  # type: ignore[no-untyped-def]
+    provider.set("a", "b")
+    assert invoke("sync").exit_code == 0
+    provider.set("a", "c")
+    assert invoke("sync").exit_code == 0
+    return Path(database_url.removeprefix("sqlite:///"))
+
+
+@SQLITE_ONLY
+def test_read_commands_read_a_database_on_a_read_only_filesystem(
+    invoke, synced: Path, read_only_dir: Path  # type: ignore[no-untyped-def]
+) -> None:
+    shutil.copy(synced, read_only_dir / "copy.db")  # closed cleanly: no -wal, no -shm
+    freeze(read_only_dir)
+    url = f"sqlite:///{read_only_dir / 'copy.db'}"
+    for args in READ_COMMANDS:
+        fmt = () if args[0] == "db" else ("--format", "json")
+        here = invoke(*args, *fmt)
+        there = invoke("--database-url", url, *args, *fmt)
+        assert there.exit_code == 0, (args, there.output)
+        if args[:2] not in (("models", "--as-of"), ("diff", "1d")):  # relative to now
+            assert there.stdout == here.stdout, args
+    assert sorted(p.name for p in read_only_dir.iterdir()) == ["copy.db"]
+
+
+@SQLITE_ONLY
+def test_a_snapshot_with_its_wal_and_shm_reads_what_the_wal_holds(
+    invoke, synced: Path, read_only_dir: Path, provider: FakeProvider  # type: ignore[no-untyped-def]
+) -> None:
+    """A snapshot taken while a sync had written only to the WAL: the WAL's rows count."""
+    holder = sqlite3.connect(synced)  # keeps the WAL from being checkpointed away at close
+    holder.execute("SELECT count(*) FROM models").fetchall()
+    provider.set("a", "c", "d")
+    assert invoke("sync").exit_code == 0
+    for suffix in ("", "-wal", "-shm"):
+        shutil.copy(f"{synced}{suffix}", read_only_dir / f"copy.db{suffix}")
+    holder.close()
+    freeze(read_only_dir)
+    result = invoke("--database-url", f"sqlite:///{read_only_dir / 'copy.db'}", "models")
+    assert result.exit_code == 0, result.output
+    assert [line.split()[1] for line in result.stdout.splitlines()[2:]] == ["a", "c", "d"]
+
+
+@SQLITE_ONLY
+def test_a_database_that_cannot_be_opened_read_only_is_named(
+    invoke, synced: Path, read_only_dir: Path, provider: FakeProvider  # type: ignore[no-untyped-def]
+) -> None:
+    """A -wal file with changes but no -shm beside it on a read-only filesystem: SQLite
+    cannot read it, and reading the main file alone would silently miss the changes."""
+    holder = sqlite3.connect(synced)
+    holder.execute("SELECT count(*) FROM models").fetchall()
+    provider.set("a", "c", "d")
+    assert invoke("sync").exit_code == 0
+    for suffix in ("", "-wal"):
+        shutil.copy(f"{synced}{suffix}", read_only_dir / f"copy.db{suffix}")
+    holder.close()
+    freeze(read_only_dir)
+    path = read_only_dir / "copy.db"
+    result = invoke("--database-url", f"sqlite:///{path}", "models")
+    assert result.exit_code == 1
+    assert result.stderr.strip().splitlines() == [
+        f"Error: database error: cannot open the SQLite database {path} read-only: "
+        "unable to open database file"
+    ]
+
+
+@SQLITE_ONLY
+@pytest.mark.parametrize("args", READ_COMMANDS, ids=" ".join)
+def test_read_commands_before_any_sync_create_nothing_and_say_what_does(
+    invoke, tmp_path: Path, args: tuple[str, ...]  # type: ignore[no-untyped-def]
+) -> None:
+    path = tmp_path / "syncer.db"
+    result = invoke(*args)
+    typo = invoke("--database-url", f"sqlite:///{tmp_path / 'synecr.db'}", *args)
+    assert result.exit_code == typo.exit_code == 1
+    assert result.stderr.strip() == f"Error: no database at {path} yet: `syncer sync` creates it"
+    assert "synecr.db yet" in typo.stderr
+    assert list(tmp_path.iterdir()) == []

@@ -1,0 +1,63 @@
+"""``syncer sync`` and ``syncer run`` as real processes: ports, logging, the schedule."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import FakeProvider
+from tests.processes import clean_env, syncer
+
+
+def one_error_line(stderr: str) -> str:
+    lines = stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: "), stderr
+    return lines[0]
+
+
+@pytest.fixture
+def taken_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen()
+        yield int(sock.getsockname()[1])
+
+
+def test_run_with_the_metrics_port_taken_is_one_line_naming_the_address(
+    provider: FakeProvider, tmp_path: Path, taken_port: int
+) -> None:
+    database = tmp_path / "syncer.db"
+    result = syncer(
+        "--base-url", provider.base_url, "--database-url", f"sqlite:///{database}",
+        "run", "--metrics-port", str(taken_port), "--metrics-host", "127.0.0.1",
+    )
+    assert result.returncode == 2, result.stderr
+    line = one_error_line(result.stderr)
+    assert f"127.0.0.1:{taken_port}" in line and "in use" in line
+    assert not database.exists(), "nothing changed"
+    assert provider.requests == []
+
+
+def test_run_with_a_metrics_host_this_machine_does_not_have_is_one_line(
+    provider: FakeProvider, tmp_path: Path
+) -> None:
+    result = syncer(
+        "--base-url", provider.base_url, "--database-url", f"sqlite:///{tmp_path / 'x.db'}",
+        "run", "--metrics-port", "0", "--metrics-host", "192.0.2.1",
+    )
+    assert result.returncode == 2, result.stderr
+    assert "192.0.2.1:0" in one_error_line(result.stderr)
+
+
+def test_run_with_a_metrics_host_that_is_not_an_address_is_one_line(
+    provider: FakeProvider, tmp_path: Path
+) -> None:
+    result = syncer(
+        "--base-url", provider.base_url, "--database-url", f"sqlite:///{tmp_path / 'x.db'}",
+        "run", "--metrics-port", "0", "--metrics-host", "no such host.invalid",
+        env=clean_env(),
+    )
+    assert result.returncode == 2, result.stderr
+    assert "no such host.invalid" in one_error_line(result.stderr)

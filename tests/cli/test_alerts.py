@@ -17,6 +17,7 @@ import pytest
 import requests
 
 from tests.conftest import API_KEY, FakeProvider, closed_port
+from tests.processes import clean_env, start
 from tests.receivers import Receiver
 
 SECRET = "whsec-cli-0123456789"
@@ -216,3 +217,24 @@ def _wait_for_health(url: str) -> dict:
             pass
         time.sleep(0.1)
     raise AssertionError("syncer run never reported healthy")
+
+
+def test_two_dispatchers_at_once_send_each_alert_once(
+    invoke, provider: FakeProvider, receiver: Receiver, database_url: str
+) -> None:
+    provider.set("a")
+    invoke("sync")
+    receiver.status = 400
+    provider.set("a", *(f"new-{i}" for i in range(6)))
+    invoke("sync")
+    assert invoke("alerts", "retry").stdout.startswith("6 failed alert(s)")
+    receiver.status = 200
+    receiver.delay = 0.2  # slow enough that the two dispatchers overlap
+    env = clean_env(SYNCER_CONFIG=os.environ["SYNCER_CONFIG"], SYNCER_DATABASE_URL=database_url)
+    dispatchers = [start(["alerts", "dispatch"], env=env) for _ in range(2)]
+    results = [process.communicate(timeout=60) for process in dispatchers]
+
+    assert [process.returncode for process in dispatchers] == [0, 0], results
+    sent = [document["id"] for document in receiver.documents]
+    assert len(sent) == 6 and len(set(sent)) == 6, sorted(sent)
+    assert {r["status"] for r in listed(invoke)} == {"delivered"}

@@ -10,11 +10,18 @@ import pytest
 from tests.conftest import FakeProvider
 from tests.processes import clean_env, syncer
 
+SQLITE_ONLY = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+
 
 def one_error_line(stderr: str) -> str:
     lines = stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("Error: "), stderr
     return lines[0]
+
+
+def own_lines(stderr: str) -> list[str]:
+    """syncer's lines, without the in-process test servers' request log."""
+    return [line for line in stderr.splitlines() if " werkzeug: " not in line]
 
 
 @pytest.fixture
@@ -61,3 +68,28 @@ def test_run_with_a_metrics_host_that_is_not_an_address_is_one_line(
     )
     assert result.returncode == 2, result.stderr
     assert "no such host.invalid" in one_error_line(result.stderr)
+
+
+@SQLITE_ONLY
+@pytest.mark.parametrize("verbosity", [(), ("-q",), ("-v",)], ids=["default", "-q", "-v"])
+def test_a_failed_sync_is_one_error_line_once(invoke, provider: FakeProvider, verbosity) -> None:  # type: ignore[no-untyped-def]
+    provider.fail_next(403, '{"error": {"message": "upstream broke"}}')
+    result = invoke(*verbosity, "--base-url", provider.base_url, "sync")
+    assert result.exit_code == 1
+    errors = [line for line in result.stderr.splitlines() if "upstream broke" in line]
+    assert len(errors) == 1, result.stderr
+    assert errors[0].startswith("Error: openai: FAILED after "), result.stderr
+    assert result.stdout == ""
+
+
+@SQLITE_ONLY
+def test_a_held_sync_is_one_error_line_once(invoke, provider: FakeProvider) -> None:  # type: ignore[no-untyped-def]
+    provider.set("a", "b", "c")
+    invoke("sync")
+    provider.set("a")
+    result = invoke("sync")
+    assert result.exit_code == 1
+    assert [line for line in result.stderr.splitlines() if "HELD" in line] == [
+        line for line in result.stderr.splitlines() if line.startswith("Error: openai: HELD")
+    ]
+    assert len(own_lines(result.stderr)) == 1, result.stderr

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -50,6 +51,8 @@ class Receiver:
         self.refusal = "receiver is down"
         self.accepted: list[tuple[bytes, dict[str, str]]] = []
         self.refused = 0
+        #: Seconds each answer takes, as a slow receiver's do.
+        self.delay = 0.0
         self.server.expect_request(path, method="POST").respond_with_handler(self._handle)
         self.server.start()
 
@@ -62,6 +65,7 @@ class Receiver:
         return [json.loads(body) for body, _ in self.accepted]
 
     def _handle(self, request: Request) -> Response:
+        time.sleep(self.delay)
         status = self.statuses.pop(0) if self.statuses else self.status
         if status != 200:
             self.refused += 1

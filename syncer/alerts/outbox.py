@@ -9,7 +9,7 @@ statements, whatever the number of models or alerts.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -54,6 +54,7 @@ __all__ = [
     "apply_stale",
     "model_states",
     "record_alerts",
+    "record_countdowns",
     "record_event_alerts",
     "requeue_failed",
     "stale_marks",
@@ -193,11 +194,7 @@ def record_alerts(
     if countdowns or (events and any(r.kind == "events" for r in rules)):
         states = {m: s for (_, m), s in model_states(session, source, now).items()}
         alerts += event_alerts(rules, source, events, states, now)
-        if countdowns:
-            marks = _marks(session, source, countdowns)
-            plan = countdown(rules, source, states.values(), marks, now)
-            _apply_marks(session, plan.new_marks, plan.obsolete_marks, now)
-            alerts += plan.alerts
+        alerts += _countdown(session, rules, source, states.values(), now)
     if stale:
         reported = stale_marks(session, stale, source)
         if reported:
@@ -205,6 +202,45 @@ def record_alerts(
             recovery = stale_plan(rules, [Health(source, timedelta(0), now, now)], reported, now)
             apply_stale(session, [], recovery.recovered, now)
             alerts += recovery.alerts
+    add_alerts(session, rules, alerts, now)
+    return len(alerts)
+
+
+def _countdown(
+    session: Session,
+    rules: Sequence[AlertRule],
+    source: str,
+    states: Iterable[ModelState],
+    now: datetime,
+) -> list[Alert]:
+    """The countdown alerts due for ``source``'s models, their marks written."""
+    countdowns = [r.name for r in rules if r.kind == "shutdown" and r.covers_source(source)]
+    if not countdowns:
+        return []
+    plan = countdown(rules, source, states, _marks(session, source, countdowns), now)
+    _apply_marks(session, plan.new_marks, plan.obsolete_marks, now)
+    return plan.alerts
+
+
+def record_countdowns(
+    session: Session, rules: Sequence[AlertRule], sources: Sequence[str], now: datetime
+) -> int:
+    """Countdown alerts for dates that changed outside a sync (an import), in that change's
+    transaction, so ``alerts dispatch`` finds them without waiting for the next sync.
+
+    The caller holds the sources' locks (``locks.lock_sources``): a sync of one of them
+    computes the same countdowns.
+    """
+    if not any(r.kind == "shutdown" for r in rules):
+        return 0
+    by_source: dict[str, list[ModelState]] = {name: [] for name in sources}
+    for (source, _), state in model_states(session).items():
+        if source in by_source:
+            by_source[source].append(state)
+    alerts = [
+        alert for source, states in by_source.items()
+        for alert in _countdown(session, rules, source, states, now)
+    ]
     add_alerts(session, rules, alerts, now)
     return len(alerts)
 

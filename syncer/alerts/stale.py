@@ -32,7 +32,7 @@ def expected_interval(source: Source, schedule: Schedule, now: datetime) -> time
 
     trigger = trigger_for(source, schedule)
     if not isinstance(trigger, CronTrigger):
-        return source.every or schedule.every
+        return schedule.of(source)[0] or schedule.every
     fires = [trigger.get_next_fire_time(None, now)]
     for _ in range(12):
         fires.append(trigger.get_next_fire_time(fires[-1], fires[-1] + timedelta(seconds=1)))

@@ -157,7 +157,9 @@ def deprecations_import(app: App, file: Path, replace: bool) -> None:
     ``model`` is an id or a glob like ``gpt-4-*``; the provider's own date wins where both exist.
     """
     from syncer.alerts.deprecations import import_deprecations, parse_deprecations
+    from syncer.alerts.outbox import record_countdowns
     from syncer.db.engine import write_session
+    from syncer.db.locks import lock_sources
 
     app.configure_logging()
     try:
@@ -165,7 +167,14 @@ def deprecations_import(app: App, file: Path, replace: bool) -> None:
     except (OSError, UnicodeDecodeError) as exc:
         raise CLIError(f"{file}: cannot read: {getattr(exc, 'strerror', None) or exc}", 2) from None
     entries = parse_deprecations(text, str(file))
-    engine = app.engine(app.settings(), upgrade=True)
+    settings = app.settings()
+    engine = app.engine(settings, upgrade=True)
+    names = [s.name for s in settings.sources]
+    now = utcnow()
     with write_session(engine) as session, session.begin():
-        count = import_deprecations(session, entries, utcnow(), replace=replace)
+        lock_sources(session, names)
+        count = import_deprecations(session, entries, now, replace=replace)
+        alerts = record_countdowns(session, settings.alerts, names, now)
     click.echo(f"imported {count} shutdown date(s) from {file}")
+    if alerts:
+        click.echo(f"{alerts} countdown alert(s) queued: `syncer alerts dispatch` delivers them")

@@ -37,7 +37,8 @@ def sync(app: App, source: str | None, accept_mass_change: bool) -> None:
     for name, client in clients.items():
         with client:
             result = Syncer(engine, client, name, settings.policy, alerts=settings.alerts).run()
-        click.echo(result.summary(), err=not result.ok)
+        summary = result.summary()
+        click.echo(summary if result.ok else f"Error: {summary}", err=not result.ok)
         failed += not result.ok
     if settings.alerts:
         from syncer.alerts.delivery import dispatch_once

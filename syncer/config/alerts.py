@@ -18,7 +18,7 @@ from syncer.config.model import (
     AlertRule,
     Channel,
 )
-from syncer.config.reader import ENV_NAME, NAME_PATTERN, TableReader
+from syncer.config.reader import NAME_PATTERN, TableReader
 from syncer.errors import ConfigError
 
 __all__ = ["CHANNEL_KEYS", "parse_alert_rules"]
@@ -46,24 +46,15 @@ def _strings(reader: TableReader, key: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(values))
 
 
-def _env_name(reader: TableReader, key: str) -> str | None:
-    name = reader.get(key, str)
-    if name is not None and not ENV_NAME.match(name):
-        # Never echo the value: a URL pasted here by mistake is a secret.
-        raise reader.fail(key, "must name an environment variable (letters, digits, '_'), "
-                          "which holds the value; the value itself does not go in the file")
-    return str(name) if name is not None else None
-
-
 def _channel(reader: TableReader, env: Mapping[str, str]) -> Channel:
     given = [key for key in CHANNEL_KEYS if key in reader.table]
     if len(given) != 1:
         keys = ", ".join(CHANNEL_KEYS)
         raise reader.fail(given[1] if given else "webhook_url_env", f"set exactly one of: {keys}")
     key = given[0]
-    url_env = _env_name(reader, key) or ""
+    url_env = reader.env_name(key) or ""
     kind = CHANNEL_KEYS[key]
-    secret_env = _env_name(reader, "secret_env")
+    secret_env = reader.env_name("secret_env")
     if secret_env is not None and kind != "webhook":
         raise reader.fail("secret_env", "signing applies to webhook_url_env only")
     if kind == "apprise" and importlib.util.find_spec("apprise") is None:

@@ -56,7 +56,7 @@ def _source_from_table(
     base_url = reader.get("base_url", str, profile.default_base_url or "").rstrip("/")
     if not base_url.startswith(("http://", "https://")):
         raise reader.fail("base_url", f"{base_url!r} is not an http(s) URL")
-    key_env = reader.get("api_key_env", str, profile.key_env)
+    key_env = reader.env_name("api_key_env", profile.key_env)
     headers = dict(reader.get("headers", dict, {}))
     for header, value in headers.items():
         if not isinstance(value, str):
@@ -64,13 +64,14 @@ def _source_from_table(
     for option, header in profile.header_options.items():
         if reader.get(option, str):
             headers[header] = table[option]
+    every, cron = reader.schedule()
     return Source(
         name=name,
         base_url=base_url,
         api_key=(env.get(key_env) or None) if key_env else None,
         headers=headers,
-        every=reader.duration("every"),
-        cron=reader.cron("cron"),
+        every=every,
+        cron=cron,
         kind=kind,
     )
 
@@ -135,7 +136,8 @@ def load_settings(
 
     schedule_reader = TableReader(top.get("schedule", dict, {}), where, "schedule.")
     schedule_reader.unknown({"every", "cron", "jitter"})
-    every_delta = schedule_reader.duration("every") or DEFAULT_EVERY
+    file_every, file_cron = schedule_reader.schedule()
+    every_delta = file_every or DEFAULT_EVERY
     if every is not None:
         try:
             every_delta = parse_duration(every)
@@ -146,11 +148,12 @@ def load_settings(
     jitter = schedule_reader.get("jitter", (str, int, float))
     schedule = Schedule(
         every=every_delta,
-        cron=None if every is not None else schedule_reader.cron("cron"),
+        cron=None if every is not None else file_cron,
         jitter=DEFAULT_JITTER if jitter is None else (
             timedelta(0) if jitter in (0, "0")
             else schedule_reader.duration("jitter") or DEFAULT_JITTER
         ),
+        for_all=every is not None,
     )
 
     sync_reader = TableReader(top.get("sync", dict, {}), where, "sync.")

@@ -97,11 +97,22 @@ class SyncPolicy:
 
 @dataclass(frozen=True)
 class Schedule:
-    """When ``syncer run`` syncs each source (a source's own ``every``/``cron`` wins)."""
+    """When ``syncer run`` syncs each source: a source's own ``every``/``cron`` wins, unless
+    ``run --every`` set ``for_all`` (the interval of every source, as the option says)."""
 
     every: timedelta = DEFAULT_EVERY
     cron: str | None = None
     jitter: timedelta = DEFAULT_JITTER
+    for_all: bool = False
+
+    def of(self, source: Source) -> tuple[timedelta | None, str | None]:
+        """The source's ``(every, cron)``, exactly one of them set: the one place that says
+        whose schedule wins."""
+        if self.for_all:
+            return self.every, None
+        if source.cron or source.every:
+            return source.every, source.cron
+        return (None, self.cron) if self.cron else (self.every, None)
 
 
 @dataclass(frozen=True)

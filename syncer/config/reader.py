@@ -42,6 +42,26 @@ class TableReader:
         names = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
         raise self.fail(key, f"expected {names}, got {type(value).__name__} {value!r}")
 
+    def env_name(self, key: str, default: str | None = None) -> str | None:
+        """The name of an environment variable; a value that is not one is refused unquoted,
+        since it is most likely the secret itself (a key or a URL) pasted in by mistake."""
+        name = self.get(key, str, default)
+        if name is not None and not ENV_NAME.match(name):
+            raise self.fail(key, "must name an environment variable (letters, digits, '_'), "
+                            "which holds the value; the value itself does not go in the file")
+        return str(name) if name is not None else None
+
+    def schedule(self) -> tuple[timedelta | None, str | None]:
+        """A table's ``every`` and ``cron``, at most one of them."""
+        every, cron = self.duration("every"), self.cron("cron")
+        if every is not None and cron is not None:
+            where = self.prefix.rstrip(".") or "schedule"
+            raise ConfigError(
+                f"{self.where}: {where}: every and cron are both set; keep one "
+                "(cron would be ignored)"
+            )
+        return every, cron
+
     def duration(self, key: str) -> timedelta | None:
         value = self.get(key, (str, int, float))
         if value is None:
@@ -76,20 +96,6 @@ class TableReader:
         if extra:
             expected = ", ".join(sorted(allowed))
             raise self.fail(extra[0], f"unknown key (expected one of: {expected})")
-
-
-def _read_file(path: Path) -> dict[str, Any]:
-    try:
-        with path.open("rb") as handle:
-            return tomllib.load(handle)
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: config file not found") from None
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read config file: {exc.strerror}") from None
-    except UnicodeDecodeError:
-        raise ConfigError(f"{path}: not valid TOML: the file is not UTF-8") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
 
 
 def read_file(path: Path) -> dict[str, Any]:

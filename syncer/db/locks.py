@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -40,11 +41,32 @@ def exclusive(engine: Engine, name: str) -> Iterator[bool]:
     """Try to become the one process doing ``name`` (alert delivery); yields whether it did.
 
     PostgreSQL: a session-level advisory lock, released at the end, or by the server when
-    the process dies. SQLite is one host and one writer: the caller's own lock suffices.
+    the process dies. SQLite: an exclusive ``flock`` on a file beside the database, which
+    every process on the host sees and the kernel releases when the holder dies; the
+    database's own lock cannot serve, as holding it would stop syncs while alerts are sent.
     """
-    if engine.dialect.name != "postgresql":
-        yield True
+    if engine.dialect.name == "postgresql":
+        with _advisory(engine, name) as mine:
+            yield mine
         return
+    database = engine.url.database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        yield True  # one process only, or a URI whose file is not ours to name
+        return
+    with open(f"{database}-{name}.lock", "a+b") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+@contextmanager
+def _advisory(engine: Engine, name: str) -> Iterator[bool]:
     with engine.connect() as connection:
         connection = connection.execution_options(isolation_level="AUTOCOMMIT")
         mine = bool(connection.scalar(select(func.pg_try_advisory_lock(_key(name)))))

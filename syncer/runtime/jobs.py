@@ -74,7 +74,12 @@ def _sync(engine: Engine, settings: Settings, source: Source) -> Callable[[], ob
         engine, Client(source, settings.http), source.name, settings.policy,
         alerts=settings.alerts,
     )
-    return syncer.run
+
+    def sync() -> None:
+        result = syncer.run()
+        log.log(logging.INFO if result.ok else logging.ERROR, "sync %s", result.summary())
+
+    return sync
 
 
 def _retention(engine: Engine, settings: Settings, source: Source) -> Callable[[], object]:

@@ -31,13 +31,13 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 def trigger_for(source: Source, schedule: Schedule) -> BaseTrigger:
-    """A source's own ``every``/``cron`` wins over the global schedule."""
-    cron = source.cron or (None if source.every else schedule.cron)
-    every = source.every or schedule.every
-    # Jitter spreads replicas apart, but never by more than a quarter of the interval.
-    jitter = min(schedule.jitter, every / 4).total_seconds() or None
+    """The source's schedule as ``Schedule.of`` decides it."""
+    every, cron = schedule.of(source)
     if cron:
         return CronTrigger.from_crontab(cron, timezone=UTC)
+    assert every is not None
+    # Jitter spreads replicas apart, but never by more than a quarter of the interval.
+    jitter = min(schedule.jitter, every / 4).total_seconds() or None
     return IntervalTrigger(seconds=every.total_seconds(), timezone=UTC, jitter=jitter)
 
 
@@ -53,7 +53,7 @@ def build_scheduler(jobs: Sequence[Job], schedule: Schedule) -> BackgroundSchedu
     for job in jobs:
         if job.source is not None:
             trigger = trigger_for(job.source, schedule)
-            interval = job.source.every or schedule.every
+            interval = schedule.of(job.source)[0] or schedule.every
         else:
             assert job.every is not None, "a job without a source has its own interval"
             trigger = IntervalTrigger(seconds=job.every.total_seconds(), timezone=UTC)

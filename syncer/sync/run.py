@@ -161,7 +161,11 @@ class Syncer:
         self.alerts = tuple(alerts)
 
     def run(self) -> SyncResult:
-        """Sync once; never raises for a provider or database failure, records it."""
+        """Sync once; never raises for a provider or database failure, records it.
+
+        The caller reports the result (``syncer sync`` prints it, ``syncer run`` logs it),
+        so a failure is said once.
+        """
         started_at = self.now()
         clock = time.monotonic()
         try:
@@ -175,7 +179,6 @@ class Syncer:
             return self._fail(started_at, clock, f"database error: {first_line(exc)}")
         except ProviderError as exc:
             return self._fail(started_at, clock, str(exc))
-        self._log(result)
         return result
 
     def _apply(
@@ -276,10 +279,5 @@ class Syncer:
                 f"{self.source}: sync failed ({error}) and the failure could not be recorded: "
                 f"{first_line(exc)}"
             ) from None
-        self._log(result)
         return result
-
-    def _log(self, result: SyncResult) -> None:
-        level = logging.INFO if result.ok else logging.ERROR
-        log.log(level, "sync %s", result.summary())
 

@@ -17,6 +17,7 @@ import pytest
 import requests
 
 from tests.conftest import API_KEY, FakeProvider, closed_port
+from tests.processes import clean_env, start
 from tests.receivers import Receiver
 
 SECRET = "whsec-cli-0123456789"
@@ -216,3 +217,63 @@ def _wait_for_health(url: str) -> dict:
             pass
         time.sleep(0.1)
     raise AssertionError("syncer run never reported healthy")
+
+
+def test_two_dispatchers_at_once_send_each_alert_once(
+    invoke, provider: FakeProvider, receiver: Receiver, database_url: str
+) -> None:
+    provider.set("a")
+    invoke("sync")
+    receiver.status = 400
+    provider.set("a", *(f"new-{i}" for i in range(6)))
+    invoke("sync")
+    assert invoke("alerts", "retry").stdout.startswith("6 failed alert(s)")
+    receiver.status = 200
+    receiver.delay = 0.2  # slow enough that the two dispatchers overlap
+    env = clean_env(SYNCER_CONFIG=os.environ["SYNCER_CONFIG"], SYNCER_DATABASE_URL=database_url)
+    dispatchers = [start(["alerts", "dispatch"], env=env) for _ in range(2)]
+    results = [process.communicate(timeout=60) for process in dispatchers]
+
+    assert [process.returncode for process in dispatchers] == [0, 0], results
+    sent = [document["id"] for document in receiver.documents]
+    assert len(sent) == 6 and len(set(sent)) == 6, sorted(sent)
+    assert {r["status"] for r in listed(invoke)} == {"delivered"}
+
+
+def test_imported_dates_raise_their_countdown_alerts_without_waiting_for_a_sync(
+    invoke, provider: FakeProvider, receiver: Receiver, tmp_path: Path
+) -> None:
+    """The import writes the alerts; `alerts dispatch` from cron delivers them."""
+    provider.set("gpt-4-0613", "gpt-4o")
+    invoke("sync")
+    synced = len(provider.requests)
+    dates = tmp_path / "dates.csv"
+    soon = datetime.now(UTC).date() + timedelta(days=20)
+    dates.write_text(f"model,shutdown_date,replacement\ngpt-4-0613,{soon},gpt-4o\n")
+
+    imported = invoke("deprecations", "import", str(dates))
+    pending = listed(invoke, "--rule", "countdown")
+    dispatched = invoke("alerts", "dispatch")
+
+    assert imported.exit_code == 0, imported.output
+    assert [(a["kind"], a["status"]) for a in pending] == [("shutdown", "pending")]
+    assert "gpt-4-0613 shuts down in 20 days" in pending[0]["summary"]
+    assert dispatched.stdout.strip() == "alerts: 1 delivered, 0 to retry later, 0 failed"
+    assert [d["text"] for d in receiver.documents] == [pending[0]["summary"]]
+    assert len(provider.requests) == synced, "no sync was needed"
+
+
+def test_days_left_to_a_shutdown_are_rounded_the_same_everywhere(
+    invoke, provider: FakeProvider, receiver: Receiver
+) -> None:
+    """50 days and 12 hours left: 51 whole days, as the countdown alert counts them."""
+    when = datetime.now(UTC) + timedelta(days=50, hours=12)
+    provider.set("old", shutdown_date=when.isoformat())
+    invoke("sync")
+
+    (listed_date,) = json.loads(invoke("deprecations", "--format", "json").stdout)
+    (reported,) = json.loads(invoke("report", "shutdowns", "--format", "json").stdout)
+    (alert,) = listed(invoke, "--rule", "countdown")
+
+    assert listed_date["days_left"] == reported["days_to_shutdown"] == 51
+    assert "shuts down in 51 days" in alert["summary"]

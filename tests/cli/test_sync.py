@@ -2,19 +2,29 @@
 
 from __future__ import annotations
 
+import json
+import signal
 import socket
+import time
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import FakeProvider
-from tests.processes import clean_env, syncer
+from tests.processes import clean_env, start, syncer
+
+SQLITE_ONLY = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 
 def one_error_line(stderr: str) -> str:
     lines = stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("Error: "), stderr
     return lines[0]
+
+
+def own_lines(stderr: str) -> list[str]:
+    """syncer's lines, without the in-process test servers' request log."""
+    return [line for line in stderr.splitlines() if " werkzeug: " not in line]
 
 
 @pytest.fixture
@@ -61,3 +71,59 @@ def test_run_with_a_metrics_host_that_is_not_an_address_is_one_line(
     )
     assert result.returncode == 2, result.stderr
     assert "no such host.invalid" in one_error_line(result.stderr)
+
+
+@SQLITE_ONLY
+@pytest.mark.parametrize("verbosity", [(), ("-q",), ("-v",)], ids=["default", "-q", "-v"])
+def test_a_failed_sync_is_one_error_line_once(invoke, provider: FakeProvider, verbosity) -> None:  # type: ignore[no-untyped-def]
+    provider.fail_next(403, '{"error": {"message": "upstream broke"}}')
+    result = invoke(*verbosity, "--base-url", provider.base_url, "sync")
+    assert result.exit_code == 1
+    errors = [line for line in result.stderr.splitlines() if "upstream broke" in line]
+    assert len(errors) == 1, result.stderr
+    assert errors[0].startswith("Error: openai: FAILED after "), result.stderr
+    assert result.stdout == ""
+
+
+@SQLITE_ONLY
+def test_a_held_sync_is_one_error_line_once(invoke, provider: FakeProvider) -> None:  # type: ignore[no-untyped-def]
+    provider.set("a", "b", "c")
+    invoke("sync")
+    provider.set("a")
+    result = invoke("sync")
+    assert result.exit_code == 1
+    assert [line for line in result.stderr.splitlines() if "HELD" in line] == [
+        line for line in result.stderr.splitlines() if line.startswith("Error: openai: HELD")
+    ]
+    assert len(own_lines(result.stderr)) == 1, result.stderr
+
+
+def test_run_every_applies_to_every_source_even_one_with_its_own_cron(
+    provider: FakeProvider, tmp_path: Path
+) -> None:
+    """The source says once a year; ``run --every 1s`` says every second, and wins."""
+    provider.set("a")
+    config = tmp_path / "syncer.toml"
+    config.write_text(
+        '[schedule]\njitter = 0\n\n'
+        f'[[sources]]\nname = "yearly"\nbase_url = "{provider.base_url}"\ncron = "0 0 1 1 *"\n\n'
+        f'[[sources]]\nname = "hourly"\nbase_url = "{provider.base_url}"\nevery = "1h"\n'
+    )
+    database = tmp_path / "run.db"
+    daemon = start(["--config", str(config), "--database-url", f"sqlite:///{database}",
+                    "run", "--every", "1s"])
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and sum(
+            r.path == "/v1/models" for r in provider.requests
+        ) < 6:
+            time.sleep(0.1)
+        daemon.send_signal(signal.SIGTERM)
+        _, stderr = daemon.communicate(timeout=15)
+    finally:
+        daemon.kill()
+    assert daemon.returncode == 0, stderr
+    runs = json.loads(syncer("--database-url", f"sqlite:///{database}", "runs",
+                             "--format", "json").stdout)
+    per_source = {name: sum(r["source"] == name for r in runs) for name in ("yearly", "hourly")}
+    assert per_source["yearly"] >= 2 and per_source["hourly"] >= 2, (per_source, stderr)

@@ -480,7 +480,6 @@ def test_every_table_is_read_into_typed_settings(tmp_path: Path) -> None:
         database_url = "sqlite:///models.db"
 
         [schedule]
-        every = "1h"
         cron = "*/10 * * * *"
         jitter = "10s"
 
@@ -502,7 +501,7 @@ def test_every_table_is_read_into_typed_settings(tmp_path: Path) -> None:
     result = load_file(path)
 
     assert result.database_url == "sqlite:///models.db"
-    assert result.schedule.every == timedelta(hours=1)
+    assert result.schedule.every == DEFAULT_EVERY
     assert result.schedule.cron == "*/10 * * * *"
     assert result.schedule.jitter == timedelta(seconds=10)
     assert result.policy == SyncPolicy(
@@ -549,7 +548,7 @@ def test_the_accept_mass_change_option_wins_over_the_file(tmp_path: Path) -> Non
 
 
 def test_the_every_option_wins_over_the_file_schedule_and_its_cron(tmp_path: Path) -> None:
-    path = write(tmp_path, "[schedule]\nevery = '1h'\ncron = '0 * * * *'\n")
+    path = write(tmp_path, "[schedule]\ncron = '0 * * * *'\n")
 
     result = load_settings(config_file=path, every="90s", env={})
 
@@ -733,3 +732,38 @@ def test_parse_moment_reads_back_any_iso_date_time_as_the_same_instant_in_utc(
 
     assert parsed == moment
     assert parsed.tzinfo == UTC
+
+
+# --- values that cannot be what the key means ----------------------------------------------------
+
+
+@pytest.mark.parametrize("pasted", ["sk-live-123", "sk-proj-AbC123xyz", "my key", "1ABC"])
+def test_a_key_pasted_as_api_key_env_is_refused_without_echoing_it(
+    tmp_path: Path, pasted: str
+) -> None:
+    path = write(tmp_path, f'[[sources]]\nname = "openai"\napi_key_env = "{pasted}"\n')
+
+    with pytest.raises(ConfigError) as caught:
+        load_file(path)
+
+    message = str(caught.value)
+    assert message.startswith(f"{path}: sources[0].api_key_env: must name an environment variable")
+    assert pasted not in message
+
+
+@pytest.mark.parametrize(
+    ("toml", "key"),
+    [
+        ("[schedule]\nevery = '1h'\ncron = '0 * * * *'\n", "schedule"),
+        ('[[sources]]\nname = "a"\nevery = "1h"\ncron = "0 * * * *"\n', "sources[0]"),
+    ],
+)
+def test_every_and_cron_together_are_refused(tmp_path: Path, toml: str, key: str) -> None:
+    path = write(tmp_path, toml)
+
+    with pytest.raises(ConfigError) as caught:
+        load_file(path)
+
+    assert str(caught.value) == (
+        f"{path}: {key}: every and cron are both set; keep one (cron would be ignored)"
+    )

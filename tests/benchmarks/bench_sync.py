@@ -1,8 +1,16 @@
-"""Benchmark: syncer against a hand-written sqlite3 sync, side by side, in one run.
+"""Benchmark: syncer against a hand-written sync, side by side, in one run.
 
-    python tests/benchmarks/bench_sync.py --sizes 1000,10000,100000
+    python tests/benchmarks/bench_sync.py --whole-process --sizes 100000     # fresh processes
+    python tests/benchmarks/bench_sync.py --whole-process --sizes 100000,1000000 --repeat 1
+    python tests/benchmarks/bench_sync.py --sources 1000                     # many sources
+    python tests/benchmarks/bench_sync.py --sources 1000 --daemon            # + `syncer run`
+    python tests/benchmarks/bench_sync.py --startup                          # start-up ratios
+    python tests/benchmarks/bench_sync.py --sizes 1000,10000,100000          # in one process
 
-Three phases per size N, each timed through the real code (``Syncer`` + ``Client`` over
+The whole-process modes (any combination, one report and one ``--check``) are in
+``suite.py``. Without one of them, the in-process benchmark below runs.
+
+In process: three phases per size N, each timed through the real code (``Syncer`` + ``Client`` over
 loopback HTTP): the first sync into an empty database, an unchanged re-sync, and a re-sync
 with 5% of the models replaced. The fake provider runs in this process; each case runs in a
 worker process of its own, so that its peak resident memory is its own: ``VmHWM``, which
@@ -32,7 +40,7 @@ from typing import Any
 if __package__ in (None, ""):  # run as a script: make ``tests.benchmarks`` importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from tests.benchmarks import reference
+from tests.benchmarks import reference, suite
 from tests.benchmarks.provider import CHURN_EVERY, FakeProviderServer, churned, model_list
 from tests.benchmarks.report import PHASES, misses, table
 
@@ -210,8 +218,9 @@ def machine(postgres: str | None) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default="1000,10000,100000",
-                        help="comma-separated model counts (default: %(default)s)")
+    parser.add_argument("--sizes",
+                        help="comma-separated model counts (default: 1000,10000,100000 in "
+                             "process, 100000 with --whole-process)")
     parser.add_argument("--repeat", type=int, default=3,
                         help="fresh databases per case; the median is reported")
     parser.add_argument("--postgres-url", default=DEFAULT_POSTGRES_URL,
@@ -220,13 +229,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--check", action="store_true",
                         help="exit 1 when a target is missed")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
+    suite.add_arguments(parser)
     args = parser.parse_args(argv)
     if args.worker:
         spec = json.loads(args.worker)
         run = run_reference if spec["case"] == "reference" else run_syncer
         print(json.dumps(run(spec)))
         return 0
-    sizes = [int(size) for size in args.sizes.split(",")]
+    if suite.wanted(args):
+        return suite.main(args)
+    sizes = [int(size) for size in (args.sizes or "1000,10000,100000").split(",")]
     postgres = None if args.no_postgres else postgres_version(args.postgres_url)
     cases = ["reference", "sqlite", *(["postgres"] if postgres else [])]
     results: dict[int, dict[str, dict[str, Any]]] = {}

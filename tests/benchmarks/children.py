@@ -1,0 +1,230 @@
+"""What the whole-process benchmarks share: timed child processes, scratch databases, the
+provider process, and reading back what a sync recorded.
+
+A child is timed from start to exit by the wall clock and its peak memory is the kernel's
+``ru_maxrss`` for it (``os.wait4``). That figure is never below the peak of the process that
+started the child, so the benchmark keeps itself small: the provider and its data live in a
+process of their own, and nothing here imports syncer or SQLAlchemy.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import signal
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+__all__ = [
+    "HERE",
+    "BenchError",
+    "Database",
+    "Measured",
+    "Provider",
+    "child_env",
+    "measure",
+    "peak_rss_mb",
+    "provider",
+    "scratch_database",
+    "syncer_command",
+]
+
+HERE = Path(__file__).resolve().parent
+_KILL_GRACE = 60.0
+
+
+class BenchError(Exception):
+    """The benchmark cannot go on: a child failed, or a sync recorded the wrong thing."""
+
+
+@dataclass(frozen=True)
+class Measured:
+    """One child process: wall seconds from start to exit, its peak RSS, what it said."""
+
+    seconds: float
+    peak_mb: float
+    returncode: int
+    stdout: str
+    stderr: str
+    timed_out: bool = False
+
+    def tail(self) -> str:
+        return "\n".join((self.stderr or self.stdout).strip().splitlines()[-5:])
+
+
+def peak_rss_mb() -> float:
+    """This process's own peak RSS: the floor of every child's figure."""
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _reap(process: subprocess.Popen[bytes], timeout: float) -> tuple[int, float, bool]:
+    """Wait for ``process``, killing it after ``timeout`` seconds: its exit code, peak MB and
+    whether it had to be killed."""
+    killed = threading.Event()
+
+    def kill() -> None:
+        killed.set()
+        process.kill()
+
+    timer = threading.Timer(timeout, kill)
+    timer.start()
+    try:
+        _, status, usage = os.wait4(process.pid, 0)
+    finally:
+        timer.cancel()
+    process.returncode = os.waitstatus_to_exitcode(status)  # reaped: Popen must not wait again
+    return process.returncode, usage.ru_maxrss / 1024, killed.is_set()
+
+
+def measure(
+    argv: Sequence[str], env: Mapping[str, str], timeout: float = 900.0,
+    stop_after: float | None = None,
+) -> Measured:
+    """Run ``argv`` to its end; with ``stop_after``, send it SIGTERM after that many seconds."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        clock = time.perf_counter()
+        process = subprocess.Popen(list(argv), env=dict(env), stdin=subprocess.DEVNULL,
+                                   stdout=out, stderr=err)
+        stopper = None
+        if stop_after is not None:
+            stopper = threading.Timer(stop_after, process.send_signal, (signal.SIGTERM,))
+            stopper.start()
+            timeout = stop_after + _KILL_GRACE
+        try:
+            returncode, peak, killed = _reap(process, timeout)
+        finally:
+            if stopper is not None:
+                stopper.cancel()
+        seconds = time.perf_counter() - clock
+        out.seek(0)
+        err.seek(0)
+        return Measured(seconds, peak, returncode, out.read().decode(errors="replace"),
+                        err.read().decode(errors="replace"), killed)
+
+
+def syncer_command(override: str | None = None) -> list[str]:
+    """The ``syncer`` a user runs: the entry point beside this Python, else ``-m syncer``."""
+    if override:
+        return shlex.split(override)
+    script = Path(sys.executable).with_name("syncer")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "syncer"]
+
+
+def child_env(database_url: str, **extra: str) -> dict[str, str]:
+    """This environment without syncer's or OpenAI's settings, plus the database and ``extra``."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SYNCER_", "OPENAI_"))}
+    return {**env, "SYNCER_DATABASE_URL": database_url, **extra}
+
+
+@dataclass(frozen=True)
+class Database:
+    """A scratch database: ``url`` for syncer (SQLAlchemy), ``target`` for a hand-written
+    script (a file, or a libpq URL)."""
+
+    kind: str
+    url: str
+    target: str
+
+    def query(self, sql: str, parameters: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """Rows of one read; ``?`` placeholders on both databases."""
+        if self.kind == "sqlite":
+            with sqlite3.connect(self.target) as connection:
+                return connection.execute(sql, tuple(parameters)).fetchall()
+        import psycopg
+
+        with psycopg.connect(self.target) as connection:
+            return connection.execute(sql.replace("?", "%s"), tuple(parameters)).fetchall()
+
+
+def libpq_url(url: str, database: str | None = None) -> str:
+    """``postgresql+psycopg://u@h/db`` as libpq spells it, optionally on another database."""
+    parts = urlsplit(url)
+    parts = parts._replace(scheme=parts.scheme.split("+")[0])
+    if database is not None:
+        parts = parts._replace(path=f"/{database}")
+    return parts.geturl()
+
+
+def postgres_version(url: str) -> str | None:
+    """The server's version, or None (and a message) when no server answers."""
+    import psycopg
+
+    try:
+        with psycopg.connect(libpq_url(url), connect_timeout=5) as connection:
+            row = connection.execute("SHOW server_version").fetchone()
+    except psycopg.Error as exc:
+        print(f"PostgreSQL skipped: cannot connect to {url}: {str(exc).splitlines()[0]}",
+              file=sys.stderr)
+        return None
+    return str(row[0]).split()[0] if row else None
+
+
+@contextmanager
+def scratch_database(kind: str, postgres_url: str, workdir: Path) -> Iterator[Database]:
+    """An empty database of ``kind``, dropped afterwards."""
+    name = f"syncer_bench_{uuid.uuid4().hex[:12]}"
+    if kind == "sqlite":
+        path = workdir / f"{name}.db"
+        yield Database(kind, f"sqlite:///{path}", str(path))
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        return
+    import psycopg
+
+    with psycopg.connect(libpq_url(postgres_url), autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    base = urlsplit(postgres_url)
+    try:
+        yield Database(kind, base._replace(path=f"/{name}").geturl(),
+                       libpq_url(postgres_url, name))
+    finally:
+        with psycopg.connect(libpq_url(postgres_url), autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@dataclass(frozen=True)
+class Provider:
+    port: int
+
+    def url(self, name: str) -> str:
+        return f"http://127.0.0.1:{self.port}/{name}/v1"
+
+
+@contextmanager
+def provider(sizes: Sequence[int] = (), sources: int = 0, models_per_source: int = 100,
+             delay_ms: float = 50.0) -> Iterator[Provider]:
+    """The fake provider in a process of its own, with every data set encoded up front."""
+    argv = [sys.executable, str(HERE / "provider.py"), "--sizes", ",".join(map(str, sizes)),
+            "--sources", str(sources), "--models-per-source", str(models_per_source),
+            "--delay-ms", str(delay_ms)]
+    with subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE) as process:
+        assert process.stdout is not None and process.stdin is not None
+        line = process.stdout.readline()
+        if not line:
+            raise BenchError("the fake provider did not start")
+        try:
+            yield Provider(int(json.loads(line)["port"]))
+        finally:
+            process.stdin.close()
+            process.wait(timeout=30)
+
+
+def utc(value: datetime | str) -> datetime:
+    """A timestamp read back from either database, as aware UTC (SQLite keeps naive text)."""
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)

@@ -30,20 +30,25 @@ from urllib.parse import urlsplit
 
 __all__ = [
     "HERE",
+    "KILL_GRACE",
     "BenchError",
     "Database",
     "Measured",
     "Provider",
     "child_env",
+    "libpq_url",
     "measure",
     "peak_rss_mb",
+    "postgres_version",
     "provider",
     "scratch_database",
     "syncer_command",
+    "utc",
 ]
 
 HERE = Path(__file__).resolve().parent
-_KILL_GRACE = 60.0
+#: How long a daemon may take to stop after SIGTERM before it is killed.
+KILL_GRACE = 60.0
 
 
 class BenchError(Exception):
@@ -104,7 +109,7 @@ def measure(
         if stop_after is not None:
             stopper = threading.Timer(stop_after, process.send_signal, (signal.SIGTERM,))
             stopper.start()
-            timeout = stop_after + _KILL_GRACE
+            timeout = stop_after + KILL_GRACE
         try:
             returncode, peak, killed = _reap(process, timeout)
         finally:

@@ -94,6 +94,9 @@ def daemon_misses(results: Mapping[str, Mapping[str, Any]]) -> list[str]:
                           f"{r['missed_runs']:,} runs of {r['ticks']} ticks")
         if r["failed"]:
             missed.append(f"syncer run {kind}: {r['failed']:,} failed runs")
+        if r.get("killed"):
+            missed.append(f"syncer run {kind}: still running {r['stop_seconds']:.0f} s after "
+                          "SIGTERM, killed")
     return missed
 
 

@@ -112,9 +112,8 @@ def run_daemon(
         started = datetime.now(UTC)
         result = measure([*syncer, "run"], env, stop_after=minutes * 60)
         stopped = started + timedelta(minutes=minutes)
-        if result.timed_out:
-            raise BenchError(f"syncer run on {kind} did not stop within a minute of SIGTERM")
-        checked(result, f"syncer run on {kind}")
+        if not result.timed_out:
+            checked(result, f"syncer run on {kind}")
         starts: dict[str, list[datetime]] = {source_name(i): [] for i in range(sources)}
         failed = 0
         for name, status, started_at in database.query(
@@ -129,5 +128,5 @@ def run_daemon(
         **schedule_misses(starts, stopped, every),
         "failed": failed, "scheduler_missed": warnings, "minutes": minutes,
         "every": every.total_seconds(), "peak_mb": result.peak_mb,
-        "stop_seconds": result.seconds - minutes * 60,
+        "stop_seconds": result.seconds - minutes * 60, "killed": result.timed_out,
     }

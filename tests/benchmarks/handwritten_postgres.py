@@ -7,8 +7,8 @@ The same work as ``handwritten_sqlite.py`` (and as ``syncer sync``) on tables sh
 syncer's on PostgreSQL (timestamptz, JSONB, ``fillfactor = 50``): rows arrive by COPY,
 models into a temporary table and from there in one upsert, events straight into
 ``model_events``, all in one transaction. An unchanged re-sync compares each listed model
-with the stored JSONB, decoded with orjson. Standalone on purpose: it imports nothing from
-syncer or the benchmark.
+with the stored JSONB, decoded with orjson. It decides what changed with the SQLite script's
+``changes``, so the two limits cannot drift apart; it imports nothing from syncer.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from typing import Any
 
 import orjson
 import psycopg
-import requests
+from handwritten_sqlite import changes, columns, fetch  # beside this file: the same decisions
 from psycopg.types.json import set_json_loads
 
 SCHEMA = """
@@ -59,9 +59,7 @@ ON CONFLICT (source, model_id) DO UPDATE SET
 
 def sync(connection: psycopg.Connection[Any], base_url: str, source: str) -> dict[str, int]:
     started = datetime.now(UTC)
-    response = requests.get(f"{base_url}/models", timeout=(10, 60))
-    response.raise_for_status()
-    data = orjson.loads(response.content)["data"]
+    data = fetch(base_url)
     cursor = connection.cursor()
     cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (source,))
     stored = {
@@ -72,39 +70,8 @@ def sync(connection: psycopg.Connection[Any], base_url: str, source: str) -> dic
         )
     }
     now = datetime.now(UTC)
-    rows: list[tuple[Any, ...]] = []
-    events: list[tuple[str, str, str | None, str | None]] = []
-    listed = set()
-    for item in data:
-        model_id = item["id"]
-        listed.add(model_id)
-        before = stored.get(model_id)
-        old_values = new_values = None
-        if before is None:
-            kind = "added"
-        elif before[1]:
-            kind = "reappeared"
-        elif before[0] != item:
-            kind = "changed"
-            old = before[0]
-            keys = [k for k in old.keys() | item.keys() if old.get(k) != item.get(k)]
-            old_values = orjson.dumps({k: old.get(k) for k in keys}).decode()
-            new_values = orjson.dumps({k: item.get(k) for k in keys}).decode()
-        else:
-            continue
-        created = item.get("created")
-        created_at = None if created is None else datetime.fromtimestamp(created, UTC)
-        fine_tuned = model_id.startswith("ft:") or ":ft-" in model_id
-        shutdown = item.get("shutdown_date") or item.get("expiration_date")
-        rows.append((
-            source, model_id, item.get("object"), created, created_at, item.get("owned_by"),
-            fine_tuned, shutdown, orjson.dumps(item).decode(), now, now,
-        ))
-        events.append((model_id, kind, old_values, new_values))
-    missing = [m for m, (_, vanished) in stored.items() if not vanished and m not in listed]
-    counts = {"added": 0, "reappeared": 0, "changed": 0, "vanished": len(missing)}
-    for _, kind, _, _ in events:
-        counts[kind] += 1
+    found = changes(data, stored, lambda item: item, lambda raw: raw)
+    counts = found.counts
     cursor.execute(
         "INSERT INTO sync_runs (source, started_at, finished_at, status, models_seen, added, "
         "vanished, reappeared, changed) VALUES (%s, %s, %s, 'ok', %s, %s, %s, %s, %s) "
@@ -113,28 +80,30 @@ def sync(connection: psycopg.Connection[Any], base_url: str, source: str) -> dic
          counts["reappeared"], counts["changed"]),
     )
     run_id = cursor.fetchone()[0]  # type: ignore[index]
-    if rows:
+    if found.written:
         cursor.execute("CREATE TEMPORARY TABLE incoming (LIKE models) ON COMMIT DROP")
         with cursor.copy(f"COPY incoming ({COLUMNS}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
+            for item, _, _, _, _ in found.written:
+                copy.write_row((source, item["id"], *columns(item), orjson.dumps(item).decode(),
+                                now, now))
         cursor.execute(UPSERT)
-    if missing:
+    if found.missing:
         cursor.execute(
             "UPDATE models SET vanished_at = %s WHERE source = %s AND model_id = ANY(%s)",
-            (now, source, missing),
+            (now, source, found.missing),
         )
     cursor.execute(
         "UPDATE models SET last_seen_at = %s WHERE source = %s AND vanished_at IS NULL",
         (now, source),
     )
-    events += [(m, "vanished", None, None) for m in missing]
     with cursor.copy(
         "COPY model_events (source, model_id, kind, occurred_at, sync_run_id, old_values, "
         "new_values) FROM STDIN"
     ) as copy:
-        for model_id, kind, old, new in events:
-            copy.write_row((source, model_id, kind, now, run_id, old, new))
+        for item, _, kind, old, new in found.written:
+            copy.write_row((source, item["id"], kind, now, run_id, old, new))
+        for model_id in found.missing:
+            copy.write_row((source, model_id, "vanished", now, run_id, None, None))
     connection.commit()
     return counts
 

@@ -8,8 +8,9 @@ back or different, record added, reappeared, changed and vanished events, move
 ``last_seen_at``, one run row, one transaction) and nothing it need not: no validation, no
 vanish confirmation, no fingerprint. An unchanged re-sync compares each model's JSON with the
 stored text, the natural hand-written way, so it reads every row back. The whole-process
-benchmark starts it as a fresh process beside each ``syncer sync``. Standalone on purpose:
-it imports nothing from syncer or the benchmark.
+benchmark starts it as a fresh process beside each ``syncer sync``; the in-process benchmark
+(``reference.py``) calls its ``sync``. Standalone on purpose: it imports nothing from syncer
+or the benchmark.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from __future__ import annotations
 import argparse
 import sqlite3
 import sys
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -56,6 +59,72 @@ ON CONFLICT (source, model_id) DO UPDATE SET
 """
 
 
+@dataclass
+class Changes:
+    """What a sync writes: each listed model that is new, back or different (the model, the
+    form it is stored in, its event kind, and for a change the differing fields before and
+    after), the ids gone missing, and the counts of each kind."""
+
+    written: list[tuple[dict[str, Any], Any, str, str | None, str | None]]
+    missing: list[str]
+    counts: dict[str, int]
+
+
+def changes(
+    data: list[dict[str, Any]], stored: Mapping[str, tuple[Any, bool]],
+    encode: Callable[[dict[str, Any]], Any], decode: Callable[[Any], dict[str, Any]],
+) -> Changes:
+    """Compare the listed models with ``stored`` (id -> stored form, vanished). ``encode``
+    gives a listed model its stored form, ``decode`` reads a stored one back. The PostgreSQL
+    script imports this too, so that the two limits decide alike."""
+    written = []
+    listed = set()
+    for item in data:
+        model_id = item["id"]
+        listed.add(model_id)
+        form = encode(item)
+        before = stored.get(model_id)
+        old_values = new_values = None
+        if before is None:
+            kind = "added"
+        elif before[1]:
+            kind = "reappeared"
+        elif before[0] != form:
+            kind = "changed"
+            old = decode(before[0])
+            keys = [k for k in old.keys() | item.keys() if old.get(k) != item.get(k)]
+            old_values = orjson.dumps({k: old.get(k) for k in keys}).decode()
+            new_values = orjson.dumps({k: item.get(k) for k in keys}).decode()
+        else:
+            continue
+        written.append((item, form, kind, old_values, new_values))
+    missing = [m for m, (_, vanished) in stored.items() if not vanished and m not in listed]
+    counts = {"added": 0, "reappeared": 0, "changed": 0, "vanished": len(missing)}
+    for _, _, kind, _, _ in written:
+        counts[kind] += 1
+    return Changes(written, missing, counts)
+
+
+def columns(item: dict[str, Any]) -> tuple[Any, ...]:
+    """The columns syncer derives from a model: object, created, created_at, owned_by,
+    is_fine_tuned, shutdown_at."""
+    created = item.get("created")
+    model_id = item["id"]
+    return (
+        item.get("object"), created,
+        None if created is None else datetime.fromtimestamp(created, UTC), item.get("owned_by"),
+        model_id.startswith("ft:") or ":ft-" in model_id,
+        item.get("shutdown_date") or item.get("expiration_date"),
+    )
+
+
+def fetch(base_url: str) -> list[dict[str, Any]]:
+    response = requests.get(f"{base_url}/models", timeout=(10, 60))
+    response.raise_for_status()
+    data: list[dict[str, Any]] = orjson.loads(response.content)["data"]
+    return data
+
+
 def timestamp(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
 
@@ -68,11 +137,11 @@ def connect(path: str) -> sqlite3.Connection:
     return connection
 
 
-def sync(connection: sqlite3.Connection, base_url: str, source: str) -> dict[str, int]:
+def sync(connection: Any, base_url: str, source: str) -> dict[str, int]:
+    """One sync in one transaction; ``connection`` is a ``sqlite3.Connection`` or anything
+    with its ``execute`` and ``executemany``."""
     started = timestamp(datetime.now(UTC))
-    response = requests.get(f"{base_url}/models", timeout=(10, 60))
-    response.raise_for_status()
-    data = orjson.loads(response.content)["data"]
+    data = fetch(base_url)
     connection.execute("BEGIN IMMEDIATE")
     stored = {
         model_id: (raw, vanished)
@@ -82,40 +151,15 @@ def sync(connection: sqlite3.Connection, base_url: str, source: str) -> dict[str
         )
     }
     now = timestamp(datetime.now(UTC))
-    rows: list[tuple[Any, ...]] = []
-    events: list[tuple[str, str, str | None, str | None]] = []
-    listed = set()
-    for item in data:
-        model_id = item["id"]
-        listed.add(model_id)
-        raw = orjson.dumps(item).decode()
-        before = stored.get(model_id)
-        old_values = new_values = None
-        if before is None:
-            kind = "added"
-        elif before[1]:
-            kind = "reappeared"
-        elif before[0] != raw:
-            kind = "changed"
-            old = orjson.loads(before[0])
-            keys = [k for k in old.keys() | item.keys() if old.get(k) != item.get(k)]
-            old_values = orjson.dumps({k: old.get(k) for k in keys}).decode()
-            new_values = orjson.dumps({k: item.get(k) for k in keys}).decode()
-        else:
-            continue
-        created = item.get("created")
-        created_at = None if created is None else timestamp(datetime.fromtimestamp(created, UTC))
-        fine_tuned = model_id.startswith("ft:") or ":ft-" in model_id
-        shutdown = item.get("shutdown_date") or item.get("expiration_date")
+    found = changes(data, stored, lambda item: orjson.dumps(item).decode(), orjson.loads)
+    rows = []
+    for item, raw, _, _, _ in found.written:
+        obj, created, created_at, owned_by, fine_tuned, shutdown = columns(item)
         rows.append((
-            source, model_id, item.get("object"), created, created_at, item.get("owned_by"),
+            source, item["id"], obj, created, created_at and timestamp(created_at), owned_by,
             fine_tuned, shutdown, raw, now, now,
         ))
-        events.append((model_id, kind, old_values, new_values))
-    missing = [m for m, (_, vanished) in stored.items() if not vanished and m not in listed]
-    counts = {"added": 0, "reappeared": 0, "changed": 0, "vanished": len(missing)}
-    for _, kind, _, _ in events:
-        counts[kind] += 1
+    counts = found.counts
     run_id = connection.execute(
         "INSERT INTO sync_runs (source, started_at, finished_at, status, models_seen, added, "
         "vanished, reappeared, changed) VALUES (?, ?, ?, 'ok', ?, ?, ?, ?, ?)",
@@ -125,13 +169,14 @@ def sync(connection: sqlite3.Connection, base_url: str, source: str) -> dict[str
     connection.executemany(UPSERT, rows)
     connection.executemany(
         "UPDATE models SET vanished_at = ? WHERE source = ? AND model_id = ?",
-        [(now, source, m) for m in missing],
+        [(now, source, m) for m in found.missing],
     )
     connection.execute(
         "UPDATE models SET last_seen_at = ? WHERE source = ? AND vanished_at IS NULL",
         (now, source),
     )
-    events += [(m, "vanished", None, None) for m in missing]
+    events = [(item["id"], kind, old, new) for item, _, kind, old, new in found.written]
+    events += [(m, "vanished", None, None) for m in found.missing]
     connection.executemany(
         "INSERT INTO model_events (source, model_id, kind, occurred_at, sync_run_id, "
         "old_values, new_values) VALUES (?, ?, ?, ?, ?, ?, ?)",

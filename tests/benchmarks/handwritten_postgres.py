@@ -13,14 +13,13 @@ with the stored JSONB, decoded with orjson. It decides what changed with the SQL
 
 from __future__ import annotations
 
-import argparse
 import sys
 from datetime import UTC, datetime
 from typing import Any
 
 import orjson
 import psycopg
-from handwritten_sqlite import changes, columns, fetch  # beside this file: the same decisions
+from handwritten_sqlite import changes, columns, command_line, fetch, summary  # beside this file
 from psycopg.types.json import set_json_loads
 
 SCHEMA = """
@@ -109,21 +108,13 @@ def sync(connection: psycopg.Connection[Any], base_url: str, source: str) -> dic
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--database", required=True, help="a libpq connection string or URL")
-    parser.add_argument("--create-schema", action="store_true", help="create the tables, no sync")
-    parser.add_argument("--base-url", help="the provider, e.g. http://127.0.0.1:8000/v1")
-    parser.add_argument("--source", default="openai")
-    args = parser.parse_args()
+    args = command_line(__doc__, "a libpq connection string or URL")
     with psycopg.connect(args.database) as connection:
         if args.create_schema:
             connection.execute(SCHEMA)
-        elif args.base_url:
-            set_json_loads(orjson.loads, connection)
-            counts = sync(connection, args.base_url, args.source)
-            print(f"{args.source}: " + ", ".join(f"{v} {k}" for k, v in counts.items()))
         else:
-            parser.error("--base-url or --create-schema")
+            set_json_loads(orjson.loads, connection)
+            print(summary(args.source, sync(connection, args.base_url, args.source)))
     return 0
 
 

@@ -186,21 +186,30 @@ def sync(connection: Any, base_url: str, source: str) -> dict[str, int]:
     return counts
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--database", required=True, help="the SQLite file")
+def command_line(doc: str, database: str) -> argparse.Namespace:
+    """Both scripts' options: ``--create-schema``, or a sync from ``--base-url``."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("--database", required=True, help=database)
     parser.add_argument("--create-schema", action="store_true", help="create the tables, no sync")
     parser.add_argument("--base-url", help="the provider, e.g. http://127.0.0.1:8000/v1")
     parser.add_argument("--source", default="openai")
     args = parser.parse_args()
+    if not (args.create_schema or args.base_url):
+        parser.error("--base-url or --create-schema")
+    return args
+
+
+def summary(source: str, counts: dict[str, int]) -> str:
+    return f"{source}: " + ", ".join(f"{v} {k}" for k, v in counts.items())
+
+
+def main() -> int:
+    args = command_line(__doc__, "the SQLite file")
     connection = connect(args.database)
     if args.create_schema:
         connection.executescript(SCHEMA)
-    elif args.base_url:
-        counts = sync(connection, args.base_url, args.source)
-        print(f"{args.source}: " + ", ".join(f"{v} {k}" for k, v in counts.items()))
     else:
-        parser.error("--base-url or --create-schema")
+        print(summary(args.source, sync(connection, args.base_url, args.source)))
     connection.close()
     return 0
 

@@ -165,7 +165,7 @@ def whole_table(results: Whole, repeat: int) -> list[str]:
         "ru_maxrss, highest phase; judged: ratios at "
         f"N={RATIO_AT:,}, growth and memory at N={LINEAR_AT:,}",
         "",
-        "  ".join(["       N", "database", "case        ", *(f"{p:<24}" for p in PHASES),
+        "  ".join(["        N", "database", "case        ", *(f"{p:<24}" for p in PHASES),
                    "peak RSS"]),
     ]
     for n, kinds in results.items():
@@ -187,7 +187,7 @@ def whole_table(results: Whole, repeat: int) -> list[str]:
                         memory += " ok" if ratio <= MEMORY_MAX else " MISS"
                 if "timed_out" in result:
                     memory += f"  ({result['timed_out']})"
-                size = f"{n:8,}" if k == c == 0 else " " * 8
+                size = f"{n:9,}" if k == c == 0 else " " * 9
                 label = kind if c == 0 else ""
                 lines.append("  ".join([size, f"{label:<8}", f"{CASES[case]:<12}", *cells,
                                         memory]))

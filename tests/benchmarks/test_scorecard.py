@@ -30,7 +30,7 @@ def test_each_ratio_missed_at_100k_is_named_and_other_sizes_are_not_judged() -> 
     ]
     text = scorecard.table(report, ["date line", "machine line"])
     assert text.startswith("date line\nmachine line\n")
-    small = next(line for line in text.splitlines() if line.startswith("   1,000"))
+    small = next(line for line in text.splitlines() if line.startswith("    1,000"))
     assert "MISS" not in small
     assert text.endswith("targets: MISSED:\n"
                          "  - whole process sqlite N=100,000 first: 2.50x > 2x\n"

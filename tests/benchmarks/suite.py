@@ -62,7 +62,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def wanted(args: argparse.Namespace) -> bool:
     """Whether any whole-process mode was asked for."""
-    return bool(args.whole_process or args.sources or args.startup)
+    return bool(args.whole_process or args.sources or args.startup or args.daemon
+                or args.run_minutes is not None)
 
 
 def _facts(postgres: str | None, syncer: list[str]) -> list[str]:
@@ -87,7 +88,8 @@ def main(args: argparse.Namespace) -> int:
         sizes = sorted({*sizes, scorecard.RATIO_AT})
     daemon = args.daemon or args.run_minutes is not None
     if daemon and not args.sources:
-        raise SystemExit("Error: --daemon needs --sources N")
+        print("Error: --daemon and --run-minutes need --sources N", file=sys.stderr)
+        return 2
     syncer = syncer_command(args.syncer)
     postgres = None if args.no_postgres else postgres_version(args.postgres_url)
     kinds = ["sqlite", *(["postgres"] if postgres else [])]

@@ -20,7 +20,7 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -30,7 +30,6 @@ from urllib.parse import urlsplit
 
 __all__ = [
     "HERE",
-    "KILL_GRACE",
     "BenchError",
     "Database",
     "Measured",
@@ -47,8 +46,6 @@ __all__ = [
 ]
 
 HERE = Path(__file__).resolve().parent
-#: How long a daemon may take to stop after SIGTERM before it is killed.
-KILL_GRACE = 60.0
 
 
 class BenchError(Exception):
@@ -83,8 +80,9 @@ def _reap(process: subprocess.Popen[bytes], timeout: float) -> tuple[int, float,
     killed = threading.Event()
 
     def kill() -> None:
+        # Not ``process.kill()``: its ``poll()`` could reap the child before ``wait4`` does.
         killed.set()
-        process.kill()
+        os.kill(process.pid, signal.SIGKILL)
 
     timer = threading.Timer(timeout, kill)
     timer.start()
@@ -98,23 +96,16 @@ def _reap(process: subprocess.Popen[bytes], timeout: float) -> tuple[int, float,
 
 def measure(
     argv: Sequence[str], env: Mapping[str, str], timeout: float = 900.0,
-    stop_after: float | None = None,
+    on_start: Callable[[subprocess.Popen[bytes]], None] | None = None,
 ) -> Measured:
-    """Run ``argv`` to its end; with ``stop_after``, send it SIGTERM after that many seconds."""
+    """Run ``argv`` to its end; ``on_start`` gets the process as soon as it runs (to stop it)."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         clock = time.perf_counter()
         process = subprocess.Popen(list(argv), env=dict(env), stdin=subprocess.DEVNULL,
                                    stdout=out, stderr=err)
-        stopper = None
-        if stop_after is not None:
-            stopper = threading.Timer(stop_after, process.send_signal, (signal.SIGTERM,))
-            stopper.start()
-            timeout = stop_after + KILL_GRACE
-        try:
-            returncode, peak, killed = _reap(process, timeout)
-        finally:
-            if stopper is not None:
-                stopper.cancel()
+        if on_start is not None:
+            on_start(process)
+        returncode, peak, killed = _reap(process, timeout)
         seconds = time.perf_counter() - clock
         out.seek(0)
         err.seek(0)
@@ -144,6 +135,15 @@ class Database:
     kind: str
     url: str
     target: str
+
+    @property
+    def errors(self) -> tuple[type[Exception], ...]:
+        """What its driver raises, e.g. while a table does not exist yet."""
+        if self.kind == "sqlite":
+            return (sqlite3.Error,)
+        import psycopg
+
+        return (psycopg.Error,)
 
     def query(self, sql: str, parameters: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         """Rows of one read; ``?`` placeholders on both databases."""

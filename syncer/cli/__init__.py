@@ -50,7 +50,8 @@ class OneLineErrors(click.Group):
 @click.group(cls=OneLineErrors, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--config", "config_file", metavar="FILE",
-    help="TOML config file (default: $SYNCER_CONFIG; none: one source from the environment).",
+    help="TOML config file (default: $SYNCER_CONFIG, else ./syncer.toml if present; none: one "
+    "source from the environment).",
 )
 @click.option(
     "--database-url", metavar="URL",

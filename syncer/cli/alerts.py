@@ -34,7 +34,7 @@ def _rule(settings: Settings, name: str) -> AlertRule:
         if rule.name == name:
             return rule
     known = ", ".join(r.name for r in settings.alerts) or "none configured"
-    raise ConfigError(f"unknown alert rule {name!r} (rules: {known})")
+    raise ConfigError(f"unknown alert rule {name!r} (rules: {known}){settings.no_file_note}")
 
 
 @click.group(invoke_without_command=True)

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from syncer.config.load import load_settings
-from syncer.config.model import Settings
+from syncer.config.model import NO_CONFIG_FILE, Settings
 from syncer.errors import SyncerError, first_line
 from syncer.redact import Redactor, url_secrets
 from syncer.timeutil import parse_moment
@@ -42,6 +42,8 @@ __all__ = [
     "print_rows",
     "secrets_of",
 ]
+
+log = logging.getLogger("syncer")
 
 MOMENT_HELP = "ISO-8601 date or date-time (UTC unless it says otherwise), or a span back like 7d"
 #: ``--limit N`` of every listing: a count the databases' integers hold with room to spare.
@@ -110,6 +112,10 @@ class App:
             **overrides,
         )
         self.redactor.add(secrets_of(settings))
+        if settings.config_file is not None:
+            log.info("configuration file: %s", settings.config_file)
+        else:
+            log.info(NO_CONFIG_FILE)
         return settings
 
     def configure_logging(self, default: int = logging.WARNING) -> None:

@@ -35,10 +35,16 @@ def _rules_for(settings: Settings, source: str | None) -> dict[str, RetentionRul
     if source is not None:
         settings.source(source)
         if source not in rules:
-            raise CLIError(f"source {source!r} has no retention rule: add [retention]", 2)
+            raise CLIError(
+                f"source {source!r} has no retention rule: add [retention]"
+                f"{settings.no_file_note}", 2,
+            )
         return {source: rules[source]}
     if not rules:
-        raise CLIError("no retention rule: add a [retention] table to the config file", 2)
+        raise CLIError(
+            f"no retention rule: add a [retention] table to the config file"
+            f"{settings.no_file_note}", 2,
+        )
     return rules
 
 

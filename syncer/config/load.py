@@ -1,5 +1,7 @@
 """Settings built once from command-line options, the environment and a TOML file.
 
+The file is ``--config FILE``, else ``$SYNCER_CONFIG``, else ``./syncer.toml`` if there is one.
+
 Precedence is command line > environment > file > defaults. A source's defaults (its base
 URL, the variable holding its key, the headers its options set) come from its kind's
 profile, which names them as that provider's own SDK does. Everything is validated here, so
@@ -15,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from syncer.config.model import (
+    DEFAULT_CONFIG_FILE,
     DEFAULT_CONFIRM_VANISH_LIMIT,
     DEFAULT_DATABASE_URL,
     DEFAULT_EVERY,
@@ -112,6 +115,8 @@ def load_settings(
     env = os.environ if env is None else env
     path_text = config_file or env.get("SYNCER_CONFIG")
     path = Path(path_text) if path_text else None
+    if path is None and DEFAULT_CONFIG_FILE.is_file():
+        path = DEFAULT_CONFIG_FILE
     data = read_file(path) if path else {}
     where = str(path) if path else "command line"
     top = TableReader(data, where)

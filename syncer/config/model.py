@@ -19,10 +19,12 @@ from syncer.providers.profile import Profile, profile_for
 __all__ = [
     "ALERT_EVENT_KINDS",
     "DEFAULT_BASE_URL",
+    "DEFAULT_CONFIG_FILE",
     "DEFAULT_DATABASE_URL",
     "DEFAULT_SOURCE_NAME",
     "DEFAULT_THRESHOLDS",
     "MODEL_EVENT_KINDS",
+    "NO_CONFIG_FILE",
     "RULE_KINDS",
     "AlertRule",
     "Channel",
@@ -34,6 +36,10 @@ __all__ = [
     "SyncPolicy",
 ]
 
+#: The file read when neither ``--config`` nor ``$SYNCER_CONFIG`` names one, if it exists.
+DEFAULT_CONFIG_FILE = Path("syncer.toml")
+#: Said in errors about a missing rule or source when no file was read, the likely cause.
+NO_CONFIG_FILE = "no configuration file loaded (--config FILE, $SYNCER_CONFIG or ./syncer.toml)"
 DEFAULT_DATABASE_URL = "sqlite:///syncer.db"
 DEFAULT_SOURCE_NAME = "openai"
 DEFAULT_EVERY = timedelta(minutes=15)
@@ -151,7 +157,13 @@ class Settings:
             if source.name == name:
                 return source
         known = ", ".join(s.name for s in self.sources)
-        raise ConfigError(f"unknown source {name!r} (configured: {known})")
+        raise ConfigError(f"unknown source {name!r} (configured: {known}){self.no_file_note}")
+
+    @property
+    def no_file_note(self) -> str:
+        """``; no configuration file loaded (...)`` when none was, for errors about what a
+        file would have declared; empty otherwise."""
+        return "" if self.config_file is not None else f"; {NO_CONFIG_FILE}"
 
     def select(self, name: str | None) -> tuple[Source, ...]:
         """The sources a command acts on: one by name, or all of them."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import signal
 import socket
 import time
@@ -16,8 +17,12 @@ from tests.processes import clean_env, start, syncer
 SQLITE_ONLY = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 
+LOG_LINE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ (DEBUG|INFO) ")
+
+
 def one_error_line(stderr: str) -> str:
-    lines = stderr.strip().splitlines()
+    """The one line of the error; `run` logs at INFO by default, so info lines may precede it."""
+    lines = [line for line in stderr.strip().splitlines() if not LOG_LINE.match(line)]
     assert len(lines) == 1 and lines[0].startswith("Error: "), stderr
     return lines[0]
 
@@ -127,3 +132,40 @@ def test_run_every_applies_to_every_source_even_one_with_its_own_cron(
                              "--format", "json").stdout)
     per_source = {name: sum(r["source"] == name for r in runs) for name in ("yearly", "hourly")}
     assert per_source["yearly"] >= 2 and per_source["hourly"] >= 2, (per_source, stderr)
+
+
+@SQLITE_ONLY
+def test_syncer_toml_in_the_current_directory_is_used_and_named_at_v(
+    invoke, provider: FakeProvider, tmp_path: Path, monkeypatch: pytest.MonkeyPatch  # type: ignore[no-untyped-def]
+) -> None:
+    (tmp_path / "syncer.toml").write_text(
+        f'[[sources]]\nname = "local"\nbase_url = "{provider.base_url}"\n'
+    )
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("OPENAI_BASE_URL")
+    provider.set("a")
+    result = invoke("-v", "sync")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("local: 1 models")
+    assert "configuration file: syncer.toml" in result.stderr
+    quiet = invoke("sync")
+    assert "configuration file" not in quiet.stderr
+
+
+@SQLITE_ONLY
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (("alerts", "test", "nope"), "unknown alert rule 'nope'"),
+        (("sync", "--source", "nope"), "unknown source 'nope'"),
+        (("retention", "plan"), "no retention rule"),
+    ],
+)
+def test_errors_about_missing_rules_or_sources_say_no_file_was_loaded(
+    invoke, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, args, words  # type: ignore[no-untyped-def]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = invoke(*args)
+    assert result.exit_code == 2
+    (line,) = own_lines(result.stderr)
+    assert line.startswith(f"Error: {words}") and "no configuration file loaded" in line, line

@@ -179,6 +179,47 @@ def test_the_config_file_option_wins_over_syncer_config(tmp_path: Path) -> None:
     assert result.database_url == "sqlite:///chosen.db"
 
 
+def test_syncer_toml_in_the_current_directory_is_read_without_config_or_syncer_config(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write(tmp_path, 'database_url = "sqlite:///here.db"\n')
+    monkeypatch.chdir(tmp_path)
+
+    result = load_settings(env={})
+
+    assert result.config_file == Path("syncer.toml")
+    assert result.database_url == "sqlite:///here.db"
+
+
+def test_config_and_syncer_config_win_over_syncer_toml_in_the_current_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write(tmp_path, 'database_url = "sqlite:///here.db"\n')
+    named = write(tmp_path, 'database_url = "sqlite:///named.db"\n', "named.toml")
+    monkeypatch.chdir(tmp_path)
+
+    by_env = load_settings(env={"SYNCER_CONFIG": str(named)})
+    by_option = load_settings(config_file=str(named), env={})
+
+    assert by_env.database_url == by_option.database_url == "sqlite:///named.db"
+
+
+def test_without_any_file_the_settings_say_no_file_was_loaded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+
+    result = load_settings(env={})
+
+    assert result.config_file is None
+    with pytest.raises(ConfigError) as caught:
+        result.source("nope")
+    assert str(caught.value) == (
+        "unknown source 'nope' (configured: openai); no configuration file loaded "
+        "(--config FILE, $SYNCER_CONFIG or ./syncer.toml)"
+    )
+
+
 def test_an_empty_file_gives_the_defaults(tmp_path: Path) -> None:
     result = load_file(write(tmp_path, ""), OPENAI_API_KEY=SECRET)
 

@@ -80,10 +80,16 @@ class Source:
     every: timedelta | None = None
     cron: str | None = None
     kind: str = "openai"
+    #: The kind's API flavour (Azure: ``v1`` or ``classic``); None: the kind's default.
+    api: str | None = None
+    #: Sent as the profile's version parameter (Azure's ``api-version``), over its default.
+    api_version: str | None = None
+    #: The variable the key was read from (a name, shown by ``syncer sources``).
+    api_key_env: str | None = field(default=None, compare=False)
 
     @property
     def profile(self) -> Profile:
-        return profile_for(self.kind)
+        return profile_for(self.kind, self.api)
 
 
 @dataclass(frozen=True)

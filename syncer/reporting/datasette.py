@@ -29,6 +29,7 @@ TABLES = {
     "current_models": "View: the present inventory, with age and days to shutdown.",
     "model_availability": "View: one row per continuous interval in which a model was listed.",
     "inventory_daily": "View: per source and UTC day, models present and the day's events.",
+    "model_offers": "View: every present model with the id it is compared by across sources.",
 }
 _SOURCE_UNSET = "CAST(:source AS VARCHAR(64)) IS NULL"
 

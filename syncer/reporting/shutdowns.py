@@ -19,12 +19,16 @@ from sqlalchemy.orm import Session
 
 from syncer.alerts.deprecations import Deprecation, effective, match
 from syncer.db.schema import DeprecationEntry, Model, ModelEvent
-from syncer.providers.openai import SHUTDOWN_FIELDS
+from syncer.providers.profile import all_profiles
 
 __all__ = ["Shutdown", "date_set_at", "read_shutdowns"]
 
 #: Ids per ``IN (...)`` list, well under every database's limit on bound parameters.
 CHUNK = 500
+#: The listed fields any provider kind reads a shutdown date from (their top-level keys).
+SHUTDOWN_FIELDS = frozenset(
+    name.split(".")[0] for profile in all_profiles() for name in profile.fields.shutdown
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -172,7 +172,11 @@ class Syncer:
             listing = self.provider.list_pages()
         except ProviderError as exc:
             return self._fail(started_at, clock, str(exc))
-        digest = hashlib.sha256(f"{PARSER_VERSION}:{listing.digest}".encode()).hexdigest()
+        # The parser and the profile that reads the list are part of what was applied
+        # (OpenAI's digests stay as they were before kinds, like ``raw_digest``'s).
+        parsed_as = self.provider.profile.name
+        version = PARSER_VERSION if parsed_as == "openai" else f"{PARSER_VERSION}:{parsed_as}"
+        digest = hashlib.sha256(f"{version}:{listing.digest}".encode()).hexdigest()
         try:
             result = self._apply(listing.pages, digest, started_at, clock)
         except SQLAlchemyError as exc:
@@ -242,6 +246,8 @@ class Syncer:
         present again when it says so (its last_seen_at is not moved: it was not listed).
         """
         source, limit = self.source, self.policy.confirm_vanish_limit
+        if not self.provider.profile.retrieve:  # nothing to ask: the list is believed
+            limit = 0
         with ThreadPoolExecutor(1, thread_name_prefix="syncer-confirm") as background:
             confirming = background.submit(confirm_vanished, self.provider, diff.missing, limit)
             bulk.upsert_models(session, source, diff.writes, now)

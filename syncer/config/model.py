@@ -45,8 +45,11 @@ DEFAULT_MAX_DELETES = 10
 DEFAULT_RETENTION_EVERY = timedelta(days=1)
 DEFAULT_THRESHOLDS = (90, 30, 7, 1)
 
-#: What ``model_events.kind`` holds: written by a sync, then by retention.
-MODEL_EVENT_KINDS = ("added", "vanished", "reappeared", "changed", "deleted", "delete_failed")
+#: What ``model_events.kind`` holds: written by a sync (``shutdown_changed`` by an import of
+#: dates too), then by retention.
+MODEL_EVENT_KINDS = (
+    "added", "vanished", "reappeared", "changed", "shutdown_changed", "deleted", "delete_failed",
+)
 #: What an events rule can match: the stored kinds, plus ``retired`` (a model that vanished
 #: at, after or shortly before its known shutdown date, as opposed to a surprise).
 ALERT_EVENT_KINDS = ("added", "vanished", "retired", *MODEL_EVENT_KINDS[2:])

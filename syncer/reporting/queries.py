@@ -122,7 +122,10 @@ ALERT_COLUMNS = (
     "alert_id", "created_at", "rule", "kind", "channel", "status", "attempts",
     "next_attempt_at", "delivered_at", "last_error", "summary",
 )
-SHUTDOWN_COLUMNS = ("source", "model_id", "shutdown_at", "days_left", "replacement", "date_source")
+SHUTDOWN_COLUMNS = (
+    "source", "model_id", "shutdown_at", "days_left", "replacement", "date_source", "origin",
+    "source_url",
+)
 
 
 def alerts(
@@ -152,7 +155,7 @@ def shutdowns(
     return [
         {"source": s, "model_id": m.model_id, "shutdown_at": m.shutdown_at,
          "days_left": days_left(m.shutdown_at, now), "replacement": m.replacement,
-         "date_source": m.date_source}
+         "date_source": m.date_source, "origin": m.origin, "source_url": m.source_url}
         for s, m in dated
         if m.shutdown_at is not None
     ]

@@ -167,13 +167,16 @@ def _parse_model(
         fields.plain
         and (created is None or (type(created) is int and created in CREATED_RANGE))
         and (owned_by is None or type(owned_by) is str)
-        and all(item.get(name) is None for name in fields.shutdown)
     ):  # a well-formed model has nothing to convert or warn about: the common case, done fast
-        obj = obj if isinstance(obj, str) else None
-        return ModelRecord(
-            model_id, dict(item), obj, created, owned_by, is_fine_tuned=fine_tuned,
-            parsed_as=profile.name,
-        ), []
+        for name in fields.shutdown:  # a loop, not all(): no generator per model
+            if item.get(name) is not None:
+                break
+        else:
+            obj = obj if isinstance(obj, str) else None
+            return ModelRecord(
+                model_id, dict(item), obj, created, owned_by, None, fine_tuned,
+                parsed_as=profile.name,
+            ), []
     warnings: list[str] = []
     if fields.created_as == "rfc3339" and isinstance(created, str):
         created = _rfc3339_seconds(created)

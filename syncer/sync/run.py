@@ -26,9 +26,9 @@ from syncer.db import bulk, locks, schema
 from syncer.db.engine import write_session
 from syncer.errors import ProviderError, StoreError, first_line
 from syncer.providers.profile import Profile
-from syncer.sync.diff import Diff, compute_diff, mass_vanish_reason
+from syncer.sync.diff import Diff, compute_diff, mass_vanish_reason, shutdown_moves
 from syncer.sync.parse import PARSER_VERSION, parse_listing
-from syncer.timeutil import utcnow
+from syncer.timeutil import iso, utcnow
 
 __all__ = [
     "DEFAULT_POLICY",
@@ -115,7 +115,7 @@ def confirm_vanished(provider: Provider, missing: list[str], limit: int) -> _Con
 
 
 def _events(
-    diff: Diff, vanished: list[str], source: str, run_id: int, now: datetime
+    diff: Diff, vanished: list[str], source: str, run_id: int, now: datetime, profile: Profile
 ) -> list[dict[str, Any]]:
     # One executemany takes its columns from the first row: every row has every key.
     base = {
@@ -134,6 +134,18 @@ def _events(
             "new_values": c.new_values,
         }
         for c in diff.changed
+    ]
+    # A moved date is news of its own, beside the ``changed`` event that shows the raw field.
+    events += [
+        {
+            **base,
+            "model_id": move.model_id,
+            "kind": "shutdown_changed",
+            "old_values": {"shutdown_at": iso(move.old) if move.old else None},
+            "new_values": {"shutdown_at": iso(move.new) if move.new else None},
+            "details": {"date_source": "provider"},
+        }
+        for move in shutdown_moves(diff.changed, profile)
     ]
     events += [{**base, "model_id": m, "kind": "vanished"} for m in vanished]
     return events
@@ -233,7 +245,7 @@ class Syncer:
                 vanished=len(confirmed.vanished), reappeared=len(diff.reappeared),
                 changed=len(diff.changed), list_digest=None if confirmed.kept else digest,
             )
-            events = _events(diff, confirmed.vanished, source, run.id, now)
+            events = _events(diff, confirmed.vanished, source, run.id, now, self.provider.profile)
             bulk.insert_events(session, events)
             record_alerts(session, self.alerts, source, events, now)
             return self._result(run, clock)

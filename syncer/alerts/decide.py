@@ -55,7 +55,8 @@ class ModelState:
     """One model of a source after a sync, with its effective shutdown date.
 
     ``date_source`` says where the date came from: ``provider`` (the provider's own list
-    wins) or ``imported`` (``syncer deprecations import``).
+    wins) or ``imported`` (``syncer deprecations import``); an imported date keeps the
+    file it came from (``origin``) and the page it cites (``source_url``).
     """
 
     model_id: str
@@ -64,6 +65,8 @@ class ModelState:
     shutdown_at: datetime | None = None
     date_source: str | None = None
     replacement: str | None = None
+    origin: str | None = None
+    source_url: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,7 +192,19 @@ def _event_summary(
         return f"{source}: {model_id} retired (shutdown date {model.shutdown_at.date()})"
     if kind == "vanished":
         return f"{source}: {model_id} vanished without a known shutdown date"
+    if kind == "shutdown_changed":
+        old, new = event.get("old_values") or {}, event.get("new_values") or {}
+        side = (event.get("details") or {}).get("date_source", "provider")
+        return (
+            f"{source}: {model_id} shutdown date {_day(old.get('shutdown_at'))} → "
+            f"{_day(new.get('shutdown_at'))} ({side})"
+        )
     return f"{source}: {model_id} {kind}"
+
+
+def _day(value: Any) -> str:
+    """An ISO time as its date, or ``none``."""
+    return str(value)[:10] if value else "none"
 
 
 def event_alerts(

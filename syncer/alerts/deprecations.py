@@ -1,17 +1,20 @@
-"""Shutdown dates from beyond the provider: a CSV or TOML file of (id or glob, date, replacement).
+"""Shutdown dates from beyond the provider: a file of (id or glob, date, replacement, source).
 
 Many providers list no dates at all, so ``syncer deprecations import`` loads them from a
-file that people keep (from the provider's deprecation page). Parsing and matching are
-pure; the provider's own date wins wherever it gives one. ``import_deprecations`` and
-``load_deprecations`` are the shell: they write and read the ``deprecations`` table.
+file that people keep (a CSV or TOML file written from the provider's deprecation page), or
+from LiteLLM's ``model_prices_and_context_window.json`` as it is published. Parsing and
+matching are pure; the provider's own date wins wherever it gives one.
+``import_deprecations`` and ``load_deprecations`` are the shell: they write and read the
+``deprecations`` table, and an import records the dates it moves as events.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import json
 import tomllib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from fnmatch import fnmatchcase
@@ -21,22 +24,28 @@ from typing import Any
 from sqlalchemy import delete, select, tuple_
 from sqlalchemy.orm import Session
 
-from syncer.db.schema import DeprecationEntry, deprecations_table
+from syncer.db.bulk import insert_events
+from syncer.db.schema import DeprecationEntry, Model, deprecations_table
 from syncer.errors import ConfigError
 from syncer.sync.parse import parse_timestamp
+from syncer.timeutil import iso
 
 __all__ = [
     "COLUMNS",
     "Deprecation",
+    "ImportResult",
+    "LiteLLMImport",
+    "Matcher",
     "effective",
     "import_deprecations",
     "load_deprecations",
     "match",
     "parse_deprecations",
+    "parse_litellm",
 ]
 
 #: Columns of a CSV file (a header row is required) and keys of a TOML ``[[deprecations]]``.
-COLUMNS = ("model", "shutdown_date", "replacement", "source")
+COLUMNS = ("model", "shutdown_date", "replacement", "source", "source_url")
 _REQUIRED = ("model", "shutdown_date")
 _GLOB = frozenset("*?[")
 
@@ -49,6 +58,10 @@ class Deprecation:
     shutdown_at: datetime
     replacement: str | None = None
     source: str = "*"
+    #: The page the date is taken from (LiteLLM's ``deprecation_source``), when it says.
+    source_url: str | None = None
+    #: The file it was imported from (set on import, not by the parsers).
+    origin: str | None = None
 
 
 def _when(value: Any) -> datetime:
@@ -74,7 +87,7 @@ def _entry(row: Mapping[str, Any], where: str) -> Deprecation:
     for key in _REQUIRED:
         if not isinstance(row.get(key), str | date) or row[key] == "":
             raise ConfigError(f"{where}: {key}: required")
-    for key in ("model", "replacement", "source"):
+    for key in ("model", "replacement", "source", "source_url"):
         if row.get(key) is not None and not isinstance(row[key], str):
             raise ConfigError(f"{where}: {key}: expected a string, got {row[key]!r}")
     try:
@@ -86,6 +99,7 @@ def _entry(row: Mapping[str, Any], where: str) -> Deprecation:
         shutdown_at=shutdown_at,
         replacement=(row.get("replacement") or "").strip() or None,
         source=(row.get("source") or "").strip() or "*",
+        source_url=(row.get("source_url") or "").strip() or None,
     )
 
 
@@ -132,6 +146,74 @@ def parse_deprecations(text: str, name: str) -> list[Deprecation]:
     return entries
 
 
+@dataclass(frozen=True)
+class LiteLLMImport:
+    """The entries LiteLLM's map gives the configured sources, and what was passed over."""
+
+    entries: list[Deprecation]
+    #: Dated entries whose ``litellm_provider`` no configured source's kind maps.
+    unmatched: int
+    #: Entries whose ``deprecation_date`` is not a date (the file is community-kept).
+    unreadable: list[str]
+
+
+def _escaped(model_id: str) -> str:
+    """An id as a glob that matches only itself: LiteLLM keys are ids, never patterns."""
+    return "".join(f"[{c}]" if c in _GLOB else c for c in model_id)
+
+
+def parse_litellm(
+    text: str, name: str, providers: Mapping[str, Sequence[str]]
+) -> LiteLLMImport:
+    """The dated entries of LiteLLM's ``model_prices_and_context_window.json``, as it is.
+
+    ``providers`` maps each configured source to the ``litellm_provider`` values of its
+    kind. An entry applies to every source of its provider, by its key, without the
+    ``{litellm_provider}/`` prefix where the key has one (``gpt-4o`` is ``gpt-4o`` on OpenAI,
+    ``azure/gpt-4o`` is ``gpt-4o`` on Azure, ``openrouter/openai/gpt-4o`` is ``openai/gpt-4o``
+    on OpenRouter). Its ``deprecation_source`` is kept as the entry's ``source_url``.
+    """
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        raise ConfigError(f"{name}: not valid JSON: {exc}") from None
+    if not isinstance(data, dict) or not any(
+        isinstance(v, dict) and "litellm_provider" in v for v in data.values()
+    ):
+        raise ConfigError(
+            f"{name}: not LiteLLM's model_prices_and_context_window.json "
+            "(an object of models with litellm_provider)"
+        )
+    sources_of: dict[str, list[str]] = {}
+    for source, values in providers.items():
+        for value in values:
+            sources_of.setdefault(value, []).append(source)
+    entries: dict[tuple[str, str], Deprecation] = {}
+    unmatched = 0
+    unreadable: list[str] = []
+    for key, spec in data.items():
+        # ``sample_spec`` documents the fields (its values are descriptions, not data).
+        if key == "sample_spec" or not isinstance(spec, dict) or not spec.get("deprecation_date"):
+            continue
+        provider = spec.get("litellm_provider")
+        if not isinstance(provider, str) or provider not in sources_of:
+            unmatched += 1
+            continue
+        try:
+            shutdown_at = _when(spec["deprecation_date"])
+        except ValueError:
+            unreadable.append(key)
+            continue
+        url = spec.get("deprecation_source")
+        model_id = key.removeprefix(f"{provider}/")
+        for source in sources_of[provider]:
+            entries[source, model_id] = Deprecation(
+                _escaped(model_id), shutdown_at, None, source,
+                url if isinstance(url, str) and url else None,
+            )
+    return LiteLLMImport(list(entries.values()), unmatched, unreadable)
+
+
 def _specificity(entry: Deprecation) -> tuple[bool, int, bool, int, str, str]:
     """Exact ids beat globs, longer globs beat shorter ones, then the same for sources."""
     return (
@@ -140,12 +222,37 @@ def _specificity(entry: Deprecation) -> tuple[bool, int, bool, int, str, str]:
     )
 
 
+class Matcher:
+    """``match`` over many models: exact ids are looked up, only globs are tried in turn.
+
+    LiteLLM's map gives a source hundreds of exact ids; trying each against each of a
+    large inventory's models would cost minutes.
+    """
+
+    def __init__(self, entries: Iterable[Deprecation]) -> None:
+        self._exact: dict[str, list[Deprecation]] = {}
+        self._globs: list[Deprecation] = []
+        for entry in entries:
+            if _GLOB & set(entry.model):
+                self._globs.append(entry)
+            else:
+                self._exact.setdefault(entry.model, []).append(entry)
+
+    def __bool__(self) -> bool:
+        return bool(self._exact or self._globs)
+
+    def match(self, source: str, model_id: str) -> Deprecation | None:
+        """The most specific entry for one model, if any."""
+        found = [
+            e for e in (*self._exact.get(model_id, ()), *self._globs)
+            if fnmatchcase(source, e.source) and fnmatchcase(model_id, e.model)
+        ]
+        return max(found, key=_specificity, default=None)
+
+
 def match(entries: Iterable[Deprecation], source: str, model_id: str) -> Deprecation | None:
     """The most specific entry for one model, if any."""
-    found = [
-        e for e in entries if fnmatchcase(source, e.source) and fnmatchcase(model_id, e.model)
-    ]
-    return max(found, key=_specificity, default=None)
+    return Matcher(entries).match(source, model_id)
 
 
 def effective(
@@ -164,19 +271,55 @@ def load_deprecations(session: Session) -> list[Deprecation]:
     rows = session.execute(select(
         DeprecationEntry.model, DeprecationEntry.shutdown_at,
         DeprecationEntry.replacement, DeprecationEntry.source,
+        DeprecationEntry.source_url, DeprecationEntry.origin,
     ))
     return [Deprecation(*row) for row in rows]
 
 
+@dataclass(frozen=True)
+class ImportResult:
+    """What an import stored, and the ``shutdown_changed`` events it recorded."""
+
+    entries: int
+    events: list[dict[str, Any]]
+
+
+def _imported_dates(session: Session) -> dict[tuple[str, str], tuple[Deprecation | None, Any]]:
+    """Each present model's imported entry (None: no date) and the provider's own date."""
+    matcher = Matcher(load_deprecations(session))
+    rows = session.execute(
+        select(Model.source, Model.model_id, Model.shutdown_at).where(Model.vanished_at.is_(None))
+    )
+    return {
+        (name, model_id): (matcher.match(name, model_id) if matcher else None, provider)
+        for name, model_id, provider in rows
+    }
+
+
 def import_deprecations(
-    session: Session, entries: Iterable[Deprecation], now: datetime, *, replace: bool = False
-) -> int:
-    """Upsert imported dates by (source, model); ``replace`` drops every other entry first."""
+    session: Session,
+    entries: Iterable[Deprecation],
+    now: datetime,
+    *,
+    replace: bool = False,
+    origin: str | None = None,
+) -> ImportResult:
+    """Upsert imported dates by (source, model), ``origin`` naming the file they came from;
+    ``replace`` drops every other entry first.
+
+    A present model whose imported date the import sets, moves or clears gets a
+    ``shutdown_changed`` event (``details.date_source`` is ``imported``), in the import's
+    transaction, whether or not the provider's own date wins over it. These events raise
+    no event alerts (a first import would announce hundreds of dates); the caller queues
+    the countdowns the new dates call for (``outbox.record_countdowns``).
+    """
     rows = [
         {"source": e.source, "model": e.model, "shutdown_at": e.shutdown_at,
-         "replacement": e.replacement, "imported_at": now}
+         "replacement": e.replacement, "imported_at": now, "origin": origin,
+         "source_url": e.source_url}
         for e in entries
     ]
+    before = _imported_dates(session)
     if replace:
         session.execute(delete(deprecations_table))
     elif rows:
@@ -186,4 +329,24 @@ def import_deprecations(
         ))
     if rows:
         session.execute(deprecations_table.insert(), rows)
-    return len(rows)
+    events = []
+    for (name, model_id), (entry, provider) in _imported_dates(session).items():
+        previous = before.get((name, model_id), (None, None))[0]
+        old = previous.shutdown_at if previous else None
+        new = entry.shutdown_at if entry else None
+        if old == new:
+            continue
+        cited = entry or previous
+        events.append({
+            "source": name, "model_id": model_id, "kind": "shutdown_changed",
+            "occurred_at": now, "sync_run_id": None,
+            "old_values": {"shutdown_at": iso(old) if old else None},
+            "new_values": {"shutdown_at": iso(new) if new else None},
+            "details": {
+                "date_source": "imported", "origin": cited.origin if cited else None,
+                "source_url": cited.source_url if cited else None,
+                "provider_shutdown_at": iso(provider) if provider else None,
+            },
+        })
+    insert_events(session, events)
+    return ImportResult(len(rows), events)

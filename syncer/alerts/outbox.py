@@ -34,7 +34,7 @@ from syncer.alerts.decide import (
     event_alerts,
     stale_plan,
 )
-from syncer.alerts.deprecations import effective, load_deprecations, match
+from syncer.alerts.deprecations import Matcher, effective, load_deprecations
 from syncer.config.model import AlertRule
 from syncer.db.schema import (
     AlertMark,
@@ -69,9 +69,13 @@ STATUSES = ("pending", "delivered", "failed")
 def model_states(
     session: Session, source: str | None = None, vanished_at: datetime | None = None
 ) -> dict[tuple[str, str], ModelState]:
-    """Present models (and those vanished at ``vanished_at``) with their effective dates."""
+    """Present models (and those vanished at ``vanished_at``) with their effective dates.
+
+    The provider's date and named replacement win over an imported entry's.
+    """
     query = select(
-        Model.source, Model.model_id, Model.vanished_at, Model.first_seen_at, Model.shutdown_at
+        Model.source, Model.model_id, Model.vanished_at, Model.first_seen_at, Model.shutdown_at,
+        Model.replacement,
     )
     if source is not None:
         query = query.where(Model.source == source)
@@ -79,13 +83,18 @@ def model_states(
     if vanished_at is not None:
         present = or_(present, Model.vanished_at == vanished_at)
     query = query.where(present)
-    entries = load_deprecations(session)
+    matcher = Matcher(load_deprecations(session))
     states = {}
-    for source_name, model_id, vanished, first_seen_at, provider_date in session.execute(query):
-        entry = match(entries, source_name, model_id) if entries else None
+    for name, model_id, vanished, first_seen_at, provider_date, successor in session.execute(
+        query
+    ):
+        entry = matcher.match(name, model_id) if matcher else None
         shutdown_at, date_source, replacement = effective(provider_date, entry)
-        states[source_name, model_id] = ModelState(
-            model_id, vanished is None, first_seen_at, shutdown_at, date_source, replacement
+        imported = entry if date_source == "imported" else None
+        states[name, model_id] = ModelState(
+            model_id, vanished is None, first_seen_at, shutdown_at, date_source,
+            successor or replacement,
+            imported.origin if imported else None, imported.source_url if imported else None,
         )
     return states
 

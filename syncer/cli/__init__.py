@@ -12,7 +12,7 @@ from syncer.cli.alerts import alerts, deprecations
 from syncer.cli.common import App
 from syncer.cli.db import db
 from syncer.cli.demo import demo
-from syncer.cli.inventory import events, models, runs
+from syncer.cli.inventory import events, models, runs, sources_command
 from syncer.cli.reporting import diff, history, report
 from syncer.cli.retention import retention
 from syncer.cli.sync import run, sync
@@ -77,8 +77,8 @@ def cli(
     ctx.obj = App(config_file, database_url, base_url, -1 if quiet else verbose)
 
 
-for command in (db, sync, run, models, events, runs, diff, history, report, retention, alerts,
-                deprecations, demo):
+for command in (db, sync, run, sources_command, models, events, runs, diff, history, report,
+                retention, alerts, deprecations, demo):
     cli.add_command(command)
 
 

@@ -152,29 +152,55 @@ def deprecations(ctx: click.Context, source: str | None, fmt: str) -> None:
 @click.pass_obj
 @errors_to_exit_codes
 def deprecations_import(app: App, file: Path, replace: bool) -> None:
-    """Load shutdown dates from a CSV or TOML FILE (model, shutdown_date, replacement, source).
+    """Load shutdown dates from a CSV or TOML FILE (model, shutdown_date, replacement, source,
+    source_url), or from LiteLLM's model_prices_and_context_window.json as it is.
 
     ``model`` is an id or a glob like ``gpt-4-*``; the provider's own date wins where both exist.
+    A LiteLLM entry applies to the configured sources of its ``litellm_provider``'s kind.
     """
-    from syncer.alerts.deprecations import import_deprecations, parse_deprecations
+    from syncer.alerts.deprecations import (
+        import_deprecations,
+        parse_deprecations,
+        parse_litellm,
+    )
     from syncer.alerts.outbox import record_countdowns
     from syncer.db.engine import write_session
     from syncer.db.locks import lock_sources
 
     app.configure_logging()
+    if file.suffix.lower() not in (".csv", ".toml", ".json"):
+        raise CLIError(f"{file}: expected a .csv or .toml file, or LiteLLM's .json", 2)
     try:
         text = file.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise CLIError(f"{file}: cannot read: {getattr(exc, 'strerror', None) or exc}", 2) from None
-    entries = parse_deprecations(text, str(file))
     settings = app.settings()
+    notes = []
+    if file.suffix.lower() == ".json":
+        providers = {s.name: s.profile.litellm_providers for s in settings.sources}
+        litellm = parse_litellm(text, str(file), providers)
+        entries = litellm.entries
+        if litellm.unmatched:
+            notes.append(f"{litellm.unmatched} dated entries are for kinds no source has")
+        if litellm.unreadable:
+            notes.append(
+                f"{len(litellm.unreadable)} entries have an unreadable deprecation_date "
+                f"(first: {litellm.unreadable[0]})"
+            )
+    else:
+        entries = parse_deprecations(text, str(file))
     engine = app.engine(settings, upgrade=True)
     names = [s.name for s in settings.sources]
     now = utcnow()
     with write_session(engine) as session, session.begin():
         lock_sources(session, names)
-        count = import_deprecations(session, entries, now, replace=replace)
+        result = import_deprecations(session, entries, now, replace=replace, origin=str(file))
         alerts = record_countdowns(session, settings.alerts, names, now)
-    click.echo(f"imported {count} shutdown date(s) from {file}")
+    line = f"imported {result.entries} shutdown date(s) from {file}"
+    if result.events:
+        line += f"; {len(result.events)} present model(s) got a new imported date"
+    click.echo(line)
     if alerts:
         click.echo(f"{alerts} countdown alert(s) queued: `syncer alerts dispatch` delivers them")
+    for note in notes:
+        click.echo(f"skipped: {note}", err=True)

@@ -1,6 +1,8 @@
-"""``syncer models``, ``models show``, ``events`` and ``runs``: the inventory and its log."""
+"""``syncer sources``, ``models``, ``models show``, ``events`` and ``runs``: the inventory."""
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -15,18 +17,25 @@ from syncer.cli.common import (
 )
 from syncer.cli.reporting import models_as_of
 from syncer.config.model import MODEL_EVENT_KINDS
+from syncer.providers.profile import KINDS
 from syncer.timeutil import utcnow
+
+if TYPE_CHECKING:
+    from syncer.providers.http import Client
 
 __all__ = [
     "events",
     "models",
     "models_show",
     "runs",
+    "sources_command",
 ]
 
 
 @click.group(invoke_without_command=True)
-@click.option("--source", help="Only this source.")
+@click.option("--source", "sources", multiple=True, metavar="NAME",
+              help="Only this source (repeat for several).")
+@click.option("--kind", type=click.Choice(KINDS), help="Only sources of this provider kind.")
 @click.option("--all", "include_vanished", is_flag=True, help="Include vanished models.")
 @click.option(
     "--as-of", metavar="TIME",
@@ -36,7 +45,12 @@ __all__ = [
 @click.pass_context
 @errors_to_exit_codes
 def models(
-    ctx: click.Context, source: str | None, include_vanished: bool, as_of: str | None, fmt: str
+    ctx: click.Context,
+    sources: tuple[str, ...],
+    kind: str | None,
+    include_vanished: bool,
+    as_of: str | None,
+    fmt: str,
 ) -> None:
     """List the present inventory (`models show ID` for one model)."""
     if ctx.invoked_subcommand is not None:
@@ -46,12 +60,20 @@ def models(
 
     app: App = ctx.obj
     app.configure_logging()
-    engine = app.reader(app.settings())
+    settings = app.settings()
+    selected: list[str] | None = list(sources) or None
+    if kind is not None:
+        of_kind = [s.name for s in settings.sources if s.kind == kind]
+        selected = of_kind if selected is None else [n for n in selected if n in of_kind]
+    engine = app.reader(settings)
     if as_of is not None:
-        rows = models_as_of(engine, as_of, source=source, include_vanished=include_vanished)
+        profiles = {s.name: s.profile for s in settings.sources}
+        rows = models_as_of(
+            engine, as_of, source=selected, include_vanished=include_vanished, profiles=profiles
+        )
     else:
         with read_session(engine) as session:
-            rows = queries.models(session, source=source, include_vanished=include_vanished)
+            rows = queries.models(session, source=selected, include_vanished=include_vanished)
     print_rows(rows, queries.MODEL_COLUMNS, fmt)
 
 
@@ -72,7 +94,7 @@ def models_show(app: App, model_id: str, source: str | None, live: bool, fmt: st
         rows = []
         for name, client in app.clients(settings, source).items():
             with client:
-                found = client.retrieve(model_id)
+                found = _live(client, model_id)
             if found is not None:
                 rows.append({"source": name, **found})
         where = "the provider"
@@ -91,6 +113,16 @@ def models_show(app: App, model_id: str, source: str | None, live: bool, fmt: st
             click.echo(show_record(row) + "\n")
         return
     print_rows(rows, list(dict.fromkeys(k for row in rows for k in row)), fmt)
+
+
+def _live(client: Client, model_id: str) -> dict[str, Any] | None:
+    """The provider's description of one model now: retrieved, or found in its list."""
+    if client.profile.retrieve:
+        return client.retrieve(model_id)
+    from syncer.sync.parse import parse_listing
+
+    listing = parse_listing(client.list_pages().pages, None, client.profile)
+    return next((r.raw for r in listing.records if r.model_id == model_id), None)
 
 
 @click.command()
@@ -135,3 +167,19 @@ def runs(app: App, source: str | None, status: str | None, limit: int, fmt: str)
     with read_session(app.reader(app.settings())) as session:
         rows = queries.runs(session, source=source, status=status, limit=limit)
     print_rows(rows, queries.RUN_COLUMNS, fmt)
+
+
+@click.command("sources")
+@FORMAT_OPTION
+@click.pass_obj
+@errors_to_exit_codes
+def sources_command(app: App, fmt: str) -> None:
+    """The configured sources: kind, base URL, latest sync and present models (never a key)."""
+    from syncer.db.engine import read_session
+    from syncer.reporting import queries
+
+    app.configure_logging()
+    settings = app.settings()
+    with read_session(app.reader(settings)) as session:
+        rows = queries.sources(session, settings.sources)
+    print_rows(rows, queries.SOURCE_COLUMNS, fmt)

@@ -25,7 +25,11 @@ from syncer.cli.common import (
 from syncer.timeutil import utcnow
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
     from sqlalchemy import Engine
+
+    from syncer.providers.profile import Profile
 
 __all__ = [
     "diff",
@@ -37,15 +41,21 @@ __all__ = [
 ]
 
 def models_as_of(
-    engine: Engine, as_of: str, *, source: str | None, include_vanished: bool
+    engine: Engine,
+    as_of: str,
+    *,
+    source: Sequence[str] | None,
+    include_vanished: bool,
+    profiles: Mapping[str, Profile],
 ) -> list[dict[str, Any]]:
-    """The rows of ``syncer models --as-of AS_OF``."""
+    """The rows of ``syncer models --as-of AS_OF``; ``profiles`` are the sources' kinds."""
     from syncer.reporting import timeline
 
     moment = moment_option(as_of, "--as-of", utcnow())
     with timeline.snapshot_session(engine) as session:
         return timeline.models_as_of(
-            session, moment, source=source, include_vanished=include_vanished
+            session, moment, source=source, include_vanished=include_vanished,
+            profiles=profiles,
         )
 
 

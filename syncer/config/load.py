@@ -25,6 +25,7 @@ from syncer.config.model import (
     DEFAULT_MASS_VANISH_SHARE,
     DEFAULT_SOURCE_NAME,
     HTTPSettings,
+    RetentionRule,
     Schedule,
     Settings,
     Source,
@@ -33,7 +34,7 @@ from syncer.config.model import (
 from syncer.config.reader import NAME_PATTERN, TableReader, read_file
 from syncer.config.retention import parse_retention_rules
 from syncer.errors import ConfigError
-from syncer.providers.profile import KINDS, Profile, profile_for
+from syncer.providers.profile import KINDS, Profile, apis_of, profile_for
 from syncer.timeutil import parse_duration
 
 __all__ = ["load_settings"]
@@ -42,6 +43,8 @@ __all__ = ["load_settings"]
 _SOURCE_KEYS = {
     "name", "kind", "base_url", "api_key_env", "headers", "every", "cron", "retention",
 }
+#: Keys only some kinds take: the header options of a profile, an API flavour, a version.
+_KIND_KEYS = {"organization", "project", "api", "api_version"}
 
 
 def _source_from_table(
@@ -51,12 +54,24 @@ def _source_from_table(
     kind = reader.get("kind", str, "openai")
     if kind not in KINDS:
         raise reader.fail("kind", f"unknown kind {kind!r}; one of: {', '.join(KINDS)}")
-    profile = profile_for(kind)
-    reader.unknown(_SOURCE_KEYS | set(profile.header_options))
+    apis = apis_of(kind)
+    api = reader.get("api", str) if apis else None
+    if api is not None and api not in apis:
+        raise reader.fail("api", f"unknown api {api!r}; one of: {', '.join(apis)}")
+    profile = profile_for(kind, api)
+    allowed = set(profile.header_options)
+    allowed |= {"api"} if apis else set()
+    allowed |= {"api_version"} if profile.version_param else set()
+    for key in sorted((_KIND_KEYS - allowed) & set(table)):
+        raise reader.fail(key, f"not a key of a source of kind {kind!r}")
+    reader.unknown(_SOURCE_KEYS | allowed)
     name = reader.get("name", str)
     if not name or not NAME_PATTERN.match(name):
         raise reader.fail("name", "required: letters, digits, '.', '_' or '-', up to 64")
-    base_url = reader.get("base_url", str, profile.default_base_url or "").rstrip("/")
+    base_url = reader.get("base_url", str, profile.default_base_url)
+    if base_url is None:
+        raise reader.fail("base_url", f"required for kind {kind!r} (it has no public endpoint)")
+    base_url = base_url.rstrip("/")
     if not base_url.startswith(("http://", "https://")):
         raise reader.fail("base_url", f"{base_url!r} is not an http(s) URL")
     key_env = reader.env_name("api_key_env", profile.key_env)
@@ -71,12 +86,24 @@ def _source_from_table(
     return Source(
         name=name,
         base_url=base_url,
-        api_key=(env.get(key_env) or None) if key_env else None,
+        api_key=_key(env, key_env, f"{where}: sources[{index}] ({name})"),
         headers=headers,
         every=every,
         cron=cron,
         kind=kind,
+        api=api,
+        api_version=reader.get("api_version", str),
+        api_key_env=key_env,
     )
+
+
+def _key(env: Mapping[str, str], name: str | None, where: str) -> str | None:
+    """The key in variable ``name``: unset is no key, set but empty is a mistake."""
+    if not name or name not in env:
+        return None
+    if not env[name].strip():
+        raise ConfigError(f"{where}: {name} is set but empty; unset it or give the key")
+    return env[name]
 
 
 def _environment_source(profile: Profile, base_url: str | None, env: Mapping[str, str]) -> Source:
@@ -91,10 +118,36 @@ def _environment_source(profile: Profile, base_url: str | None, env: Mapping[str
     return Source(
         name=DEFAULT_SOURCE_NAME,
         base_url=url,
-        api_key=(env.get(profile.key_env) or None) if profile.key_env else None,
+        api_key=_key(env, profile.key_env, "environment"),
         headers=headers,
         kind=profile.kind,
+        api_key_env=profile.key_env,
     )
+
+
+def _retention_kinds(
+    rules: dict[str, RetentionRule], sources: list[Source], data: Mapping[str, Any], where: str
+) -> dict[str, RetentionRule]:
+    """The rules of sources whose kind can delete fine-tunes.
+
+    A shared ``[retention]`` applies to those alone; a source's own ``retention`` table on
+    another kind is an error, since nothing could ever carry it out.
+    """
+    tables = data.get("sources", [])
+    own = {t.get("name") for t in tables if isinstance(t, dict) and "retention" in t}
+    kept = {}
+    for source in sources:
+        if source.name not in rules:
+            continue
+        if source.profile.retention:
+            kept[source.name] = rules[source.name]
+        elif source.name in own:
+            able = ", ".join(k for k in KINDS if profile_for(k).retention)
+            raise ConfigError(
+                f"{where}: source {source.name!r}: retention: kind {source.kind!r} has no "
+                f"endpoint to delete fine-tuned models (retention works on: {able})"
+            )
+    return kept
 
 
 _TOP_KEYS = {
@@ -204,5 +257,7 @@ def load_settings(
         alerts=parse_alert_rules(
             data.get("alerts", []), where, env, [s.name for s in sources]
         ),
-        retention=parse_retention_rules(data, where, [s.name for s in sources]),
+        retention=_retention_kinds(
+            parse_retention_rules(data, where, [s.name for s in sources]), sources, data, where
+        ),
     )

@@ -51,8 +51,11 @@ DEFAULT_MAX_DELETES = 10
 DEFAULT_RETENTION_EVERY = timedelta(days=1)
 DEFAULT_THRESHOLDS = (90, 30, 7, 1)
 
-#: What ``model_events.kind`` holds: written by a sync, then by retention.
-MODEL_EVENT_KINDS = ("added", "vanished", "reappeared", "changed", "deleted", "delete_failed")
+#: What ``model_events.kind`` holds: written by a sync (``shutdown_changed`` by an import of
+#: dates too), then by retention.
+MODEL_EVENT_KINDS = (
+    "added", "vanished", "reappeared", "changed", "shutdown_changed", "deleted", "delete_failed",
+)
 #: What an events rule can match: the stored kinds, plus ``retired`` (a model that vanished
 #: at, after or shortly before its known shutdown date, as opposed to a surprise).
 ALERT_EVENT_KINDS = ("added", "vanished", "retired", *MODEL_EVENT_KINDS[2:])
@@ -86,10 +89,16 @@ class Source:
     every: timedelta | None = None
     cron: str | None = None
     kind: str = "openai"
+    #: The kind's API flavour (Azure: ``v1`` or ``classic``); None: the kind's default.
+    api: str | None = None
+    #: Sent as the profile's version parameter (Azure's ``api-version``), over its default.
+    api_version: str | None = None
+    #: The variable the key was read from (a name, shown by ``syncer sources``).
+    api_key_env: str | None = field(default=None, compare=False)
 
     @property
     def profile(self) -> Profile:
-        return profile_for(self.kind)
+        return profile_for(self.kind, self.api)
 
 
 @dataclass(frozen=True)

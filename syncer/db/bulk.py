@@ -58,8 +58,8 @@ __all__ = [
 
 #: What a row of listed models holds; ``created_at`` is derived from ``created`` in SQL, so
 #: no Python runs per model to make and format a timestamp.
-_LISTED = ("model_id", "object", "created", "owned_by", "is_fine_tuned", "shutdown_at", "raw",
-           "raw_digest")
+_LISTED = ("model_id", "object", "created", "owned_by", "is_fine_tuned", "shutdown_at",
+           "display_name", "context_length", "replacement", "raw", "raw_digest")
 _EVENT_ROW = ("source", "model_id", "kind", "occurred_at", "sync_run_id", "old_values",
               "new_values", "details")
 
@@ -123,7 +123,8 @@ _STATEMENTS: dict[str, tuple[Any, Sequence[str]]] = {
         ("source",),
     ),
     "upsert_sqlite": (_sqlite_upsert(), ("source", "model_id", "object", "created", "created",
-                                         "owned_by", "is_fine_tuned", "shutdown_at", "raw",
+                                         "owned_by", "is_fine_tuned", "shutdown_at",
+                                         "display_name", "context_length", "replacement", "raw",
                                          "raw_digest", "now", "now")),
     "events_sqlite": (events_table.insert(), _EVENT_ROW),
     "vanish_postgresql": (
@@ -272,7 +273,8 @@ def upsert_models(
         connection.execute(CreateTable(_incoming))
         _copy(connection, _incoming, _LISTED, (
             (r.model_id, r.object, r.created, r.owned_by, r.is_fine_tuned,
-             r.shutdown_at, json.dumps(r.raw), r.digest)
+             r.shutdown_at, r.display_name, r.context_length, r.replacement, json.dumps(r.raw),
+             r.digest)
             for r in records
         ))
         connection.execute(_POSTGRES_UPSERT, {"source": source, "now": now})
@@ -282,8 +284,8 @@ def upsert_models(
     stamp = timestamp(now)
     connection.exec_driver_sql(_compile("upsert_sqlite", dialect).string, [
         (source, r.model_id, r.object, r.created, r.created, r.owned_by,
-         r.is_fine_tuned, timestamp(r.shutdown_at), json.dumps(r.raw), r.digest,
-         stamp, stamp)
+         r.is_fine_tuned, timestamp(r.shutdown_at), r.display_name, r.context_length,
+         r.replacement, json.dumps(r.raw), r.digest, stamp, stamp)
         for r in records
     ])
 

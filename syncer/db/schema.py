@@ -125,6 +125,11 @@ class Model(Base):
     owned_by: Mapped[str | None] = mapped_column(Text)
     is_fine_tuned: Mapped[bool] = mapped_column(Boolean)
     shutdown_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: Read from the listed JSON by the source kind's field mapping (migration 0004).
+    display_name: Mapped[str | None] = mapped_column(Text)
+    context_length: Mapped[int | None] = mapped_column(BigInteger)
+    #: The provider's named successor (Mistral's ``deprecation_replacement_model``).
+    replacement: Mapped[str | None] = mapped_column(Text)
     raw: Mapped[dict[str, Any]] = mapped_column(JSONDocument)
     #: Fingerprint of ``raw`` (``payload.raw_digest``): a sync skips models whose is unchanged.
     raw_digest: Mapped[str | None] = mapped_column(String(32))
@@ -222,6 +227,9 @@ class DeprecationEntry(Base):
     shutdown_at: Mapped[datetime] = mapped_column(UTCDateTime)
     replacement: Mapped[str | None] = mapped_column(Text)
     imported_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    #: The file the date was imported from, and the page it cites (migration 0004).
+    origin: Mapped[str | None] = mapped_column(Text)
+    source_url: Mapped[str | None] = mapped_column(Text)
 
 
 outbox_table = cast(Table, OutboxAlert.__table__)

@@ -1,4 +1,4 @@
-"""The reporting views, described for the code to read; migration 0002 creates them.
+"""The reporting views, described for the code to read; migrations 0002 to 0004 create them.
 
 They live in their own ``MetaData``, apart from ``store.Base``, so Alembic never tries to
 create them as tables. Reading through these typed columns gives the same Python values
@@ -12,7 +12,9 @@ from sqlalchemy import Boolean, Column, Date, Float, Integer, MetaData, String, 
 
 from syncer.db.schema import UTCDateTime
 
-__all__ = ["VIEW_NAMES", "current_models", "inventory_daily", "model_availability"]
+__all__ = [
+    "VIEW_NAMES", "current_models", "inventory_daily", "model_availability", "model_offers",
+]
 
 views_metadata = MetaData()
 
@@ -56,6 +58,19 @@ inventory_daily = Table(
     Column("vanished", Integer),
     Column("deleted", Integer),
     Column("changed", Integer),
+)
+
+model_offers = Table(
+    "model_offers",
+    views_metadata,
+    Column("common_id", String(512)),
+    Column("source", String(64)),
+    Column("model_id", String(512)),
+    Column("display_name", Text),
+    Column("context_length", Integer),
+    Column("shutdown_at", UTCDateTime),
+    Column("days_to_shutdown", Integer),
+    Column("replacement", Text),
 )
 
 VIEW_NAMES = tuple(views_metadata.tables)

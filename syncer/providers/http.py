@@ -121,8 +121,9 @@ class Client:
         self._headers.update(credential_headers(self.profile, self._key))
         #: Sent with every request; the list's own parameters go with each list page.
         self._query: dict[str, str] = {}
-        if self.profile.version_param and self.profile.default_version:
-            self._query[self.profile.version_param] = self.profile.default_version
+        version = source.api_version or self.profile.default_version
+        if self.profile.version_param and version:
+            self._query[self.profile.version_param] = version
         # Exponential backoff plus jitter, so clients that failed together do not retry together.
         self._backoff = wait_exponential(multiplier=http.backoff_base) + wait_random(
             0, http.backoff_base

@@ -80,4 +80,5 @@ PROFILE = Profile(
     ),
     key_pattern=_KEY_LIKE,
     key_mask="sk-***",
+    litellm_providers=("openai",),
 )

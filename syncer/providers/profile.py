@@ -14,6 +14,7 @@ import importlib
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from syncer.errors import ConfigError
@@ -26,6 +27,8 @@ __all__ = [
     "Fields",
     "FineTunes",
     "Profile",
+    "all_profiles",
+    "apis_of",
     "no_family",
     "not_fine_tuned",
     "profile_for",
@@ -33,7 +36,10 @@ __all__ = [
 ]
 
 #: Every provider kind, by the name a source's ``kind`` gives; each is ``providers/<kind>.py``.
-KINDS = ("openai",)
+KINDS = (
+    "openai", "azure", "anthropic", "gemini", "openrouter", "mistral", "together", "groq",
+    "deepseek", "xai", "cohere", "ollama", "vllm", "litellm",
+)
 
 @dataclass(frozen=True, slots=True)
 class ErrorInfo:
@@ -95,30 +101,57 @@ class FineTunes:
 
 @dataclass(frozen=True)
 class Fields:
-    """Where each column's value sits in one listed model.
+    """Where each column's value sits in one listed model; a dotted name reaches into objects.
 
-    ``created`` is unix seconds. The first of ``shutdown`` that holds a value wins.
+    ``created`` is unix seconds, or RFC 3339 text when ``created_as`` is ``"rfc3339"``. The
+    first of ``shutdown`` (and of ``context_length``) that holds a value wins. A field a
+    kind does not list is None, so its absence is no warning.
     """
 
     id: str = "id"
+    #: Stripped from the id (Gemini lists ``models/gemini-2.5-flash``).
+    id_prefix: str = ""
     created: str | None = "created"
+    created_as: str = "unix"
     owned_by: str | None = "owned_by"
     object: str | None = "object"
     shutdown: tuple[str, ...] = ()
+    display_name: str | None = None
+    context_length: tuple[str, ...] = ()
+    #: The provider's named successor of a deprecated model.
+    replacement: str | None = None
+
+    @cached_property
+    def plain(self) -> bool:
+        """Only OpenAI's own columns, at the top level: the parser's fast path applies."""
+        return (
+            self.created_as == "unix" and self.display_name is None
+            and not self.context_length and self.replacement is None
+            and not any("." in name for name in self.shutdown)
+        )
 
 
 def read_error(body: Any) -> ErrorInfo | None:
-    """The provider's own words from an error body in the OpenAI envelope, or a bare message."""
+    """The provider's own words from an error body, in any of the shapes providers use.
+
+    ``{"error": {"message", "code", "type"}}`` (OpenAI and the compatible servers, Anthropic,
+    google.rpc, Azure), the same wrapped in a one-element list (Gemini's OpenAI-compatible
+    endpoint), ``{"error": "text"}``, and a bare ``message`` (Azure's gateway, Mistral) or
+    ``detail`` (LiteLLM, FastAPI servers).
+    """
+    if isinstance(body, list) and len(body) == 1:
+        body = body[0]
     if not isinstance(body, dict):
         return None
     error = body.get("error")
     if isinstance(error, dict):
         return ErrorInfo(_text(error.get("message")), _text(error.get("code")),
-                         _text(error.get("type")))
+                         _text(error.get("type") or error.get("status")))
     if isinstance(error, str):
         return ErrorInfo(error)
-    if isinstance(body.get("message"), str):
-        return ErrorInfo(body["message"])
+    for key in ("message", "detail"):
+        if isinstance(body.get(key), str):
+            return ErrorInfo(body[key])
     return None
 
 
@@ -157,6 +190,8 @@ class Profile:
     paginator: Paginator = single
     #: The body's key that holds the models; None: the body is the list itself.
     items: str | None = "data"
+    #: An empty list may leave ``items`` out (protobuf JSON omits empty lists).
+    items_optional: bool = False
     fields: Fields = field(default_factory=Fields)
     #: ``GET {list_path}/{id}`` exists, so a model missing from the list is asked about.
     retrieve: bool = True
@@ -165,6 +200,15 @@ class Profile:
     #: What a key of this provider looks like, so a partial echo in an error is masked too.
     key_pattern: re.Pattern[str] | None = None
     key_mask: str = "***"
+    #: The ``litellm_provider`` values of LiteLLM's model map that mean this kind.
+    litellm_providers: tuple[str, ...] = ()
+    #: The kind's API flavour, when it has several (Azure: ``v1`` or ``classic``).
+    api: str | None = None
+
+    @property
+    def name(self) -> str:
+        """The kind, with its API flavour when it has several: what the parser depends on."""
+        return f"{self.kind}-{self.api}" if self.api else self.kind
 
     @property
     def retention(self) -> bool:
@@ -172,10 +216,35 @@ class Profile:
         return self.fine_tunes.deletable
 
 
-def profile_for(kind: str) -> Profile:
-    """The profile of ``kind``, importing its module on first use."""
+def profile_for(kind: str, api: str | None = None) -> Profile:
+    """The profile of ``kind`` (and its API flavour), importing its module on first use.
+
+    A kind's module holds ``PROFILE``; one with several APIs also holds ``APIS``, the
+    profile of each flavour by name, ``PROFILE`` being the default.
+    """
     if kind not in KINDS:
         raise ConfigError(f"unknown provider kind {kind!r} (one of: {', '.join(KINDS)})")
     module = importlib.import_module(f"syncer.providers.{kind}")
-    profile: Profile = module.PROFILE
-    return profile
+    apis: Mapping[str, Profile] = getattr(module, "APIS", {})
+    if api is None:
+        default: Profile = module.PROFILE
+        return default
+    if api not in apis:
+        known = ", ".join(apis) or "none"
+        raise ConfigError(f"kind {kind!r} has no api {api!r} (one of: {known})")
+    return apis[api]
+
+
+def all_profiles() -> tuple[Profile, ...]:
+    """Every kind's profile, each API flavour of a kind with several."""
+    found: list[Profile] = []
+    for kind in KINDS:
+        module = importlib.import_module(f"syncer.providers.{kind}")
+        found += getattr(module, "APIS", {}).values() or [module.PROFILE]
+    return tuple(found)
+
+
+def apis_of(kind: str) -> tuple[str, ...]:
+    """The API flavours a kind offers (none for most)."""
+    module = importlib.import_module(f"syncer.providers.{profile_for(kind).kind}")
+    return tuple(getattr(module, "APIS", {}))

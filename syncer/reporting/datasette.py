@@ -23,12 +23,14 @@ TABLES = {
     "sync_runs": "One row per sync attempt: status ok, failed or held, counts and error.",
     "models": "The current state of every model ever seen, one row per (source, model_id).",
     "model_events": "The append-only change log: added, vanished, reappeared, changed, "
-                    "deleted, delete_failed.",
-    "deprecations": "Imported shutdown dates (ids or globs) and replacements.",
+                    "shutdown_changed, deleted, delete_failed.",
+    "deprecations": "Imported shutdown dates (ids or globs) and replacements, with the file "
+                    "and page each came from.",
     "alert_outbox": "One row per alert, with its delivery status.",
     "current_models": "View: the present inventory, with age and days to shutdown.",
     "model_availability": "View: one row per continuous interval in which a model was listed.",
     "inventory_daily": "View: per source and UTC day, models present and the day's events.",
+    "model_offers": "View: every present model with the id it is compared by across sources.",
 }
 _SOURCE_UNSET = "CAST(:source AS VARCHAR(64)) IS NULL"
 

@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from syncer.providers.openai import PROFILE as OPENAI
+from syncer.providers.profile import Profile
 from syncer.sync.diff import field_changes
 from syncer.sync.parse import parse_model
 
@@ -82,9 +84,10 @@ class Snapshot:
     #: What ended the model's presence ("vanished" or "deleted"), when it is absent.
     ended_by: str | None
 
-    def row(self) -> dict[str, Any]:
-        """The columns ``syncer models`` prints, derived from the JSON as a sync derives them."""
-        record, _ = parse_model(self.raw, repr(self.model_id))
+    def row(self, profile: Profile = OPENAI) -> dict[str, Any]:
+        """The columns ``syncer models`` prints, derived from the JSON as a sync of a source
+        of ``profile``'s kind derives them."""
+        record, _ = parse_model(self.raw, repr(self.model_id), profile)
         return {
             "source": self.source,
             "model_id": self.model_id,
@@ -95,6 +98,9 @@ class Snapshot:
             "first_seen_at": self.first_seen_at,
             "last_seen_at": self.last_seen_at,
             "vanished_at": self.vanished_at,
+            "display_name": record.display_name,
+            "context_length": record.context_length,
+            "replacement": record.replacement,
         }
 
 

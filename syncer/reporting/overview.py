@@ -189,7 +189,7 @@ def _value(value: Any) -> str:
 
 def describe_change(event: Event) -> str:
     """What changed, in one line: ``field: old -> new`` for each field, or the reason."""
-    if event.kind == "changed":
+    if event.kind in ("changed", "shutdown_changed"):
         old, new = event.old_values or {}, event.new_values or {}
         return "; ".join(
             f"{key}: {_value(old.get(key))} -> {_value(new.get(key))}"

@@ -6,14 +6,16 @@ so the CLI can print them as a table, JSON or CSV without knowing the schema.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from syncer.alerts.decide import days_left
 from syncer.alerts.outbox import model_states
+from syncer.config.model import Source
 from syncer.db.schema import Model, ModelEvent, OutboxAlert, SyncRun
 
 __all__ = [
@@ -22,17 +24,24 @@ __all__ = [
     "MODEL_COLUMNS",
     "RUN_COLUMNS",
     "SHUTDOWN_COLUMNS",
+    "SOURCE_COLUMNS",
     "alerts",
     "events",
     "model",
     "models",
     "runs",
     "shutdowns",
+    "sources",
 ]
 
 MODEL_COLUMNS = (
     "source", "model_id", "owned_by", "created_at", "is_fine_tuned", "shutdown_at",
-    "first_seen_at", "last_seen_at", "vanished_at",
+    "first_seen_at", "last_seen_at", "vanished_at", "display_name", "context_length",
+    "replacement",
+)
+SOURCE_COLUMNS = (
+    "name", "kind", "base_url", "api_key_env", "key_set", "last_sync_at", "last_status",
+    "models",
 )
 EVENT_COLUMNS = (
     "occurred_at", "source", "model_id", "kind", "old_values", "new_values", "sync_run_id",
@@ -49,11 +58,17 @@ def _rows(session: Session, query: Select[Any], columns: tuple[str, ...]) -> lis
 
 
 def models(
-    session: Session, *, source: str | None = None, include_vanished: bool = False
+    session: Session,
+    *,
+    source: str | Sequence[str] | None = None,
+    include_vanished: bool = False,
 ) -> list[dict[str, Any]]:
+    """The inventory of every source, one, or any of several."""
     query = select(Model).order_by(Model.source, Model.model_id)
-    if source is not None:
+    if isinstance(source, str):
         query = query.where(Model.source == source)
+    elif source is not None:
+        query = query.where(Model.source.in_(source))
     if not include_vanished:
         query = query.where(Model.vanished_at.is_(None))
     return _rows(session, query, MODEL_COLUMNS)
@@ -107,7 +122,10 @@ ALERT_COLUMNS = (
     "alert_id", "created_at", "rule", "kind", "channel", "status", "attempts",
     "next_attempt_at", "delivered_at", "last_error", "summary",
 )
-SHUTDOWN_COLUMNS = ("source", "model_id", "shutdown_at", "days_left", "replacement", "date_source")
+SHUTDOWN_COLUMNS = (
+    "source", "model_id", "shutdown_at", "days_left", "replacement", "date_source", "origin",
+    "source_url",
+)
 
 
 def alerts(
@@ -137,7 +155,37 @@ def shutdowns(
     return [
         {"source": s, "model_id": m.model_id, "shutdown_at": m.shutdown_at,
          "days_left": days_left(m.shutdown_at, now), "replacement": m.replacement,
-         "date_source": m.date_source}
+         "date_source": m.date_source, "origin": m.origin, "source_url": m.source_url}
         for s, m in dated
         if m.shutdown_at is not None
+    ]
+
+
+def sources(session: Session, configured: Sequence[Source]) -> list[dict[str, Any]]:
+    """Each configured source with its latest sync and present models: two statements.
+
+    Never the key: only the name of the variable it is read from, and whether it is set.
+    """
+    latest = select(SyncRun.source, SyncRun.finished_at, SyncRun.status).where(
+        SyncRun.id.in_(select(func.max(SyncRun.id)).group_by(SyncRun.source))
+    )
+    last = {name: (finished, status) for name, finished, status in session.execute(latest)}
+    counts = {
+        name: count for name, count in session.execute(
+            select(Model.source, func.count()).where(Model.vanished_at.is_(None))
+            .group_by(Model.source)
+        )
+    }
+    return [
+        {
+            "name": s.name,
+            "kind": f"{s.kind} ({s.api})" if s.api else s.kind,
+            "base_url": s.base_url,
+            "api_key_env": s.api_key_env,
+            "key_set": s.api_key is not None,
+            "last_sync_at": last.get(s.name, (None, None))[0],
+            "last_status": last.get(s.name, (None, None))[1],
+            "models": counts.get(s.name, 0),
+        }
+        for s in configured
     ]

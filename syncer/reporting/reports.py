@@ -1,6 +1,6 @@
 """Canned reports: named SQL queries over the reporting views, the same text on both databases.
 
-The views (migration 0002) hide what differs between SQLite and PostgreSQL, so each
+The views (migrations 0002 to 0004) hide what differs between SQLite and PostgreSQL, so each
 report is one portable statement. Parameters are bound when a report runs: ``:source``
 (NULL for every source), and per report ``:since``, ``:until`` or ``:since_day`` computed
 from ``--days``. ``syncer report NAME --sql`` prints the statement with those values
@@ -195,6 +195,34 @@ ORDER BY m.shutdown_at, m.source, m.model_id""",
                 "first_seen_at",
             ),
             days=90,
+        ),
+        Report(
+            "same-models",
+            "Models that more than one source offers (ids compared in lower case, without a "
+            "leading vendor/ or models/ segment), with each source's shutdown date.",
+            """SELECT
+    o.common_id,
+    k.sources,
+    o.source,
+    o.model_id,
+    o.display_name,
+    o.shutdown_at,
+    o.days_to_shutdown,
+    o.replacement
+FROM model_offers o
+JOIN (
+    SELECT common_id, COUNT(DISTINCT source) AS sources
+    FROM model_offers
+    GROUP BY common_id
+    HAVING COUNT(DISTINCT source) > 1
+) k ON k.common_id = o.common_id
+WHERE CAST(:source AS VARCHAR(64)) IS NULL
+    OR o.common_id IN (SELECT f.common_id FROM model_offers f WHERE f.source = :source)
+ORDER BY o.common_id, o.source, o.model_id""",
+            (
+                "common_id", "sources", "source", "model_id", "display_name", "shutdown_at",
+                "days_to_shutdown", "replacement",
+            ),
         ),
     )
 }

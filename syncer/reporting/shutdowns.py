@@ -17,14 +17,18 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from syncer.alerts.deprecations import Deprecation, effective, match
+from syncer.alerts.deprecations import Deprecation, Matcher, effective
 from syncer.db.schema import DeprecationEntry, Model, ModelEvent
-from syncer.providers.openai import SHUTDOWN_FIELDS
+from syncer.providers.profile import all_profiles
 
 __all__ = ["Shutdown", "date_set_at", "read_shutdowns"]
 
 #: Ids per ``IN (...)`` list, well under every database's limit on bound parameters.
 CHUNK = 500
+#: The listed fields any provider kind reads a shutdown date from (their top-level keys).
+SHUTDOWN_FIELDS = frozenset(
+    name.split(".")[0] for profile in all_profiles() for name in profile.fields.shutdown
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,16 +97,21 @@ def read_shutdowns(session: Session, source: str | None = None) -> list[Shutdown
     entries = [Deprecation(*row[:4]) for row in imported]
     imported_at = {(row.source, row.model): row.imported_at for row in imported}
     query = select(
-        Model.source, Model.model_id, Model.shutdown_at, Model.first_seen_at, Model.vanished_at
+        Model.source, Model.model_id, Model.shutdown_at, Model.first_seen_at, Model.vanished_at,
+        Model.replacement,
     ).order_by(Model.source, Model.model_id)
     if source is not None:
         query = query.where(Model.source == source)
     if not entries:
         query = query.where(Model.shutdown_at.is_not(None))
+    matcher = Matcher(entries)
     dated = []
-    for name, model_id, provider_date, first_seen_at, vanished_at in session.execute(query):
-        entry = match(entries, name, model_id) if entries else None
+    for name, model_id, provider_date, first_seen_at, vanished_at, successor in session.execute(
+        query
+    ):
+        entry = matcher.match(name, model_id) if matcher else None
         shutdown_at, date_source, replacement = effective(provider_date, entry)
+        replacement = successor or replacement  # the provider's named successor wins
         if shutdown_at is not None and date_source is not None:
             when = imported_at[entry.source, entry.model] if entry is not None else None
             dated.append((name, model_id, shutdown_at, date_source, replacement,

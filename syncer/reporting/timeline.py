@@ -7,7 +7,7 @@ hands the rows to the pure reconstruction in ``history.py``. Read inside
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -16,6 +16,8 @@ from sqlalchemy.orm import Session
 
 from syncer.db.schema import Model, ModelEvent, SyncRun
 from syncer.db.views import model_availability
+from syncer.providers.openai import PROFILE as OPENAI
+from syncer.providers.profile import Profile
 from syncer.reporting import history
 from syncer.reporting.history import Current, Interval, Snapshot
 
@@ -59,8 +61,16 @@ def snapshot_session(engine: Engine) -> Session:
     return Session(engine, expire_on_commit=False)
 
 
-def _for_source(query: _Query, column: Any, source: str | None) -> _Query:
-    return query if source is None else query.where(column == source)
+Sources = str | Sequence[str] | None
+
+
+def _for_source(query: _Query, column: Any, source: Sources) -> _Query:
+    """Every source (None), one, or any of several."""
+    if source is None:
+        return query
+    if isinstance(source, str):
+        return query.where(column == source)
+    return query.where(column.in_(source))
 
 
 def _intervals(rows: Iterable[Any]) -> list[Interval]:
@@ -79,7 +89,7 @@ def _intervals(rows: Iterable[Any]) -> list[Interval]:
 
 
 def intervals_since(
-    session: Session, since: datetime | None = None, source: str | None = None
+    session: Session, since: datetime | None = None, source: Sources = None
 ) -> list[Interval]:
     """Every availability interval that had not ended by ``since`` (None: all of them)."""
     view = model_availability.c
@@ -89,7 +99,7 @@ def intervals_since(
     return _intervals(session.execute(query))
 
 
-def snapshots(session: Session, moment: datetime, source: str | None = None) -> list[Snapshot]:
+def snapshots(session: Session, moment: datetime, source: Sources = None) -> list[Snapshot]:
     """Every model the syncer had met by ``moment``, present or not: five statements."""
     currents = [
         Current(*row)
@@ -136,7 +146,7 @@ def snapshots(session: Session, moment: datetime, source: str | None = None) -> 
 
 
 def _seen_before_end(
-    session: Session, moment: datetime, source: str | None
+    session: Session, moment: datetime, source: Sources
 ) -> dict[tuple[str, datetime], datetime]:
     """When each source last synced successfully before a presence ended.
 
@@ -173,12 +183,18 @@ def models_as_of(
     session: Session,
     moment: datetime,
     *,
-    source: str | None = None,
+    source: Sources = None,
     include_vanished: bool = False,
+    profiles: Mapping[str, Profile] | None = None,
 ) -> list[dict[str, Any]]:
-    """What ``syncer models`` printed at ``moment``: the columns of ``queries.MODEL_COLUMNS``."""
+    """What ``syncer models`` printed at ``moment``: the columns of ``queries.MODEL_COLUMNS``.
+
+    ``profiles`` gives each source's kind (OpenAI's for a source it does not name), which
+    says how the stored JSON is read.
+    """
+    profiles = profiles or {}
     return [
-        snap.row()
+        snap.row(profiles.get(snap.source, OPENAI))
         for snap in snapshots(session, moment, source)
         if include_vanished or snap.present
     ]

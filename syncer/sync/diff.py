@@ -9,18 +9,23 @@ from __future__ import annotations
 import json
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
-from syncer.sync.parse import ModelRecord
+from syncer.errors import PayloadError
+from syncer.providers.profile import Profile
+from syncer.sync.parse import ModelRecord, parse_model
 
 __all__ = [
     "Change",
     "Diff",
+    "ShutdownMove",
     "StoredModel",
     "compute_diff",
     "field_changes",
     "mass_vanish_reason",
     "same_json",
+    "shutdown_moves",
 ]
 
 
@@ -44,11 +49,22 @@ class StoredModel:
 
 @dataclass(frozen=True, slots=True)
 class Change:
-    """A model whose listed fields differ: only the differing top-level fields are kept."""
+    """A model whose listed fields differ: only the differing top-level fields are kept,
+    with the stored document they differ from."""
 
     record: ModelRecord
     old_values: dict[str, Any]
     new_values: dict[str, Any]
+    before: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class ShutdownMove:
+    """A model whose provider-listed shutdown date was set, moved or cleared."""
+
+    model_id: str
+    old: datetime | None
+    new: datetime | None
 
 
 @dataclass
@@ -127,7 +143,7 @@ def compute_diff(
             continue
         old_values, new_values = field_changes(old, record.raw)
         if old_values:
-            result.changed.append(Change(record, old_values, new_values))
+            result.changed.append(Change(record, old_values, new_values, old))
         elif before.present:
             result.refreshed.append(record)
     # Listed ids first: a stored model is looked at only if the list left it out.
@@ -135,6 +151,26 @@ def compute_diff(
         model_id for model_id in stored if model_id not in listed and stored[model_id].present
     )
     return result
+
+
+def shutdown_moves(changes: Sequence[Change], profile: Profile) -> list[ShutdownMove]:
+    """The changes that moved a model's shutdown date, as the source's kind reads it.
+
+    Only a change of a field the kind reads a date from is looked at; the stored document
+    is read again as it was read when stored, so a moved date is told from a new field.
+    """
+    roots = {name.split(".")[0] for name in profile.fields.shutdown}
+    moves = []
+    for change in changes:
+        if not roots & change.new_values.keys():
+            continue
+        try:
+            old = parse_model(change.before, repr(change.record.model_id), profile)[0].shutdown_at
+        except PayloadError:
+            old = None
+        if old != change.record.shutdown_at:
+            moves.append(ShutdownMove(change.record.model_id, old, change.record.shutdown_at))
+    return moves
 
 
 def mass_vanish_reason(present: int, listed: int, missing: int, share: float) -> str | None:

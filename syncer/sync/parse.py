@@ -55,12 +55,17 @@ class ModelRecord:
     shutdown_at: datetime | None = None
     #: By the kind's rule (``FineTunes.is_fine_tuned``).
     is_fine_tuned: bool = False
+    display_name: str | None = None
+    context_length: int | None = None
+    replacement: str | None = None
+    #: The profile that read it (``Profile.name``): part of the digest.
+    parsed_as: str = field(default="openai", repr=False, compare=False)
     #: Fingerprint of ``raw`` (see ``raw_digest``): a sync compares it with the stored one
     #: instead of reading every stored document back.
     digest: str = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "digest", raw_digest(self.raw))
+        object.__setattr__(self, "digest", raw_digest(self.raw, self.parsed_as))
 
     @property
     def created_at(self) -> datetime | None:
@@ -80,15 +85,20 @@ class ParsedListing:
         return len(self.records) + len(self.unchanged)
 
 
-def raw_digest(raw: Mapping[str, Any]) -> str:
+def raw_digest(raw: Mapping[str, Any], parsed_as: str = "openai") -> str:
     """A fingerprint of a listed model: equal digests mean the same JSON, key order and all.
 
     It hashes ``repr``, not JSON text: for what ``json.loads`` returns (string keys; strings,
     ints, floats, booleans, null, lists, objects) repr is just as exact (``True`` is not ``1``,
     ``1`` is not ``1.0``) and three times faster, which counts at 100,000 models per sync.
-    Keyed by ``PARSER_VERSION``, so a new parser sees every stored model as new to it.
+    Keyed by ``PARSER_VERSION`` and by the profile that reads it (``Profile.name``; OpenAI's
+    digests are unsalted, as they were before kinds), so a new parser, or a source whose
+    kind changed, sees every stored model as new to it and fills its columns again.
     """
-    return hashlib.blake2b(repr(raw).encode(), digest_size=16, person=_PERSON).hexdigest()
+    salt = b"" if parsed_as == "openai" else parsed_as.encode()[:16]
+    return hashlib.blake2b(
+        repr(raw).encode(), digest_size=16, person=_PERSON, salt=salt
+    ).hexdigest()
 
 
 def parse_timestamp(value: Any) -> datetime | None:
@@ -132,6 +142,10 @@ def _model_id(item: Any, fields: Fields) -> str:
     model_id = item.get(fields.id)
     if not isinstance(model_id, str) or not model_id.strip():
         raise _Invalid(f"has no string {fields.id!r} (got {_kind(model_id)})")
+    if fields.id_prefix and model_id.startswith(fields.id_prefix):
+        model_id = model_id[len(fields.id_prefix):]
+        if not model_id.strip():
+            raise _Invalid(f"has an empty {fields.id!r} after {fields.id_prefix!r}")
     if len(model_id) > MAX_ID_LENGTH or _CONTROL.search(model_id):
         raise _Invalid(
             f"has an id longer than {MAX_ID_LENGTH} characters or with control "
@@ -150,22 +164,31 @@ def _parse_model(
     obj = item.get(fields.object) if fields.object else None
     fine_tuned = profile.fine_tunes.is_fine_tuned(model_id, item)
     if (
-        (created is None or (type(created) is int and created in CREATED_RANGE))
+        fields.plain
+        and (created is None or (type(created) is int and created in CREATED_RANGE))
         and (owned_by is None or type(owned_by) is str)
-        and all(item.get(name) is None for name in fields.shutdown)
     ):  # a well-formed model has nothing to convert or warn about: the common case, done fast
-        obj = obj if isinstance(obj, str) else None
-        return ModelRecord(
-            model_id, dict(item), obj, created, owned_by, is_fine_tuned=fine_tuned
-        ), []
+        for name in fields.shutdown:  # a loop, not all(): no generator per model
+            if item.get(name) is not None:
+                break
+        else:
+            obj = obj if isinstance(obj, str) else None
+            return ModelRecord(
+                model_id, dict(item), obj, created, owned_by, None, fine_tuned,
+                parsed_as=profile.name,
+            ), []
     warnings: list[str] = []
+    if fields.created_as == "rfc3339" and isinstance(created, str):
+        created = _rfc3339_seconds(created)
     if isinstance(created, float) and created.is_integer():
         created = int(created)
     if created is not None and (
         isinstance(created, bool) or not isinstance(created, int) or created not in CREATED_RANGE
     ):
         warnings.append(
-            f"model {model_id!r}: {fields.created!r} is not unix seconds: {created!r}"
+            f"model {model_id!r}: {fields.created!r} is not a time: {created!r}"
+            if fields.created_as == "rfc3339"
+            else f"model {model_id!r}: {fields.created!r} is not unix seconds: {created!r}"
         )
         created = None
     if owned_by is not None and not isinstance(owned_by, str):
@@ -173,11 +196,12 @@ def _parse_model(
         owned_by = None
     shutdown_at = None
     for name in fields.shutdown:
-        if item.get(name) is not None:
+        value = _get(item, name)
+        if value is not None:
             try:
-                shutdown_at = parse_timestamp(item[name])
+                shutdown_at = parse_timestamp(value)
             except (ValueError, OverflowError, OSError):
-                warnings.append(f"model {model_id!r}: cannot read {name} {item[name]!r}")
+                warnings.append(f"model {model_id!r}: cannot read {name} {value!r}")
             break
     record = ModelRecord(
         model_id=model_id,
@@ -187,8 +211,59 @@ def _parse_model(
         owned_by=owned_by,
         shutdown_at=shutdown_at,
         is_fine_tuned=fine_tuned,
+        display_name=_string(item, fields.display_name, model_id, warnings),
+        context_length=_length(item, fields.context_length, model_id, warnings),
+        replacement=_string(item, fields.replacement, model_id, warnings),
+        parsed_as=profile.name,
     )
     return record, warnings
+
+
+def _get(item: Mapping[str, Any], path: str) -> Any:
+    """``item[path]``; a dotted path reaches into nested objects (None where one is missing)."""
+    if "." not in path:
+        return item.get(path)
+    value: Any = item
+    for part in path.split("."):
+        if not isinstance(value, Mapping):
+            return None
+        value = value.get(part)
+    return value
+
+
+def _rfc3339_seconds(text: str) -> Any:
+    """Unix seconds of an RFC 3339 time; the epoch means unknown (Anthropic's documented use)."""
+    try:
+        moment = parse_timestamp(text)
+    except (ValueError, OverflowError):
+        return text  # reported by the caller as not a time
+    seconds = None if moment is None else int(moment.timestamp())
+    return None if seconds == 0 else seconds
+
+
+def _string(item: Mapping[str, Any], path: str | None, model_id: str, warnings: list[str]) -> Any:
+    if path is None:
+        return None
+    value = _get(item, path)
+    if value is None or isinstance(value, str):
+        return value
+    warnings.append(f"model {model_id!r}: {path!r} is not a string: {value!r}")
+    return None
+
+
+def _length(
+    item: Mapping[str, Any], paths: tuple[str, ...], model_id: str, warnings: list[str]
+) -> int | None:
+    """The first of ``paths`` that holds a whole number of tokens."""
+    for path in paths:
+        value = _get(item, path)
+        if value is None:
+            continue
+        if type(value) is int and 0 < value < 2**63:
+            return value
+        warnings.append(f"model {model_id!r}: {path!r} is not a token count: {value!r}")
+        return None
+    return None
 
 
 def parse_listing(
@@ -211,14 +286,17 @@ def parse_listing(
     missing = {key: 0 for key in (fields.created, fields.owned_by) if key}
     for page_number, body in enumerate(pages, start=1):
         where = f"page {page_number}" if page_number > 1 else "the response"
-        data = _items(body, where, profile.items)
+        data = _items(body, where, profile.items, profile.items_optional)
         if data is None:
             continue
         for index, item in enumerate(data):
             try:
                 model_id = _model_id(item, fields)
                 record, notes = None, None
-                if not known or model_id in seen or known.get(model_id) != raw_digest(item):
+                if (
+                    not known or model_id in seen
+                    or known.get(model_id) != raw_digest(item, profile.name)
+                ):
                     record, notes = _parse_model(item, model_id, profile)
             except _Invalid as problem:
                 raise PayloadError(f"{where}: {profile.items or ''}[{index}] {problem}") from None
@@ -245,7 +323,7 @@ def parse_listing(
     return ParsedListing(records, warnings, unchanged)
 
 
-def _items(body: Any, where: str, key: str | None) -> list[Any] | None:
+def _items(body: Any, where: str, key: str | None, optional: bool) -> list[Any] | None:
     """The page's models: ``body[key]``, or the body itself for a kind that lists bare arrays.
 
     A null list is an empty one (Ollama sends ``"data": null`` when it has no models).
@@ -257,6 +335,8 @@ def _items(body: Any, where: str, key: str | None) -> list[Any] | None:
     if not isinstance(body, Mapping):
         raise PayloadError(f"{where} is {_kind(body)}, expected a JSON object")
     if key not in body:
+        if optional:
+            return None
         raise PayloadError(f"{where} has no {key!r} list (keys: {_keys(body)})")
     data = body[key]
     if data is not None and not isinstance(data, list):

@@ -26,9 +26,9 @@ from syncer.db import bulk, locks, schema
 from syncer.db.engine import write_session
 from syncer.errors import ProviderError, StoreError, first_line
 from syncer.providers.profile import Profile
-from syncer.sync.diff import Diff, compute_diff, mass_vanish_reason
+from syncer.sync.diff import Diff, compute_diff, mass_vanish_reason, shutdown_moves
 from syncer.sync.parse import PARSER_VERSION, parse_listing
-from syncer.timeutil import utcnow
+from syncer.timeutil import iso, utcnow
 
 __all__ = [
     "DEFAULT_POLICY",
@@ -115,7 +115,7 @@ def confirm_vanished(provider: Provider, missing: list[str], limit: int) -> _Con
 
 
 def _events(
-    diff: Diff, vanished: list[str], source: str, run_id: int, now: datetime
+    diff: Diff, vanished: list[str], source: str, run_id: int, now: datetime, profile: Profile
 ) -> list[dict[str, Any]]:
     # One executemany takes its columns from the first row: every row has every key.
     base = {
@@ -134,6 +134,18 @@ def _events(
             "new_values": c.new_values,
         }
         for c in diff.changed
+    ]
+    # A moved date is news of its own, beside the ``changed`` event that shows the raw field.
+    events += [
+        {
+            **base,
+            "model_id": move.model_id,
+            "kind": "shutdown_changed",
+            "old_values": {"shutdown_at": iso(move.old) if move.old else None},
+            "new_values": {"shutdown_at": iso(move.new) if move.new else None},
+            "details": {"date_source": "provider"},
+        }
+        for move in shutdown_moves(diff.changed, profile)
     ]
     events += [{**base, "model_id": m, "kind": "vanished"} for m in vanished]
     return events
@@ -172,7 +184,11 @@ class Syncer:
             listing = self.provider.list_pages()
         except ProviderError as exc:
             return self._fail(started_at, clock, str(exc))
-        digest = hashlib.sha256(f"{PARSER_VERSION}:{listing.digest}".encode()).hexdigest()
+        # The parser and the profile that reads the list are part of what was applied
+        # (OpenAI's digests stay as they were before kinds, like ``raw_digest``'s).
+        parsed_as = self.provider.profile.name
+        version = PARSER_VERSION if parsed_as == "openai" else f"{PARSER_VERSION}:{parsed_as}"
+        digest = hashlib.sha256(f"{version}:{listing.digest}".encode()).hexdigest()
         try:
             result = self._apply(listing.pages, digest, started_at, clock)
         except SQLAlchemyError as exc:
@@ -229,7 +245,7 @@ class Syncer:
                 vanished=len(confirmed.vanished), reappeared=len(diff.reappeared),
                 changed=len(diff.changed), list_digest=None if confirmed.kept else digest,
             )
-            events = _events(diff, confirmed.vanished, source, run.id, now)
+            events = _events(diff, confirmed.vanished, source, run.id, now, self.provider.profile)
             bulk.insert_events(session, events)
             record_alerts(session, self.alerts, source, events, now)
             return self._result(run, clock)
@@ -242,6 +258,8 @@ class Syncer:
         present again when it says so (its last_seen_at is not moved: it was not listed).
         """
         source, limit = self.source, self.policy.confirm_vanish_limit
+        if not self.provider.profile.retrieve:  # nothing to ask: the list is believed
+            limit = 0
         with ThreadPoolExecutor(1, thread_name_prefix="syncer-confirm") as background:
             confirming = background.submit(confirm_vanished, self.provider, diff.missing, limit)
             bulk.upsert_models(session, source, diff.writes, now)

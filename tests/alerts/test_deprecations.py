@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import json
 import textwrap
 from datetime import UTC, datetime
+from fnmatch import fnmatchcase
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from syncer.alerts.deprecations import Deprecation, effective, match, parse_deprecations
+from syncer.alerts.deprecations import (
+    Deprecation,
+    effective,
+    match,
+    parse_deprecations,
+    parse_litellm,
+)
 from syncer.errors import ConfigError
 
 JUNE = datetime(2026, 6, 6, tzinfo=UTC)
@@ -138,3 +146,113 @@ def test_the_providers_date_wins_and_the_imported_replacement_is_kept() -> None:
     assert effective(None, entry) == (JUNE, "imported", "gpt-4o")
     assert effective(provider, None) == (provider, "provider", None)
     assert effective(None, None) == (None, None, None)
+
+
+# --- LiteLLM's model map -------------------------------------------------------------------------
+
+LITELLM = {
+    "sample_spec": {
+        "max_tokens": "LEGACY parameter. set to max_output_tokens if provider specifies it.",
+        "litellm_provider": "one of https://docs.litellm.ai/docs/providers",
+        "deprecation_date": "date when the model becomes deprecated in the format YYYY-MM-DD",
+    },
+    "gpt-4o-2024-05-13": {
+        "litellm_provider": "openai", "mode": "chat", "max_input_tokens": 128000,
+        "deprecation_date": "2026-10-23",
+        "deprecation_source": "https://developers.openai.com/api/docs/deprecations",
+    },
+    "gpt-4o": {"litellm_provider": "openai", "mode": "chat", "max_input_tokens": 128000},
+    "azure/gpt-4o-2024-05-13": {
+        "litellm_provider": "azure", "mode": "chat", "deprecation_date": "2026-11-30",
+        "deprecation_source": "https://learn.microsoft.com/azure/ai-foundry/openai/concepts/"
+                              "model-retirements",
+    },
+    "claude-3-opus-20240229": {
+        "litellm_provider": "anthropic", "mode": "chat", "deprecation_date": "2026-01-05",
+    },
+    "openrouter/openai/gpt-4o-2024-05-13": {
+        "litellm_provider": "openrouter", "deprecation_date": "2026-10-01",
+    },
+    "gemini/gemini-1.5-pro": {
+        "litellm_provider": "gemini", "deprecation_date": "2025-09-24",
+    },
+    "bedrock/anthropic.claude-v2": {
+        "litellm_provider": "bedrock", "deprecation_date": "2025-07-21",
+    },
+    "mistral/odd[model]": {"litellm_provider": "mistral", "deprecation_date": "soon"},
+}
+PROVIDERS = {
+    "openai": ("openai",), "azure-eu": ("azure",), "azure-us": ("azure",),
+    "claude": ("anthropic",), "openrouter": ("openrouter",), "gem": ("gemini",),
+    "mistral": ("mistral",),
+}
+
+
+def litellm(data: object = LITELLM) -> list[Deprecation]:
+    return parse_litellm(json.dumps(data), "prices.json", PROVIDERS).entries
+
+
+def test_a_litellm_entry_applies_to_every_source_of_its_providers_kind() -> None:
+    entries = litellm()
+
+    def dated(source: str, model_id: str) -> tuple[str, str | None] | None:
+        entry = match(entries, source, model_id)
+        return None if entry is None else (entry.shutdown_at.date().isoformat(), entry.source_url)
+
+    assert dated("openai", "gpt-4o-2024-05-13") == (
+        "2026-10-23", "https://developers.openai.com/api/docs/deprecations"
+    )
+    assert dated("openai", "gpt-4o") is None
+    assert dated("azure-eu", "gpt-4o-2024-05-13") == dated("azure-us", "gpt-4o-2024-05-13") == (
+        "2026-11-30", LITELLM["azure/gpt-4o-2024-05-13"]["deprecation_source"]
+    )
+    assert dated("claude", "claude-3-opus-20240229") == ("2026-01-05", None)
+    assert dated("openrouter", "openai/gpt-4o-2024-05-13") == ("2026-10-01", None)
+    assert dated("gem", "gemini-1.5-pro") == ("2025-09-24", None)
+    assert dated("gem", "gemini/gemini-1.5-pro") is None
+    assert dated("claude", "gpt-4o-2024-05-13") is None
+
+
+def test_litellm_entries_nobody_configured_or_with_no_date_are_counted_not_kept() -> None:
+    found = parse_litellm(json.dumps(LITELLM), "prices.json", PROVIDERS)
+
+    assert found.unmatched == 1  # bedrock
+    assert found.unreadable == ["mistral/odd[model]"]
+    assert all(e.source != "*" for e in found.entries)
+
+
+def test_a_litellm_key_with_glob_characters_matches_only_itself() -> None:
+    entries = litellm({"mistral/m[1]*": {"litellm_provider": "mistral",
+                                        "deprecation_date": "2026-06-06"}})
+
+    assert match(entries, "mistral", "m[1]*") is not None
+    assert match(entries, "mistral", "m1x") is None
+
+
+@pytest.mark.parametrize(
+    "text", ["[]", '{"gpt-4o": {"mode": "chat"}}', "{not json"]
+)
+def test_a_file_that_is_not_litellms_map_is_an_error_naming_it(text: str) -> None:
+    with pytest.raises(ConfigError, match=r"^prices\.json: not"):
+        parse_litellm(text, "prices.json", PROVIDERS)
+
+
+@given(
+    st.lists(st.sampled_from(["gpt-4o", "gpt-*", "gpt-4?", "*", "o1", "o[13]"]), max_size=8),
+    st.lists(st.sampled_from(["openai", "azure-eu", "*", "azure-*"]), min_size=8, max_size=8),
+    st.sampled_from(["gpt-4o", "gpt-41", "o1", "o3", "claude"]),
+    st.sampled_from(["openai", "azure-eu"]),
+)
+def test_the_indexed_matcher_finds_what_trying_every_entry_finds(
+    models: list[str], sources: list[str], model_id: str, source: str
+) -> None:
+    entries = [Deprecation(m, JUNE, f"{m}@{s}", s) for m, s in zip(models, sources, strict=False)]
+    brute = [e for e in entries if fnmatchcase(source, e.source) and fnmatchcase(model_id, e.model)]
+    expected = max(
+        brute,
+        key=lambda e: (not set("*?[") & set(e.model), len(e.model),
+                       not set("*?[") & set(e.source), len(e.source), e.model, e.source),
+        default=None,
+    )
+
+    assert match(entries, source, model_id) == expected

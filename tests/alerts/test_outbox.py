@@ -24,6 +24,7 @@ from syncer.db.schema import AlertMark, ModelEvent, OutboxAlert
 from syncer.providers.http import Client
 from syncer.reporting.queries import shutdowns
 from syncer.sync.run import Syncer, SyncResult
+from syncer.timeutil import iso
 from tests.conftest import API_KEY, FakeProvider, model
 from tests.receivers import Clock, Receiver
 
@@ -271,3 +272,95 @@ def test_alert_statements_do_not_grow_with_the_number_of_models(
         assert len(payloads(engine, "shutdown", name)) == 2 * size - 1
         counts.append(len(statements))
     assert counts[0] == counts[1]
+
+
+def events_of(engine: Engine, kind: str) -> list[tuple[str, Any, Any, Any]]:
+    with read_session(engine) as session:
+        rows = session.execute(
+            select(ModelEvent.model_id, ModelEvent.old_values, ModelEvent.new_values,
+                   ModelEvent.details).where(ModelEvent.kind == kind).order_by(ModelEvent.id)
+        )
+        return [tuple(row) for row in rows]
+
+
+def test_a_provider_moving_a_date_is_a_shutdown_changed_event_beside_the_changed_one(
+    engine: Engine, provider: FakeProvider, clock: Clock
+) -> None:
+    rules = [rule("dates", kinds=("shutdown_changed",))]
+    provider.set("gpt-4-0613", "gpt-4o")
+    provider.models[0]["shutdown_date"] = "2026-06-06"
+    sync(engine, provider, clock, rules)  # a model added with a date: the added event says it
+    clock.advance(hours=1)
+    provider.models[0]["shutdown_date"] = "2026-09-01"
+    provider.models[1]["shutdown_date"] = "2026-12-01"
+    sync(engine, provider, clock, rules)
+    clock.advance(hours=1)
+    provider.models[0]["owned_by"] = "system"  # a change that moves no date
+    sync(engine, provider, clock, rules)
+
+    assert events_of(engine, "shutdown_changed") == [
+        ("gpt-4-0613", {"shutdown_at": "2026-06-06T00:00:00Z"},
+         {"shutdown_at": "2026-09-01T00:00:00Z"}, {"date_source": "provider"}),
+        ("gpt-4o", {"shutdown_at": None}, {"shutdown_at": "2026-12-01T00:00:00Z"},
+         {"date_source": "provider"}),
+    ]
+    assert len(events_of(engine, "changed")) == 3
+    assert [p["summary"] for p in payloads(engine, "shutdown_changed")] == [
+        "openai: gpt-4-0613 shutdown date 2026-06-06 → 2026-09-01 (provider)",
+        "openai: gpt-4o shutdown date none → 2026-12-01 (provider)",
+    ]
+
+
+def test_an_import_that_sets_moves_or_clears_a_date_records_it_with_its_origin(
+    engine: Engine, provider: FakeProvider, clock: Clock
+) -> None:
+    provider.set("gpt-4-0613", "gpt-4o", "o1")
+    provider.models[1]["shutdown_date"] = "2026-10-23"
+    sync(engine, provider, clock, [])
+    june, july = clock.now + timedelta(days=30), clock.now + timedelta(days=60)
+    url = "https://developers.openai.com/api/docs/deprecations"
+
+    def load(entries: list[Deprecation], **options: Any) -> int:
+        with write_session(engine) as session, session.begin():
+            return len(import_deprecations(session, entries, clock.now, **options).events)
+
+    first = load([Deprecation("gpt-4-0613", june, source_url=url), Deprecation("gpt-4o", june)],
+                 origin="prices.json")
+    again = load([Deprecation("gpt-4-0613", june, source_url=url)], origin="prices.json")
+    moved = load([Deprecation("gpt-4-0613", july, source_url=url)], origin="prices-2.json")
+    cleared = load([], replace=True)
+
+    assert (first, again, moved, cleared) == (2, 0, 1, 2)
+    changes = [(m, old["shutdown_at"], new["shutdown_at"], d["origin"], d["provider_shutdown_at"])
+               for m, old, new, d in events_of(engine, "shutdown_changed")]
+    assert changes == [
+        ("gpt-4-0613", None, iso(june), "prices.json", None),
+        # The provider's own date wins, but the imported one moved: recorded all the same.
+        ("gpt-4o", None, iso(june), "prices.json", "2026-10-23T00:00:00Z"),
+        ("gpt-4-0613", iso(june), iso(july), "prices-2.json", None),
+        ("gpt-4-0613", iso(july), None, "prices-2.json", None),
+        ("gpt-4o", iso(june), None, "prices.json", "2026-10-23T00:00:00Z"),
+    ]
+    assert alerts(engine) == []
+
+
+def test_the_shutdown_list_shows_where_an_imported_date_came_from(
+    engine: Engine, provider: FakeProvider, clock: Clock
+) -> None:
+    provider.set("gpt-4-0613", "gpt-4o")
+    provider.models[1]["shutdown_date"] = day(clock.now + timedelta(days=90))
+    sync(engine, provider, clock, [])
+    url = "https://developers.openai.com/api/docs/deprecations"
+    with write_session(engine) as session, session.begin():
+        import_deprecations(session, [
+            Deprecation("gpt-4-0613", clock.now + timedelta(days=30), "gpt-4o", source_url=url),
+            Deprecation("gpt-4o", clock.now + timedelta(days=10)),
+        ], clock.now, origin="model_prices_and_context_window.json")
+
+    with read_session(engine) as session:
+        rows = shutdowns(session, clock.now)
+
+    assert [(r["model_id"], r["date_source"], r["origin"], r["source_url"]) for r in rows] == [
+        ("gpt-4-0613", "imported", "model_prices_and_context_window.json", url),
+        ("gpt-4o", "provider", None, None),
+    ]

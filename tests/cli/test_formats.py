@@ -43,6 +43,8 @@ def full(invoke, provider: FakeProvider, receiver: Receiver, tmp_path: Path, mon
         f'[[sources]]\nname = "openai"\nbase_url = "{provider.base_url}"\n'
         f'[sources.retention]\nmax_age = "90d"\ninclude = ["ft:*:acme:*"]\n\n'
         f'[[sources]]\nname = "down"\nbase_url = "http://127.0.0.1:{closed_port()}/v1"\n\n'
+        # The same models under another name, so the cross-source report has rows.
+        f'[[sources]]\nname = "mirror"\nkind = "vllm"\nbase_url = "{provider.base_url}"\n\n'
         '[[alerts]]\nname = "changes"\nwebhook_url_env = "HOOK_URL"\n\n'
         '[[alerts]]\nname = "countdown"\nkind = "shutdown"\nwebhook_url_env = "NOT_SET"\n'
     )

@@ -75,8 +75,8 @@ def test_without_a_file_the_source_follows_the_openai_sdk_environment() -> None:
     assert dict(source.headers) == {"OpenAI-Organization": "org-acme", "OpenAI-Project": "proj_123"}
 
 
-def test_empty_sdk_variables_count_as_unset() -> None:
-    names = ("OPENAI_API_KEY", "OPENAI_BASE_URL", "OPENAI_ORG_ID", "OPENAI_PROJECT_ID")
+def test_empty_sdk_variables_other_than_the_key_count_as_unset() -> None:
+    names = ("OPENAI_BASE_URL", "OPENAI_ORG_ID", "OPENAI_PROJECT_ID")
     env = dict.fromkeys(names, "")
 
     (source,) = load_settings(env=env).sources
@@ -84,6 +84,11 @@ def test_empty_sdk_variables_count_as_unset() -> None:
     assert source.api_key is None
     assert source.base_url == DEFAULT_BASE_URL
     assert dict(source.headers) == {}
+
+
+def test_an_empty_sdk_key_variable_is_an_error_naming_it() -> None:
+    with pytest.raises(ConfigError, match=r"^environment: OPENAI_API_KEY is set but empty"):
+        load_settings(env={"OPENAI_API_KEY": ""})
 
 
 def test_every_trailing_slash_of_the_base_url_is_stripped() -> None:
@@ -320,13 +325,27 @@ def test_a_source_reads_openai_api_key_by_default(tmp_path: Path) -> None:
     assert source.api_key == SECRET
 
 
-def test_a_source_whose_key_variable_is_unset_or_empty_has_no_key(tmp_path: Path) -> None:
+def test_a_source_whose_key_variable_is_unset_has_no_key(tmp_path: Path) -> None:
     path = write(tmp_path, SOURCES)
 
-    openai, openrouter = load_file(path, WORK_OPENAI_KEY="").sources
+    openai, openrouter = load_file(path).sources
 
     assert openai.api_key is None
     assert openrouter.api_key is None
+
+
+@pytest.mark.parametrize("value", ["", "  "])
+def test_a_source_whose_key_variable_is_set_but_empty_is_an_error(
+    tmp_path: Path, value: str
+) -> None:
+    path = write(tmp_path, SOURCES)
+
+    with pytest.raises(ConfigError) as info:
+        load_file(path, WORK_OPENAI_KEY=value)
+
+    assert str(info.value) == (
+        f"{path}: sources[0] (openai): WORK_OPENAI_KEY is set but empty; unset it or give the key"
+    )
 
 
 def test_file_sources_ignore_the_sdk_environment(tmp_path: Path) -> None:

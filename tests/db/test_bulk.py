@@ -58,6 +58,22 @@ def test_upserted_models_read_back_as_they_were_listed(engine: Engine) -> None:
     assert stored[tuned.model_id].created_at is None
 
 
+def test_the_columns_a_kind_maps_are_stored_and_rewritten(engine: Engine) -> None:
+    big = 10_000_000_000  # beyond 32 bits: a context length is a BIGINT
+    mapped = ModelRecord("magistral", {"id": "magistral"}, display_name="Magistral",
+                         context_length=big, replacement="mistral-medium-latest")
+
+    upsert(engine, [mapped])
+    first = rows(engine)["magistral"]
+    upsert(engine, [ModelRecord("magistral", {"id": "magistral", "v": 2})])
+
+    assert (first.display_name, first.context_length, first.replacement) == (
+        "Magistral", big, "mistral-medium-latest"
+    )
+    again = rows(engine)["magistral"]
+    assert (again.display_name, again.context_length, again.replacement) == (None, None, None)
+
+
 @pytest.mark.parametrize(
     "created", [0, -1, 1_700_000_000, CREATED_RANGE.start, CREATED_RANGE.stop - 1]
 )
@@ -175,7 +191,8 @@ def test_copy_is_one_statement_that_listeners_see(postgres_url: str) -> None:
 
     copies = [s for s in seen if s.startswith("COPY")]
     assert copies == ["COPY syncer_incoming_models (model_id, object, created, owned_by, "
-                      "is_fine_tuned, shutdown_at, raw, raw_digest) FROM STDIN"]
+                      "is_fine_tuned, shutdown_at, display_name, context_length, replacement, "
+                      "raw, raw_digest) FROM STDIN"]
     assert len(seen) == 4  # create a temporary table, COPY into it, upsert from it, drop it
 
 

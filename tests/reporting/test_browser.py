@@ -90,7 +90,7 @@ def test_the_report_shows_rows_bars_calendar_and_feed_in_a_browser(
     assert calendar.count() == 1
     assert calendar.first.locator("td").all_inner_texts()[1:4] == ["d", "openai", "25"]
     feed = page.locator("#feed tr.event")
-    assert feed.count() == 15
+    assert feed.count() == 16  # 15 events, and the shutdown_changed beside d's change
     assert "owned_by" in page.locator("#feed tr.event", has_text="changed").last.inner_text()
 
     page.fill("#filter", "b")

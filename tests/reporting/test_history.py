@@ -9,6 +9,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from syncer.providers.mistral import PROFILE as MISTRAL
 from syncer.reporting.history import (
     Current,
     Interval,
@@ -114,8 +115,22 @@ def test_a_row_is_derived_from_the_json_as_a_sync_derives_it() -> None:
         "source": "s", "model_id": "ft:gpt-4o:acme::1", "owned_by": "openai",
         "created_at": datetime.fromtimestamp(1686935002, UTC), "is_fine_tuned": True,
         "shutdown_at": None, "first_seen_at": at(5), "last_seen_at": at(5),
-        "vanished_at": None,
+        "vanished_at": None, "display_name": None, "context_length": None, "replacement": None,
     }
+
+
+def test_a_row_reads_the_json_as_its_sources_kind_does() -> None:
+    shot = snapshot(
+        current("magistral", deprecation="2026-07-31T12:00:00Z", max_context_length=128000,
+                deprecation_replacement_model="mistral-medium-latest"),
+        [interval(1, 5, None, model_id="magistral")], [], at(6),
+    )
+    assert shot is not None
+
+    row = shot.row(MISTRAL)
+
+    assert row["shutdown_at"] == datetime(2026, 7, 31, 12, tzinfo=UTC)
+    assert (row["context_length"], row["replacement"]) == (128000, "mistral-medium-latest")
 
 
 def test_inventory_keeps_the_order_of_the_rows_and_undoes_each_models_own_changes() -> None:

@@ -1,0 +1,31 @@
+"""OpenRouter: the public catalogue ``GET /api/v1/models`` (a key is optional, Bearer).
+
+``{"data": [...]}``, and in newer answers a ``links.next`` URL to follow. Each model has
+``created`` (when it was added to OpenRouter), ``name``, ``context_length`` and
+``expiration_date`` (the route's shutdown, or null). Ids carry the vendor
+(``openai/gpt-4o``). There is no retrieve endpoint for one id, so the list is believed.
+"""
+
+from __future__ import annotations
+
+import re
+
+from syncer.providers.paging import next_link
+from syncer.providers.profile import Fields, Profile
+
+__all__ = ["PROFILE"]
+
+PROFILE = Profile(
+    kind="openrouter",
+    default_base_url="https://openrouter.ai/api/v1",
+    key_env="OPENROUTER_API_KEY",
+    paginator=next_link,
+    fields=Fields(
+        owned_by=None, object=None, shutdown=("expiration_date",), display_name="name",
+        context_length=("context_length", "top_provider.context_length"),
+    ),
+    retrieve=False,
+    key_pattern=re.compile(r"sk-or-[\w*-]+"),
+    key_mask="sk-or-***",
+    litellm_providers=("openrouter",),
+)

@@ -76,6 +76,7 @@ def _source_from_table(
         every=every,
         cron=cron,
         kind=kind,
+        api_key_env=key_env,
     )
 
 
@@ -94,6 +95,7 @@ def _environment_source(profile: Profile, base_url: str | None, env: Mapping[str
         api_key=(env.get(profile.key_env) or None) if profile.key_env else None,
         headers=headers,
         kind=profile.kind,
+        api_key_env=profile.key_env,
     )
 
 

@@ -86,6 +86,8 @@ class Source:
     every: timedelta | None = None
     cron: str | None = None
     kind: str = "openai"
+    #: The variable the key was read from, named when the provider says a key is missing.
+    api_key_env: str | None = field(default=None, compare=False)
 
     @property
     def profile(self) -> Profile:

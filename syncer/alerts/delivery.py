@@ -63,6 +63,11 @@ MAX_ATTEMPTS = 75
 DEFAULT_BATCH = 100
 TIMEOUT = (5.0, 15.0)
 _RETRY_STATUSES = frozenset({408, 409, 425, 429})
+#: What requests raises for a URL it cannot even try.
+_INVALID_URL = (
+    requests.exceptions.MissingSchema, requests.exceptions.InvalidSchema,
+    requests.exceptions.InvalidURL,
+)
 
 
 def sign(secret: str, body: bytes) -> str:
@@ -149,6 +154,11 @@ class Sender:
                 channel.url, data=body, headers=headers, timeout=self.timeout,
                 allow_redirects=False,
             )
+        except _INVALID_URL:
+            raise DeliveryError(  # never quoted: the URL is the secret
+                f"{channel.kind}: the URL in {channel.url_env} is not a valid http(s) URL",
+                permanent=True,
+            ) from None
         except requests.RequestException as exc:
             raise DeliveryError(f"{channel.kind}: {_reason(exc)}") from None
         if 200 <= response.status_code < 300:

@@ -170,11 +170,16 @@ class App:
         return {s.name: Client(s, settings.http) for s in settings.select(source)}
 
 
-def print_rows(rows: Sequence[dict[str, Any]], columns: Sequence[str], fmt: str) -> None:
+def print_rows(
+    rows: Sequence[dict[str, Any]], columns: Sequence[str], fmt: str, *, explained: bool = False
+) -> None:
+    """``rows`` in ``fmt``; an empty table says ``(no rows)`` on stderr, unless the caller
+    already ``explained`` why there are none."""
     from syncer.reporting.output import render
 
     if not rows and fmt == "table":
-        click.echo("(no rows)", err=True)
+        if not explained:
+            click.echo("(no rows)", err=True)
         return
     click.echo(render(rows, columns, fmt))
 

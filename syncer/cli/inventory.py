@@ -41,6 +41,7 @@ __all__ = [
     "--as-of", metavar="TIME",
     help="The inventory as it was then: ISO-8601 date/date-time, or a span back like 7d.",
 )
+@click.option("--limit", type=LIMIT, help="At most this many models.")
 @FORMAT_OPTION
 @click.pass_context
 @errors_to_exit_codes
@@ -50,6 +51,7 @@ def models(
     kind: str | None,
     include_vanished: bool,
     as_of: str | None,
+    limit: int | None,
     fmt: str,
 ) -> None:
     """List the present inventory (`models show ID` for one model)."""
@@ -66,15 +68,21 @@ def models(
         of_kind = [s.name for s in settings.sources if s.kind == kind]
         selected = of_kind if selected is None else [n for n in selected if n in of_kind]
     engine = app.reader(settings)
+    note = None
     if as_of is not None:
         profiles = {s.name: s.profile for s in settings.sources}
-        rows = models_as_of(
+        rows, note = models_as_of(
             engine, as_of, source=selected, include_vanished=include_vanished, profiles=profiles
         )
+        rows = rows[:limit]
     else:
         with read_session(engine) as session:
-            rows = queries.models(session, source=selected, include_vanished=include_vanished)
-    print_rows(rows, queries.MODEL_COLUMNS, fmt)
+            rows = queries.models(
+                session, source=selected, include_vanished=include_vanished, limit=limit
+            )
+    if note is not None:
+        click.echo(note, err=True)
+    print_rows(rows, queries.MODEL_COLUMNS, fmt, explained=note is not None)
 
 
 @models.command("show")
@@ -96,7 +104,12 @@ def models_show(app: App, model_id: str, source: str | None, live: bool, fmt: st
             with client:
                 found = _live(client, model_id)
             if found is not None:
-                rows.append({"source": name, **found})
+                rows.append({**found, "source": name})
+        if len(rows) > 1:
+            listed_by = ", ".join(row["source"] for row in rows)
+            raise CLIError(
+                f"{model_id!r} is listed by sources {listed_by}: choose one with --source", 2
+            )
         where = "the provider"
     else:
         from syncer.db.engine import read_session

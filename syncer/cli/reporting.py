@@ -47,16 +47,30 @@ def models_as_of(
     source: Sequence[str] | None,
     include_vanished: bool,
     profiles: Mapping[str, Profile],
-) -> list[dict[str, Any]]:
-    """The rows of ``syncer models --as-of AS_OF``; ``profiles`` are the sources' kinds."""
+) -> tuple[list[dict[str, Any]], str | None]:
+    """The rows of ``syncer models --as-of AS_OF`` (``profiles`` are the sources' kinds), and
+    when there are none because the moment is before the first sync, a note that says so (a
+    bare "no rows" reads as "no models")."""
     from syncer.reporting import timeline
+    from syncer.timeutil import human_time
 
-    moment = moment_option(as_of, "--as-of", utcnow())
+    now = utcnow()
+    moment = moment_option(as_of, "--as-of", now)
+    if moment > now:
+        raise click.BadParameter(
+            f"{as_of!r} is in the future; the inventory is known up to now", param_hint="--as-of"
+        )
     with timeline.snapshot_session(engine) as session:
-        return timeline.models_as_of(
+        rows = timeline.models_as_of(
             session, moment, source=source, include_vanished=include_vanished,
             profiles=profiles,
         )
+        started = None if rows else timeline.history_start(session, source)
+    if rows or (started is not None and moment >= started):
+        return rows, None
+    if started is None:
+        return rows, "(no rows: nothing has been synced yet)"
+    return rows, f"(no rows: the history starts at {human_time(started)}, the first sync)"
 
 
 @click.command()

@@ -85,9 +85,12 @@ def retention_plan(app: App, source: str | None, show_all: bool, fmt: str) -> No
     settings = app.settings()
     rules = _rules_for(settings, source)
     plans, refused = _retention_plans(app.reader(settings), settings, rules)
+    if not plans:  # every source refused, each with its one error line: nothing else to say
+        sys.exit(1)
     rows = [row for name, plan in plans.items() for row in plan.rows(name, everything=show_all)]
     print_rows(rows, PLAN_COLUMNS, fmt)
-    for name, rule in rules.items():
+    for name in plans:
+        rule = rules[name]
         every = format_duration(rule.every)
         scheduled = (
             f"applies this rule every {every} (apply = true)" if rule.apply

@@ -93,7 +93,8 @@ class Source:
     api: str | None = None
     #: Sent as the profile's version parameter (Azure's ``api-version``), over its default.
     api_version: str | None = None
-    #: The variable the key was read from (a name, shown by ``syncer sources``).
+    #: The variable the key was read from: shown by ``syncer sources``, named when the
+    #: provider says a key is missing.
     api_key_env: str | None = field(default=None, compare=False)
 
     @property

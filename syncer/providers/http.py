@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import socket
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -151,7 +152,15 @@ class Client:
         seen = {url}
         bare = self.profile.items is None
         while True:
-            response = self._request("GET", url)
+            try:
+                response = self._request("GET", url)
+            except HTTPStatusError as exc:
+                if exc.status != 404 or pages:
+                    raise
+                raise HTTPStatusError(  # the list itself is missing: most often a wrong path
+                    f"{exc}; is the base URL's path right? OpenAI-compatible APIs usually end "
+                    "in /v1", status=404, code=exc.code,
+                ) from None
             assert response is not None  # without missing_ok a 404 raises
             body = self._decode(response, f"GET {shown_url(url)}")
             if not isinstance(body, list if bare else dict):
@@ -184,7 +193,7 @@ class Client:
         """GET one model; None when the provider does not know it."""
         url = self._model_url(model_id)
         response = self._request("GET", url, missing_ok=True)
-        return None if response is None else self._object(response, f"GET {url}")
+        return None if response is None else self._object(response, f"GET {shown_url(url)}")
 
     def delete(self, model_id: str) -> dict[str, Any] | None:
         """DELETE a (fine-tuned) model; None when it is already gone, even after a retry."""
@@ -192,7 +201,8 @@ class Client:
         response = self._request("DELETE", url, missing_ok=True)
         if response is None:
             return None
-        return self._object(response, f"DELETE {url}") if response.content.strip() else {}
+        where = f"DELETE {shown_url(url)}"
+        return self._object(response, where) if response.content.strip() else {}
 
     def _model_url(self, model_id: str) -> str:
         return self._with_query(f"{self._models}/{model_path(model_id)}", self._query)
@@ -246,6 +256,9 @@ class Client:
         except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:
             log.debug("%s: failed after %.3f s", where, time.monotonic() - started)
             reason = self._clean(_snippet(_reason(exc), 160))
+            if _unresolved(exc):  # DNS already retried; another attempt soon rarely helps
+                host = urlsplit(url).hostname
+                raise ProviderError(f"{where}: cannot resolve the host {host}: {reason}") from None
             raise _Transient(ProviderError(f"{where}: cannot connect: {reason}")) from None
         except requests.RequestException as exc:
             raise ProviderError(f"{where}: request failed ({type(exc).__name__})") from None
@@ -270,6 +283,11 @@ class Client:
             message = f"{head}: redirect to {location} not followed; set base_url to the final URL"
             return HTTPStatusError(message, status=status)
         hint = _HINTS[401] if info.auth else _HINTS.get(status)
+        if (status == 401 or info.auth) and not self._key:
+            variable = self.source.api_key_env or self.profile.key_env
+            hint = f"no API key is set: set {variable}" if variable else (
+                "no API key is set: set api_key_env for this source"
+            )
         message = f"{head}: {hint} ({text})" if hint else f"{head}: {text}"
         error = HTTPStatusError(message, status=status, code=code or kind)
         if status not in RETRY_STATUSES and status < 500:
@@ -374,6 +392,21 @@ def _retry_after(headers: Mapping[str, str], now: float) -> float | None:
     except (TypeError, ValueError):
         return None
     return max(0.0, when.timestamp() - now) if when.tzinfo else None
+
+
+def _unresolved(exc: BaseException) -> bool:
+    """Whether a connection failed because the host name did not resolve."""
+    current: BaseException | None = exc
+    for _ in range(12):
+        if current is None:
+            return False
+        if isinstance(current, socket.gaierror):
+            return True
+        inner = getattr(current, "reason", None)
+        if not isinstance(inner, BaseException):
+            inner = next((a for a in current.args if isinstance(a, BaseException)), None)
+        current = inner or current.__cause__ or current.__context__
+    return False
 
 
 def _reason(exc: BaseException) -> str:

@@ -62,6 +62,7 @@ def models(
     *,
     source: str | Sequence[str] | None = None,
     include_vanished: bool = False,
+    limit: int | None = None,
 ) -> list[dict[str, Any]]:
     """The inventory of every source, one, or any of several."""
     query = select(Model).order_by(Model.source, Model.model_id)
@@ -71,7 +72,7 @@ def models(
         query = query.where(Model.source.in_(source))
     if not include_vanished:
         query = query.where(Model.vanished_at.is_(None))
-    return _rows(session, query, MODEL_COLUMNS)
+    return _rows(session, query.limit(limit), MODEL_COLUMNS)
 
 
 def model(session: Session, model_id: str, source: str | None = None) -> list[dict[str, Any]]:
@@ -79,7 +80,7 @@ def model(session: Session, model_id: str, source: str | None = None) -> list[di
     query = select(Model).where(Model.model_id == model_id).order_by(Model.source)
     if source is not None:
         query = query.where(Model.source == source)
-    return _rows(session, query, (*MODEL_COLUMNS, "object", "created", "raw"))
+    return _rows(session, query, (*MODEL_COLUMNS, "deleted_at", "object", "created", "raw"))
 
 
 def events(

@@ -27,6 +27,7 @@ __all__ = [
     "EVENT_HISTORY_COLUMNS",
     "INTERVAL_COLUMNS",
     "diff",
+    "history_start",
     "intervals_since",
     "model_events",
     "model_intervals",
@@ -198,6 +199,12 @@ def models_as_of(
         for snap in snapshots(session, moment, source)
         if include_vanished or snap.present
     ]
+
+
+def history_start(session: Session, source: Sources = None) -> datetime | None:
+    """When the first sync recorded its inventory: nothing is known before it."""
+    query = _for_source(select(func.min(ModelEvent.occurred_at)), ModelEvent.source, source)
+    return session.scalar(query)
 
 
 def diff(

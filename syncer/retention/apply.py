@@ -80,6 +80,8 @@ class ApplyReport:
     outcomes: list[Deletion] = field(default_factory=list)
     #: Why the run stopped before the end of the plan (a 403, a sync that failed meanwhile).
     stopped: str | None = None
+    #: Planned deletions never tried because the run stopped first.
+    not_attempted: int = 0
 
     def count(self, *results: str) -> int:
         return sum(o.result in results for o in self.outcomes)
@@ -94,6 +96,8 @@ class ApplyReport:
             f"({self.count('gone')} already gone), {self.count('failed')} failed, "
             f"{self.count('skipped')} skipped"
         )
+        if self.not_attempted:
+            line += f", {self.not_attempted} not attempted"
         return f"{line}; STOPPED: {self.stopped}" if self.stopped else line
 
 
@@ -172,6 +176,7 @@ def apply_plan(
                 f"({outcome.http_status}): {why}"
             )
             break
+    report.not_attempted = len(plan.deletions) - len(report.outcomes)
     return report
 
 

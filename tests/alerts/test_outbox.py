@@ -299,9 +299,9 @@ def test_a_provider_moving_a_date_is_a_shutdown_changed_event_beside_the_changed
     sync(engine, provider, clock, rules)
 
     assert events_of(engine, "shutdown_changed") == [
-        ("gpt-4-0613", {"shutdown_at": "2026-06-06T00:00:00Z"},
-         {"shutdown_at": "2026-09-01T00:00:00Z"}, {"date_source": "provider"}),
-        ("gpt-4o", {"shutdown_at": None}, {"shutdown_at": "2026-12-01T00:00:00Z"},
+        ("gpt-4-0613", {"shutdown_at": "2026-06-06T00:00:00.000000Z"},
+         {"shutdown_at": "2026-09-01T00:00:00.000000Z"}, {"date_source": "provider"}),
+        ("gpt-4o", {"shutdown_at": None}, {"shutdown_at": "2026-12-01T00:00:00.000000Z"},
          {"date_source": "provider"}),
     ]
     assert len(events_of(engine, "changed")) == 3
@@ -336,10 +336,10 @@ def test_an_import_that_sets_moves_or_clears_a_date_records_it_with_its_origin(
     assert changes == [
         ("gpt-4-0613", None, iso(june), "prices.json", None),
         # The provider's own date wins, but the imported one moved: recorded all the same.
-        ("gpt-4o", None, iso(june), "prices.json", "2026-10-23T00:00:00Z"),
+        ("gpt-4o", None, iso(june), "prices.json", "2026-10-23T00:00:00.000000Z"),
         ("gpt-4-0613", iso(june), iso(july), "prices-2.json", None),
         ("gpt-4-0613", iso(july), None, "prices-2.json", None),
-        ("gpt-4o", iso(june), None, "prices.json", "2026-10-23T00:00:00Z"),
+        ("gpt-4o", iso(june), None, "prices.json", "2026-10-23T00:00:00.000000Z"),
     ]
     assert alerts(engine) == []
 

@@ -277,3 +277,14 @@ def test_days_left_to_a_shutdown_are_rounded_the_same_everywhere(
 
     assert listed_date["days_left"] == reported["days_to_shutdown"] == 51
     assert "shuts down in 51 days" in alert["summary"]
+
+
+def test_alerts_test_with_a_malformed_url_says_it_is_not_valid_without_quoting_it(
+    invoke, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HOOK_URL", "hooks.example.com/T0PSECRET")
+    result = invoke("alerts", "test", "changes")
+    assert result.exit_code == 1
+    assert result.stderr.strip() == (
+        "Error: webhook: the URL in HOOK_URL is not a valid http(s) URL"
+    )

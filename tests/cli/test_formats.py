@@ -127,7 +127,9 @@ def test_every_command_prints_every_column_type_as_json_and_csv(full) -> None:  
 
 #: Tables, `models show`, messages and log lines give times to the second, ending in Z.
 HUMAN_TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
-ANY_TIME = re.compile(r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d[^\s,;)]*")
+#: A time a person reads; one inside a JSON value (a changed event's old and new values,
+#: quoted) is that document's data, shown as stored.
+ANY_TIME = re.compile(r'(?<!")\d{4}-\d\d-\d\d[T ]\d\d:\d\d[^\s,;)"]*')
 
 
 def times_in(text: str) -> list[str]:

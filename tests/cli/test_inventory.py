@@ -175,3 +175,67 @@ def test_help_lists_the_commands() -> None:
     )
     for command in ("sync", "run", "models", "events", "runs", "db"):
         assert f"  {command} " in result.stdout
+
+
+def test_models_show_live_with_the_id_in_two_sources_asks_for_one(
+    invoke, provider: FakeProvider, tmp_path: Path
+) -> None:
+    config = tmp_path / "syncer.toml"
+    config.write_text(
+        f'[[sources]]\nname = "east"\nbase_url = "{provider.base_url}"\n\n'
+        f'[[sources]]\nname = "west"\nbase_url = "{provider.base_url}"\n'
+    )
+    provider.set("gpt-4o")
+    both = invoke("--config", str(config), "models", "show", "gpt-4o", "--live")
+    one = invoke("--config", str(config), "models", "show", "gpt-4o", "--live", "--source", "west",
+                 "--format", "json")
+    assert both.exit_code == 2
+    assert both.stderr.strip().splitlines()[-1] == (  # after the test server's request log
+        "Error: 'gpt-4o' is listed by sources east, west: choose one with --source"
+    )
+    assert one.exit_code == 0, one.output
+    assert [row["source"] for row in json.loads(one.stdout)] == ["west"]
+
+
+def test_models_show_shows_when_retention_deleted_a_model(invoke, provider: FakeProvider) -> None:
+    provider.set("gpt-4o")
+    invoke("sync")
+    shown = json.loads(invoke("models", "show", "gpt-4o", "--format", "json").stdout)
+    table = invoke("models", "show", "gpt-4o").stdout
+    assert "deleted_at" in shown[0] and shown[0]["deleted_at"] is None
+    assert any(line.startswith("deleted_at ") for line in table.splitlines())
+
+
+def test_models_takes_a_limit(invoke, provider: FakeProvider) -> None:
+    provider.set("a", "b", "c")
+    invoke("sync")
+    listed = json.loads(invoke("models", "--limit", "2", "--format", "json").stdout)
+    then = json.loads(invoke("models", "--as-of", "0d", "--limit", "1", "--format", "json").stdout)
+    assert [m["model_id"] for m in listed] == ["a", "b"]
+    assert [m["model_id"] for m in then] == ["a"]
+    assert invoke("models", "--limit", "0").exit_code == 2
+
+
+def test_models_as_of_in_the_future_is_a_usage_error(invoke, provider: FakeProvider) -> None:
+    provider.set("a")
+    invoke("sync")
+    result = invoke("models", "--as-of", "2999-01-01")
+    assert result.exit_code == 2
+    assert result.stderr.startswith(
+        "Error: Invalid value for --as-of: '2999-01-01' is in the future"
+    )
+
+
+def test_models_as_of_before_the_first_sync_says_when_the_history_starts(
+    invoke, provider: FakeProvider
+) -> None:
+    provider.set("a")
+    invoke("sync")
+    (first,) = json.loads(invoke("events", "--format", "json").stdout)
+    result = invoke("models", "--as-of", "2000-01-01")
+    as_json = invoke("models", "--as-of", "2000-01-01", "--format", "json")
+    started = first["occurred_at"][:19] + "Z"
+    assert result.exit_code == 0
+    assert result.stderr.strip() == f"(no rows: the history starts at {started}, the first sync)"
+    assert json.loads(as_json.stdout) == []
+    assert started in as_json.stderr

@@ -233,7 +233,7 @@ def test_six_kinds_sync_into_one_inventory(syncer: Callable[..., Result]) -> Non
     ]
     magistral = next(m for m in picked if m["model_id"] == "magistral-medium-2509")
     assert (magistral["shutdown_at"], magistral["replacement"]) == (
-        "2026-07-31T12:00:00Z", "mistral-medium-latest"
+        "2026-07-31T12:00:00.000000Z", "mistral-medium-latest"
     )
     assert rows(syncer("models", "--kind", "cohere", "--format", "json")) == []
 
@@ -269,12 +269,14 @@ def test_the_same_model_report_compares_sources_with_each_shutdown_date(
 
     offers = {(r["common_id"], r["source"]): (r["model_id"], r["shutdown_at"]) for r in report}
     assert offers == {
-        ("gpt-4o", "azure-eu"): ("gpt-4o", "2026-11-30T00:00:00Z"),
-        ("gpt-4o", "openai"): ("gpt-4o", "2026-10-23T00:00:00Z"),
-        ("gpt-4o", "openrouter"): ("openai/gpt-4o", "2026-10-01T00:00:00Z"),
+        ("gpt-4o", "azure-eu"): ("gpt-4o", "2026-11-30T00:00:00.000000Z"),
+        ("gpt-4o", "openai"): ("gpt-4o", "2026-10-23T00:00:00.000000Z"),
+        ("gpt-4o", "openrouter"): ("openai/gpt-4o", "2026-10-01T00:00:00.000000Z"),
         ("gemini-2.5-flash", "gem"): ("gemini-2.5-flash", None),
         ("gemini-2.5-flash", "openrouter"): ("google/gemini-2.5-flash", None),
-        ("magistral-medium-2509", "mistral"): ("magistral-medium-2509", "2026-07-31T12:00:00Z"),
+        ("magistral-medium-2509", "mistral"): (
+            "magistral-medium-2509", "2026-07-31T12:00:00.000000Z"
+        ),
         ("magistral-medium-2509", "openrouter"): ("mistralai/magistral-medium-2509", None),
     }
     assert {r["sources"] for r in report if r["common_id"] == "gpt-4o"} == {3}
@@ -362,13 +364,13 @@ def test_litellms_map_gives_dates_to_kinds_that_list_none_and_the_providers_win(
     by_model = {(r["source"], r["model_id"]): r for r in listed}
     opus = by_model["claude", "claude-opus-4"]
     assert (opus["shutdown_at"], opus["date_source"], opus["origin"]) == (
-        "2026-06-15T00:00:00Z", "imported", str(prices)
+        "2026-06-15T00:00:00.000000Z", "imported", str(prices)
     )
     assert opus["source_url"].startswith("https://platform.claude.com/")
-    assert by_model["gem", "gemini-2.5-pro"]["shutdown_at"] == "2026-06-17T00:00:00Z"
+    assert by_model["gem", "gemini-2.5-pro"]["shutdown_at"] == "2026-06-17T00:00:00.000000Z"
     gpt = by_model["openai", "gpt-4o"]
     assert (gpt["shutdown_at"], gpt["date_source"], gpt["origin"]) == (
-        "2026-10-23T00:00:00Z", "provider", None
+        "2026-10-23T00:00:00.000000Z", "provider", None
     )
     assert sorted((e["source"], e["model_id"]) for e in changed) == [
         ("claude", "claude-opus-4"), ("gem", "gemini-2.5-pro"), ("openai", "gpt-4o"),

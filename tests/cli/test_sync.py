@@ -6,6 +6,8 @@ import json
 import re
 import signal
 import socket
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -169,3 +171,48 @@ def test_errors_about_missing_rules_or_sources_say_no_file_was_loaded(
     assert result.exit_code == 2
     (line,) = own_lines(result.stderr)
     assert line.startswith(f"Error: {words}") and "no configuration file loaded" in line, line
+
+
+@SQLITE_ONLY
+def test_a_404_for_the_list_suggests_checking_the_base_urls_path(
+    invoke, provider: FakeProvider  # type: ignore[no-untyped-def]
+) -> None:
+    provider.server.expect_request("/models").respond_with_data("not found", status=404)
+    result = invoke("--base-url", provider.server.url_for(""), "sync")
+    assert result.exit_code == 1
+    (line,) = [line for line in own_lines(result.stderr) if line.startswith("Error:")]
+    assert line.endswith(
+        "404 Not Found: not found (not found); is the base URL's path right? "
+        "OpenAI-compatible APIs usually end in /v1"
+    ), line
+
+
+@SQLITE_ONLY
+def test_a_401_without_a_key_names_the_variable_to_set(
+    invoke, provider: FakeProvider, monkeypatch: pytest.MonkeyPatch  # type: ignore[no-untyped-def]
+) -> None:
+    monkeypatch.delenv("OPENAI_API_KEY")
+    provider.fail_next(401, '{"error": {"message": "You didn\'t provide an API key."}}')
+    result = invoke("sync")
+    assert result.exit_code == 1
+    (line,) = [line for line in own_lines(result.stderr) if line.startswith("Error:")]
+    assert "401 Unauthorized: no API key is set: set OPENAI_API_KEY" in line, line
+
+
+def test_a_name_that_does_not_resolve_fails_at_once_without_retries(tmp_path: Path) -> None:
+    """In a network namespace of its own (only loopback), no name resolves: no query leaves."""
+    probe = subprocess.run(["unshare", "-n", "true"], capture_output=True, check=False)
+    if probe.returncode != 0:
+        pytest.skip("cannot create a network namespace here (needs root or user namespaces)")
+    result = subprocess.run(
+        ["unshare", "-n", sys.executable, "-m", "syncer", "--base-url",
+         "https://models.syncer-test.invalid/v1", "--database-url",
+         f"sqlite:///{tmp_path / 'x.db'}", "sync"],
+        capture_output=True, text=True, env=clean_env(), timeout=60, check=False,
+    )
+    assert result.returncode == 1, result.stderr
+    (line,) = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
+    assert "cannot resolve the host models.syncer-test.invalid" in line, line
+    assert "gave up after" not in line and "retry" not in result.stderr
+    took = re.search(r"FAILED after (\d+\.\d+)s", line)
+    assert took and float(took[1]) < 2, "retries would have waited seconds"

@@ -346,7 +346,7 @@ def test_a_401_says_the_key_is_wrong_and_never_shows_it(httpserver, make_client,
 )
 def test_403_and_404_say_what_they_mean(httpserver, make_client, status, words):
     httpserver.expect_request(MODELS).respond_with_data(error("nope"), status=status)
-    with pytest.raises(HTTPStatusError, match=f"{words} \\(nope\\)$"):
+    with pytest.raises(HTTPStatusError, match=f"{words} \\(nope\\)($|; is the base URL)"):
         make_client(httpserver).list_pages()
 
 

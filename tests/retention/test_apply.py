@@ -289,6 +289,42 @@ def test_a_403_records_the_failure_and_stops_the_run(
     assert waiting == ["ft:gpt-4o:acme:s:400", "ft:gpt-4o:acme:s:300"]
 
 
+def test_deletions_a_403_stopped_before_they_were_tried_count_as_not_attempted(
+    syncer: SyncerCLI, provider: FakeProvider
+) -> None:
+    provider.models = [aged(f"ft:gpt-4o:acme:s:{d}", d) for d in (500, 400, 300, 200, 100)]
+    provider.delete_status["ft:gpt-4o:acme:s:500"] = 403
+    synced(syncer)
+
+    result = syncer("retention", "apply", "--yes")
+
+    assert result.exit_code == 1
+    assert len(provider.delete_paths) == 1
+    summary = [line for line in result.stderr.splitlines() if line.startswith("openai: 0 deleted")]
+    assert summary == [
+        "openai: 0 deleted (0 already gone), 1 failed, 0 skipped, 3 not attempted; STOPPED: "
+        "the provider refused to delete 'ft:gpt-4o:acme:s:500' (403): the key does not own "
+        "the model or lacks the permission to delete models"
+    ]
+
+
+def test_plan_after_a_failed_sync_is_one_message(
+    syncer: SyncerCLI, provider: FakeProvider
+) -> None:
+    synced(syncer)
+    provider.fail_next(403, '{"error": {"message": "nope"}}')
+    assert syncer("sync").exit_code == 1
+
+    result = syncer("retention", "plan")
+
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert [line for line in result.stderr.splitlines() if " werkzeug: " not in line] == [
+        "Error: openai: the latest sync (run 2) is failed, so the stored list cannot be "
+        "trusted; retention waits for a successful sync"
+    ]
+
+
 def test_a_500_is_retried_then_recorded_as_failed_and_the_run_carries_on(
     syncer: SyncerCLI, provider: FakeProvider, database_url: str
 ) -> None:

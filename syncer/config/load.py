@@ -22,6 +22,7 @@ from syncer.config.model import (
     DEFAULT_DATABASE_URL,
     DEFAULT_EVERY,
     DEFAULT_JITTER,
+    DEFAULT_LEASE,
     DEFAULT_MASS_VANISH_SHARE,
     DEFAULT_SOURCE_NAME,
     HTTPSettings,
@@ -193,7 +194,7 @@ def load_settings(
         sources = [_environment_source(profile_for("openai"), base_url, env)]
 
     schedule_reader = TableReader(top.get("schedule", dict, {}), where, "schedule.")
-    schedule_reader.unknown({"every", "cron", "jitter"})
+    schedule_reader.unknown({"every", "cron", "jitter", "lease"})
     file_every, file_cron = schedule_reader.schedule()
     every_delta = file_every or DEFAULT_EVERY
     if every is not None:
@@ -212,6 +213,7 @@ def load_settings(
             else schedule_reader.duration("jitter") or DEFAULT_JITTER
         ),
         for_all=every is not None,
+        lease=schedule_reader.duration("lease") or DEFAULT_LEASE,
     )
 
     sync_reader = TableReader(top.get("sync", dict, {}), where, "sync.")

@@ -21,6 +21,7 @@ __all__ = [
     "DEFAULT_BASE_URL",
     "DEFAULT_CONFIG_FILE",
     "DEFAULT_DATABASE_URL",
+    "DEFAULT_LEASE",
     "DEFAULT_SOURCE_NAME",
     "DEFAULT_THRESHOLDS",
     "MODEL_EVENT_KINDS",
@@ -44,6 +45,8 @@ DEFAULT_DATABASE_URL = "sqlite:///syncer.db"
 DEFAULT_SOURCE_NAME = "openai"
 DEFAULT_EVERY = timedelta(minutes=15)
 DEFAULT_JITTER = timedelta(seconds=30)
+#: How long a replica's claim on a job lasts unless renewed (see ``db.locks``).
+DEFAULT_LEASE = timedelta(minutes=1)
 DEFAULT_MASS_VANISH_SHARE = 0.5
 DEFAULT_CONFIRM_VANISH_LIMIT = 20
 DEFAULT_KEEP_LATEST = 1
@@ -128,6 +131,8 @@ class Schedule:
         if source.cron or source.every:
             return source.every, source.cron
         return (None, self.cron) if self.cron else (self.every, None)
+    #: How soon a replica that died mid-job is replaced by another one.
+    lease: timedelta = DEFAULT_LEASE
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,7 @@ from syncer.alerts.decide import is_stale, stale_after
 from syncer.alerts.stale import source_health
 from syncer.config.model import Settings
 from syncer.db.engine import read_session
+from syncer.db.locks import lease_rows
 from syncer.db.schema import Model, ModelEvent, OutboxAlert, SyncRun
 from syncer.errors import ConfigError
 from syncer.reporting.queries import shutdowns
@@ -65,6 +66,8 @@ class Reading:
     alerts: dict[tuple[str, str], int] = field(default_factory=dict)
     shutdowns: dict[tuple[str, str], float] = field(default_factory=dict)
     sources: dict[str, SourceState] = field(default_factory=dict)
+    #: (lease, replica): 1 while held, 0 once free (the replica that held it last).
+    leases: dict[tuple[str, str], int] = field(default_factory=dict)
 
 
 def _counts(session: Any, *columns: Any, where: Any = None) -> dict[Any, int]:
@@ -101,6 +104,8 @@ def read_metrics(engine: Engine, settings: Settings, now: datetime) -> Reading:
                 for row in shutdowns(session, now)
             },
             sources=_states(session, settings, now),
+            leases={(row.name, row.holder): int(row.expires_at > now)
+                    for row in lease_rows(session)},
         )
 
 
@@ -145,6 +150,10 @@ class SyncerCollector(Collector):
         yield _family(GaugeMetricFamily, "syncer_model_shutdown_days_left",
                       "Days until a present model's known shutdown date (negative: passed)",
                       ["source", "model_id"], snap.shutdowns)
+        yield _family(GaugeMetricFamily, "syncer_lease_held",
+                      "1 while the replica holds the lease (sync:SOURCE, retention:SOURCE, "
+                      "alerts-dispatch, alerts-stale); 0 for its last holder once it is free",
+                      ["lease", "replica"], snap.leases)
 
 
 def _family(

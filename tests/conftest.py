@@ -125,6 +125,9 @@ class FakeProvider:
         self.block_after_delete = False
         self.delete_blocked = threading.Event()
         self.release = threading.Event()
+        #: Hold the next GET /models/{id} until ``release`` is set: a slow vanish check.
+        self.hold_retrieve = False
+        self.retrieve_held = threading.Event()
         server.expect_request("/v1/models", method="GET").respond_with_handler(self._list)
         server.expect_request(
             re.compile(r"^/v1/models/.+"), method="DELETE"
@@ -166,6 +169,10 @@ class FakeProvider:
 
     def _retrieve(self, request: Request) -> Response:
         model_id = request.path.removeprefix("/v1/models/")
+        if self.hold_retrieve:
+            self.hold_retrieve = False
+            self.retrieve_held.set()
+            self.release.wait(30)
         status = self.retrieve_status.get(model_id)
         if status is None:
             status = 200 if any(m["id"] == model_id for m in self.models) else 404
@@ -224,6 +231,16 @@ def invoke(
 @pytest.fixture
 def provider(httpserver: HTTPServer) -> FakeProvider:
     return FakeProvider(httpserver)
+
+
+@pytest.fixture
+def other_provider() -> Iterator[FakeProvider]:
+    """A second provider on its own server: a request held at ``provider`` holds nothing here."""
+    server = HTTPServer(host="127.0.0.1", port=0)
+    server.start()
+    yield FakeProvider(server)
+    server.clear()
+    server.stop()
 
 
 @pytest.fixture

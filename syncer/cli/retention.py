@@ -137,14 +137,15 @@ def retention_apply(app: App, source: str | None, yes: bool) -> None:
             with click.progressbar(length=len(plan.deletions), label=name) as bar:
                 report = apply_plan(
                     engine, clients[name], name, plan, on_outcome=lambda _: bar.update(1),
-                    alerts=settings.alerts,
+                    alerts=settings.alerts, lease=settings.schedule.lease,
                 )
             for outcome in report.outcomes:
                 if outcome.result == "failed":
                     show(outcome)
         else:
             report = apply_plan(
-                engine, clients[name], name, plan, on_outcome=show, alerts=settings.alerts
+                engine, clients[name], name, plan, on_outcome=show, alerts=settings.alerts,
+                lease=settings.schedule.lease,
             )
         click.echo(report.summary(), err=not report.ok)
         failed = failed or not report.ok

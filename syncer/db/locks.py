@@ -21,6 +21,7 @@ import logging
 import os
 import socket
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -166,14 +167,20 @@ def lease(
     *,
     holder: str = REPLICA,
     now: Callable[[], datetime] = utcnow,
+    wait: timedelta = timedelta(0),
 ) -> Iterator[Claim]:
     """Try to become the one replica doing ``name``; yields the claim, ``mine`` or not.
 
+    With ``wait``, a held lease is tried again (every second or so) for that long first.
     While the block runs, a thread renews the lease; at the end it is freed. A lease is
     never re-entrant: a second ``lease`` on the same name in the same process waits its turn
     like any other replica.
     """
     claim = _take(engine, name, holder, period, now())
+    deadline = time.monotonic() + wait.total_seconds()
+    while not claim.mine and time.monotonic() < deadline:
+        time.sleep(min(1.0, period.total_seconds() / 10))
+        claim = _take(engine, name, holder, period, now())
     if not claim.mine:
         yield claim
         return

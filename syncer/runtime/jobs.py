@@ -4,11 +4,11 @@ Every job runs behind one guard: a failure of one run is one log line (a databas
 without SQLAlchemy's statement dump), never a crash of the daemon and never a stop of the
 other jobs. The scheduler only wires these jobs to APScheduler.
 
-The guard is also where replicas share the work. Each job but delivery (which takes its own
-lease) runs under a lease, so it runs in one replica at a time; a sync also skips when the
-interval it is in already had a successful sync, by any replica (or ``syncer sync``). A
-replica that finds a sync's lease held asks to run again when that lease runs out: if the
-holder died, it takes over then instead of an interval later.
+The guard is also where replicas share the work. Syncs and the stale check run under a
+lease, so each runs in one replica at a time (retention and delivery take their own); a
+sync also skips when the interval it is in already had a successful sync, by any replica
+(or ``syncer sync``). A replica that finds a sync's lease held asks to run again when that
+lease runs out: if the holder died, it takes over then instead of an interval later.
 """
 
 from __future__ import annotations
@@ -161,7 +161,9 @@ def _retention(engine: Engine, settings: Settings, source: Source) -> Callable[[
     from syncer.retention.apply import run_scheduled
 
     rule = settings.retention[source.name]
-    return lambda: run_scheduled(engine, source, rule, settings.http, alerts=settings.alerts)
+    return lambda: run_scheduled(
+        engine, source, rule, settings.http, alerts=settings.alerts, lease=settings.schedule.lease
+    )
 
 
 def build_jobs(engine: Engine, settings: Settings, sources: Sequence[Source]) -> list[Job]:
@@ -180,8 +182,7 @@ def build_jobs(engine: Engine, settings: Settings, sources: Sequence[Source]) ->
         if rule is not None:
             jobs.append(Job(
                 f"retention:{source.name}",
-                guard(f"retention {source.name}", _retention(engine, settings, source),
-                      Lease(engine, f"retention:{source.name}", period)),
+                guard(f"retention {source.name}", _retention(engine, settings, source)),
                 every=rule.every, delay=min(rule.every, RETENTION_DELAY),
             ))
     if settings.alerts:

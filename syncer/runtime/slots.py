@@ -24,7 +24,7 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _CRON_HORIZON = timedelta(days=800)
 
 
-class SlotTrigger(BaseTrigger):
+class SlotTrigger(BaseTrigger):  # type: ignore[misc]
     """Fires at the start of each ``interval`` counted from the epoch, delayed by up to
     ``jitter`` (at most a quarter of the interval, so a run stays in its own interval).
 

@@ -43,6 +43,7 @@ __all__ = ["load_settings"]
 
 _SOURCE_KEYS = {
     "name", "kind", "base_url", "api_key_env", "headers", "every", "cron", "retention",
+    "ca_bundle", "verify_tls",
 }
 #: Keys only some kinds take: the header options of a profile, an API flavour, a version.
 _KIND_KEYS = {"organization", "project", "api", "api_version"}
@@ -84,6 +85,17 @@ def _source_from_table(
         if reader.get(option, str):
             headers[header] = table[option]
     every, cron = reader.schedule()
+    ca_bundle = reader.get("ca_bundle", str)
+    verify_tls = reader.get("verify_tls", bool, True)
+    if ca_bundle is not None:
+        if not verify_tls:
+            raise reader.fail("verify_tls", "false contradicts ca_bundle: set one or the other")
+        # A relative path is relative to the config file, wherever syncer is started from.
+        bundle = Path(ca_bundle).expanduser()
+        bundle = bundle if bundle.is_absolute() else Path(where).parent / bundle
+        if not bundle.is_file():
+            raise reader.fail("ca_bundle", f"{ca_bundle!r} is not a file")
+        ca_bundle = str(bundle)
     return Source(
         name=name,
         base_url=base_url,
@@ -95,6 +107,8 @@ def _source_from_table(
         api=api,
         api_version=reader.get("api_version", str),
         api_key_env=key_env,
+        ca_bundle=ca_bundle,
+        verify_tls=verify_tls,
     )
 
 

@@ -98,6 +98,10 @@ class Source:
     api_version: str | None = None
     #: The variable the key was read from (a name, shown by ``syncer sources``).
     api_key_env: str | None = field(default=None, compare=False)
+    #: A CA bundle (PEM) to trust instead of the system's, e.g. a corporate proxy's CA.
+    ca_bundle: str | None = None
+    #: False only by an explicit ``verify_tls = false``; every sync then logs a warning.
+    verify_tls: bool = True
 
     @property
     def profile(self) -> Profile:

@@ -22,6 +22,7 @@ from typing import Any, NoReturn
 from urllib.parse import parse_qsl, quote, urlencode, urljoin, urlsplit
 
 import requests
+import urllib3
 from requests.structures import CaseInsensitiveDict
 from tenacity import (
     RetryCallState,
@@ -110,6 +111,11 @@ class Client:
         self._sleep = sleep
         self._owns_session = session is None
         self._session = session if session is not None else requests.Session()
+        #: Passed with each request: a session's own ``verify`` loses to REQUESTS_CA_BUNDLE.
+        self._verify: bool | str = source.ca_bundle or source.verify_tls
+        if not source.verify_tls:
+            # syncer says so itself on every sync (``list_pages``), not once per process.
+            urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
         self._key = source.api_key or ""
         #: Query values of the URLs requested: masked wherever the provider quotes them.
         self._query_values: set[str] = set()
@@ -145,6 +151,9 @@ class Client:
 
     def list_pages(self) -> Listing:
         """GET the list and every following page, refusing to loop or to leave the origin."""
+        if not self.source.verify_tls:
+            log.warning("%s: TLS certificate verification is off (verify_tls = false): anyone "
+                        "on the path can read the key and forge the list", self.source.name)
         url = self._with_query(self._models, {**self._query, **self.profile.list_query})
         pages: list[Any] = []
         digest = hashlib.sha256()
@@ -234,7 +243,8 @@ class Client:
         started = time.monotonic()
         try:
             response = self._session.request(
-                method, url, headers=self._headers, timeout=(connect, read), allow_redirects=False
+                method, url, headers=self._headers, timeout=(connect, read), allow_redirects=False,
+                verify=self._verify,
             )
         except requests.Timeout as exc:
             log.debug("%s: timed out after %.3f s", where, time.monotonic() - started)

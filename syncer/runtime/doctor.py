@@ -77,15 +77,16 @@ def _config(settings: Settings) -> Iterator[Finding]:
 
 def _key_variable(settings: Settings, source: Source) -> str:
     """The variable that holds a source's key, as the file names it (the key is not kept)."""
+    default = source.profile.key_env or "OPENAI_API_KEY"
     if settings.config_file is None:
-        return "OPENAI_API_KEY"
+        return default
     from syncer.config.reader import read_file
 
     tables = read_file(settings.config_file).get("sources", [])
     for table in tables if isinstance(tables, list) else []:
         if isinstance(table, dict) and table.get("name") == source.name:
-            return str(table.get("api_key_env", "OPENAI_API_KEY"))
-    return "OPENAI_API_KEY"
+            return str(table.get("api_key_env", default))
+    return default
 
 
 def _shown(url: str) -> str:

@@ -83,9 +83,11 @@ def alerts_test(app: App, name: str) -> None:
 def alerts_dispatch(app: App) -> None:
     """Look for stale sources and deliver the pending alerts that are due, now.
 
+    Delivered alerts older than ``[outbox] keep_delivered`` are pruned afterwards.
     Exits 1 when some alert could not be delivered (it is retried later, or failed).
     """
     from syncer.alerts.delivery import dispatch_once
+    from syncer.alerts.prune import prune_outbox
     from syncer.alerts.stale import check_stale
 
     app.configure_logging()
@@ -94,6 +96,10 @@ def alerts_dispatch(app: App) -> None:
     check_stale(engine, settings, utcnow())
     report = dispatch_once(engine, settings.alerts)
     click.echo(report.summary())
+    pruned = prune_outbox(engine, settings.outbox_keep, utcnow(),
+                          [r.name for r in settings.alerts], [s.name for s in settings.sources])
+    if pruned.alerts or pruned.marks:
+        click.echo(pruned.summary())
     if report.retrying or report.failed:
         sys.exit(1)
 

@@ -24,6 +24,7 @@ from syncer.config.model import (
     DEFAULT_JITTER,
     DEFAULT_LEASE,
     DEFAULT_MASS_VANISH_SHARE,
+    DEFAULT_OUTBOX_KEEP,
     DEFAULT_SOURCE_NAME,
     HTTPSettings,
     RetentionRule,
@@ -166,7 +167,7 @@ def _retention_kinds(
 
 
 _TOP_KEYS = {
-    "database_url", "sources", "schedule", "sync", "http", "retention", "alerts",
+    "database_url", "sources", "schedule", "sync", "http", "retention", "alerts", "outbox",
 }
 
 
@@ -259,6 +260,10 @@ def load_settings(
     if http.max_retries < 0:
         raise http_reader.fail("max_retries", "must be zero or more")
 
+    outbox_reader = TableReader(top.get("outbox", dict, {}), where, "outbox.")
+    outbox_reader.unknown({"keep_delivered"})
+    outbox_keep = outbox_reader.duration("keep_delivered") or DEFAULT_OUTBOX_KEEP
+
     from syncer.config.alerts import parse_alert_rules  # it builds on this module's TableReader
 
     file_url = top.get("database_url", str)
@@ -276,4 +281,5 @@ def load_settings(
         retention=_retention_kinds(
             parse_retention_rules(data, where, [s.name for s in sources]), sources, data, where
         ),
+        outbox_keep=outbox_keep,
     )

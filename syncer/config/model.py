@@ -22,6 +22,7 @@ __all__ = [
     "DEFAULT_CONFIG_FILE",
     "DEFAULT_DATABASE_URL",
     "DEFAULT_LEASE",
+    "DEFAULT_OUTBOX_KEEP",
     "DEFAULT_SOURCE_NAME",
     "DEFAULT_THRESHOLDS",
     "MODEL_EVENT_KINDS",
@@ -47,6 +48,8 @@ DEFAULT_EVERY = timedelta(minutes=15)
 DEFAULT_JITTER = timedelta(seconds=30)
 #: How long a replica's claim on a job lasts unless renewed (see ``db.locks``).
 DEFAULT_LEASE = timedelta(minutes=1)
+#: How long a delivered alert stays in the outbox before it is pruned.
+DEFAULT_OUTBOX_KEEP = timedelta(days=90)
 DEFAULT_MASS_VANISH_SHARE = 0.5
 DEFAULT_CONFIRM_VANISH_LIMIT = 20
 DEFAULT_KEEP_LATEST = 1
@@ -169,6 +172,8 @@ class Settings:
     alerts: tuple[AlertRule, ...] = ()
     #: Each source's retention rule by source name; a source without one is absent.
     retention: Mapping[str, RetentionRule] = field(default_factory=dict)
+    #: Delivered alerts older than this leave the outbox (``[outbox] keep_delivered``).
+    outbox_keep: timedelta = DEFAULT_OUTBOX_KEEP
 
     def source(self, name: str) -> Source:
         for source in self.sources:

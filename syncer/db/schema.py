@@ -31,6 +31,7 @@ from sqlalchemy.types import TypeDecorator
 __all__ = [
     "STATUSES",
     "AlertMark",
+    "AlertPruned",
     "Base",
     "DeprecationEntry",
     "JSONDocument",
@@ -47,6 +48,7 @@ __all__ = [
     "marks_table",
     "models_table",
     "outbox_table",
+    "pruned_table",
     "runs_table",
     "stale_table",
 ]
@@ -253,3 +255,15 @@ class Lease(Base):
 
 
 leases_table = cast(Table, Lease.__table__)
+
+
+class AlertPruned(Base):
+    """Delivered alerts of a rule pruned from the outbox, so the delivered count only grows."""
+
+    __tablename__ = "alert_pruned"
+
+    rule: Mapped[str] = mapped_column(String(64), primary_key=True)
+    delivered: Mapped[int] = mapped_column(BigInteger)
+
+
+pruned_table = cast(Table, AlertPruned.__table__)

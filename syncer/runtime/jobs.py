@@ -31,6 +31,7 @@ from syncer.timeutil import iso, utcnow
 
 __all__ = [
     "DISPATCH_EVERY",
+    "PRUNE_EVERY",
     "RETENTION_DELAY",
     "STALE_CHECK_EVERY",
     "Job",
@@ -44,6 +45,8 @@ log = logging.getLogger("syncer")
 #: How often ``syncer run`` delivers pending alerts and looks for stale sources.
 DISPATCH_EVERY = timedelta(seconds=15)
 STALE_CHECK_EVERY = timedelta(minutes=1)
+#: How often ``syncer run`` prunes delivered alerts past ``[outbox] keep_delivered``.
+PRUNE_EVERY = timedelta(hours=1)
 #: The first retention run waits this long (at most its interval), so the first sync is done.
 RETENTION_DELAY = timedelta(minutes=1)
 #: A replica that waits for another's lease tries again no sooner than this.
@@ -187,6 +190,7 @@ def build_jobs(engine: Engine, settings: Settings, sources: Sequence[Source]) ->
             ))
     if settings.alerts:
         from syncer.alerts.delivery import Dispatcher
+        from syncer.alerts.prune import prune_outbox
         from syncer.alerts.stale import check_stale
 
         dispatcher = Dispatcher(engine, settings.alerts)
@@ -196,4 +200,11 @@ def build_jobs(engine: Engine, settings: Settings, sources: Sequence[Source]) ->
             "stale check", lambda: check_stale(engine, settings, utcnow()),
             Lease(engine, "alerts-stale", period),
         ), every=STALE_CHECK_EVERY, delay=STALE_CHECK_EVERY))
+        jobs.append(Job("alerts:prune", guard(
+            "outbox prune", lambda: prune_outbox(
+                engine, settings.outbox_keep, utcnow(), [r.name for r in settings.alerts],
+                [s.name for s in settings.sources],
+            ),
+            Lease(engine, "alerts-prune", period),
+        ), every=PRUNE_EVERY, delay=STALE_CHECK_EVERY))
     return jobs

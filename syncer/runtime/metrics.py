@@ -29,7 +29,7 @@ from syncer.alerts.stale import source_health
 from syncer.config.model import Settings
 from syncer.db.engine import read_session
 from syncer.db.locks import lease_rows
-from syncer.db.schema import Model, ModelEvent, OutboxAlert, SyncRun
+from syncer.db.schema import AlertPruned, Model, ModelEvent, OutboxAlert, SyncRun
 from syncer.errors import ConfigError
 from syncer.reporting.queries import shutdowns
 from syncer.reporting.web import CALENDAR_PATH, REPORT_PATH, calendar_page, report_page
@@ -76,6 +76,14 @@ def _counts(session: Any, *columns: Any, where: Any = None) -> dict[Any, int]:
     return {tuple(row[:-1]) if len(columns) > 1 else row[0]: row[-1] for row in rows}
 
 
+def _alert_counts(session: Any) -> dict[tuple[str, str], int]:
+    """Alerts by rule and status; delivered ones include those pruned from the outbox."""
+    counts = _counts(session, OutboxAlert.rule, OutboxAlert.status)
+    for rule, delivered in session.execute(select(AlertPruned.rule, AlertPruned.delivered)):
+        counts[rule, "delivered"] = counts.get((rule, "delivered"), 0) + delivered
+    return counts
+
+
 def _states(session: Any, settings: Settings, now: datetime) -> dict[str, SourceState]:
     states = {}
     for health in source_health(session, settings, now):
@@ -98,7 +106,7 @@ def read_metrics(engine: Engine, settings: Settings, now: datetime) -> Reading:
             runs=_counts(session, SyncRun.source, SyncRun.status),
             durations={s: (end - start).total_seconds() for s, start, end in last_runs},
             events=_counts(session, ModelEvent.source, ModelEvent.kind),
-            alerts=_counts(session, OutboxAlert.rule, OutboxAlert.status),
+            alerts=_alert_counts(session),
             shutdowns={
                 (row["source"], row["model_id"]): (row["shutdown_at"] - now) / timedelta(days=1)
                 for row in shutdowns(session, now)

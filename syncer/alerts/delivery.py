@@ -26,7 +26,7 @@ import requests
 from sqlalchemy import Engine, bindparam, select, update
 
 from syncer.alerts.decide import probe_alert
-from syncer.config.model import AlertRule, Channel
+from syncer.config.model import DEFAULT_LEASE, AlertRule, Channel
 from syncer.db import locks
 from syncer.db.engine import read_session, write_session
 from syncer.db.schema import outbox_table
@@ -205,6 +205,7 @@ class Dispatcher:
         now: Callable[[], datetime] = utcnow,
         batch: int = DEFAULT_BATCH,
         max_attempts: int = MAX_ATTEMPTS,
+        lease: timedelta = DEFAULT_LEASE,
     ) -> None:
         self.engine = engine
         self.rules = {rule.name: rule for rule in rules}
@@ -212,10 +213,12 @@ class Dispatcher:
         self.now = now
         self.batch = batch
         self.max_attempts = max_attempts
+        #: How long a dispatcher that died mid-delivery keeps the others waiting.
+        self.lease = lease
         self._lock = threading.Lock()
 
     def dispatch(self) -> DeliveryReport:
-        with self._lock, locks.exclusive(self.engine, "alerts-dispatch") as mine:
+        with self._lock, locks.exclusive(self.engine, "alerts-dispatch", self.lease) as mine:
             if not mine:
                 log.info("another dispatcher is delivering alerts; skipped")
                 return DeliveryReport()
@@ -293,9 +296,11 @@ class Dispatcher:
             ])
 
 
-def dispatch_once(engine: Engine, rules: Sequence[AlertRule]) -> DeliveryReport:
+def dispatch_once(
+    engine: Engine, rules: Sequence[AlertRule], lease: timedelta = DEFAULT_LEASE
+) -> DeliveryReport:
     """Deliver what is due now, once, over a sender of its own (``sync`` and ``apply`` do)."""
-    dispatcher = Dispatcher(engine, rules)
+    dispatcher = Dispatcher(engine, rules, lease=lease)
     try:
         return dispatcher.dispatch()
     finally:

@@ -94,7 +94,7 @@ def alerts_dispatch(app: App) -> None:
     settings = app.settings()
     engine = app.engine(settings, upgrade=True)
     check_stale(engine, settings, utcnow())
-    report = dispatch_once(engine, settings.alerts)
+    report = dispatch_once(engine, settings.alerts, settings.schedule.lease)
     click.echo(report.summary())
     pruned = prune_outbox(engine, settings.outbox_keep, utcnow(),
                           [r.name for r in settings.alerts], [s.name for s in settings.sources])

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -51,6 +52,10 @@ RETRY_STATUSES = frozenset({408, 409, 429})  # and every 5xx
 _SEGMENT_SAFE = ":@!$&'()*+,;=-._~"
 _HINTS = {401: "the API key is wrong or missing", 403: "permission denied", 404: "not found"}
 _DEFAULT_HTTP = HTTPSettings()
+
+
+#: A ``\\uD800``-``\\uDFFF`` escape: half of a UTF-16 pair, checked further only when present.
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
 
 
 def _user_agent() -> str:
@@ -294,7 +299,17 @@ class Client:
 
     def _decode(self, response: requests.Response, where: str) -> Any:
         try:
-            return json.loads(response.content)
+            body = json.loads(response.content)
+            if _SURROGATE_ESCAPE.search(response.content):
+                # JSON may escape half of a UTF-16 pair alone: a string no database stores.
+                json.dumps(body, ensure_ascii=False).encode()
+            return body
+        except RecursionError:
+            raise PayloadError(f"{where}: the JSON is nested too deeply to read") from None
+        except UnicodeEncodeError:
+            raise PayloadError(
+                f"{where}: the JSON has a lone surrogate escape (like \\ud800), which is not text"
+            ) from None
         except ValueError:
             kind = response.headers.get("Content-Type") or "no content type"
             sample = self._clean(_snippet(response.content, 80)) or "empty body"

@@ -40,7 +40,7 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pytest_httpserver import HTTPServer
-from sqlalchemy import Engine, select, text
+from sqlalchemy import Engine, func, select, text
 from sqlalchemy.engine import make_url
 from werkzeug import Request, Response
 
@@ -57,6 +57,7 @@ SYNCS = int(os.environ.get("SOAK_SYNCS", "40"))
 STEPS = 12
 EXAMPLES = max(1, SYNCS // (2 * STEPS))  # per database
 READ_TIMEOUT = 0.4
+LEASE = timedelta(seconds=1)
 IDS = (*(f"m{i}" for i in range(8)), "ft:gpt-4o:acme:x:1")
 FAULTS = ("error", "cut", "timeout", "kill", "receiver")
 
@@ -186,6 +187,12 @@ class World:
         return process.returncode != -signal.SIGKILL
 
 
+def pending(engine: Engine) -> int:
+    with read_session(engine) as session:
+        query = select(func.count()).select_from(OutboxAlert)
+        return int(session.scalar(query.where(OutboxAlert.status == "pending")) or 0)
+
+
 def runs_recorded(engine: Engine) -> list[tuple[int, str]]:
     with read_session(engine) as session:
         rows = session.execute(select(SyncRun.id, SyncRun.status).order_by(SyncRun.id))
@@ -243,11 +250,15 @@ def check(world: World, engine: Engine, oracle: Oracle) -> None:
     for (run_id, _), (_, expected) in zip(recorded, oracle.runs, strict=True):
         assert by_run.get(run_id, Counter()) == expected, run_id
     # Every alert due is delivered, each id once (at least once across a kill).
+    # Due later (backoff) is due at the end; a sync killed mid-delivery holds the delivery
+    # lease until it runs out (LEASE).
     flush = Dispatcher(engine, load_settings(config_file=world.config, env=world.env).alerts,
-                       now=lambda: datetime.now(UTC) + timedelta(days=30))
+                       now=lambda: datetime.now(UTC) + timedelta(days=30), lease=LEASE)
     world.receiver.statuses = []
-    while flush.dispatch().delivered:
-        pass
+    deadline = time.monotonic() + 10 * LEASE.total_seconds()
+    while pending(engine) and time.monotonic() < deadline:
+        if not flush.dispatch().delivered:
+            time.sleep(0.1)
     flush.sender.close()
     # The run that first stored models records the inventory: its added events are no news.
     initial = min(by_run, default=None)
@@ -285,6 +296,7 @@ def world_factory(
     provider = SoakProvider(server)
     config = tmp_path / "syncer.toml"
     config.write_text(
+        f'[schedule]\nlease = "{LEASE.total_seconds()}s"\n\n'
         f'[http]\nmax_retries = 0\nread_timeout = {READ_TIMEOUT}\nconnect_timeout = 2\n\n'
         f'[[sources]]\nname = "soak"\nbase_url = "{server.url_for("/v1")}"\n'
         'api_key_env = "SOAK_KEY"\n\n'

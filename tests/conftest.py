@@ -33,6 +33,7 @@ POSTGRES_URL = os.environ.get(
     "SYNCER_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
 API_KEY = "sk-test-SECRET-0123456789abcdef"
+POSTGRES_VARIABLE = "SYNCER_TEST_POSTGRES_URL"
 
 
 def _postgres_admin() -> Engine | None:
@@ -209,15 +210,20 @@ class FakeProvider:
         return Response(json.dumps(error), status=status, content_type="application/json")
 
 
+def clear_settings_env(monkeypatch: pytest.MonkeyPatch, *prefixes: str) -> None:
+    """Keep the developer's own OPENAI_*/SYNCER_* (and ``prefixes``) settings out of a test."""
+    for name in list(os.environ):
+        if name.startswith(("OPENAI_", "SYNCER_", *prefixes)) and name != POSTGRES_VARIABLE:
+            monkeypatch.delenv(name)
+
+
 @pytest.fixture
 def invoke(
     monkeypatch: pytest.MonkeyPatch, provider: FakeProvider, database_url: str
 ) -> Callable[..., Result]:
     """Run ``syncer ARGS`` in-process against the fake provider and the test database,
     with none of the developer's own OPENAI_*/SYNCER_* settings leaking in."""
-    for name in list(os.environ):
-        if name.startswith(("OPENAI_", "SYNCER_")) and name != "SYNCER_TEST_POSTGRES_URL":
-            monkeypatch.delenv(name)
+    clear_settings_env(monkeypatch)
     monkeypatch.setenv("OPENAI_API_KEY", API_KEY)
     monkeypatch.setenv("OPENAI_BASE_URL", provider.base_url)
     monkeypatch.setenv("SYNCER_DATABASE_URL", database_url)

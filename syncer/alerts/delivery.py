@@ -244,21 +244,20 @@ class Dispatcher:
         now = self.now()
         outcomes: list[Attempt] = []
         blocked: set[str] = set()
-        try:
-            for row_id, rule_name, payload, attempts in self._due(now):
-                if rule_name in blocked:
-                    continue
-                error = self._deliver(rule_name, payload)
-                result = attempt_outcome(row_id, attempts, error, now, self.max_attempts)
-                outcomes.append(result)
-                if result.status == "pending":
-                    blocked.add(rule_name)  # later alerts of this rule wait, to keep order
-                    log.warning("alert %s (%s): %s; retry at %s", payload["id"], rule_name,
-                                error, human_time(result.next_attempt_at))
-                elif result.status == "failed":
-                    log.error("alert %s (%s) failed: %s", payload["id"], rule_name, error)
-        finally:
-            self._record(outcomes)
+        for row_id, rule_name, payload, attempts in self._due(now):
+            if rule_name in blocked:
+                continue
+            error = self._deliver(rule_name, payload)
+            result = attempt_outcome(row_id, attempts, error, now, self.max_attempts)
+            # Recorded at once: a process killed now re-sends at most the alert in flight.
+            self._record([result])
+            outcomes.append(result)
+            if result.status == "pending":
+                blocked.add(rule_name)  # later alerts of this rule wait, to keep order
+                log.warning("alert %s (%s): %s; retry at %s", payload["id"], rule_name,
+                            error, human_time(result.next_attempt_at))
+            elif result.status == "failed":
+                log.error("alert %s (%s) failed: %s", payload["id"], rule_name, error)
         report = DeliveryReport()
         for result in outcomes:
             report.delivered += result.status == "delivered"

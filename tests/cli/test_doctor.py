@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -13,7 +12,7 @@ from sqlalchemy import inspect
 from syncer.cli import cli
 from syncer.db import locks, migrate
 from syncer.db.engine import make_engine
-from tests.conftest import API_KEY, FakeProvider, closed_port
+from tests.conftest import API_KEY, FakeProvider, clear_settings_env, closed_port
 from tests.receivers import Receiver
 
 Doctor = Callable[..., Result]
@@ -22,9 +21,7 @@ Doctor = Callable[..., Result]
 @pytest.fixture
 def doctor(monkeypatch: pytest.MonkeyPatch, database_url: str) -> Doctor:
     """``syncer [--config FILE] doctor`` with only the variables a test sets."""
-    for name in list(os.environ):
-        if name.startswith(("OPENAI_", "SYNCER_")) and name != "SYNCER_TEST_POSTGRES_URL":
-            monkeypatch.delenv(name)
+    clear_settings_env(monkeypatch)
     monkeypatch.setenv("SYNCER_DATABASE_URL", database_url)
 
     def run(config: Path | None = None, **env: str) -> Result:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -10,7 +9,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from syncer.cli import cli
-from tests.conftest import API_KEY, FakeProvider
+from tests.conftest import API_KEY, FakeProvider, clear_settings_env
 
 pytestmark = pytest.mark.postgres
 Run = Callable[..., Result]
@@ -18,9 +17,7 @@ Run = Callable[..., Result]
 
 @pytest.fixture
 def syncer(monkeypatch: pytest.MonkeyPatch, provider: FakeProvider) -> Run:
-    for name in list(os.environ):
-        if name.startswith(("OPENAI_", "SYNCER_")) and name != "SYNCER_TEST_POSTGRES_URL":
-            monkeypatch.delenv(name)
+    clear_settings_env(monkeypatch)
     monkeypatch.setenv("OPENAI_API_KEY", API_KEY)
     monkeypatch.setenv("OPENAI_BASE_URL", provider.base_url)
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import ssl
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -13,7 +12,7 @@ from click.testing import CliRunner, Result
 from pytest_httpserver import HTTPServer
 
 from syncer.cli import cli
-from tests.conftest import API_KEY, FakeProvider
+from tests.conftest import API_KEY, FakeProvider, clear_settings_env
 
 Syncer = Callable[..., Result]
 
@@ -46,9 +45,7 @@ def ca_file(ca: trustme.CA, tmp_path: Path) -> Path:
 @pytest.fixture
 def syncer(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Syncer:
     """``syncer --config FILE ARGS`` with the source a test describes, on a SQLite file."""
-    for name in list(os.environ):
-        if name.startswith(("OPENAI_", "SYNCER_", "REQUESTS_", "CURL_")):
-            monkeypatch.delenv(name)
+    clear_settings_env(monkeypatch, "REQUESTS_", "CURL_")
     monkeypatch.setenv("TLS_KEY", API_KEY)
 
     def run(source: str, *args: str) -> Result:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -205,7 +206,7 @@ def broken_configs(draw: st.DrawFn) -> str | bytes:
     if how == "value":
         table = draw(st.sampled_from(sorted(tables)))
         key = draw(st.sampled_from(sorted(tables[table])))
-        zero_ok = key in ("confirm_vanish_limit", "max_retries")
+        zero_ok = key in ("confirm_vanish_limit", "max_retries", "jitter")
         value = draw(WRONG.filter(lambda v: not (zero_ok and v == 0)))
         tables[table][key] = value
     elif how == "unknown":
@@ -238,7 +239,7 @@ def test_a_config_file_with_any_mistake_is_one_error_line_and_exit_2(
 ) -> None:
     path = tmp_path / "syncer.toml"
     path.write_bytes(config if isinstance(config, bytes) else config.encode())
-    database = tmp_path / "never.db"
+    database = tmp_path / f"never-{uuid.uuid4().hex[:8]}.db"
 
     result = CliRunner().invoke(
         cli, ["--config", str(path), "--database-url", f"sqlite:///{database}", "sync"],

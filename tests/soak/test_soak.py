@@ -232,7 +232,7 @@ def check(world: World, engine: Engine, oracle: Oracle) -> None:
             moment.isoformat().replace("+00:00", "Z"), "--format", "json",
         ], catch_exceptions=False, env=world.env)
         assert result.exit_code == 0, result.output
-        assert {row["model_id"] for row in json.loads(result.output)} == truth, moment
+        assert {row["model_id"] for row in json.loads(result.stdout)} == truth, moment
     with read_session(engine) as session:
         runs = session.execute(select(SyncRun.id, SyncRun.status).order_by(SyncRun.id)).all()
         events = session.execute(select(ModelEvent.sync_run_id, ModelEvent.kind,
@@ -318,6 +318,9 @@ def world_factory(
             database = make_url(POSTGRES_URL).set(database=name).render_as_string(
                 hide_password=False
             )
+        # The schema first, so a history that starts with a kill can be read back.
+        upgraded = CliRunner().invoke(cli, ["--database-url", database, "db", "upgrade"])
+        assert upgraded.exit_code == 0, upgraded.output
         return World(database, config, provider, receiver, env)
 
     yield make

@@ -146,6 +146,8 @@ class Oracle:
                 events["reappeared", model_id] += 1
             if self.stored[model_id] != values:  # a model back with other fields: both
                 events["changed", model_id] += 1
+                if self.stored[model_id].get("shutdown_date") != values.get("shutdown_date"):
+                    events["shutdown_changed", model_id] += 1  # announced, moved or dropped
         for model_id in missing:
             events["vanished", model_id] += 1
         self.present = dict(listed)

@@ -7,6 +7,7 @@ CI), where a missing server fails the run instead of passing it quietly.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 import socket
@@ -33,6 +34,7 @@ POSTGRES_URL = os.environ.get(
     "SYNCER_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
 API_KEY = "sk-test-SECRET-0123456789abcdef"
+POSTGRES_VARIABLE = "SYNCER_TEST_POSTGRES_URL"
 
 
 def _postgres_admin() -> Engine | None:
@@ -125,6 +127,9 @@ class FakeProvider:
         self.block_after_delete = False
         self.delete_blocked = threading.Event()
         self.release = threading.Event()
+        #: Hold the next GET /models/{id} until ``release`` is set: a slow vanish check.
+        self.hold_retrieve = False
+        self.retrieve_held = threading.Event()
         server.expect_request("/v1/models", method="GET").respond_with_handler(self._list)
         server.expect_request(
             re.compile(r"^/v1/models/.+"), method="DELETE"
@@ -166,6 +171,10 @@ class FakeProvider:
 
     def _retrieve(self, request: Request) -> Response:
         model_id = request.path.removeprefix("/v1/models/")
+        if self.hold_retrieve:
+            self.hold_retrieve = False
+            self.retrieve_held.set()
+            self.release.wait(30)
         status = self.retrieve_status.get(model_id)
         if status is None:
             status = 200 if any(m["id"] == model_id for m in self.models) else 404
@@ -202,15 +211,20 @@ class FakeProvider:
         return Response(json.dumps(error), status=status, content_type="application/json")
 
 
+def clear_settings_env(monkeypatch: pytest.MonkeyPatch, *prefixes: str) -> None:
+    """Keep the developer's own OPENAI_*/SYNCER_* (and ``prefixes``) settings out of a test."""
+    for name in list(os.environ):
+        if name.startswith(("OPENAI_", "SYNCER_", *prefixes)) and name != POSTGRES_VARIABLE:
+            monkeypatch.delenv(name)
+
+
 @pytest.fixture
 def invoke(
     monkeypatch: pytest.MonkeyPatch, provider: FakeProvider, database_url: str
 ) -> Callable[..., Result]:
     """Run ``syncer ARGS`` in-process against the fake provider and the test database,
     with none of the developer's own OPENAI_*/SYNCER_* settings leaking in."""
-    for name in list(os.environ):
-        if name.startswith(("OPENAI_", "SYNCER_")) and name != "SYNCER_TEST_POSTGRES_URL":
-            monkeypatch.delenv(name)
+    clear_settings_env(monkeypatch)
     monkeypatch.setenv("OPENAI_API_KEY", API_KEY)
     monkeypatch.setenv("OPENAI_BASE_URL", provider.base_url)
     monkeypatch.setenv("SYNCER_DATABASE_URL", database_url)
@@ -223,7 +237,20 @@ def invoke(
 
 @pytest.fixture
 def provider(httpserver: HTTPServer) -> FakeProvider:
+    # The test server's request lines are not syncer's output: keep them out of what a
+    # command printed (werkzeug sets its own logger to INFO).
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
     return FakeProvider(httpserver)
+
+
+@pytest.fixture
+def other_provider() -> Iterator[FakeProvider]:
+    """A second provider on its own server: a request held at ``provider`` holds nothing here."""
+    server = HTTPServer(host="127.0.0.1", port=0)
+    server.start()
+    yield FakeProvider(server)
+    server.clear()
+    server.stop()
 
 
 @pytest.fixture

@@ -26,7 +26,7 @@ import requests
 from sqlalchemy import Engine, bindparam, select, update
 
 from syncer.alerts.decide import probe_alert
-from syncer.config.model import AlertRule, Channel
+from syncer.config.model import DEFAULT_LEASE, AlertRule, Channel
 from syncer.db import locks
 from syncer.db.engine import read_session, write_session
 from syncer.db.schema import outbox_table
@@ -215,6 +215,7 @@ class Dispatcher:
         now: Callable[[], datetime] = utcnow,
         batch: int = DEFAULT_BATCH,
         max_attempts: int = MAX_ATTEMPTS,
+        lease: timedelta = DEFAULT_LEASE,
     ) -> None:
         self.engine = engine
         self.rules = {rule.name: rule for rule in rules}
@@ -222,10 +223,12 @@ class Dispatcher:
         self.now = now
         self.batch = batch
         self.max_attempts = max_attempts
+        #: How long a dispatcher that died mid-delivery keeps the others waiting.
+        self.lease = lease
         self._lock = threading.Lock()
 
     def dispatch(self) -> DeliveryReport:
-        with self._lock, locks.exclusive(self.engine, "alerts-dispatch") as mine:
+        with self._lock, locks.exclusive(self.engine, "alerts-dispatch", self.lease) as mine:
             if not mine:
                 log.info("another dispatcher is delivering alerts; skipped")
                 return DeliveryReport()
@@ -251,21 +254,20 @@ class Dispatcher:
         now = self.now()
         outcomes: list[Attempt] = []
         blocked: set[str] = set()
-        try:
-            for row_id, rule_name, payload, attempts in self._due(now):
-                if rule_name in blocked:
-                    continue
-                error = self._deliver(rule_name, payload)
-                result = attempt_outcome(row_id, attempts, error, now, self.max_attempts)
-                outcomes.append(result)
-                if result.status == "pending":
-                    blocked.add(rule_name)  # later alerts of this rule wait, to keep order
-                    log.warning("alert %s (%s): %s; retry at %s", payload["id"], rule_name,
-                                error, human_time(result.next_attempt_at))
-                elif result.status == "failed":
-                    log.error("alert %s (%s) failed: %s", payload["id"], rule_name, error)
-        finally:
-            self._record(outcomes)
+        for row_id, rule_name, payload, attempts in self._due(now):
+            if rule_name in blocked:
+                continue
+            error = self._deliver(rule_name, payload)
+            result = attempt_outcome(row_id, attempts, error, now, self.max_attempts)
+            # Recorded at once: a process killed now re-sends at most the alert in flight.
+            self._record([result])
+            outcomes.append(result)
+            if result.status == "pending":
+                blocked.add(rule_name)  # later alerts of this rule wait, to keep order
+                log.warning("alert %s (%s): %s; retry at %s", payload["id"], rule_name,
+                            error, human_time(result.next_attempt_at))
+            elif result.status == "failed":
+                log.error("alert %s (%s) failed: %s", payload["id"], rule_name, error)
         report = DeliveryReport()
         for result in outcomes:
             report.delivered += result.status == "delivered"
@@ -303,9 +305,11 @@ class Dispatcher:
             ])
 
 
-def dispatch_once(engine: Engine, rules: Sequence[AlertRule]) -> DeliveryReport:
+def dispatch_once(
+    engine: Engine, rules: Sequence[AlertRule], lease: timedelta = DEFAULT_LEASE
+) -> DeliveryReport:
     """Deliver what is due now, once, over a sender of its own (``sync`` and ``apply`` do)."""
-    dispatcher = Dispatcher(engine, rules)
+    dispatcher = Dispatcher(engine, rules, lease=lease)
     try:
         return dispatcher.dispatch()
     finally:

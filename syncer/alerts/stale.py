@@ -28,7 +28,7 @@ def expected_interval(source: Source, schedule: Schedule, now: datetime) -> time
     """How often ``syncer run`` syncs a source: its interval, or a cron's longest gap ahead."""
     from apscheduler.triggers.cron import CronTrigger
 
-    from syncer.runtime.scheduler import trigger_for
+    from syncer.runtime.slots import trigger_for
 
     trigger = trigger_for(source, schedule)
     if not isinstance(trigger, CronTrigger):

@@ -12,6 +12,7 @@ from syncer.cli.alerts import alerts, deprecations
 from syncer.cli.common import App
 from syncer.cli.db import db
 from syncer.cli.demo import demo
+from syncer.cli.doctor import doctor
 from syncer.cli.inventory import events, models, runs, sources_command
 from syncer.cli.reporting import diff, history, report
 from syncer.cli.retention import retention
@@ -78,7 +79,7 @@ def cli(
 
 
 for command in (db, sync, run, sources_command, models, events, runs, diff, history, report,
-                retention, alerts, deprecations, demo):
+                retention, alerts, deprecations, demo, doctor):
     cli.add_command(command)
 
 

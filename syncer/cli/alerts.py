@@ -83,17 +83,23 @@ def alerts_test(app: App, name: str) -> None:
 def alerts_dispatch(app: App) -> None:
     """Look for stale sources and deliver the pending alerts that are due, now.
 
+    Delivered alerts older than ``[outbox] keep_delivered`` are pruned afterwards.
     Exits 1 when some alert could not be delivered (it is retried later, or failed).
     """
     from syncer.alerts.delivery import dispatch_once
+    from syncer.alerts.prune import prune_outbox
     from syncer.alerts.stale import check_stale
 
     app.configure_logging()
     settings = app.settings()
     engine = app.engine(settings, upgrade=True)
     check_stale(engine, settings, utcnow())
-    report = dispatch_once(engine, settings.alerts)
+    report = dispatch_once(engine, settings.alerts, settings.schedule.lease)
     click.echo(report.summary())
+    pruned = prune_outbox(engine, settings.outbox_keep, utcnow(),
+                          [r.name for r in settings.alerts], [s.name for s in settings.sources])
+    if pruned.alerts or pruned.marks:
+        click.echo(pruned.summary())
     if report.retrying or report.failed:
         sys.exit(1)
 

@@ -8,6 +8,7 @@ from syncer.cli.common import App, errors_to_exit_codes
 
 __all__ = [
     "db",
+    "db_copy",
     "db_current",
     "db_upgrade",
 ]
@@ -42,3 +43,23 @@ def db_current(app: App) -> None:
     current, head = migrate.current_revision(engine), migrate.head_revision()
     state = "head" if current == head else f"behind head {head}: run `syncer db upgrade`"
     click.echo(f"{current or 'empty'} ({state})")
+
+
+@db.command("copy")
+@click.option("--to", "target_url", required=True, metavar="URL",
+              help="The database to copy into (empty; created tables and all).")
+@click.pass_obj
+@errors_to_exit_codes
+def db_copy(app: App, target_url: str) -> None:
+    """Copy this database, history and all, into another one (SQLite to PostgreSQL).
+
+    Stop `syncer run` first: a sync during the copy would be missing from the target.
+    """
+    from syncer.db.copy import copy_database
+    from syncer.db.engine import make_engine
+
+    app.configure_logging()
+    source = app.open_engine(app.settings())
+    target = make_engine(target_url)
+    click.get_current_context().call_on_close(target.dispose)
+    click.echo(copy_database(source, target).summary())

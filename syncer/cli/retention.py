@@ -140,20 +140,22 @@ def retention_apply(app: App, source: str | None, yes: bool) -> None:
             with click.progressbar(length=len(plan.deletions), label=name) as bar:
                 report = apply_plan(
                     engine, clients[name], name, plan, on_outcome=lambda _: bar.update(1),
-                    alerts=settings.alerts,
+                    alerts=settings.alerts, lease=settings.schedule.lease,
                 )
             for outcome in report.outcomes:
                 if outcome.result == "failed":
                     show(outcome)
         else:
             report = apply_plan(
-                engine, clients[name], name, plan, on_outcome=show, alerts=settings.alerts
+                engine, clients[name], name, plan, on_outcome=show, alerts=settings.alerts,
+                lease=settings.schedule.lease,
             )
         click.echo(report.summary(), err=not report.ok)
         failed = failed or not report.ok
     if settings.alerts:
         from syncer.alerts.delivery import dispatch_once
 
-        click.echo(dispatch_once(engine, settings.alerts).summary(), err=True)
+        delivered = dispatch_once(engine, settings.alerts, settings.schedule.lease)
+        click.echo(delivered.summary(), err=True)
     if failed:
         sys.exit(1)

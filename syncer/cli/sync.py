@@ -43,7 +43,8 @@ def sync(app: App, source: str | None, accept_mass_change: bool) -> None:
     if settings.alerts:
         from syncer.alerts.delivery import dispatch_once
 
-        click.echo(dispatch_once(engine, settings.alerts).summary(), err=True)
+        delivered = dispatch_once(engine, settings.alerts, settings.schedule.lease)
+        click.echo(delivered.summary(), err=True)
     if failed:
         sys.exit(1)
 

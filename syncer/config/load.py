@@ -22,7 +22,9 @@ from syncer.config.model import (
     DEFAULT_DATABASE_URL,
     DEFAULT_EVERY,
     DEFAULT_JITTER,
+    DEFAULT_LEASE,
     DEFAULT_MASS_VANISH_SHARE,
+    DEFAULT_OUTBOX_KEEP,
     DEFAULT_SOURCE_NAME,
     HTTPSettings,
     RetentionRule,
@@ -42,6 +44,7 @@ __all__ = ["load_settings"]
 
 _SOURCE_KEYS = {
     "name", "kind", "base_url", "api_key_env", "headers", "every", "cron", "retention",
+    "ca_bundle", "verify_tls",
 }
 #: Keys only some kinds take: the header options of a profile, an API flavour, a version.
 _KIND_KEYS = {"organization", "project", "api", "api_version"}
@@ -83,6 +86,17 @@ def _source_from_table(
         if reader.get(option, str):
             headers[header] = table[option]
     every, cron = reader.schedule()
+    ca_bundle = reader.get("ca_bundle", str)
+    verify_tls = reader.get("verify_tls", bool, True)
+    if ca_bundle is not None:
+        if not verify_tls:
+            raise reader.fail("verify_tls", "false contradicts ca_bundle: set one or the other")
+        # A relative path is relative to the config file, wherever syncer is started from.
+        bundle = Path(ca_bundle).expanduser()
+        bundle = bundle if bundle.is_absolute() else Path(where).parent / bundle
+        if not bundle.is_file():
+            raise reader.fail("ca_bundle", f"{ca_bundle!r} is not a file")
+        ca_bundle = str(bundle)
     return Source(
         name=name,
         base_url=base_url,
@@ -94,6 +108,8 @@ def _source_from_table(
         api=api,
         api_version=reader.get("api_version", str),
         api_key_env=key_env,
+        ca_bundle=ca_bundle,
+        verify_tls=verify_tls,
     )
 
 
@@ -151,7 +167,7 @@ def _retention_kinds(
 
 
 _TOP_KEYS = {
-    "database_url", "sources", "schedule", "sync", "http", "retention", "alerts",
+    "database_url", "sources", "schedule", "sync", "http", "retention", "alerts", "outbox",
 }
 
 
@@ -193,7 +209,7 @@ def load_settings(
         sources = [_environment_source(profile_for("openai"), base_url, env)]
 
     schedule_reader = TableReader(top.get("schedule", dict, {}), where, "schedule.")
-    schedule_reader.unknown({"every", "cron", "jitter"})
+    schedule_reader.unknown({"every", "cron", "jitter", "lease"})
     file_every, file_cron = schedule_reader.schedule()
     every_delta = file_every or DEFAULT_EVERY
     if every is not None:
@@ -212,6 +228,7 @@ def load_settings(
             else schedule_reader.duration("jitter") or DEFAULT_JITTER
         ),
         for_all=every is not None,
+        lease=schedule_reader.duration("lease") or DEFAULT_LEASE,
     )
 
     sync_reader = TableReader(top.get("sync", dict, {}), where, "sync.")
@@ -243,6 +260,10 @@ def load_settings(
     if http.max_retries < 0:
         raise http_reader.fail("max_retries", "must be zero or more")
 
+    outbox_reader = TableReader(top.get("outbox", dict, {}), where, "outbox.")
+    outbox_reader.unknown({"keep_delivered"})
+    outbox_keep = outbox_reader.duration("keep_delivered") or DEFAULT_OUTBOX_KEEP
+
     from syncer.config.alerts import parse_alert_rules  # it builds on this module's TableReader
 
     file_url = top.get("database_url", str)
@@ -260,4 +281,5 @@ def load_settings(
         retention=_retention_kinds(
             parse_retention_rules(data, where, [s.name for s in sources]), sources, data, where
         ),
+        outbox_keep=outbox_keep,
     )

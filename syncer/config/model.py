@@ -21,6 +21,8 @@ __all__ = [
     "DEFAULT_BASE_URL",
     "DEFAULT_CONFIG_FILE",
     "DEFAULT_DATABASE_URL",
+    "DEFAULT_LEASE",
+    "DEFAULT_OUTBOX_KEEP",
     "DEFAULT_SOURCE_NAME",
     "DEFAULT_THRESHOLDS",
     "MODEL_EVENT_KINDS",
@@ -44,6 +46,10 @@ DEFAULT_DATABASE_URL = "sqlite:///syncer.db"
 DEFAULT_SOURCE_NAME = "openai"
 DEFAULT_EVERY = timedelta(minutes=15)
 DEFAULT_JITTER = timedelta(seconds=30)
+#: How long a replica's claim on a job lasts unless renewed (see ``db.locks``).
+DEFAULT_LEASE = timedelta(minutes=1)
+#: How long a delivered alert stays in the outbox before it is pruned.
+DEFAULT_OUTBOX_KEEP = timedelta(days=90)
 DEFAULT_MASS_VANISH_SHARE = 0.5
 DEFAULT_CONFIRM_VANISH_LIMIT = 20
 DEFAULT_KEEP_LATEST = 1
@@ -96,6 +102,10 @@ class Source:
     #: The variable the key was read from: shown by ``syncer sources``, named when the
     #: provider says a key is missing.
     api_key_env: str | None = field(default=None, compare=False)
+    #: A CA bundle (PEM) to trust instead of the system's, e.g. a corporate proxy's CA.
+    ca_bundle: str | None = None
+    #: False only by an explicit ``verify_tls = false``; every sync then logs a warning.
+    verify_tls: bool = True
 
     @property
     def profile(self) -> Profile:
@@ -129,6 +139,8 @@ class Schedule:
         if source.cron or source.every:
             return source.every, source.cron
         return (None, self.cron) if self.cron else (self.every, None)
+    #: How soon a replica that died mid-job is replaced by another one.
+    lease: timedelta = DEFAULT_LEASE
 
 
 @dataclass(frozen=True)
@@ -161,6 +173,8 @@ class Settings:
     alerts: tuple[AlertRule, ...] = ()
     #: Each source's retention rule by source name; a source without one is absent.
     retention: Mapping[str, RetentionRule] = field(default_factory=dict)
+    #: Delivered alerts older than this leave the outbox (``[outbox] keep_delivered``).
+    outbox_keep: timedelta = DEFAULT_OUTBOX_KEEP
 
     def source(self, name: str) -> Source:
         for source in self.sources:

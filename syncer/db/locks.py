@@ -1,16 +1,59 @@
-"""Every lock syncer takes, in one place, so what serialises what can be read at a glance."""
+"""Every lock syncer takes, in one place, so what serialises what can be read at a glance.
+
+Two kinds:
+
+- **Transaction locks** serialise writers of one source (``lock_source``): a PostgreSQL
+  advisory lock held until commit, or SQLite's write lock. They make racing writers safe.
+- **Leases** (the ``leases`` table) make replicas of ``syncer run`` share the work instead of
+  repeating it: a replica takes a job's lease only when it is free, renews it while it works
+  and frees it when done. A replica that dies, even by SIGKILL, stops renewing, and its lease
+  frees itself at ``expires_at``, within one lease period. Leases are an economy, not what
+  keeps the history exact (the transaction locks are): two holders at once (a replica that
+  stalled past its lease) cost a repeated sync, never a repeated event.
+
+Lease times come from each replica's own clock, so replicas' clocks must agree (NTP).
+"""
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
-from collections.abc import Iterable, Iterator
+import logging
+import os
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Connection, Engine, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import ColumnElement
 
-__all__ = ["exclusive", "lock_source", "lock_sources"]
+from syncer.config.model import DEFAULT_LEASE
+from syncer.db.engine import write_session
+from syncer.db.schema import Lease
+from syncer.errors import first_line
+from syncer.timeutil import utcnow
+
+__all__ = [
+    "REPLICA",
+    "Claim",
+    "exclusive",
+    "lease",
+    "lease_rows",
+    "lock_migrations",
+    "lock_source",
+    "lock_sources",
+]
+
+log = logging.getLogger(__name__)
+
+#: This process, as lease holders and ``/metrics`` name it.
+REPLICA = f"{socket.gethostname()}:{os.getpid()}"
 
 
 def _key(name: str) -> int:
@@ -29,6 +72,14 @@ def lock_source(session: Session, source: str) -> None:
         session.execute(select(func.pg_advisory_xact_lock(_key(source))))
 
 
+def lock_migrations(connection: Connection) -> None:
+    """Serialise schema upgrades for the rest of the transaction: replicas that start
+    together on an empty PostgreSQL database would otherwise each create the tables.
+    SQLite's DDL already takes the write lock."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(select(func.pg_advisory_xact_lock(_key("migrations"))))
+
+
 def lock_sources(session: Session, sources: Iterable[str]) -> None:
     """``lock_source`` for several sources, in one order everywhere so two callers cannot
     deadlock: what reads every source's state (the stale check) must not race a sync."""
@@ -36,42 +87,128 @@ def lock_sources(session: Session, sources: Iterable[str]) -> None:
         lock_source(session, source)
 
 
-@contextmanager
-def exclusive(engine: Engine, name: str) -> Iterator[bool]:
-    """Try to become the one process doing ``name`` (alert delivery); yields whether it did.
+@dataclass(frozen=True)
+class Claim:
+    """The answer to "may this replica do job ``name`` now?".
 
-    PostgreSQL: a session-level advisory lock, released at the end, or by the server when
-    the process dies. SQLite: an exclusive ``flock`` on a file beside the database, which
-    every process on the host sees and the kernel releases when the holder dies; the
-    database's own lock cannot serve, as holding it would stop syncs while alerts are sent.
+    ``mine`` says whether it may; otherwise ``holder`` is the replica doing it and
+    ``expires_at`` when its lease runs out unless renewed. ``acquired_at`` identifies one
+    holding, so a replica renews or frees only the lease it took.
     """
-    if engine.dialect.name == "postgresql":
-        with _advisory(engine, name) as mine:
-            yield mine
-        return
-    database = engine.url.database
-    if not database or database == ":memory:" or database.startswith("file:"):
-        yield True  # one process only, or a URI whose file is not ours to name
-        return
-    with open(f"{database}-{name}.lock", "a+b") as handle:
+
+    name: str
+    mine: bool
+    holder: str
+    acquired_at: datetime
+    expires_at: datetime
+
+
+def _take(engine: Engine, name: str, holder: str, period: timedelta, now: datetime) -> Claim:
+    """Take the lease if it is free (or has never existed), in one write transaction."""
+    insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
+    values = insert(Lease).values(
+        name=name, holder=holder, acquired_at=now, expires_at=now + period
+    )
+    statement = values.on_conflict_do_update(
+        index_elements=["name"],
+        set_={
+            "holder": values.excluded.holder,
+            "acquired_at": values.excluded.acquired_at,
+            "expires_at": values.excluded.expires_at,
+        },
+        where=Lease.expires_at <= now,
+    ).returning(Lease.name)
+    with write_session(engine) as session, session.begin():
+        mine = session.execute(statement).first() is not None
+        row = session.execute(select(Lease).where(Lease.name == name)).scalar_one()
+        return Claim(name, mine, row.holder, row.acquired_at, row.expires_at)
+
+
+def _holding(claim: Claim) -> tuple[ColumnElement[bool], ...]:
+    return (Lease.name == claim.name, Lease.holder == claim.holder,
+            Lease.acquired_at == claim.acquired_at)
+
+
+def _renew(engine: Engine, claim: Claim, period: timedelta, now: datetime) -> bool:
+    """Push the lease's expiry on; False when it is no longer this holding's."""
+    with write_session(engine) as session, session.begin():
+        result = session.execute(
+            update(Lease).where(*_holding(claim)).values(expires_at=now + period)
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def _free(engine: Engine, claim: Claim, now: datetime) -> None:
+    """Free the lease at once (the row stays, naming the last holder)."""
+    with write_session(engine) as session, session.begin():
+        session.execute(update(Lease).where(*_holding(claim)).values(expires_at=now))
+
+
+def _heartbeat(
+    engine: Engine, claim: Claim, period: timedelta, now: Callable[[], datetime],
+    stop: threading.Event,
+) -> None:
+    """Renew every third of the period, so one late renewal does not lose the lease."""
+    while not stop.wait(period.total_seconds() / 3):
         try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            yield False
-            return
-        try:
-            yield True
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+            if not _renew(engine, claim, period, now()):
+                log.warning("lease %s was taken over by another replica after it expired; "
+                            "this run finishes, and the history stays exact", claim.name)
+                return
+        except SQLAlchemyError as exc:
+            log.warning("lease %s: cannot renew: %s", claim.name, first_line(exc))
 
 
 @contextmanager
-def _advisory(engine: Engine, name: str) -> Iterator[bool]:
-    with engine.connect() as connection:
-        connection = connection.execution_options(isolation_level="AUTOCOMMIT")
-        mine = bool(connection.scalar(select(func.pg_try_advisory_lock(_key(name)))))
+def lease(
+    engine: Engine,
+    name: str,
+    period: timedelta = DEFAULT_LEASE,
+    *,
+    holder: str = REPLICA,
+    now: Callable[[], datetime] = utcnow,
+    wait: timedelta = timedelta(0),
+) -> Iterator[Claim]:
+    """Try to become the one replica doing ``name``; yields the claim, ``mine`` or not.
+
+    With ``wait``, a held lease is tried again (every second or so) for that long first.
+    While the block runs, a thread renews the lease; at the end it is freed. A lease is
+    never re-entrant: a second ``lease`` on the same name in the same process waits its turn
+    like any other replica.
+    """
+    claim = _take(engine, name, holder, period, now())
+    deadline = time.monotonic() + wait.total_seconds()
+    while not claim.mine and time.monotonic() < deadline:
+        time.sleep(min(1.0, period.total_seconds() / 10))
+        claim = _take(engine, name, holder, period, now())
+    if not claim.mine:
+        yield claim
+        return
+    stop = threading.Event()
+    beat = threading.Thread(
+        target=_heartbeat, args=(engine, claim, period, now, stop),
+        name=f"syncer-lease-{name}", daemon=True,
+    )
+    beat.start()
+    try:
+        yield claim
+    finally:
+        stop.set()
+        beat.join()
         try:
-            yield mine
-        finally:
-            if mine:
-                connection.execute(select(func.pg_advisory_unlock(_key(name))))
+            _free(engine, claim, now())
+        except SQLAlchemyError as exc:
+            log.warning("lease %s: cannot free it, it expires by itself at %s: %s",
+                        name, claim.expires_at.isoformat(), first_line(exc))
+
+
+@contextmanager
+def exclusive(engine: Engine, name: str, period: timedelta = DEFAULT_LEASE) -> Iterator[bool]:
+    """Try to become the one process doing ``name`` (alert delivery); yields whether it did."""
+    with lease(engine, name, period) as claim:
+        yield claim.mine
+
+
+def lease_rows(session: Session) -> list[Lease]:
+    """Every lease, held or free, by name."""
+    return list(session.scalars(select(Lease).order_by(Lease.name)))

@@ -12,6 +12,8 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 from sqlalchemy.engine import Connection
 
+from syncer.db.locks import lock_migrations
+
 __all__ = [
     "alembic_config",
     "current_revision",
@@ -37,6 +39,7 @@ def alembic_config(connection: Connection | None = None) -> Config:
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
     with engine.begin() as connection:
+        lock_migrations(connection)
         command.upgrade(alembic_config(connection), revision)
 
 

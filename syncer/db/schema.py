@@ -31,9 +31,11 @@ from sqlalchemy.types import TypeDecorator
 __all__ = [
     "STATUSES",
     "AlertMark",
+    "AlertPruned",
     "Base",
     "DeprecationEntry",
     "JSONDocument",
+    "Lease",
     "Model",
     "ModelEvent",
     "OutboxAlert",
@@ -42,9 +44,11 @@ __all__ = [
     "UTCDateTime",
     "deprecations_table",
     "events_table",
+    "leases_table",
     "marks_table",
     "models_table",
     "outbox_table",
+    "pruned_table",
     "runs_table",
     "stale_table",
 ]
@@ -236,3 +240,30 @@ outbox_table = cast(Table, OutboxAlert.__table__)
 marks_table = cast(Table, AlertMark.__table__)
 stale_table = cast(Table, StaleSource.__table__)
 deprecations_table = cast(Table, DeprecationEntry.__table__)
+
+
+class Lease(Base):
+    """Which replica does a job (``sync:<source>``, ...) until when; free once expired."""
+
+    __tablename__ = "leases"
+
+    name: Mapped[str] = mapped_column(String(128), primary_key=True)
+    #: The replica (``host:pid``) that holds it, or held it last once it is free.
+    holder: Mapped[str] = mapped_column(String(256))
+    acquired_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+leases_table = cast(Table, Lease.__table__)
+
+
+class AlertPruned(Base):
+    """Delivered alerts of a rule pruned from the outbox, so the delivered count only grows."""
+
+    __tablename__ = "alert_pruned"
+
+    rule: Mapped[str] = mapped_column(String(64), primary_key=True)
+    delivered: Mapped[int] = mapped_column(BigInteger)
+
+
+pruned_table = cast(Table, AlertPruned.__table__)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import re
 import socket
 import time
 from collections.abc import Callable, Mapping
@@ -23,6 +24,7 @@ from typing import Any, NoReturn
 from urllib.parse import parse_qsl, quote, urlencode, urljoin, urlsplit
 
 import requests
+import urllib3
 from requests.structures import CaseInsensitiveDict
 from tenacity import (
     RetryCallState,
@@ -51,6 +53,10 @@ RETRY_STATUSES = frozenset({408, 409, 429})  # and every 5xx
 _SEGMENT_SAFE = ":@!$&'()*+,;=-._~"
 _HINTS = {401: "the API key is wrong or missing", 403: "permission denied", 404: "not found"}
 _DEFAULT_HTTP = HTTPSettings()
+
+
+#: A ``\\uD800``-``\\uDFFF`` escape: half of a UTF-16 pair, checked further only when present.
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
 
 
 def _user_agent() -> str:
@@ -111,6 +117,11 @@ class Client:
         self._sleep = sleep
         self._owns_session = session is None
         self._session = session if session is not None else requests.Session()
+        #: Passed with each request: a session's own ``verify`` loses to REQUESTS_CA_BUNDLE.
+        self._verify: bool | str = source.ca_bundle or source.verify_tls
+        if not source.verify_tls:
+            # syncer says so itself on every sync (``list_pages``), not once per process.
+            urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
         self._key = source.api_key or ""
         #: Query values of the URLs requested: masked wherever the provider quotes them.
         self._query_values: set[str] = set()
@@ -146,6 +157,9 @@ class Client:
 
     def list_pages(self) -> Listing:
         """GET the list and every following page, refusing to loop or to leave the origin."""
+        if not self.source.verify_tls:
+            log.warning("%s: TLS certificate verification is off (verify_tls = false): anyone "
+                        "on the path can read the key and forge the list", self.source.name)
         url = self._with_query(self._models, {**self._query, **self.profile.list_query})
         pages: list[Any] = []
         digest = hashlib.sha256()
@@ -244,7 +258,8 @@ class Client:
         started = time.monotonic()
         try:
             response = self._session.request(
-                method, url, headers=self._headers, timeout=(connect, read), allow_redirects=False
+                method, url, headers=self._headers, timeout=(connect, read), allow_redirects=False,
+                verify=self._verify,
             )
         except requests.Timeout as exc:
             log.debug("%s: timed out after %.3f s", where, time.monotonic() - started)
@@ -302,7 +317,17 @@ class Client:
 
     def _decode(self, response: requests.Response, where: str) -> Any:
         try:
-            return json.loads(response.content)
+            body = json.loads(response.content)
+            if _SURROGATE_ESCAPE.search(response.content):
+                # JSON may escape half of a UTF-16 pair alone: a string no database stores.
+                json.dumps(body, ensure_ascii=False).encode()
+            return body
+        except RecursionError:
+            raise PayloadError(f"{where}: the JSON is nested too deeply to read") from None
+        except UnicodeEncodeError:
+            raise PayloadError(
+                f"{where}: the JSON has a lone surrogate escape (like \\ud800), which is not text"
+            ) from None
         except ValueError:
             kind = response.headers.get("Content-Type") or "no content type"
             sample = self._clean(_snippet(response.content, 80)) or "empty body"

@@ -1,12 +1,13 @@
-"""Retention's imperative shell: read the candidates, delete one model per transaction, record it.
+"""Retention's imperative shell: read the candidates, delete one model at a time, record it.
 
-Each deletion is its own write transaction: lock the source (the lock a sync takes),
-re-check that the source's latest sync is ok and that the model is still a present,
-undeleted row listed by it, call ``DELETE``, then write ``models.deleted_at`` and a
-``deleted`` event and commit. A crash therefore loses at most the one deletion in flight,
-whose retry then finds the model gone (404, recorded as deleted), and two replicas never
-delete the same model twice. The lock is held across the HTTP call on purpose, as that is
-what makes check, deletion and record one step; a sync of the source waits for one deletion.
+A run holds the source's retention lease (``db.locks``), so one replica at a time applies
+retention to a source; a second one waits its turn, then finds the models already deleted.
+Each deletion is checked against the stored state (the source's latest sync is ok, the
+model is still a present, undeleted row listed by it), sent, and then recorded in its own
+short write transaction under the source's lock: ``models.deleted_at`` and a ``deleted``
+event. The lock is not held while the provider answers (a DELETE and its retries), so a
+sync of the source never waits for one. A crash therefore loses at most the one deletion
+in flight, whose retry then finds the model gone (404, recorded as deleted).
 """
 
 from __future__ import annotations
@@ -14,14 +15,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, func, select, update
 from sqlalchemy.orm import Session
 
 from syncer.alerts.outbox import record_event_alerts
-from syncer.config.model import AlertRule, HTTPSettings, RetentionRule, Source
+from syncer.config.model import DEFAULT_LEASE, AlertRule, HTTPSettings, RetentionRule, Source
 from syncer.db import bulk, locks, schema
 from syncer.db.engine import read_session, write_session
 from syncer.db.schema import Model
@@ -35,7 +36,7 @@ from syncer.retention.plan import (
     plan_retention,
     rule_details,
 )
-from syncer.timeutil import utcnow
+from syncer.timeutil import duration_text, iso, utcnow
 
 __all__ = [
     "ApplyReport",
@@ -51,6 +52,8 @@ log = logging.getLogger(__name__)
 
 #: Statuses after which no other deletion can succeed either: stop instead of carrying on.
 STOP_STATUSES = frozenset({401, 403})
+#: How long ``syncer retention apply`` waits for another replica applying to the same source.
+APPLY_WAIT = timedelta(minutes=10)
 
 
 class Deleter(Protocol):
@@ -151,12 +154,46 @@ def apply_plan(
     now: Callable[[], datetime] = utcnow,
     on_outcome: Callable[[Deletion], object] = lambda _outcome: None,
     alerts: Sequence[AlertRule] = (),
+    lease: timedelta = DEFAULT_LEASE,
+    wait: timedelta = APPLY_WAIT,
 ) -> ApplyReport:
     """Carry out the plan's deletions in order, each recorded as soon as it is done.
 
+    Waits up to ``wait`` for another replica applying retention to the same source.
     Alerts on ``deleted``/``delete_failed`` go to the outbox in the deletion's transaction.
     """
     report = ApplyReport(source)
+    name = f"retention:{source}"
+    with locks.lease(engine, name, lease) as claim:
+        if claim.mine:
+            _apply_all(engine, provider, source, plan, now, on_outcome, alerts, report)
+            return report
+    if wait:
+        log.warning("retention %s: replica %s is applying retention to it (lease until %s); "
+                    "waiting up to %s", source, claim.holder, iso(claim.expires_at),
+                    duration_text(wait))
+        with locks.lease(engine, name, lease, wait=wait) as claim:
+            if claim.mine:
+                _apply_all(engine, provider, source, plan, now, on_outcome, alerts, report)
+                return report
+    report.stopped = (
+        f"replica {claim.holder} is applying retention to {source} "
+        f"(lease until {iso(claim.expires_at)}); nothing was deleted"
+    )
+    report.not_attempted = len(plan.deletions)
+    return report
+
+
+def _apply_all(
+    engine: Engine,
+    provider: Deleter,
+    source: str,
+    plan: RetentionPlan,
+    now: Callable[[], datetime],
+    on_outcome: Callable[[Deletion], object],
+    alerts: Sequence[AlertRule],
+    report: ApplyReport,
+) -> None:
     details = rule_details(plan.rule)
     for decision in plan.deletions:
         try:
@@ -177,7 +214,6 @@ def apply_plan(
             )
             break
     report.not_attempted = len(plan.deletions) - len(report.outcomes)
-    return report
 
 
 def _delete_one(
@@ -190,29 +226,36 @@ def _delete_one(
     alerts: Sequence[AlertRule],
 ) -> Deletion:
     model_id = decision.model.model_id
-    with write_session(engine) as session, session.begin():
-        locks.lock_source(session, source)
+    key = (Model.source == source, Model.model_id == model_id)
+    with read_session(engine) as session, session.begin():
         run = ready_run(session, source)
-        key = (Model.source == source, Model.model_id == model_id)
         row = session.execute(
             select(Model.vanished_at, Model.deleted_at, Model.last_seen_at).where(*key)
         ).first()
-        if row is None or row.vanished_at is not None or row.deleted_at is not None:
-            return Deletion(model_id, "skipped", message="no longer present and undeleted")
-        if row.last_seen_at < run.started_at:
-            return Deletion(model_id, "skipped", message="not listed by the latest sync")
-        outcome = _call(provider, model_id)
-        details = {
-            "rule": rule, "reason": decision.reason, "http_status": outcome.http_status,
-            "family": None if decision.family is None else str(decision.family),
-        }
+    if row is None or row.vanished_at is not None or row.deleted_at is not None:
+        return Deletion(model_id, "skipped", message="no longer present and undeleted")
+    if row.last_seen_at < run.started_at:
+        return Deletion(model_id, "skipped", message="not listed by the latest sync")
+    outcome = _call(provider, model_id)
+    details = {
+        "rule": rule, "reason": decision.reason, "http_status": outcome.http_status,
+        "family": None if decision.family is None else str(decision.family),
+    }
+    with write_session(engine) as session, session.begin():
+        locks.lock_source(session, source)
+        if session.scalar(select(Model.deleted_at).where(*key)) is not None:
+            # Another run took over this source after our lease ran out, and recorded it.
+            return Deletion(model_id, "skipped", message="recorded by another retention run")
         when = now()
         if outcome.result == "failed":
             details["error"] = outcome.message
         else:
             # Gone from the inventory at once, so the next sync neither reports it as
-            # vanished nor counts it towards a mass vanish.
-            session.execute(update(Model).where(*key).values(deleted_at=when, vanished_at=when))
+            # vanished nor counts it towards a mass vanish (a sync that saw it go while
+            # the provider answered has already set vanished_at: that stays).
+            session.execute(update(Model).where(*key).values(
+                deleted_at=when, vanished_at=func.coalesce(Model.vanished_at, when)
+            ))
         kind = "delete_failed" if outcome.result == "failed" else "deleted"
         events = [{
             "source": source, "model_id": model_id, "kind": kind, "occurred_at": when,
@@ -246,8 +289,12 @@ def run_scheduled(
     *,
     now: Callable[[], datetime] = utcnow,
     alerts: Sequence[AlertRule] = (),
+    lease: timedelta = DEFAULT_LEASE,
 ) -> ApplyReport | None:
-    """One scheduled retention run: apply when the rule says ``apply = true``, else log the plan."""
+    """One scheduled retention run: apply when the rule says ``apply = true``, else log the plan.
+
+    A replica that finds another applying retention to the source skips its turn.
+    """
     from syncer.providers.http import Client
 
     try:
@@ -266,7 +313,8 @@ def run_scheduled(
         return None
     with Client(source, http) as client:
         report = apply_plan(
-            engine, client, source.name, plan, now=now, on_outcome=_log_outcome, alerts=alerts
+            engine, client, source.name, plan, now=now, on_outcome=_log_outcome, alerts=alerts,
+            lease=lease, wait=timedelta(0),
         )
     log.log(logging.INFO if report.ok else logging.ERROR, "retention %s", report.summary())
     return report

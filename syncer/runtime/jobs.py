@@ -3,6 +3,12 @@
 Every job runs behind one guard: a failure of one run is one log line (a database error
 without SQLAlchemy's statement dump), never a crash of the daemon and never a stop of the
 other jobs. The scheduler only wires these jobs to APScheduler.
+
+The guard is also where replicas share the work. Syncs and the stale check run under a
+lease, so each runs in one replica at a time (retention and delivery take their own); a
+sync also skips when the interval it is in already had a successful sync, by any replica
+(or ``syncer sync``). A replica that finds a sync's lease held asks to run again when that
+lease runs out: if the holder died, it takes over then instead of an interval later.
 """
 
 from __future__ import annotations
@@ -10,20 +16,26 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from syncer.config.model import Settings, Source
+from syncer.db import locks
+from syncer.db.engine import read_session
+from syncer.db.schema import SyncRun
 from syncer.errors import SyncerError, first_line
-from syncer.timeutil import utcnow
+from syncer.runtime.slots import slot_start, trigger_for
+from syncer.timeutil import iso, utcnow
 
 __all__ = [
     "DISPATCH_EVERY",
+    "PRUNE_EVERY",
     "RETENTION_DELAY",
     "STALE_CHECK_EVERY",
     "Job",
+    "Lease",
     "build_jobs",
     "guard",
 ]
@@ -33,8 +45,12 @@ log = logging.getLogger("syncer")
 #: How often ``syncer run`` delivers pending alerts and looks for stale sources.
 DISPATCH_EVERY = timedelta(seconds=15)
 STALE_CHECK_EVERY = timedelta(minutes=1)
+#: How often ``syncer run`` prunes delivered alerts past ``[outbox] keep_delivered``.
+PRUNE_EVERY = timedelta(hours=1)
 #: The first retention run waits this long (at most its interval), so the first sync is done.
 RETENTION_DELAY = timedelta(minutes=1)
+#: A replica that waits for another's lease tries again no sooner than this.
+RETRY_FLOOR = timedelta(seconds=0.5)
 
 
 @dataclass(frozen=True)
@@ -42,28 +58,90 @@ class Job:
     """One scheduled job: an id (unique per process), what it runs, and when.
 
     ``source`` is the source whose schedule it follows (its own ``every``/``cron``, else the
-    global one); a job without one runs every ``every``, first after ``delay``.
+    global one); a job without one runs every ``every``, first after ``delay``. ``run``
+    returns a moment to run again before the schedule says, or None.
     """
 
     id: str
-    run: Callable[[], None]
+    run: Callable[[], datetime | None]
     source: Source | None = None
     every: timedelta | None = None
     delay: timedelta = timedelta(0)
 
 
-def guard(name: str, work: Callable[[], object]) -> Callable[[], None]:
+@dataclass(frozen=True)
+class Lease:
+    """Run a job in one replica at a time, under the lease ``name``.
+
+    ``done``, asked once the lease is held, says why this run is not needed (another
+    replica already did the work), or None. With ``retry``, a replica that finds the lease
+    held runs again when it runs out.
+    """
+
+    engine: Engine
+    name: str
+    period: timedelta
+    done: Callable[[], str | None] | None = None
+    retry: bool = False
+
+
+def guard(
+    name: str, work: Callable[[], object], lease: Lease | None = None
+) -> Callable[[], datetime | None]:
     """``work`` as a job that logs its failure as one line instead of raising."""
 
-    def job() -> None:
+    def job() -> datetime | None:
         try:
-            work()
+            if lease is None:
+                work()
+                return None
+            return _leased(name, work, lease)
         except SyncerError as exc:
             log.error("%s: %s", name, exc)
         except SQLAlchemyError as exc:
             log.error("%s: database error: %s", name, first_line(exc))
+        return None
 
     return job
+
+
+def _leased(name: str, work: Callable[[], object], lease: Lease) -> datetime | None:
+    with locks.lease(lease.engine, lease.name, lease.period) as claim:
+        if not claim.mine:
+            log.info("%s: skipped: replica %s is on it (lease until %s)",
+                     name, claim.holder, iso(claim.expires_at))
+            return max(claim.expires_at, utcnow() + RETRY_FLOOR) if lease.retry else None
+        why = lease.done() if lease.done is not None else None
+        if why is not None:
+            log.info("%s: skipped: %s", name, why)
+            return None
+        work()
+    return None
+
+
+def _synced_already(engine: Engine, settings: Settings, source: Source) -> Callable[[], str | None]:
+    """Whether the interval we are in already had a successful sync of ``source``.
+
+    Whoever ran it started it at or after the interval's start by its own clock, as every
+    replica counts intervals the same way (``slots``).
+    """
+    trigger = trigger_for(source, settings.schedule)
+
+    def done() -> str | None:
+        began = slot_start(trigger, utcnow())
+        with read_session(engine) as session:
+            run = session.scalars(
+                select(SyncRun)
+                .where(SyncRun.source == source.name, SyncRun.status == "ok",
+                       SyncRun.started_at >= began)
+                .order_by(SyncRun.id.desc()).limit(1)
+            ).first()
+        if run is None:
+            return None
+        return (f"synced successfully at {iso(run.started_at)} (run {run.id}), "
+                f"in the interval that began at {iso(began)}")
+
+    return done
 
 
 def _sync(engine: Engine, settings: Settings, source: Source) -> Callable[[], object]:
@@ -86,14 +164,20 @@ def _retention(engine: Engine, settings: Settings, source: Source) -> Callable[[
     from syncer.retention.apply import run_scheduled
 
     rule = settings.retention[source.name]
-    return lambda: run_scheduled(engine, source, rule, settings.http, alerts=settings.alerts)
+    return lambda: run_scheduled(
+        engine, source, rule, settings.http, alerts=settings.alerts, lease=settings.schedule.lease
+    )
 
 
 def build_jobs(engine: Engine, settings: Settings, sources: Sequence[Source]) -> list[Job]:
     """Every job for ``sources``: a sync each, a retention run for those with a rule, and,
     when alert rules exist, delivery and the stale check (over the same sources)."""
+    period = settings.schedule.lease
     jobs = [
-        Job(f"sync:{s.name}", guard(f"sync {s.name}", _sync(engine, settings, s)), source=s)
+        Job(f"sync:{s.name}", guard(
+            f"sync {s.name}", _sync(engine, settings, s),
+            Lease(engine, f"sync:{s.name}", period, _synced_already(engine, settings, s), True),
+        ), source=s)
         for s in sources
     ]
     for source in sources:
@@ -106,12 +190,21 @@ def build_jobs(engine: Engine, settings: Settings, sources: Sequence[Source]) ->
             ))
     if settings.alerts:
         from syncer.alerts.delivery import Dispatcher
+        from syncer.alerts.prune import prune_outbox
         from syncer.alerts.stale import check_stale
 
-        dispatcher = Dispatcher(engine, settings.alerts)
+        dispatcher = Dispatcher(engine, settings.alerts, lease=period)
         jobs.append(Job("alerts:dispatch", guard("alerts", dispatcher.dispatch),
                         every=DISPATCH_EVERY, delay=DISPATCH_EVERY))
         jobs.append(Job("alerts:stale", guard(
-            "stale check", lambda: check_stale(engine, settings, utcnow())
+            "stale check", lambda: check_stale(engine, settings, utcnow()),
+            Lease(engine, "alerts-stale", period),
         ), every=STALE_CHECK_EVERY, delay=STALE_CHECK_EVERY))
+        jobs.append(Job("alerts:prune", guard(
+            "outbox prune", lambda: prune_outbox(
+                engine, settings.outbox_keep, utcnow(), [r.name for r in settings.alerts],
+                [s.name for s in settings.sources],
+            ),
+            Lease(engine, "alerts-prune", period),
+        ), every=PRUNE_EVERY, delay=STALE_CHECK_EVERY))
     return jobs

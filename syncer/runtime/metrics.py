@@ -28,7 +28,8 @@ from syncer.alerts.decide import is_stale, stale_after
 from syncer.alerts.stale import source_health
 from syncer.config.model import Settings
 from syncer.db.engine import read_session
-from syncer.db.schema import Model, ModelEvent, OutboxAlert, SyncRun
+from syncer.db.locks import lease_rows
+from syncer.db.schema import AlertPruned, Model, ModelEvent, OutboxAlert, SyncRun
 from syncer.errors import ConfigError
 from syncer.reporting.queries import shutdowns
 from syncer.reporting.web import CALENDAR_PATH, REPORT_PATH, calendar_page, report_page
@@ -65,12 +66,22 @@ class Reading:
     alerts: dict[tuple[str, str], int] = field(default_factory=dict)
     shutdowns: dict[tuple[str, str], float] = field(default_factory=dict)
     sources: dict[str, SourceState] = field(default_factory=dict)
+    #: (lease, replica): 1 while held, 0 once free (the replica that held it last).
+    leases: dict[tuple[str, str], int] = field(default_factory=dict)
 
 
 def _counts(session: Any, *columns: Any, where: Any = None) -> dict[Any, int]:
     query = select(*columns, func.count()).group_by(*columns)
     rows = session.execute(query if where is None else query.where(where))
     return {tuple(row[:-1]) if len(columns) > 1 else row[0]: row[-1] for row in rows}
+
+
+def _alert_counts(session: Any) -> dict[tuple[str, str], int]:
+    """Alerts by rule and status; delivered ones include those pruned from the outbox."""
+    counts = _counts(session, OutboxAlert.rule, OutboxAlert.status)
+    for rule, delivered in session.execute(select(AlertPruned.rule, AlertPruned.delivered)):
+        counts[rule, "delivered"] = counts.get((rule, "delivered"), 0) + delivered
+    return counts
 
 
 def _states(session: Any, settings: Settings, now: datetime) -> dict[str, SourceState]:
@@ -95,12 +106,14 @@ def read_metrics(engine: Engine, settings: Settings, now: datetime) -> Reading:
             runs=_counts(session, SyncRun.source, SyncRun.status),
             durations={s: (end - start).total_seconds() for s, start, end in last_runs},
             events=_counts(session, ModelEvent.source, ModelEvent.kind),
-            alerts=_counts(session, OutboxAlert.rule, OutboxAlert.status),
+            alerts=_alert_counts(session),
             shutdowns={
                 (row["source"], row["model_id"]): (row["shutdown_at"] - now) / timedelta(days=1)
                 for row in shutdowns(session, now)
             },
             sources=_states(session, settings, now),
+            leases={(row.name, row.holder): int(row.expires_at > now)
+                    for row in lease_rows(session)},
         )
 
 
@@ -145,6 +158,10 @@ class SyncerCollector(Collector):
         yield _family(GaugeMetricFamily, "syncer_model_shutdown_days_left",
                       "Days until a present model's known shutdown date (negative: passed)",
                       ["source", "model_id"], snap.shutdowns)
+        yield _family(GaugeMetricFamily, "syncer_lease_held",
+                      "1 while the replica holds the lease (sync:SOURCE, retention:SOURCE, "
+                      "alerts-dispatch, alerts-stale); 0 for its last holder once it is free",
+                      ["lease", "replica"], snap.leases)
 
 
 def _family(

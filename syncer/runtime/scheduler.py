@@ -10,40 +10,45 @@ from __future__ import annotations
 import logging
 import signal
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, timedelta
 
+from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.background import BackgroundScheduler
-from apscheduler.triggers.base import BaseTrigger
-from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from syncer.config.model import Schedule, Source
+from syncer.config.model import Schedule
 from syncer.runtime.jobs import Job
+from syncer.runtime.slots import trigger_for
 from syncer.timeutil import utcnow
 
-__all__ = [
-    "build_scheduler",
-    "run_forever",
-    "trigger_for",
-]
+__all__ = ["build_scheduler", "run_forever"]
 
 log = logging.getLogger(__name__)
-
-def trigger_for(source: Source, schedule: Schedule) -> BaseTrigger:
-    """The source's schedule as ``Schedule.of`` decides it."""
-    every, cron = schedule.of(source)
-    if cron:
-        return CronTrigger.from_crontab(cron, timezone=UTC)
-    assert every is not None
-    # Jitter spreads replicas apart, but never by more than a quarter of the interval.
-    jitter = min(schedule.jitter, every / 4).total_seconds() or None
-    return IntervalTrigger(seconds=every.total_seconds(), timezone=UTC, jitter=jitter)
 
 
 def _grace(interval: timedelta) -> int:
     """How late a run may start and still run: half its interval, at most half an hour."""
     return max(1, int(min(interval, timedelta(hours=1)).total_seconds() // 2))
+
+
+def _fire(scheduler: BackgroundScheduler, job: Job) -> Callable[[], None]:
+    """``job.run``, and its next run moved earlier when it asks to run again sooner."""
+
+    def fire() -> None:
+        again = job.run()
+        if again is None:
+            return
+        try:
+            scheduled = scheduler.get_job(job.id)
+            if scheduled is not None and (
+                scheduled.next_run_time is None or again < scheduled.next_run_time
+            ):
+                scheduler.modify_job(job.id, next_run_time=again)
+        except JobLookupError:
+            pass  # the scheduler is shutting down
+
+    return fire
 
 
 def build_scheduler(jobs: Sequence[Job], schedule: Schedule) -> BackgroundScheduler:
@@ -59,7 +64,7 @@ def build_scheduler(jobs: Sequence[Job], schedule: Schedule) -> BackgroundSchedu
             trigger = IntervalTrigger(seconds=job.every.total_seconds(), timezone=UTC)
             interval = job.every
         scheduler.add_job(
-            job.run, trigger, id=job.id, name=job.id, next_run_time=now + job.delay,
+            _fire(scheduler, job), trigger, id=job.id, name=job.id, next_run_time=now + job.delay,
             coalesce=True, max_instances=1, misfire_grace_time=_grace(interval),
         )
     return scheduler

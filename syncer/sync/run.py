@@ -11,23 +11,22 @@ import hashlib
 import logging
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, func, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from syncer.alerts.outbox import record_alerts
 from syncer.config.model import AlertRule, SyncPolicy
 from syncer.db import bulk, locks, schema
-from syncer.db.engine import write_session
+from syncer.db.engine import read_session, write_session
 from syncer.errors import ProviderError, StoreError, first_line
 from syncer.providers.profile import Profile
 from syncer.sync.diff import Diff, compute_diff, mass_vanish_reason, shutdown_moves
-from syncer.sync.parse import PARSER_VERSION, parse_listing
+from syncer.sync.parse import PARSER_VERSION, ParsedListing, parse_listing
 from syncer.timeutil import iso, utcnow
 
 __all__ = [
@@ -90,6 +89,51 @@ class SyncResult:
 class _Confirmation:
     vanished: list[str]
     kept: list[str]
+
+
+@dataclass
+class _Plan:
+    """What a sync decided from one read of the stored state."""
+
+    #: What the state was read after (``_Look``): if it moved, decide again.
+    fingerprint: tuple[Any, ...]
+    parsed: ParsedListing
+    diff: Diff
+    #: Why the list is held, or None.
+    held: str | None
+    confirmed: _Confirmation = field(default_factory=lambda: _Confirmation([], []))
+
+
+@dataclass(frozen=True)
+class _Look:
+    """The source's last applied list, and what its stored state was read after."""
+
+    digest: str | None
+    models_seen: int | None
+    #: The source's latest run and event: every write to its models adds one or the other
+    #: (a sync its run, retention an event), so an equal fingerprint means an equal state.
+    fingerprint: tuple[Any, ...]
+
+
+def _look(session: Session, source: str) -> _Look:
+    """``_Look`` in one statement, as a sync asks twice: before and under its lock."""
+    run, event = schema.SyncRun, schema.ModelEvent
+    latest_ok = (
+        select(run.id).where(run.source == source, run.status == "ok")
+        .order_by(run.id.desc()).limit(1).correlate(None).scalar_subquery()
+    )
+
+    def latest(column: Any) -> Any:
+        return select(column).where(run.id == latest_ok).correlate(None).scalar_subquery()
+
+    def last(column: Any, where: Any) -> Any:
+        return select(func.max(column)).where(where).correlate(None).scalar_subquery()
+
+    digest, models_seen, last_run, last_event = session.execute(select(
+        latest(run.list_digest), latest(run.models_seen),
+        last(run.id, run.source == source), last(event.id, event.source == source),
+    )).one()
+    return _Look(digest, models_seen, (last_run, last_event))
 
 
 def confirm_vanished(provider: Provider, missing: list[str], limit: int) -> _Confirmation:
@@ -203,42 +247,50 @@ class Syncer:
         """Apply a listing in one transaction; the list is parsed only if it is not the last one.
 
         A list whose digest is the last applied one was parsed and validated then, with the
-        same parser (``PARSER_VERSION`` is in the digest), so it is not parsed again.
+        same parser (``PARSER_VERSION`` is in the digest), so it is not parsed again. The
+        vanish checks are asked before the lock is taken (``_plan``): on SQLite the lock is
+        the whole database's, and a slow provider must not hold up every other source.
         """
+        plan = self._plan(pages, digest)
         source = self.source
         with write_session(self.engine) as session, session.begin():
             locks.lock_source(session, source)
             now = self.now()
-            latest = bulk.latest_run(session, source, "ok")
-            if latest is not None and latest.list_digest == digest:
+            look = _look(session, source)
+            if look.digest == digest:
                 bulk.touch_present(session, source, now)
                 run = bulk.add_run(
                     session, source=source, started_at=started_at, finished_at=self.now(),
-                    status="ok", models_seen=latest.models_seen, added=0, vanished=0,
+                    status="ok", models_seen=look.models_seen, added=0, vanished=0,
                     reappeared=0, changed=0, list_digest=digest,
                 )
                 record_alerts(session, self.alerts, source, [], now)  # countdowns move on
                 return self._result(run, clock)
-
-            state = bulk.load_state(session, source)
-            known = state.present_digests()
-            parsed = parse_listing(pages, known, self.provider.profile)
-            for warning in parsed.warnings:
+            if plan is None or plan.fingerprint != look.fingerprint:
+                # Another writer committed since: decide again on what it left, with the
+                # answers already given (an id not asked about stays present for now).
+                asked = plan.confirmed.vanished if plan is not None else []
+                plan = self._decide(session, pages, look.fingerprint)
+                plan.confirmed = _Confirmation(
+                    vanished=[m for m in plan.diff.missing if m in set(asked)],
+                    kept=[m for m in plan.diff.missing if m not in set(asked)],
+                )
+            for warning in plan.parsed.warnings:
                 log.warning("%s: %s", source, warning)
-            listed = parsed.listed
-            diff = compute_diff(state, parsed.records, parsed.unchanged)
-            reason = mass_vanish_reason(
-                len(known), listed, len(diff.missing), self.policy.mass_vanish_share
-            )
-            if reason and not self.policy.accept_mass_change:
-                reason += "; if this is real, run `syncer sync --accept-mass-change`"
+            listed, diff, confirmed = plan.parsed.listed, plan.diff, plan.confirmed
+            if plan.held is not None:
                 run = bulk.add_run(
                     session, source=source, started_at=started_at, finished_at=self.now(),
-                    status="held", models_seen=listed, error=reason,
+                    status="held", models_seen=listed, error=plan.held,
                 )
                 return self._result(run, clock)
 
-            confirmed = self._write(session, diff, now)
+            bulk.upsert_models(session, source, diff.writes, now)
+            bulk.mark_vanished(session, source, diff.missing, now)
+            bulk.touch_present(session, source, now)
+            # A model the provider still has (or could not say) stays present; its
+            # last_seen_at is not moved, as it was not listed.
+            bulk.mark_vanished(session, source, confirmed.kept, None)
             run = bulk.add_run(
                 session, source=source, started_at=started_at, finished_at=self.now(),
                 status="ok", models_seen=listed, added=len(diff.added),
@@ -250,24 +302,36 @@ class Syncer:
             record_alerts(session, self.alerts, source, events, now)
             return self._result(run, clock)
 
-    def _write(self, session: Session, diff: Diff, now: datetime) -> _Confirmation:
-        """Write what the list says while the provider is asked about what it left out.
+    def _plan(self, pages: list[Any], digest: str) -> _Plan | None:
+        """Decide from a read of the stored state, then ask about the vanished, unlocked.
 
-        The checks are round trips, so the writes that need no answer run meanwhile: every
-        missing model is marked vanished at once, and one the provider still has is made
-        present again when it says so (its last_seen_at is not moved: it was not listed).
+        None when the list is the last one applied (nothing to decide).
         """
-        source, limit = self.source, self.policy.confirm_vanish_limit
-        if not self.provider.profile.retrieve:  # nothing to ask: the list is believed
-            limit = 0
-        with ThreadPoolExecutor(1, thread_name_prefix="syncer-confirm") as background:
-            confirming = background.submit(confirm_vanished, self.provider, diff.missing, limit)
-            bulk.upsert_models(session, source, diff.writes, now)
-            bulk.mark_vanished(session, source, diff.missing, now)
-            bulk.touch_present(session, source, now)
-            confirmed = confirming.result()
-        bulk.mark_vanished(session, source, confirmed.kept, None)
-        return confirmed
+        with read_session(self.engine) as session, session.begin():
+            # Read before the state: a commit in between then shows as a changed fingerprint.
+            look = _look(session, self.source)
+            if look.digest == digest:
+                return None
+            plan = self._decide(session, pages, look.fingerprint)
+        # A provider that cannot describe one model is believed: nothing to ask.
+        limit = self.policy.confirm_vanish_limit if self.provider.profile.retrieve else 0
+        if plan.held is None:
+            plan.confirmed = confirm_vanished(self.provider, plan.diff.missing, limit)
+        return plan
+
+    def _decide(self, session: Session, pages: list[Any], fingerprint: tuple[Any, ...]) -> _Plan:
+        state = bulk.load_state(session, self.source)
+        known = state.present_digests()
+        parsed = parse_listing(pages, known, self.provider.profile)
+        diff = compute_diff(state, parsed.records, parsed.unchanged)
+        reason = mass_vanish_reason(
+            len(known), parsed.listed, len(diff.missing), self.policy.mass_vanish_share
+        )
+        if reason and not self.policy.accept_mass_change:
+            reason += "; if this is real, run `syncer sync --accept-mass-change`"
+        else:
+            reason = None
+        return _Plan(fingerprint, parsed, diff, reason)
 
     def _result(self, run: schema.SyncRun, clock: float) -> SyncResult:
         return SyncResult(

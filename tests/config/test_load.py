@@ -481,7 +481,7 @@ def test_an_unknown_key_error_lists_the_keys_that_are_allowed(tmp_path: Path) ->
         load_file(path)
 
     assert str(caught.value) == (
-        f"{path}: schedule.evry: unknown key (expected one of: cron, every, jitter)"
+        f"{path}: schedule.evry: unknown key (expected one of: cron, every, jitter, lease)"
     )
 
 

@@ -36,6 +36,8 @@ from tests.conftest import API_KEY, FakeProvider, model
 from tests.receivers import Receiver
 
 HTTP = '[http]\nmax_retries = 1\nbackoff_base = 0.01\nbackoff_max = 0.02\nread_timeout = 10\n'
+# A killed apply leaves its lease behind: the next one waits this long for it.
+HTTP += '[schedule]\nlease = "2s"\n'
 RULE = '[retention]\nmax_age = "90d"\ninclude = ["ft:*:acme:*"]\nkeep = ["ft:*:acme:prod-*"]\n'
 FAST = HTTPSettings(max_retries=1, backoff_base=0.01, backoff_max=0.02, read_timeout=10)
 

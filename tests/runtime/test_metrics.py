@@ -145,3 +145,23 @@ def test_an_unreadable_database_is_reported_not_raised(
     assert samples == {("syncer_database_up", ()): 0}
     assert health.status_code == 503
     assert health.json() == {"status": "error", "error": "database: OperationalError"}
+
+
+def test_metrics_name_the_replica_holding_each_lease_and_the_last_holder_of_a_free_one(
+    engine: Engine, provider: FakeProvider, clock: Clock
+) -> None:
+    from syncer.db import locks
+
+    settings = settings_for(provider)
+    with locks.lease(engine, "sync:openai", holder="web-1:7", now=clock):
+        pass
+    with locks.lease(engine, "alerts-dispatch", holder="web-2:9", now=clock), \
+            serve(engine, settings, "127.0.0.1", 0, now=clock) as (host, port):
+        samples = scrape(f"http://{host}:{port}")
+
+    leases = {labels: value for (name, labels), value in samples.items()
+              if name == "syncer_lease_held"}
+    assert leases == {
+        (("lease", "alerts-dispatch"), ("replica", "web-2:9")): 1,
+        (("lease", "sync:openai"), ("replica", "web-1:7")): 0,
+    }

@@ -1,0 +1,266 @@
+"""``syncer doctor``: is this setup able to run, and if not, what to do about it.
+
+Every check reads, none writes: the database is not created or migrated, a provider gets one
+authenticated GET of its list, an alert channel is only looked up in the environment. Each
+finding is a sentence a new user can act on; no secret (key, channel URL, database
+password) is ever part of one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from sqlalchemy import func, select
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
+
+from syncer.config.model import Settings, Source
+from syncer.errors import ConfigError, HTTPStatusError, ProviderError, first_line
+from syncer.timeutil import iso, utcnow
+
+__all__ = ["Finding", "config_failure", "diagnose"]
+
+#: Short limits: a doctor that hangs for a minute on a dead host is no help.
+CONNECT_TIMEOUT = 5.0
+READ_TIMEOUT = 20.0
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One line of the diagnosis: ``ok``, ``warn`` (works, but look) or ``fail``."""
+
+    status: str
+    topic: str
+    text: str
+    fix: str | None = None
+
+    def lines(self) -> list[str]:
+        head = f"{self.status.upper():<4}  {self.topic}: {self.text}"
+        return [head] if self.fix is None else [head, f"      -> {self.fix}"]
+
+
+def config_failure(exc: ConfigError) -> Finding:
+    return Finding("fail", "config", str(exc), "correct the file or variable it names")
+
+
+def diagnose(settings: Settings) -> Iterator[Finding]:
+    """Every finding about ``settings``, in the order a person fixes them."""
+    yield from _config(settings)
+    engine_findings, schema_ok = _database(settings)
+    yield from engine_findings
+    if schema_ok:
+        yield from _history(settings)
+    for source in settings.sources:
+        yield _provider(settings, source, _key_variable(settings, source))
+    yield from _alerts(settings)
+
+
+def _config(settings: Settings) -> Iterator[Finding]:
+    names = ", ".join(s.name for s in settings.sources)
+    if settings.config_file is None:
+        yield Finding("ok", "config", f"no config file (no --config, SYNCER_CONFIG unset): "
+                      f"one source, {names}, from the OPENAI_* variables")
+    else:
+        yield Finding("ok", "config", f"loaded {settings.config_file}: "
+                      f"{len(settings.sources)} source(s): {names}")
+    for source in settings.sources:
+        where = f"source {source.name}"
+        variable = _key_variable(settings, source)
+        if source.api_key:
+            yield Finding("ok", where, f"{source.kind} at {source.base_url}, key from {variable}")
+        else:
+            yield Finding("warn", where, f"{source.kind} at {source.base_url}, no key: "
+                          f"{variable} is unset", f"set {variable} unless the server needs no key")
+
+
+def _key_variable(settings: Settings, source: Source) -> str:
+    """The variable that holds a source's key, as the file names it (the key is not kept)."""
+    default = source.profile.key_env or "OPENAI_API_KEY"
+    if settings.config_file is None:
+        return default
+    from syncer.config.reader import read_file
+
+    tables = read_file(settings.config_file).get("sources", [])
+    for table in tables if isinstance(tables, list) else []:
+        if isinstance(table, dict) and table.get("name") == source.name:
+            return str(table.get("api_key_env", default))
+    return default
+
+
+def _shown(url: str) -> str:
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # an unparsable URL is reported by the engine below, not here
+        return "(unparsable URL)"
+
+
+def _database(settings: Settings) -> tuple[list[Finding], bool]:
+    """Reachability and schema revision; whether the schema is current (history readable)."""
+    from syncer.db import migrate
+    from syncer.db.engine import make_engine
+
+    url = settings.database_url
+    shown = _shown(url)
+    topic = "database"
+    try:
+        parsed = make_url(url)
+    except Exception:
+        return [Finding("fail", topic, f"{url!r} is not a database URL",
+                        "set SYNCER_DATABASE_URL (or database_url) to e.g. "
+                        "sqlite:///syncer.db or postgresql://user@host/db")], False
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        path = Path(parsed.database)
+        if not path.exists():
+            return [Finding("fail", topic, f"{shown}: no database file at {path} yet",
+                            "run `syncer db upgrade` (or a first `syncer sync`)")], False
+    try:
+        engine = make_engine(url)
+    except Exception as exc:  # a bad URL or a missing driver, as SQLAlchemy words it
+        return [Finding("fail", topic, f"{shown}: {first_line(exc)}",
+                        "check the URL; PostgreSQL needs `pip install 'syncer[postgres]'`")], False
+    try:
+        current, head = migrate.current_revision(engine), migrate.head_revision()
+    except SQLAlchemyError as exc:
+        return [Finding("fail", topic, f"{shown}: cannot connect: {first_line(exc)}",
+                        "is the server up, and do the host, port, user and password work "
+                        "with psql?")], False
+    finally:
+        engine.dispose()
+    if current is None:
+        return [Finding("fail", topic, f"{shown}: reachable, but empty (no syncer schema)",
+                        "run `syncer db upgrade`")], False
+    if current == head:
+        return [Finding("ok", topic, f"{shown}: reachable, schema at revision {current} "
+                        "(current)")], True
+    from alembic.script import ScriptDirectory
+
+    scripts = ScriptDirectory.from_config(migrate.alembic_config())
+    known = {script.revision for script in scripts.walk_revisions()}
+    if current in known:
+        return [Finding("fail", topic, f"{shown}: schema at revision {current}, behind {head}",
+                        "run `syncer db upgrade`")], False
+    return [Finding("fail", topic, f"{shown}: schema at revision {current}, which this syncer "
+                    "does not know (a newer syncer upgraded it)",
+                    "upgrade syncer on this machine")], False
+
+
+def _history(settings: Settings) -> Iterator[Finding]:
+    """Each source's latest sync, the leases and their holders, and undelivered alerts."""
+    from syncer.db import bulk, locks
+    from syncer.db.engine import make_engine, read_session
+    from syncer.db.schema import OutboxAlert
+
+    engine = make_engine(settings.database_url)
+    now = utcnow()
+    try:
+        with read_session(engine) as session:
+            latest = {s.name: bulk.latest_run(session, s.name) for s in settings.sources}
+            leases = locks.lease_rows(session)
+            failed = session.scalar(
+                select(func.count()).select_from(OutboxAlert).where(OutboxAlert.status == "failed")
+            ) or 0
+    except SQLAlchemyError as exc:
+        yield Finding("fail", "database", f"cannot read the history: {first_line(exc)}")
+        return
+    finally:
+        engine.dispose()
+    for name, run in latest.items():
+        topic = f"source {name}"
+        if run is None:
+            yield Finding("warn", topic, "never synced", f"run `syncer sync --source {name}`")
+        elif run.status == "ok":
+            yield Finding("ok", topic, f"latest sync ok at {iso(run.finished_at)} "
+                          f"({run.models_seen} models)")
+        else:
+            yield Finding("warn", topic,
+                          f"latest sync {run.status} at {iso(run.finished_at)}: {run.error}",
+                          f"see `syncer runs --source {name}`; the check below may say why")
+    if not leases:
+        yield Finding("ok", "leases", "none taken yet (`syncer run` takes them)")
+    for lease in leases:
+        state = (f"held by {lease.holder} until {iso(lease.expires_at)}"
+                 if lease.expires_at > now else f"free (last held by {lease.holder})")
+        yield Finding("ok", f"lease {lease.name}", state)
+    if failed:
+        yield Finding("warn", "alerts", f"{failed} alert(s) failed for good",
+                      "see `syncer alerts --status failed`, then `syncer alerts retry`")
+
+
+def _provider(settings: Settings, source: Source, variable: str) -> Finding:
+    """One authenticated GET of the list: is the provider there and does it take the key?"""
+    from syncer.providers.http import Client
+    from syncer.sync.parse import parse_listing
+
+    topic = f"source {source.name}"
+    http = replace(
+        settings.http, max_retries=0,
+        connect_timeout=min(settings.http.connect_timeout, CONNECT_TIMEOUT),
+        read_timeout=min(settings.http.read_timeout, READ_TIMEOUT),
+    )
+    try:
+        with Client(source, http) as client:
+            listing = client.list_pages()
+        parsed = parse_listing(listing.pages, None, source.profile)
+    except HTTPStatusError as exc:
+        return Finding("fail", topic, str(exc), _status_fix(exc.status, variable))
+    except ConfigError as exc:
+        return Finding("fail", topic, str(exc), "change base_url in the config")
+    except ProviderError as exc:
+        return Finding("fail", topic, str(exc), _failure_fix(str(exc), source))
+    return Finding("ok", topic, f"{source.base_url} answered with {parsed.listed} models; "
+                   "the key works")
+
+
+def _status_fix(status: int, variable: str) -> str:
+    if status == 401:
+        return f"set {variable} to a valid API key for this provider"
+    if status == 403:
+        return "the key lacks permission to list models: use a key (or project) that has it"
+    if status == 404:
+        return "the list is not at this base_url: check it (it usually ends in /v1)"
+    if status == 429:
+        return "rate limited or out of credit: check the account, then try again"
+    return "the provider is failing: try again later, or check its status page"
+
+
+def _failure_fix(message: str, source: Source) -> str:
+    if "TLS" in message or "certificate" in message:
+        return ("the certificate is not trusted: if a proxy re-signs traffic, set ca_bundle "
+                "for this source to its CA file")
+    if "cannot connect" in message or "timed out" in message:
+        return (f"is the server at {source.base_url} up and reachable from here? Behind a "
+                "proxy, set HTTPS_PROXY")
+    return "the provider does not answer as an OpenAI-compatible list: check base_url and kind"
+
+
+def _alerts(settings: Settings) -> Iterator[Finding]:
+    """Each rule's channel: its variables set (never shown), its extra installed."""
+    if not settings.alerts:
+        yield Finding("ok", "alerts", "no alert rules configured")
+        return
+    for rule in settings.alerts:
+        topic, channel = f"alert {rule.name}", rule.channel
+        if channel.url is None:
+            yield Finding("fail", topic, f"{channel.kind}: the variable {channel.url_env} is not "
+                          "set; alerts wait in the outbox until it is",
+                          f"set {channel.url_env} where syncer runs")
+        elif channel.secret_env and channel.secret is None:
+            yield Finding("fail", topic, f"the signing secret variable {channel.secret_env} is "
+                          "not set", f"set {channel.secret_env}, or remove secret_env")
+        elif channel.kind == "apprise" and not _has_apprise():
+            yield Finding("fail", topic, "apprise channels need the apprise package",
+                          "pip install 'syncer[alerts-apprise]'")
+        else:
+            signed = " (signed)" if channel.secret else ""
+            yield Finding("ok", topic, f"{rule.kind} rule to {channel.kind}{signed} via "
+                          f"{channel.url_env}")
+
+
+def _has_apprise() -> bool:
+    try:
+        import apprise  # noqa: F401
+    except ImportError:
+        return False
+    return True

@@ -195,6 +195,10 @@ class DeliveryReport:
     retrying: int = 0
     failed: int = 0
 
+    @property
+    def attempted(self) -> int:
+        return self.delivered + self.retrying + self.failed
+
     def summary(self) -> str:
         return (
             f"alerts: {self.delivered} delivered, {self.retrying} to retry later, "

@@ -37,6 +37,7 @@ __all__ = [
     "MOMENT_HELP",
     "App",
     "CLIError",
+    "deliver_now",
     "errors_to_exit_codes",
     "moment_option",
     "print_rows",
@@ -131,8 +132,11 @@ class App:
         for handler in logging.getLogger().handlers:
             handler.addFilter(self.redactor)
         logging.Formatter.converter = time.gmtime
-        if level > logging.DEBUG:
-            logging.getLogger("apscheduler").setLevel(max(level, logging.WARNING))
+        # Libraries' INFO lines (APScheduler's job chatter, Alembic's nine lines per start)
+        # are for debugging: below -vv, only their warnings. syncer logs its own line instead.
+        for name in ("apscheduler", "alembic"):
+            quiet = max(level, logging.WARNING) if level > logging.DEBUG else logging.NOTSET
+            logging.getLogger(name).setLevel(quiet)
 
     def open_engine(self, settings: Settings, *, read_only: bool = False) -> Engine:
         """An engine that has not connected yet, disposed of when the command ends."""
@@ -156,7 +160,13 @@ class App:
         from syncer.db import migrate
 
         if upgrade:
+            before = migrate.current_revision(engine)
             migrate.upgrade(engine)
+            after = migrate.current_revision(engine)
+            if before is None:
+                log.info("database created at revision %s", after)
+            elif before != after:
+                log.info("database migrated from revision %s to %s", before, after)
         elif migrate.current_revision(engine) != migrate.head_revision():
             raise CLIError(
                 "the database is not at the current schema (or is empty): run `syncer db upgrade`"
@@ -168,6 +178,19 @@ class App:
         from syncer.providers.http import Client
 
         return {s.name: Client(s, settings.http) for s in settings.select(source)}
+
+
+def deliver_now(app: App, engine: Engine, settings: Settings) -> None:
+    """Deliver the alerts a command just wrote; say so only when something was sent or
+    failed (and with ``-q`` only when something failed)."""
+    if not settings.alerts:
+        return
+    from syncer.alerts.delivery import dispatch_once
+
+    report = dispatch_once(engine, settings.alerts, settings.schedule.lease)
+    troubled = report.retrying or report.failed
+    if report.attempted and (troubled or app.verbosity >= 0):
+        click.echo(report.summary(), err=True)
 
 
 def print_rows(

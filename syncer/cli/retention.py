@@ -10,7 +10,14 @@ from typing import TYPE_CHECKING
 
 import click
 
-from syncer.cli.common import FORMAT_OPTION, App, CLIError, errors_to_exit_codes, print_rows
+from syncer.cli.common import (
+    FORMAT_OPTION,
+    App,
+    CLIError,
+    deliver_now,
+    errors_to_exit_codes,
+    print_rows,
+)
 from syncer.config.model import RetentionRule, Settings
 from syncer.timeutil import utcnow
 
@@ -152,10 +159,6 @@ def retention_apply(app: App, source: str | None, yes: bool) -> None:
             )
         click.echo(report.summary(), err=not report.ok)
         failed = failed or not report.ok
-    if settings.alerts:
-        from syncer.alerts.delivery import dispatch_once
-
-        delivered = dispatch_once(engine, settings.alerts, settings.schedule.lease)
-        click.echo(delivered.summary(), err=True)
+    deliver_now(app, engine, settings)
     if failed:
         sys.exit(1)

@@ -9,7 +9,7 @@ from dataclasses import replace
 
 import click
 
-from syncer.cli.common import App, errors_to_exit_codes
+from syncer.cli.common import App, deliver_now, errors_to_exit_codes
 
 __all__ = [
     "run",
@@ -40,11 +40,7 @@ def sync(app: App, source: str | None, accept_mass_change: bool) -> None:
         summary = result.summary()
         click.echo(summary if result.ok else f"Error: {summary}", err=not result.ok)
         failed += not result.ok
-    if settings.alerts:
-        from syncer.alerts.delivery import dispatch_once
-
-        delivered = dispatch_once(engine, settings.alerts, settings.schedule.lease)
-        click.echo(delivered.summary(), err=True)
+    deliver_now(app, engine, settings)
     if failed:
         sys.exit(1)
 

@@ -68,7 +68,7 @@ def test_sync_delivers_its_alerts_at_once_and_alerts_lists_them(
     second = invoke("sync")
 
     assert first.exit_code == second.exit_code == 0
-    assert "alerts: 0 delivered, 0 to retry later, 0 failed" in first.stderr
+    assert "alerts:" not in first.stderr, "nothing to deliver, nothing said"
     assert "alerts: 2 delivered, 0 to retry later, 0 failed" in second.stderr
     assert [(d["kind"], d["model_id"]) for d in receiver.documents] == [
         ("added", "d"), ("vanished", "c"),

@@ -80,7 +80,7 @@ def commands() -> list[tuple[str, ...]]:
         ("history", "gone"), ("history", "gpt-4o", "--intervals"),
         ("report", "--list"),
         ("retention", "plan", "--all", "--source", "openai"),
-        ("alerts",), ("deprecations",),
+        ("alerts",), ("deprecations",), ("sources",),
     ]
     return listing + [("report", name) for name in reports.REPORTS]
 

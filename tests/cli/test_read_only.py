@@ -18,7 +18,7 @@ SQLITE_ONLY = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 READ_COMMANDS = [
     ("models",), ("models", "--all"), ("models", "--as-of", "1h"), ("models", "show", "a"),
     ("events",), ("runs",), ("diff", "1d"), ("history", "a"), ("report", "daily"),
-    ("report", "changes"), ("alerts",), ("deprecations",), ("db", "current"),
+    ("report", "changes"), ("alerts",), ("deprecations",), ("sources",), ("db", "current"),
 ]
 
 

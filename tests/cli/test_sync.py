@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from syncer.db.migrate import head_revision
 from tests.conftest import FakeProvider
 from tests.processes import clean_env, start, syncer
 
@@ -216,3 +217,63 @@ def test_a_name_that_does_not_resolve_fails_at_once_without_retries(tmp_path: Pa
     assert "gave up after" not in line and "retry" not in result.stderr
     took = re.search(r"FAILED after (\d+\.\d+)s", line)
     assert took and float(took[1]) < 2, "retries would have waited seconds"
+
+
+def test_run_starts_with_what_a_person_needs_not_alembics_lines(
+    provider: FakeProvider, tmp_path: Path
+) -> None:
+    provider.set("a")
+    database = f"sqlite:///{tmp_path / 'run.db'}"
+
+    def start_and_stop() -> str:
+        seen = len(provider.requests)
+        daemon = start(["--base-url", provider.base_url, "--database-url", database,
+                        "run", "--every", "1h"])
+        try:
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline and len(provider.requests) == seen:
+                time.sleep(0.1)
+            time.sleep(0.3)
+            daemon.send_signal(signal.SIGTERM)
+            _, stderr = daemon.communicate(timeout=15)
+        finally:
+            daemon.kill()
+        assert daemon.returncode == 0, stderr
+        return stderr
+
+    first, second = start_and_stop(), start_and_stop()
+
+    for stderr in (first, second):
+        assert "alembic" not in stderr, stderr
+        assert "sync openai: 1 models" in stderr
+    assert f"INFO syncer: database created at revision {head_revision()}" in first
+    assert "database created" not in second and "migrated" not in second, "not news at head"
+
+
+@SQLITE_ONLY
+def test_sync_says_nothing_about_alerts_when_there_was_nothing_to_deliver(
+    invoke, provider: FakeProvider, tmp_path: Path, monkeypatch: pytest.MonkeyPatch  # type: ignore[no-untyped-def]
+) -> None:
+    from tests.receivers import Receiver
+
+    receiver = Receiver()
+    try:
+        config = tmp_path / "syncer.toml"
+        config.write_text(
+            f'[[sources]]\nname = "openai"\nbase_url = "{provider.base_url}"\n\n'
+            '[[alerts]]\nname = "changes"\nwebhook_url_env = "HOOK_URL"\n'
+        )
+        monkeypatch.setenv("HOOK_URL", receiver.url)
+        monkeypatch.delenv("OPENAI_BASE_URL")
+        provider.set("a")
+        first = invoke("--config", str(config), "sync")
+        provider.set("a", "b")
+        quiet = invoke("--config", str(config), "-q", "sync")
+        provider.set("a", "b", "c")
+        told = invoke("--config", str(config), "sync")
+    finally:
+        receiver.close()
+    assert "alerts:" not in first.stderr, "nothing to deliver: nothing to say"
+    assert "alerts:" not in quiet.stderr, "-q: errors only"
+    assert "alerts: 1 delivered, 0 to retry later, 0 failed" in told.stderr
+    assert len(receiver.documents) == 2

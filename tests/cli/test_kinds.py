@@ -386,3 +386,21 @@ def test_litellms_map_gives_dates_to_kinds_that_list_none_and_the_providers_win(
                      "openrouter": (None, None)}
     gpt_4o = {r["source"]: r["date_source"] for r in compared if r["common_id"] == "gpt-4o"}
     assert gpt_4o == {"openai": "provider", "azure-eu": "provider", "openrouter": "provider"}
+
+
+def test_models_show_live_finds_a_model_in_the_list_where_the_kind_cannot_retrieve_one(
+    syncer: Callable[..., Result], providers: Providers
+) -> None:
+    live = rows(syncer("models", "show", "google/gemini-2.5-flash", "--source", "openrouter",
+                       "--live", "--format", "json"))
+    asked = rows(syncer("models", "show", "gemini-2.5-pro", "--source", "gem", "--live",
+                        "--format", "json"))
+
+    assert [(r["source"], r["id"], r["name"]) for r in live] == [
+        ("openrouter", "google/gemini-2.5-flash", "Google: Gemini 2.5 Flash")
+    ]
+    assert providers.requests("/openrouter/api/v1/models/") == []
+    assert [(r["source"], r["name"]) for r in asked] == [("gem", "models/gemini-2.5-pro")]
+    assert [r.path for r in providers.requests("/gemini/v1beta/models/")] == [
+        "/gemini/v1beta/models/gemini-2.5-pro"
+    ]

@@ -70,6 +70,7 @@ model_offers = Table(
     Column("context_length", Integer),
     Column("shutdown_at", UTCDateTime),
     Column("days_to_shutdown", Integer),
+    Column("date_source", String(16)),
     Column("replacement", Text),
 )
 

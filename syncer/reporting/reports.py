@@ -199,7 +199,8 @@ ORDER BY m.shutdown_at, m.source, m.model_id""",
         Report(
             "same-models",
             "Models that more than one source offers (ids compared in lower case, without a "
-            "leading vendor/ or models/ segment), with each source's shutdown date.",
+            "leading vendor/ or models/ segment), with each source's shutdown date (the "
+            "provider's, else one imported for that id).",
             """SELECT
     o.common_id,
     k.sources,
@@ -208,6 +209,7 @@ ORDER BY m.shutdown_at, m.source, m.model_id""",
     o.display_name,
     o.shutdown_at,
     o.days_to_shutdown,
+    o.date_source,
     o.replacement
 FROM model_offers o
 JOIN (
@@ -221,7 +223,7 @@ WHERE CAST(:source AS VARCHAR(64)) IS NULL
 ORDER BY o.common_id, o.source, o.model_id""",
             (
                 "common_id", "sources", "source", "model_id", "display_name", "shutdown_at",
-                "days_to_shutdown", "replacement",
+                "days_to_shutdown", "date_source", "replacement",
             ),
         ),
     )

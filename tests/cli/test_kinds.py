@@ -348,6 +348,8 @@ def test_litellms_map_gives_dates_to_kinds_that_list_none_and_the_providers_win(
                                                 "model-deprecations"},
         "gpt-4o": {"litellm_provider": "openai", "mode": "chat", "deprecation_date": "2026-03-31"},
         "gemini/gemini-2.5-pro": {"litellm_provider": "gemini", "deprecation_date": "2026-06-17"},
+        "gemini/gemini-2.5-flash": {"litellm_provider": "gemini",
+                                    "deprecation_date": "2026-09-01"},
         "bedrock/anthropic.claude-v2": {"litellm_provider": "bedrock",
                                         "deprecation_date": "2025-07-21"},
     }), encoding="utf-8")
@@ -358,7 +360,7 @@ def test_litellms_map_gives_dates_to_kinds_that_list_none_and_the_providers_win(
 
     assert imported.exit_code == 0, imported.output
     assert imported.stdout.strip() == (
-        f"imported 3 shutdown date(s) from {prices}; 3 present model(s) got a new imported date"
+        f"imported 4 shutdown date(s) from {prices}; 4 present model(s) got a new imported date"
     )
     assert imported.stderr.strip() == "skipped: 1 dated entries are for kinds no source has"
     by_model = {(r["source"], r["model_id"]): r for r in listed}
@@ -373,6 +375,32 @@ def test_litellms_map_gives_dates_to_kinds_that_list_none_and_the_providers_win(
         "2026-10-23T00:00:00.000000Z", "provider", None
     )
     assert sorted((e["source"], e["model_id"]) for e in changed) == [
-        ("claude", "claude-opus-4"), ("gem", "gemini-2.5-pro"), ("openai", "gpt-4o"),
+        ("claude", "claude-opus-4"), ("gem", "gemini-2.5-flash"), ("gem", "gemini-2.5-pro"),
+        ("openai", "gpt-4o"),
     ]
     assert all(e["details"]["date_source"] == "imported" for e in changed)
+    compared = rows(syncer("report", "same-models", "--format", "json"))
+    flash = {r["source"]: (r["shutdown_at"], r["date_source"])
+             for r in compared if r["common_id"] == "gemini-2.5-flash"}
+    assert flash == {"gem": ("2026-09-01T00:00:00.000000Z", "imported"),
+                     "openrouter": (None, None)}
+    gpt_4o = {r["source"]: r["date_source"] for r in compared if r["common_id"] == "gpt-4o"}
+    assert gpt_4o == {"openai": "provider", "azure-eu": "provider", "openrouter": "provider"}
+
+
+def test_models_show_live_finds_a_model_in_the_list_where_the_kind_cannot_retrieve_one(
+    syncer: Callable[..., Result], providers: Providers
+) -> None:
+    live = rows(syncer("models", "show", "google/gemini-2.5-flash", "--source", "openrouter",
+                       "--live", "--format", "json"))
+    asked = rows(syncer("models", "show", "gemini-2.5-pro", "--source", "gem", "--live",
+                        "--format", "json"))
+
+    assert [(r["source"], r["id"], r["name"]) for r in live] == [
+        ("openrouter", "google/gemini-2.5-flash", "Google: Gemini 2.5 Flash")
+    ]
+    assert providers.requests("/openrouter/api/v1/models/") == []
+    assert [(r["source"], r["name"]) for r in asked] == [("gem", "models/gemini-2.5-pro")]
+    assert [r.path for r in providers.requests("/gemini/v1beta/models/")] == [
+        "/gemini/v1beta/models/gemini-2.5-pro"
+    ]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from alembic import command
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 
 from syncer.db import migrate
 from syncer.db.engine import make_engine
@@ -51,3 +51,30 @@ def test_the_reporting_views_come_and_go_with_their_migration(database_url: str)
     migrate.upgrade(engine)
     assert set(inspect(engine).get_view_names()) == set(VIEW_NAMES)
     engine.dispose()
+
+
+def test_the_provider_columns_arrive_empty_on_stored_models_and_leave_them_intact(
+    database_url: str,
+) -> None:
+    engine = make_engine(database_url)
+    migrate.upgrade(engine, "0003")
+    with engine.begin() as connection:
+        connection.execute(text(
+            "INSERT INTO models (source, model_id, is_fine_tuned, raw, first_seen_at, "
+            "last_seen_at) VALUES ('openrouter', 'openai/gpt-4o', false, '{}', "
+            "'2026-01-01 00:00:00', '2026-01-01 00:00:00')"
+        ))
+    migrate.upgrade(engine)
+    with engine.connect() as connection:
+        row = connection.execute(text(
+            "SELECT display_name, context_length, replacement FROM models"
+        )).one()
+        offer = connection.execute(text("SELECT common_id, date_source FROM model_offers")).one()
+    migrate.downgrade(engine, "0003")
+    with engine.connect() as connection:
+        kept = connection.execute(text("SELECT source, model_id FROM models")).all()
+    engine.dispose()
+
+    assert tuple(row) == (None, None, None)
+    assert tuple(offer) == ("gpt-4o", None)
+    assert [tuple(k) for k in kept] == [("openrouter", "openai/gpt-4o")]

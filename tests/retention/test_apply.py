@@ -668,3 +668,39 @@ def test_each_deletion_is_alerted_by_a_rule_on_deleted_events(
         ("deleted", model_id) for model_id in STALE
     ]
 
+
+
+def test_retention_deletes_stale_mistral_fine_tunes_by_mistrals_own_id_rules(
+    syncer: SyncerCLI, provider: FakeProvider, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MISTRAL_API_KEY", API_KEY)
+    provider.models = [
+        aged("mistral-medium-2508", 400, "mistralai"),
+        aged("ft:open-mistral-7b:587a6b29:20240514:MyCoach:aaaa0001", 400, "587a6b29"),
+        aged("ft:open-mistral-7b:587a6b29:20240620:MyCoach:aaaa0002", 300, "587a6b29"),
+        aged("ft:open-mistral-7b:587a6b29:20250101:MyCoach:aaaa0003", 200, "587a6b29"),
+        aged("ft:open-mistral-7b:587a6b29:20240514:Other:bbbb0001", 400, "587a6b29"),
+        aged("ft:mistral-small:mistralai:20240101:x:cccc0001", 400, "mistralai"),
+    ]
+    syncer.config.write_text(
+        HTTP + '[[sources]]\nname = "mistral"\nkind = "mistral"\n'
+        f'base_url = "{provider.base_url}"\n'
+        '[sources.retention]\nmax_age = "90d"\ninclude = ["ft:*"]\n'
+    )
+    assert syncer("sync").exit_code == 0
+
+    plan = syncer.json("retention", "plan", "--source", "mistral")
+    applied = syncer("retention", "apply", "--yes")
+
+    assert applied.exit_code == 0, applied.output
+    gone = ["ft:open-mistral-7b:587a6b29:20240514:MyCoach:aaaa0001",
+            "ft:open-mistral-7b:587a6b29:20240620:MyCoach:aaaa0002"]
+    assert [r["model_id"] for r in plan if r["action"] == "delete"] == gone
+    assert provider.deleted == gone
+    kept = {r["model_id"]: r["reason"] for r in plan if r["action"] == "keep"}
+    assert kept["ft:mistral-small:mistralai:20240101:x:cccc0001"] == (
+        "owned by the provider (mistralai)"
+    )
+    assert kept["ft:open-mistral-7b:587a6b29:20240514:Other:bbbb0001"].startswith("#1 newest")
+    assert {r["family"] for r in plan if r["action"] == "delete"} == {"open-mistral-7b (MyCoach)"}
+    assert recorded(database_url) == gone

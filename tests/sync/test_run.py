@@ -323,3 +323,33 @@ def test_racing_syncs_record_each_event_once(engine: Engine, provider: FakeProvi
     events = event_log(engine)
     assert all(r.status == "ok" for r in results)
     assert sorted(events) == sorted(("added", f"m{i}") for i in range(50))
+
+
+def test_a_source_whose_kind_changes_reads_every_model_again_without_an_event(
+    engine: Engine, provider: FakeProvider
+) -> None:
+    provider.models = [
+        {"id": "openai/gpt-4o", "name": "OpenAI: GPT-4o", "created": 1715558400,
+         "context_length": 128000, "expiration_date": "2026-10-23"},
+    ]
+
+    def as_kind(kind: str) -> SyncResult:
+        source = Source(name="openrouter", base_url=provider.base_url, kind=kind)
+        with Client(source, FAST) as client:
+            return Syncer(engine, client, "openrouter").run()
+
+    first = as_kind("openai")  # how an OpenRouter source was read before kinds existed
+    unchanged = as_kind("openai")
+    with read_session(engine) as session:
+        before = session.scalars(select(Model)).one()
+        before_columns = (before.display_name, before.context_length, before.shutdown_at)
+    again = as_kind("openrouter")
+
+    with read_session(engine) as session:
+        after = session.scalars(select(Model)).one()
+        kinds = list(session.scalars(select(ModelEvent.kind)))
+    assert (first.added, unchanged.changed, again.added, again.changed) == (1, 0, 0, 0)
+    assert before_columns[:2] == (None, None) and before_columns[2] is not None
+    assert (after.display_name, after.context_length) == ("OpenAI: GPT-4o", 128000)
+    assert after.shutdown_at == before_columns[2]
+    assert kinds == ["added"]

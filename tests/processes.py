@@ -4,9 +4,11 @@ logging set up at start, a filesystem it may not write."""
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
-from collections.abc import Mapping, Sequence
+import time
+from collections.abc import Callable, Mapping, Sequence
 
 from tests.conftest import API_KEY
 
@@ -37,3 +39,21 @@ def start(
         stderr=subprocess.PIPE, text=True, env=dict(env) if env is not None else clean_env(),
         cwd=cwd,
     )
+
+
+def run_until(
+    args: Sequence[str], done: Callable[[], bool], env: Mapping[str, str] | None = None,
+    timeout: float = 30,
+) -> tuple[int, str]:
+    """Start ``syncer ARGS`` (a daemon), stop it with SIGTERM once ``done()`` says so (or at
+    ``timeout``), and give back its exit code and stderr."""
+    daemon = start(args, env)
+    try:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and not done():
+            time.sleep(0.1)
+        daemon.send_signal(signal.SIGTERM)
+        _, stderr = daemon.communicate(timeout=15)
+    finally:
+        daemon.kill()
+    return daemon.returncode, stderr

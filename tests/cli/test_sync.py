@@ -4,18 +4,16 @@ from __future__ import annotations
 
 import json
 import re
-import signal
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
 from syncer.db.migrate import head_revision
 from tests.conftest import FakeProvider
-from tests.processes import clean_env, start, syncer
+from tests.processes import clean_env, run_until, syncer
 
 SQLITE_ONLY = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
@@ -118,19 +116,12 @@ def test_run_every_applies_to_every_source_even_one_with_its_own_cron(
         f'[[sources]]\nname = "hourly"\nbase_url = "{provider.base_url}"\nevery = "1h"\n'
     )
     database = tmp_path / "run.db"
-    daemon = start(["--config", str(config), "--database-url", f"sqlite:///{database}",
-                    "run", "--every", "1s"])
-    try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline and sum(
-            r.path == "/v1/models" for r in provider.requests
-        ) < 6:
-            time.sleep(0.1)
-        daemon.send_signal(signal.SIGTERM)
-        _, stderr = daemon.communicate(timeout=15)
-    finally:
-        daemon.kill()
-    assert daemon.returncode == 0, stderr
+    code, stderr = run_until(
+        ["--config", str(config), "--database-url", f"sqlite:///{database}", "run",
+         "--every", "1s"],
+        lambda: sum(r.path == "/v1/models" for r in provider.requests) >= 6,
+    )
+    assert code == 0, stderr
     runs = json.loads(syncer("--database-url", f"sqlite:///{database}", "runs",
                              "--format", "json").stdout)
     per_source = {name: sum(r["source"] == name for r in runs) for name in ("yearly", "hourly")}
@@ -227,18 +218,11 @@ def test_run_starts_with_what_a_person_needs_not_alembics_lines(
 
     def start_and_stop() -> str:
         seen = len(provider.requests)
-        daemon = start(["--base-url", provider.base_url, "--database-url", database,
-                        "run", "--every", "1h"])
-        try:
-            deadline = time.monotonic() + 30
-            while time.monotonic() < deadline and len(provider.requests) == seen:
-                time.sleep(0.1)
-            time.sleep(0.3)
-            daemon.send_signal(signal.SIGTERM)
-            _, stderr = daemon.communicate(timeout=15)
-        finally:
-            daemon.kill()
-        assert daemon.returncode == 0, stderr
+        code, stderr = run_until(
+            ["--base-url", provider.base_url, "--database-url", database, "run", "--every", "1h"],
+            lambda: len(provider.requests) > seen,  # SIGTERM lets the sync in flight finish
+        )
+        assert code == 0, stderr
         return stderr
 
     first, second = start_and_stop(), start_and_stop()

@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 
@@ -42,18 +43,25 @@ def start(
 
 
 def run_until(
-    args: Sequence[str], done: Callable[[], bool], env: Mapping[str, str] | None = None,
+    args: Sequence[str], done: Callable[[str], bool], env: Mapping[str, str] | None = None,
     timeout: float = 30,
 ) -> tuple[int, str]:
-    """Start ``syncer ARGS`` (a daemon), stop it with SIGTERM once ``done()`` says so (or at
-    ``timeout``), and give back its exit code and stderr."""
-    daemon = start(args, env)
-    try:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline and not done():
-            time.sleep(0.1)
-        daemon.send_signal(signal.SIGTERM)
-        _, stderr = daemon.communicate(timeout=15)
-    finally:
-        daemon.kill()
-    return daemon.returncode, stderr
+    """Start ``syncer ARGS`` (a daemon), stop it with SIGTERM once ``done(stderr so far)`` says
+    so (or at ``timeout``), and give back its exit code and whole stderr."""
+    lines: list[str] = []
+    with start(args, env) as daemon:  # closes the pipes and waits at the end
+        stream = daemon.stderr
+        assert stream is not None
+        reader = threading.Thread(target=lambda: lines.extend(stream), daemon=True)
+        reader.start()
+        try:
+            deadline = time.monotonic() + timeout
+            while time.monotonic() < deadline and not done("".join(lines)):
+                time.sleep(0.1)
+            daemon.send_signal(signal.SIGTERM)
+            daemon.wait(timeout=15)
+            reader.join(timeout=15)
+        finally:
+            if daemon.poll() is None:
+                daemon.kill()
+    return daemon.returncode, "".join(lines)

@@ -36,7 +36,7 @@ from syncer.retention.plan import (
     plan_retention,
     rule_details,
 )
-from syncer.timeutil import duration_text, iso, utcnow
+from syncer.timeutil import duration_text, human_time, utcnow
 
 __all__ = [
     "ApplyReport",
@@ -170,7 +170,7 @@ def apply_plan(
             return report
     if wait:
         log.warning("retention %s: replica %s is applying retention to it (lease until %s); "
-                    "waiting up to %s", source, claim.holder, iso(claim.expires_at),
+                    "waiting up to %s", source, claim.holder, human_time(claim.expires_at),
                     duration_text(wait))
         with locks.lease(engine, name, lease, wait=wait) as claim:
             if claim.mine:
@@ -178,7 +178,7 @@ def apply_plan(
                 return report
     report.stopped = (
         f"replica {claim.holder} is applying retention to {source} "
-        f"(lease until {iso(claim.expires_at)}); nothing was deleted"
+        f"(lease until {human_time(claim.expires_at)}); nothing was deleted"
     )
     report.not_attempted = len(plan.deletions)
     return report

@@ -18,7 +18,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from syncer.config.model import Settings, Source
 from syncer.errors import ConfigError, HTTPStatusError, ProviderError, first_line
-from syncer.timeutil import iso, utcnow
+from syncer.timeutil import human_time, utcnow
 
 __all__ = ["Finding", "config_failure", "diagnose"]
 
@@ -171,16 +171,16 @@ def _history(settings: Settings) -> Iterator[Finding]:
         if run is None:
             yield Finding("warn", topic, "never synced", f"run `syncer sync --source {name}`")
         elif run.status == "ok":
-            yield Finding("ok", topic, f"latest sync ok at {iso(run.finished_at)} "
+            yield Finding("ok", topic, f"latest sync ok at {human_time(run.finished_at)} "
                           f"({run.models_seen} models)")
         else:
             yield Finding("warn", topic,
-                          f"latest sync {run.status} at {iso(run.finished_at)}: {run.error}",
+                          f"latest sync {run.status} at {human_time(run.finished_at)}: {run.error}",
                           f"see `syncer runs --source {name}`; the check below may say why")
     if not leases:
         yield Finding("ok", "leases", "none taken yet (`syncer run` takes them)")
     for lease in leases:
-        state = (f"held by {lease.holder} until {iso(lease.expires_at)}"
+        state = (f"held by {lease.holder} until {human_time(lease.expires_at)}"
                  if lease.expires_at > now else f"free (last held by {lease.holder})")
         yield Finding("ok", f"lease {lease.name}", state)
     if failed:

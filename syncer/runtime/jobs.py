@@ -27,7 +27,7 @@ from syncer.db.engine import read_session
 from syncer.db.schema import SyncRun
 from syncer.errors import SyncerError, first_line
 from syncer.runtime.slots import slot_start, trigger_for
-from syncer.timeutil import iso, utcnow
+from syncer.timeutil import human_time, utcnow
 
 __all__ = [
     "DISPATCH_EVERY",
@@ -109,7 +109,7 @@ def _leased(name: str, work: Callable[[], object], lease: Lease) -> datetime | N
     with locks.lease(lease.engine, lease.name, lease.period) as claim:
         if not claim.mine:
             log.info("%s: skipped: replica %s is on it (lease until %s)",
-                     name, claim.holder, iso(claim.expires_at))
+                     name, claim.holder, human_time(claim.expires_at))
             return max(claim.expires_at, utcnow() + RETRY_FLOOR) if lease.retry else None
         why = lease.done() if lease.done is not None else None
         if why is not None:
@@ -138,8 +138,8 @@ def _synced_already(engine: Engine, settings: Settings, source: Source) -> Calla
             ).first()
         if run is None:
             return None
-        return (f"synced successfully at {iso(run.started_at)} (run {run.id}), "
-                f"in the interval that began at {iso(began)}")
+        return (f"synced successfully at {human_time(run.started_at)} (run {run.id}), "
+                f"in the interval that began at {human_time(began)}")
 
     return done
 

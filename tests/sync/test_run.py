@@ -214,6 +214,8 @@ def test_mass_vanish_is_held_until_accepted(engine: Engine, provider: FakeProvid
 def test_model_the_provider_still_has_is_not_vanished(
     engine: Engine, provider: FakeProvider, caplog: pytest.LogCaptureFixture
 ) -> None:
+    # Whatever level an earlier in-process CLI test (-q) left on the root logger.
+    caplog.set_level(logging.WARNING, logger="syncer")
     provider.set("a", "b", "c")
     sync(engine, provider.base_url)
     provider.set("a", "b")

@@ -187,12 +187,13 @@ def runs(app: App, source: str | None, status: str | None, limit: int, fmt: str)
 @click.pass_obj
 @errors_to_exit_codes
 def sources_command(app: App, fmt: str) -> None:
-    """The configured sources: kind, base URL, latest sync and present models (never a key)."""
+    """The configured sources: kind, base URL, latest sync, present models and which replica
+    holds the sync lease now (never a key)."""
     from syncer.db.engine import read_session
     from syncer.reporting import queries
 
     app.configure_logging()
     settings = app.settings()
     with read_session(app.reader(settings)) as session:
-        rows = queries.sources(session, settings.sources)
+        rows = queries.sources(session, settings.sources, utcnow())
     print_rows(rows, queries.SOURCE_COLUMNS, fmt)

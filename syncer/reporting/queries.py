@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from syncer.alerts.decide import days_left
 from syncer.alerts.outbox import model_states
 from syncer.config.model import Source
-from syncer.db.schema import Model, ModelEvent, OutboxAlert, SyncRun
+from syncer.db.schema import Lease, Model, ModelEvent, OutboxAlert, SyncRun
 
 __all__ = [
     "ALERT_COLUMNS",
@@ -41,7 +41,7 @@ MODEL_COLUMNS = (
 )
 SOURCE_COLUMNS = (
     "name", "kind", "base_url", "api_key_env", "key_set", "last_sync_at", "last_status",
-    "models",
+    "models", "lease_holder", "lease_until",
 )
 EVENT_COLUMNS = (
     "occurred_at", "source", "model_id", "kind", "old_values", "new_values", "sync_run_id",
@@ -162,8 +162,11 @@ def shutdowns(
     ]
 
 
-def sources(session: Session, configured: Sequence[Source]) -> list[dict[str, Any]]:
-    """Each configured source with its latest sync and present models: two statements.
+def sources(
+    session: Session, configured: Sequence[Source], now: datetime
+) -> list[dict[str, Any]]:
+    """Each configured source with its latest sync, present models and the replica that
+    holds its sync lease now (none once the lease has expired): three statements.
 
     Never the key: only the name of the variable it is read from, and whether it is set.
     """
@@ -177,6 +180,12 @@ def sources(session: Session, configured: Sequence[Source]) -> list[dict[str, An
             .group_by(Model.source)
         )
     }
+    held = {
+        name.removeprefix("sync:"): (holder, until) for name, holder, until in session.execute(
+            select(Lease.name, Lease.holder, Lease.expires_at)
+            .where(Lease.name.startswith("sync:"), Lease.expires_at > now)
+        )
+    }
     return [
         {
             "name": s.name,
@@ -187,6 +196,8 @@ def sources(session: Session, configured: Sequence[Source]) -> list[dict[str, An
             "last_sync_at": last.get(s.name, (None, None))[0],
             "last_status": last.get(s.name, (None, None))[1],
             "models": counts.get(s.name, 0),
+            "lease_holder": held.get(s.name, (None, None))[0],
+            "lease_until": held.get(s.name, (None, None))[1],
         }
         for s in configured
     ]

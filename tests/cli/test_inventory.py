@@ -239,3 +239,28 @@ def test_models_as_of_before_the_first_sync_says_when_the_history_starts(
     assert result.stderr.strip() == f"(no rows: the history starts at {started}, the first sync)"
     assert json.loads(as_json.stdout) == []
     assert started in as_json.stderr
+
+
+def test_sources_shows_which_replica_holds_a_sync_lease_until_it_is_freed(
+    invoke, provider: FakeProvider, database_url: str
+) -> None:
+    from syncer.db import locks
+    from syncer.db.engine import make_engine
+
+    provider.set("gpt-4o")
+    invoke("sync")
+    engine = make_engine(database_url)
+    try:
+        with locks.lease(engine, "sync:openai", holder="web-1:7") as claim:
+            held = json.loads(invoke("sources", "--format", "json").stdout)
+            table = invoke("sources").stdout.splitlines()
+        freed = json.loads(invoke("sources", "--format", "json").stdout)
+    finally:
+        engine.dispose()
+
+    assert claim.mine
+    assert held[0]["lease_holder"] == "web-1:7"
+    assert held[0]["lease_until"].endswith("Z")
+    assert table[0].split()[-2:] == ["lease_holder", "lease_until"]
+    assert "web-1:7" in table[2]
+    assert (freed[0]["lease_holder"], freed[0]["lease_until"]) == (None, None)

@@ -1,10 +1,18 @@
 """syncer: an exact, queryable history of the models an OpenAI-compatible API key can use."""
 
-from importlib.metadata import PackageNotFoundError, version
-
-try:
-    __version__ = version("syncer")
-except PackageNotFoundError:  # running from a source tree that was never installed
-    __version__ = "0"
+from typing import Any
 
 __all__ = ["__version__"]
+
+
+def __getattr__(name: str) -> Any:
+    """``__version__`` on demand: reading package metadata costs every command's start-up
+    about as much as the rest of ``syncer --help``."""
+    if name != "__version__":
+        raise AttributeError(f"module 'syncer' has no attribute {name!r}")
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("syncer")
+    except PackageNotFoundError:  # running from a source tree that was never installed
+        return "0"

@@ -156,21 +156,26 @@ class App:
         return self.ready(self.open_engine(settings, read_only=True))
 
     def ready(self, engine: Engine, *, upgrade: bool = False) -> Engine:
-        """``engine``, its database brought to the current schema (or checked to be there)."""
-        from syncer.db import migrate
+        """``engine``, its database brought to the current schema (or checked to be there).
 
-        if upgrade:
-            before = migrate.current_revision(engine)
-            migrate.upgrade(engine)
-            after = migrate.current_revision(engine)
-            if before is None:
-                log.info("database created at revision %s", after)
-            elif before != after:
-                log.info("database migrated from revision %s to %s", before, after)
-        elif migrate.current_revision(engine) != migrate.head_revision():
+        Alembic is imported only when there is something to migrate."""
+        from syncer.db.revision import HEAD, current_revision
+
+        before = current_revision(engine)
+        if before == HEAD:
+            return engine
+        if not upgrade:
             raise CLIError(
                 "the database is not at the current schema (or is empty): run `syncer db upgrade`"
             )
+        from syncer.db import migrate
+
+        migrate.upgrade(engine)
+        after = current_revision(engine)
+        if before is None:
+            log.info("database created at revision %s", after)
+        else:
+            log.info("database migrated from revision %s to %s", before, after)
         return engine
 
     def clients(self, settings: Settings, source: str | None) -> dict[str, Client]:

@@ -24,11 +24,11 @@ def db() -> None:
 @errors_to_exit_codes
 def db_upgrade(app: App) -> None:
     """Migrate the database to the current schema (creating it if empty)."""
-    from syncer.db import migrate
+    from syncer.db.revision import current_revision
 
     app.configure_logging()
     engine = app.engine(app.settings(), upgrade=True)
-    click.echo(f"database at revision {migrate.current_revision(engine)} (head)")
+    click.echo(f"database at revision {current_revision(engine)} (head)")
 
 
 @db.command("current")
@@ -36,12 +36,12 @@ def db_upgrade(app: App) -> None:
 @errors_to_exit_codes
 def db_current(app: App) -> None:
     """Show the database's schema revision."""
-    from syncer.db import migrate
+    from syncer.db.revision import HEAD, current_revision
 
     app.configure_logging()
     engine = app.open_engine(app.settings(), read_only=True)
-    current, head = migrate.current_revision(engine), migrate.head_revision()
-    state = "head" if current == head else f"behind head {head}: run `syncer db upgrade`"
+    current = current_revision(engine)
+    state = "head" if current == HEAD else f"behind head {HEAD}: run `syncer db upgrade`"
     click.echo(f"{current or 'empty'} ({state})")
 
 

@@ -14,6 +14,7 @@ from sqlalchemy import Engine, Table, func, select, text
 
 from syncer.db import migrate
 from syncer.db.engine import read_session, write_session
+from syncer.db.revision import HEAD, current_revision
 from syncer.db.schema import Base
 from syncer.errors import StoreError
 
@@ -34,7 +35,7 @@ class CopyReport:
 
 def copy_database(source: Engine, target: Engine) -> CopyReport:
     """Copy every syncer table of ``source`` (at the current schema) into empty ``target``."""
-    if migrate.current_revision(source) != migrate.head_revision():
+    if current_revision(source) != HEAD:
         raise StoreError("the source database is not at the current schema: run "
                          "`syncer db upgrade` on it first")
     migrate.upgrade(target)

@@ -7,8 +7,6 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 from sqlalchemy.engine import Connection
 
@@ -16,9 +14,7 @@ from syncer.db.locks import lock_migrations
 
 __all__ = [
     "alembic_config",
-    "current_revision",
     "downgrade",
-    "head_revision",
     "migrations_path",
     "upgrade",
 ]
@@ -47,11 +43,3 @@ def downgrade(engine: Engine, revision: str) -> None:
     with engine.begin() as connection:
         command.downgrade(alembic_config(connection), revision)
 
-
-def current_revision(engine: Engine) -> str | None:
-    with engine.connect() as connection:
-        return MigrationContext.configure(connection).get_current_revision()
-
-
-def head_revision() -> str | None:
-    return ScriptDirectory.from_config(alembic_config()).get_current_head()

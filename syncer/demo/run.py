@@ -23,6 +23,7 @@ from syncer.alerts.deprecations import import_deprecations
 from syncer.config.model import AlertRule, Channel, HTTPSettings, RetentionRule, Source
 from syncer.db import migrate
 from syncer.db.engine import make_engine, write_session
+from syncer.db.revision import current_revision
 from syncer.db.schema import SyncRun
 from syncer.demo.history import History, load_history
 from syncer.demo.servers import AlertReceiver, ReplayProvider
@@ -75,7 +76,7 @@ def _rules(receiver_url: str) -> tuple[AlertRule, ...]:
 
 def _check_empty(engine: Engine) -> None:
     """Refuse a database that holds anything: the demo must not mix with real history."""
-    if migrate.current_revision(engine) is None:
+    if current_revision(engine) is None:
         return
     with engine.connect() as connection:
         runs = connection.scalar(select(func.count()).select_from(SyncRun))

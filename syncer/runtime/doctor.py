@@ -100,6 +100,7 @@ def _database(settings: Settings) -> tuple[list[Finding], bool]:
     """Reachability and schema revision; whether the schema is current (history readable)."""
     from syncer.db import migrate
     from syncer.db.engine import make_engine
+    from syncer.db.revision import HEAD, current_revision
 
     url = settings.database_url
     shown = _shown(url)
@@ -121,7 +122,7 @@ def _database(settings: Settings) -> tuple[list[Finding], bool]:
         return [Finding("fail", topic, f"{shown}: {first_line(exc)}",
                         "check the URL; PostgreSQL needs `pip install 'syncer[postgres]'`")], False
     try:
-        current, head = migrate.current_revision(engine), migrate.head_revision()
+        current = current_revision(engine)
     except SQLAlchemyError as exc:
         return [Finding("fail", topic, f"{shown}: cannot connect: {first_line(exc)}",
                         "is the server up, and do the host, port, user and password work "
@@ -131,7 +132,7 @@ def _database(settings: Settings) -> tuple[list[Finding], bool]:
     if current is None:
         return [Finding("fail", topic, f"{shown}: reachable, but empty (no syncer schema)",
                         "run `syncer db upgrade`")], False
-    if current == head:
+    if current == HEAD:
         return [Finding("ok", topic, f"{shown}: reachable, schema at revision {current} "
                         "(current)")], True
     from alembic.script import ScriptDirectory
@@ -139,7 +140,7 @@ def _database(settings: Settings) -> tuple[list[Finding], bool]:
     scripts = ScriptDirectory.from_config(migrate.alembic_config())
     known = {script.revision for script in scripts.walk_revisions()}
     if current in known:
-        return [Finding("fail", topic, f"{shown}: schema at revision {current}, behind {head}",
+        return [Finding("fail", topic, f"{shown}: schema at revision {current}, behind {HEAD}",
                         "run `syncer db upgrade`")], False
     return [Finding("fail", topic, f"{shown}: schema at revision {current}, which this syncer "
                     "does not know (a newer syncer upgraded it)",

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from syncer.db.migrate import head_revision
+from syncer.db.revision import HEAD
 from tests.conftest import FakeProvider
 from tests.processes import clean_env, run_until, syncer
 
@@ -222,7 +222,7 @@ def test_run_starts_with_what_a_person_needs_not_alembics_lines(
 
     assert code == again == 0, (first, second)
     assert "alembic" not in first + second
-    assert f"INFO syncer: database created at revision {head_revision()}" in first
+    assert f"INFO syncer: database created at revision {HEAD}" in first
     assert "sync openai: 1 models" in first
     assert "database created" not in second and "migrated" not in second, "not news at head"
     (skipped,) = [line for line in second.splitlines() if "sync openai: skipped" in line]

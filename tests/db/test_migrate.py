@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from alembic import command
+from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
 
 from syncer.db import migrate
 from syncer.db.engine import make_engine
+from syncer.db.revision import HEAD, current_revision
 from syncer.db.views import VIEW_NAMES
 
 TABLES = {"sync_runs", "models", "model_events"}
@@ -18,9 +20,24 @@ def test_upgrade_creates_the_documented_tables_and_matches_the_models(database_u
     assert set(inspect(engine).get_table_names()) >= TABLES
     # The views are in place, and autogenerate (the check below) leaves them alone.
     assert set(inspect(engine).get_view_names()) == set(VIEW_NAMES)
-    assert migrate.current_revision(engine) == migrate.head_revision()
+    assert current_revision(engine) == HEAD
     with engine.connect() as connection:
         command.check(migrate.alembic_config(connection))
+    engine.dispose()
+
+
+def test_the_expected_head_is_the_newest_migration() -> None:
+    assert ScriptDirectory.from_config(migrate.alembic_config()).get_current_head() == HEAD
+
+
+def test_an_empty_database_and_one_downgraded_to_base_have_no_revision(database_url: str) -> None:
+    engine = make_engine(database_url)
+    assert current_revision(engine) is None
+    migrate.upgrade(engine)
+    migrate.downgrade(engine, "base")
+    assert current_revision(engine) is None
+    migrate.upgrade(engine, "0004")
+    assert current_revision(engine) == "0004"
     engine.dispose()
 
 
@@ -38,7 +55,7 @@ def test_upgrade_twice_is_harmless(database_url: str) -> None:
     engine = make_engine(database_url)
     migrate.upgrade(engine)
     migrate.upgrade(engine)
-    assert migrate.current_revision(engine) == migrate.head_revision()
+    assert current_revision(engine) == HEAD
     engine.dispose()
 
 

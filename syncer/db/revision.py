@@ -20,7 +20,8 @@ def current_revision(engine: Engine) -> str | None:
     """The revision the database is at; None when it holds no syncer schema (empty)."""
     with engine.connect() as connection:
         try:
-            return connection.scalar(text("SELECT version_num FROM alembic_version"))
+            found = connection.scalar(text("SELECT version_num FROM alembic_version"))
+            return None if found is None else str(found)
         except DBAPIError:
             connection.rollback()
             if engine.dialect.has_table(connection, "alembic_version"):

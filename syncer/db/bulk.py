@@ -7,8 +7,8 @@ from the tables in ``schema``, but rows travel as plain tuples: ``executemany`` 
 ``COPY`` on PostgreSQL (psycopg writes the rows in C). Values whose storage format SQLAlchemy
 owns (timestamps on SQLite) still go through the column's own bind processor, once per
 distinct value. Each function sends one statement, or a fixed few, whatever the number of
-rows; each takes the caller's session and never commits. The small ones (the run row,
-``last_seen_at``) are plain SQLAlchemy.
+rows; each takes the caller's session and never commits. The small ones (the run row, the
+source's listing) are plain SQLAlchemy.
 """
 
 from __future__ import annotations
@@ -41,18 +41,20 @@ from sqlalchemy.orm import Session
 from sqlalchemy.schema import CreateTable, DropTable
 from sqlalchemy.sql.compiler import Compiled
 
-from syncer.db.schema import SyncRun, events_table, models_table
+from syncer.db.schema import SyncRun, events_table, listings_table, state_table
 from syncer.sync.diff import StoredModel
 from syncer.sync.parse import ModelRecord
 
 __all__ = [
+    "LISTED_AT",
     "StoredState",
     "add_run",
     "insert_events",
     "latest_run",
     "load_state",
     "mark_vanished",
-    "touch_present",
+    "record_listing",
+    "relist_present",
     "upsert_models",
 ]
 
@@ -63,14 +65,14 @@ _LISTED = ("model_id", "object", "created", "owned_by", "is_fine_tuned", "shutdo
 _EVENT_ROW = ("source", "model_id", "kind", "occurred_at", "sync_run_id", "old_values",
               "new_values", "details")
 
-_m = models_table.c
+_m = state_table.c
 
 # PostgreSQL: listed rows are COPYed into a temporary table, upserted from it by one
 # INSERT ... SELECT ... ON CONFLICT, and the table dropped (the rollback of a failed sync
 # drops it too).
 _incoming = Table(
     "syncer_incoming_models", MetaData(),
-    *(Column(name, models_table.c[name].type) for name in _LISTED),
+    *(Column(name, state_table.c[name].type) for name in _LISTED),
     prefixes=["TEMPORARY"],
 )
 
@@ -80,16 +82,17 @@ def _upsert(statement: Any) -> Any:
     kept = {"source", "model_id", "first_seen_at"}
     return statement.on_conflict_do_update(
         index_elements=["source", "model_id"],
-        set_={c.name: statement.excluded[c.name] for c in models_table.c if c.name not in kept},
+        set_={c.name: statement.excluded[c.name] for c in state_table.c if c.name not in kept},
     )
 
 
 def _model_values(listed: Mapping[str, Any], created_at: Any) -> dict[str, Any]:
-    """Every models column: the listed values, then what one sync sets for all of them."""
-    now = bindparam("now", type_=models_table.c.last_seen_at.type)
+    """Every model_state column: the listed values, then what one sync sets for all of them
+    (a listed model has no ``seen_until``: the source's listing says when it was seen)."""
+    now = bindparam("now", type_=state_table.c.first_seen_at.type)
     return {
-        "source": bindparam("source", type_=models_table.c.source.type), **listed,
-        "created_at": created_at, "first_seen_at": now, "last_seen_at": now,
+        "source": bindparam("source", type_=state_table.c.source.type), **listed,
+        "created_at": created_at, "first_seen_at": now, "seen_until": null(),
         "vanished_at": null(), "deleted_at": null(),
     }
 
@@ -100,18 +103,26 @@ def _sqlite_upsert() -> Any:
     created_at = func.strftime(
         literal_column("'%Y-%m-%d %H:%M:%S'"), listed["created"], literal_column("'unixepoch'")
     ).concat(literal_column("'.000000'"))
-    return _upsert(sqlite.insert(models_table).values(_model_values(listed, created_at)))
+    return _upsert(sqlite.insert(state_table).values(_model_values(listed, created_at)))
 
 
 def _postgres_upsert() -> Any:
     values = _model_values(dict(_incoming.c), func.to_timestamp(_incoming.c.created))
     rows = select(*values.values()).select_from(_incoming)
-    return _upsert(postgresql.insert(models_table).from_select(list(values), rows))
+    return _upsert(postgresql.insert(state_table).from_select(list(values), rows))
+
+
+#: When the source's latest listing was, for the row at hand: what a model that leaves the
+#: listing keeps as ``seen_until``.
+LISTED_AT = (
+    select(listings_table.c.listed_at).where(listings_table.c.source == _m.source)
+    .scalar_subquery()
+)
 
 
 def _vanish(listed: Any) -> Any:
-    return update(models_table).where(_m.source == bindparam("of_source"), listed).values(
-        vanished_at=bindparam("now")
+    return update(state_table).where(_m.source == bindparam("of_source"), listed).values(
+        vanished_at=bindparam("now"), seen_until=func.coalesce(_m.seen_until, LISTED_AT)
     )
 
 
@@ -125,7 +136,7 @@ _STATEMENTS: dict[str, tuple[Any, Sequence[str]]] = {
     "upsert_sqlite": (_sqlite_upsert(), ("source", "model_id", "object", "created", "created",
                                          "owned_by", "is_fine_tuned", "shutdown_at",
                                          "display_name", "context_length", "replacement", "raw",
-                                         "raw_digest", "now", "now")),
+                                         "raw_digest", "now")),
     "events_sqlite": (events_table.insert(), _EVENT_ROW),
     "vanish_postgresql": (
         _vanish(_m.model_id == any_(bindparam("ids"))), ("now", "of_source", "ids")
@@ -280,12 +291,12 @@ def upsert_models(
         connection.execute(_POSTGRES_UPSERT, {"source": source, "now": now})
         connection.execute(DropTable(_incoming))
         return
-    timestamp = _binder(models_table.c.shutdown_at, dialect)
+    timestamp = _binder(state_table.c.shutdown_at, dialect)
     stamp = timestamp(now)
     connection.exec_driver_sql(_compile("upsert_sqlite", dialect).string, [
         (source, r.model_id, r.object, r.created, r.created, r.owned_by,
          r.is_fine_tuned, timestamp(r.shutdown_at), r.display_name, r.context_length,
-         r.replacement, json.dumps(r.raw), r.digest, stamp, stamp)
+         r.replacement, json.dumps(r.raw), r.digest, stamp)
         for r in records
     ])
 
@@ -293,13 +304,16 @@ def upsert_models(
 def mark_vanished(
     session: Session, source: str, model_ids: Sequence[str], when: datetime | None
 ) -> None:
-    """Set ``vanished_at`` of the given models to ``when`` (None: present), in one statement."""
+    """Set ``vanished_at`` of the given models to ``when`` (None: present), in one statement.
+
+    Each keeps when it was last listed (``seen_until``): before ``record_listing`` moves the
+    source's listing on, that is the previous listing."""
     if not model_ids:
         return
     dialect = _dialect(session)
     compiled = _compile(f"vanish_{dialect.name}", dialect)
     ids = list(model_ids) if dialect.name == "postgresql" else json.dumps(list(model_ids))
-    stamp = _binder(models_table.c.vanished_at, dialect)(when)
+    stamp = _binder(state_table.c.vanished_at, dialect)(when)
     values = {"now": stamp, "of_source": source, "ids": ids}
     session.connection().exec_driver_sql(compiled.string, _parameters(compiled, values))
 
@@ -337,13 +351,23 @@ def add_run(session: Session, **values: Any) -> SyncRun:
     return run
 
 
-def touch_present(session: Session, source: str, now: datetime) -> None:
-    """Record that every present model was listed at ``now``.
+def record_listing(session: Session, source: str, now: datetime) -> None:
+    """Record that the source's models were listed at ``now``: one row, whatever their number.
 
-    Rows that already say ``now`` (the sync's upsert just wrote them) are not rewritten.
+    The ``models`` view reads it as ``last_seen_at`` of every model without ``seen_until``.
     """
+    insert = postgresql.insert if _dialect(session).name == "postgresql" else sqlite.insert
+    statement = insert(listings_table).values(source=source, listed_at=now)
+    session.execute(statement.on_conflict_do_update(
+        index_elements=["source"], set_={"listed_at": statement.excluded.listed_at}
+    ))
+
+
+def relist_present(session: Session, source: str) -> None:
+    """Present models kept unlisted by an earlier sync (their vanish unconfirmed) and listed
+    again: the source's listing says when they were seen once more. Usually no row."""
     session.execute(
-        update(models_table)
-        .where(_m.source == source, _m.vanished_at.is_(None), _m.last_seen_at != now)
-        .values(last_seen_at=now)
+        update(state_table)
+        .where(_m.source == source, _m.vanished_at.is_(None), _m.seen_until.is_not(None))
+        .values(seen_until=None)
     )

@@ -7,15 +7,12 @@ create as tables, are described apart in ``views``.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import (
-    JSON,
     BigInteger,
     Boolean,
-    DateTime,
-    Dialect,
     ForeignKey,
     Index,
     Integer,
@@ -24,9 +21,10 @@ from sqlalchemy import (
     Table,
     Text,
 )
-from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
-from sqlalchemy.types import TypeDecorator
+
+from syncer.db.types import JSONDocument, UTCDateTime
+from syncer.db.views import models_view
 
 __all__ = [
     "STATUSES",
@@ -34,52 +32,26 @@ __all__ = [
     "AlertPruned",
     "Base",
     "DeprecationEntry",
-    "JSONDocument",
     "Lease",
     "Model",
     "ModelEvent",
+    "ModelState",
     "OutboxAlert",
+    "SourceListing",
     "StaleSource",
     "SyncRun",
-    "UTCDateTime",
     "deprecations_table",
     "events_table",
     "leases_table",
+    "listings_table",
     "marks_table",
-    "models_table",
     "outbox_table",
     "pruned_table",
     "runs_table",
     "stale_table",
+    "state_table",
 ]
 
-
-class UTCDateTime(TypeDecorator[datetime]):
-    """A timezone-aware UTC timestamp on every database.
-
-    SQLite has no time zones: values are stored as naive UTC and given their zone back
-    on read, so Python only ever sees aware UTC datetimes.
-    """
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError(f"naive datetime {value!r}: syncer stores aware UTC times only")
-        value = value.astimezone(UTC)
-        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
-
-    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-# None is SQL NULL, not the JSON text 'null': ``old_values IS NULL`` means what it says.
-JSONDocument = JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgresql")
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -114,12 +86,14 @@ class SyncRun(Base):
     list_digest: Mapped[str | None] = mapped_column(String(64))
 
 
-class Model(Base):
-    """The current state of every model ever seen, one row per (source, model id)."""
+class ModelState(Base):
+    """What syncer writes of every model ever seen, one row per (source, model id).
 
-    __tablename__ = "models"
-    #: Room on each page to rewrite last_seen_at in place each sync (see migration 0001).
-    __table_args__ = ({"postgresql_with": {"fillfactor": 50}},)
+    Read the ``models`` view instead: it is this table with ``last_seen_at``, which a sync
+    records once per source (``source_listings``) rather than on every listed model.
+    """
+
+    __tablename__ = "model_state"
 
     source: Mapped[str] = mapped_column(String(64), primary_key=True)
     model_id: Mapped[str] = mapped_column(String(512), primary_key=True)
@@ -138,10 +112,46 @@ class Model(Base):
     #: Fingerprint of ``raw`` (``payload.raw_digest``): a sync skips models whose is unchanged.
     raw_digest: Mapped[str | None] = mapped_column(String(32))
     first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    #: None while the source's latest successful sync listed the model; otherwise when a
+    #: sync last listed it (it vanished, was deleted, or is kept present unlisted).
+    seen_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     vanished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: Set when syncer's retention rule deleted the model at the provider.
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class SourceListing(Base):
+    """When each source's latest successful sync listed its models: one row per source."""
+
+    __tablename__ = "source_listings"
+
+    source: Mapped[str] = mapped_column(String(64), primary_key=True)
+    listed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Model(Base):
+    """A row of the ``models`` view, read-only: the state of every model ever seen, with
+    ``last_seen_at`` (the source's latest listing while listed, else ``seen_until``)."""
+
+    __table__ = models_view
+
+    source: Mapped[str]
+    model_id: Mapped[str]
+    object: Mapped[str | None]
+    created: Mapped[int | None]
+    created_at: Mapped[datetime | None]
+    owned_by: Mapped[str | None]
+    is_fine_tuned: Mapped[bool]
+    shutdown_at: Mapped[datetime | None]
+    display_name: Mapped[str | None]
+    context_length: Mapped[int | None]
+    replacement: Mapped[str | None]
+    raw: Mapped[dict[str, Any]]
+    raw_digest: Mapped[str | None]
+    first_seen_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+    vanished_at: Mapped[datetime | None]
+    deleted_at: Mapped[datetime | None]
 
 
 class ModelEvent(Base):
@@ -165,7 +175,8 @@ class ModelEvent(Base):
     details: Mapped[dict[str, Any] | None] = mapped_column(JSONDocument)
 
 
-models_table = cast(Table, Model.__table__)
+state_table = cast(Table, ModelState.__table__)
+listings_table = cast(Table, SourceListing.__table__)
 events_table = cast(Table, ModelEvent.__table__)
 runs_table = cast(Table, SyncRun.__table__)
 

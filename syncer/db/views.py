@@ -1,4 +1,5 @@
-"""The reporting views, described for the code to read; migrations 0002 to 0004 create them.
+"""The views, described for the code to read: ``models`` (migration 0007) and the reporting
+views (migrations 0002 to 0004, rebuilt over ``models`` by 0007).
 
 They live in their own ``MetaData``, apart from ``store.Base``, so Alembic never tries to
 create them as tables. Reading through these typed columns gives the same Python values
@@ -8,15 +9,50 @@ would return text and integers.
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Column, Date, Float, Integer, MetaData, String, Table, Text
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    Float,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
 
-from syncer.db.schema import UTCDateTime
+from syncer.db.types import JSONDocument, UTCDateTime
 
 __all__ = [
     "VIEW_NAMES", "current_models", "inventory_daily", "model_availability", "model_offers",
+    "models_view",
 ]
 
 views_metadata = MetaData()
+
+#: ``model_state`` with ``last_seen_at``; the key lets the ``Model`` class read it by id.
+models_view = Table(
+    "models",
+    views_metadata,
+    Column("source", String(64), primary_key=True),
+    Column("model_id", String(512), primary_key=True),
+    Column("object", Text),
+    Column("created", BigInteger),
+    Column("created_at", UTCDateTime),
+    Column("owned_by", Text),
+    Column("is_fine_tuned", Boolean),
+    Column("shutdown_at", UTCDateTime),
+    Column("raw", JSONDocument),
+    Column("raw_digest", String(32)),
+    Column("first_seen_at", UTCDateTime),
+    Column("last_seen_at", UTCDateTime),
+    Column("vanished_at", UTCDateTime),
+    Column("deleted_at", UTCDateTime),
+    Column("display_name", Text),
+    Column("context_length", BigInteger),
+    Column("replacement", Text),
+)
 
 current_models = Table(
     "current_models",

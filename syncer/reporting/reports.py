@@ -20,7 +20,7 @@ from sqlalchemy import Date, Float, String, TextClause, bindparam, column, text
 from sqlalchemy.orm import Session
 from sqlalchemy.types import TypeEngine
 
-from syncer.db.schema import JSONDocument, UTCDateTime
+from syncer.db.types import JSONDocument, UTCDateTime
 
 __all__ = ["REPORTS", "Report", "run", "sql_text"]
 

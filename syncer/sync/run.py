@@ -258,7 +258,7 @@ class Syncer:
             now = self.now()
             look = _look(session, source)
             if look.digest == digest:
-                bulk.touch_present(session, source, now)
+                bulk.record_listing(session, source, now)
                 run = bulk.add_run(
                     session, source=source, started_at=started_at, finished_at=self.now(),
                     status="ok", models_seen=look.models_seen, added=0, vanished=0,
@@ -287,9 +287,10 @@ class Syncer:
 
             bulk.upsert_models(session, source, diff.writes, now)
             bulk.mark_vanished(session, source, diff.missing, now)
-            bulk.touch_present(session, source, now)
-            # A model the provider still has (or could not say) stays present; its
-            # last_seen_at is not moved, as it was not listed.
+            bulk.relist_present(session, source)
+            bulk.record_listing(session, source, now)
+            # A model the provider still has (or could not say) stays present; it keeps
+            # when it was last listed (``seen_until``), as this list did not have it.
             bulk.mark_vanished(session, source, confirmed.kept, None)
             run = bulk.add_run(
                 session, source=source, started_at=started_at, finished_at=self.now(),

@@ -33,7 +33,7 @@ from sqlalchemy.engine import make_url
 
 from syncer.db import migrate
 from syncer.db.engine import make_engine
-from syncer.db.schema import SyncRun, events_table, models_table
+from syncer.db.schema import SyncRun, events_table, listings_table, state_table
 from syncer.reporting.html import report_html
 from syncer.reporting.timeline import snapshot_session
 
@@ -68,7 +68,7 @@ def history() -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str
             "source": "bench", "model_id": model_id, "object": "model",
             "created": raw["created"], "created_at": at, "owned_by": "bench",
             "is_fine_tuned": False, "shutdown_at": None, "raw": raw, "raw_digest": None,
-            "first_seen_at": at, "last_seen_at": at, "vanished_at": None, "deleted_at": None,
+            "first_seen_at": at, "seen_until": at, "vanished_at": None, "deleted_at": None,
         }
         present.append(model_id)
         event(model_id, "added", at, run)
@@ -107,16 +107,17 @@ def history() -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str
         runs[-1]["models_seen"] = len(present)
     end = START + timedelta(days=DAYS)
     for model_id in present:
-        models[model_id]["last_seen_at"] = end
-    return runs, list(models.values()), events
+        models[model_id]["seen_until"] = None
+    return runs, list(models.values()), events, end
 
 
 def fill(engine: Engine) -> int:
     migrate.upgrade(engine)
-    runs, models, events = history()
+    runs, models, events, end = history()
     with engine.begin() as connection:
         connection.execute(SyncRun.__table__.insert(), runs)
-        connection.execute(models_table.insert(), models)
+        connection.execute(state_table.insert(), models)
+        connection.execute(listings_table.insert(), [{"source": "bench", "listed_at": end}])
         connection.execute(events_table.insert(), events)
     return len(events)
 

@@ -25,9 +25,15 @@ def record(model_id: str, shutdown_at: datetime | None = None, **fields: Any) ->
     return ModelRecord(model_id, raw, "model", raw["created"], raw["owned_by"], shutdown_at)
 
 
-def upsert(engine: Engine, records: list[ModelRecord], now: datetime = NOW) -> None:
+def upsert(
+    engine: Engine, records: list[ModelRecord], now: datetime = NOW, *, listing: bool = True
+) -> None:
+    """Write listed models as a sync does: the models, then (unless not asked to) the
+    source's listing."""
     with write_session(engine) as session, session.begin():
         bulk.upsert_models(session, "openai", records, now)
+        if listing:
+            bulk.record_listing(session, "openai", now)
 
 
 def rows(engine: Engine) -> dict[str, Model]:
@@ -92,14 +98,14 @@ def test_timestamps_on_sqlite_are_stored_in_sqlalchemys_own_format(tmp_path: Any
     ``.000000``, so text comparisons like ``last_seen_at != :now`` went wrong."""
     from syncer.db import migrate
     from syncer.db.engine import make_engine
-    from syncer.db.schema import models_table
+    from syncer.db.schema import state_table
 
     engine = make_engine(f"sqlite:///{tmp_path / 'formats.db'}")
     migrate.upgrade(engine)
     upsert(engine, [record("m", created=1_700_000_000)])
     with engine.connect() as connection:
         stored = connection.execute(text("SELECT created_at, first_seen_at FROM models")).one()
-        process = models_table.c.created_at.type.dialect_impl(engine.dialect).bind_processor(
+        process = state_table.c.created_at.type.dialect_impl(engine.dialect).bind_processor(
             engine.dialect
         )
     engine.dispose()
@@ -124,7 +130,7 @@ def test_two_upserts_in_one_transaction_both_land(engine: Engine) -> None:
         bulk.upsert_models(session, "openai", [record("a")], NOW)
         bulk.upsert_models(session, "openai", [record("b")], LATER)
 
-    assert {m: row.last_seen_at for m, row in rows(engine).items()} == {"a": NOW, "b": LATER}
+    assert {m: row.first_seen_at for m, row in rows(engine).items()} == {"a": NOW, "b": LATER}
 
 
 def test_mark_vanished_sets_exactly_the_given_ids(engine: Engine) -> None:
@@ -136,6 +142,54 @@ def test_mark_vanished_sets_exactly_the_given_ids(engine: Engine) -> None:
 
     vanished = {m: row.vanished_at for m, row in rows(engine).items()}
     assert vanished == {**dict.fromkeys(odd, LATER), "stays": None}
+
+
+def test_a_vanished_model_keeps_the_listing_before_its_vanish_as_last_seen(
+    engine: Engine,
+) -> None:
+    upsert(engine, [record("gone"), record("stays")])
+    with write_session(engine) as session, session.begin():
+        bulk.mark_vanished(session, "openai", ["gone"], LATER)
+        bulk.record_listing(session, "openai", LATER)
+
+    stored = rows(engine)
+    assert (stored["gone"].last_seen_at, stored["gone"].vanished_at) == (NOW, LATER)
+    assert (stored["stays"].last_seen_at, stored["stays"].vanished_at) == (LATER, None)
+
+
+def test_a_model_kept_unlisted_keeps_its_last_seen_until_listed_again(engine: Engine) -> None:
+    upsert(engine, [record("kept"), record("other")])
+    later = LATER + timedelta(hours=1)
+    with write_session(engine) as session, session.begin():  # missing, unconfirmed: kept
+        bulk.mark_vanished(session, "openai", ["kept"], LATER)
+        bulk.relist_present(session, "openai")
+        bulk.record_listing(session, "openai", LATER)
+        bulk.mark_vanished(session, "openai", ["kept"], None)
+    kept = rows(engine)["kept"]
+    with write_session(engine) as session, session.begin():  # listed again, unchanged
+        bulk.relist_present(session, "openai")
+        bulk.record_listing(session, "openai", later)
+
+    assert (kept.last_seen_at, kept.vanished_at) == (NOW, None)
+    assert rows(engine)["kept"].last_seen_at == later
+
+
+def test_recording_a_listing_writes_one_row_whatever_the_number_of_models(
+    engine: Engine,
+) -> None:
+    upsert(engine, [record(f"m{i}") for i in range(300)])
+    written: list[int] = []
+
+    def count(_connection: Any, cursor: Any, statement: str, *_: Any) -> None:
+        if statement.split()[0] in ("INSERT", "UPDATE", "DELETE"):
+            written.append(cursor.rowcount)
+
+    event.listen(engine, "after_cursor_execute", count)
+    with write_session(engine) as session, session.begin():
+        bulk.record_listing(session, "openai", LATER)
+
+    assert written == [1]
+    assert {row.last_seen_at for row in rows(engine).values()} == {LATER}
 
 
 def test_events_keep_none_as_sql_null_and_values_as_json(engine: Engine) -> None:
@@ -186,7 +240,7 @@ def test_copy_is_one_statement_that_listeners_see(postgres_url: str) -> None:
     migrate.upgrade(engine)
     seen: list[str] = []
     event.listen(engine, "before_cursor_execute", lambda *args: seen.append(args[2]))
-    upsert(engine, [record(f"m{i}") for i in range(500)])
+    upsert(engine, [record(f"m{i}") for i in range(500)], listing=False)
     engine.dispose()
 
     copies = [s for s in seen if s.startswith("COPY")]
@@ -221,7 +275,7 @@ def test_upsert_sends_one_statement_on_sqlite_whatever_the_number_of_models(
     migrate.upgrade(engine)
     sent: list[str] = []
     event.listen(engine, "before_cursor_execute", lambda *args: sent.append(args[2]))
-    upsert(engine, [record(f"m{i}") for i in range(3000)])
+    upsert(engine, [record(f"m{i}") for i in range(3000)], listing=False)
     engine.dispose()
 
     assert [s.split()[0] for s in sent] == ["BEGIN", "INSERT"]

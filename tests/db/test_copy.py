@@ -73,7 +73,7 @@ def test_copying_into_a_database_with_a_history_refuses_and_changes_nothing(
 
     assert result.exit_code == 1
     assert result.output.strip() == (
-        "Error: the target database already has rows in models: copy only into an empty "
+        "Error: the target database already has rows in model_state: copy only into an empty "
         "database"
     )
     assert syncer(postgres_url, "runs", "--format", "json").output == before

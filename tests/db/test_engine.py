@@ -64,5 +64,5 @@ def test_a_read_only_engine_reads_and_cannot_write(tmp_path: Path) -> None:
     with reader.connect() as connection:
         assert connection.scalar(text("SELECT count(*) FROM models")) == 0
         with pytest.raises(Exception, match="readonly"):
-            connection.execute(text("DELETE FROM models"))
+            connection.execute(text("DELETE FROM model_state"))
     reader.dispose()

@@ -11,7 +11,7 @@ from syncer.db.engine import make_engine
 from syncer.db.revision import HEAD, current_revision
 from syncer.db.views import VIEW_NAMES
 
-TABLES = {"sync_runs", "models", "model_events"}
+TABLES = {"sync_runs", "model_state", "source_listings", "model_events"}
 
 
 def test_upgrade_creates_the_documented_tables_and_matches_the_models(database_url: str) -> None:
@@ -64,7 +64,7 @@ def test_the_reporting_views_come_and_go_with_their_migration(database_url: str)
     migrate.upgrade(engine)
     migrate.downgrade(engine, "0001")
     assert inspect(engine).get_view_names() == []
-    assert set(inspect(engine).get_table_names()) >= TABLES
+    assert set(inspect(engine).get_table_names()) >= {"sync_runs", "models", "model_events"}
     migrate.upgrade(engine)
     assert set(inspect(engine).get_view_names()) == set(VIEW_NAMES)
     engine.dispose()
@@ -95,3 +95,47 @@ def test_the_provider_columns_arrive_empty_on_stored_models_and_leave_them_intac
     assert tuple(row) == (None, None, None)
     assert tuple(offer) == ("gpt-4o", None)
     assert [tuple(k) for k in kept] == [("openrouter", "openai/gpt-4o")]
+
+
+def test_models_becomes_a_view_that_reads_as_the_table_did_both_ways(database_url: str) -> None:
+    """0007: the latest listing of a source is its models' last_seen_at; a vanished model and
+    one kept unlisted keep their own; a downgrade gives the table back as it was."""
+    engine = make_engine(database_url)
+    migrate.upgrade(engine, "0006")
+    listed, kept, gone = "2026-03-02 10:00:00", "2026-03-01 10:00:00", "2026-02-01 10:00:00"
+    with engine.begin() as connection:
+        for model_id, last_seen, vanished in (
+            ("a", listed, None), ("b", listed, None), ("kept", kept, None),
+            ("gone", gone, "2026-02-02 10:00:00"),
+        ):
+            connection.execute(text(
+                "INSERT INTO models (source, model_id, is_fine_tuned, raw, first_seen_at, "
+                "last_seen_at, vanished_at) VALUES ('openai', :m, false, '{}', "
+                "'2026-01-01 00:00:00', :seen, :vanished)"
+            ), {"m": model_id, "seen": last_seen, "vanished": vanished})
+    columns_before = [c["name"] for c in inspect(engine).get_columns("models")]
+
+    def last_seen() -> dict[str, str]:
+        with engine.connect() as connection:
+            rows = connection.execute(text(
+                "SELECT model_id, CAST(last_seen_at AS TEXT) FROM models ORDER BY model_id"
+            ))
+            return {m: seen[:19].replace("T", " ") for m, seen in rows}
+
+    before = last_seen()
+    migrate.upgrade(engine)
+    after = last_seen()
+    columns_after = [c["name"] for c in inspect(engine).get_columns("models")]
+    with engine.connect() as connection:
+        listings = connection.execute(text("SELECT source FROM source_listings")).all()
+        unlisted = connection.execute(text(
+            "SELECT model_id FROM model_state WHERE seen_until IS NOT NULL ORDER BY model_id"
+        )).scalars().all()
+    migrate.downgrade(engine, "0006")
+    back = last_seen()
+    engine.dispose()
+
+    assert before == after == back == {"a": listed, "b": listed, "gone": gone, "kept": kept}
+    assert columns_after == columns_before
+    assert [tuple(r) for r in listings] == [("openai",)]
+    assert unlisted == ["gone", "kept"]

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, NamedTuple
 
 import pytest
 from sqlalchemy import Engine, event, select
 
 from syncer.config.model import HTTPSettings, Source
 from syncer.db.engine import read_session
-from syncer.db.schema import Model, ModelEvent
+from syncer.db.schema import Model, ModelEvent, SyncRun
 from syncer.providers.http import Client
 from syncer.sync.parse import raw_digest
 from syncer.sync.run import Syncer, SyncResult
@@ -25,7 +25,15 @@ def sync(engine: Engine, provider: FakeProvider, name: str = "openai") -> SyncRe
         return Syncer(engine, client, name).run()
 
 
-def statements_per_phase(engine: Engine, provider: FakeProvider, size: int) -> dict[str, int]:
+class Cost(NamedTuple):
+    """What one sync sent to the database."""
+
+    statements: int
+    #: Rows inserted, updated or deleted, as the driver counts them.
+    rows_written: int
+
+
+def cost_per_phase(engine: Engine, provider: FakeProvider, size: int) -> dict[str, Cost]:
     """Run the benchmark's three phases on a source of ``size`` models; count DBAPI calls.
 
     Counted where the driver is called (``before_cursor_execute``): an executemany or a
@@ -33,12 +41,18 @@ def statements_per_phase(engine: Engine, provider: FakeProvider, size: int) -> d
     """
     name = f"s{size}"
     sent: list[str] = []
-    counts: dict[str, int] = {}
+    written: list[int] = []
+    costs: dict[str, Cost] = {}
 
     def count(*args: Any) -> None:
         sent.append(args[2])
 
+    def rows(_connection: Any, cursor: Any, statement: str, *_: Any) -> None:
+        if statement.split()[0] in ("INSERT", "UPDATE", "DELETE"):
+            written.append(max(cursor.rowcount, 0))
+
     event.listen(engine, "before_cursor_execute", count)
+    event.listen(engine, "after_cursor_execute", rows)
     provider.set(*[f"{name}-{i}" for i in range(size)])
     replaced = len(range(0, size, 20))
     churned = [m for i, m in enumerate(provider.models) if i % 20]
@@ -48,21 +62,42 @@ def statements_per_phase(engine: Engine, provider: FakeProvider, size: int) -> d
         if phase == "churned":
             provider.models = churned
         sent.clear()
+        written.clear()
         result = sync(engine, provider, name)
         assert (result.status, result.added, result.vanished) == ("ok", *expected[phase])
-        counts[phase] = len(sent)
+        costs[phase] = Cost(len(sent), sum(written))
     event.remove(engine, "before_cursor_execute", count)
-    return counts
+    event.remove(engine, "after_cursor_execute", rows)
+    return costs
 
 
 @pytest.mark.parametrize("phase", PHASES)
 def test_each_phase_sends_as_many_statements_for_2000_models_as_for_20(
     engine: Engine, provider: FakeProvider, phase: str
 ) -> None:
-    small = statements_per_phase(engine, provider, 20)
-    large = statements_per_phase(engine, provider, 2000)
+    small = cost_per_phase(engine, provider, 20)
+    large = cost_per_phase(engine, provider, 2000)
 
-    assert large[phase] == small[phase] <= 12
+    assert large[phase].statements == small[phase].statements <= 13
+
+
+def test_an_unchanged_sync_writes_its_run_and_its_listing_whatever_the_number_of_models(
+    engine: Engine, provider: FakeProvider
+) -> None:
+    small = cost_per_phase(engine, provider, 20)
+    large = cost_per_phase(engine, provider, 2000)
+    with read_session(engine) as session:
+        last_seen = set(session.scalars(
+            select(Model.last_seen_at).where(Model.source == "s2000", Model.vanished_at.is_(None))
+        ))
+        latest = session.scalars(
+            select(SyncRun.started_at).where(SyncRun.source == "s2000")
+            .order_by(SyncRun.id.desc()).limit(1)
+        ).one()
+
+    assert small["unchanged"].rows_written == large["unchanged"].rows_written == 2
+    # What a reader sees did move: every present model was seen by the latest sync.
+    assert len(last_seen) == 1 and last_seen.pop() >= latest
 
 
 def test_an_unchanged_list_is_applied_without_being_parsed_again(

@@ -14,10 +14,10 @@ from sqlalchemy.engine import Connection
 
 from syncer.config.model import DEFAULT_DATABASE_URL
 from syncer.db.engine import make_engine
-from syncer.db.schema import Base
+from syncer.db.tables import metadata
 
 config = context.config
-target_metadata = Base.metadata
+target_metadata = metadata
 
 
 def run_migrations(connection: Connection) -> None:

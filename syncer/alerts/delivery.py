@@ -29,7 +29,7 @@ from syncer.alerts.decide import probe_alert
 from syncer.config.model import DEFAULT_LEASE, AlertRule, Channel
 from syncer.db import locks
 from syncer.db.engine import read_session, write_session
-from syncer.db.schema import outbox_table
+from syncer.db.tables import outbox_table
 from syncer.errors import DeliveryError
 from syncer.providers.http import USER_AGENT
 from syncer.redact import scrub, url_secrets

@@ -25,7 +25,8 @@ from sqlalchemy import delete, select, tuple_
 from sqlalchemy.orm import Session
 
 from syncer.db.bulk import insert_events
-from syncer.db.schema import DeprecationEntry, Model, deprecations_table
+from syncer.db.schema import DeprecationEntry, Model
+from syncer.db.tables import deprecations_table
 from syncer.errors import ConfigError
 from syncer.sync.parse import parse_timestamp
 from syncer.timeutil import iso

@@ -36,15 +36,8 @@ from syncer.alerts.decide import (
 )
 from syncer.alerts.deprecations import Matcher, effective, load_deprecations
 from syncer.config.model import AlertRule
-from syncer.db.schema import (
-    AlertMark,
-    Model,
-    OutboxAlert,
-    StaleSource,
-    marks_table,
-    outbox_table,
-    stale_table,
-)
+from syncer.db.schema import AlertMark, Model, OutboxAlert, StaleSource
+from syncer.db.tables import marks_table, outbox_table, stale_table
 
 __all__ = [
     "AlertMark",

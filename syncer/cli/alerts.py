@@ -49,13 +49,12 @@ def alerts(ctx: click.Context, status: str | None, rule: str | None, limit: int,
     """The alert outbox, newest first (`alerts dispatch` delivers, `alerts test` tries a rule)."""
     if ctx.invoked_subcommand is not None:
         return
-    from syncer.db.engine import read_session
     from syncer.reporting import queries
 
     app: App = ctx.obj
     app.configure_logging()
-    with read_session(app.reader(app.settings())) as session:
-        rows = queries.alerts(session, status=status, rule=rule, limit=limit)
+    with app.reader(app.settings()).connect() as connection:
+        rows = queries.alerts(connection, status=status, rule=rule, limit=limit)
     print_rows(rows, queries.ALERT_COLUMNS, fmt)
 
 

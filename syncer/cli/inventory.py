@@ -57,7 +57,6 @@ def models(
     """List the present inventory (`models show ID` for one model)."""
     if ctx.invoked_subcommand is not None:
         return
-    from syncer.db.engine import read_session
     from syncer.reporting import queries
 
     app: App = ctx.obj
@@ -76,9 +75,9 @@ def models(
         )
         rows = rows[:limit]
     else:
-        with read_session(engine) as session:
+        with engine.connect() as connection:
             rows = queries.models(
-                session, source=selected, include_vanished=include_vanished, limit=limit
+                connection, source=selected, include_vanished=include_vanished, limit=limit
             )
     if note is not None:
         click.echo(note, err=True)
@@ -112,10 +111,8 @@ def models_show(app: App, model_id: str, source: str | None, live: bool, fmt: st
             )
         where = "the provider"
     else:
-        from syncer.db.engine import read_session
-
-        with read_session(app.reader(settings)) as session:
-            rows = queries.model(session, model_id, source)
+        with app.reader(settings).connect() as connection:
+            rows = queries.model(connection, model_id, source)
         where = "the store"
     if not rows:
         raise CLIError(f"no model {model_id!r} in {where}")
@@ -152,14 +149,13 @@ def events(
     limit: int | None, fmt: str,
 ) -> None:
     """The change log, newest first."""
-    from syncer.db.engine import read_session
     from syncer.reporting import queries
 
     app.configure_logging()
     moment = None if since is None else moment_option(since, "--since", utcnow())
-    with read_session(app.reader(app.settings())) as session:
+    with app.reader(app.settings()).connect() as connection:
         rows = queries.events(
-            session, since=moment, kind=kind, model_id=model_id, source=source, limit=limit
+            connection, since=moment, kind=kind, model_id=model_id, source=source, limit=limit
         )
     print_rows(rows, queries.EVENT_COLUMNS, fmt)
 
@@ -173,12 +169,11 @@ def events(
 @errors_to_exit_codes
 def runs(app: App, source: str | None, status: str | None, limit: int, fmt: str) -> None:
     """Recent sync runs with their status and error, newest first."""
-    from syncer.db.engine import read_session
     from syncer.reporting import queries
 
     app.configure_logging()
-    with read_session(app.reader(app.settings())) as session:
-        rows = queries.runs(session, source=source, status=status, limit=limit)
+    with app.reader(app.settings()).connect() as connection:
+        rows = queries.runs(connection, source=source, status=status, limit=limit)
     print_rows(rows, queries.RUN_COLUMNS, fmt)
 
 
@@ -189,11 +184,10 @@ def runs(app: App, source: str | None, status: str | None, limit: int, fmt: str)
 def sources_command(app: App, fmt: str) -> None:
     """The configured sources: kind, base URL, latest sync, present models and which replica
     holds the sync lease now (never a key)."""
-    from syncer.db.engine import read_session
     from syncer.reporting import queries
 
     app.configure_logging()
     settings = app.settings()
-    with read_session(app.reader(settings)) as session:
-        rows = queries.sources(session, settings.sources, utcnow())
+    with app.reader(settings).connect() as connection:
+        rows = queries.sources(connection, settings.sources, utcnow())
     print_rows(rows, queries.SOURCE_COLUMNS, fmt)

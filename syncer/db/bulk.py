@@ -41,7 +41,8 @@ from sqlalchemy.orm import Session
 from sqlalchemy.schema import CreateTable, DropTable
 from sqlalchemy.sql.compiler import Compiled
 
-from syncer.db.schema import SyncRun, events_table, listings_table, state_table
+from syncer.db.schema import SyncRun
+from syncer.db.tables import events_table, listings_table, state_table
 from syncer.sync.diff import StoredModel
 from syncer.sync.parse import ModelRecord
 

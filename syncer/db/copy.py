@@ -15,7 +15,7 @@ from sqlalchemy import Engine, Table, func, select, text
 from syncer.db import migrate
 from syncer.db.engine import read_session, write_session
 from syncer.db.revision import HEAD, current_revision
-from syncer.db.schema import Base
+from syncer.db.tables import metadata
 from syncer.errors import StoreError
 
 __all__ = ["CopyReport", "copy_database"]
@@ -39,7 +39,7 @@ def copy_database(source: Engine, target: Engine) -> CopyReport:
         raise StoreError("the source database is not at the current schema: run "
                          "`syncer db upgrade` on it first")
     migrate.upgrade(target)
-    tables: list[Table] = list(Base.metadata.sorted_tables)
+    tables: list[Table] = list(metadata.sorted_tables)
     report = CopyReport()
     with read_session(source) as reading, write_session(target) as writing, writing.begin():
         for table in tables:

@@ -5,15 +5,17 @@ from __future__ import annotations
 import os
 import sqlite3
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
-from sqlalchemy.orm import Session
 
 from syncer.errors import ConfigError, StoreError
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 __all__ = ["SUPPORTED", "dialect_name", "make_engine", "read_session", "write_session"]
 
@@ -130,9 +132,15 @@ def _open(path: str, read_only: bool, params: dict[str, Any]) -> sqlite3.Connect
 
 def write_session(engine: Engine) -> Session:
     """A session for a transaction that writes: on SQLite it takes the write lock first."""
+    from sqlalchemy.orm import Session
+
     return Session(engine.execution_options(syncer_write=True), expire_on_commit=False)
 
 
 def read_session(engine: Engine) -> Session:
+    """A session for reading through the ORM (the read commands use a plain connection,
+    and so never import the ORM)."""
+    from sqlalchemy.orm import Session
+
     return Session(engine, expire_on_commit=False)
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import JSON, DateTime, Dialect
-from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.types import TypeDecorator
+from sqlalchemy.types import TypeDecorator, TypeEngine
 
 __all__ = ["JSONDocument", "UTCDateTime"]
 
@@ -35,5 +35,20 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-# None is SQL NULL, not the JSON text 'null': ``old_values IS NULL`` means what it says.
-JSONDocument = JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgresql")
+class JSONDocument(TypeDecorator[Any]):
+    """A JSON document: JSONB on PostgreSQL, JSON text on SQLite.
+
+    None is SQL NULL, not the JSON text 'null': ``old_values IS NULL`` means what it says.
+    PostgreSQL's dialect is imported only when one is used: on SQLite it would cost every
+    command's start-up about a tenth of ``import sqlalchemy``.
+    """
+
+    impl = JSON(none_as_null=True)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        if dialect.name == "postgresql":
+            from sqlalchemy.dialects.postgresql import JSONB
+
+            return dialect.type_descriptor(JSONB(none_as_null=True))
+        return dialect.type_descriptor(JSON(none_as_null=True))

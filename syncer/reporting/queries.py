@@ -1,22 +1,26 @@
 """The read side: the rows that the listing commands print.
 
 Each function returns plain dicts keyed by column name, in the order they are shown,
-so the CLI can print them as a table, JSON or CSV without knowing the schema.
+so the CLI can print them as a table, JSON or CSV without knowing the schema. They read
+through SQLAlchemy Core (a connection or a session will do): a read command that imported
+the ORM would start twice as slowly.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Select, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, Select, func, select
 
-from syncer.alerts.decide import days_left
-from syncer.alerts.outbox import model_states
-from syncer.config.model import Source
-from syncer.db.schema import Lease, Model, ModelEvent, OutboxAlert, SyncRun
+from syncer.db.tables import events_table, leases_table, outbox_table, runs_table
+from syncer.db.views import models_view
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from syncer.config.model import Source
 
 __all__ = [
     "ALERT_COLUMNS",
@@ -24,7 +28,6 @@ __all__ = [
     "MODEL_COLUMNS",
     "RUN_COLUMNS",
     "SHUTDOWN_COLUMNS",
-    "SOURCE_COLUMNS",
     "alerts",
     "events",
     "model",
@@ -53,38 +56,44 @@ RUN_COLUMNS = (
 )
 
 
-def _rows(session: Session, query: Select[Any], columns: tuple[str, ...]) -> list[dict[str, Any]]:
-    return [{c: getattr(obj, c) for c in columns} for obj in session.scalars(query)]
+_m, _e, _r, _a = models_view.c, events_table.c, runs_table.c, outbox_table.c
+
+
+def _rows(db: Connection | Session, query: Select[Any]) -> list[dict[str, Any]]:
+    return [dict(row._mapping) for row in db.execute(query)]
 
 
 def models(
-    session: Session,
+    db: Connection | Session,
     *,
     source: str | Sequence[str] | None = None,
     include_vanished: bool = False,
     limit: int | None = None,
 ) -> list[dict[str, Any]]:
     """The inventory of every source, one, or any of several."""
-    query = select(Model).order_by(Model.source, Model.model_id)
+    query = select(*(_m[c] for c in MODEL_COLUMNS)).order_by(_m.source, _m.model_id)
     if isinstance(source, str):
-        query = query.where(Model.source == source)
+        query = query.where(_m.source == source)
     elif source is not None:
-        query = query.where(Model.source.in_(source))
+        query = query.where(_m.source.in_(source))
     if not include_vanished:
-        query = query.where(Model.vanished_at.is_(None))
-    return _rows(session, query.limit(limit), MODEL_COLUMNS)
+        query = query.where(_m.vanished_at.is_(None))
+    return _rows(db, query.limit(limit))
 
 
-def model(session: Session, model_id: str, source: str | None = None) -> list[dict[str, Any]]:
+def model(
+    db: Connection | Session, model_id: str, source: str | None = None
+) -> list[dict[str, Any]]:
     """One model's stored row(s), with the raw JSON: one per source that listed it."""
-    query = select(Model).where(Model.model_id == model_id).order_by(Model.source)
+    columns = (*MODEL_COLUMNS, "deleted_at", "object", "created", "raw")
+    query = select(*(_m[c] for c in columns)).where(_m.model_id == model_id).order_by(_m.source)
     if source is not None:
-        query = query.where(Model.source == source)
-    return _rows(session, query, (*MODEL_COLUMNS, "deleted_at", "object", "created", "raw"))
+        query = query.where(_m.source == source)
+    return _rows(db, query)
 
 
 def events(
-    session: Session,
+    db: Connection | Session,
     *,
     since: datetime | None = None,
     kind: str | None = None,
@@ -92,31 +101,31 @@ def events(
     source: str | None = None,
     limit: int | None = None,
 ) -> list[dict[str, Any]]:
-    query = select(ModelEvent).order_by(ModelEvent.occurred_at.desc(), ModelEvent.id.desc())
+    query = select(*(_e[c] for c in EVENT_COLUMNS)).order_by(_e.occurred_at.desc(), _e.id.desc())
     if since is not None:
-        query = query.where(ModelEvent.occurred_at >= since)
+        query = query.where(_e.occurred_at >= since)
     if kind is not None:
-        query = query.where(ModelEvent.kind == kind)
+        query = query.where(_e.kind == kind)
     if model_id is not None:
-        query = query.where(ModelEvent.model_id == model_id)
+        query = query.where(_e.model_id == model_id)
     if source is not None:
-        query = query.where(ModelEvent.source == source)
-    return _rows(session, query.limit(limit), EVENT_COLUMNS)
+        query = query.where(_e.source == source)
+    return _rows(db, query.limit(limit))
 
 
 def runs(
-    session: Session,
+    db: Connection | Session,
     *,
     source: str | None = None,
     status: str | None = None,
     limit: int | None = 20,
 ) -> list[dict[str, Any]]:
-    query = select(SyncRun).order_by(SyncRun.id.desc())
+    query = select(*(_r[c] for c in RUN_COLUMNS)).order_by(_r.id.desc())
     if source is not None:
-        query = query.where(SyncRun.source == source)
+        query = query.where(_r.source == source)
     if status is not None:
-        query = query.where(SyncRun.status == status)
-    return _rows(session, query.limit(limit), RUN_COLUMNS)
+        query = query.where(_r.status == status)
+    return _rows(db, query.limit(limit))
 
 
 ALERT_COLUMNS = (
@@ -130,17 +139,20 @@ SHUTDOWN_COLUMNS = (
 
 
 def alerts(
-    session: Session, *, status: str | None = None, rule: str | None = None, limit: int = 50
+    db: Connection | Session, *, status: str | None = None, rule: str | None = None,
+    limit: int = 50,
 ) -> list[dict[str, Any]]:
     """The outbox, newest first, with each alert's one-line summary."""
-    query = select(OutboxAlert).order_by(OutboxAlert.id.desc()).limit(limit)
+    query = select(*(_a[c] for c in ALERT_COLUMNS[:-1]), _a.payload)
+    query = query.order_by(_a.id.desc()).limit(limit)
     if status is not None:
-        query = query.where(OutboxAlert.status == status)
+        query = query.where(_a.status == status)
     if rule is not None:
-        query = query.where(OutboxAlert.rule == rule)
+        query = query.where(_a.rule == rule)
     return [
-        {**{c: getattr(a, c) for c in ALERT_COLUMNS[:-1]}, "summary": a.payload.get("summary")}
-        for a in session.scalars(query)
+        {**{c: row._mapping[c] for c in ALERT_COLUMNS[:-1]},
+         "summary": row.payload.get("summary")}
+        for row in db.execute(query)
     ]
 
 
@@ -148,6 +160,10 @@ def shutdowns(
     session: Session, now: datetime, source: str | None = None
 ) -> list[dict[str, Any]]:
     """Present models with a known shutdown date, soonest first, with days left."""
+    # The alerts' own reading of dates (imported ones too), loaded only for this command.
+    from syncer.alerts.decide import days_left
+    from syncer.alerts.outbox import model_states
+
     states = model_states(session, source)
     dated = sorted(
         ((s, m) for (s, _), m in states.items() if m.shutdown_at is not None),
@@ -163,27 +179,27 @@ def shutdowns(
 
 
 def sources(
-    session: Session, configured: Sequence[Source], now: datetime
+    db: Connection | Session, configured: Sequence[Source], now: datetime
 ) -> list[dict[str, Any]]:
     """Each configured source with its latest sync, present models and the replica that
     holds its sync lease now (none once the lease has expired): three statements.
 
     Never the key: only the name of the variable it is read from, and whether it is set.
     """
-    latest = select(SyncRun.source, SyncRun.finished_at, SyncRun.status).where(
-        SyncRun.id.in_(select(func.max(SyncRun.id)).group_by(SyncRun.source))
+    latest = select(_r.source, _r.finished_at, _r.status).where(
+        _r.id.in_(select(func.max(_r.id)).group_by(_r.source))
     )
-    last = {name: (finished, status) for name, finished, status in session.execute(latest)}
+    last = {name: (finished, status) for name, finished, status in db.execute(latest)}
     counts = {
-        name: count for name, count in session.execute(
-            select(Model.source, func.count()).where(Model.vanished_at.is_(None))
-            .group_by(Model.source)
+        name: count for name, count in db.execute(
+            select(_m.source, func.count()).where(_m.vanished_at.is_(None)).group_by(_m.source)
         )
     }
+    lease = leases_table.c
     held = {
-        name.removeprefix("sync:"): (holder, until) for name, holder, until in session.execute(
-            select(Lease.name, Lease.holder, Lease.expires_at)
-            .where(Lease.name.startswith("sync:"), Lease.expires_at > now)
+        name.removeprefix("sync:"): (holder, until) for name, holder, until in db.execute(
+            select(lease.name, lease.holder, lease.expires_at)
+            .where(lease.name.startswith("sync:"), lease.expires_at > now)
         )
     }
     return [

@@ -34,7 +34,7 @@ COLUMN_TYPES: Mapping[str, TypeEngine[Any]] = {
          "first_seen_at", "last_seen_at", "last_attempt_at", "last_ok_at"),
         UTCDateTime(),
     ),
-    **dict.fromkeys(("old_values", "new_values", "details"), JSONDocument),
+    **dict.fromkeys(("old_values", "new_values", "details"), JSONDocument()),
     "day": Date(),
     "average_age_days": Float(),
 }

@@ -25,7 +25,8 @@ from syncer.alerts.outbox import record_event_alerts
 from syncer.config.model import DEFAULT_LEASE, AlertRule, HTTPSettings, RetentionRule, Source
 from syncer.db import bulk, locks, schema
 from syncer.db.engine import read_session, write_session
-from syncer.db.schema import Model, ModelState
+from syncer.db.schema import Model
+from syncer.db.tables import state_table
 from syncer.errors import HTTPStatusError, ProviderError, RetentionError
 from syncer.providers.openai import PROFILE as OPENAI
 from syncer.providers.profile import FineTunes
@@ -253,11 +254,12 @@ def _delete_one(
             # Gone from the inventory at once, so the next sync neither reports it as
             # vanished nor counts it towards a mass vanish (a sync that saw it go while
             # the provider answered has already set vanished_at: that stays).
-            session.execute(update(ModelState).where(
-                ModelState.source == source, ModelState.model_id == model_id
+            state = state_table.c
+            session.execute(update(state_table).where(
+                state.source == source, state.model_id == model_id
             ).values(
-                deleted_at=when, vanished_at=func.coalesce(ModelState.vanished_at, when),
-                seen_until=func.coalesce(ModelState.seen_until, bulk.LISTED_AT),
+                deleted_at=when, vanished_at=func.coalesce(state.vanished_at, when),
+                seen_until=func.coalesce(state.seen_until, bulk.LISTED_AT),
             ))
         kind = "delete_failed" if outcome.result == "failed" else "deleted"
         events = [{

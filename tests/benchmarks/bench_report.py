@@ -33,7 +33,8 @@ from sqlalchemy.engine import make_url
 
 from syncer.db import migrate
 from syncer.db.engine import make_engine
-from syncer.db.schema import SyncRun, events_table, listings_table, state_table
+from syncer.db.schema import SyncRun
+from syncer.db.tables import events_table, listings_table, state_table
 from syncer.reporting.html import report_html
 from syncer.reporting.timeline import snapshot_session
 

@@ -98,7 +98,7 @@ def test_timestamps_on_sqlite_are_stored_in_sqlalchemys_own_format(tmp_path: Any
     ``.000000``, so text comparisons like ``last_seen_at != :now`` went wrong."""
     from syncer.db import migrate
     from syncer.db.engine import make_engine
-    from syncer.db.schema import state_table
+    from syncer.db.tables import state_table
 
     engine = make_engine(f"sqlite:///{tmp_path / 'formats.db'}")
     migrate.upgrade(engine)

@@ -43,6 +43,7 @@ from sqlalchemy.sql.compiler import Compiled
 
 from syncer.db.schema import SyncRun
 from syncer.db.tables import events_table, listings_table, state_table
+from syncer.jsontext import encode_json
 from syncer.sync.diff import StoredModel
 from syncer.sync.parse import ModelRecord
 
@@ -195,7 +196,7 @@ def _binder(column: Column[Any], dialect: Dialect) -> Callable[[Any], Any]:
 
 def _json(value: Any) -> str | None:
     """JSON text for a JSON column; None stays SQL NULL, as the tables declare."""
-    return None if value is None else json.dumps(value)
+    return None if value is None else encode_json(value)
 
 
 def _dialect(session: Session) -> Dialect:
@@ -285,7 +286,7 @@ def upsert_models(
         connection.execute(CreateTable(_incoming))
         _copy(connection, _incoming, _LISTED, (
             (r.model_id, r.object, r.created, r.owned_by, r.is_fine_tuned,
-             r.shutdown_at, r.display_name, r.context_length, r.replacement, json.dumps(r.raw),
+             r.shutdown_at, r.display_name, r.context_length, r.replacement, encode_json(r.raw),
              r.digest)
             for r in records
         ))
@@ -297,7 +298,7 @@ def upsert_models(
     connection.exec_driver_sql(_compile("upsert_sqlite", dialect).string, [
         (source, r.model_id, r.object, r.created, r.created, r.owned_by,
          r.is_fine_tuned, timestamp(r.shutdown_at), r.display_name, r.context_length,
-         r.replacement, json.dumps(r.raw), r.digest, stamp)
+         r.replacement, encode_json(r.raw), r.digest, stamp)
         for r in records
     ])
 

@@ -16,7 +16,6 @@ import re
 import socket
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from http import HTTPStatus
 from importlib.metadata import PackageNotFoundError, version
@@ -37,6 +36,7 @@ from tenacity import (
 
 from syncer.config.model import HTTPSettings, Source
 from syncer.errors import HTTPStatusError, PayloadError, ProviderError
+from syncer.jsontext import decode_json
 from syncer.providers.auth import check_transport, credential_headers, mask
 from syncer.providers.paging import Cursor
 from syncer.providers.profile import ErrorInfo, Profile
@@ -69,12 +69,40 @@ def _user_agent() -> str:
 USER_AGENT = _user_agent()
 
 
-@dataclass(frozen=True)
 class Listing:
-    """Every page of one listing, with a digest so an unchanged listing can be skipped cheaply."""
+    """Every page of one listing, with a digest so an unchanged listing can be skipped cheaply.
 
-    pages: list[Any]
-    digest: str
+    A listing that is byte for byte the one last applied is decoded only when ``pages`` is
+    read: a sync that finds it unchanged never reads it, and 100,000 models are not decoded
+    to learn that nothing changed.
+    """
+
+    __slots__ = ("_decode", "_digest", "_pages")
+
+    def __init__(
+        self, digest: str, pages: list[Any] | None = None,
+        decode: Callable[[], list[Any]] | None = None,
+    ) -> None:
+        self._digest = digest
+        self._pages = pages
+        self._decode = decode
+
+    @property
+    def digest(self) -> str:
+        """SHA-256 of the pages' bytes, in order."""
+        return self._digest
+
+    @property
+    def decoded(self) -> bool:
+        return self._pages is not None
+
+    @property
+    def pages(self) -> list[Any]:
+        """The decoded pages; decoding may raise ``PayloadError``."""
+        if self._pages is None:
+            assert self._decode is not None, "a listing has its pages or a way to decode them"
+            self._pages = self._decode()
+        return self._pages
 
 
 def model_path(model_id: str) -> str:
@@ -155,8 +183,13 @@ class Client:
         if self._owns_session:
             self._session.close()
 
-    def list_pages(self) -> Listing:
-        """GET the list and every following page, refusing to loop or to leave the origin."""
+    def list_pages(self, applied: Callable[[str], bool] | None = None) -> Listing:
+        """GET the list and every following page, refusing to loop or to leave the origin.
+
+        ``applied`` says whether a listing digest is that of the listing last applied: a
+        first page that is, byte for byte, such a whole listing is the whole listing again
+        (its paging said so then), returned without being decoded.
+        """
         if not self.source.verify_tls:
             log.warning("%s: TLS certificate verification is off (verify_tls = false): anyone "
                         "on the path can read the key and forge the list", self.source.name)
@@ -164,7 +197,6 @@ class Client:
         pages: list[Any] = []
         digest = hashlib.sha256()
         seen = {url}
-        bare = self.profile.items is None
         while True:
             try:
                 response = self._request("GET", url)
@@ -176,20 +208,17 @@ class Client:
                     "in /v1", status=404, code=exc.code,
                 ) from None
             assert response is not None  # without missing_ok a 404 raises
-            body = self._decode(response, f"GET {shown_url(url)}")
-            if not isinstance(body, list if bare else dict):
-                expected = "a JSON array" if bare else "a JSON object"
-                raise PayloadError(
-                    f"GET {shown_url(url)}: expected {expected}, got {_kind(body)}"
-                )
-            pages.append(body)
             digest.update(response.content)
+            if not pages and applied is not None and applied(digest.hexdigest()):
+                return self._undecoded(response, f"GET {shown_url(url)}", digest.hexdigest())
+            body = self._page(response, f"GET {shown_url(url)}")
+            pages.append(body)
             try:
                 cursor = self.profile.paginator(body)
             except PayloadError as exc:
                 raise PayloadError(f"GET {shown_url(url)}: {exc}") from None
             if cursor is None:
-                return Listing(pages=pages, digest=digest.hexdigest())
+                return Listing(digest.hexdigest(), pages)
             following = self._page_url(url, cursor)
             if following in seen:
                 raise PayloadError(
@@ -317,7 +346,7 @@ class Client:
 
     def _decode(self, response: requests.Response, where: str) -> Any:
         try:
-            body = json.loads(response.content)
+            body = decode_json(response.content)
             if _SURROGATE_ESCAPE.search(response.content):
                 # JSON may escape half of a UTF-16 pair alone: a string no database stores.
                 json.dumps(body, ensure_ascii=False).encode()
@@ -333,6 +362,18 @@ class Client:
             sample = self._clean(_snippet(response.content, 80)) or "empty body"
             message = f"{where}: {response.status_code} response is not JSON ({kind}): {sample}"
             raise PayloadError(message) from None
+
+    def _undecoded(self, response: requests.Response, where: str, digest: str) -> Listing:
+        return Listing(digest, decode=lambda: [self._page(response, where)])
+
+    def _page(self, response: requests.Response, where: str) -> Any:
+        """One list page: a JSON object, or an array for a kind that lists bare arrays."""
+        body = self._decode(response, where)
+        bare = self.profile.items is None
+        if not isinstance(body, list if bare else dict):
+            expected = "a JSON array" if bare else "a JSON object"
+            raise PayloadError(f"{where}: expected {expected}, got {_kind(body)}")
+        return body
 
     def _object(self, response: requests.Response, where: str) -> dict[str, Any]:
         body = self._decode(response, where)

@@ -48,7 +48,7 @@ class Provider(Protocol):
     #: How the source's lists read (``providers.profile``).
     profile: Profile
 
-    def list_pages(self) -> Any: ...
+    def list_pages(self, applied: Callable[[str], bool] | None = None) -> Any: ...
 
     def retrieve(self, model_id: str) -> dict[str, Any] | None: ...
 
@@ -225,33 +225,40 @@ class Syncer:
         started_at = self.now()
         clock = time.monotonic()
         try:
-            listing = self.provider.list_pages()
+            with read_session(self.engine) as session:
+                last = _look(session, self.source).digest
+            listing = self.provider.list_pages(lambda raw: self._digest(raw) == last)
+        except SQLAlchemyError as exc:
+            return self._fail(started_at, clock, f"database error: {first_line(exc)}")
         except ProviderError as exc:
             return self._fail(started_at, clock, str(exc))
-        # The parser and the profile that reads the list are part of what was applied
-        # (OpenAI's digests stay as they were before kinds, like ``raw_digest``'s).
-        parsed_as = self.provider.profile.name
-        version = PARSER_VERSION if parsed_as == "openai" else f"{PARSER_VERSION}:{parsed_as}"
-        digest = hashlib.sha256(f"{version}:{listing.digest}".encode()).hexdigest()
         try:
-            result = self._apply(listing.pages, digest, started_at, clock)
+            result = self._apply(listing, self._digest(listing.digest), started_at, clock)
         except SQLAlchemyError as exc:
             return self._fail(started_at, clock, f"database error: {first_line(exc)}")
         except ProviderError as exc:
             return self._fail(started_at, clock, str(exc))
         return result
 
+    def _digest(self, raw: str) -> str:
+        """A listing's digest as applied: the parser and the profile that read the list are
+        part of it (OpenAI's digests stay as they were before kinds, like ``raw_digest``'s)."""
+        parsed_as = self.provider.profile.name
+        version = PARSER_VERSION if parsed_as == "openai" else f"{PARSER_VERSION}:{parsed_as}"
+        return hashlib.sha256(f"{version}:{raw}".encode()).hexdigest()
+
     def _apply(
-        self, pages: list[Any], digest: str, started_at: datetime, clock: float
+        self, listing: Any, digest: str, started_at: datetime, clock: float
     ) -> SyncResult:
-        """Apply a listing in one transaction; the list is parsed only if it is not the last one.
+        """Apply a listing in one transaction; the list is decoded and parsed only if it is
+        not the last one.
 
         A list whose digest is the last applied one was parsed and validated then, with the
         same parser (``PARSER_VERSION`` is in the digest), so it is not parsed again. The
         vanish checks are asked before the lock is taken (``_plan``): on SQLite the lock is
         the whole database's, and a slow provider must not hold up every other source.
         """
-        plan = self._plan(pages, digest)
+        plan = self._plan(listing, digest)
         source = self.source
         with write_session(self.engine) as session, session.begin():
             locks.lock_source(session, source)
@@ -270,7 +277,7 @@ class Syncer:
                 # Another writer committed since: decide again on what it left, with the
                 # answers already given (an id not asked about stays present for now).
                 asked = plan.confirmed.vanished if plan is not None else []
-                plan = self._decide(session, pages, look.fingerprint)
+                plan = self._decide(session, listing.pages, look.fingerprint)
                 plan.confirmed = _Confirmation(
                     vanished=[m for m in plan.diff.missing if m in set(asked)],
                     kept=[m for m in plan.diff.missing if m not in set(asked)],
@@ -303,7 +310,7 @@ class Syncer:
             record_alerts(session, self.alerts, source, events, now)
             return self._result(run, clock)
 
-    def _plan(self, pages: list[Any], digest: str) -> _Plan | None:
+    def _plan(self, listing: Any, digest: str) -> _Plan | None:
         """Decide from a read of the stored state, then ask about the vanished, unlocked.
 
         None when the list is the last one applied (nothing to decide).
@@ -313,7 +320,7 @@ class Syncer:
             look = _look(session, self.source)
             if look.digest == digest:
                 return None
-            plan = self._decide(session, pages, look.fingerprint)
+            plan = self._decide(session, listing.pages, look.fingerprint)
         # A provider that cannot describe one model is believed: nothing to ask.
         limit = self.policy.confirm_vanish_limit if self.provider.profile.retrieve else 0
         if plan.held is None:

@@ -143,6 +143,44 @@ def test_lists_one_page_and_digests_its_raw_bytes(httpserver, make_client):
     assert len(httpserver.log) == 1
 
 
+def test_a_page_that_is_a_whole_listing_applied_before_is_returned_undecoded(
+    httpserver, make_client
+):
+    raw = b'{"object": "list", "data": [{"id": "gpt-4o"}], "has_more": false}'
+    httpserver.expect_request(MODELS).respond_with_data(raw, content_type="application/json")
+    asked: list[str] = []
+
+    def applied(digest: str) -> bool:
+        asked.append(digest)
+        return True
+
+    listing = make_client(httpserver).list_pages(applied)
+
+    assert asked == [hashlib.sha256(raw).hexdigest()] == [listing.digest]
+    assert not listing.decoded
+    assert listing.pages == [{"object": "list", "data": [{"id": "gpt-4o"}], "has_more": False}]
+    assert listing.decoded
+
+
+def test_an_undecoded_page_that_is_not_json_fails_when_read(httpserver, make_client):
+    httpserver.expect_request(MODELS).respond_with_data(b"<html>oops</html>")
+    listing = make_client(httpserver).list_pages(lambda digest: True)
+
+    with pytest.raises(PayloadError, match="response is not JSON"):
+        listing.pages  # noqa: B018
+
+
+def test_a_first_page_that_is_not_a_listing_applied_before_is_read_on(httpserver, make_client):
+    httpserver.expect_request(MODELS, query_string="").respond_with_json(
+        page("a", has_more=True, last_id="a")
+    )
+    httpserver.expect_request(MODELS, query_string="after=a").respond_with_json(page("b"))
+
+    listing = make_client(httpserver).list_pages(lambda digest: False)
+
+    assert listing.decoded and len(listing.pages) == 2
+
+
 def test_follows_has_more_with_last_id(httpserver, make_client):
     httpserver.expect_request(MODELS, query_string="").respond_with_json(
         page("a", "b", has_more=True, last_id="b")
@@ -557,6 +595,6 @@ def test_logs_one_debug_line_per_request_and_a_warning_per_retry(httpserver, mak
 
 
 def test_listing_is_a_frozen_value():
-    listing = Listing(pages=[], digest="x")
+    listing = Listing("x", [])
     with pytest.raises(AttributeError):
         listing.digest = "y"  # type: ignore[misc]

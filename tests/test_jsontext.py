@@ -1,0 +1,44 @@
+"""JSON as syncer reads and writes it: what orjson decodes is exactly what ``json`` would."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from syncer.jsontext import decode_json, encode_json, json_bytes
+
+values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(), inner, max_size=3),
+    max_leaves=10,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(values)
+def test_decoding_gives_what_json_gives_and_encoding_gives_it_back(value: Any) -> None:
+    text = json.dumps(value).encode()
+
+    decoded = decode_json(text)
+
+    assert repr(decoded) == repr(json.loads(text))  # 1 stays 1, 1.0 stays 1.0, big ints exact
+    assert repr(json.loads(encode_json(decoded))) == repr(decoded)
+
+
+def test_an_integer_beyond_64_bits_stays_an_exact_integer() -> None:
+    big = 123456789012345678901234567890
+    assert decode_json(f'{{"created": {big}}}'.encode()) == {"created": big}
+    assert json_bytes(big) is None
+    assert encode_json({"n": big}) == f'{{"n": {big}}}'
+
+
+@pytest.mark.parametrize("text", [b'{"a": NaN}', b'{"a": Infinity}', b'{"a": -Infinity}',
+                                  b'{"a": 1e400}', b"", b"{", b"<html>"])
+def test_what_no_database_stores_is_not_json(text: bytes) -> None:
+    with pytest.raises(ValueError):
+        decode_json(text)

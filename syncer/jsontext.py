@@ -10,15 +10,26 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from typing import Any
 
 import orjson
 
 __all__ = ["decode_json", "encode_json", "json_bytes"]
 
-#: orjson reads an integer beyond 64 bits as a float; such a body is read by ``json``.
-_LONG_NUMBER = re.compile(rb"[0-9]{20}")
+#: orjson reads an integer beyond 64 bits as a float (below -2**63 that is 19 digits): a body
+#: with a run of 19 digits is read by ``json``. Found by mapping digits to "1" and the rest to
+#: " " and looking for nineteen "1"s, in slices: a regex takes ten times as long over a list
+#: of 100,000 models.
+_DIGITS = bytes(0x31 if 0x30 <= b <= 0x39 else 0x20 for b in range(256))
+_RUN = b"1" * 19
+_SLICE = 1 << 20
+
+
+def _has_long_number(content: bytes) -> bool:
+    return any(
+        _RUN in content[start:start + _SLICE + len(_RUN) - 1].translate(_DIGITS)
+        for start in range(0, len(content), _SLICE)
+    )
 
 
 def _not_a_number(text: str) -> Any:
@@ -33,11 +44,11 @@ def _finite(text: str) -> float:
 
 
 def decode_json(content: bytes) -> Any:
-    """A JSON body. A run of 20 digits anywhere, or anything orjson refuses, sends it to
+    """A JSON body. A run of 19 digits anywhere, or anything orjson refuses, sends it to
     ``json``, which keeps big integers and raises the errors callers report; NaN, Infinity
     and numbers past a float's range are refused there as not JSON (no database stores
     them). Raises ValueError (or RecursionError) for what is not JSON."""
-    if not _LONG_NUMBER.search(content):
+    if not _has_long_number(content):
         try:
             return orjson.loads(content)
         except orjson.JSONDecodeError:

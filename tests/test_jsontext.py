@@ -42,3 +42,12 @@ def test_an_integer_beyond_64_bits_stays_an_exact_integer() -> None:
 def test_what_no_database_stores_is_not_json(text: bytes) -> None:
     with pytest.raises(ValueError):
         decode_json(text)
+
+
+@pytest.mark.parametrize("at", [0, (1 << 20) - 25, (1 << 20) - 10, (1 << 20) - 1, 3 << 20])
+def test_a_long_integer_is_found_wherever_it_sits_in_a_large_body(at: int) -> None:
+    """Also across the edge of the slices the check looks at (1 MiB each)."""
+    big = 123456789012345678901234567890
+    body = b"[" + b" " * at + str(big).encode() + b", " + b"7" * 10 + b"]"
+
+    assert decode_json(body)[0] == big

@@ -53,6 +53,7 @@ __all__ = [
     "add_run",
     "insert_events",
     "latest_run",
+    "load_documents",
     "load_state",
     "mark_vanished",
     "record_listing",
@@ -131,9 +132,21 @@ def _vanish(listed: Any) -> Any:
 _STATEMENTS: dict[str, tuple[Any, Sequence[str]]] = {
     # (statement, the names of its parameters in the order our rows hold them)
     "state": (
-        select(_m.model_id, cast(_m.raw, Text), _m.vanished_at.is_(None), _m.raw_digest)
+        select(_m.model_id, _m.vanished_at.is_(None), _m.raw_digest)
         .where(_m.source == bindparam("source")),
         ("source",),
+    ),
+    "documents_postgresql": (
+        select(_m.model_id, cast(_m.raw, Text))
+        .where(_m.source == bindparam("of_source"), _m.model_id == any_(bindparam("ids"))),
+        ("of_source", "ids"),
+    ),
+    "documents_sqlite": (
+        select(_m.model_id, cast(_m.raw, Text)).where(
+            _m.source == bindparam("of_source"),
+            _m.model_id.in_(select(func.json_each(bindparam("ids")).table_valued("value"))),
+        ),
+        ("of_source", "ids"),
     ),
     "upsert_sqlite": (_sqlite_upsert(), ("source", "model_id", "object", "created", "created",
                                          "owned_by", "is_fine_tuned", "shutdown_at",
@@ -239,15 +252,17 @@ class StoredState(Mapping[str, StoredModel]):
 
     A sync of 100,000 unchanged models looks at the digests (``present_digests``) and at
     the few models the list changed or left out; making every model an object would cost
-    more than reading it.
+    more than reading it. The stored JSON is read only for the models listed with another
+    digest (``differing``, ``load_documents``): what the diff compares field by field.
     """
 
-    def __init__(self, rows: Iterable[tuple[str, str, Any, str | None]]) -> None:
+    def __init__(self, rows: Iterable[tuple[str, Any, str | None]]) -> None:
         self._rows = {row[0]: row for row in rows}
+        self._documents: dict[str, str] = {}
 
     def __getitem__(self, model_id: str) -> StoredModel:
-        _, raw, present, digest = self._rows[model_id]
-        return StoredModel(model_id, raw, bool(present), digest)
+        _, present, digest = self._rows[model_id]
+        return StoredModel(model_id, self._documents.get(model_id), bool(present), digest)
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._rows)
@@ -257,21 +272,44 @@ class StoredState(Mapping[str, StoredModel]):
 
     def present_digests(self) -> dict[str, str | None]:
         """The digest of every present model, by id."""
-        return {row[0]: row[3] for row in self._rows.values() if row[2]}
+        return {row[0]: row[2] for row in self._rows.values() if row[1]}
+
+    def add_documents(self, rows: Iterable[tuple[str, str]]) -> None:
+        self._documents.update(rows)
+
+    def differing(self, records: Iterable[ModelRecord]) -> list[str]:
+        """The stored models these records list with another digest."""
+        rows = self._rows
+        return [
+            r.model_id for r in records if r.model_id in rows and rows[r.model_id][2] != r.digest
+        ]
 
 
 def load_state(session: Session, source: str) -> StoredState:
-    """Every stored model of ``source``: presence, digest, and the JSON only as text.
-
-    The diff decodes the text only for a model whose digest differs from the listed one, so
-    an unchanged inventory is compared without decoding a single stored document.
-    """
+    """Every stored model of ``source``: presence and digest, not the JSON (see
+    ``load_documents``), so an unchanged inventory is compared without reading a document."""
     connection = session.connection()
     compiled = _compile("state", connection.dialect)
     parameters = _parameters(compiled, {"source": source})
     with _driver_cursor(connection, compiled.string, parameters) as cursor:
         cursor.execute(compiled.string, parameters)
         return StoredState(cursor)
+
+
+def load_documents(
+    session: Session, source: str, state: StoredState, model_ids: Sequence[str]
+) -> None:
+    """Read the stored JSON of ``model_ids``, as text, into ``state``: one statement."""
+    if not model_ids:
+        return
+    connection = session.connection()
+    dialect = connection.dialect
+    compiled = _compile(f"documents_{dialect.name}", dialect)
+    ids = list(model_ids) if dialect.name == "postgresql" else json.dumps(list(model_ids))
+    parameters = _parameters(compiled, {"of_source": source, "ids": ids})
+    with _driver_cursor(connection, compiled.string, parameters) as cursor:
+        cursor.execute(compiled.string, parameters)
+        state.add_documents(cursor)
 
 
 def upsert_models(

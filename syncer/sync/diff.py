@@ -38,11 +38,14 @@ class StoredModel:
     """
 
     model_id: str
-    raw: Mapping[str, Any] | str
+    #: None when the store did not read it: only a model listed with another digest needs it.
+    raw: Mapping[str, Any] | str | None
     present: bool
     digest: str | None = None
 
     def document(self) -> Mapping[str, Any]:
+        if self.raw is None:
+            raise LookupError(f"the stored JSON of {self.model_id!r} was not read")
         decoded: Mapping[str, Any] = json.loads(self.raw) if isinstance(self.raw, str) else self.raw
         return decoded
 

@@ -331,6 +331,7 @@ class Syncer:
         state = bulk.load_state(session, self.source)
         known = state.present_digests()
         parsed = parse_listing(pages, known, self.provider.profile)
+        bulk.load_documents(session, self.source, state, state.differing(parsed.records))
         diff = compute_diff(state, parsed.records, parsed.unchanged)
         reason = mass_vanish_reason(
             len(known), parsed.listed, len(diff.missing), self.policy.mass_vanish_share

@@ -215,20 +215,28 @@ def test_events_keep_none_as_sql_null_and_values_as_json(engine: Engine) -> None
     assert changed.occurred_at == NOW
 
 
-def test_load_state_hands_over_presence_digest_and_the_json_as_text(engine: Engine) -> None:
-    models = [record("a"), record("b", extra=[1, True, None])]
+def test_load_state_hands_over_presence_and_digest_and_the_json_only_of_what_differs(
+    engine: Engine,
+) -> None:
+    models = [record("a"), record("b", extra=[1, True, None]), record("c")]
     upsert(engine, models)
     with write_session(engine) as session, session.begin():
         bulk.mark_vanished(session, "openai", ["a"], NOW)
+    listed = [record("b", extra=[1, True, None, "more"]), record("c"), record("new")]
 
     with read_session(engine) as session:
         state = bulk.load_state(session, "openai")
+        unread = state["b"].raw
+        differing = state.differing(listed)
+        bulk.load_documents(session, "openai", state, differing)
 
-    assert sorted(state) == ["a", "b"]
+    assert sorted(state) == ["a", "b", "c"]
     assert (state["a"].present, state["b"].present) == (False, True)
-    assert state.present_digests() == {"b": models[1].digest}
+    assert state.present_digests() == {"b": models[1].digest, "c": models[2].digest}
+    assert unread is None and differing == ["b"]
     assert isinstance(state["b"].raw, str)
     assert state["b"].document() == models[1].raw
+    assert state["c"].raw is None
 
 
 @pytest.mark.postgres

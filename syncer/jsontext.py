@@ -1,7 +1,9 @@
 """JSON as syncer reads it from providers and writes it to the database, fast and exact.
 
-orjson decodes a list of 100,000 models in a third of ``json``'s time and encodes each
-model for storage in a seventh, which is most of a large first sync. It is exact for what it
+A list page is read with its models left undecoded (``msgspec.Raw``, each model's bytes as
+sent): a sync fingerprints those bytes and decodes only the models it has not stored as they
+are, so an inventory of 100,000 with 5% churn decodes 5,000. orjson decodes in a third of
+``json``'s time and encodes each model for storage in a seventh. It is exact for what it
 decodes (its integers fit 64 bits, it reads no NaN or Infinity), so what syncer stores and
 fingerprints is what the provider sent. Where it would not be exact, ``json`` takes over.
 """
@@ -12,9 +14,15 @@ import json
 import math
 from typing import Any
 
+import msgspec
 import orjson
 
-__all__ = ["decode_json", "encode_json", "json_bytes"]
+__all__ = ["Undecoded", "decode_json", "decode_page", "document", "encode_json", "json_bytes"]
+
+#: One value of a page left as its JSON bytes; ``document`` decodes it.
+Undecoded = msgspec.Raw
+_TOP = msgspec.json.Decoder(dict[str, msgspec.Raw])
+_ITEMS = msgspec.json.Decoder(list[msgspec.Raw])
 
 #: orjson reads an integer beyond 64 bits as a float (below -2**63 that is 19 digits): a body
 #: with a run of 19 digits is read by ``json``. Found by mapping digits to "1" and the rest to
@@ -54,6 +62,32 @@ def decode_json(content: bytes) -> Any:
         except orjson.JSONDecodeError:
             pass
     return json.loads(content, parse_constant=_not_a_number, parse_float=_finite)
+
+
+def decode_page(content: bytes, items: str | None) -> Any:
+    """A list page whose models (``body[items]``, or the body itself when ``items`` is None)
+    are left as ``Undecoded``; the rest of the page is decoded. A page of another shape (not
+    an object, no list under ``items``) is decoded whole, for the caller to say what is
+    wrong; what is not JSON raises ValueError as ``decode_json`` does."""
+    try:
+        if items is None:
+            return _ITEMS.decode(content)
+        top = _TOP.decode(content)
+        page: dict[str, Any] = {key: value for key, value in top.items() if key != items}
+        for key, value in page.items():
+            page[key] = document(value)
+        if items in top:
+            page[items] = _ITEMS.decode(top[items])
+        return page
+    except msgspec.ValidationError:
+        return decode_json(content)
+    except msgspec.DecodeError:
+        return decode_json(content)  # raises what is wrong, as for any body
+
+
+def document(value: Any) -> Any:
+    """``value``, decoded if it was left ``Undecoded``."""
+    return decode_json(bytes(value)) if type(value) is Undecoded else value
 
 
 def json_bytes(value: Any) -> bytes | None:

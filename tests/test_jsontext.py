@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from syncer.jsontext import decode_json, encode_json, json_bytes
+from syncer.jsontext import Undecoded, decode_json, decode_page, document, encode_json, json_bytes
 
 values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False)
@@ -51,3 +51,18 @@ def test_a_long_integer_is_found_wherever_it_sits_in_a_large_body(at: int) -> No
     body = b"[" + b" " * at + str(big).encode() + b", " + b"7" * 10 + b"]"
 
     assert decode_json(body)[0] == big
+
+
+def test_a_page_leaves_its_models_undecoded_and_decodes_the_rest() -> None:
+    page = decode_page(b'{"data": [{"id": "a"}, {"id": "b", "n": 1}], "has_more": false}', "data")
+
+    assert page["has_more"] is False
+    assert [bytes(m) for m in page["data"]] == [b'{"id": "a"}', b'{"id": "b", "n": 1}']
+    assert [document(m) for m in page["data"]] == [{"id": "a"}, {"id": "b", "n": 1}]
+    assert decode_page(b'[{"id": "a"}]', None)[0] == Undecoded(b'{"id": "a"}')
+
+
+@pytest.mark.parametrize("text", [b'{"data": null}', b'{"data": 3}', b'[1, 2]', b'"x"',
+                                  b'{"other": []}'])
+def test_a_page_of_another_shape_is_decoded_whole_for_the_caller_to_judge(text: bytes) -> None:
+    assert decode_page(text, "data") == json.loads(text)

@@ -36,7 +36,7 @@ from tenacity import (
 
 from syncer.config.model import HTTPSettings, Source
 from syncer.errors import HTTPStatusError, PayloadError, ProviderError
-from syncer.jsontext import decode_json
+from syncer.jsontext import decode_json, decode_page
 from syncer.providers.auth import check_transport, credential_headers, mask
 from syncer.providers.paging import Cursor
 from syncer.providers.profile import ErrorInfo, Profile
@@ -344,13 +344,17 @@ class Client:
             return HTTPStatusError(message, status=status, code=code or kind)
         return _Transient(error, wait)
 
-    def _decode(self, response: requests.Response, where: str) -> Any:
+    def _decode(
+        self, response: requests.Response, where: str,
+        decode: Callable[[bytes], Any] = decode_json,
+    ) -> Any:
         try:
-            body = decode_json(response.content)
             if _SURROGATE_ESCAPE.search(response.content):
                 # JSON may escape half of a UTF-16 pair alone: a string no database stores.
+                body = decode_json(response.content)
                 json.dumps(body, ensure_ascii=False).encode()
-            return body
+                return body
+            return decode(response.content)
         except RecursionError:
             raise PayloadError(f"{where}: the JSON is nested too deeply to read") from None
         except UnicodeEncodeError:
@@ -368,7 +372,8 @@ class Client:
 
     def _page(self, response: requests.Response, where: str) -> Any:
         """One list page: a JSON object, or an array for a kind that lists bare arrays."""
-        body = self._decode(response, where)
+        items = self.profile.items
+        body = self._decode(response, where, lambda content: decode_page(content, items))
         bare = self.profile.items is None
         if not isinstance(body, list if bare else dict):
             expected = "a JSON array" if bare else "a JSON object"

@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from syncer.errors import PayloadError
+from syncer.jsontext import document
 
 __all__ = [
     "Cursor",
@@ -62,8 +63,9 @@ def openai_cursor(body: Any) -> Cursor | None:
         return None
     last_id = body.get("last_id")
     data = body.get("data")
-    if last_id is None and isinstance(data, list) and data and isinstance(data[-1], Mapping):
-        last_id = data[-1].get("id")
+    last = document(data[-1]) if last_id is None and isinstance(data, list) and data else None
+    if isinstance(last, Mapping):
+        last_id = last.get("id")
     if isinstance(last_id, str) and last_id:
         return {"after": last_id}
     raise PayloadError("has_more is true but there is no last_id and the last item has no id")

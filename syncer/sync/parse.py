@@ -17,7 +17,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from syncer.errors import PayloadError
-from syncer.jsontext import json_bytes
+from syncer.jsontext import Undecoded, document, json_bytes
 from syncer.providers.openai import PROFILE as OPENAI
 from syncer.providers.profile import Fields, Profile
 
@@ -27,6 +27,7 @@ __all__ = [
     "PARSER_VERSION",
     "ModelRecord",
     "ParsedListing",
+    "listed_digest",
     "parse_listing",
     "parse_model",
     "parse_timestamp",
@@ -61,12 +62,14 @@ class ModelRecord:
     replacement: str | None = None
     #: The profile that read it (``Profile.name``): part of the digest.
     parsed_as: str = field(default="openai", repr=False, compare=False)
-    #: Fingerprint of ``raw`` (see ``raw_digest``): a sync compares it with the stored one
-    #: instead of reading every stored document back.
-    digest: str = field(init=False, repr=False, compare=False)
+    #: Fingerprint of the model as listed (``listed_digest`` of its bytes, else ``raw_digest``
+    #: of ``raw``): a sync compares it with the stored one instead of reading every stored
+    #: document back.
+    digest: str = field(default="", repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "digest", raw_digest(self.raw, self.parsed_as))
+        if not self.digest:
+            object.__setattr__(self, "digest", raw_digest(self.raw, self.parsed_as))
 
     @property
     def created_at(self) -> datetime | None:
@@ -95,11 +98,15 @@ def raw_digest(raw: Mapping[str, Any], parsed_as: str = "openai") -> str:
     OpenAI's digests are unsalted), so a new parser, or a source whose kind changed, sees
     every stored model as new to it and fills its columns again.
     """
-    salt = b"" if parsed_as == "openai" else parsed_as.encode()[:16]
     text = json_bytes(raw)
-    if text is None:
-        text = b"repr:" + repr(raw).encode()
-    return hashlib.blake2b(text, digest_size=16, person=_PERSON, salt=salt).hexdigest()
+    return listed_digest(b"repr:" + repr(raw).encode() if text is None else text, parsed_as)
+
+
+def listed_digest(listed: bytes | Undecoded, parsed_as: str = "openai") -> str:
+    """The fingerprint of a model listed as these JSON bytes (see ``raw_digest``): a model
+    listed byte for byte as stored is unchanged without being decoded."""
+    salt = b"" if parsed_as == "openai" else parsed_as.encode()[:16]
+    return hashlib.blake2b(listed, digest_size=16, person=_PERSON, salt=salt).hexdigest()
 
 
 def parse_timestamp(value: Any) -> datetime | None:
@@ -156,7 +163,7 @@ def _model_id(item: Any, fields: Fields) -> str:
 
 
 def _parse_model(
-    item: Mapping[str, Any], model_id: str, profile: Profile
+    item: Mapping[str, Any], model_id: str, profile: Profile, digest: str = ""
 ) -> tuple[ModelRecord, list[str]]:
     # Runs once per listed model: a sync of 100,000 models spends its parsing time here.
     fields = profile.fields
@@ -176,7 +183,7 @@ def _parse_model(
             obj = obj if isinstance(obj, str) else None
             return ModelRecord(
                 model_id, dict(item), obj, created, owned_by, None, fine_tuned,
-                parsed_as=profile.name,
+                parsed_as=profile.name, digest=digest,
             ), []
     warnings: list[str] = []
     if fields.created_as == "rfc3339" and isinstance(created, str):
@@ -216,6 +223,7 @@ def _parse_model(
         context_length=_length(item, fields.context_length, model_id, warnings),
         replacement=_string(item, fields.replacement, model_id, warnings),
         parsed_as=profile.name,
+        digest=digest,
     )
     return record, warnings
 
@@ -274,9 +282,10 @@ def parse_listing(
 ) -> ParsedListing:
     """Turn every page of a list response into one list of records, or say what is wrong.
 
-    ``known`` maps the ids of models stored as present to their digests (``raw_digest``):
-    a model listed exactly as stored has its id checked and lands in ``unchanged``, but is
-    not parsed again, which is most of the work when little of a large inventory changed.
+    ``known`` maps the ids of models stored as present to their digests: a model listed
+    exactly as stored lands in ``unchanged`` without being parsed again, and one left
+    ``Undecoded`` on its page (``jsontext.decode_page``) without even being decoded, which is
+    most of the work when little of a large inventory changed.
     """
     records: list[ModelRecord] = []
     unchanged: list[str] = []
@@ -285,20 +294,36 @@ def parse_listing(
     duplicates: list[str] = []
     fields = profile.fields
     missing = {key: 0 for key in (fields.created, fields.owned_by) if key}
+    # A model listed as the very bytes stored is that model, unchanged: found by its digest.
+    stored_as = {digest: model_id for model_id, digest in (known or {}).items() if digest}
     for page_number, body in enumerate(pages, start=1):
         where = f"page {page_number}" if page_number > 1 else "the response"
         data = _items(body, where, profile.items, profile.items_optional)
         if data is None:
             continue
         for index, item in enumerate(data):
+            digest = ""
+            if type(item) is Undecoded:
+                digest = listed_digest(item, profile.name)
+                model_id = stored_as.get(digest)
+                if model_id is not None and model_id not in seen:
+                    seen.add(model_id)
+                    unchanged.append(model_id)
+                    continue
+                try:
+                    item = document(item)
+                except (ValueError, RecursionError):
+                    raise PayloadError(
+                        f"{where}: {profile.items or ''}[{index}] is not JSON"
+                    ) from None
             try:
                 model_id = _model_id(item, fields)
                 record, notes = None, None
                 if (
-                    not known or model_id in seen
+                    not known or model_id in seen or digest
                     or known.get(model_id) != raw_digest(item, profile.name)
                 ):
-                    record, notes = _parse_model(item, model_id, profile)
+                    record, notes = _parse_model(item, model_id, profile, digest)
             except _Invalid as problem:
                 raise PayloadError(f"{where}: {profile.items or ''}[{index}] {problem}") from None
             if notes:

@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from syncer.errors import HTTPStatusError
+from syncer.jsontext import decode_page
 from syncer.sync import run as sync
 from syncer.sync.diff import StoredModel, compute_diff
 from syncer.sync.parse import CREATED_RANGE, ModelRecord, parse_listing, parse_model, raw_digest
@@ -122,6 +123,30 @@ def test_a_diff_with_known_models_skipped_is_the_same_diff(
     slow = compute_diff(stored, full.records)
 
     assert fast == slow
+
+
+@settings(max_examples=300, deadline=None)
+@given(listed_items, st.data())
+def test_undecoded_models_listed_as_stored_are_unchanged_and_the_rest_read_as_decoded(
+    items: list[dict[str, Any]], data: st.DataObject
+) -> None:
+    page = decode_page(json.dumps({"data": items}).encode(), "data")
+    decoded = parse_listing([{"data": items}])
+    full = parse_listing([page])
+    known = {
+        r.model_id: r.digest if data.draw(st.booleans()) else "stale"
+        for r in full.records if data.draw(st.booleans())
+    }
+
+    skipping = parse_listing([page], known)
+
+    by_id = {r.model_id: r for r in full.records}
+    assert [(r.model_id, r.raw) for r in full.records] == [
+        (r.model_id, r.raw) for r in decoded.records
+    ]
+    assert full.warnings == decoded.warnings
+    assert skipping.unchanged == [m for m in by_id if known.get(m) == by_id[m].digest]
+    assert skipping.records == [r for r in full.records if r.model_id not in skipping.unchanged]
 
 
 def test_a_stored_document_is_decoded_only_when_its_digest_differs() -> None:

@@ -293,7 +293,7 @@ def load_state(session: Session, source: str) -> StoredState:
     parameters = _parameters(compiled, {"source": source})
     with _driver_cursor(connection, compiled.string, parameters) as cursor:
         cursor.execute(compiled.string, parameters)
-        return StoredState(cursor)
+        return StoredState(cursor.fetchall())  # in one call: psycopg's rows one by one cost more
 
 
 def load_documents(
@@ -309,7 +309,7 @@ def load_documents(
     parameters = _parameters(compiled, {"of_source": source, "ids": ids})
     with _driver_cursor(connection, compiled.string, parameters) as cursor:
         cursor.execute(compiled.string, parameters)
-        state.add_documents(cursor)
+        state.add_documents(cursor.fetchall())
 
 
 def upsert_models(

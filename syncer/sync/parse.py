@@ -9,11 +9,11 @@ list and each field sit is the source's provider profile's business (``Profile.i
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from hashlib import blake2b
 from typing import Any
 
 from syncer.errors import PayloadError
@@ -105,8 +105,11 @@ def raw_digest(raw: Mapping[str, Any], parsed_as: str = "openai") -> str:
 def listed_digest(listed: bytes | Undecoded, parsed_as: str = "openai") -> str:
     """The fingerprint of a model listed as these JSON bytes (see ``raw_digest``): a model
     listed byte for byte as stored is unchanged without being decoded."""
-    salt = b"" if parsed_as == "openai" else parsed_as.encode()[:16]
-    return hashlib.blake2b(listed, digest_size=16, person=_PERSON, salt=salt).hexdigest()
+    return blake2b(listed, digest_size=16, person=_PERSON, salt=_salt(parsed_as)).hexdigest()
+
+
+def _salt(parsed_as: str) -> bytes:
+    return b"" if parsed_as == "openai" else parsed_as.encode()[:16]
 
 
 def parse_timestamp(value: Any) -> datetime | None:
@@ -296,6 +299,7 @@ def parse_listing(
     missing = {key: 0 for key in (fields.created, fields.owned_by) if key}
     # A model listed as the very bytes stored is that model, unchanged: found by its digest.
     stored_as = {digest: model_id for model_id, digest in (known or {}).items() if digest}
+    salt = _salt(profile.name)
     for page_number, body in enumerate(pages, start=1):
         where = f"page {page_number}" if page_number > 1 else "the response"
         data = _items(body, where, profile.items, profile.items_optional)
@@ -303,8 +307,8 @@ def parse_listing(
             continue
         for index, item in enumerate(data):
             digest = ""
-            if type(item) is Undecoded:
-                digest = listed_digest(item, profile.name)
+            if type(item) is Undecoded:  # listed_digest, inlined: this runs once per model
+                digest = blake2b(item, digest_size=16, person=_PERSON, salt=salt).hexdigest()
                 model_id = stored_as.get(digest)
                 if model_id is not None and model_id not in seen:
                     seen.add(model_id)

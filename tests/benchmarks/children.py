@@ -35,6 +35,7 @@ __all__ = [
     "Measured",
     "Provider",
     "child_env",
+    "compile_sources",
     "libpq_url",
     "measure",
     "peak_rss_mb",
@@ -122,9 +123,26 @@ def syncer_command(override: str | None = None) -> list[str]:
 
 
 def child_env(database_url: str, **extra: str) -> dict[str, str]:
-    """This environment without syncer's or OpenAI's settings, plus the database and ``extra``."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SYNCER_", "OPENAI_"))}
+    """This environment without syncer's or OpenAI's settings, plus the database and ``extra``.
+
+    Bytecode is cached as on a user's machine (``pip install`` compiles it, and Python writes
+    what it compiles): a PYTHONDONTWRITEBYTECODE of the developer's would have each child
+    compile syncer from source, which no user pays. ``compile_sources`` fills the cache first.
+    """
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("SYNCER_", "OPENAI_")) and k != "PYTHONDONTWRITEBYTECODE"}
     return {**env, "SYNCER_DATABASE_URL": database_url, **extra}
+
+
+def compile_sources() -> None:
+    """Byte-compile syncer (as this Python finds it) and the hand-written scripts, as
+    ``pip install`` leaves a package, so that no measured child is the first to compile."""
+    script = ("import compileall, importlib.util, pathlib, sys; "
+              "spec = importlib.util.find_spec('syncer'); "
+              "dirs = [sys.argv[1], *([str(pathlib.Path(spec.origin).parent)] if spec else [])]; "
+              "sys.exit(not all(compileall.compile_dir(d, quiet=1) for d in dirs))")
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    subprocess.run([sys.executable, "-c", script, str(HERE)], check=True, env=env)
 
 
 @dataclass(frozen=True)

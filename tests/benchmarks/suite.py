@@ -23,6 +23,7 @@ from tests.benchmarks import scorecard, sources, startup, whole_process
 from tests.benchmarks.children import (
     HERE,
     BenchError,
+    compile_sources,
     peak_rss_mb,
     postgres_version,
     provider,
@@ -98,6 +99,7 @@ def main(args: argparse.Namespace) -> int:
                               "per_source": args.models_per_source, "delay_ms": args.delay_ms,
                               "startup_repeat": args.startup_repeat}
     facts = _facts(postgres, syncer)
+    compile_sources()
     try:
         with tempfile.TemporaryDirectory(prefix="syncer-bench-") as tmp, provider(
             served, args.sources, args.models_per_source, args.delay_ms

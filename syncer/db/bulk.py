@@ -7,8 +7,9 @@ from the tables in ``schema``, but rows travel as plain tuples: ``executemany`` 
 ``COPY`` on PostgreSQL (psycopg writes the rows in C). Values whose storage format SQLAlchemy
 owns (timestamps on SQLite) still go through the column's own bind processor, once per
 distinct value. Each function sends one statement, or a fixed few, whatever the number of
-rows; each takes the caller's session and never commits. The small ones (the run row, the
-source's listing) are plain SQLAlchemy.
+rows; each takes the caller's connection (or session) and never commits. The small ones (the
+run row, the source's listing) are plain SQLAlchemy. PostgreSQL's dialect is imported only
+for PostgreSQL.
 """
 
 from __future__ import annotations
@@ -17,8 +18,9 @@ import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
+from functools import cache
 from operator import itemgetter
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     Column,
@@ -29,23 +31,26 @@ from sqlalchemy import (
     bindparam,
     cast,
     func,
+    insert,
     literal_column,
     null,
     select,
     update,
 )
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.dialects import sqlite
+from sqlalchemy.engine import Connection, Dialect, Row
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.orm import Session
 from sqlalchemy.schema import CreateTable, DropTable
 from sqlalchemy.sql.compiler import Compiled
 
-from syncer.db.schema import SyncRun
-from syncer.db.tables import events_table, listings_table, state_table
+from syncer.db.engine import connection_of
+from syncer.db.tables import events_table, listings_table, runs_table, state_table
 from syncer.jsontext import encode_json
 from syncer.sync.diff import StoredModel
 from syncer.sync.parse import ModelRecord
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 __all__ = [
     "LISTED_AT",
@@ -109,7 +114,10 @@ def _sqlite_upsert() -> Any:
     return _upsert(sqlite.insert(state_table).values(_model_values(listed, created_at)))
 
 
+@cache
 def _postgres_upsert() -> Any:
+    from sqlalchemy.dialects import postgresql
+
     values = _model_values(dict(_incoming.c), func.to_timestamp(_incoming.c.created))
     rows = select(*values.values()).select_from(_incoming)
     return _upsert(postgresql.insert(state_table).from_select(list(values), rows))
@@ -162,7 +170,6 @@ _STATEMENTS: dict[str, tuple[Any, Sequence[str]]] = {
         ("now", "of_source", "ids"),
     ),
 }
-_POSTGRES_UPSERT = _postgres_upsert()
 _compiled: dict[tuple[str, str], Compiled] = {}
 
 
@@ -212,8 +219,8 @@ def _json(value: Any) -> str | None:
     return None if value is None else encode_json(value)
 
 
-def _dialect(session: Session) -> Dialect:
-    dialect = session.get_bind().dialect
+def _dialect(db: Connection | Session) -> Dialect:
+    dialect = connection_of(db).dialect
     if dialect.name not in ("sqlite", "postgresql"):
         raise NotImplementedError(f"syncer supports SQLite and PostgreSQL, not {dialect.name}")
     return dialect
@@ -285,10 +292,10 @@ class StoredState(Mapping[str, StoredModel]):
         ]
 
 
-def load_state(session: Session, source: str) -> StoredState:
+def load_state(db: Connection | Session, source: str) -> StoredState:
     """Every stored model of ``source``: presence and digest, not the JSON (see
     ``load_documents``), so an unchanged inventory is compared without reading a document."""
-    connection = session.connection()
+    connection = connection_of(db)
     compiled = _compile("state", connection.dialect)
     parameters = _parameters(compiled, {"source": source})
     with _driver_cursor(connection, compiled.string, parameters) as cursor:
@@ -297,12 +304,12 @@ def load_state(session: Session, source: str) -> StoredState:
 
 
 def load_documents(
-    session: Session, source: str, state: StoredState, model_ids: Sequence[str]
+    db: Connection | Session, source: str, state: StoredState, model_ids: Sequence[str]
 ) -> None:
     """Read the stored JSON of ``model_ids``, as text, into ``state``: one statement."""
     if not model_ids:
         return
-    connection = session.connection()
+    connection = connection_of(db)
     dialect = connection.dialect
     compiled = _compile(f"documents_{dialect.name}", dialect)
     ids = list(model_ids) if dialect.name == "postgresql" else json.dumps(list(model_ids))
@@ -313,13 +320,13 @@ def load_documents(
 
 
 def upsert_models(
-    session: Session, source: str, records: Sequence[ModelRecord], now: datetime
+    db: Connection | Session, source: str, records: Sequence[ModelRecord], now: datetime
 ) -> None:
     """Insert new models and rewrite listed ones; ``first_seen_at`` stays as it was."""
     if not records:
         return
-    dialect = _dialect(session)
-    connection = session.connection()
+    dialect = _dialect(db)
+    connection = connection_of(db)
     if dialect.name == "postgresql":
         connection.execute(CreateTable(_incoming))
         _copy(connection, _incoming, _LISTED, (
@@ -328,7 +335,7 @@ def upsert_models(
              r.digest)
             for r in records
         ))
-        connection.execute(_POSTGRES_UPSERT, {"source": source, "now": now})
+        connection.execute(_postgres_upsert(), {"source": source, "now": now})
         connection.execute(DropTable(_incoming))
         return
     timestamp = _binder(state_table.c.shutdown_at, dialect)
@@ -342,7 +349,7 @@ def upsert_models(
 
 
 def mark_vanished(
-    session: Session, source: str, model_ids: Sequence[str], when: datetime | None
+    db: Connection | Session, source: str, model_ids: Sequence[str], when: datetime | None
 ) -> None:
     """Set ``vanished_at`` of the given models to ``when`` (None: present), in one statement.
 
@@ -350,19 +357,19 @@ def mark_vanished(
     source's listing on, that is the previous listing."""
     if not model_ids:
         return
-    dialect = _dialect(session)
+    dialect = _dialect(db)
     compiled = _compile(f"vanish_{dialect.name}", dialect)
     ids = list(model_ids) if dialect.name == "postgresql" else json.dumps(list(model_ids))
     stamp = _binder(state_table.c.vanished_at, dialect)(when)
     values = {"now": stamp, "of_source": source, "ids": ids}
-    session.connection().exec_driver_sql(compiled.string, _parameters(compiled, values))
+    connection_of(db).exec_driver_sql(compiled.string, _parameters(compiled, values))
 
 
-def insert_events(session: Session, events: Sequence[Mapping[str, Any]]) -> None:
+def insert_events(db: Connection | Session, events: Sequence[Mapping[str, Any]]) -> None:
     """Append events (mappings holding every model_events column but ``id``)."""
     if not events:
         return
-    dialect = _dialect(session)
+    dialect = _dialect(db)
     timestamp = _binder(events_table.c.occurred_at, dialect)
     rows = (
         (source, model_id, kind, timestamp(occurred_at), run_id, _json(old), _json(new),
@@ -370,43 +377,49 @@ def insert_events(session: Session, events: Sequence[Mapping[str, Any]]) -> None
         for source, model_id, kind, occurred_at, run_id, old, new, details
         in map(itemgetter(*_EVENT_ROW), events)
     )
-    connection = session.connection()
+    connection = connection_of(db)
     if dialect.name == "postgresql":
         _copy(connection, events_table, _EVENT_ROW, rows)
     else:
         connection.exec_driver_sql(_compile("events_sqlite", dialect).string, list(rows))
 
 
-def latest_run(session: Session, source: str, status: str | None = None) -> SyncRun | None:
-    query = select(SyncRun).where(SyncRun.source == source)
+def latest_run(
+    db: Connection | Session, source: str, status: str | None = None
+) -> Row[Any] | None:
+    """The source's latest run (of ``status``), a row of ``sync_runs``."""
+    run = runs_table.c
+    query = select(runs_table).where(run.source == source)
     if status is not None:
-        query = query.where(SyncRun.status == status)
-    return session.scalars(query.order_by(SyncRun.id.desc()).limit(1)).first()
+        query = query.where(run.status == status)
+    return connection_of(db).execute(query.order_by(run.id.desc()).limit(1)).first()
 
 
-def add_run(session: Session, **values: Any) -> SyncRun:
-    run = SyncRun(**values)
-    session.add(run)
-    session.flush()
-    return run
+def add_run(db: Connection | Session, **values: Any) -> Row[Any]:
+    """Insert a run row; returns it as written, with its id."""
+    return connection_of(db).execute(
+        insert(runs_table).values(**values).returning(*runs_table.c)
+    ).one()
 
 
-def record_listing(session: Session, source: str, now: datetime) -> None:
+def record_listing(db: Connection | Session, source: str, now: datetime) -> None:
     """Record that the source's models were listed at ``now``: one row, whatever their number.
 
     The ``models`` view reads it as ``last_seen_at`` of every model without ``seen_until``.
     """
-    insert = postgresql.insert if _dialect(session).name == "postgresql" else sqlite.insert
-    statement = insert(listings_table).values(source=source, listed_at=now)
-    session.execute(statement.on_conflict_do_update(
+    upsert: Any = sqlite.insert
+    if _dialect(db).name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as upsert
+    statement = upsert(listings_table).values(source=source, listed_at=now)
+    connection_of(db).execute(statement.on_conflict_do_update(
         index_elements=["source"], set_={"listed_at": statement.excluded.listed_at}
     ))
 
 
-def relist_present(session: Session, source: str) -> None:
+def relist_present(db: Connection | Session, source: str) -> None:
     """Present models kept unlisted by an earlier sync (their vanish unconfirmed) and listed
     again: the source's listing says when they were seen once more. Usually no row."""
-    session.execute(
+    connection_of(db).execute(
         update(state_table)
         .where(_m.source == source, _m.vanished_at.is_(None), _m.seen_until.is_not(None))
         .values(seen_until=None)

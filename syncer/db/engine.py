@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import os
 import sqlite3
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
@@ -17,7 +18,15 @@ from syncer.errors import ConfigError, StoreError
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
-__all__ = ["SUPPORTED", "dialect_name", "make_engine", "read_session", "write_session"]
+__all__ = [
+    "SUPPORTED",
+    "connection_of",
+    "dialect_name",
+    "make_engine",
+    "read_session",
+    "write_session",
+    "write_transaction",
+]
 
 #: The databases syncer's SQL is written and tested for.
 SUPPORTED = ("sqlite", "postgresql")
@@ -128,6 +137,17 @@ def _open(path: str, read_only: bool, params: dict[str, Any]) -> sqlite3.Connect
             error = error or exc
     how = " read-only" if read_only else ""
     raise sqlite3.OperationalError(f"cannot open the SQLite database {path}{how}: {error}")
+
+
+def write_transaction(engine: Engine) -> AbstractContextManager[Connection]:
+    """A Core connection in a transaction that writes (on SQLite it takes the write lock
+    first), committed at the end of the block: what a sync writes through, without the ORM."""
+    return engine.execution_options(syncer_write=True).begin()
+
+
+def connection_of(db: Connection | Session) -> Connection:
+    """The Core connection of a connection, or of an ORM session's transaction."""
+    return db if isinstance(db, Connection) else db.connection()
 
 
 def write_session(engine: Engine) -> Session:

@@ -26,17 +26,20 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, Engine, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Connection, Engine, Row, func, select, update
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement
 
 from syncer.config.model import DEFAULT_LEASE
-from syncer.db.engine import write_session
-from syncer.db.schema import Lease
+from syncer.db.engine import connection_of, write_transaction
+from syncer.db.tables import leases_table
 from syncer.errors import first_line
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 from syncer.timeutil import utcnow
 
 __all__ = [
@@ -51,6 +54,7 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
+_lease = leases_table.c
 
 #: This process, as lease holders and ``/metrics`` name it.
 REPLICA = f"{socket.gethostname()}:{os.getpid()}"
@@ -62,14 +66,15 @@ def _key(name: str) -> int:
     return int.from_bytes(digest, "big", signed=True)
 
 
-def lock_source(session: Session, source: str) -> None:
+def lock_source(db: Connection | Session, source: str) -> None:
     """Serialise writers of one source for the rest of the transaction.
 
     PostgreSQL: a transaction-scoped advisory lock keyed by the source name. SQLite:
-    the write session already holds the database's write lock.
+    the write transaction already holds the database's write lock.
     """
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(select(func.pg_advisory_xact_lock(_key(source))))
+    connection = connection_of(db)
+    if connection.dialect.name == "postgresql":
+        connection.execute(select(func.pg_advisory_xact_lock(_key(source))))
 
 
 def lock_migrations(connection: Connection) -> None:
@@ -80,11 +85,11 @@ def lock_migrations(connection: Connection) -> None:
         connection.execute(select(func.pg_advisory_xact_lock(_key("migrations"))))
 
 
-def lock_sources(session: Session, sources: Iterable[str]) -> None:
+def lock_sources(db: Connection | Session, sources: Iterable[str]) -> None:
     """``lock_source`` for several sources, in one order everywhere so two callers cannot
     deadlock: what reads every source's state (the stale check) must not race a sync."""
     for source in sorted(sources):
-        lock_source(session, source)
+        lock_source(db, source)
 
 
 @dataclass(frozen=True)
@@ -105,8 +110,10 @@ class Claim:
 
 def _take(engine: Engine, name: str, holder: str, period: timedelta, now: datetime) -> Claim:
     """Take the lease if it is free (or has never existed), in one write transaction."""
-    insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
-    values = insert(Lease).values(
+    insert: Any = sqlite.insert
+    if engine.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    values = insert(leases_table).values(
         name=name, holder=holder, acquired_at=now, expires_at=now + period
     )
     statement = values.on_conflict_do_update(
@@ -116,32 +123,32 @@ def _take(engine: Engine, name: str, holder: str, period: timedelta, now: dateti
             "acquired_at": values.excluded.acquired_at,
             "expires_at": values.excluded.expires_at,
         },
-        where=Lease.expires_at <= now,
-    ).returning(Lease.name)
-    with write_session(engine) as session, session.begin():
-        mine = session.execute(statement).first() is not None
-        row = session.execute(select(Lease).where(Lease.name == name)).scalar_one()
+        where=_lease.expires_at <= now,
+    ).returning(_lease.name)
+    with write_transaction(engine) as connection:
+        mine = connection.execute(statement).first() is not None
+        row = connection.execute(select(leases_table).where(_lease.name == name)).one()
         return Claim(name, mine, row.holder, row.acquired_at, row.expires_at)
 
 
 def _holding(claim: Claim) -> tuple[ColumnElement[bool], ...]:
-    return (Lease.name == claim.name, Lease.holder == claim.holder,
-            Lease.acquired_at == claim.acquired_at)
+    return (_lease.name == claim.name, _lease.holder == claim.holder,
+            _lease.acquired_at == claim.acquired_at)
 
 
 def _renew(engine: Engine, claim: Claim, period: timedelta, now: datetime) -> bool:
     """Push the lease's expiry on; False when it is no longer this holding's."""
-    with write_session(engine) as session, session.begin():
-        result = session.execute(
-            update(Lease).where(*_holding(claim)).values(expires_at=now + period)
+    with write_transaction(engine) as connection:
+        result = connection.execute(
+            update(leases_table).where(*_holding(claim)).values(expires_at=now + period)
         )
-        return bool(result.rowcount)  # type: ignore[attr-defined]
+        return bool(result.rowcount)
 
 
 def _free(engine: Engine, claim: Claim, now: datetime) -> None:
     """Free the lease at once (the row stays, naming the last holder)."""
-    with write_session(engine) as session, session.begin():
-        session.execute(update(Lease).where(*_holding(claim)).values(expires_at=now))
+    with write_transaction(engine) as connection:
+        connection.execute(update(leases_table).where(*_holding(claim)).values(expires_at=now))
 
 
 def _heartbeat(
@@ -209,6 +216,6 @@ def exclusive(engine: Engine, name: str, period: timedelta = DEFAULT_LEASE) -> I
         yield claim.mine
 
 
-def lease_rows(session: Session) -> list[Lease]:
-    """Every lease, held or free, by name."""
-    return list(session.scalars(select(Lease).order_by(Lease.name)))
+def lease_rows(db: Connection | Session) -> list[Row[Any]]:
+    """Every lease, held or free, by name: rows of ``leases``."""
+    return list(connection_of(db).execute(select(leases_table).order_by(_lease.name)))

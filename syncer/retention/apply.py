@@ -18,12 +18,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import Engine, func, select, update
+from sqlalchemy import Engine, Row, func, select, update
 from sqlalchemy.orm import Session
 
 from syncer.alerts.outbox import record_event_alerts
 from syncer.config.model import DEFAULT_LEASE, AlertRule, HTTPSettings, RetentionRule, Source
-from syncer.db import bulk, locks, schema
+from syncer.db import bulk, locks
 from syncer.db.engine import read_session, write_session
 from syncer.db.schema import Model
 from syncer.db.tables import state_table
@@ -106,7 +106,7 @@ class ApplyReport:
 
 
 
-def ready_run(session: Session, source: str) -> schema.SyncRun:
+def ready_run(session: Session, source: str) -> Row[Any]:
     """The source's latest sync run, when retention may act on it; else a RetentionError."""
     run = bulk.latest_run(session, source)
     if run is None:

@@ -10,19 +10,18 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Connection, Engine, Row, func, select
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session
 
-from syncer.alerts.outbox import record_alerts
 from syncer.config.model import AlertRule, SyncPolicy
-from syncer.db import bulk, locks, schema
-from syncer.db.engine import read_session, write_session
+from syncer.db import bulk, locks
+from syncer.db.engine import write_transaction
+from syncer.db.tables import events_table, runs_table
 from syncer.errors import ProviderError, StoreError, first_line
 from syncer.providers.profile import Profile
 from syncer.sync.diff import Diff, compute_diff, mass_vanish_reason, shutdown_moves
@@ -115,9 +114,9 @@ class _Look:
     fingerprint: tuple[Any, ...]
 
 
-def _look(session: Session, source: str) -> _Look:
+def _look(connection: Connection, source: str) -> _Look:
     """``_Look`` in one statement, as a sync asks twice: before and under its lock."""
-    run, event = schema.SyncRun, schema.ModelEvent
+    run, event = runs_table.c, events_table.c
     latest_ok = (
         select(run.id).where(run.source == source, run.status == "ok")
         .order_by(run.id.desc()).limit(1).correlate(None).scalar_subquery()
@@ -129,7 +128,7 @@ def _look(session: Session, source: str) -> _Look:
     def last(column: Any, where: Any) -> Any:
         return select(func.max(column)).where(where).correlate(None).scalar_subquery()
 
-    digest, models_seen, last_run, last_event = session.execute(select(
+    digest, models_seen, last_run, last_event = connection.execute(select(
         latest(run.list_digest), latest(run.models_seen),
         last(run.id, run.source == source), last(event.id, event.source == source),
     )).one()
@@ -225,8 +224,8 @@ class Syncer:
         started_at = self.now()
         clock = time.monotonic()
         try:
-            with read_session(self.engine) as session:
-                last = _look(session, self.source).digest
+            with self.engine.connect() as connection:
+                last = _look(connection, self.source).digest
             listing = self.provider.list_pages(lambda raw: self._digest(raw) == last)
         except SQLAlchemyError as exc:
             return self._fail(started_at, clock, f"database error: {first_line(exc)}")
@@ -260,24 +259,24 @@ class Syncer:
         """
         plan = self._plan(listing, digest)
         source = self.source
-        with write_session(self.engine) as session, session.begin():
-            locks.lock_source(session, source)
+        with write_transaction(self.engine) as connection:
+            locks.lock_source(connection, source)
             now = self.now()
-            look = _look(session, source)
+            look = _look(connection, source)
             if look.digest == digest:
-                bulk.record_listing(session, source, now)
+                bulk.record_listing(connection, source, now)
                 run = bulk.add_run(
-                    session, source=source, started_at=started_at, finished_at=self.now(),
+                    connection, source=source, started_at=started_at, finished_at=self.now(),
                     status="ok", models_seen=look.models_seen, added=0, vanished=0,
                     reappeared=0, changed=0, list_digest=digest,
                 )
-                record_alerts(session, self.alerts, source, [], now)  # countdowns move on
+                self._alert(connection, [], now)  # countdowns move on
                 return self._result(run, clock)
             if plan is None or plan.fingerprint != look.fingerprint:
                 # Another writer committed since: decide again on what it left, with the
                 # answers already given (an id not asked about stays present for now).
                 asked = plan.confirmed.vanished if plan is not None else []
-                plan = self._decide(session, listing.pages, look.fingerprint)
+                plan = self._decide(connection, listing.pages, look.fingerprint)
                 plan.confirmed = _Confirmation(
                     vanished=[m for m in plan.diff.missing if m in set(asked)],
                     kept=[m for m in plan.diff.missing if m not in set(asked)],
@@ -287,51 +286,68 @@ class Syncer:
             listed, diff, confirmed = plan.parsed.listed, plan.diff, plan.confirmed
             if plan.held is not None:
                 run = bulk.add_run(
-                    session, source=source, started_at=started_at, finished_at=self.now(),
+                    connection, source=source, started_at=started_at, finished_at=self.now(),
                     status="held", models_seen=listed, error=plan.held,
                 )
                 return self._result(run, clock)
 
-            bulk.upsert_models(session, source, diff.writes, now)
-            bulk.mark_vanished(session, source, diff.missing, now)
-            bulk.relist_present(session, source)
-            bulk.record_listing(session, source, now)
+            bulk.upsert_models(connection, source, diff.writes, now)
+            bulk.mark_vanished(connection, source, diff.missing, now)
+            bulk.relist_present(connection, source)
+            bulk.record_listing(connection, source, now)
             # A model the provider still has (or could not say) stays present; it keeps
             # when it was last listed (``seen_until``), as this list did not have it.
-            bulk.mark_vanished(session, source, confirmed.kept, None)
+            bulk.mark_vanished(connection, source, confirmed.kept, None)
             run = bulk.add_run(
-                session, source=source, started_at=started_at, finished_at=self.now(),
+                connection, source=source, started_at=started_at, finished_at=self.now(),
                 status="ok", models_seen=listed, added=len(diff.added),
                 vanished=len(confirmed.vanished), reappeared=len(diff.reappeared),
                 changed=len(diff.changed), list_digest=None if confirmed.kept else digest,
             )
             events = _events(diff, confirmed.vanished, source, run.id, now, self.provider.profile)
-            bulk.insert_events(session, events)
-            record_alerts(session, self.alerts, source, events, now)
+            bulk.insert_events(connection, events)
+            self._alert(connection, events, now)
             return self._result(run, clock)
+
+    def _alert(
+        self, connection: Connection, events: Sequence[Mapping[str, Any]], now: datetime
+    ) -> None:
+        """Write the alerts this sync calls for, in its transaction. The alert rules read
+        through the ORM, which a sync with none never imports."""
+        if not self.alerts:
+            return
+        from sqlalchemy.orm import Session
+
+        from syncer.alerts.outbox import record_alerts
+
+        with Session(bind=connection) as session:
+            record_alerts(session, self.alerts, self.source, events, now)
+            session.flush()
 
     def _plan(self, listing: Any, digest: str) -> _Plan | None:
         """Decide from a read of the stored state, then ask about the vanished, unlocked.
 
         None when the list is the last one applied (nothing to decide).
         """
-        with read_session(self.engine) as session, session.begin():
+        with self.engine.connect() as connection, connection.begin():
             # Read before the state: a commit in between then shows as a changed fingerprint.
-            look = _look(session, self.source)
+            look = _look(connection, self.source)
             if look.digest == digest:
                 return None
-            plan = self._decide(session, listing.pages, look.fingerprint)
+            plan = self._decide(connection, listing.pages, look.fingerprint)
         # A provider that cannot describe one model is believed: nothing to ask.
         limit = self.policy.confirm_vanish_limit if self.provider.profile.retrieve else 0
         if plan.held is None:
             plan.confirmed = confirm_vanished(self.provider, plan.diff.missing, limit)
         return plan
 
-    def _decide(self, session: Session, pages: list[Any], fingerprint: tuple[Any, ...]) -> _Plan:
-        state = bulk.load_state(session, self.source)
+    def _decide(
+        self, connection: Connection, pages: list[Any], fingerprint: tuple[Any, ...]
+    ) -> _Plan:
+        state = bulk.load_state(connection, self.source)
         known = state.present_digests()
         parsed = parse_listing(pages, known, self.provider.profile)
-        bulk.load_documents(session, self.source, state, state.differing(parsed.records))
+        bulk.load_documents(connection, self.source, state, state.differing(parsed.records))
         diff = compute_diff(state, parsed.records, parsed.unchanged)
         reason = mass_vanish_reason(
             len(known), parsed.listed, len(diff.missing), self.policy.mass_vanish_share
@@ -342,7 +358,7 @@ class Syncer:
             reason = None
         return _Plan(fingerprint, parsed, diff, reason)
 
-    def _result(self, run: schema.SyncRun, clock: float) -> SyncResult:
+    def _result(self, run: Row[Any], clock: float) -> SyncResult:
         return SyncResult(
             source=run.source,
             status=run.status,
@@ -359,9 +375,9 @@ class Syncer:
 
     def _fail(self, started_at: datetime, clock: float, error: str) -> SyncResult:
         try:
-            with write_session(self.engine) as session, session.begin():
+            with write_transaction(self.engine) as connection:
                 run = bulk.add_run(
-                    session, source=self.source, started_at=started_at,
+                    connection, source=self.source, started_at=started_at,
                     finished_at=self.now(), status="failed", error=error,
                 )
                 result = self._result(run, clock)

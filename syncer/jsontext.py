@@ -34,6 +34,8 @@ _SLICE = 1 << 20
 
 
 def _has_long_number(content: bytes) -> bool:
+    if len(content) <= _SLICE:  # one model, decoded on its own: no slices to make
+        return _RUN in content.translate(_DIGITS)
     return any(
         _RUN in content[start:start + _SLICE + len(_RUN) - 1].translate(_DIGITS)
         for start in range(0, len(content), _SLICE)

@@ -17,7 +17,15 @@ from typing import Any
 import msgspec
 import orjson
 
-__all__ = ["Undecoded", "decode_json", "decode_page", "document", "encode_json", "json_bytes"]
+__all__ = [
+    "Undecoded",
+    "decode_json",
+    "decode_page",
+    "document",
+    "encode_json",
+    "json_bytes",
+    "json_kind",
+]
 
 #: One value of a page left as its JSON bytes; ``document`` decodes it.
 Undecoded = msgspec.Raw
@@ -105,3 +113,12 @@ def encode_json(value: Any) -> str:
     """``value`` as JSON text, for a JSON column."""
     encoded = json_bytes(value)
     return json.dumps(value) if encoded is None else encoded.decode()
+
+
+def json_kind(value: Any) -> str:
+    """What a decoded JSON value is, for a message: "an object", "a list", "null", ..."""
+    if value is None:
+        return "null"
+    kinds = {dict: "an object", list: "a list", str: "a string", bool: "a boolean",
+             int: "a number", float: "a number"}
+    return kinds.get(type(value), f"a {type(value).__name__}")

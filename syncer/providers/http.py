@@ -36,7 +36,7 @@ from tenacity import (
 
 from syncer.config.model import HTTPSettings, Source
 from syncer.errors import HTTPStatusError, PayloadError, ProviderError
-from syncer.jsontext import decode_json, decode_page
+from syncer.jsontext import decode_json, decode_page, json_kind
 from syncer.providers.auth import check_transport, credential_headers, mask
 from syncer.providers.paging import Cursor
 from syncer.providers.profile import ErrorInfo, Profile
@@ -377,13 +377,13 @@ class Client:
         bare = self.profile.items is None
         if not isinstance(body, list if bare else dict):
             expected = "a JSON array" if bare else "a JSON object"
-            raise PayloadError(f"{where}: expected {expected}, got {_kind(body)}")
+            raise PayloadError(f"{where}: expected {expected}, got {json_kind(body)}")
         return body
 
     def _object(self, response: requests.Response, where: str) -> dict[str, Any]:
         body = self._decode(response, where)
         if not isinstance(body, dict):
-            raise PayloadError(f"{where}: expected a JSON object, got {_kind(body)}")
+            raise PayloadError(f"{where}: expected a JSON object, got {json_kind(body)}")
         return body
 
     def _wait(self, state: RetryCallState) -> float:
@@ -515,6 +515,3 @@ def _seconds(value: float) -> str:
     return f"{value:.0f}" if value >= 10 else f"{value:.3f}".rstrip("0").rstrip(".")
 
 
-def _kind(value: Any) -> str:
-    names = {dict: "object", list: "list", str: "str", type(None): "null"}
-    return names.get(type(value), type(value).__name__)

@@ -17,7 +17,7 @@ from hashlib import blake2b
 from typing import Any
 
 from syncer.errors import PayloadError
-from syncer.jsontext import Undecoded, document, json_bytes
+from syncer.jsontext import Undecoded, document, json_bytes, json_kind
 from syncer.providers.openai import PROFILE as OPENAI
 from syncer.providers.profile import Fields, Profile
 
@@ -149,10 +149,10 @@ def parse_model(
 def _model_id(item: Any, fields: Fields) -> str:
     """The entry's id, checked: the one thing every listed model must get right."""
     if type(item) is not dict and not isinstance(item, Mapping):
-        raise _Invalid(f"is {_kind(item)}, expected a model object")
+        raise _Invalid(f"is {json_kind(item)}, expected a model object")
     model_id = item.get(fields.id)
     if not isinstance(model_id, str) or not model_id.strip():
-        raise _Invalid(f"has no string {fields.id!r} (got {_kind(model_id)})")
+        raise _Invalid(f"has no string {fields.id!r} (got {json_kind(model_id)})")
     if fields.id_prefix and model_id.startswith(fields.id_prefix):
         model_id = model_id[len(fields.id_prefix):]
         if not model_id.strip():
@@ -360,26 +360,20 @@ def _items(body: Any, where: str, key: str | None, optional: bool) -> list[Any] 
     """
     if key is None:
         if not isinstance(body, list):
-            raise PayloadError(f"{where} is {_kind(body)}, expected a JSON array of models")
+            raise PayloadError(f"{where} is {json_kind(body)}, expected a JSON array of models")
         return body
     if not isinstance(body, Mapping):
-        raise PayloadError(f"{where} is {_kind(body)}, expected a JSON object")
+        raise PayloadError(f"{where} is {json_kind(body)}, expected a JSON object")
     if key not in body:
         if optional:
             return None
         raise PayloadError(f"{where} has no {key!r} list (keys: {_keys(body)})")
     data = body[key]
     if data is not None and not isinstance(data, list):
-        raise PayloadError(f"{where}: {key!r} is {_kind(data)}, expected a list")
+        raise PayloadError(f"{where}: {key!r} is {json_kind(data)}, expected a list")
     return data
 
 
-def _kind(value: Any) -> str:
-    if value is None:
-        return "null"
-    return {dict: "an object", list: "a list", str: "a string", bool: "a boolean"}.get(
-        type(value), f"a {type(value).__name__}"
-    )
 
 
 def _keys(body: Mapping[str, Any]) -> str:

@@ -274,7 +274,7 @@ def test_has_more_without_any_cursor_is_a_payload_error(httpserver, make_client)
 
 def test_a_list_body_that_is_not_an_object_is_a_payload_error(httpserver, make_client):
     httpserver.expect_request(MODELS).respond_with_json([{"id": "a"}])
-    with pytest.raises(PayloadError, match="expected a JSON object, got list"):
+    with pytest.raises(PayloadError, match="expected a JSON object, got a list"):
         make_client(httpserver).list_pages()
 
 

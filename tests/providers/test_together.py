@@ -35,7 +35,7 @@ def test_a_bare_array_is_the_list(httpserver: HTTPServer) -> None:
 def test_an_object_where_the_array_belongs_is_a_payload_error(httpserver: HTTPServer) -> None:
     httpserver.expect_request(MODELS).respond_with_json({"data": []})
 
-    with pytest.raises(PayloadError, match="expected a JSON array, got object"):
+    with pytest.raises(PayloadError, match="expected a JSON array, got an object"):
         listed(client(httpserver, "together", key=KEY))
 
 

@@ -100,7 +100,7 @@ def test_an_empty_object_is_an_error_saying_it_has_no_keys() -> None:
     [
         ({}, "an object"),
         ("models", "a string"),
-        (3, "a int"),
+        (3, "a number"),
         (True, "a boolean"),
     ],
 )
@@ -117,7 +117,7 @@ def test_data_that_is_not_a_list_is_an_error_naming_what_it_is(data: Any, kind: 
         ([], "a list"),
         ("<html>", "a string"),
         (None, "null"),
-        (42, "a int"),
+        (42, "a number"),
     ],
 )
 def test_a_page_that_is_not_an_object_is_an_error(body: Any, kind: str) -> None:
@@ -146,7 +146,7 @@ def test_payload_errors_are_provider_errors() -> None:
         ("gpt-4o", "a string"),
         (["gpt-4o"], "a list"),
         (None, "null"),
-        (7, "a int"),
+        (7, "a number"),
     ],
 )
 def test_an_item_that_is_not_an_object_is_an_error_naming_its_position(
@@ -163,7 +163,7 @@ def test_an_item_that_is_not_an_object_is_an_error_naming_its_position(
     [
         ({"object": "model"}, "null"),
         ({"id": None}, "null"),
-        ({"id": 42}, "a int"),
+        ({"id": 42}, "a number"),
         ({"id": ["gpt-4o"]}, "a list"),
         ({"id": {"name": "gpt-4o"}}, "an object"),
         ({"id": True}, "a boolean"),

@@ -191,6 +191,6 @@ def test_vanish_checks_keep_what_the_provider_still_has_or_cannot_say() -> None:
 
     result = sync.confirm_vanished(provider, missing, limit=10)
 
-    assert provider.asked == missing[:10]
+    assert sorted(provider.asked) == missing[:10]
     assert result.kept == ["m03", "m07"]
     assert result.vanished == ["m10", "m11", *(m for m in missing[:10] if m not in result.kept)]

@@ -119,4 +119,4 @@ def run(
 
             stack.enter_context(serve(engine, watched, metrics_host, metrics_port))
         app.ready(engine, upgrade=True)
-        run_forever(jobs, watched.schedule)
+        run_forever(jobs, watched.schedule, workers=watched.workers)

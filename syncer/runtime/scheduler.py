@@ -88,6 +88,14 @@ def build_scheduler(
     return scheduler
 
 
+def _named(jobs: Sequence[Job], workers: int) -> str:
+    """The sources synced, by name; past ten of them, how many (a line, not a page)."""
+    names = [job.source.name for job in jobs if job.source is not None]
+    if len(names) <= 10:
+        return ", ".join(names)
+    return f"{', '.join(names[:3])} and {len(names) - 3} more sources, {workers} at a time"
+
+
 def run_forever(
     jobs: Sequence[Job], schedule: Schedule, stop: threading.Event | None = None,
     workers: int = DEFAULT_WORKERS,
@@ -104,8 +112,7 @@ def run_forever(
         signal.signal(signal.SIGTERM, request_stop)
     scheduler = build_scheduler(jobs, schedule, workers)
     scheduler.start()
-    names = ", ".join(job.source.name for job in jobs if job.source is not None)
-    log.info("syncer running: %s; stop with Ctrl-C or SIGTERM", names)
+    log.info("syncer running: %s; stop with Ctrl-C or SIGTERM", _named(jobs, workers))
     try:
         while not stop.wait(0.5):
             pass

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
+import pytest
 from sqlalchemy import Engine, func, select
 
 from syncer.config.model import HTTPSettings, Schedule, Settings, Source
 from syncer.db.engine import read_session
 from syncer.db.schema import SyncRun
 from syncer.runtime.jobs import Job, build_jobs
-from syncer.runtime.scheduler import build_scheduler
+from syncer.runtime.scheduler import build_scheduler, run_forever
 from tests.conftest import API_KEY
 from tests.gate import GateProvider
 
@@ -80,3 +82,19 @@ def test_a_job_that_is_not_a_sync_runs_while_every_sync_worker_is_busy() -> None
     finally:
         released.set()
         scheduler.shutdown(wait=True)
+
+
+def test_the_start_line_names_a_few_sources_and_counts_the_rest(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    jobs = [Job(f"sync:s{i:04d}", lambda: None, source=Source(name=f"s{i:04d}"))
+            for i in range(1000)]
+    stop = threading.Event()
+    stop.set()
+    caplog.set_level(logging.INFO, "syncer")
+    # Off the main thread, so that pytest keeps its own signal handlers.
+    runner = threading.Thread(target=run_forever, args=(jobs, HOURLY, stop, 16))
+    runner.start()
+    runner.join(30)
+    (line,) = [r.getMessage() for r in caplog.records if "syncer running" in r.getMessage()]
+    assert line.startswith("syncer running: s0000, s0001, s0002 and 997 more sources, 16 at a ")

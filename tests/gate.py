@@ -21,6 +21,14 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server: GateProvider
 
+    def setup(self) -> None:
+        super().setup()
+        self.server.connected(+1)
+
+    def finish(self) -> None:
+        super().finish()
+        self.server.connected(-1)
+
     def do_GET(self) -> None:
         name, _, rest = self.path.lstrip("/").partition("/")
         if rest != "v1/models" or name not in self.server.lists:
@@ -63,6 +71,8 @@ class GateProvider(ThreadingHTTPServer):
         self.peak = 0
         #: The order in which the sources were answered.
         self.answered: list[str] = []
+        #: Connections the clients hold open now (kept alive or not).
+        self.connections = 0
         self._in_flight = 0
         self._changed = threading.Condition()
         self._thread = threading.Thread(target=self.serve_forever, daemon=True)
@@ -77,6 +87,16 @@ class GateProvider(ThreadingHTTPServer):
 
     def base_url(self, name: str) -> str:
         return f"http://127.0.0.1:{self.server_address[1]}/{name}/v1"
+
+    def connected(self, change: int) -> None:
+        with self._changed:
+            self.connections += change
+            self._changed.notify_all()
+
+    def wait_connections(self, count: int, timeout: float = 10.0) -> bool:
+        """Whether the clients hold exactly ``count`` connections open within ``timeout``."""
+        with self._changed:
+            return self._changed.wait_for(lambda: self.connections == count, timeout)
 
     def hold(self, name: str) -> None:
         """Wait until ``gate`` requests are in flight; with ``reverse``, then answer the

@@ -98,3 +98,18 @@ def test_the_start_line_names_a_few_sources_and_counts_the_rest(
     runner.join(30)
     (line,) = [r.getMessage() for r in caplog.records if "syncer running" in r.getMessage()]
     assert line.startswith("syncer running: s0000, s0001, s0002 and 997 more sources, 16 at a ")
+
+
+def test_between_runs_a_sync_job_keeps_no_connection_to_its_provider_open(
+    engine: Engine,
+) -> None:
+    """A thousand sources' idle keep-alive sockets would reach a 1,024 open-files limit."""
+    lists = {f"p{i}": [f"p{i}-model"] for i in range(3)}
+    with GateProvider(lists, gate=1) as gate:
+        sources = tuple(Source(name=name, base_url=gate.base_url(name), api_key=API_KEY)
+                        for name in lists)
+        settings = Settings(sources=sources, http=HTTPSettings(max_retries=0), schedule=HOURLY)
+        for job in build_jobs(engine, settings, sources):
+            job.run()
+        assert ok_runs(engine) == 3
+        assert gate.wait_connections(0), f"{gate.connections} connections left open"

@@ -4,17 +4,53 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 import click
 
 from syncer.cli.common import App, deliver_now, errors_to_exit_codes
 
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from syncer.config.model import Settings
+    from syncer.providers.http import Client
+    from syncer.sync.run import SyncResult
+
 __all__ = [
     "run",
     "sync",
 ]
+
+
+def _results(
+    engine: Engine, settings: Settings, clients: Mapping[str, Client], workers: int
+) -> Iterator[SyncResult]:
+    """Each source's sync, ``workers`` at a time, yielded in the sources' order.
+
+    The providers' answers are what a sync mostly waits for, so they overlap; the database
+    writes still queue, one transaction per source under its lock. A result is yielded as
+    soon as it and every result before it are in, so the summary lines keep their order.
+    """
+    from syncer.sync.run import Syncer
+
+    def one(name: str, client: Client) -> SyncResult:
+        with client:
+            return Syncer(engine, client, name, settings.policy, alerts=settings.alerts).run()
+
+    pool = ThreadPoolExecutor(max_workers=max(1, min(workers, len(clients))),
+                              thread_name_prefix="syncer-sync")
+    try:
+        futures = [pool.submit(one, name, client) for name, client in clients.items()]
+        for future in futures:
+            yield future.result()
+    finally:
+        # On an error (or Ctrl-C) the syncs not started yet are dropped; those in flight end.
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 @click.command()
@@ -23,20 +59,23 @@ __all__ = [
     "--accept-mass-change", is_flag=True,
     help="Apply a list that would vanish most models (held otherwise).",
 )
+@click.option(
+    "--jobs", "-j", type=click.IntRange(min=1), metavar="N",
+    help="Sync this many sources at once (default: [sync] workers, 16).",
+)
 @click.pass_obj
 @errors_to_exit_codes
-def sync(app: App, source: str | None, accept_mass_change: bool) -> None:
-    """Sync every source (or one) now and print a summary line per source."""
-    from syncer.sync.run import Syncer
+def sync(app: App, source: str | None, accept_mass_change: bool, jobs: int | None) -> None:
+    """Sync every source (or one) now and print a summary line per source, in their order.
 
+    Sources sync concurrently, a bounded number at a time (``--jobs``, ``[sync] workers``).
+    """
     app.configure_logging()
     settings = app.settings(accept_mass_change=accept_mass_change)
     clients = app.clients(settings, source)
     engine = app.engine(settings, upgrade=True)
     failed = 0
-    for name, client in clients.items():
-        with client:
-            result = Syncer(engine, client, name, settings.policy, alerts=settings.alerts).run()
+    for result in _results(engine, settings, clients, jobs or settings.workers):
         summary = result.summary()
         click.echo(summary if result.ok else f"Error: {summary}", err=not result.ok)
         failed += not result.ok
@@ -80,4 +119,4 @@ def run(
 
             stack.enter_context(serve(engine, watched, metrics_host, metrics_port))
         app.ready(engine, upgrade=True)
-        run_forever(jobs, watched.schedule)
+        run_forever(jobs, watched.schedule, workers=watched.workers)

@@ -26,6 +26,7 @@ from syncer.config.model import (
     DEFAULT_MASS_VANISH_SHARE,
     DEFAULT_OUTBOX_KEEP,
     DEFAULT_SOURCE_NAME,
+    DEFAULT_WORKERS,
     HTTPSettings,
     RetentionRule,
     Schedule,
@@ -232,13 +233,16 @@ def load_settings(
     )
 
     sync_reader = TableReader(top.get("sync", dict, {}), where, "sync.")
-    sync_reader.unknown({"mass_vanish_share", "accept_mass_change", "confirm_vanish_limit"})
+    sync_reader.unknown(
+        {"mass_vanish_share", "accept_mass_change", "confirm_vanish_limit", "workers"}
+    )
     share = sync_reader.positive("mass_vanish_share", float, DEFAULT_MASS_VANISH_SHARE)
     if share > 1:
         raise sync_reader.fail("mass_vanish_share", "must be a share between 0 and 1")
     limit = sync_reader.get("confirm_vanish_limit", int, DEFAULT_CONFIRM_VANISH_LIMIT)
     if limit < 0:
         raise sync_reader.fail("confirm_vanish_limit", "must be zero or more")
+    workers = sync_reader.positive("workers", int, DEFAULT_WORKERS)
     policy = SyncPolicy(
         mass_vanish_share=share,
         accept_mass_change=accept_mass_change
@@ -282,4 +286,5 @@ def load_settings(
             parse_retention_rules(data, where, [s.name for s in sources]), sources, data, where
         ),
         outbox_keep=outbox_keep,
+        workers=workers,
     )

@@ -25,6 +25,7 @@ __all__ = [
     "DEFAULT_OUTBOX_KEEP",
     "DEFAULT_SOURCE_NAME",
     "DEFAULT_THRESHOLDS",
+    "DEFAULT_WORKERS",
     "MODEL_EVENT_KINDS",
     "NO_CONFIG_FILE",
     "RULE_KINDS",
@@ -56,6 +57,9 @@ DEFAULT_KEEP_LATEST = 1
 DEFAULT_MAX_DELETES = 10
 DEFAULT_RETENTION_EVERY = timedelta(days=1)
 DEFAULT_THRESHOLDS = (90, 30, 7, 1)
+#: How many sources sync at once (``[sync] workers``): enough to overlap the providers'
+#: answers, few enough that the database's writers queue briefly, not for long.
+DEFAULT_WORKERS = 16
 
 #: What ``model_events.kind`` holds: written by a sync (``shutdown_changed`` by an import of
 #: dates too), then by retention.
@@ -175,6 +179,8 @@ class Settings:
     retention: Mapping[str, RetentionRule] = field(default_factory=dict)
     #: Delivered alerts older than this leave the outbox (``[outbox] keep_delivered``).
     outbox_keep: timedelta = DEFAULT_OUTBOX_KEEP
+    #: How many sources ``syncer sync`` and ``syncer run`` sync at once (``[sync] workers``).
+    workers: int = DEFAULT_WORKERS
 
     def source(self, name: str) -> Source:
         for source in self.sources:

@@ -148,13 +148,15 @@ def _sync(engine: Engine, settings: Settings, source: Source) -> Callable[[], ob
     from syncer.providers.http import Client
     from syncer.sync.run import Syncer
 
-    syncer = Syncer(
-        engine, Client(source, settings.http), source.name, settings.policy,
-        alerts=settings.alerts,
-    )
+    Client(source, settings.http).close()  # refuses an unsafe URL now, before any connection
 
     def sync() -> None:
-        result = syncer.run()
+        # A client per run: between runs no connection stays open, as a thousand sources'
+        # idle keep-alive sockets would reach a 1,024 open-files limit.
+        with Client(source, settings.http) as client:
+            result = Syncer(
+                engine, client, source.name, settings.policy, alerts=settings.alerts
+            ).run()
         log.log(logging.INFO if result.ok else logging.ERROR, "sync %s", result.summary())
 
     return sync

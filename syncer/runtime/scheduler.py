@@ -1,8 +1,14 @@
 """APScheduler wiring for ``syncer run``: the jobs of ``jobs`` on their triggers, nothing more.
 
-Each source is its own job, so one that fails or hangs never delays the others;
-``max_instances=1`` and ``coalesce`` keep a slow sync from piling up runs, and SIGINT or
-SIGTERM lets the sync in flight finish before the process exits.
+Each source is its own job, so one that fails never stops the others; ``max_instances=1``
+and ``coalesce`` keep a slow sync from piling up runs, and SIGINT or SIGTERM lets the syncs
+in flight finish before the process exits.
+
+The syncs share a pool of ``[sync] workers`` threads: a thousand sources due at the same
+minute run that many at a time, within their grace time, instead of waiting behind
+APScheduler's default ten threads. The other jobs (delivery, the stale check, retention)
+have threads of their own, so they never wait behind the syncs; a source whose provider
+hangs holds one sync thread until its timeouts end it.
 """
 
 from __future__ import annotations
@@ -13,11 +19,12 @@ import threading
 from collections.abc import Callable, Sequence
 from datetime import UTC, timedelta
 
+from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
-from syncer.config.model import Schedule
+from syncer.config.model import DEFAULT_WORKERS, Schedule
 from syncer.runtime.jobs import Job
 from syncer.runtime.slots import trigger_for
 from syncer.timeutil import utcnow
@@ -51,9 +58,19 @@ def _fire(scheduler: BackgroundScheduler, job: Job) -> Callable[[], None]:
     return fire
 
 
-def build_scheduler(jobs: Sequence[Job], schedule: Schedule) -> BackgroundScheduler:
-    """Each job on its trigger: a source's own schedule, or the job's fixed interval."""
-    scheduler = BackgroundScheduler(timezone=UTC)
+def build_scheduler(
+    jobs: Sequence[Job], schedule: Schedule, workers: int = DEFAULT_WORKERS
+) -> BackgroundScheduler:
+    """Each job on its trigger: a source's own schedule, or the job's fixed interval.
+
+    The syncs run ``workers`` at a time (at most one thread per sync job); every other job
+    has a thread of its own.
+    """
+    syncs = sum(job.source is not None for job in jobs)
+    scheduler = BackgroundScheduler(timezone=UTC, executors={
+        "syncs": ThreadPoolExecutor(max(1, min(workers, syncs))),
+        "default": ThreadPoolExecutor(max(1, len(jobs) - syncs)),
+    })
     now = utcnow()
     for job in jobs:
         if job.source is not None:
@@ -66,12 +83,22 @@ def build_scheduler(jobs: Sequence[Job], schedule: Schedule) -> BackgroundSchedu
         scheduler.add_job(
             _fire(scheduler, job), trigger, id=job.id, name=job.id, next_run_time=now + job.delay,
             coalesce=True, max_instances=1, misfire_grace_time=_grace(interval),
+            executor="syncs" if job.source is not None else "default",
         )
     return scheduler
 
 
+def _named(jobs: Sequence[Job], workers: int) -> str:
+    """The sources synced, by name; past ten of them, how many (a line, not a page)."""
+    names = [job.source.name for job in jobs if job.source is not None]
+    if len(names) <= 10:
+        return ", ".join(names)
+    return f"{', '.join(names[:3])} and {len(names) - 3} more sources, {workers} at a time"
+
+
 def run_forever(
-    jobs: Sequence[Job], schedule: Schedule, stop: threading.Event | None = None
+    jobs: Sequence[Job], schedule: Schedule, stop: threading.Event | None = None,
+    workers: int = DEFAULT_WORKERS,
 ) -> None:
     """Run the jobs until SIGINT/SIGTERM (or ``stop`` is set), then shut down cleanly."""
     stop = stop or threading.Event()
@@ -83,10 +110,9 @@ def run_forever(
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGINT, request_stop)
         signal.signal(signal.SIGTERM, request_stop)
-    scheduler = build_scheduler(jobs, schedule)
+    scheduler = build_scheduler(jobs, schedule, workers)
     scheduler.start()
-    names = ", ".join(job.source.name for job in jobs if job.source is not None)
-    log.info("syncer running: %s; stop with Ctrl-C or SIGTERM", names)
+    log.info("syncer running: %s; stop with Ctrl-C or SIGTERM", _named(jobs, workers))
     try:
         while not stop.wait(0.5):
             pass

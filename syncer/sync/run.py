@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import Connection, Engine, Row, func, select
+from sqlalchemy import Connection, Engine, Row, bindparam, func, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from syncer.config.model import AlertRule, SyncPolicy
@@ -117,9 +117,11 @@ class _Look:
     fingerprint: tuple[Any, ...]
 
 
-def _look(connection: Connection, source: str) -> _Look:
-    """``_Look`` in one statement, as a sync asks twice: before and under its lock."""
+def _look_statement() -> Any:
+    """``_look``'s statement, built once: building it per call cost about a tenth of the CPU
+    of one ``syncer sync`` of 1,000 small sources."""
     run, event = runs_table.c, events_table.c
+    source = bindparam("source", type_=run.source.type)
     latest_ok = (
         select(run.id).where(run.source == source, run.status == "ok")
         .order_by(run.id.desc()).limit(1).correlate(None).scalar_subquery()
@@ -131,10 +133,20 @@ def _look(connection: Connection, source: str) -> _Look:
     def last(column: Any, where: Any) -> Any:
         return select(func.max(column)).where(where).correlate(None).scalar_subquery()
 
-    digest, models_seen, last_run, last_event = connection.execute(select(
+    return select(
         latest(run.list_digest), latest(run.models_seen),
         last(run.id, run.source == source), last(event.id, event.source == source),
-    )).one()
+    )
+
+
+_LOOK = _look_statement()
+
+
+def _look(connection: Connection, source: str) -> _Look:
+    """``_Look`` in one statement, as a sync asks twice: before and under its lock."""
+    digest, models_seen, last_run, last_event = connection.execute(
+        _LOOK, {"source": source}
+    ).one()
     return _Look(digest, models_seen, (last_run, last_event))
 
 

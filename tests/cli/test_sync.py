@@ -1,4 +1,4 @@
-"""``syncer sync`` and ``syncer run`` as real processes: ports, logging, the schedule."""
+"""``syncer sync`` and ``syncer run``: ports, logging, the schedule, many sources at once."""
 
 from __future__ import annotations
 
@@ -7,12 +7,19 @@ import re
 import socket
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner, Result
+from sqlalchemy import select
 
+from syncer.cli import cli
+from syncer.db.engine import make_engine, read_session
 from syncer.db.revision import HEAD
-from tests.conftest import FakeProvider
+from syncer.db.schema import ModelEvent, SyncRun
+from tests.conftest import API_KEY, FakeProvider, clear_settings_env
+from tests.gate import GateProvider
 from tests.processes import clean_env, run_until, syncer
 
 SQLITE_ONLY = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
@@ -256,3 +263,125 @@ def test_sync_says_nothing_about_alerts_when_there_was_nothing_to_deliver(
     assert "alerts:" not in quiet.stderr, "-q: errors only"
     assert "alerts: 1 delivered, 0 to retry later, 0 failed" in told.stderr
     assert len(receiver.documents) == 2
+
+
+def many_sources(tmp_path: Path, gate: GateProvider, extra: str = "") -> Path:
+    """A configuration file with every source of ``gate``, in its order."""
+    config = tmp_path / "many.toml"
+    config.write_text(extra + "".join(
+        f'[[sources]]\nname = "{name}"\nbase_url = "{gate.base_url(name)}"\n'
+        'api_key_env = "GATE_KEY"\n\n'
+        for name in gate.lists
+    ))
+    return config
+
+
+@pytest.fixture
+def run_cli(monkeypatch: pytest.MonkeyPatch, database_url: str) -> Callable[..., Result]:
+    """``syncer ARGS`` in-process on the test database, with the gate provider's key."""
+    clear_settings_env(monkeypatch)
+    monkeypatch.setenv("GATE_KEY", API_KEY)
+    monkeypatch.setenv("SYNCER_DATABASE_URL", database_url)
+    return lambda *args: CliRunner().invoke(cli, list(args), catch_exceptions=False)
+
+
+def events_by_source(database_url: str) -> dict[str, set[tuple[str, str]]]:
+    engine = make_engine(database_url)
+    try:
+        with read_session(engine) as session:
+            rows = session.execute(select(ModelEvent.source, ModelEvent.model_id,
+                                          ModelEvent.kind)).all()
+    finally:
+        engine.dispose()
+    found: dict[str, set[tuple[str, str]]] = {}
+    for source, model_id, kind in rows:
+        found.setdefault(source, set()).add((model_id, kind))
+    return found
+
+
+def runs_by_source(database_url: str) -> dict[str, list[str]]:
+    engine = make_engine(database_url)
+    try:
+        with read_session(engine) as session:
+            rows = session.execute(
+                select(SyncRun.source, SyncRun.status).order_by(SyncRun.id)
+            ).all()
+    finally:
+        engine.dispose()
+    found: dict[str, list[str]] = {}
+    for source, status in rows:
+        found.setdefault(source, []).append(status)
+    return found
+
+
+def lists_of(count: int) -> dict[str, list[str]]:
+    return {f"p{i}": [f"p{i}-model-{j}" for j in range(3)] for i in range(count)}
+
+
+def test_sync_runs_the_sources_at_once_and_each_gets_its_own_events(
+    run_cli: Callable[..., Result], database_url: str, tmp_path: Path
+) -> None:
+    """Every list is held until all eight are asked for: only syncs that overlap finish
+    without waiting out the provider's patience, and ``peak`` says they did."""
+    with GateProvider(lists_of(8), gate=8, reverse=True) as gate:
+        result = run_cli("--config", str(many_sources(tmp_path, gate)), "sync")
+    assert result.exit_code == 0, result.stderr
+    assert gate.peak == 8, "all eight lists were asked for at once"
+    assert gate.answered == list(reversed(gate.lists)), "the answers came back last first"
+    names = [line.split(":")[0] for line in result.stdout.splitlines()]
+    assert names == list(gate.lists), "the summaries keep the sources' order"
+    assert all("3 models, 3 added" in line for line in result.stdout.splitlines())
+    assert events_by_source(database_url) == {
+        name: {(model_id, "added") for model_id in ids} for name, ids in gate.lists.items()
+    }
+    assert runs_by_source(database_url) == {name: ["ok"] for name in gate.lists}
+
+
+def test_a_failing_source_among_many_fails_alone(
+    run_cli: Callable[..., Result], database_url: str, tmp_path: Path
+) -> None:
+    with GateProvider(lists_of(6), gate=6) as gate:
+        gate.status["p2"] = 403
+        result = run_cli("--config", str(many_sources(tmp_path, gate)), "sync")
+    assert result.exit_code == 1
+    errors = [line for line in result.stderr.splitlines() if line.startswith("Error: ")]
+    assert len(errors) == 1 and errors[0].startswith("Error: p2: FAILED after "), result.stderr
+    assert "p2 is broken" in errors[0]
+    ok = [name for name in gate.lists if name != "p2"]
+    assert [line.split(":")[0] for line in result.stdout.splitlines()] == ok
+    assert runs_by_source(database_url) == {
+        name: ["failed" if name == "p2" else "ok"] for name in gate.lists
+    }
+    assert events_by_source(database_url) == {
+        name: {(model_id, "added") for model_id in gate.lists[name]} for name in ok
+    }
+
+
+@SQLITE_ONLY
+@pytest.mark.parametrize(("args", "extra", "bound"), [
+    (("sync", "--jobs", "2"), "", 2),
+    (("sync",), "[sync]\nworkers = 3\n\n", 3),
+    (("sync", "-j", "1"), "[sync]\nworkers = 3\n\n", 1),
+], ids=["--jobs", "[sync] workers", "--jobs wins"])
+def test_sync_runs_at_most_the_configured_number_of_sources_at_once(
+    run_cli: Callable[..., Result], tmp_path: Path, args: tuple[str, ...], extra: str,
+    bound: int,
+) -> None:
+    """The gate opens once ``bound`` lists are in flight: one more would show in ``peak``."""
+    with GateProvider(lists_of(5), gate=bound, patience=2.0) as gate:
+        result = run_cli("--config", str(many_sources(tmp_path, gate, extra)), *args)
+    assert result.exit_code == 0, result.stderr
+    assert gate.peak == bound
+    assert [line.split(":")[0] for line in result.stdout.splitlines()] == list(gate.lists)
+
+
+@SQLITE_ONLY
+@pytest.mark.parametrize("value", ["0", "-1", "2.5", '"many"', "true"])
+def test_a_workers_setting_that_is_not_a_positive_count_is_a_configuration_error(
+    run_cli: Callable[..., Result], tmp_path: Path, value: str
+) -> None:
+    config = tmp_path / "syncer.toml"
+    config.write_text(f"[sync]\nworkers = {value}\n")
+    result = run_cli("--config", str(config), "sync")
+    assert result.exit_code == 2
+    assert "sync.workers:" in result.stderr, result.stderr

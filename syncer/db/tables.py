@@ -122,6 +122,8 @@ events_table = Table(
     Column("details", JSONDocument),
     Index(None, "source", "model_id"),
     Index(None, "occurred_at"),
+    #: A sync's look at its source's latest event (migration 0008).
+    Index(None, "source", "id"),
 )
 
 

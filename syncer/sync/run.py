@@ -150,7 +150,9 @@ def _look(connection: Connection, source: str) -> _Look:
     return _Look(digest, models_seen, (last_run, last_event))
 
 
-def confirm_vanished(provider: Provider, missing: list[str], limit: int) -> _Confirmation:
+def confirm_vanished(
+    provider: Provider, missing: list[str], limit: int, source: str = ""
+) -> _Confirmation:
     """Ask the provider about models missing from its list before calling them vanished.
 
     A 404 confirms; a model the provider still describes was listed wrongly; an error
@@ -172,15 +174,15 @@ def confirm_vanished(provider: Provider, missing: list[str], limit: int) -> _Con
         answers = list(pool.map(ask, asked))
     for model_id, found in zip(asked, answers, strict=True):
         if isinstance(found, ProviderError):
-            log.warning(
-                "cannot confirm that %r vanished, kept until next sync: %s", model_id, found
-            )
+            log.warning("%scannot confirm that %r vanished, kept until next sync: %s",
+                        f"{source}: " if source else "", model_id, found)
             result.kept.append(model_id)
             continue
         if found is None:
             result.vanished.append(model_id)
         else:
-            log.warning("%r is missing from the list but the provider still has it", model_id)
+            log.warning("%s%r is missing from the list but the provider still has it",
+                        f"{source}: " if source else "", model_id)
             result.kept.append(model_id)
     return result
 
@@ -366,7 +368,9 @@ class Syncer:
         # A provider that cannot describe one model is believed: nothing to ask.
         limit = self.policy.confirm_vanish_limit if self.provider.profile.retrieve else 0
         if plan.held is None:
-            plan.confirmed = confirm_vanished(self.provider, plan.diff.missing, limit)
+            plan.confirmed = confirm_vanished(
+                self.provider, plan.diff.missing, limit, self.source
+            )
         return plan
 
     def _decide(

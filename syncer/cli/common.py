@@ -138,11 +138,14 @@ class App:
             quiet = max(level, logging.WARNING) if level > logging.DEBUG else logging.NOTSET
             logging.getLogger(name).setLevel(quiet)
 
-    def open_engine(self, settings: Settings, *, read_only: bool = False) -> Engine:
-        """An engine that has not connected yet, disposed of when the command ends."""
+    def open_engine(
+        self, settings: Settings, *, read_only: bool = False, long_lived: bool = False
+    ) -> Engine:
+        """An engine that has not connected yet, disposed of when the command ends;
+        ``long_lived`` for a command that runs until stopped (see ``make_engine``)."""
         from syncer.db.engine import make_engine
 
-        engine = make_engine(settings.database_url, read_only=read_only)
+        engine = make_engine(settings.database_url, read_only=read_only, long_lived=long_lived)
         click.get_current_context().call_on_close(engine.dispose)
         return engine
 

@@ -111,7 +111,7 @@ def run(
     settings = app.settings(every=every)
     # Health and staleness cover the sources this process syncs, not the others.
     watched = replace(settings, sources=settings.select(source))
-    engine = app.open_engine(watched)
+    engine = app.open_engine(watched, long_lived=True)
     jobs = build_jobs(engine, watched, watched.sources)  # refuses unsafe URLs before connecting
     with ExitStack() as stack:
         if metrics_port is not None:  # a port that is taken stops the start before any change

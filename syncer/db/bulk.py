@@ -139,9 +139,14 @@ def _vanish(listed: Any) -> Any:
 
 _STATEMENTS: dict[str, tuple[Any, Sequence[str]]] = {
     # (statement, the names of its parameters in the order our rows hold them)
-    "state": (
-        select(_m.model_id, _m.vanished_at.is_(None), _m.raw_digest)
-        .where(_m.source == bindparam("source")),
+    "state_present": (
+        select(_m.model_id, _m.raw_digest)
+        .where(_m.source == bindparam("source"), _m.vanished_at.is_(None)),
+        ("source",),
+    ),
+    "state_vanished": (
+        select(_m.model_id, _m.raw_digest)
+        .where(_m.source == bindparam("source"), _m.vanished_at.is_not(None)),
         ("source",),
     ),
     "documents_postgresql": (
@@ -263,44 +268,61 @@ class StoredState(Mapping[str, StoredModel]):
     digest (``differing``, ``load_documents``): what the diff compares field by field.
     """
 
-    def __init__(self, rows: Iterable[tuple[str, Any, str | None]]) -> None:
-        self._rows = {row[0]: row for row in rows}
+    def __init__(
+        self, present: Iterable[tuple[str, str | None]], vanished: Iterable[tuple[str, str | None]]
+    ) -> None:
+        #: id -> digest, built from the driver's rows in C: no Python runs per model.
+        self._present = dict(present)
+        self._vanished = dict(vanished)
         self._documents: dict[str, str] = {}
 
     def __getitem__(self, model_id: str) -> StoredModel:
-        _, present, digest = self._rows[model_id]
-        return StoredModel(model_id, self._documents.get(model_id), bool(present), digest)
+        document = self._documents.get(model_id)
+        if model_id in self._present:
+            return StoredModel(model_id, document, True, self._present[model_id])
+        return StoredModel(model_id, document, False, self._vanished[model_id])
+
+    def __contains__(self, model_id: object) -> bool:
+        return model_id in self._present or model_id in self._vanished
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self._rows)
+        yield from self._present
+        yield from self._vanished
 
     def __len__(self) -> int:
-        return len(self._rows)
+        return len(self._present) + len(self._vanished)
 
     def present_digests(self) -> dict[str, str | None]:
-        """The digest of every present model, by id."""
-        return {row[0]: row[2] for row in self._rows.values() if row[1]}
+        """The digest of every present model, by id (the state's own map: do not change it)."""
+        return self._present
 
     def add_documents(self, rows: Iterable[tuple[str, str]]) -> None:
         self._documents.update(rows)
 
     def differing(self, records: Iterable[ModelRecord]) -> list[str]:
         """The stored models these records list with another digest."""
-        rows = self._rows
+        present, vanished = self._present, self._vanished
         return [
-            r.model_id for r in records if r.model_id in rows and rows[r.model_id][2] != r.digest
+            r.model_id for r in records
+            if (r.model_id in present and present[r.model_id] != r.digest)
+            or (r.model_id in vanished and vanished[r.model_id] != r.digest)
         ]
 
 
 def load_state(db: Connection | Session, source: str) -> StoredState:
     """Every stored model of ``source``: presence and digest, not the JSON (see
-    ``load_documents``), so an unchanged inventory is compared without reading a document."""
+    ``load_documents``), so an unchanged inventory is compared without reading a document.
+    Two statements, present and vanished, each fetched in one call (psycopg's rows one by
+    one cost more than the query)."""
     connection = connection_of(db)
-    compiled = _compile("state", connection.dialect)
-    parameters = _parameters(compiled, {"source": source})
-    with _driver_cursor(connection, compiled.string, parameters) as cursor:
-        cursor.execute(compiled.string, parameters)
-        return StoredState(cursor.fetchall())  # in one call: psycopg's rows one by one cost more
+    fetched = []
+    for name in ("state_present", "state_vanished"):
+        compiled = _compile(name, connection.dialect)
+        parameters = _parameters(compiled, {"source": source})
+        with _driver_cursor(connection, compiled.string, parameters) as cursor:
+            cursor.execute(compiled.string, parameters)
+            fetched.append(cursor.fetchall())
+    return StoredState(*fetched)
 
 
 def load_documents(

@@ -58,19 +58,21 @@ def dialect_name(url: str) -> str:
     return _parse(url).get_backend_name()
 
 
-def make_engine(url: str, *, read_only: bool = False) -> Engine:
+def make_engine(url: str, *, read_only: bool = False, long_lived: bool = True) -> Engine:
     """An engine with syncer's connection rules: psycopg 3 for PostgreSQL, sane SQLite.
 
     SQLite gets WAL (readers don't wait for the syncer), a 30 s busy timeout, and
     ``BEGIN IMMEDIATE`` for write transactions so two syncs queue on the write lock
     instead of failing halfway. ``read_only`` is for the commands that only read: the file
     must exist (nothing is created) and is opened read-only, so a copy on a read-only
-    filesystem can be read.
+    filesystem can be read. A ``long_lived`` engine (a daemon's) tests each PostgreSQL
+    connection before use, so one the server closed is replaced instead of failing a job; a
+    command that runs once opens fresh connections and skips that round trip.
     """
     parsed = _parse(url)
     try:
         if parsed.get_backend_name() != "sqlite":
-            return create_engine(parsed, pool_pre_ping=True)
+            return create_engine(parsed, pool_pre_ping=long_lived)
         return _sqlite_engine(parsed, read_only)
     except ImportError:
         if parsed.drivername == "postgresql+psycopg":

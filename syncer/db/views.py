@@ -1,7 +1,7 @@
 """The views, described for the code to read: ``models`` (migration 0007) and the reporting
 views (migrations 0002 to 0004, rebuilt over ``models`` by 0007).
 
-They live in their own ``MetaData``, apart from ``store.Base``, so Alembic never tries to
+They live in their own ``MetaData``, apart from ``tables.metadata``, so Alembic never tries to
 create them as tables. Reading through these typed columns gives the same Python values
 on both databases: aware UTC datetimes, dates, booleans and floats, where SQLite alone
 would return text and integers.

@@ -298,7 +298,7 @@ def parse_listing(
     fields = profile.fields
     missing = {key: 0 for key in (fields.created, fields.owned_by) if key}
     # A model listed as the very bytes stored is that model, unchanged: found by its digest.
-    stored_as = {digest: model_id for model_id, digest in (known or {}).items() if digest}
+    stored_as = dict(zip((known or {}).values(), (known or {}).keys(), strict=True))
     salt = _salt(profile.name)
     for page_number, body in enumerate(pages, start=1):
         where = f"page {page_number}" if page_number > 1 else "the response"

@@ -80,7 +80,7 @@ def assert_intervals_true_to_the_log(engine: Engine, source: str) -> list[dict[s
     max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(history=steps)
-def test_views_agree_with_the_event_log_and_the_models_table(
+def test_views_agree_with_the_event_log_and_the_models_view(
     engine: Engine, provider: FakeProvider, history: list[Step]
 ) -> None:
     replay = Replay(engine, provider, source=f"v{next(_source_numbers)}")

@@ -114,6 +114,18 @@ def _sqlite_upsert() -> Any:
     return _upsert(sqlite.insert(state_table).values(_model_values(listed, created_at)))
 
 
+#: Below this many rows, PostgreSQL gets them as one batch of VALUES: a temporary table to
+#: COPY into is four statements, with catalog writes, for what one does.
+COPY_FROM = 200
+
+
+@cache
+def _postgres_rows_upsert() -> Any:
+    from sqlalchemy.dialects import postgresql
+
+    return _upsert(postgresql.insert(state_table))
+
+
 @cache
 def _postgres_upsert() -> Any:
     from sqlalchemy.dialects import postgresql
@@ -344,11 +356,25 @@ def load_documents(
 def upsert_models(
     db: Connection | Session, source: str, records: Sequence[ModelRecord], now: datetime
 ) -> None:
-    """Insert new models and rewrite listed ones; ``first_seen_at`` stays as it was."""
+    """Insert new models and rewrite listed ones; ``first_seen_at`` stays as it was.
+
+    PostgreSQL: many rows are COPYed into a temporary table and upserted from it, a few are
+    sent as one batch (``COPY_FROM``)."""
     if not records:
         return
     dialect = _dialect(db)
     connection = connection_of(db)
+    if dialect.name == "postgresql" and len(records) < COPY_FROM:
+        connection.execute(_postgres_rows_upsert(), [
+            {"source": source, "model_id": r.model_id, "object": r.object, "created": r.created,
+             "created_at": r.created_at, "owned_by": r.owned_by,
+             "is_fine_tuned": r.is_fine_tuned, "shutdown_at": r.shutdown_at,
+             "display_name": r.display_name, "context_length": r.context_length,
+             "replacement": r.replacement, "raw": r.raw, "raw_digest": r.digest,
+             "first_seen_at": now, "seen_until": None, "vanished_at": None, "deleted_at": None}
+            for r in records
+        ])
+        return
     if dialect.name == "postgresql":
         connection.execute(CreateTable(_incoming))
         _copy(connection, _incoming, _LISTED, (

@@ -103,6 +103,8 @@ class _Plan:
     diff: Diff
     #: Why the list is held, or None.
     held: str | None
+    #: How many models the state held as present.
+    present: int = 0
     confirmed: _Confirmation = field(default_factory=lambda: _Confirmation([], []))
 
 
@@ -255,14 +257,14 @@ class Syncer:
         clock = time.monotonic()
         try:
             with self.engine.connect() as connection:
-                last = _look(connection, self.source).digest
-            listing = self.provider.list_pages(lambda raw: self._digest(raw) == last)
+                look = _look(connection, self.source)
+            listing = self.provider.list_pages(lambda raw: self._digest(raw) == look.digest)
         except SQLAlchemyError as exc:
             return self._fail(started_at, clock, f"database error: {first_line(exc)}")
         except ProviderError as exc:
             return self._fail(started_at, clock, str(exc))
         try:
-            result = self._apply(listing, self._digest(listing.digest), started_at, clock)
+            result = self._apply(listing, self._digest(listing.digest), look, started_at, clock)
         except SQLAlchemyError as exc:
             return self._fail(started_at, clock, f"database error: {first_line(exc)}")
         except ProviderError as exc:
@@ -277,7 +279,7 @@ class Syncer:
         return hashlib.sha256(f"{version}:{raw}".encode()).hexdigest()
 
     def _apply(
-        self, listing: Any, digest: str, started_at: datetime, clock: float
+        self, listing: Any, digest: str, before: _Look, started_at: datetime, clock: float
     ) -> SyncResult:
         """Apply a listing in one transaction; the list is decoded and parsed only if it is
         not the last one.
@@ -287,7 +289,7 @@ class Syncer:
         vanish checks are asked before the lock is taken (``_plan``): on SQLite the lock is
         the whole database's, and a slow provider must not hold up every other source.
         """
-        plan = self._plan(listing, digest)
+        plan = self._plan(listing, digest, before)
         source = self.source
         with write_transaction(self.engine) as connection:
             locks.lock_source(connection, source)
@@ -323,7 +325,8 @@ class Syncer:
 
             bulk.upsert_models(connection, source, diff.writes, now)
             bulk.mark_vanished(connection, source, diff.missing, now)
-            bulk.relist_present(connection, source)
+            if plan.present:
+                bulk.relist_present(connection, source)
             bulk.record_listing(connection, source, now)
             # A model the provider still has (or could not say) stays present; it keeps
             # when it was last listed (``seen_until``), as this list did not have it.
@@ -354,17 +357,17 @@ class Syncer:
             record_alerts(session, self.alerts, self.source, events, now)
             session.flush()
 
-    def _plan(self, listing: Any, digest: str) -> _Plan | None:
+    def _plan(self, listing: Any, digest: str, before: _Look) -> _Plan | None:
         """Decide from a read of the stored state, then ask about the vanished, unlocked.
 
-        None when the list is the last one applied (nothing to decide).
+        ``before`` was read before the list was fetched, so before the state: a commit in
+        between shows as a changed fingerprint under the lock. None when the list is the
+        last one applied (nothing to decide).
         """
+        if before.digest == digest:
+            return None
         with self.engine.connect() as connection, connection.begin():
-            # Read before the state: a commit in between then shows as a changed fingerprint.
-            look = _look(connection, self.source)
-            if look.digest == digest:
-                return None
-            plan = self._decide(connection, listing.pages, look.fingerprint)
+            plan = self._decide(connection, listing.pages, before.fingerprint)
         # A provider that cannot describe one model is believed: nothing to ask.
         limit = self.policy.confirm_vanish_limit if self.provider.profile.retrieve else 0
         if plan.held is None:
@@ -376,7 +379,9 @@ class Syncer:
     def _decide(
         self, connection: Connection, pages: list[Any], fingerprint: tuple[Any, ...]
     ) -> _Plan:
-        state = bulk.load_state(connection, self.source)
+        # No run and no event of the source: nothing of it was ever stored (a first sync).
+        first = fingerprint == (None, None)
+        state = bulk.StoredState((), ()) if first else bulk.load_state(connection, self.source)
         known = state.present_digests()
         parsed = parse_listing(pages, known, self.provider.profile)
         bulk.load_documents(connection, self.source, state, state.differing(parsed.records))
@@ -388,7 +393,7 @@ class Syncer:
             reason += "; if this is real, run `syncer sync --accept-mass-change`"
         else:
             reason = None
-        return _Plan(fingerprint, parsed, diff, reason)
+        return _Plan(fingerprint, parsed, diff, reason, len(known))
 
     def _result(self, run: Row[Any], clock: float) -> SyncResult:
         return SyncResult(

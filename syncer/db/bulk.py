@@ -143,6 +143,23 @@ LISTED_AT = (
 )
 
 
+#: ``model_id`` among the ``ids`` parameter (``_id_list``), by dialect. No arrays in SQLite:
+#: one JSON list of ids, unpacked by json_each.
+_AMONG = {
+    "postgresql": _m.model_id == any_(bindparam("ids")),
+    "sqlite": _m.model_id.in_(select(func.json_each(bindparam("ids")).table_valued("value"))),
+}
+
+
+def _id_list(dialect: Dialect, model_ids: Sequence[str]) -> Any:
+    """The ``ids`` parameter of ``_AMONG``: an array, or a JSON list for SQLite."""
+    return list(model_ids) if dialect.name == "postgresql" else json.dumps(list(model_ids))
+
+
+def _documents(among: Any) -> Any:
+    return select(_m.model_id, cast(_m.raw, Text)).where(_m.source == bindparam("of_source"), among)
+
+
 def _vanish(listed: Any) -> Any:
     return update(state_table).where(_m.source == bindparam("of_source"), listed).values(
         vanished_at=bindparam("now"), seen_until=func.coalesce(_m.seen_until, LISTED_AT)
@@ -161,31 +178,15 @@ _STATEMENTS: dict[str, tuple[Any, Sequence[str]]] = {
         .where(_m.source == bindparam("source"), _m.vanished_at.is_not(None)),
         ("source",),
     ),
-    "documents_postgresql": (
-        select(_m.model_id, cast(_m.raw, Text))
-        .where(_m.source == bindparam("of_source"), _m.model_id == any_(bindparam("ids"))),
-        ("of_source", "ids"),
-    ),
-    "documents_sqlite": (
-        select(_m.model_id, cast(_m.raw, Text)).where(
-            _m.source == bindparam("of_source"),
-            _m.model_id.in_(select(func.json_each(bindparam("ids")).table_valued("value"))),
-        ),
-        ("of_source", "ids"),
-    ),
     "upsert_sqlite": (_sqlite_upsert(), ("source", "model_id", "object", "created", "created",
                                          "owned_by", "is_fine_tuned", "shutdown_at",
                                          "display_name", "context_length", "replacement", "raw",
                                          "raw_digest", "now")),
     "events_sqlite": (events_table.insert(), _EVENT_ROW),
-    "vanish_postgresql": (
-        _vanish(_m.model_id == any_(bindparam("ids"))), ("now", "of_source", "ids")
-    ),
-    # No arrays in SQLite: one JSON list of ids, unpacked by json_each.
-    "vanish_sqlite": (
-        _vanish(_m.model_id.in_(select(func.json_each(bindparam("ids")).table_valued("value")))),
-        ("now", "of_source", "ids"),
-    ),
+    **{f"vanish_{name}": (_vanish(among), ("now", "of_source", "ids"))
+       for name, among in _AMONG.items()},
+    **{f"documents_{name}": (_documents(among), ("of_source", "ids"))
+       for name, among in _AMONG.items()},
 }
 _compiled: dict[tuple[str, str], Compiled] = {}
 
@@ -327,14 +328,10 @@ def load_state(db: Connection | Session, source: str) -> StoredState:
     Two statements, present and vanished, each fetched in one call (psycopg's rows one by
     one cost more than the query)."""
     connection = connection_of(db)
-    fetched = []
-    for name in ("state_present", "state_vanished"):
-        compiled = _compile(name, connection.dialect)
-        parameters = _parameters(compiled, {"source": source})
-        with _driver_cursor(connection, compiled.string, parameters) as cursor:
-            cursor.execute(compiled.string, parameters)
-            fetched.append(cursor.fetchall())
-    return StoredState(*fetched)
+    return StoredState(*(
+        _fetch(connection, name, {"source": source})
+        for name in ("state_present", "state_vanished")
+    ))
 
 
 def load_documents(
@@ -345,12 +342,17 @@ def load_documents(
         return
     connection = connection_of(db)
     dialect = connection.dialect
-    compiled = _compile(f"documents_{dialect.name}", dialect)
-    ids = list(model_ids) if dialect.name == "postgresql" else json.dumps(list(model_ids))
-    parameters = _parameters(compiled, {"of_source": source, "ids": ids})
+    values = {"of_source": source, "ids": _id_list(dialect, model_ids)}
+    state.add_documents(_fetch(connection, f"documents_{dialect.name}", values))
+
+
+def _fetch(connection: Connection, name: str, values: Mapping[str, Any]) -> list[Any]:
+    """Every row of statement ``name``, through the driver's cursor, in one call."""
+    compiled = _compile(name, connection.dialect)
+    parameters = _parameters(compiled, values)
     with _driver_cursor(connection, compiled.string, parameters) as cursor:
         cursor.execute(compiled.string, parameters)
-        state.add_documents(cursor.fetchall())
+        return list(cursor.fetchall())
 
 
 def upsert_models(
@@ -407,9 +409,8 @@ def mark_vanished(
         return
     dialect = _dialect(db)
     compiled = _compile(f"vanish_{dialect.name}", dialect)
-    ids = list(model_ids) if dialect.name == "postgresql" else json.dumps(list(model_ids))
     stamp = _binder(state_table.c.vanished_at, dialect)(when)
-    values = {"now": stamp, "of_source": source, "ids": ids}
+    values = {"now": stamp, "of_source": source, "ids": _id_list(dialect, model_ids)}
     connection_of(db).exec_driver_sql(compiled.string, _parameters(compiled, values))
 
 

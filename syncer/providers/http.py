@@ -374,9 +374,8 @@ class Client:
         """One list page: a JSON object, or an array for a kind that lists bare arrays."""
         items = self.profile.items
         body = self._decode(response, where, lambda content: decode_page(content, items))
-        bare = self.profile.items is None
-        if not isinstance(body, list if bare else dict):
-            expected = "a JSON array" if bare else "a JSON object"
+        if not isinstance(body, list if items is None else dict):
+            expected = "a JSON array" if items is None else "a JSON object"
             raise PayloadError(f"{where}: expected {expected}, got {json_kind(body)}")
         return body
 

@@ -122,9 +122,15 @@ def test_announced_shutdown_date_is_stored_and_recorded_as_a_change(
 
 
 def test_unknown_fields_are_kept_verbatim(engine: Engine, provider: FakeProvider) -> None:
-    provider.models = [{"id": "x", "context_length": 8192, "pricing": {"prompt": "0.1"}}]
+    # An integer past 64 bits takes json's slower path, here and on the way to the database.
+    provider.models = [
+        {"id": "x", "context_length": 8192, "pricing": {"prompt": "0.1"}},
+        {"id": "modèle ☃", "seed": 10**30, "shutdown_date": "2027-01-31T12:00:00+01:00"},
+    ]
     sync(engine, provider.base_url)
-    assert stored(engine)["x"]["raw"] == provider.models[0]
+    models = stored(engine)
+    assert [models["x"]["raw"], models["modèle ☃"]["raw"]] == provider.models
+    assert models["modèle ☃"]["shutdown_at"].isoformat() == "2027-01-31T11:00:00+00:00"
 
 
 FAILURES = {

@@ -460,11 +460,27 @@ def latest_run(
     return connection_of(db).execute(query.order_by(run.id.desc()).limit(1)).first()
 
 
+#: The small statements of every sync, built once: a sync of 1,000 small sources spent more
+#: time building them than the database spent running them.
+_ADD_RUN = insert(runs_table).returning(*runs_table.c)
+_listing_upserts: dict[str, Any] = {}
+
+
 def add_run(db: Connection | Session, **values: Any) -> Row[Any]:
     """Insert a run row; returns it as written, with its id."""
-    return connection_of(db).execute(
-        insert(runs_table).values(**values).returning(*runs_table.c)
-    ).one()
+    return connection_of(db).execute(_ADD_RUN, values).one()
+
+
+def _listing_upsert(dialect: Dialect) -> Any:
+    if dialect.name not in _listing_upserts:
+        upsert: Any = sqlite.insert
+        if dialect.name == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert as upsert
+        statement = upsert(listings_table)
+        _listing_upserts[dialect.name] = statement.on_conflict_do_update(
+            index_elements=["source"], set_={"listed_at": statement.excluded.listed_at}
+        )
+    return _listing_upserts[dialect.name]
 
 
 def record_listing(db: Connection | Session, source: str, now: datetime) -> None:
@@ -472,13 +488,9 @@ def record_listing(db: Connection | Session, source: str, now: datetime) -> None
 
     The ``models`` view reads it as ``last_seen_at`` of every model without ``seen_until``.
     """
-    upsert: Any = sqlite.insert
-    if _dialect(db).name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as upsert
-    statement = upsert(listings_table).values(source=source, listed_at=now)
-    connection_of(db).execute(statement.on_conflict_do_update(
-        index_elements=["source"], set_={"listed_at": statement.excluded.listed_at}
-    ))
+    connection_of(db).execute(
+        _listing_upsert(_dialect(db)), {"source": source, "listed_at": now}
+    )
 
 
 def relist_present(db: Connection | Session, source: str) -> None:

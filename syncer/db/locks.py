@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, Engine, Row, func, select, update
+from sqlalchemy import BigInteger, Connection, Engine, Row, bindparam, func, select, update
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.sql import ColumnElement
@@ -66,6 +66,10 @@ def _key(name: str) -> int:
     return int.from_bytes(digest, "big", signed=True)
 
 
+#: Built once: a sync takes one per source, and building it cost more than running it.
+_ADVISORY_LOCK = select(func.pg_advisory_xact_lock(bindparam("key", type_=BigInteger)))
+
+
 def lock_source(db: Connection | Session, source: str) -> None:
     """Serialise writers of one source for the rest of the transaction.
 
@@ -74,7 +78,7 @@ def lock_source(db: Connection | Session, source: str) -> None:
     """
     connection = connection_of(db)
     if connection.dialect.name == "postgresql":
-        connection.execute(select(func.pg_advisory_xact_lock(_key(source))))
+        connection.execute(_ADVISORY_LOCK, {"key": _key(source)})
 
 
 def lock_migrations(connection: Connection) -> None:
@@ -82,7 +86,7 @@ def lock_migrations(connection: Connection) -> None:
     together on an empty PostgreSQL database would otherwise each create the tables.
     SQLite's DDL already takes the write lock."""
     if connection.dialect.name == "postgresql":
-        connection.execute(select(func.pg_advisory_xact_lock(_key("migrations"))))
+        connection.execute(_ADVISORY_LOCK, {"key": _key("migrations")})
 
 
 def lock_sources(db: Connection | Session, sources: Iterable[str]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -84,4 +85,11 @@ for command in (db, sync, run, sources_command, models, events, runs, diff, hist
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    cli.main(args=argv, prog_name="syncer")
+    try:
+        cli.main(args=argv, prog_name="syncer")
+    finally:
+        # The process is ending: what it holds is freed anyway, and freezing it spares the
+        # interpreter's last garbage collections a walk through every object SQLAlchemy and
+        # a sync made (0.1 s of an unchanged ``syncer sync`` of 100,000 models, 0.2 s of a
+        # churned one).
+        gc.freeze()

@@ -19,6 +19,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    text,
 )
 
 from syncer.db.types import JSONDocument, UTCDateTime
@@ -94,6 +95,14 @@ state_table = Table(
     Column("vanished_at", UTCDateTime),
     #: Set when syncer's retention rule deleted the model at the provider.
     Column("deleted_at", UTCDateTime),
+    #: Partial (migration 0009): what a sync reads of the source's vanished models, and the
+    #: present ones it clears ``seen_until`` of, without walking every model of the source.
+    #: PostgreSQL gets the same WHERE from the migration: a ``postgresql_where`` here would
+    #: import PostgreSQL's dialect into every command on SQLite.
+    Index("ix_model_state_vanished", "source", "model_id", "raw_digest",
+          sqlite_where=text("vanished_at IS NOT NULL")),
+    Index("ix_model_state_unlisted", "source",
+          sqlite_where=text("vanished_at IS NULL AND seen_until IS NOT NULL")),
 )
 
 

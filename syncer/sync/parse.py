@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from functools import cache
 from hashlib import blake2b
 from typing import Any
 
@@ -105,11 +106,20 @@ def raw_digest(raw: Mapping[str, Any], parsed_as: str = "openai") -> str:
 def listed_digest(listed: bytes | Undecoded, parsed_as: str = "openai") -> str:
     """The fingerprint of a model listed as these JSON bytes (see ``raw_digest``): a model
     listed byte for byte as stored is unchanged without being decoded."""
-    return blake2b(listed, digest_size=16, person=_PERSON, salt=_salt(parsed_as)).hexdigest()
+    hasher = _hasher(parsed_as).copy()
+    hasher.update(listed)
+    return hasher.hexdigest()
 
 
-def _salt(parsed_as: str) -> bytes:
-    return b"" if parsed_as == "openai" else parsed_as.encode()[:16]
+def _hasher(parsed_as: str) -> blake2b:
+    """The keyed BLAKE2b every digest of a profile's models starts from: copying it costs
+    half of making one from its keywords, once per listed model."""
+    return _keyed(_PERSON, b"" if parsed_as == "openai" else parsed_as.encode()[:16])
+
+
+@cache
+def _keyed(person: bytes, salt: bytes) -> blake2b:
+    return blake2b(digest_size=16, person=person, salt=salt)
 
 
 def parse_timestamp(value: Any) -> datetime | None:
@@ -290,67 +300,130 @@ def parse_listing(
     ``Undecoded`` on its page (``jsontext.decode_page``) without even being decoded, which is
     most of the work when little of a large inventory changed.
     """
-    records: list[ModelRecord] = []
-    unchanged: list[str] = []
-    seen: set[str] = set()
-    warnings: list[str] = []
-    duplicates: list[str] = []
-    fields = profile.fields
-    missing = {key: 0 for key in (fields.created, fields.owned_by) if key}
-    # A model listed as the very bytes stored is that model, unchanged: found by its digest.
-    stored_as = dict(zip((known or {}).values(), (known or {}).keys(), strict=True))
-    salt = _salt(profile.name)
+    reader = _Reader(known or {}, profile)
     for page_number, body in enumerate(pages, start=1):
         where = f"page {page_number}" if page_number > 1 else "the response"
         data = _items(body, where, profile.items, profile.items_optional)
-        if data is None:
-            continue
-        for index, item in enumerate(data):
-            digest = ""
-            if type(item) is Undecoded:  # listed_digest, inlined: this runs once per model
-                digest = blake2b(item, digest_size=16, person=_PERSON, salt=salt).hexdigest()
-                model_id = stored_as.get(digest)
-                if model_id is not None and model_id not in seen:
-                    seen.add(model_id)
-                    unchanged.append(model_id)
-                    continue
-                try:
-                    item = document(item)
-                except (ValueError, RecursionError):
-                    raise PayloadError(
-                        f"{where}: {profile.items or ''}[{index}] is not JSON"
-                    ) from None
-            try:
-                model_id = _model_id(item, fields)
-                record, notes = None, None
-                if (
-                    not known or model_id in seen or digest
-                    or known.get(model_id) != raw_digest(item, profile.name)
-                ):
-                    record, notes = _parse_model(item, model_id, profile, digest)
-            except _Invalid as problem:
-                raise PayloadError(f"{where}: {profile.items or ''}[{index}] {problem}") from None
-            if notes:
-                warnings.extend(notes)
-            for key in missing:
-                if key not in item:
-                    missing[key] += 1
-            if model_id in seen:
-                duplicates.append(model_id)
-                continue
-            seen.add(model_id)
-            if record is None:
-                unchanged.append(model_id)
-            else:
-                records.append(record)
-    for key, count in missing.items():
-        if count:
-            warnings.append(f"{count} model(s) have no '{key}'; stored as null")
-    if duplicates:
-        shown = ", ".join(repr(d) for d in duplicates[:5])
-        more = f" and {len(duplicates) - 5} more" if len(duplicates) > 5 else ""
-        warnings.append(f"duplicate model ids, first kept: {shown}{more}")
-    return ParsedListing(records, warnings, unchanged)
+        if data is not None and not reader.by_digest(data, where):
+            for index, item in enumerate(data):
+                reader.entry(item, index, where)
+    return reader.listing()
+
+
+class _Reader:
+    """What ``parse_listing`` has read so far, page after page, in the order listed.
+
+    A model id listed twice is kept where it was first listed (the rest are reported as
+    duplicates), so the order decides; ``entry`` reads one entry in order. ``by_digest``
+    reads a whole page at once, which is most of a large unchanged inventory, and gives the
+    page back to ``entry`` when an id on it was listed twice.
+    """
+
+    def __init__(self, known: Mapping[str, str | None], profile: Profile) -> None:
+        self.known, self.profile, self.fields = known, profile, profile.fields
+        # A model listed as the very bytes stored is that model, unchanged: found by digest.
+        self.stored_as = dict(zip(known.values(), known.keys(), strict=True))
+        self.hasher = _hasher(profile.name)
+        self.records: list[ModelRecord] = []
+        self.unchanged: list[str] = []
+        self.seen: set[str] = set()
+        self.warnings: list[str] = []
+        self.duplicates: list[str] = []
+        self.missing = {key: 0 for key in (self.fields.created, self.fields.owned_by) if key}
+
+    def by_digest(self, data: list[Any], where: str) -> bool:
+        """Read a page whose entries are all ``Undecoded``; False (nothing read) for any
+        other page, and for one that lists an id twice or one already read."""
+        if not data or type(data[0]) is not Undecoded:
+            return False
+        copy = self.hasher.copy
+        digests = []
+        for item in data:  # listed_digest, inlined: this runs once per model
+            if type(item) is not Undecoded:
+                return False
+            hasher = copy()
+            hasher.update(item)
+            digests.append(hasher.hexdigest())
+        found = list(map(self.stored_as.get, digests))
+        unchanged = [model_id for model_id in found if model_id is not None]
+        ids = set(unchanged)
+        if len(ids) != len(unchanged) or not self.seen.isdisjoint(ids):
+            return False
+        others = [
+            (index, *self._decoded(data[index], index, where))
+            for index, model_id in enumerate(found) if model_id is None
+        ]
+        if any(model_id in ids for _, _, model_id in others):
+            return False
+        self.seen |= ids
+        self.unchanged += unchanged
+        for index, item, model_id in others:
+            self._read(item, model_id, digests[index], index, where)
+        return True
+
+    def entry(self, item: Any, index: int, where: str) -> None:
+        """Read the entry at ``index`` of a page, in the order listed."""
+        digest = ""
+        if type(item) is Undecoded:
+            digest = listed_digest(item, self.profile.name)
+            model_id = self.stored_as.get(digest)
+            if model_id is not None and model_id not in self.seen:
+                self.seen.add(model_id)
+                self.unchanged.append(model_id)
+                return
+        self._read(*self._decoded(item, index, where), digest, index, where)
+
+    def _decoded(self, item: Any, index: int, where: str) -> tuple[Any, str]:
+        """The entry decoded, and its id, checked."""
+        try:
+            item = document(item)
+        except (ValueError, RecursionError):
+            raise PayloadError(f"{where}: {self._at(index)} is not JSON") from None
+        try:
+            return item, _model_id(item, self.fields)
+        except _Invalid as problem:
+            raise PayloadError(f"{where}: {self._at(index)} {problem}") from None
+
+    def _read(self, item: Any, model_id: str, digest: str, index: int, where: str) -> None:
+        """Keep a decoded entry: parsed, unless it was decoded by the provider's client and
+        is stored as it is (no digest of its bytes to tell)."""
+        seen = self.seen
+        record, notes = None, None
+        try:
+            if (
+                not self.known or model_id in seen or digest
+                or self.known.get(model_id) != raw_digest(item, self.profile.name)
+            ):
+                record, notes = _parse_model(item, model_id, self.profile, digest)
+        except _Invalid as problem:
+            raise PayloadError(f"{where}: {self._at(index)} {problem}") from None
+        if notes:
+            self.warnings.extend(notes)
+        for key in self.missing:
+            if key not in item:
+                self.missing[key] += 1
+        if model_id in seen:
+            self.duplicates.append(model_id)
+            return
+        seen.add(model_id)
+        if record is None:
+            self.unchanged.append(model_id)
+        else:
+            self.records.append(record)
+
+    def _at(self, index: int) -> str:
+        return f"{self.profile.items or ''}[{index}]"
+
+    def listing(self) -> ParsedListing:
+        warnings = list(self.warnings)
+        for key, count in self.missing.items():
+            if count:
+                warnings.append(f"{count} model(s) have no '{key}'; stored as null")
+        if self.duplicates:
+            shown = ", ".join(repr(d) for d in self.duplicates[:5])
+            more = f" and {len(self.duplicates) - 5} more" if len(self.duplicates) > 5 else ""
+            warnings.append(f"duplicate model ids, first kept: {shown}{more}")
+        return ParsedListing(self.records, warnings, self.unchanged)
 
 
 def _items(body: Any, where: str, key: str | None, optional: bool) -> list[Any] | None:

@@ -149,6 +149,41 @@ def test_undecoded_models_listed_as_stored_are_unchanged_and_the_rest_read_as_de
     assert skipping.records == [r for r in full.records if r.model_id not in skipping.unchanged]
 
 
+@settings(max_examples=500, deadline=None)
+@given(listed_items, st.integers(1, 4), st.data())
+def test_pages_read_by_digest_keep_the_first_listing_of_each_id(
+    items: list[dict[str, Any]], page_size: int, data: st.DataObject
+) -> None:
+    # Ids repeat within and across pages, as the same or other JSON: whichever listing of
+    # an id comes first decides, whether it is stored as it is (unchanged) or not (a record).
+    alone = [parse_listing([decode_page(json.dumps({"data": [i]}).encode(), "data")]).records[0]
+             for i in items]
+    known = {r.model_id: r.digest for r in alone if data.draw(st.booleans())}
+    pages = [decode_page(json.dumps({"data": items[i:i + page_size]}).encode(), "data")
+             for i in range(0, len(items), page_size)]
+
+    listing = parse_listing(pages, known)
+
+    first: dict[str, ModelRecord] = {}
+    for record in alone:
+        first.setdefault(record.model_id, record)
+    unchanged = [m for m, r in first.items() if known.get(m) == r.digest]
+    assert listing.unchanged == unchanged
+    assert listing.records == [r for m, r in first.items() if m not in unchanged]
+    assert [r.digest for r in listing.records] == [
+        r.digest for m, r in first.items() if m not in unchanged
+    ]
+    repeated: list[str] = []
+    for index, record in enumerate(alone):
+        if any(r.model_id == record.model_id for r in alone[:index]):
+            repeated.append(record.model_id)
+    more = f" and {len(repeated) - 5} more" if len(repeated) > 5 else ""
+    assert [w for w in listing.warnings if w.startswith("duplicate")] == (
+        [f"duplicate model ids, first kept: {', '.join(map(repr, repeated[:5]))}{more}"]
+        if repeated else []
+    )
+
+
 def test_a_stored_document_is_decoded_only_when_its_digest_differs() -> None:
     listed = ModelRecord("m", {"id": "m", "owned_by": "openai"})
     same = StoredModel("m", "not JSON: never decoded", True, listed.digest)

@@ -139,19 +139,24 @@ class App:
             logging.getLogger(name).setLevel(quiet)
 
     def open_engine(
-        self, settings: Settings, *, read_only: bool = False, long_lived: bool = False
+        self, settings: Settings, *, read_only: bool = False, long_lived: bool = False,
+        connections: int = 5,
     ) -> Engine:
         """An engine that has not connected yet, disposed of when the command ends;
-        ``long_lived`` for a command that runs until stopped (see ``make_engine``)."""
+        ``long_lived`` for a command that runs until stopped, ``connections`` for one that
+        runs that many syncs at once (see ``make_engine``)."""
         from syncer.db.engine import make_engine
 
-        engine = make_engine(settings.database_url, read_only=read_only, long_lived=long_lived)
+        engine = make_engine(settings.database_url, read_only=read_only, long_lived=long_lived,
+                             connections=connections)
         click.get_current_context().call_on_close(engine.dispose)
         return engine
 
-    def engine(self, settings: Settings, *, upgrade: bool = False) -> Engine:
+    def engine(
+        self, settings: Settings, *, upgrade: bool = False, connections: int = 5
+    ) -> Engine:
         """An engine on a database at the current schema: upgraded, or checked."""
-        return self.ready(self.open_engine(settings), upgrade=upgrade)
+        return self.ready(self.open_engine(settings, connections=connections), upgrade=upgrade)
 
     def reader(self, settings: Settings) -> Engine:
         """For the commands that only read: the database must exist and be at the current

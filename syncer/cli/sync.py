@@ -73,9 +73,10 @@ def sync(app: App, source: str | None, accept_mass_change: bool, jobs: int | Non
     app.configure_logging()
     settings = app.settings(accept_mass_change=accept_mass_change)
     clients = app.clients(settings, source)
-    engine = app.engine(settings, upgrade=True)
+    workers = min(jobs or settings.workers, len(clients))
+    engine = app.engine(settings, upgrade=True, connections=max(1, workers))
     failed = 0
-    for result in _results(engine, settings, clients, jobs or settings.workers):
+    for result in _results(engine, settings, clients, workers):
         summary = result.summary()
         click.echo(summary if result.ok else f"Error: {summary}", err=not result.ok)
         failed += not result.ok
@@ -111,7 +112,7 @@ def run(
     settings = app.settings(every=every)
     # Health and staleness cover the sources this process syncs, not the others.
     watched = replace(settings, sources=settings.select(source))
-    engine = app.open_engine(watched, long_lived=True)
+    engine = app.open_engine(watched, long_lived=True, connections=watched.workers)
     jobs = build_jobs(engine, watched, watched.sources)  # refuses unsafe URLs before connecting
     with ExitStack() as stack:
         if metrics_port is not None:  # a port that is taken stops the start before any change

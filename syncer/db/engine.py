@@ -58,7 +58,9 @@ def dialect_name(url: str) -> str:
     return _parse(url).get_backend_name()
 
 
-def make_engine(url: str, *, read_only: bool = False, long_lived: bool = True) -> Engine:
+def make_engine(
+    url: str, *, read_only: bool = False, long_lived: bool = True, connections: int = 5
+) -> Engine:
     """An engine with syncer's connection rules: psycopg 3 for PostgreSQL, sane SQLite.
 
     SQLite gets WAL (readers don't wait for the syncer), a 30 s busy timeout, and
@@ -68,12 +70,14 @@ def make_engine(url: str, *, read_only: bool = False, long_lived: bool = True) -
     filesystem can be read. A ``long_lived`` engine (a daemon's) tests each PostgreSQL
     connection before use, so one the server closed is replaced instead of failing a job; a
     command that runs once opens fresh connections and skips that round trip.
+    ``connections`` is how many the pool keeps (SQLAlchemy's default, 5): one per sync that
+    runs at once, or a thread waits for one; ten more may open in a burst.
     """
     parsed = _parse(url)
     try:
         if parsed.get_backend_name() != "sqlite":
-            return create_engine(parsed, pool_pre_ping=long_lived)
-        return _sqlite_engine(parsed, read_only)
+            return create_engine(parsed, pool_pre_ping=long_lived, pool_size=connections)
+        return _sqlite_engine(parsed, read_only, connections)
     except ImportError:
         if parsed.drivername == "postgresql+psycopg":
             raise ConfigError(
@@ -84,13 +88,13 @@ def make_engine(url: str, *, read_only: bool = False, long_lived: bool = True) -
         ) from None
 
 
-def _sqlite_engine(parsed: URL, read_only: bool) -> Engine:
+def _sqlite_engine(parsed: URL, read_only: bool, connections: int) -> Engine:
     path = parsed.database if parsed.database not in (None, "", ":memory:") else None
     if path is not None and parsed.query.get("uri") not in (None, "false"):
         path = None  # the user's own file: URI, taken as it is
     if read_only and path is not None and not Path(path).exists():
         raise StoreError(f"no database at {path} yet: `syncer sync` creates it")
-    engine = create_engine(parsed, connect_args={"timeout": 30})
+    engine = create_engine(parsed, connect_args={"timeout": 30}, pool_size=connections)
 
     if path is not None:
         @event.listens_for(engine, "do_connect")

@@ -66,3 +66,27 @@ def test_a_read_only_engine_reads_and_cannot_write(tmp_path: Path) -> None:
         with pytest.raises(Exception, match="readonly"):
             connection.execute(text("DELETE FROM model_state"))
     reader.dispose()
+
+
+def test_an_engine_for_many_syncs_at_once_keeps_a_connection_for_each(database_url: str) -> None:
+    import threading
+
+    engine = make_engine(database_url, connections=8)
+    opened, release = threading.Barrier(9), threading.Event()
+
+    def hold() -> None:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+            opened.wait()
+            release.wait()
+
+    threads = [threading.Thread(target=hold) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    opened.wait()
+    release.set()
+    for thread in threads:
+        thread.join()
+    # All eight went back to the pool and stay open for the next syncs.
+    assert engine.pool.checkedin() == 8
+    engine.dispose()

@@ -43,7 +43,8 @@ def test_the_limit_and_syncer_end_in_the_same_state_on_the_benchmarks_data(
             with sqlite3.connect(limit_db) as a, sqlite3.connect(syncer_db) as b:
                 assert end_state(a) == end_state(b)
     assert set(limit["seconds"]) == set(ours["seconds"]) == set(report.PHASES)
-    assert ours["rss_peak"] >= ours["rss_start"] > 0
+    # The kernel's peak lags its current count by a few pages (per-thread RSS counters).
+    assert ours["rss_peak"] >= ours["rss_start"] - 1 > 0
     assert ours["confirm"] > 0
 
 

@@ -77,13 +77,13 @@ def test_an_engine_for_many_syncs_at_once_keeps_a_connection_for_each(database_u
     def hold() -> None:
         with engine.connect() as connection:
             connection.execute(text("SELECT 1"))
-            opened.wait()
-            release.wait()
+            opened.wait(timeout=30)
+            release.wait(timeout=30)
 
     threads = [threading.Thread(target=hold) for _ in range(8)]
     for thread in threads:
         thread.start()
-    opened.wait()
+    opened.wait(timeout=30)
     release.set()
     for thread in threads:
         thread.join()

@@ -304,9 +304,12 @@ def parse_listing(
     for page_number, body in enumerate(pages, start=1):
         where = f"page {page_number}" if page_number > 1 else "the response"
         data = _items(body, where, profile.items, profile.items_optional)
-        if data is not None and not reader.by_digest(data, where):
+        if data is None:
+            continue
+        digests = reader.digests(data)
+        if digests is None or not reader.by_digest(data, digests, where):
             for index, item in enumerate(data):
-                reader.entry(item, index, where)
+                reader.entry(item, index, where, digests[index] if digests else None)
     return reader.listing()
 
 
@@ -316,7 +319,7 @@ class _Reader:
     A model id listed twice is kept where it was first listed (the rest are reported as
     duplicates), so the order decides; ``entry`` reads one entry in order. ``by_digest``
     reads a whole page at once, which is most of a large unchanged inventory, and gives the
-    page back to ``entry`` when an id on it was listed twice.
+    page back to ``entry``, with its digests, when an id on it was listed twice.
     """
 
     def __init__(self, known: Mapping[str, str | None], profile: Profile) -> None:
@@ -331,19 +334,23 @@ class _Reader:
         self.duplicates: list[str] = []
         self.missing = {key: 0 for key in (self.fields.created, self.fields.owned_by) if key}
 
-    def by_digest(self, data: list[Any], where: str) -> bool:
-        """Read a page whose entries are all ``Undecoded``; False (nothing read) for any
-        other page, and for one that lists an id twice or one already read."""
+    def digests(self, data: list[Any]) -> list[str] | None:
+        """The digest of each entry of a page whose entries are all ``Undecoded``, else None."""
         if not data or type(data[0]) is not Undecoded:
-            return False
+            return None
         copy = self.hasher.copy
         digests = []
         for item in data:  # listed_digest, inlined: this runs once per model
             if type(item) is not Undecoded:
-                return False
+                return None
             hasher = copy()
             hasher.update(item)
             digests.append(hasher.hexdigest())
+        return digests
+
+    def by_digest(self, data: list[Any], digests: list[str], where: str) -> bool:
+        """Read a page of ``Undecoded`` entries at once; False (nothing read) for one that
+        lists an id twice or one already read."""
         found = list(map(self.stored_as.get, digests))
         unchanged = [model_id for model_id in found if model_id is not None]
         ids = set(unchanged)
@@ -361,11 +368,14 @@ class _Reader:
             self._read(item, model_id, digests[index], index, where)
         return True
 
-    def entry(self, item: Any, index: int, where: str) -> None:
-        """Read the entry at ``index`` of a page, in the order listed."""
-        digest = ""
-        if type(item) is Undecoded:
+    def entry(self, item: Any, index: int, where: str, digest: str | None = None) -> None:
+        """Read the entry at ``index`` of a page, in the order listed (``digest``: its
+        digest, if already made)."""
+        if type(item) is not Undecoded:
+            digest = ""
+        elif digest is None:
             digest = listed_digest(item, self.profile.name)
+        if digest:
             model_id = self.stored_as.get(digest)
             if model_id is not None and model_id not in self.seen:
                 self.seen.add(model_id)

@@ -18,12 +18,15 @@ HEAD = "0009"
 
 def current_revision(engine: Engine) -> str | None:
     """The revision the database is at; None when it holds no syncer schema (empty)."""
+    query = text("SELECT version_num FROM alembic_version")
     with engine.connect() as connection:
         try:
-            found = connection.scalar(text("SELECT version_num FROM alembic_version"))
-            return None if found is None else str(found)
+            found = connection.scalar(query)
         except DBAPIError:
             connection.rollback()
-            if engine.dialect.has_table(connection, "alembic_version"):
-                raise
-            return None
+            if not engine.dialect.has_table(connection, "alembic_version"):
+                return None
+            # The table appeared after the query failed: a replica starting beside this
+            # one has just created the schema. Asked again, a failure is a real one.
+            found = connection.scalar(query)
+        return None if found is None else str(found)

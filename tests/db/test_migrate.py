@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from alembic import command
 from alembic.script import ScriptDirectory
-from sqlalchemy import inspect, text
+from sqlalchemy import event, inspect, text
+from sqlalchemy.engine import ExceptionContext
 
 from syncer.db import migrate
 from syncer.db.engine import make_engine
@@ -39,6 +40,27 @@ def test_an_empty_database_and_one_downgraded_to_base_have_no_revision(database_
     migrate.upgrade(engine, "0004")
     assert current_revision(engine) == "0004"
     engine.dispose()
+
+
+def test_a_schema_created_by_another_replica_while_the_revision_is_read_is_seen(
+    database_url: str,
+) -> None:
+    """Replicas starting together on an empty database: one's revision query fails for
+    want of the table just as another commits the schema; that is not an error."""
+    engine = make_engine(database_url)
+    other = make_engine(database_url)
+    migrated = []
+
+    @event.listens_for(engine, "handle_error")
+    def another_replica_migrates(context: ExceptionContext) -> None:
+        if not migrated:
+            migrate.upgrade(other)
+            migrated.append(True)
+
+    assert current_revision(engine) == HEAD
+    assert migrated
+    engine.dispose()
+    other.dispose()
 
 
 def test_downgrade_to_base_removes_everything_and_upgrade_restores_it(database_url: str) -> None:

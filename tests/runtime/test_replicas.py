@@ -205,8 +205,8 @@ def test_three_replicas_sync_each_source_once_per_interval_and_survive_a_kill(
     # A survivor holds (or last held) the lease the victim had; /metrics says so.
     survivor_names = {name for (lease_name, name) in leases if lease_name == "sync:a"}
     assert survivor_names and f":{victim_pid}" not in "".join(survivor_names)
-    # Replicas said at -v why they skipped; nothing crashed.
-    # Which of the two reasons a replica meets depends on how late its scheduler fires.
+    # Replicas said at -v why they skipped (which of the two reasons each meets depends on
+    # how late its scheduler fires); nothing crashed.
     assert all("skipped: " in log for log in logs)
     assert any("skipped: synced successfully at" in log for log in logs)
     assert any("skipped: replica " in log for log in logs)

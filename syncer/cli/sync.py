@@ -93,12 +93,15 @@ def sync(app: App, source: str | None, accept_mass_change: bool, jobs: int | Non
     help="Serve /metrics (Prometheus), /healthz, the HTML report (/) and /shutdowns.ics.",
 )
 @click.option(
-    "--metrics-host", default="0.0.0.0", show_default=True, help="Address for --metrics-port."
+    "--metrics-host", metavar="ADDR",
+    help="Address for --metrics-port (default: [server] host, else 127.0.0.1: this machine "
+    "only; 0.0.0.0 for every interface).",
 )
 @click.pass_obj
 @errors_to_exit_codes
 def run(
-    app: App, source: str | None, every: str | None, metrics_port: int | None, metrics_host: str
+    app: App, source: str | None, every: str | None, metrics_port: int | None,
+    metrics_host: str | None,
 ) -> None:
     """Sync on a schedule in the foreground until SIGINT or SIGTERM.
 

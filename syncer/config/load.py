@@ -30,6 +30,7 @@ from syncer.config.model import (
     HTTPSettings,
     RetentionRule,
     Schedule,
+    ServerSettings,
     Settings,
     Source,
     SyncPolicy,
@@ -167,8 +168,31 @@ def _retention_kinds(
     return kept
 
 
+def _server(reader: TableReader, env: Mapping[str, str]) -> ServerSettings:
+    """``[server]``; the token is read from its variable here, like an API key."""
+    defaults = ServerSettings()
+    reader.unknown(set(defaults.__dataclass_fields__) - {"token"})
+    token_env = reader.env_name("token_env")
+    host = reader.get("host", str, defaults.host)
+    if not host.strip():
+        raise reader.fail("host", "must be an address, e.g. 127.0.0.1 or 0.0.0.0")
+    series = reader.get("max_model_series", int, defaults.max_model_series)
+    if series < 0:
+        raise reader.fail("max_model_series", "must be zero or more")
+    return ServerSettings(
+        host=host,
+        token_env=token_env,
+        token=_key(env, token_env, f"{reader.where}: server.token_env"),
+        open_healthz=reader.get("open_healthz", bool, defaults.open_healthz),
+        max_connections=reader.positive("max_connections", int, defaults.max_connections),
+        timeout=reader.positive("timeout", float, defaults.timeout),
+        max_model_series=series,
+    )
+
+
 _TOP_KEYS = {
     "database_url", "sources", "schedule", "sync", "http", "retention", "alerts", "outbox",
+    "server",
 }
 
 
@@ -264,6 +288,8 @@ def load_settings(
     if http.max_retries < 0:
         raise http_reader.fail("max_retries", "must be zero or more")
 
+    server = _server(TableReader(top.get("server", dict, {}), where, "server."), env)
+
     outbox_reader = TableReader(top.get("outbox", dict, {}), where, "outbox.")
     outbox_reader.unknown({"keep_delivered"})
     outbox_keep = outbox_reader.duration("keep_delivered") or DEFAULT_OUTBOX_KEEP
@@ -276,6 +302,7 @@ def load_settings(
         database_url=url or DEFAULT_DATABASE_URL,
         sources=tuple(sources),
         http=http,
+        server=server,
         policy=policy,
         schedule=schedule,
         config_file=path,

@@ -34,6 +34,7 @@ __all__ = [
     "HTTPSettings",
     "RetentionRule",
     "Schedule",
+    "ServerSettings",
     "Settings",
     "Source",
     "SyncPolicy",
@@ -82,6 +83,29 @@ class HTTPSettings:
     backoff_base: float = 0.5
     backoff_max: float = 30.0
     retry_after_cap: float = 60.0
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    """``syncer run --metrics-port``'s HTTP server (``[server]``): private unless told.
+
+    It shows base URLs and sync errors, so it listens on loopback by default; it serves a
+    few connections at a time, each for at most ``timeout`` seconds, so idle or slow
+    clients cannot take the descriptors the syncs need.
+    """
+
+    host: str = "127.0.0.1"
+    #: The variable holding the bearer token every request must carry; None: no token.
+    token_env: str | None = None
+    token: str | None = field(default=None, repr=False, compare=False)
+    #: ``/healthz`` answers without the token (a load balancer's probe carries none).
+    open_healthz: bool = False
+    #: Connections served at once; more wait in the kernel's queue, holding no descriptor.
+    max_connections: int = 16
+    #: Seconds a connection may last, from accepting it to the end of the answer.
+    timeout: float = 10.0
+    #: Most per-model series ``/metrics`` shows (the soonest shutdowns first).
+    max_model_series: int = 1000
 
 
 @dataclass(frozen=True)
@@ -170,6 +194,7 @@ class Settings:
     database_url: str = DEFAULT_DATABASE_URL
     sources: tuple[Source, ...] = ()
     http: HTTPSettings = HTTPSettings()
+    server: ServerSettings = ServerSettings()
     policy: SyncPolicy = SyncPolicy()
     schedule: Schedule = Schedule()
     config_file: Path | None = None

@@ -2,17 +2,23 @@
 
 The page is self-contained: its CSS, SVG and the few lines of script that filter the
 timeline are inline and its Content-Security-Policy forbids loading anything else, so it
-opens the same from a laptop, a mail attachment or ``syncer run``'s ``/``, offline.
+opens the same from a laptop, a mail attachment or ``syncer run``'s ``/``, offline. The
+policy allows that one script by its SHA-256, not any inline script: text a provider
+managed to get into the page could not run.
 Jinja2 is imported here only, so commands that print tables do not pay for it.
 """
 
 from __future__ import annotations
 
+import base64
 import functools
+import hashlib
 from datetime import datetime
+from importlib import resources
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
+from markupsafe import Markup
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -28,7 +34,15 @@ from syncer.reporting.overview import (
 from syncer.reporting.shutdowns import read_shutdowns
 from syncer.reporting.timeline import intervals_since
 
-__all__ = ["read_overview", "render_report", "report_html"]
+__all__ = ["REPORT_POLICY", "read_overview", "render_report", "report_html"]
+
+#: The timeline filter, inlined as it is: the policy names its hash.
+_SCRIPT = resources.files("syncer.reporting").joinpath("templates/report.js").read_text("utf-8")
+_SCRIPT_HASH = base64.b64encode(hashlib.sha256(_SCRIPT.encode()).digest()).decode()
+#: Nothing the page does needs the network, and only its own script runs.
+REPORT_POLICY = (
+    f"default-src 'none'; style-src 'unsafe-inline'; script-src 'sha256-{_SCRIPT_HASH}'"
+)
 
 EVENT_COLUMNS = (
     ModelEvent.source, ModelEvent.model_id, ModelEvent.kind, ModelEvent.occurred_at,
@@ -126,6 +140,8 @@ def render_report(overview: Overview, *, title: str = "syncer: model availabilit
     template = _environment().get_template("report.html.j2")
     return template.render(
         title=title,
+        policy=Markup(REPORT_POLICY),  # as sent in the header, quotes unescaped
+        script=Markup(_SCRIPT),  # syncer's own file, hashed in the policy
         report=overview,
         today=overview.axis.at(overview.now),
         sparklines={s.source: _sparkline(s.daily) for s in overview.sources},

@@ -19,8 +19,6 @@ __all__ = ["CALENDAR_PATH", "REPORT_PATH", "Page", "calendar_page", "report_page
 
 REPORT_PATH = "/"
 CALENDAR_PATH = "/shutdowns.ics"
-#: Nothing the page does needs the network: say so to the browser too.
-REPORT_POLICY = "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'"
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +33,7 @@ def _unavailable(what: str, exc: SQLAlchemyError) -> Page:
 
 
 def report_page(engine: Engine, now: datetime) -> Page:
-    from syncer.reporting.html import report_html
+    from syncer.reporting.html import REPORT_POLICY, report_html
 
     try:
         with snapshot_session(engine) as session:

@@ -14,9 +14,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from socketserver import ThreadingMixIn
 from typing import Any
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from prometheus_client import CollectorRegistry, make_wsgi_app
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
@@ -33,6 +31,7 @@ from syncer.db.schema import AlertPruned, Model, ModelEvent, OutboxAlert, SyncRu
 from syncer.errors import ConfigError
 from syncer.reporting.queries import shutdowns
 from syncer.reporting.web import CALENDAR_PATH, REPORT_PATH, calendar_page, report_page
+from syncer.runtime.httpd import BoundedServer, WSGIApp, require_token
 from syncer.timeutil import iso, utcnow
 
 __all__ = [
@@ -42,6 +41,7 @@ __all__ = [
     "health",
     "read_metrics",
     "serve",
+    "soonest",
 ]
 
 log = logging.getLogger(__name__)
@@ -155,13 +155,32 @@ class SyncerCollector(Collector):
                       ["source"], {s: int(v.stale) for s, v in snap.sources.items()})
         yield _family(GaugeMetricFamily, "syncer_alerts",
                       "Alerts in the outbox, by rule and status", ["rule", "status"], snap.alerts)
+        shown, left_out = soonest(snap.shutdowns, self.settings.server.max_model_series)
         yield _family(GaugeMetricFamily, "syncer_model_shutdown_days_left",
-                      "Days until a present model's known shutdown date (negative: passed)",
-                      ["source", "model_id"], snap.shutdowns)
+                      "Days until a present model's known shutdown date (negative: passed); "
+                      "the soonest [server] max_model_series of them",
+                      ["source", "model_id"], shown)
+        left = GaugeMetricFamily(
+            "syncer_model_series_left_out",
+            "Models with a shutdown date not shown by syncer_model_shutdown_days_left "
+            "([server] max_model_series)",
+        )
+        left.add_metric([], left_out)
+        yield left
         yield _family(GaugeMetricFamily, "syncer_lease_held",
                       "1 while the replica holds the lease (sync:SOURCE, retention:SOURCE, "
                       "alerts-dispatch, alerts-stale); 0 for its last holder once it is free",
                       ["lease", "replica"], snap.leases)
+
+
+def soonest(
+    days_left: Mapping[tuple[str, str], float], limit: int
+) -> tuple[dict[tuple[str, str], float], int]:
+    """The ``limit`` models closest to (or furthest past) their shutdown, and how many were
+    left out: a series per model would let a provider listing 20,000 dated models put
+    20,000 series on every scrape."""
+    ranked = sorted(days_left.items(), key=lambda item: (item[1], item[0]))
+    return dict(ranked[:limit]), max(0, len(ranked) - limit)
 
 
 def _family(
@@ -194,23 +213,17 @@ def health(engine: Engine, settings: Settings, now: datetime) -> tuple[int, dict
     return (503 if body["status"] == "stale" else 200), body
 
 
-class _Server(ThreadingMixIn, WSGIServer):
-    daemon_threads = True
+HEALTH_PATH = "/healthz"
 
 
-class _QuietHandler(WSGIRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:
-        """Scrapes every few seconds would flood the log."""
-
-
-def _app(engine: Engine, settings: Settings, now: Callable[[], datetime]) -> Any:
+def _app(engine: Engine, settings: Settings, now: Callable[[], datetime]) -> WSGIApp:
     registry = CollectorRegistry(auto_describe=False)
     registry.register(SyncerCollector(engine, settings, now))
     metrics = make_wsgi_app(registry)
 
     def app(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "/")
-        if path == "/healthz":
+        if path == HEALTH_PATH:
             status, body = health(engine, settings, now())
             text = json.dumps(body).encode()
             reason = "200 OK" if status == 200 else "503 Service Unavailable"
@@ -227,37 +240,49 @@ def _app(engine: Engine, settings: Settings, now: Callable[[], datetime]) -> Any
         start_response("404 Not Found", [("Content-Type", "text/plain")])
         return [b"not found: try /, /shutdowns.ics, /metrics or /healthz\n"]
 
-    return app
+    server = settings.server
+    if server.token is None:
+        return app
+    return require_token(app, server.token, frozenset({HEALTH_PATH} if server.open_healthz else ()))
 
 
 @contextmanager
 def serve(
-    engine: Engine, settings: Settings, host: str, port: int,
+    engine: Engine, settings: Settings, host: str | None, port: int,
     now: Callable[[], datetime] = utcnow,
 ) -> Iterator[tuple[str, int]]:
     """Serve ``/metrics``, ``/healthz``, the report at ``/`` and ``/shutdowns.ics`` on a
-    background thread; yields (host, port).
+    background thread; yields (host, port). ``host`` None: ``[server] host``.
 
     An address that cannot be listened on (taken, not this machine's, not an address) is a
-    ``ConfigError`` naming it: it is what the command line or the config said.
+    ``ConfigError`` naming it: it is what the command line or the config said. So is a
+    ``[server] token_env`` whose variable is unset: serving without the token would open
+    what the file meant to close.
     """
+    config = settings.server
+    if config.token_env is not None and config.token is None:
+        raise ConfigError(
+            f"[server] token_env: {config.token_env} is not set; set it to the token, or "
+            "remove token_env to serve without one"
+        )
+    host = config.host if host is None else host
     try:
-        server = make_server(host, port, _app(engine, settings, now), _Server, _QuietHandler)
+        server = BoundedServer(
+            (host, port), _app(engine, settings, now),
+            max_connections=config.max_connections, timeout=config.timeout,
+        )
     except OSError as exc:
         reason = exc.strerror or type(exc).__name__
         raise ConfigError(
             f"--metrics-host/--metrics-port: cannot listen on {host}:{port}: {reason}"
         ) from None
-    thread = threading.Thread(
-        target=server.serve_forever, kwargs={"poll_interval": 0.1}, name="syncer-metrics",
-        daemon=True,
-    )
+    thread = threading.Thread(target=server.run, name="syncer-metrics", daemon=True)
     thread.start()
     address = server.server_address
     log.info("metrics on http://%s:%s/metrics", address[0], address[1])
     try:
         yield str(address[0]), int(address[1])
     finally:
-        server.shutdown()
-        server.server_close()
+        server.stop()
         thread.join()
+        server.server_close()

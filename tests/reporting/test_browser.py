@@ -8,6 +8,7 @@ test keeps a screenshot in ``test-artifacts/`` (or $SYNCER_TEST_ARTIFACTS).
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -115,3 +116,23 @@ def test_the_demo_report_opens_without_errors(page: Any, tmp_path: Path, databas
         "June 2025", "July 2025", "October 2025",
     ]
     assert page.errors == []
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_only_the_reports_own_script_runs_under_its_policy(
+    engine: Engine, provider: FakeProvider, clock: Clock, page: Any, tmp_path: Path
+) -> None:
+    history = record_history(engine, provider, clock)
+    with snapshot_session(engine) as session:
+        document = report_html(session, history.now)
+    scripts = re.search(r"script-src ([^;\"]*)", document)
+    assert scripts is not None and scripts[1].startswith("'sha256-"), "no unsafe-inline script"
+    injected = "<script>document.title = 'injected';</script></body>"
+    target = tmp_path / "report.html"
+    target.write_text(document.replace("</body>", injected), encoding="utf-8")
+    page.goto(target.as_uri())
+
+    assert page.title() != "injected"
+    assert any("Content Security Policy" in error for error in page.errors), page.errors
+    page.fill("#filter", "b")
+    assert page.locator("#shown").inner_text() == "1 of 4 rows"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from syncer.config.model import (
     Channel,
     HTTPSettings,
     Schedule,
+    ServerSettings,
     Settings,
     Source,
     SyncPolicy,
@@ -165,3 +167,22 @@ def test_metrics_name_the_replica_holding_each_lease_and_the_last_holder_of_a_fr
         (("lease", "alerts-dispatch"), ("replica", "web-2:9")): 1,
         (("lease", "sync:openai"), ("replica", "web-1:7")): 0,
     }
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_per_model_series_stop_at_the_cap_keeping_the_soonest_shutdowns(
+    engine: Engine, provider: FakeProvider, clock: Clock
+) -> None:
+    settings = replace(settings_for(provider), server=ServerSettings(max_model_series=2))
+    provider.set("m1", "m2", "m3", "m4", "m5")
+    for days, listed in zip((40, 10, 30, 50, 20), provider.models, strict=True):
+        listed["shutdown_date"] = (clock.now + timedelta(days=days)).date().isoformat()
+    sync(engine, settings, clock)
+
+    with serve(engine, settings, "127.0.0.1", 0, now=clock) as (host, port):
+        samples = scrape(f"http://{host}:{port}")
+
+    shown = sorted(dict(labels)["model_id"] for name, labels in samples
+                   if name == "syncer_model_shutdown_days_left")
+    assert shown == ["m2", "m5"]
+    assert samples["syncer_model_series_left_out", ()] == 3

@@ -195,6 +195,11 @@ class Profile:
     fields: Fields = field(default_factory=Fields)
     #: ``GET {list_path}/{id}`` exists, so a model missing from the list is asked about.
     retrieve: bool = True
+    #: Top-level fields the server makes anew for every answer (vLLM's ``created``, the
+    #: request time, and ``permission``, with a fresh id): kept in ``raw`` as last listed,
+    #: but left out of the model's fingerprint and its comparison, so they never make a
+    #: change, an event or a new digest.
+    regenerated: frozenset[str] = frozenset()
     fine_tunes: FineTunes = field(default_factory=FineTunes)
     read_error: Callable[[Any], ErrorInfo | None] = read_error
     #: What a key of this provider looks like, so a partial echo in an error is masked too.

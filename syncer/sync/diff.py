@@ -14,7 +14,7 @@ from typing import Any
 
 from syncer.errors import PayloadError
 from syncer.providers.profile import Profile
-from syncer.sync.parse import ModelRecord, parse_model
+from syncer.sync.parse import ModelRecord, compared, parse_model
 
 __all__ = [
     "Change",
@@ -118,11 +118,15 @@ def compute_diff(
     stored: Mapping[str, StoredModel],
     fetched: Sequence[ModelRecord],
     unchanged: Collection[str] = (),
+    regenerated: Collection[str] = (),
 ) -> Diff:
     """Compare a complete, de-duplicated list with the stored state of the same source.
 
     ``unchanged`` are ids the list holds exactly as stored, present (``parse_listing``
-    found them so and made no record): they are listed, and only counted.
+    found them so and made no record): they are listed, and only counted. ``regenerated``
+    are the fields the kind's server makes anew for every answer (``Profile.regenerated``):
+    they are not compared, and a present model listed again has its row rewritten without
+    an event, so its ``raw`` holds them as last listed.
     """
     result = Diff(unchanged=len(unchanged))
     listed: set[str] = set(unchanged)
@@ -136,17 +140,22 @@ def compute_diff(
             result.reappeared.append(record)
         if before.digest == record.digest:  # the same JSON: the stored one need not be decoded
             result.unchanged += before.present
+            if regenerated and before.present:
+                result.refreshed.append(record)
             continue
-        old = before.document()
-        if same_json(old, record.raw):
-            if before.digest is None or not before.present:
+        document = before.document()
+        old, new = compared(document, regenerated), compared(record.raw, regenerated)
+        if same_json(old, new):
+            if regenerated and before.present:
+                result.refreshed.append(record)
+            elif before.digest is None or not before.present:
                 result.unchanged += before.present
             else:  # the same JSON spelt otherwise (keys reordered): store it, so digests match
                 result.refreshed.append(record)
             continue
-        old_values, new_values = field_changes(old, record.raw)
+        old_values, new_values = field_changes(old, new)
         if old_values:
-            result.changed.append(Change(record, old_values, new_values, old))
+            result.changed.append(Change(record, old_values, new_values, document))
         elif before.present:
             result.refreshed.append(record)
     # Listed ids first: a stored model is looked at only if the list left it out.

@@ -10,7 +10,7 @@ list and each field sit is the source's provider profile's business (``Profile.i
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from functools import cache
@@ -28,6 +28,8 @@ __all__ = [
     "PARSER_VERSION",
     "ModelRecord",
     "ParsedListing",
+    "compared",
+    "fingerprint",
     "listed_digest",
     "parse_listing",
     "parse_model",
@@ -101,6 +103,20 @@ def raw_digest(raw: Mapping[str, Any], parsed_as: str = "openai") -> str:
     """
     text = json_bytes(raw)
     return listed_digest(b"repr:" + repr(raw).encode() if text is None else text, parsed_as)
+
+
+def compared(raw: Mapping[str, Any], regenerated: Collection[str]) -> Mapping[str, Any]:
+    """A listed model as syncer compares it: without the fields its server regenerates on
+    every answer (``Profile.regenerated``)."""
+    if not regenerated:
+        return raw
+    return {key: value for key, value in raw.items() if key not in regenerated}
+
+
+def fingerprint(raw: Mapping[str, Any], profile: Profile) -> str:
+    """The digest of a listed model as ``profile`` compares it (``compared``): a vLLM card
+    whose ``created`` and ``permission`` are new on every answer keeps one fingerprint."""
+    return raw_digest(compared(raw, profile.regenerated), profile.name)
 
 
 def listed_digest(listed: bytes | Undecoded, parsed_as: str = "openai") -> str:
@@ -180,6 +196,8 @@ def _parse_model(
 ) -> tuple[ModelRecord, list[str]]:
     # Runs once per listed model: a sync of 100,000 models spends its parsing time here.
     fields = profile.fields
+    if profile.regenerated and not digest:
+        digest = fingerprint(item, profile)
     created = item.get(fields.created) if fields.created else None
     owned_by = item.get(fields.owned_by) if fields.owned_by else None
     obj = item.get(fields.object) if fields.object else None
@@ -335,8 +353,9 @@ class _Reader:
         self.missing = {key: 0 for key in (self.fields.created, self.fields.owned_by) if key}
 
     def digests(self, data: list[Any]) -> list[str] | None:
-        """The digest of each entry of a page whose entries are all ``Undecoded``, else None."""
-        if not data or type(data[0]) is not Undecoded:
+        """The digest of each entry of a page whose entries are all ``Undecoded``, else None
+        (and None for a kind with regenerated fields, whose bytes differ on every answer)."""
+        if not data or type(data[0]) is not Undecoded or self.profile.regenerated:
             return None
         copy = self.hasher.copy
         digests = []
@@ -371,7 +390,7 @@ class _Reader:
     def entry(self, item: Any, index: int, where: str, digest: str | None = None) -> None:
         """Read the entry at ``index`` of a page, in the order listed (``digest``: its
         digest, if already made)."""
-        if type(item) is not Undecoded:
+        if type(item) is not Undecoded or self.profile.regenerated:
             digest = ""
         elif digest is None:
             digest = listed_digest(item, self.profile.name)
@@ -396,12 +415,13 @@ class _Reader:
 
     def _read(self, item: Any, model_id: str, digest: str, index: int, where: str) -> None:
         """Keep a decoded entry: parsed, unless it was decoded by the provider's client and
-        is stored as it is (no digest of its bytes to tell)."""
+        is stored as it is (no digest of its bytes to tell). A kind with regenerated fields
+        always makes a record: its row keeps them as last listed (``compute_diff``)."""
         seen = self.seen
         record, notes = None, None
         try:
             if (
-                not self.known or model_id in seen or digest
+                not self.known or model_id in seen or digest or self.profile.regenerated
                 or self.known.get(model_id) != raw_digest(item, self.profile.name)
             ):
                 record, notes = _parse_model(item, model_id, self.profile, digest)

@@ -385,7 +385,9 @@ class Syncer:
         known = state.present_digests()
         parsed = parse_listing(pages, known, self.provider.profile)
         bulk.load_documents(connection, self.source, state, state.differing(parsed.records))
-        diff = compute_diff(state, parsed.records, parsed.unchanged)
+        diff = compute_diff(
+            state, parsed.records, parsed.unchanged, self.provider.profile.regenerated
+        )
         reason = mass_vanish_reason(
             len(known), parsed.listed, len(diff.missing), self.policy.mass_vanish_share
         )

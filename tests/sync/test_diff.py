@@ -464,3 +464,34 @@ def test_applying_the_diff_yields_the_fetched_state_and_a_second_diff_is_empty(
     assert again.is_empty
     assert again.writes == []
     assert again.unchanged == len(fetched)
+
+
+# --- fields a server regenerates on every answer (vLLM) -----------------------------------------
+
+def test_regenerated_fields_make_no_change_but_the_row_is_rewritten_as_last_listed() -> None:
+    regenerated = {"created", "permission"}
+    before = stored("base", created=1, permission=[{"id": "modelperm-a"}])
+    listed = record("base", created=2, permission=[{"id": "modelperm-b"}])
+
+    diff = compute_diff(state(before), [listed], regenerated=regenerated)
+
+    assert diff.changed == [] and diff.added == []
+    assert ids(diff.writes) == ["base"]  # raw keeps the regenerated fields as last listed
+
+
+def test_a_real_change_beside_regenerated_fields_names_only_the_real_field() -> None:
+    before = stored("base", created=1, max_model_len=131072)
+    listed = record("base", created=2, max_model_len=65536)
+
+    diff = compute_diff(state(before), [listed], regenerated={"created"})
+
+    [change] = diff.changed
+    assert (change.old_values, change.new_values) == (
+        {"max_model_len": 131072}, {"max_model_len": 65536}
+    )
+
+
+def test_without_regenerated_fields_a_new_created_is_a_change() -> None:
+    diff = compute_diff(state(stored("base", created=1)), [record("base", created=2)])
+
+    assert [c.old_values for c in diff.changed] == [{"created": 1}]

@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from syncer.errors import PayloadError, ProviderError
+from syncer.providers.profile import profile_for
 from syncer.sync.parse import (
     MAX_ID_LENGTH,
     parse_listing,
@@ -555,3 +556,29 @@ def test_any_unique_valid_models_keep_every_id_in_order_and_raw_verbatim(
         assert record.created is None or isinstance(record.created, int)
         assert record.owned_by is None or isinstance(record.owned_by, str)
         assert record.shutdown_at is None or record.shutdown_at.tzinfo == UTC
+
+
+def test_a_vllm_card_keeps_its_fingerprint_when_only_its_regenerated_fields_move() -> None:
+    vllm = profile_for("vllm")
+    card = {"id": "m", "object": "model", "created": 1, "owned_by": "vllm", "max_model_len": 8,
+            "permission": [{"id": "modelperm-a", "created": 1}]}
+    again = {**card, "created": 2, "permission": [{"id": "modelperm-b", "created": 2}]}
+    first = parse_listing([{"data": [card]}], None, vllm).records[0]
+
+    listing = parse_listing([{"data": [again]}], {"m": first.digest}, vllm)
+
+    # A record still, so its row keeps the fields as last listed; the same fingerprint.
+    assert [r.digest for r in listing.records] == [first.digest] and listing.unchanged == []
+    assert listing.records[0].raw["permission"] == [{"id": "modelperm-b", "created": 2}]
+    assert first.created is None  # the request time is not the model's creation
+    other = parse_listing([{"data": [{**card, "max_model_len": 16}]}], None, vllm).records[0]
+    assert other.digest != first.digest
+
+
+def test_a_kind_without_regenerated_fields_lists_an_unchanged_model_without_a_record() -> None:
+    listed = model("gpt-4o")
+    digest = parse_listing([{"data": [listed]}]).records[0].digest
+
+    listing = parse_listing([{"data": [listed]}], {"gpt-4o": digest})
+
+    assert (listing.records, listing.unchanged) == ([], ["gpt-4o"])

@@ -20,7 +20,7 @@ from email.utils import parsedate_to_datetime
 from http import HTTPStatus
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any, NoReturn
-from urllib.parse import parse_qsl, quote, urlencode, urljoin, urlsplit
+from urllib.parse import parse_qsl, quote, urlencode, urljoin, urlsplit, urlunsplit
 
 import requests
 import urllib3
@@ -264,7 +264,7 @@ class Client:
                 f"GET {shown_url(current)}: next page {_snippet(shown_url(cursor), 120)} is on "
                 "another host; not followed"
             )
-        return url
+        return _keeping(url, self.profile.list_query)
 
     def _request(
         self, method: str, url: str, *, missing_ok: bool = False
@@ -416,6 +416,18 @@ def _give_up(state: RetryCallState) -> NoReturn:
     if isinstance(error, HTTPStatusError):
         raise HTTPStatusError(message, status=error.status, code=error.code) from None
     raise type(error)(message) from None
+
+
+def _keeping(url: str, query: Mapping[str, str]) -> str:
+    """``url`` with each of the list's own parameters it lacks: OpenRouter's ``links.next``
+    leaves ``output_modalities=all`` out, and without it the rest of the list is read short."""
+    parts = urlsplit(url)
+    present = {name for name, _ in parse_qsl(parts.query, keep_blank_values=True)}
+    missing = {name: value for name, value in query.items() if name not in present}
+    if not missing:
+        return url
+    return urlunsplit(parts._replace(query="&".join(filter(None, [parts.query,
+                                                                   urlencode(missing)]))))
 
 
 def _origin(url: str) -> tuple[str, str, int | None]:

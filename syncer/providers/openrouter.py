@@ -1,7 +1,11 @@
 """OpenRouter: the public catalogue ``GET /api/v1/models`` (a key is optional, Bearer).
 
-``{"data": [...]}``, and in newer answers a ``links.next`` URL to follow. Each model has
-``created`` (when it was added to OpenRouter), ``name``, ``context_length`` and
+``output_modalities`` "defaults to text": syncer asks for ``all``, so embedding, image and
+audio models (and their ``expiration_date``) are listed too. The answer is ``{"data":
+[...], "links": {"next"}, "total_count"}``; without ``offset`` and ``limit`` the full list
+comes at once, and a ``links.next`` is followed with ``output_modalities=all`` kept on it
+(the spec's own example link, ``/api/v1/models?offset=500&limit=500``, drops it). Each
+model has ``created`` (when it was added to OpenRouter), ``name``, ``context_length`` and
 ``expiration_date`` (the route's shutdown, or null). Ids carry the vendor
 (``openai/gpt-4o``). There is no retrieve endpoint for one id, so the list is believed.
 """
@@ -19,6 +23,7 @@ PROFILE = Profile(
     kind="openrouter",
     default_base_url="https://openrouter.ai/api/v1",
     key_env="OPENROUTER_API_KEY",
+    list_query={"output_modalities": "all"},
     paginator=next_link,
     fields=Fields(
         owned_by=None, object=None, shutdown=("expiration_date",), display_name="name",

@@ -1,10 +1,16 @@
 """Mistral: ``GET /v1/models`` (Bearer), ``{"object": "list", "data": [...]}``, not paged.
 
-Base models carry ``deprecation`` (an ISO 8601 date-time, or null), the named successor
+As its spec writes it (mistralai/platform-docs-public ``public/openapi.yaml`` @ 222f4ba9,
+``ModelList``, ``BaseModelCard``, ``FTModelCard``): ``data`` is optional (an answer without
+it lists no model), and each card's ``type`` is ``base`` or ``fine-tuned``. Cards carry
+``deprecation`` (an ISO 8601 date-time, or null), the named successor
 ``deprecation_replacement_model`` and ``max_context_length``; aliases are listed as their
-own entries too (``mistral-medium-latest`` beside ``mistral-medium-2508``). Fine-tunes are
-``ft:{base}:{org}:{YYYYMMDD}[:{suffix}]:{id}`` and ``DELETE /v1/models/{id}`` deletes them, so
-retention works here as on OpenAI.
+own entries too (``mistral-medium-latest`` beside ``mistral-medium-2508``). A fine-tune is
+a card of ``type`` ``fine-tuned`` or an ``ft:{base}:{org}:{YYYYMMDD}[:{suffix}]:{id}`` id.
+``DELETE /v1/models/{id}`` deletes one, so retention works here as on OpenAI, on the
+fine-tunes it can tell by their ``ft:`` id alone (retention reads stored ids, not cards).
+The spec's own list example is a bare array, against its ``ModelList`` schema: such an
+answer fails the sync.
 """
 
 from __future__ import annotations
@@ -21,7 +27,8 @@ _DAY = re.compile(r"\d{8}")
 
 
 def is_fine_tuned(model_id: str, raw: Mapping[str, Any]) -> bool:
-    return model_id.startswith("ft:")
+    """The card says so (``type: fine-tuned``), or the id is a fine-tune's."""
+    return raw.get("type") == "fine-tuned" or model_id.startswith("ft:")
 
 
 def fine_tune_family(model_id: str) -> Family | None:
@@ -42,6 +49,7 @@ PROFILE = Profile(
     kind="mistral",
     default_base_url="https://api.mistral.ai/v1",
     key_env="MISTRAL_API_KEY",
+    items_optional=True,
     fields=Fields(
         shutdown=("deprecation",), replacement="deprecation_replacement_model",
         context_length=("max_context_length",),

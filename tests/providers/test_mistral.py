@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from pytest_httpserver import HTTPServer
@@ -71,3 +72,31 @@ def test_an_error_gives_mistrals_message(httpserver: HTTPServer) -> None:
 
     with pytest.raises(HTTPStatusError, match=r"the API key is wrong or missing \(Unauthorized\)$"):
         listed(client(httpserver, "mistral", key=KEY))
+
+
+FIXTURES = Path(__file__).parent.parent / "conformance" / "fixtures"
+
+
+def test_a_card_of_type_fine_tuned_is_a_fine_tune_whatever_its_id(
+    httpserver: HTTPServer,
+) -> None:
+    # FTModelCard, as mistralai/platform-docs-public public/openapi.yaml @ 222f4ba9 defines
+    # it (L13583 on), with an id that does not start with "ft:".
+    answer = (FIXTURES / "mistral-fine-tuned-plain-id.json").read_text(encoding="utf-8")
+    httpserver.expect_request(MODELS).respond_with_data(answer, content_type="application/json")
+
+    [card] = listed(client(httpserver, "mistral", key=KEY)).records
+
+    assert (card.model_id, card.is_fine_tuned) == ("support-coach-7e773925", True)
+    # Retention reads stored ids alone: a fine-tune it cannot tell by its id is never a
+    # candidate to delete.
+    assert not PROFILE.fine_tunes.is_fine_tuned(card.model_id, {})
+
+
+def test_an_answer_without_data_lists_no_model(httpserver: HTTPServer) -> None:
+    # ModelList's data is optional in the spec (it has no required list).
+    httpserver.expect_request(MODELS).respond_with_data(
+        body({"object": "list"}), content_type="application/json"
+    )
+
+    assert listed(client(httpserver, "mistral", key=KEY)).records == []

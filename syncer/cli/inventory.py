@@ -126,8 +126,9 @@ def models_show(app: App, model_id: str, source: str | None, live: bool, fmt: st
 
 
 def _live(client: Client, model_id: str) -> dict[str, Any] | None:
-    """The provider's description of one model now: retrieved, or found in its list."""
-    if client.profile.retrieve:
+    """The provider's description of one model now: retrieved where the kind can address
+    it, or found in its list."""
+    if client.profile.can_retrieve(model_id):
         return client.retrieve(model_id)
     from syncer.sync.parse import parse_listing
 

@@ -28,6 +28,8 @@ __all__ = [
     "FineTunes",
     "Profile",
     "all_profiles",
+    "any_id",
+    "no_slash",
     "apis_of",
     "no_family",
     "not_fine_tuned",
@@ -73,6 +75,16 @@ def not_fine_tuned(model_id: str, raw: Mapping[str, Any]) -> bool:
 
 def no_family(model_id: str) -> Family | None:
     return None
+
+
+def any_id(model_id: str) -> bool:
+    """A retrieve endpoint that addresses every id (``http.model_path`` escapes each)."""
+    return True
+
+
+def no_slash(model_id: str) -> bool:
+    """A retrieve endpoint whose router cannot address an id with ``/`` in it, escaped or not."""
+    return "/" not in model_id
 
 
 @dataclass(frozen=True)
@@ -195,6 +207,10 @@ class Profile:
     fields: Fields = field(default_factory=Fields)
     #: ``GET {list_path}/{id}`` exists, so a model missing from the list is asked about.
     retrieve: bool = True
+    #: Which ids that endpoint can address: another is found in the list instead (``models
+    #: show --live``), and its vanish is confirmed by the list alone, as for a kind without
+    #: the endpoint, since a 404 for it would prove nothing.
+    retrievable: Callable[[str], bool] = any_id
     #: Top-level fields the server makes anew for every answer (vLLM's ``created``, the
     #: request time, and ``permission``, with a fresh id): kept in ``raw`` as last listed,
     #: but left out of the model's fingerprint and its comparison, so they never make a
@@ -214,6 +230,10 @@ class Profile:
     def name(self) -> str:
         """The kind, with its API flavour when it has several: what the parser depends on."""
         return f"{self.kind}-{self.api}" if self.api else self.kind
+
+    def can_retrieve(self, model_id: str) -> bool:
+        """Whether ``GET {list_path}/{id}`` can say whether this model exists."""
+        return self.retrieve and self.retrievable(model_id)
 
     @property
     def retention(self) -> bool:

@@ -158,11 +158,13 @@ def confirm_vanished(
     """Ask the provider about models missing from its list before calling them vanished.
 
     A 404 confirms; a model the provider still describes was listed wrongly; an error
-    leaves it present until the next sync. Past ``limit`` checks the list is believed. The
+    leaves it present until the next sync. Past ``limit`` checks the list is believed, and
+    for an id the kind's retrieve endpoint cannot address (``Profile.retrievable``). The
     checks are asked a few at a time: twenty round trips one after another are seconds.
     """
-    result = _Confirmation(vanished=list(missing[limit:]), kept=[])
-    asked = missing[:limit]
+    asked = [m for m in missing if provider.profile.can_retrieve(m)][:limit]
+    believed = set(missing).difference(asked)
+    result = _Confirmation(vanished=[m for m in missing if m in believed], kept=[])
     if not asked:
         return result
 
@@ -368,11 +370,9 @@ class Syncer:
             return None
         with self.engine.connect() as connection, connection.begin():
             plan = self._decide(connection, listing.pages, before.fingerprint)
-        # A provider that cannot describe one model is believed: nothing to ask.
-        limit = self.policy.confirm_vanish_limit if self.provider.profile.retrieve else 0
         if plan.held is None:
             plan.confirmed = confirm_vanished(
-                self.provider, plan.diff.missing, limit, self.source
+                self.provider, plan.diff.missing, self.policy.confirm_vanish_limit, self.source
             )
         return plan
 

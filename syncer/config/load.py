@@ -79,7 +79,7 @@ def _source_from_table(
     base_url = base_url.rstrip("/")
     if not base_url.startswith(("http://", "https://")):
         raise reader.fail("base_url", f"{base_url!r} is not an http(s) URL")
-    key_env = reader.env_name("api_key_env", profile.key_env)
+    key_env = reader.env_name("api_key_env", profile.key_variable(env))
     headers = dict(reader.get("headers", dict, {}))
     for header, value in headers.items():
         if not isinstance(value, str):
@@ -136,10 +136,10 @@ def _environment_source(profile: Profile, base_url: str | None, env: Mapping[str
     return Source(
         name=DEFAULT_SOURCE_NAME,
         base_url=url,
-        api_key=_key(env, profile.key_env, "environment"),
+        api_key=_key(env, profile.key_variable(env), "environment"),
         headers=headers,
         kind=profile.kind,
-        api_key_env=profile.key_env,
+        api_key_env=profile.key_variable(env),
     )
 
 

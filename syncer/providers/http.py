@@ -188,12 +188,15 @@ class Client:
 
         ``applied`` says whether a listing digest is that of the listing last applied: a
         first page that is, byte for byte, such a whole listing is the whole listing again
-        (its paging said so then), returned without being decoded.
+        (its paging said so then), returned without being decoded. The profile's further
+        lists (``more_lists``) follow the first, each paged the same way.
         """
         if not self.source.verify_tls:
             log.warning("%s: TLS certificate verification is off (verify_tls = false): anyone "
                         "on the path can read the key and forge the list", self.source.name)
-        url = self._with_query(self._models, {**self._query, **self.profile.list_query})
+        endpoint = self._models
+        more = iter([self._base + path for path, _ in self.profile.more_lists])
+        url = self._with_query(endpoint, {**self._query, **self.profile.list_query})
         pages: list[Any] = []
         digest = hashlib.sha256()
         seen = {url}
@@ -217,9 +220,13 @@ class Client:
                 cursor = self.profile.paginator(body)
             except PayloadError as exc:
                 raise PayloadError(f"GET {shown_url(url)}: {exc}") from None
-            if cursor is None:
-                return Listing(digest.hexdigest(), pages)
-            following = self._page_url(url, cursor)
+            if cursor is None:  # the end of this list: the next of the profile's, if any
+                endpoint = next(more, "")
+                if not endpoint:
+                    return Listing(digest.hexdigest(), pages)
+                following = self._with_query(endpoint, {**self._query, **self.profile.list_query})
+            else:
+                following = self._page_url(url, cursor, endpoint)
             if following in seen:
                 raise PayloadError(
                     f"GET {shown_url(url)}: pagination did not advance "
@@ -254,10 +261,10 @@ class Client:
     def _with_query(url: str, query: Mapping[str, str]) -> str:
         return f"{url}?{urlencode(query)}" if query else url
 
-    def _page_url(self, current: str, cursor: Cursor) -> str:
+    def _page_url(self, current: str, cursor: Cursor, endpoint: str) -> str:
         if isinstance(cursor, dict):
             query = {**self._query, **self.profile.list_query, **cursor}
-            return self._with_query(self._models, query)
+            return self._with_query(endpoint, query)
         url = urljoin(self._base + "/", cursor)
         if _origin(url) != _origin(self._base):
             raise PayloadError(

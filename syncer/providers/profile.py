@@ -29,9 +29,9 @@ __all__ = [
     "Profile",
     "all_profiles",
     "any_id",
-    "no_slash",
     "apis_of",
     "no_family",
+    "no_slash",
     "not_fine_tuned",
     "profile_for",
     "read_error",
@@ -187,6 +187,8 @@ class Profile:
     headers: Mapping[str, str] = field(default_factory=dict)
     #: Source keys that set a header (``organization`` -> ``OpenAI-Organization``).
     header_options: Mapping[str, str] = field(default_factory=dict)
+    #: Variables the SDK reads the key from when ``key_env`` holds none, in its order.
+    key_env_fallbacks: tuple[str, ...] = ()
     #: For the source built from the environment alone: variables that set a header...
     env_headers: Mapping[str, str] = field(default_factory=dict)
     #: ...and the variable that sets its base URL.
@@ -204,6 +206,9 @@ class Profile:
     items: str | None = "data"
     #: An empty list may leave ``items`` out (protobuf JSON omits empty lists).
     items_optional: bool = False
+    #: Further lists of the same source, read after the first with the same query and
+    #: paging: (path under the base URL, the key of its models). Gemini's tuned models.
+    more_lists: tuple[tuple[str, str], ...] = ()
     fields: Fields = field(default_factory=Fields)
     #: ``GET {list_path}/{id}`` exists, so a model missing from the list is asked about.
     retrieve: bool = True
@@ -230,6 +235,14 @@ class Profile:
     def name(self) -> str:
         """The kind, with its API flavour when it has several: what the parser depends on."""
         return f"{self.kind}-{self.api}" if self.api else self.kind
+
+    def key_variable(self, env: Mapping[str, str]) -> str | None:
+        """The variable the key is read from, as the SDK picks it: the first of ``key_env``
+        and its fallbacks that holds a value, else ``key_env`` itself."""
+        for name in (self.key_env, *self.key_env_fallbacks):
+            if name and env.get(name, "").strip():
+                return name
+        return self.key_env
 
     def can_retrieve(self, model_id: str) -> bool:
         """Whether ``GET {list_path}/{id}`` can say whether this model exists."""

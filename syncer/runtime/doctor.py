@@ -77,7 +77,7 @@ def _config(settings: Settings) -> Iterator[Finding]:
 
 def _key_variable(settings: Settings, source: Source) -> str:
     """The variable that holds a source's key, as the file names it (the key is not kept)."""
-    default = source.profile.key_env or "OPENAI_API_KEY"
+    default = source.api_key_env or source.profile.key_env or "OPENAI_API_KEY"
     if settings.config_file is None:
         return default
     from syncer.config.reader import read_file

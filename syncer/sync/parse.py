@@ -321,7 +321,7 @@ def parse_listing(
     reader = _Reader(known or {}, profile)
     for page_number, body in enumerate(pages, start=1):
         where = f"page {page_number}" if page_number > 1 else "the response"
-        data = _items(body, where, profile.items, profile.items_optional)
+        data = _items(body, where, profile.items, profile.items_optional, reader.more_items)
         if data is None:
             continue
         digests = reader.digests(data)
@@ -351,6 +351,8 @@ class _Reader:
         self.warnings: list[str] = []
         self.duplicates: list[str] = []
         self.missing = {key: 0 for key in (self.fields.created, self.fields.owned_by) if key}
+        #: Where the models sit on a page of one of the profile's further lists.
+        self.more_items = tuple(key for _, key in profile.more_lists)
 
     def digests(self, data: list[Any]) -> list[str] | None:
         """The digest of each entry of a page whose entries are all ``Undecoded``, else None
@@ -456,11 +458,16 @@ class _Reader:
         return ParsedListing(self.records, warnings, self.unchanged)
 
 
-def _items(body: Any, where: str, key: str | None, optional: bool) -> list[Any] | None:
-    """The page's models: ``body[key]``, or the body itself for a kind that lists bare arrays.
+def _items(
+    body: Any, where: str, key: str | None, optional: bool, more: tuple[str, ...] = ()
+) -> list[Any] | None:
+    """The page's models: ``body[key]``, or the body itself for a kind that lists bare arrays;
+    on a page of a further list (``Profile.more_lists``), under that list's own key.
 
     A null list is an empty one (Ollama sends ``"data": null`` when it has no models).
     """
+    if key is not None and isinstance(body, Mapping) and key not in body:
+        key = next((other for other in more if other in body), key)
     if key is None:
         if not isinstance(body, list):
             raise PayloadError(f"{where} is {json_kind(body)}, expected a JSON array of models")

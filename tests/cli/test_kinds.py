@@ -94,6 +94,9 @@ class Providers:
         server.expect_request(
             re.compile(r"^/gemini/v1beta/models/.+"), method="GET"
         ).respond_with_handler(self._gemini_one)
+        server.expect_request("/gemini/v1beta/tunedModels", method="GET").respond_with_handler(
+            lambda r: self._page(r, "GEMINI_API_KEY", {})
+        )
 
     def url(self, prefix: str) -> str:
         return self.server.url_for(prefix)

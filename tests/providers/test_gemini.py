@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 from pytest_httpserver import HTTPServer
 
+from syncer.config.load import load_settings
 from syncer.errors import HTTPStatusError
 from tests.providers.kinds import body, by_id, client, listed
 
 KEY = "AIzaSyTESTKEY-0123456789abcdefghijklm"
 MODELS = "/v1beta/models"
+TUNED = "/v1beta/tunedModels"
+FIXTURES = Path(__file__).parent.parent / "conformance" / "fixtures"
 FLASH = {
     "name": "models/gemini-2.5-flash", "baseModelId": "gemini-2.5-flash", "version": "001",
     "displayName": "Gemini 2.5 Flash", "inputTokenLimit": 1048576, "outputTokenLimit": 65536,
@@ -35,6 +41,7 @@ def test_sends_the_goog_key_and_follows_page_tokens_until_none_comes(
         httpserver.expect_request(MODELS, query_string=query).respond_with_data(
             body(answer), content_type="application/json"
         )
+    httpserver.expect_request(TUNED).respond_with_data("{}", content_type="application/json")
 
     listing = listed(client(httpserver, "gemini", prefix="/v1beta", key=KEY))
 
@@ -51,6 +58,7 @@ def test_sends_the_goog_key_and_follows_page_tokens_until_none_comes(
 
 def test_an_empty_answer_without_models_is_an_empty_list(httpserver: HTTPServer) -> None:
     httpserver.expect_request(MODELS).respond_with_data("{}", content_type="application/json")
+    httpserver.expect_request(TUNED).respond_with_data("{}", content_type="application/json")
 
     assert listed(client(httpserver, "gemini", prefix="/v1beta", key=KEY)).records == []
 
@@ -87,3 +95,55 @@ def test_a_bad_key_is_a_400_said_to_be_the_key(httpserver: HTTPServer, wrapped: 
     )
     assert info.value.code == "API_KEY_INVALID"
     assert KEY not in str(info.value)
+
+
+def test_tuned_models_are_read_after_the_base_models_paged_the_same_way(
+    httpserver: HTTPServer,
+) -> None:
+    # A tunedModels page as google/ai/generativelanguage/v1beta/tuned_model.proto and
+    # model_service.proto define it (googleapis/googleapis; see the README's provider table).
+    tuned = json.loads((FIXTURES / "gemini-tuned.json").read_text(encoding="utf-8"))
+    first, second = tuned["tunedModels"][:2], tuned["tunedModels"][2:]
+    httpserver.expect_request(MODELS).respond_with_data(
+        body({"models": [FLASH]}), content_type="application/json"
+    )
+    httpserver.expect_request(TUNED, query_string={"pageSize": "1000"}).respond_with_data(
+        body({"tunedModels": first, "nextPageToken": "more"}), content_type="application/json"
+    )
+    httpserver.expect_request(
+        TUNED, query_string={"pageSize": "1000", "pageToken": "more"}
+    ).respond_with_data(body({"tunedModels": second}), content_type="application/json")
+
+    listing = listed(client(httpserver, "gemini", prefix="/v1beta", key=KEY))
+
+    assert all(r.headers["x-goog-api-key"] == KEY for r, _ in httpserver.log)
+    models = by_id(listing)
+    assert list(models) == ["gemini-2.5-flash", *(m["name"] for m in tuned["tunedModels"])]
+    translator = models["tunedModels/sentence-translator-u3b7m"]
+    assert (translator.is_fine_tuned, translator.display_name) == (True, "Sentence Translator")
+    assert translator.raw["baseModel"] == "models/gemini-1.5-flash-001-tuning"
+    assert not models["gemini-2.5-flash"].is_fine_tuned
+    assert listing.warnings == []
+
+
+@pytest.mark.parametrize(
+    ("env", "variable"),
+    [
+        ({"GOOGLE_API_KEY": "AIza-google", "GEMINI_API_KEY": "AIza-gemini"}, "GOOGLE_API_KEY"),
+        ({"GEMINI_API_KEY": "AIza-gemini"}, "GEMINI_API_KEY"),
+        ({"GOOGLE_API_KEY": "", "GEMINI_API_KEY": "AIza-gemini"}, "GEMINI_API_KEY"),
+        ({"GOOGLE_API_KEY": "AIza-google"}, "GOOGLE_API_KEY"),
+    ],
+    ids=["both-google-wins", "gemini-alone", "empty-google", "google-alone"],
+)
+def test_the_key_is_read_as_the_official_sdk_reads_it(
+    tmp_path: Path, env: dict[str, str], variable: str
+) -> None:
+    """googleapis/python-genai google/genai/_api_client.py @ 79f0d746, get_env_api_key:
+    GOOGLE_API_KEY, else GEMINI_API_KEY; an empty value is none."""
+    config = tmp_path / "syncer.toml"
+    config.write_text('[[sources]]\nname = "gem"\nkind = "gemini"\n', encoding="utf-8")
+
+    (source,) = load_settings(config_file=config, env=env).sources
+
+    assert (source.api_key_env, source.api_key) == (variable, env[variable])

@@ -1,0 +1,229 @@
+"""The five providers' own OpenAPI documents served by Prism, statically and dynamically.
+
+Prism (npm ``@stoplight/prism-cli``, installed by ``.ci/run`` into ``.ci/node``) answers
+each list request as the spec says: in static mode with the spec's example (or one built
+from its schema), in dynamic mode with one generated from the schema, deterministically
+(``--seed``); a source's ``Prefer: dynamic=true`` header picks the mode, so one Prism per
+spec serves both. Prism ignores a spec's ``servers`` base path, so each document is served
+with its paths under that path (``specs/*.yaml`` are the shared copies; see
+``README.md`` beside them). syncer must store whatever a spec-valid answer holds, verbatim, and
+record no change on a second sync; where the answer cannot be a list syncer can store, it
+fails with one clear line, stores nothing and records a failed run.
+
+Without Prism these tests skip, unless SYNCER_REQUIRE_PRISM=1 (CI), where they fail.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+from urllib.parse import urlsplit
+
+import pytest
+import requests
+import yaml
+from click.testing import CliRunner, Result
+from sqlalchemy import text
+
+from syncer.cli import cli
+from syncer.db.engine import make_engine
+from syncer.providers.profile import profile_for
+from tests.conftest import POSTGRES_VARIABLE, closed_port
+
+SPECS = Path(__file__).parent / "specs"
+PRISM = Path(__file__).parents[2] / ".ci" / "node" / "node_modules" / ".bin" / "prism"
+SEED = "7"
+KEY = "sk-conformance-0123456789"
+STARTUP = 120.0
+
+
+@dataclass(frozen=True)
+class Spec:
+    kind: str
+    #: What syncer does with each mode's answer: None, it stores the models; else the words
+    #: of the one line it fails with.
+    static: str | None
+    dynamic: str | None
+
+
+SPEC_CASES = [
+    Spec("openai", None, None),
+    # The list example (public/openapi.yaml L937-955) is a bare array, against ModelList.
+    Spec("mistral", "expected a JSON object, got a list", None),
+    # Prism answers every page with the same next_page_token (the schema's "string", or a
+    # generated one): a provider that never stops paging is refused, not followed forever.
+    Spec("cohere", "pagination did not advance", "pagination did not advance"),
+    # The operation's example has no links (the schema requires them): one page. A
+    # generated links.next is not a path the spec serves, and Prism says so with a 404.
+    Spec("openrouter", None, "404 Not Found"),
+    Spec("together", None, None),
+]
+
+
+def prism_binary() -> Path | None:
+    if PRISM.exists():
+        return PRISM
+    if os.environ.get("SYNCER_REQUIRE_PRISM") == "1":
+        pytest.fail(f"SYNCER_REQUIRE_PRISM=1 but Prism is not installed at {PRISM}")
+    return None
+
+
+def served_document(kind: str, folder: Path) -> Path:
+    """The spec with its paths under its servers' base path, which Prism ignores."""
+    document = yaml.safe_load((SPECS / f"{kind}.yaml").read_text(encoding="utf-8"))
+    base = urlsplit(document["servers"][0]["url"]).path.rstrip("/")
+    document["paths"] = {base + path: item for path, item in document["paths"].items()}
+    served = folder / f"{kind}.json"
+    served.write_text(json.dumps(document), encoding="utf-8")
+    return served
+
+
+class Prisms:
+    """One Prism per spec for the session, started together on first use."""
+
+    def __init__(self, binary: Path, folder: Path) -> None:
+        self.urls: dict[str, str] = {}
+        self.processes: list[subprocess.Popen[bytes]] = []
+        self.logs: list[IO[bytes]] = []
+        ports = {}
+        for spec in SPEC_CASES:
+            document = served_document(spec.kind, folder)
+            port = closed_port()
+            ports[spec.kind] = port
+            log = (folder / f"{spec.kind}.log").open("wb")
+            self.logs.append(log)
+            self.processes.append(subprocess.Popen(
+                [str(binary), "mock", "-h", "127.0.0.1", "-p", str(port), "--seed", SEED,
+                 "-v", "warn", str(document)],
+                stdout=log, stderr=subprocess.STDOUT,
+            ))
+            # The kind's own base path, under which its list path is the spec's served path.
+            base = urlsplit(profile_for(spec.kind).default_base_url or "").path.rstrip("/")
+            self.urls[spec.kind] = f"http://127.0.0.1:{port}{base}"
+        deadline = time.monotonic() + STARTUP
+        for kind, port in ports.items():
+            while not _listening(port):
+                if time.monotonic() > deadline:
+                    self.close()
+                    pytest.fail(f"Prism did not start for {kind} in {STARTUP:.0f} s")
+                time.sleep(0.2)
+
+    def close(self) -> None:
+        for process in self.processes:
+            process.terminate()
+        for process in self.processes:
+            try:
+                process.wait(10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        for log in self.logs:
+            log.close()
+
+
+def _listening(port: int) -> bool:
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+@pytest.fixture(scope="session")
+def prisms(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Prisms]:
+    binary = prism_binary()
+    if binary is None:
+        pytest.skip("Prism is not installed (bash .ci/run installs it into .ci/node)")
+    started = Prisms(binary, tmp_path_factory.mktemp("prism"))
+    yield started
+    started.close()
+
+
+@pytest.fixture
+def syncer(
+    monkeypatch: pytest.MonkeyPatch, database_url: str, tmp_path: Path
+) -> Callable[..., Callable[..., Result]]:
+    for name in list(os.environ):
+        ours = name.endswith("_API_KEY") or name.startswith(("OPENAI_", "SYNCER_"))
+        if ours and name != POSTGRES_VARIABLE:
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("SYNCER_DATABASE_URL", database_url)
+
+    def configure(kind: str, base_url: str, dynamic: bool) -> Callable[..., Result]:
+        variable = profile_for(kind).key_env
+        assert variable is not None
+        monkeypatch.setenv(variable, KEY)  # Prism answers 401 to a request without one
+        config = tmp_path / "syncer.toml"
+        config.write_text(
+            f'[[sources]]\nname = "src"\nkind = "{kind}"\nbase_url = "{base_url}"\n'
+            f'headers = {{ Prefer = "dynamic={str(dynamic).lower()}" }}\n', encoding="utf-8",
+        )
+
+        def run(*args: str) -> Result:
+            return CliRunner().invoke(cli, ["--config", str(config), *args],
+                                      catch_exceptions=False)
+
+        return run
+
+    return configure
+
+
+def prism_answer(kind: str, base_url: str, dynamic: bool) -> Any:
+    """What Prism answers the list request, as syncer sends it (the seed makes it the same)."""
+    profile = profile_for(kind)
+    response = requests.get(
+        base_url + profile.list_path, params=dict(profile.list_query), timeout=30,
+        headers={"Authorization": f"Bearer {KEY}", "Prefer": f"dynamic={str(dynamic).lower()}"},
+    )
+    response.raise_for_status()
+    return response.json()
+
+
+def stored_raw(database_url: str) -> dict[str, Any]:
+    engine = make_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            rows = connection.execute(
+                text("SELECT model_id, raw FROM model_state WHERE source = 'src'")
+            ).all()
+    finally:
+        engine.dispose()
+    return {model_id: raw if isinstance(raw, dict) else json.loads(raw) for model_id, raw in rows}
+
+
+@pytest.mark.parametrize("dynamic", [False, True], ids=["static", "dynamic"])
+@pytest.mark.parametrize("spec", SPEC_CASES, ids=lambda spec: spec.kind)
+def test_a_prism_answer_is_stored_verbatim_or_refused_in_one_line(
+    spec: Spec, dynamic: bool, prisms: Prisms, syncer: Callable[..., Callable[..., Result]],
+    database_url: str,
+) -> None:
+    base_url = prisms.urls[spec.kind]
+    run = syncer(spec.kind, base_url, dynamic)
+    failure = spec.dynamic if dynamic else spec.static
+
+    first = run("sync")
+
+    if failure is not None:
+        assert first.exit_code == 1, first.output
+        [line] = first.output.strip().splitlines()
+        assert line.startswith("Error: src: FAILED") and failure in line, line
+        assert KEY not in first.output
+        assert stored_raw(database_url) == {}
+        runs = json.loads(run("runs", "--format", "json").stdout)
+        assert [r["status"] for r in runs] == ["failed"]
+        return
+    body = prism_answer(spec.kind, base_url, dynamic)
+    profile = profile_for(spec.kind)
+    listed = body if profile.items is None else body[profile.items]
+    assert first.exit_code == 0, first.output
+    assert listed, "Prism listed no model"
+    key = profile.fields.id
+    assert stored_raw(database_url) == {model[key]: model for model in listed}
+    second = run("sync")
+    assert f"src: {len(listed)} models, 0 added, 0 vanished, 0 reappeared, 0 changed" in (
+        second.stdout
+    ), second.output

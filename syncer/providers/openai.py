@@ -1,8 +1,9 @@
 """OpenAI, and the default for any OpenAI-compatible server: the first provider profile.
 
 ``GET /v1/models`` answers ``{"object": "list", "data": [...]}`` with Bearer auth, optional
-``OpenAI-Organization``/``OpenAI-Project`` headers, and (since 2025) an optional
-``shutdown_date`` per model. OpenAI itself does not page the list; the compatible servers
+``OpenAI-Organization``/``OpenAI-Project`` headers, and an optional ``shutdown_date`` per
+model (``Model`` in openai/openai-openapi ``openapi.yaml`` @ f85dbe22; older SDK builds do
+not declare it). OpenAI itself does not page the list; the compatible servers
 that do page in one of several ways, which ``paging.openai_cursor`` follows. The environment
 names are the official SDK's, so a machine set up for the SDK needs nothing more.
 """

@@ -1,5 +1,8 @@
 """Together AI: ``GET /v1/models`` (Bearer) answers a bare JSON array, not paged.
 
+The host is the spec's server, ``https://api.together.ai/v1`` (togethercomputer/openapi
+``openapi.yaml`` @ 090263aa, ``ModelInfoList``).
+
 Each model has ``display_name``, ``organization`` (the model's maker, stored as its owner),
 ``context_length`` and ``created``. No lifecycle field, and no retrieve endpoint for one
 id, so the list is believed.
@@ -13,7 +16,7 @@ __all__ = ["PROFILE"]
 
 PROFILE = Profile(
     kind="together",
-    default_base_url="https://api.together.xyz/v1",
+    default_base_url="https://api.together.ai/v1",
     key_env="TOGETHER_API_KEY",
     items=None,
     fields=Fields(

@@ -22,7 +22,7 @@ from typing import Any
 from syncer.providers.paging import page_token
 from syncer.providers.profile import ErrorInfo, Fields, FineTunes, Profile, read_error
 
-__all__ = ["PROFILE", "TUNED", "is_fine_tuned", "read_google_error"]
+__all__ = ["PROFILE", "TUNED", "is_base_model", "is_fine_tuned", "read_google_error"]
 
 #: How a tuned model's id (its ``name``) starts.
 TUNED = "tunedModels/"

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from syncer.errors import HTTPStatusError
 from syncer.jsontext import decode_page
+from syncer.providers.profile import profile_for
 from syncer.sync import run as sync
 from syncer.sync.diff import StoredModel, compute_diff
 from syncer.sync.parse import CREATED_RANGE, ModelRecord, parse_listing, parse_model, raw_digest
@@ -201,6 +202,8 @@ def test_a_stored_document_is_decoded_only_when_its_digest_differs() -> None:
 
 class ScriptedProvider:
     """A provider that answers each vanish check as scripted: a model, None (404) or an error."""
+
+    profile = profile_for("openai")
 
     def __init__(self, answers: dict[str, Any]) -> None:
         self.answers = answers

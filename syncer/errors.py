@@ -13,6 +13,7 @@ never from a request's headers, so an API key cannot leak through an error.
     │   └── PayloadError       a body that is not the documented shape
     ├── HeldError              a sync that looked like an outage and was held
     ├── RetentionError         retention refused a source whose latest sync is not ok
+    ├── SourceError            a source name that names nothing, or a rename/retire refused
     ├── StoreError             the database refused
     └── DeliveryError          an alert channel did not take an alert
 """
@@ -28,6 +29,7 @@ __all__ = [
     "PayloadError",
     "ProviderError",
     "RetentionError",
+    "SourceError",
     "StoreError",
     "SyncerError",
     "first_line",
@@ -82,6 +84,13 @@ class HeldError(SyncerError):
 
 class RetentionError(SyncerError):
     """Retention will not act on a source: never synced, or its latest sync is not ok."""
+
+
+class SourceError(SyncerError):
+    """A ``--source`` that names no configured or stored source, or a rename or retirement
+    of a source that would mix or lose history: refused, nothing written."""
+
+    exit_code = 2
 
 
 class StoreError(SyncerError):

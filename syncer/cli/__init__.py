@@ -14,9 +14,10 @@ from syncer.cli.common import App
 from syncer.cli.db import db
 from syncer.cli.demo import demo
 from syncer.cli.doctor import doctor
-from syncer.cli.inventory import events, models, runs, sources_command
+from syncer.cli.inventory import events, models, runs
 from syncer.cli.reporting import diff, history, report
 from syncer.cli.retention import retention
+from syncer.cli.sources import sources_command
 from syncer.cli.sync import run, sync
 
 __all__ = ["OneLineErrors", "cli", "main"]

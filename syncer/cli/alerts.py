@@ -11,7 +11,15 @@ from typing import TYPE_CHECKING
 
 import click
 
-from syncer.cli.common import FORMAT_OPTION, LIMIT, App, CLIError, errors_to_exit_codes, print_rows
+from syncer.cli.common import (
+    FORMAT_OPTION,
+    LIMIT,
+    App,
+    CLIError,
+    errors_to_exit_codes,
+    print_rows,
+    require_sources,
+)
 from syncer.config.model import Settings
 from syncer.errors import ConfigError
 from syncer.timeutil import utcnow
@@ -137,7 +145,8 @@ def deprecations(ctx: click.Context, source: str | None, fmt: str) -> None:
 
     app: App = ctx.obj
     app.configure_logging()
-    engine = app.reader(app.settings())
+    settings = app.settings()
+    engine = require_sources(app.reader(settings), settings, [source])
     if fmt == "ics":
         from syncer.reporting.calendar import shutdown_calendar
         from syncer.reporting.shutdowns import read_shutdowns

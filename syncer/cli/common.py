@@ -12,7 +12,7 @@ import functools
 import logging
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -41,6 +41,7 @@ __all__ = [
     "errors_to_exit_codes",
     "moment_option",
     "print_rows",
+    "require_sources",
     "secrets_of",
 ]
 
@@ -191,6 +192,22 @@ class App:
         from syncer.providers.http import Client
 
         return {s.name: Client(s, settings.http) for s in settings.select(source)}
+
+
+def require_sources(engine: Engine, settings: Settings, names: Iterable[str | None]) -> Engine:
+    """``engine``, once every ``--source`` given names a configured or a stored source.
+
+    A typo would otherwise print "(no rows)" and exit 0, as if the source had nothing. A
+    configured name is not looked up; another costs one statement.
+    """
+    configured = [s.name for s in settings.sources]
+    unknown = [name for name in names if name is not None and name not in configured]
+    if unknown:
+        from syncer.sync.sources import require_known
+
+        with engine.connect() as connection:
+            require_known(connection, unknown, configured)
+    return engine
 
 
 def deliver_now(app: App, engine: Engine, settings: Settings) -> None:

@@ -14,6 +14,7 @@ from syncer.cli.common import (
     errors_to_exit_codes,
     moment_option,
     print_rows,
+    require_sources,
 )
 from syncer.cli.reporting import models_as_of
 from syncer.config.model import MODEL_EVENT_KINDS
@@ -28,7 +29,6 @@ __all__ = [
     "models",
     "models_show",
     "runs",
-    "sources_command",
 ]
 
 
@@ -66,7 +66,7 @@ def models(
     if kind is not None:
         of_kind = [s.name for s in settings.sources if s.kind == kind]
         selected = of_kind if selected is None else [n for n in selected if n in of_kind]
-    engine = app.reader(settings)
+    engine = require_sources(app.reader(settings), settings, sources)
     note = None
     if as_of is not None:
         profiles = {s.name: s.profile for s in settings.sources}
@@ -111,7 +111,8 @@ def models_show(app: App, model_id: str, source: str | None, live: bool, fmt: st
             )
         where = "the provider"
     else:
-        with app.reader(settings).connect() as connection:
+        engine = require_sources(app.reader(settings), settings, [source])
+        with engine.connect() as connection:
             rows = queries.model(connection, model_id, source)
         where = "the store"
     if not rows:
@@ -154,7 +155,8 @@ def events(
 
     app.configure_logging()
     moment = None if since is None else moment_option(since, "--since", utcnow())
-    with app.reader(app.settings()).connect() as connection:
+    settings = app.settings()
+    with require_sources(app.reader(settings), settings, [source]).connect() as connection:
         rows = queries.events(
             connection, since=moment, kind=kind, model_id=model_id, source=source, limit=limit
         )
@@ -173,22 +175,7 @@ def runs(app: App, source: str | None, status: str | None, limit: int, fmt: str)
     from syncer.reporting import queries
 
     app.configure_logging()
-    with app.reader(app.settings()).connect() as connection:
+    settings = app.settings()
+    with require_sources(app.reader(settings), settings, [source]).connect() as connection:
         rows = queries.runs(connection, source=source, status=status, limit=limit)
     print_rows(rows, queries.RUN_COLUMNS, fmt)
-
-
-@click.command("sources")
-@FORMAT_OPTION
-@click.pass_obj
-@errors_to_exit_codes
-def sources_command(app: App, fmt: str) -> None:
-    """The configured sources: kind, base URL, latest sync, present models and which replica
-    holds the sync lease now (never a key)."""
-    from syncer.reporting import queries
-
-    app.configure_logging()
-    settings = app.settings()
-    with app.reader(settings).connect() as connection:
-        rows = queries.sources(connection, settings.sources, utcnow())
-    print_rows(rows, queries.SOURCE_COLUMNS, fmt)

@@ -21,6 +21,7 @@ from syncer.cli.common import (
     errors_to_exit_codes,
     moment_option,
     print_rows,
+    require_sources,
 )
 from syncer.timeutil import utcnow
 
@@ -96,7 +97,9 @@ def diff(app: App, start: str, end: str | None, source: str | None, fmt: str) ->
     finish = now if end is None else moment_option(end, "TO", now)
     if begin > finish:
         raise click.BadParameter(f"FROM ({start}) is after TO ({end or 'now'})", param_hint="FROM")
-    with timeline.snapshot_session(app.reader(app.settings())) as session:
+    settings = app.settings()
+    engine = require_sources(app.reader(settings), settings, [source])
+    with timeline.snapshot_session(engine) as session:
         rows = timeline.diff(session, begin, finish, source=source)
     print_rows(rows, DIFF_COLUMNS, fmt)
 
@@ -115,7 +118,9 @@ def history(app: App, model_id: str, source: str | None, intervals: bool, fmt: s
     from syncer.reporting import timeline
 
     app.configure_logging()
-    with timeline.snapshot_session(app.reader(app.settings())) as session:
+    settings = app.settings()
+    engine = require_sources(app.reader(settings), settings, [source])
+    with timeline.snapshot_session(engine) as session:
         columns: tuple[str, ...]
         if intervals:
             rows = timeline.model_intervals(session, model_id, source)
@@ -186,7 +191,7 @@ def report_query(
         return
     from syncer.db.engine import read_session
 
-    with read_session(app.reader(settings)) as session:
+    with read_session(require_sources(app.reader(settings), settings, [source])) as session:
         rows = reports.run(session, chosen, now=utcnow(), days=days, source=source)
     print_rows(rows, chosen.columns, fmt)
 
@@ -210,7 +215,9 @@ def report_html(app: App, output: Path, source: str | None, since: str | None) -
     app.configure_logging()
     now = utcnow()
     start = None if since is None else moment_option(since, "--since", now)
-    with timeline.snapshot_session(app.reader(app.settings())) as session:
+    settings = app.settings()
+    engine = require_sources(app.reader(settings), settings, [source])
+    with timeline.snapshot_session(engine) as session:
         page = render(session, now, since=start, source=source)
     if str(output) == "-":
         click.echo(page, nl=False)

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import click
 
 from syncer.cli.common import App, deliver_now, errors_to_exit_codes
+from syncer.cli.sources import warn_unconfigured
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -80,6 +81,8 @@ def sync(app: App, source: str | None, accept_mass_change: bool, jobs: int | Non
         summary = result.summary()
         click.echo(summary if result.ok else f"Error: {summary}", err=not result.ok)
         failed += not result.ok
+    with engine.connect() as connection:
+        warn_unconfigured(app, connection, [s.name for s in settings.sources])
     deliver_now(app, engine, settings)
     if failed:
         sys.exit(1)

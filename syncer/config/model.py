@@ -63,13 +63,15 @@ DEFAULT_THRESHOLDS = (90, 30, 7, 1)
 DEFAULT_WORKERS = 16
 
 #: What ``model_events.kind`` holds: written by a sync (``shutdown_changed`` by an import of
-#: dates too), then by retention.
+#: dates too), then by retention, and ``source_retired`` by ``syncer sources retire``.
 MODEL_EVENT_KINDS = (
     "added", "vanished", "reappeared", "changed", "shutdown_changed", "deleted", "delete_failed",
+    "source_retired",
 )
-#: What an events rule can match: the stored kinds, plus ``retired`` (a model that vanished
-#: at, after or shortly before its known shutdown date, as opposed to a surprise).
-ALERT_EVENT_KINDS = ("added", "vanished", "retired", *MODEL_EVENT_KINDS[2:])
+#: What an events rule can match: the kinds a sync or retention stores, plus ``retired`` (a
+#: model that vanished at, after or shortly before its known shutdown date, as opposed to a
+#: surprise). A source's retirement is a person's command, not news to alert about.
+ALERT_EVENT_KINDS = ("added", "vanished", "retired", *MODEL_EVENT_KINDS[2:-1])
 RULE_KINDS = ("events", "shutdown", "stale")
 
 

@@ -48,7 +48,7 @@ EVENT_FIELDS = (
     "source", "model_id", "occurred_at", "kind", "old_values", "new_values", "details",
     "sync_run_id",
 )
-END_KINDS = ("vanished", "deleted")
+END_KINDS = ("vanished", "deleted", "source_retired")
 
 
 def snapshot_session(engine: Engine) -> Session:

@@ -152,12 +152,14 @@ def _history(settings: Settings) -> Iterator[Finding]:
     from syncer.db import bulk, locks
     from syncer.db.engine import make_engine, read_session
     from syncer.db.schema import OutboxAlert
+    from syncer.sync.sources import unconfigured, unconfigured_warning
 
     engine = make_engine(settings.database_url)
     now = utcnow()
     try:
         with read_session(engine) as session:
             latest = {s.name: bulk.latest_run(session, s.name) for s in settings.sources}
+            left = unconfigured(session, [s.name for s in settings.sources])
             leases = locks.lease_rows(session)
             failed = session.scalar(
                 select(func.count()).select_from(OutboxAlert).where(OutboxAlert.status == "failed")
@@ -178,6 +180,9 @@ def _history(settings: Settings) -> Iterator[Finding]:
             yield Finding("warn", topic,
                           f"latest sync {run.status} at {human_time(run.finished_at)}: {run.error}",
                           f"see `syncer runs --source {name}`; the check below may say why")
+    for name, present in left.items():
+        text, fix = unconfigured_warning(name, present)
+        yield Finding("warn", f"source {name}", text, fix)
     if not leases:
         yield Finding("ok", "leases", "none taken yet (`syncer run` takes them)")
     for lease in leases:

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 
 from icalendar import Calendar, Event
+from icalendar.prop import vDuration
 
 from syncer.alerts.decide import days_left
 from syncer.reporting.shutdowns import Shutdown
@@ -45,14 +46,18 @@ def sequence(set_at: datetime) -> int:
 def _description(shutdown: Shutdown, now: datetime) -> str:
     day = shutdown.shutdown_at.date().isoformat()
     left = days_left(shutdown.shutdown_at, now)
+    model = f"{shutdown.source}: {shutdown.model_id}"
     if left > 0:
         countdown = f"{left} day{'s' if left != 1 else ''} left (as of {now.date().isoformat()})"
+        headline = f"{model} shuts down on {day}: {countdown}."
     elif left == 0:
-        countdown = "the date has come"
+        headline = f"{model} shuts down on {day}: the date has come."
     else:
-        countdown = f"{-left} day{'s' if left != -1 else ''} ago"
+        # A past date reads as history, the same whenever the feed is fetched: a count of
+        # days ago would be stale in a subscriber's calendar by the next day.
+        headline = f"{model} shut down on {day}."
     lines = [
-        f"{shutdown.source}: {shutdown.model_id} shuts down on {day}: {countdown}.",
+        headline,
         f"Replacement: {shutdown.replacement or 'none announced'}.",
         f"Date from: {DATE_SOURCES.get(shutdown.date_source, shutdown.date_source)}.",
     ]
@@ -69,8 +74,9 @@ def shutdown_calendar(shutdowns: Iterable[Shutdown], now: datetime) -> bytes:
     calendar.add("calscale", "GREGORIAN")
     calendar.add("method", "PUBLISH")
     calendar.add("x-wr-calname", CALENDAR_NAME)
+    # RFC 7986's property, and Outlook's older one beside it: both a duration (``PT6H``).
     calendar.add("refresh-interval", REFRESH, parameters={"VALUE": "DURATION"})
-    calendar.add("x-published-ttl", REFRESH)
+    calendar.add("x-published-ttl", vDuration(REFRESH))
     for shutdown in shutdowns:
         day = shutdown.shutdown_at.date()
         event = Event()

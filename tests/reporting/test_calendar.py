@@ -59,6 +59,36 @@ def test_each_shutdown_is_one_all_day_event_with_replacement_and_countdown() -> 
     assert b"\r\n" in ics and Calendar.from_ical(ics)["X-WR-CALNAME"]
 
 
+def test_the_feed_passes_a_strict_validator_and_asks_for_a_refresh_in_a_duration() -> None:
+    """``ical`` (not the library that wrote the feed) parses it strictly: every property's
+    value type, required properties, dates and date-times."""
+    from ical.calendar_stream import IcsCalendarStream
+
+    now = datetime(2026, 3, 1, 12, tzinfo=UTC)
+    ics = shutdown_calendar([
+        shutdown("gpt-4-0613", datetime(2026, 6, 6, tzinfo=UTC)),
+        shutdown("text-davinci-003", datetime(2024, 1, 4, tzinfo=UTC), replacement=None,
+                 date_source="imported", vanished_at=datetime(2024, 1, 4, 6, tzinfo=UTC)),
+    ], now)
+    parsed = IcsCalendarStream.calendar_from_ics(ics.decode())
+    assert sorted(e.summary or "" for e in parsed.events) == [
+        "gpt-4-0613 shuts down (openai)", "text-davinci-003 shuts down (openai)",
+    ]
+    assert all(e.dtstart < e.dtend for e in parsed.events)
+    lines = ics.decode().splitlines()
+    assert "REFRESH-INTERVAL;VALUE=DURATION:PT6H" in lines
+    assert "X-PUBLISHED-TTL:PT6H" in lines
+
+
+def test_a_past_shutdown_says_when_it_shut_down_not_how_long_ago() -> None:
+    now = datetime(2026, 12, 7, 12, tzinfo=UTC)
+    ics = shutdown_calendar([shutdown("gpt-4-0613", datetime(2024, 1, 4, tzinfo=UTC))], now)
+    (event,) = events(ics).values()
+    assert str(event["DESCRIPTION"]).splitlines()[0] == (
+        "openai: gpt-4-0613 shut down on 2024-01-04."
+    )
+
+
 def test_a_later_revision_of_a_date_counts_every_move_but_ignores_other_changes() -> None:
     first = datetime(2026, 1, 1, tzinfo=UTC)
     changes = [

@@ -59,6 +59,7 @@ PROFILE = Profile(
         family=fine_tune_family,
         owners=frozenset({"mistralai"}),
         deletable=True,
+        part_separator=":",
     ),
     litellm_providers=("mistral",),
 )

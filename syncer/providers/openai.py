@@ -78,6 +78,7 @@ PROFILE = Profile(
         owners=PROVIDER_OWNERS,
         owner_prefixes=("openai-",),
         deletable=True,
+        part_separator=":",
     ),
     key_pattern=_KEY_LIKE,
     key_mask="sk-***",

@@ -103,6 +103,10 @@ class FineTunes:
     owner_prefixes: tuple[str, ...] = ()
     #: The kind documents ``DELETE {list_path}/{id}`` for fine-tuned models.
     deletable: bool = False
+    #: What separates the parts of a fine-tune id (``:`` in ``ft:{base}:{org}:{suffix}:{id}``).
+    #: Retention matches ``include`` part by part, so a wildcard cannot carry an org name
+    #: from the suffix into the org's place; None matches the whole id as text.
+    part_separator: str | None = None
 
     def is_provider_owner(self, owner: str | None) -> bool:
         if owner is None:

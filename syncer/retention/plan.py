@@ -29,6 +29,7 @@ __all__ = [
     "RetentionModel",
     "RetentionPlan",
     "describe_rule",
+    "include_matches",
     "plan_retention",
     "rule_details",
 ]
@@ -143,24 +144,32 @@ def plan_retention(
 ) -> RetentionPlan:
     """Decide for every model whether ``rule`` deletes it now, and say why.
 
-    A model is deleted only when it is a listed fine-tune, not the provider's, matches every
-    ``include``/``owned_by`` filter the rule sets, matches no ``keep`` pattern, is not among
-    the ``keep_latest`` newest of its family, and is older than ``max_age``; and then only
-    the oldest ``max_deletes`` of those, so the rest wait for the next run.
+    The rule governs a listed fine-tune that is not the provider's, has a family, and passes
+    every ``include``/``owned_by`` filter the rule sets. Only governed models are ranked for
+    ``keep_latest``: a model of another org (or a hostile id) in the same family can never
+    take the slot of the model the rule keeps. A governed model is deleted when it matches
+    no ``keep`` pattern, is not among the ``keep_latest`` newest governed models of its
+    family, and is older than ``max_age``; and then only the oldest ``max_deletes`` of those,
+    so the rest wait for the next run.
     """
     ordered = sorted(models, key=lambda m: m.model_id)
     families = {m.model_id: fine_tunes.family(m.model_id) for m in ordered}
-    ranks = _family_ranks(ordered, families, fine_tunes)
+    outside = {
+        m.model_id: _outside_reason(m, families[m.model_id], rule, fine_tunes) for m in ordered
+    }
+    ranks = _family_ranks([m for m in ordered if outside[m.model_id] is None], families)
     kept: list[Decision] = []
     stale: list[tuple[Decision, str]] = []
     for model in ordered:
         family = families[model.model_id]
         age = now - model.born
-        reason = _keep_reason(model, family, ranks.get(model.model_id), age, rule, fine_tunes)
+        reason = outside[model.model_id]
+        if reason is None:
+            reason = _keep_reason(model, ranks[model.model_id], age, rule)
         if reason is not None:
             kept.append(Decision(model, False, reason, age, family))
         else:
-            why = _delete_reason(model, ranks[model.model_id], age, rule)
+            why = _delete_reason(model, ranks[model.model_id], age, rule, fine_tunes)
             stale.append((Decision(model, True, "", age, family), why))
     stale.sort(key=lambda item: (item[0].model.born, item[0].model.model_id))
     deletions: list[Decision] = []
@@ -174,19 +183,39 @@ def plan_retention(
     return RetentionPlan(rule, now, (*deletions, *kept), fine_tunes)
 
 
+def include_matches(pattern: str, model_id: str, separator: str | None) -> bool:
+    """Whether an ``include`` glob matches a fine-tune id, part by part.
+
+    With a ``separator`` (the kind's, ``:``), the pattern's parts match the id's parts one
+    for one, so ``*`` and ``?`` stay inside one part, and a ``*`` that ends the pattern
+    matches the rest of the id: ``ft:*:acme:*`` matches ``ft:gpt-4o:acme:prod:1`` but not
+    ``ft:gpt-4o:evilorg:x:acme:y:z``, whose org part is ``evilorg``. Every match is also a
+    plain ``fnmatch`` of the whole id, so this only ever narrows what a pattern selects.
+    """
+    if separator is None:
+        return fnmatchcase(model_id, pattern)
+    *head, last = pattern.split(separator)
+    parts = model_id.split(separator)
+    if len(parts) <= len(head):
+        return False
+    if not all(fnmatchcase(part, glob) for part, glob in zip(parts, head, strict=False)):
+        return False
+    rest = parts[len(head):]
+    # ``last`` ends in ``*``: its fixed start must fit in the next part, the ``*`` takes the rest.
+    return fnmatchcase(rest[0], last) and (len(rest) == 1 or last.endswith("*"))
+
+
 def _with(decision: Decision, delete: bool, reason: str) -> Decision:
     return Decision(decision.model, delete, reason, decision.age, decision.family)
 
 
 def _family_ranks(
-    models: Sequence[RetentionModel], families: dict[str, Family | None], fine_tunes: FineTunes
+    governed: Sequence[RetentionModel], families: dict[str, Family | None]
 ) -> dict[str, int]:
-    """Each listed fine-tune's place in its family, newest first (1 = the newest)."""
-    members: dict[Family, list[RetentionModel]] = defaultdict(list)
-    for model in models:
-        family = families[model.model_id]
-        if family is not None and model.listed and fine_tunes.is_fine_tuned(model.model_id, {}):
-            members[family].append(model)
+    """Each governed fine-tune's place among the governed of its family (1 = the newest)."""
+    members: dict[Family | None, list[RetentionModel]] = defaultdict(list)
+    for model in governed:
+        members[families[model.model_id]].append(model)
     ranks: dict[str, int] = {}
     for group in members.values():
         group.sort(key=lambda m: (m.born, m.model_id), reverse=True)
@@ -194,15 +223,10 @@ def _family_ranks(
     return ranks
 
 
-def _keep_reason(
-    model: RetentionModel,
-    family: Family | None,
-    rank: int | None,
-    age: timedelta,
-    rule: RetentionRule,
-    fine_tunes: FineTunes,
+def _outside_reason(
+    model: RetentionModel, family: Family | None, rule: RetentionRule, fine_tunes: FineTunes
 ) -> str | None:
-    """Why the rule keeps this model, or None when it is stale and may go."""
+    """Why the rule does not govern this model at all, or None when it does."""
     model_id, owner = model.model_id, model.owned_by
     if not model.listed:
         return "not listed by the latest sync"
@@ -210,15 +234,23 @@ def _keep_reason(
         return "not a fine-tune"
     if fine_tunes.is_provider_owner(owner):
         return f"owned by the provider ({owner})"
-    if family is None or rank is None:
+    if family is None:
         return "fine-tune id of an unknown shape (no family)"
     if not rule.include and not rule.owned_by:
         return "the rule has no include or owned_by: nothing is deleted"
-    if rule.include and _first_match(model_id, rule.include) is None:
+    if rule.include and _first_include(model_id, rule.include, fine_tunes) is None:
         return "matches no include pattern"
     if rule.owned_by and owner not in rule.owned_by:
         return f"owner {owner!r} is not in owned_by" if owner else "no owner, owned_by is set"
-    pattern = _first_match(model_id, rule.keep)
+    return None
+
+
+def _keep_reason(
+    model: RetentionModel, rank: int, age: timedelta, rule: RetentionRule
+) -> str | None:
+    """Why the rule keeps a model it governs, or None when it is stale and may go."""
+    # ``keep`` matches the whole id as text (``*`` crosses ``:``): wider only keeps more.
+    pattern = next((p for p in rule.keep if fnmatchcase(model.model_id, p)), None)
     if pattern is not None:
         return f"matches keep pattern {pattern!r}"
     if rank <= rule.keep_latest:
@@ -228,21 +260,24 @@ def _keep_reason(
     return None
 
 
-def _delete_reason(model: RetentionModel, rank: int, age: timedelta, rule: RetentionRule) -> str:
+def _delete_reason(
+    model: RetentionModel, rank: int, age: timedelta, rule: RetentionRule, fine_tunes: FineTunes
+) -> str:
     """Short enough for a table cell: the age first, then what made it a candidate."""
     parts = [
         f"{_days(age)} old > max_age {format_duration(rule.max_age)}",
         f"#{rank} newest of its family",
     ]
     if rule.include:
-        parts.append(f"include {_first_match(model.model_id, rule.include)!r}")
+        parts.append(f"include {_first_include(model.model_id, rule.include, fine_tunes)!r}")
     if rule.owned_by:
         parts.append(f"owner {model.owned_by!r} in owned_by")
     return "; ".join(parts)
 
 
-def _first_match(model_id: str, patterns: Sequence[str]) -> str | None:
-    return next((p for p in patterns if fnmatchcase(model_id, p)), None)
+def _first_include(model_id: str, patterns: Sequence[str], fine_tunes: FineTunes) -> str | None:
+    separator = fine_tunes.part_separator
+    return next((p for p in patterns if include_matches(p, model_id, separator)), None)
 
 
 def _days(age: timedelta) -> str:

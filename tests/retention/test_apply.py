@@ -215,6 +215,34 @@ def test_a_broad_rule_still_never_touches_provider_models_non_fine_tunes_or_keep
     )
 
 
+def test_another_orgs_newer_fine_tune_never_takes_the_slot_of_the_model_the_rule_keeps(
+    syncer: SyncerCLI, provider: FakeProvider, database_url: str
+) -> None:
+    # Issue 21, as reported: NEWER "matches no include pattern", yet it took the keep_latest
+    # slot, REAL ranked "#2 newest of its family", and `apply --yes` deleted acme's only one.
+    provider.models = [
+        aged("ft:gpt-4o:acme:prod:REAL", 400),
+        aged("ft:gpt-4o:otherorg:prod:NEWER", 1, "org-other"),
+        aged("ft:gpt-4o:evilorg:x:acme:y:z", 500, "org-evil"),
+        aged("ft:gpt-4o:evilorg:x:acme:y:zz", 400, "org-evil"),
+    ]
+    syncer.rule('[retention]\nmax_age = "90d"\ninclude = ["ft:*:acme:*"]\nkeep_latest = 1\n')
+    synced(syncer)
+
+    plan = {r["model_id"]: (r["action"], r["reason"]) for r in syncer.json("retention", "plan")}
+    applied = syncer("retention", "apply", "--yes")
+
+    assert plan == {
+        "ft:gpt-4o:acme:prod:REAL": ("keep", "#1 newest of its family (keep_latest 1)"),
+        "ft:gpt-4o:otherorg:prod:NEWER": ("keep", "matches no include pattern"),
+        "ft:gpt-4o:evilorg:x:acme:y:z": ("keep", "matches no include pattern"),
+        "ft:gpt-4o:evilorg:x:acme:y:zz": ("keep", "matches no include pattern"),
+    }
+    assert applied.exit_code == 0, applied.output
+    assert provider.delete_paths == []
+    assert recorded(database_url) == []
+
+
 def test_max_deletes_holds_and_the_rest_wait_for_the_next_run(
     syncer: SyncerCLI, provider: FakeProvider
 ) -> None:

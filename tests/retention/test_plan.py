@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import re
 from datetime import UTC, datetime, timedelta
 from fnmatch import fnmatchcase
 from pathlib import Path
@@ -22,6 +23,7 @@ from syncer.retention.plan import (
     RetentionModel,
     describe_rule,
     format_duration,
+    include_matches,
     plan_retention,
     rule_details,
 )
@@ -149,7 +151,7 @@ def test_owned_by_alone_selects_by_owner() -> None:
     decided = reasons(models, include=(), owned_by=("user-1",))
 
     assert decided["ft:gpt-4o:x:s:1"] == (
-        "delete", "900 days old > max_age 90d; #4 newest of its family; owner 'user-1' in owned_by",
+        "delete", "900 days old > max_age 90d; #2 newest of its family; owner 'user-1' in owned_by",
     )
     assert decided["ft:gpt-4o:x:s:2"] == ("keep", "owner 'user-2' is not in owned_by")
     assert decided["ft:gpt-4o:x:s:3"] == ("keep", "no owner, owned_by is set")
@@ -230,6 +232,77 @@ def test_legacy_fine_tunes_are_planned_by_their_family() -> None:
     assert decided["curie:ft-acme:support-2022-06-01-00-00-00"][1].startswith("#1 newest")
 
 
+def test_keep_latest_ranks_only_the_models_the_rule_governs() -> None:
+    # Issue 21's reproduction: another org's newer fine-tune of the same family took acme's
+    # keep_latest slot, and acme's only fine-tune was deleted as "#2 newest of its family".
+    models = [ft("ft:gpt-4o:acme:prod:REAL", 400, "org-acme"),
+              ft("ft:gpt-4o:otherorg:prod:NEWER", 1, "org-other"),
+              ft("ft:gpt-4o:acme:prod:GONE", 1, listed=False),
+              ft("ft:gpt-4o:acme:prod:OPENAI", 1, "openai")]
+    decided = reasons(models, keep_latest=1)
+
+    assert decided["ft:gpt-4o:otherorg:prod:NEWER"] == ("keep", "matches no include pattern")
+    assert decided["ft:gpt-4o:acme:prod:REAL"] == (
+        "keep", "#1 newest of its family (keep_latest 1)"
+    )
+
+
+def test_a_model_outside_owned_by_does_not_take_the_newest_slot() -> None:
+    models = [ft("ft:gpt-4o:acme:s:mine", 400, "user-1"),
+              ft("ft:gpt-4o:acme:s:theirs", 1, "user-2")]
+    decided = reasons(models, include=(), owned_by=("user-1",))
+
+    assert decided["ft:gpt-4o:acme:s:mine"] == ("keep", "#1 newest of its family (keep_latest 1)")
+
+
+def test_an_org_named_in_the_suffix_does_not_match_the_org_part_of_include() -> None:
+    models = [ft("ft:gpt-4o:evilorg:x:acme:y:z", 400, "org-evil"),
+              ft("ft:gpt-4o:evilorg:x:acme:y:old", 500, "org-evil")]
+    decided = reasons(models, keep_latest=0)
+
+    assert set(decided.values()) == {("keep", "matches no include pattern")}
+
+
+@pytest.mark.parametrize(
+    ("pattern", "model_id", "matches"),
+    [
+        ("ft:*:acme:*", "ft:gpt-4o:acme:prod:1", True),
+        ("ft:*:acme:*", "ft:gpt-4o:acme::1", True),
+        ("ft:*:acme:*", "ft:gpt-4o:acme:a:b:1", True),
+        ("ft:*:acme:*", "ft:gpt-4o:evilorg:x:acme:y:z", False),
+        ("ft:*:acme:*", "ft:gpt-4o:evilorg:acme:1", False),
+        ("ft:*:*acme*:*", "ft:gpt-4o:evilorg:x:acme:y:z", False),
+        ("ft:*:acme*", "ft:gpt-4o:acme:prod:1", True),
+        ("ft:*:acme*", "ft:gpt-4o:evil:acme:1", False),
+        ("ft:gpt-4o:acme:a:b:*", "ft:gpt-4o:acme:a:b:1", True),
+        ("ft:gpt-4o:acme:prod:?", "ft:gpt-4o:acme:prod:1", True),
+        ("ft:gpt-4o:acme:prod:?", "ft:gpt-4o:acme:prod:1:2", False),
+        ("ft:gpt-4o:acme:prod", "ft:gpt-4o:acme:prod:1", False),
+        ("ft:*", "ft:gpt-4o:anyone:prod:1", True),
+        ("*", "ft:gpt-4o:anyone:prod:1", True),
+        ("*:ft-acme*", "curie:ft-acme:support-2022-02-15-04-21-04", True),
+        ("*:ft-acme*", "curie:ft-evil:acme:ft-acme-2022-02-15-04-21-04", False),
+        ("ft:*:587a6b29:*", "ft:open-mistral-7b:587a6b29:20240620:MyCoach:29b5b062", True),
+    ],
+)
+def test_include_patterns_match_part_by_part(pattern: str, model_id: str, matches: bool) -> None:
+    assert include_matches(pattern, model_id, ":") is matches
+    # Part by part only narrows: whatever matches also matches as plain text.
+    assert not matches or fnmatchcase(model_id, pattern)
+
+
+def test_a_kind_without_parts_matches_include_against_the_whole_id() -> None:
+    assert include_matches("*acme*", "ft:gpt-4o:evilorg:x:acme:y:z", None)
+
+
+def test_keep_patterns_still_match_the_whole_id_so_they_only_keep_more() -> None:
+    models = [ft("ft:gpt-4o:acme:prod:1", 400), ft("ft:gpt-4o:acme:prod:2", 300),
+              ft("ft:gpt-4o:acme:prod:3", 1)]
+    decided = reasons(models, keep=("*prod*",))
+
+    assert {action for action, _ in decided.values()} == {"keep"}
+
+
 # ---------------------------------------------------------------------------------------
 # Properties over arbitrary inventories and rules
 
@@ -240,8 +313,9 @@ OWNERS = ("openai", "system", "openai-internal", "org-acme", "user-1", None)
 @st.composite
 def model_ids(draw: st.DrawFn) -> str:
     base = draw(st.sampled_from(BASES))
-    org = draw(st.sampled_from(("acme", "other")))
-    suffix = draw(st.sampled_from(("", "a", "prod-x", "a:b")))
+    org = draw(st.sampled_from(("acme", "other", "evilorg")))
+    # The last suffix names acme where a careless glob would read the org.
+    suffix = draw(st.sampled_from(("", "a", "prod-x", "a:b", "x:acme:y")))
     tail = draw(st.text("abcXYZ019", min_size=1, max_size=4))
     shape = draw(st.sampled_from(("ft", "legacy", "legacy-bare", "base", "odd")))
     return {
@@ -268,7 +342,9 @@ def inventories(draw: st.DrawFn) -> list[RetentionModel]:
     ]
 
 
-patterns = st.sampled_from(("ft:*:acme:*", "*", "ft:gpt-4o:*", "*:ft-acme*", "*:a:*"))
+patterns = st.sampled_from(
+    ("ft:*:acme:*", "*", "ft:gpt-4o:*", "*:ft-acme*", "*:a:*", "ft:*:*acme*", "ft:*:acme:a:*")
+)
 rules = st.builds(
     RetentionRule,
     max_age=st.integers(1, 365).map(lambda d: timedelta(days=d)),
@@ -280,26 +356,45 @@ rules = st.builds(
 )
 
 
-def protected_as_newest(models: list[RetentionModel], keep_latest: int) -> set[str]:
-    """The newest ``keep_latest`` listed fine-tunes of each family, computed the plain way."""
-    newest: set[str] = set()
-    for family in {parse_family(m.model_id) for m in models} - {None}:
-        members = [m for m in models if m.listed and parse_family(m.model_id) == family]
-        members.sort(key=lambda m: (m.born, m.model_id), reverse=True)
-        newest.update(m.model_id for m in members[:keep_latest])
-    return newest
+def included(pattern: str, model_id: str) -> bool:
+    """The README's rule as a regular expression: ``*`` and ``?`` never cross a ``:``, except
+    a ``*`` that ends the pattern (the strategies' patterns hold no ``[``)."""
+    body, tail = (pattern[:-1], ".*") if pattern.endswith("*") else (pattern, "")
+    regex = "".join(
+        "[^:]*" if c == "*" else "[^:]" if c == "?" else re.escape(c) for c in body
+    )
+    return re.fullmatch(regex + tail, model_id, re.DOTALL) is not None
 
 
-def may_go(model: RetentionModel, rule: RetentionRule, newest: set[str]) -> bool:
-    """Everything the issue promises about a model that is deleted, one condition each."""
+def governed(model: RetentionModel, rule: RetentionRule) -> bool:
+    """Whether the rule speaks about this model at all, one condition each."""
     return (
         model.listed
         and is_fine_tuned(model.model_id)
         and not is_provider_owner(model.owned_by)
         and parse_family(model.model_id) is not None
         and bool(rule.include or rule.owned_by)
-        and (not rule.include or any(fnmatchcase(model.model_id, p) for p in rule.include))
+        and (not rule.include or any(included(p, model.model_id) for p in rule.include))
         and (not rule.owned_by or model.owned_by in rule.owned_by)
+    )
+
+
+def protected_as_newest(models: list[RetentionModel], rule: RetentionRule) -> set[str]:
+    """The newest ``keep_latest`` governed fine-tunes of each family, computed the plain way."""
+    newest: set[str] = set()
+    for family in {parse_family(m.model_id) for m in models} - {None}:
+        members = [
+            m for m in models if governed(m, rule) and parse_family(m.model_id) == family
+        ]
+        members.sort(key=lambda m: (m.born, m.model_id), reverse=True)
+        newest.update(m.model_id for m in members[: rule.keep_latest])
+    return newest
+
+
+def may_go(model: RetentionModel, rule: RetentionRule, newest: set[str]) -> bool:
+    """Everything the README promises about a model that is deleted, one condition each."""
+    return (
+        governed(model, rule)
         and not any(fnmatchcase(model.model_id, p) for p in rule.keep)
         and model.model_id not in newest
         and NOW - model.born > rule.max_age
@@ -313,7 +408,7 @@ def test_the_plan_deletes_exactly_the_oldest_models_the_rule_allows(
 ) -> None:
     plan = plan_retention(models, rule, NOW)
 
-    newest = protected_as_newest(models, rule.keep_latest)
+    newest = protected_as_newest(models, rule)
     allowed = sorted((m for m in models if may_go(m, rule, newest)),
                      key=lambda m: (m.born, m.model_id))
     assert [d.model for d in plan.deletions] == allowed[: rule.max_deletes]
@@ -327,14 +422,88 @@ def test_the_plan_deletes_exactly_the_oldest_models_the_rule_allows(
 def test_no_deletion_ever_touches_a_protected_model(
     models: list[RetentionModel], rule: RetentionRule
 ) -> None:
-    newest = protected_as_newest(models, rule.keep_latest)
+    newest = protected_as_newest(models, rule)
     for decision in plan_retention(models, rule, NOW).deletions:
         model = decision.model
         assert model.listed and is_fine_tuned(model.model_id)
         assert not is_provider_owner(model.owned_by)
+        assert not rule.include or any(included(p, model.model_id) for p in rule.include)
+        assert not rule.owned_by or model.owned_by in rule.owned_by
         assert not any(fnmatchcase(model.model_id, p) for p in rule.keep)
         assert model.model_id not in newest
         assert NOW - model.born > rule.max_age
+
+
+@st.composite
+def acme_inventories(draw: st.DrawFn) -> list[RetentionModel]:
+    """Listed acme fine-tunes of a few families: models a rule naming acme governs."""
+    ids = draw(st.lists(
+        st.builds("ft:{}:acme:{}:{}".format, st.sampled_from(BASES[:2]),
+                  st.sampled_from(("", "prod", "a:b")), st.text("abc019", min_size=1, max_size=3)),
+        max_size=8, unique=True,
+    ))
+    return [
+        RetentionModel(
+            model_id=model_id,
+            owned_by=draw(st.sampled_from(("org-acme", "user-1"))),
+            created_at=NOW - timedelta(days=draw(st.integers(0, 400))),
+            first_seen_at=NOW,
+        )
+        for model_id in ids
+    ]
+
+
+@st.composite
+def rivals(draw: st.DrawFn, models: list[RetentionModel]) -> list[RetentionModel]:
+    """The same families under another org or owner, of any age: what took acme's
+    keep_latest slot in issue 21."""
+    found = []
+    for model in models:
+        parts = model.model_id.split(":")
+        parts[2] = draw(st.sampled_from(("acme", "other", "evilorg")))
+        parts[-1] = draw(st.text("XYZ", min_size=1, max_size=3))
+        found.append(RetentionModel(
+            model_id=":".join(parts),
+            owned_by=draw(st.sampled_from(OWNERS)),
+            created_at=NOW - timedelta(days=draw(st.integers(0, 400))),
+            first_seen_at=NOW,
+            listed=draw(st.booleans()),
+        ))
+    return found
+
+
+acme_rules = st.builds(
+    RetentionRule,
+    max_age=st.integers(1, 365).map(lambda d: timedelta(days=d)),
+    include=st.lists(st.sampled_from(("ft:*:acme:*", "ft:*:*acme*", "ft:gpt-4o:acme:*")),
+                     max_size=2).map(tuple),
+    owned_by=st.lists(st.sampled_from(("org-acme", "user-1")), max_size=1).map(tuple),
+    keep=st.lists(st.sampled_from(("ft:*:prod:*", "*:a:*")), max_size=1).map(tuple),
+    keep_latest=st.integers(0, 3),
+    max_deletes=st.integers(1, 6),
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(acme_inventories(), inventories(), acme_rules, st.data())
+def test_whatever_else_is_listed_a_model_the_rule_keeps_is_never_deleted(
+    models: list[RetentionModel], others: list[RetentionModel], rule: RetentionRule,
+    data: st.DataObject,
+) -> None:
+    # Other orgs' fine-tunes of the same families, hostile ids, the provider's and unlisted
+    # models: none of them may change the plan for the models the rule governs, least of
+    # all take a keep slot.
+    ids = {m.model_id for m in models}
+    listed = [*others, *data.draw(rivals(models))]
+    strangers = list({
+        m.model_id: m for m in listed if m.model_id not in ids and not governed(m, rule)
+    }.values())
+    alone = plan_retention(models, rule, NOW)
+    crowded = plan_retention([*models, *strangers], rule, NOW)
+
+    assert crowded.deletions == alone.deletions
+    kept = {d.model.model_id for d in alone.kept}
+    assert kept.isdisjoint(d.model.model_id for d in crowded.deletions)
 
 
 @settings(max_examples=100, deadline=None)

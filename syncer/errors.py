@@ -10,7 +10,9 @@ never from a request's headers, so an API key cannot leak through an error.
     ├── ProviderError          the provider could not be reached or said no
     │   ├── InsecureURLError   a key would travel in clear text: refused before connecting
     │   ├── HTTPStatusError    an error status, with the provider's own message
+    │   ├── DeadlineError      the provider took longer than the sync may wait
     │   └── PayloadError       a body that is not the documented shape
+    │       └── ResponseTooLargeError   a body over max_response_size, not read further
     ├── HeldError              a sync that looked like an outage and was held
     ├── RetentionError         retention refused a source whose latest sync is not ok
     ├── SourceError            a source name that names nothing, or a rename/retire refused
@@ -22,12 +24,14 @@ from __future__ import annotations
 
 __all__ = [
     "ConfigError",
+    "DeadlineError",
     "DeliveryError",
     "HTTPStatusError",
     "HeldError",
     "InsecureURLError",
     "PayloadError",
     "ProviderError",
+    "ResponseTooLargeError",
     "RetentionError",
     "SourceError",
     "StoreError",
@@ -76,6 +80,15 @@ class HTTPStatusError(ProviderError):
 
 class PayloadError(ProviderError):
     """The provider's answer is not a list of models as the API documents it."""
+
+
+class ResponseTooLargeError(PayloadError):
+    """A response over the source's ``max_response_size``: refused before it fills memory."""
+
+
+class DeadlineError(ProviderError):
+    """The source's ``deadline`` passed while a sync (or retention run) was still waiting on
+    the provider: a server that drips its answer is never caught by a read timeout."""
 
 
 class HeldError(SyncerError):

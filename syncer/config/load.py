@@ -20,10 +20,12 @@ from syncer.config.model import (
     DEFAULT_CONFIG_FILE,
     DEFAULT_CONFIRM_VANISH_LIMIT,
     DEFAULT_DATABASE_URL,
+    DEFAULT_DEADLINE,
     DEFAULT_EVERY,
     DEFAULT_JITTER,
     DEFAULT_LEASE,
     DEFAULT_MASS_VANISH_SHARE,
+    DEFAULT_MAX_RESPONSE_SIZE,
     DEFAULT_OUTBOX_KEEP,
     DEFAULT_SOURCE_NAME,
     DEFAULT_WORKERS,
@@ -46,14 +48,25 @@ __all__ = ["load_settings"]
 
 _SOURCE_KEYS = {
     "name", "kind", "base_url", "api_key_env", "headers", "every", "cron", "retention",
-    "ca_bundle", "verify_tls",
+    "ca_bundle", "verify_tls", "deadline", "max_response_size",
 }
 #: Keys only some kinds take: the header options of a profile, an API flavour, a version.
 _KIND_KEYS = {"organization", "project", "api", "api_version"}
 
 
+#: A source's (deadline, max_response_size).
+Limits = tuple[timedelta, int]
+
+
+def _limits(reader: TableReader, defaults: Limits) -> Limits:
+    """``deadline`` and ``max_response_size`` of ``[sync]`` or a source, else ``defaults``."""
+    return reader.duration("deadline") or defaults[0], reader.size("max_response_size") or (
+        defaults[1]
+    )
+
+
 def _source_from_table(
-    table: Mapping[str, Any], where: str, index: int, env: Mapping[str, str]
+    table: Mapping[str, Any], where: str, index: int, env: Mapping[str, str], limits: Limits
 ) -> Source:
     reader = TableReader(table, where, f"sources[{index}].")
     kind = reader.get("kind", str, "openai")
@@ -99,6 +112,7 @@ def _source_from_table(
         if not bundle.is_file():
             raise reader.fail("ca_bundle", f"{ca_bundle!r} is not a file")
         ca_bundle = str(bundle)
+    deadline, max_response_size = _limits(reader, limits)
     return Source(
         name=name,
         base_url=base_url,
@@ -112,6 +126,8 @@ def _source_from_table(
         api_key_env=key_env,
         ca_bundle=ca_bundle,
         verify_tls=verify_tls,
+        deadline=deadline,
+        max_response_size=max_response_size,
     )
 
 
@@ -124,7 +140,9 @@ def _key(env: Mapping[str, str], name: str | None, where: str) -> str | None:
     return env[name]
 
 
-def _environment_source(profile: Profile, base_url: str | None, env: Mapping[str, str]) -> Source:
+def _environment_source(
+    profile: Profile, base_url: str | None, env: Mapping[str, str], limits: Limits
+) -> Source:
     """The one source of a configuration without ``[[sources]]``, from the SDK's variables."""
     url = (
         base_url or (env.get(profile.base_url_env) if profile.base_url_env else None)
@@ -140,6 +158,8 @@ def _environment_source(profile: Profile, base_url: str | None, env: Mapping[str
         headers=headers,
         kind=profile.kind,
         api_key_env=profile.key_variable(env),
+        deadline=limits[0],
+        max_response_size=limits[1],
     )
 
 
@@ -216,12 +236,14 @@ def load_settings(
     top = TableReader(data, where)
     top.unknown(_TOP_KEYS)
 
+    sync_reader = TableReader(top.get("sync", dict, {}), where, "sync.")
+    limits = _limits(sync_reader, (DEFAULT_DEADLINE, DEFAULT_MAX_RESPONSE_SIZE))
     tables = top.get("sources", list, [])
     sources: list[Source] = []
     for index, table in enumerate(tables):
         if not isinstance(table, dict):
             raise top.fail(f"sources[{index}]", "each source must be a table ([[sources]])")
-        sources.append(_source_from_table(table, where, index, env))
+        sources.append(_source_from_table(table, where, index, env, limits))
     names = [s.name for s in sources]
     for name in names:
         if names.count(name) > 1:
@@ -231,7 +253,7 @@ def load_settings(
             f"{where}: --base-url applies only without [[sources]]; set base_url there"
         )
     if not sources:
-        sources = [_environment_source(profile_for("openai"), base_url, env)]
+        sources = [_environment_source(profile_for("openai"), base_url, env, limits)]
 
     schedule_reader = TableReader(top.get("schedule", dict, {}), where, "schedule.")
     schedule_reader.unknown({"every", "cron", "jitter", "lease"})
@@ -256,10 +278,10 @@ def load_settings(
         lease=schedule_reader.duration("lease") or DEFAULT_LEASE,
     )
 
-    sync_reader = TableReader(top.get("sync", dict, {}), where, "sync.")
-    sync_reader.unknown(
-        {"mass_vanish_share", "accept_mass_change", "confirm_vanish_limit", "workers"}
-    )
+    sync_reader.unknown({
+        "mass_vanish_share", "accept_mass_change", "confirm_vanish_limit", "workers",
+        "deadline", "max_response_size",
+    })
     share = sync_reader.positive("mass_vanish_share", float, DEFAULT_MASS_VANISH_SHARE)
     if share > 1:
         raise sync_reader.fail("mass_vanish_share", "must be a share between 0 and 1")

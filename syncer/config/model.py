@@ -21,7 +21,9 @@ __all__ = [
     "DEFAULT_BASE_URL",
     "DEFAULT_CONFIG_FILE",
     "DEFAULT_DATABASE_URL",
+    "DEFAULT_DEADLINE",
     "DEFAULT_LEASE",
+    "DEFAULT_MAX_RESPONSE_SIZE",
     "DEFAULT_OUTBOX_KEEP",
     "DEFAULT_SOURCE_NAME",
     "DEFAULT_THRESHOLDS",
@@ -58,6 +60,12 @@ DEFAULT_KEEP_LATEST = 1
 DEFAULT_MAX_DELETES = 10
 DEFAULT_RETENTION_EVERY = timedelta(days=1)
 DEFAULT_THRESHOLDS = (90, 30, 7, 1)
+#: How long one sync may wait on its provider in all (``deadline``): above the worst a
+#: healthy provider takes with the default retries, and below the default interval.
+DEFAULT_DEADLINE = timedelta(minutes=10)
+#: The most bytes read of one response (``max_response_size``): a listing of a million
+#: models is about 120 MB.
+DEFAULT_MAX_RESPONSE_SIZE = 256 * 1024 * 1024
 #: How many sources sync at once (``[sync] workers``): enough to overlap the providers'
 #: answers, few enough that the database's writers queue briefly, not for long.
 DEFAULT_WORKERS = 16
@@ -136,6 +144,11 @@ class Source:
     ca_bundle: str | None = None
     #: False only by an explicit ``verify_tls = false``; every sync then logs a warning.
     verify_tls: bool = True
+    #: How long one sync (or retention run) may wait on the provider, from its first request
+    #: to its last byte: pages, vanish checks, retries and their waits included.
+    deadline: timedelta = DEFAULT_DEADLINE
+    #: The most bytes of one response read (after decompression); a longer one fails.
+    max_response_size: int = DEFAULT_MAX_RESPONSE_SIZE
 
     @property
     def profile(self) -> Profile:

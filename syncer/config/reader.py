@@ -21,6 +21,10 @@ NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(B|KB|MB|GB)\s*$", re.IGNORECASE)
+_SIZE_UNITS = {"b": 1, "kb": 1024, "mb": 1024**2, "gb": 1024**3}
+
+
 class TableReader:
     """Typed access to one TOML table, with errors that name the key and the file."""
 
@@ -73,6 +77,21 @@ class TableReader:
         if delta <= timedelta(0):
             raise self.fail(key, "must be positive")
         return delta
+
+    def size(self, key: str) -> int | None:
+        """A number of bytes: an integer, or ``"512KB"``, ``"64MB"``, ``"1GB"`` (of 1,024)."""
+        value = self.get(key, (str, int))
+        if value is None:
+            return None
+        if isinstance(value, str):
+            match = _SIZE.match(value)
+            if not match:
+                raise self.fail(key, f"{value!r} is not a size like '64MB', '512KB' or a "
+                                "number of bytes")
+            value = int(float(match[1]) * _SIZE_UNITS[match[2].lower()])
+        if value <= 0:
+            raise self.fail(key, "must be positive")
+        return int(value)
 
     def cron(self, key: str) -> str | None:
         value = self.get(key, str)

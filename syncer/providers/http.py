@@ -35,7 +35,13 @@ from tenacity import (
 )
 
 from syncer.config.model import HTTPSettings, Source
-from syncer.errors import HTTPStatusError, PayloadError, ProviderError
+from syncer.errors import (
+    DeadlineError,
+    HTTPStatusError,
+    PayloadError,
+    ProviderError,
+    ResponseTooLargeError,
+)
 from syncer.jsontext import decode_json, decode_page, json_kind
 from syncer.providers.auth import check_transport, credential_headers, mask
 from syncer.providers.paging import Cursor
@@ -53,6 +59,9 @@ RETRY_STATUSES = frozenset({408, 409, 429})  # and every 5xx
 _SEGMENT_SAFE = ":@!$&'()*+,;=-._~"
 _HINTS = {401: "the API key is wrong or missing", 403: "permission denied", 404: "not found"}
 _DEFAULT_HTTP = HTTPSettings()
+#: Bytes asked of the socket at a time: a read returns what has come, so a body that drips
+#: is still checked against the deadline between its bytes.
+_CHUNK = 1 << 16
 
 
 #: A ``\\uD800``-``\\uDFFF`` escape: half of a UTF-16 pair, checked further only when present.
@@ -151,6 +160,9 @@ class Client:
             # syncer says so itself on every sync (``list_pages``), not once per process.
             urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
         self._key = source.api_key or ""
+        #: When the provider must have answered everything by (monotonic): set at the first
+        #: request, since a client may be made before its sync's turn comes.
+        self._deadline_at: float | None = None
         #: Query values of the URLs requested: masked wherever the provider quotes them.
         self._query_values: set[str] = set()
         self._headers: CaseInsensitiveDict[str] = CaseInsensitiveDict(
@@ -290,14 +302,16 @@ class Client:
     def _attempt(self, method: str, url: str, missing_ok: bool) -> requests.Response | None:
         where = f"{method} {shown_url(url)}"
         self._query_values.update(v for _, v in parse_qsl(urlsplit(url).query))
-        connect, read = self._http.connect_timeout, self._http.read_timeout
+        left = self._time_left(where)
+        connect, read = min(self._http.connect_timeout, left), min(self._http.read_timeout, left)
         started = time.monotonic()
         try:
             response = self._session.request(
                 method, url, headers=self._headers, timeout=(connect, read), allow_redirects=False,
-                verify=self._verify,
+                verify=self._verify, stream=True,
             )
         except requests.Timeout as exc:
+            self._time_left(where)  # a wait the deadline cut short fails on the deadline
             log.debug("%s: timed out after %.3f s", where, time.monotonic() - started)
             limit = connect if isinstance(exc, requests.ConnectTimeout) else read
             raise _Transient(ProviderError(f"{where}: timed out after {limit:g} s")) from None
@@ -313,6 +327,7 @@ class Client:
             raise _Transient(ProviderError(f"{where}: cannot connect: {reason}")) from None
         except requests.RequestException as exc:
             raise ProviderError(f"{where}: request failed ({type(exc).__name__})") from None
+        self._read(response, where)
         status = response.status_code
         log.debug("%s: %d in %.3f s", where, status, time.monotonic() - started)
         if 200 <= status < 300:
@@ -320,6 +335,62 @@ class Client:
         if status == 404 and missing_ok:
             return None
         raise self._status_error(where, response)
+
+    def _time_left(self, where: str) -> float:
+        """Seconds left until the deadline, which the first request starts; DeadlineError
+        once it has passed."""
+        now = time.monotonic()
+        if self._deadline_at is None:
+            self._deadline_at = now + self.source.deadline.total_seconds()
+        left = self._deadline_at - now
+        if left <= 0:
+            limit = _seconds(self.source.deadline.total_seconds())
+            raise DeadlineError(f"{where}: the sync's deadline of {limit} s passed (deadline)")
+        return left
+
+    def _read(self, response: requests.Response, where: str) -> None:
+        """Read the body for ``response.content``: at most ``max_response_size`` bytes, and
+        not past the deadline (``requests`` alone would read any amount for any time)."""
+        limit = self.source.max_response_size
+        declared = response.headers.get("Content-Length", "")
+        chunks: list[bytes] = []
+        size = 0
+        try:
+            if declared.isdigit() and int(declared) > limit:
+                raise ResponseTooLargeError(
+                    f"{where}: the response is {_size(int(declared))}, more than "
+                    f"{_size(limit)} (max_response_size); not read"
+                )
+            while True:
+                _wait_at_most(response, min(self._http.read_timeout, self._time_left(where)))
+                chunk = response.raw.read1(_CHUNK, decode_content=True)
+                if not chunk:
+                    break
+                size += len(chunk)
+                if size > limit:
+                    raise ResponseTooLargeError(
+                        f"{where}: the response is larger than {_size(limit)} "
+                        "(max_response_size); not read further"
+                    )
+                chunks.append(chunk)
+        except urllib3.exceptions.ReadTimeoutError:
+            response.close()
+            self._time_left(where)
+            limit_s = _seconds(self._http.read_timeout)
+            raise _Transient(ProviderError(f"{where}: timed out after {limit_s} s")) from None
+        except urllib3.exceptions.DecodeError:
+            response.close()
+            encoding = response.headers.get("Content-Encoding", "its Content-Encoding")
+            raise PayloadError(f"{where}: the body is not valid {encoding}") from None
+        except urllib3.exceptions.HTTPError as exc:
+            response.close()
+            reason = self._clean(_snippet(_reason(exc), 160))
+            raise _Transient(ProviderError(f"{where}: the connection broke: {reason}")) from None
+        except ProviderError:
+            response.close()
+            raise
+        # What ``requests`` itself fills in when it reads the body: ``content`` serves it.
+        response._content = b"".join(chunks)
 
     def _status_error(self, where: str, response: requests.Response) -> Exception:
         status = response.status_code
@@ -396,8 +467,12 @@ class Client:
         """The server's Retry-After when it sent one (already capped), else jittered backoff."""
         exc = state.outcome.exception() if state.outcome else None
         if isinstance(exc, _Transient) and exc.wait is not None:
-            return exc.wait
-        return min(float(self._backoff(state)), self._http.backoff_max)
+            wait = exc.wait
+        else:
+            wait = min(float(self._backoff(state)), self._http.backoff_max)
+        if self._deadline_at is not None:  # no wait beyond the deadline: it fails there
+            wait = min(wait, max(0.0, self._deadline_at - time.monotonic()))
+        return wait
 
     def _log_retry(self, state: RetryCallState) -> None:
         exc = state.outcome.exception() if state.outcome else None
@@ -527,6 +602,21 @@ def _snippet(data: str | bytes, limit: int) -> str:
     text = data[: limit * 4].decode("utf-8", "replace") if isinstance(data, bytes) else data
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _wait_at_most(response: requests.Response, seconds: float) -> None:
+    """Let the next read of ``response``'s body wait at most ``seconds`` (its socket's
+    timeout), so that a read cannot outlast the deadline."""
+    sock = getattr(getattr(response.raw, "connection", None), "sock", None)
+    if sock is not None:
+        sock.settimeout(max(seconds, 0.001))
+
+
+def _size(value: int) -> str:
+    for unit, scale in (("GB", 1 << 30), ("MB", 1 << 20), ("KB", 1 << 10)):
+        if value >= scale:
+            return f"{value / scale:.1f}".removesuffix(".0") + f" {unit}"
+    return f"{value} B"
 
 
 def _seconds(value: float) -> str:

@@ -231,34 +231,37 @@ class Dispatcher:
         self.lease = lease
         self._lock = threading.Lock()
 
-    def dispatch(self) -> DeliveryReport:
+    def dispatch(self, *, now_all: bool = False) -> DeliveryReport:
+        """Deliver what is due; ``now_all``: every pending alert, its retry time come or not
+        (``syncer alerts dispatch --now``, after fixing a receiver)."""
         with self._lock, locks.exclusive(self.engine, "alerts-dispatch", self.lease) as mine:
             if not mine:
                 log.info("another dispatcher is delivering alerts; skipped")
                 return DeliveryReport()
-            return self._dispatch()
+            return self._dispatch(now_all)
 
-    def _due(self, now: datetime) -> list[Any]:
+    def _due(self, now: datetime, now_all: bool = False) -> list[Any]:
         """Pending alerts in order, each rule's only up to its first one not yet due."""
         row, head = outbox_table.alias("o"), outbox_table.alias("h")
-        waiting = select(head.c.id).where(
-            head.c.rule == row.c.rule, head.c.status == "pending",
-            head.c.id <= row.c.id, head.c.next_attempt_at > now,
-        ).exists()
         query = (
             select(row.c.id, row.c.rule, row.c.payload, row.c.attempts)
-            .where(row.c.status == "pending", ~waiting)
+            .where(row.c.status == "pending")
             .order_by(row.c.id)
             .limit(self.batch)
         )
+        if not now_all:
+            query = query.where(~select(head.c.id).where(
+                head.c.rule == row.c.rule, head.c.status == "pending",
+                head.c.id <= row.c.id, head.c.next_attempt_at > now,
+            ).exists())
         with read_session(self.engine) as session:
             return list(session.execute(query))
 
-    def _dispatch(self) -> DeliveryReport:
+    def _dispatch(self, now_all: bool) -> DeliveryReport:
         now = self.now()
         outcomes: list[Attempt] = []
         blocked: set[str] = set()
-        for row_id, rule_name, payload, attempts in self._due(now):
+        for row_id, rule_name, payload, attempts in self._due(now, now_all):
             if rule_name in blocked:
                 continue
             error = self._deliver(rule_name, payload)
@@ -310,11 +313,15 @@ class Dispatcher:
 
 
 def dispatch_once(
-    engine: Engine, rules: Sequence[AlertRule], lease: timedelta = DEFAULT_LEASE
+    engine: Engine,
+    rules: Sequence[AlertRule],
+    lease: timedelta = DEFAULT_LEASE,
+    *,
+    now_all: bool = False,
 ) -> DeliveryReport:
     """Deliver what is due now, once, over a sender of its own (``sync`` and ``apply`` do)."""
     dispatcher = Dispatcher(engine, rules, lease=lease)
     try:
-        return dispatcher.dispatch()
+        return dispatcher.dispatch(now_all=now_all)
     finally:
         dispatcher.sender.close()

@@ -267,14 +267,21 @@ def record_event_alerts(
     return len(alerts)
 
 
-def requeue_failed(session: Session, now: datetime, rule: str | None = None) -> int:
-    """Give failed alerts a fresh set of attempts, now (after fixing a receiver)."""
-    statement = (
-        update(outbox_table)
-        .where(outbox_table.c.status == "failed")
-        .values(status="pending", attempts=0, next_attempt_at=now)
-    )
-    if rule is not None:
-        statement = statement.where(outbox_table.c.rule == rule)
-    result: CursorResult[Any] = session.execute(statement)  # type: ignore[assignment]
-    return result.rowcount
+def requeue_failed(
+    session: Session, now: datetime, rule: str | None = None, *, pending: bool = False
+) -> dict[str, int]:
+    """Give failed alerts (and with ``pending``, those waiting for a retry) a fresh set of
+    attempts, now (after fixing a receiver). Returns how many of each status, in one
+    statement per status."""
+    counts = {}
+    for status in ("failed", "pending") if pending else ("failed",):
+        statement = (
+            update(outbox_table)
+            .where(outbox_table.c.status == status)
+            .values(status="pending", attempts=0, next_attempt_at=now)
+        )
+        if rule is not None:
+            statement = statement.where(outbox_table.c.rule == rule)
+        result: CursorResult[Any] = session.execute(statement)  # type: ignore[assignment]
+        counts[status] = result.rowcount
+    return counts

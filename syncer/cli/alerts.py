@@ -85,9 +85,11 @@ def alerts_test(app: App, name: str) -> None:
 
 
 @alerts.command("dispatch")
+@click.option("--now", "now_all", is_flag=True,
+              help="Deliver every pending alert now, also those waiting for their retry time.")
 @click.pass_obj
 @errors_to_exit_codes
-def alerts_dispatch(app: App) -> None:
+def alerts_dispatch(app: App, now_all: bool) -> None:
     """Look for stale sources and deliver the pending alerts that are due, now.
 
     Delivered alerts older than ``[outbox] keep_delivered`` are pruned afterwards.
@@ -101,7 +103,7 @@ def alerts_dispatch(app: App) -> None:
     settings = app.settings()
     engine = app.engine(settings, upgrade=True)
     check_stale(engine, settings, utcnow())
-    report = dispatch_once(engine, settings.alerts, settings.schedule.lease)
+    report = dispatch_once(engine, settings.alerts, settings.schedule.lease, now_all=now_all)
     click.echo(report.summary())
     pruned = prune_outbox(engine, settings.outbox_keep, utcnow(),
                           [r.name for r in settings.alerts], [s.name for s in settings.sources])
@@ -113,9 +115,11 @@ def alerts_dispatch(app: App) -> None:
 
 @alerts.command("retry")
 @click.option("--rule", help="Only this rule's alerts.")
+@click.option("--all", "pending", is_flag=True,
+              help="Also pending alerts waiting for their retry time: due now.")
 @click.pass_obj
 @errors_to_exit_codes
-def alerts_retry(app: App, rule: str | None) -> None:
+def alerts_retry(app: App, rule: str | None, pending: bool) -> None:
     """Queue failed alerts again (after fixing the receiver), with fresh attempts."""
     from syncer.alerts.outbox import requeue_failed
     from syncer.db.engine import write_session
@@ -123,8 +127,11 @@ def alerts_retry(app: App, rule: str | None) -> None:
     app.configure_logging()
     engine = app.engine(app.settings())
     with write_session(engine) as session, session.begin():
-        count = requeue_failed(session, utcnow(), rule)
-    click.echo(f"{count} failed alert(s) queued again")
+        counts = requeue_failed(session, utcnow(), rule, pending=pending)
+    line = f"{counts['failed']} failed alert(s) queued again"
+    if pending:
+        line += f", {counts['pending']} pending alert(s) due now"
+    click.echo(line)
 
 
 @click.group(invoke_without_command=True)

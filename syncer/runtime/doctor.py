@@ -1,7 +1,8 @@
 """``syncer doctor``: is this setup able to run, and if not, what to do about it.
 
 Every check reads, none writes: the database is not created or migrated, a provider gets one
-authenticated GET of its list, an alert channel is only looked up in the environment. Each
+authenticated GET of its list, an alert channel's URL is only read from the environment and
+looked at (`--send-test` sends each channel a test alert). Each
 finding is a sentence a new user can act on; no secret (key, channel URL, database
 password) is ever part of one.
 """
@@ -16,7 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
-from syncer.config.model import Settings, Source
+from syncer.config.model import AlertRule, Settings, Source
 from syncer.errors import ConfigError, HTTPStatusError, ProviderError, first_line
 from syncer.timeutil import human_time, utcnow
 
@@ -45,8 +46,9 @@ def config_failure(exc: ConfigError) -> Finding:
     return Finding("fail", "config", str(exc), "correct the file or variable it names")
 
 
-def diagnose(settings: Settings) -> Iterator[Finding]:
-    """Every finding about ``settings``, in the order a person fixes them."""
+def diagnose(settings: Settings, *, send_test: bool = False) -> Iterator[Finding]:
+    """Every finding about ``settings``, in the order a person fixes them; ``send_test``
+    also sends a test alert to each channel that passes its checks."""
     yield from _config(settings)
     engine_findings, schema_ok = _database(settings)
     yield from engine_findings
@@ -54,7 +56,7 @@ def diagnose(settings: Settings) -> Iterator[Finding]:
         yield from _history(settings)
     for source in settings.sources:
         yield _provider(settings, source, _key_variable(settings, source))
-    yield from _alerts(settings)
+    yield from _alerts(settings, send_test)
 
 
 def _config(settings: Settings) -> Iterator[Finding]:
@@ -241,27 +243,69 @@ def _failure_fix(message: str, source: Source) -> str:
     return "the provider does not answer as an OpenAI-compatible list: check base_url and kind"
 
 
-def _alerts(settings: Settings) -> Iterator[Finding]:
-    """Each rule's channel: its variables set (never shown), its extra installed."""
+def _alerts(settings: Settings, send_test: bool) -> Iterator[Finding]:
+    """Each rule's channel: its variables set and holding the right kind of URL (never
+    shown), its extra installed; with ``send_test``, a test alert through it."""
     if not settings.alerts:
         yield Finding("ok", "alerts", "no alert rules configured")
         return
     for rule in settings.alerts:
-        topic, channel = f"alert {rule.name}", rule.channel
-        if channel.url is None:
-            yield Finding("fail", topic, f"{channel.kind}: the variable {channel.url_env} is not "
-                          "set; alerts wait in the outbox until it is",
-                          f"set {channel.url_env} where syncer runs")
-        elif channel.secret_env and channel.secret is None:
-            yield Finding("fail", topic, f"the signing secret variable {channel.secret_env} is "
-                          "not set", f"set {channel.secret_env}, or remove secret_env")
-        elif channel.kind == "apprise" and not _has_apprise():
-            yield Finding("fail", topic, "apprise channels need the apprise package",
-                          "pip install 'syncer[alerts-apprise]'")
-        else:
-            signed = " (signed)" if channel.secret else ""
-            yield Finding("ok", topic, f"{rule.kind} rule to {channel.kind}{signed} via "
-                          f"{channel.url_env}")
+        finding = _channel(rule)
+        if finding.status == "ok" and send_test:
+            finding = _send_test(rule)
+        yield finding
+
+
+def _channel(rule: AlertRule) -> Finding:
+    from syncer.alerts.channels import apprise_reads, url_problem
+
+    topic, channel = f"alert {rule.name}", rule.channel
+    if channel.url is None:
+        return Finding("fail", topic, f"{channel.kind}: the variable {channel.url_env} is not "
+                       "set; alerts wait in the outbox until it is",
+                       f"set {channel.url_env} where syncer runs")
+    if channel.secret_env and channel.secret is None:
+        return Finding("fail", topic, f"the signing secret variable {channel.secret_env} is "
+                       "not set", f"set {channel.secret_env}, or remove secret_env")
+    if channel.kind == "apprise" and not _has_apprise():
+        return Finding("fail", topic, "apprise channels need the apprise package",
+                       "pip install 'syncer[alerts-apprise]'")
+    problem = url_problem(channel.kind, channel.url,
+                          apprise_reads if channel.kind == "apprise" else None)
+    if problem is not None:
+        return Finding("fail", topic, f"{channel.kind}: the URL in {channel.url_env} {problem}",
+                       f"set {channel.url_env} to {_URL_KINDS[channel.kind]}")
+    signed = " (signed)" if channel.secret else ""
+    return Finding("ok", topic, f"{rule.kind} rule to {channel.kind}{signed} via "
+                   f"{channel.url_env}")
+
+
+#: What each channel's variable should hold, said in the fix of a wrong one.
+_URL_KINDS = {
+    "webhook": "your receiver's https URL",
+    "slack": "the Slack app's incoming webhook URL (https://hooks.slack.com/services/...)",
+    "apprise": "an Apprise URL, e.g. mailto://... or pagerduty://... "
+    "(see Apprise's list of services)",
+}
+
+
+def _send_test(rule: AlertRule) -> Finding:
+    """One test alert straight to the rule's channel, as ``syncer alerts test`` sends."""
+    from syncer.alerts.delivery import Sender, send_probe
+    from syncer.errors import DeliveryError
+
+    topic = f"alert {rule.name}"
+    sender = Sender(timeout=(CONNECT_TIMEOUT, READ_TIMEOUT))
+    try:
+        alert_id = send_probe(rule, sender, utcnow())
+    except DeliveryError as exc:  # its text never holds the URL
+        return Finding("fail", topic, f"the test alert was not taken: {exc}",
+                       f"check the receiver behind {rule.channel.url_env}, then "
+                       f"`syncer alerts test {rule.name}`")
+    finally:
+        sender.close()
+    return Finding("ok", topic, f"{rule.kind} rule to {rule.channel.kind} via "
+                   f"{rule.channel.url_env}: test alert {alert_id} delivered")
 
 
 def _has_apprise() -> bool:

@@ -26,6 +26,7 @@ import requests
 from sqlalchemy import Engine, bindparam, select, update
 
 from syncer.alerts.decide import probe_alert
+from syncer.alerts.digests import compose_due, release_held
 from syncer.config.model import DEFAULT_LEASE, AlertRule, Channel
 from syncer.db import locks
 from syncer.db.engine import read_session, write_session
@@ -142,7 +143,7 @@ class Sender:
             return
         headers = {"Content-Type": "application/json", "User-Agent": USER_AGENT}
         if channel.kind == "slack":
-            body = json.dumps({"text": document["summary"]}, ensure_ascii=False).encode()
+            body = json.dumps({"text": _text(document)}, ensure_ascii=False).encode()
         else:
             body = json.dumps(document, ensure_ascii=False, sort_keys=True).encode()
             headers[ID_HEADER] = str(document["id"])
@@ -178,8 +179,13 @@ class Sender:
         notifier = apprise.Apprise()
         if not notifier.add(url):
             raise DeliveryError("apprise: not a URL Apprise understands", permanent=True)
-        if not notifier.notify(title=f"syncer: {document['kind']}", body=document["summary"]):
+        if not notifier.notify(title=f"syncer: {document['kind']}", body=_text(document)):
             raise DeliveryError("apprise: the service did not take the notification")
+
+
+def _text(document: Mapping[str, Any]) -> str:
+    """What a person reads: a digest's whole text, an alert's summary."""
+    return str(document.get("text") or document["summary"])
 
 
 def send_probe(rule: AlertRule, sender: Sender, now: datetime) -> str:
@@ -220,9 +226,12 @@ class Dispatcher:
         batch: int = DEFAULT_BATCH,
         max_attempts: int = MAX_ATTEMPTS,
         lease: timedelta = DEFAULT_LEASE,
+        report_url: str | None = None,
     ) -> None:
         self.engine = engine
         self.rules = {rule.name: rule for rule in rules}
+        #: ``[http] public_url``: where a digest that leaves items out points to.
+        self.report_url = report_url
         self.sender = sender or Sender()
         self.now = now
         self.batch = batch
@@ -230,6 +239,7 @@ class Dispatcher:
         #: How long a dispatcher that died mid-delivery keeps the others waiting.
         self.lease = lease
         self._lock = threading.Lock()
+        self._released = False
 
     def dispatch(self, *, now_all: bool = False) -> DeliveryReport:
         """Deliver what is due; ``now_all``: every pending alert, its retry time come or not
@@ -238,7 +248,19 @@ class Dispatcher:
             if not mine:
                 log.info("another dispatcher is delivering alerts; skipped")
                 return DeliveryReport()
+            self._compose()
             return self._dispatch(now_all)
+
+    def _compose(self) -> None:
+        """Write the digests that are due (under the lease, before delivering), and once
+        per dispatcher set free what rules no longer delivered as digests still hold."""
+        rules = list(self.rules.values())
+        if not self._released:
+            with write_session(self.engine) as session, session.begin():
+                release_held(session, rules)
+            self._released = True
+        if any(rule.deliver == "digest" for rule in rules):
+            compose_due(self.engine, rules, self.now(), self.report_url)
 
     def _due(self, now: datetime, now_all: bool = False) -> list[Any]:
         """Pending alerts in order, each rule's only up to its first one not yet due."""
@@ -318,9 +340,10 @@ def dispatch_once(
     lease: timedelta = DEFAULT_LEASE,
     *,
     now_all: bool = False,
+    report_url: str | None = None,
 ) -> DeliveryReport:
     """Deliver what is due now, once, over a sender of its own (``sync`` and ``apply`` do)."""
-    dispatcher = Dispatcher(engine, rules, lease=lease)
+    dispatcher = Dispatcher(engine, rules, lease=lease, report_url=report_url)
     try:
         return dispatcher.dispatch(now_all=now_all)
     finally:

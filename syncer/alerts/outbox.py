@@ -35,6 +35,7 @@ from syncer.alerts.decide import (
     stale_plan,
 )
 from syncer.alerts.deprecations import Matcher, effective, load_deprecations
+from syncer.alerts.digest import urgent
 from syncer.config.model import AlertRule
 from syncer.db.schema import AlertMark, Model, OutboxAlert, StaleSource
 from syncer.db.tables import marks_table, outbox_table, stale_table
@@ -53,7 +54,8 @@ __all__ = [
     "stale_marks",
 ]
 
-STATUSES = ("pending", "delivered", "failed")
+#: ``held``: waiting for its rule's digest; ``digested``: covered by one (not sent alone).
+STATUSES = ("pending", "delivered", "failed", "held", "digested")
 
 
 # --- reading the plain data the rules decide over ------------------------------------------------
@@ -119,17 +121,24 @@ def stale_marks(
 def add_alerts(
     session: Session, rules: Sequence[AlertRule], alerts: Sequence[Alert], now: datetime
 ) -> None:
-    """Put alerts in the outbox, each with a fresh stable id, in one statement."""
+    """Put alerts in the outbox, each with a fresh stable id, in one statement.
+
+    A digest rule's alerts are ``held`` for its next digest, unless ``immediate_if`` says
+    they cannot wait.
+    """
     if not alerts:
         return
-    channels = {rule.name: rule.channel.kind for rule in rules}
+    by_name = {rule.name: rule for rule in rules}
     rows = []
     for alert in alerts:
         alert_id = str(uuid.uuid4())
+        rule = by_name[alert.rule]
+        document = alert.document(alert_id, now)
+        held = rule.deliver == "digest" and not urgent(rule, document)
         rows.append({
             "alert_id": alert_id, "rule": alert.rule, "kind": alert.kind,
-            "channel": channels[alert.rule], "source": alert.source, "model_id": alert.model_id,
-            "payload": alert.document(alert_id, now), "status": "pending", "attempts": 0,
+            "channel": rule.channel.kind, "source": alert.source, "model_id": alert.model_id,
+            "payload": document, "status": "held" if held else "pending", "attempts": 0,
             "next_attempt_at": now, "last_error": None, "created_at": now, "delivered_at": None,
         })
     session.execute(outbox_table.insert(), rows)

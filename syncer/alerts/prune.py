@@ -3,7 +3,8 @@
 The outbox would otherwise grow by every alert ever sent. A delivered alert is done with
 once receivers had time to look it up by id, so after ``[outbox] keep_delivered`` it goes,
 and ``alert_pruned`` counts it, so the delivered total in ``/metrics`` never goes down.
-Pending and failed alerts are never pruned. Each sync already forgets the countdown marks
+Pending, held and failed alerts are never pruned; alerts a digest covered go after the same
+keep. Each sync already forgets the countdown marks
 (``alert_marks``) of its source that no longer apply (a moved date, a model gone); what no
 sync ever visits again are the marks of a rule or a source no longer configured, so those
 go once they are older than the keep.
@@ -45,6 +46,8 @@ def prune_outbox(
     cutoff = now - keep
     done = and_(OutboxAlert.status == "delivered", OutboxAlert.delivered_at < cutoff)
     orphan = or_(AlertMark.rule.not_in(list(rules)), AlertMark.source.not_in(list(sources)))
+    # Covered by a digest (itself pruned once delivered and old): no longer needed either.
+    digested = and_(OutboxAlert.status == "digested", OutboxAlert.created_at < cutoff)
     with write_session(engine) as session, session.begin():
         counts = session.execute(
             select(OutboxAlert.rule, func.count()).where(done).group_by(OutboxAlert.rule)
@@ -59,6 +62,7 @@ def prune_outbox(
                 set_={"delivered": AlertPruned.delivered + values.excluded.delivered},
             ))
             session.execute(delete(OutboxAlert).where(done))
+        session.execute(delete(OutboxAlert).where(digested))
         marks = session.execute(
             delete(AlertMark).where(AlertMark.marked_at < cutoff, orphan)
         ).rowcount  # type: ignore[attr-defined]

@@ -46,7 +46,8 @@ def _rule(settings: Settings, name: str) -> AlertRule:
 
 
 @click.group(invoke_without_command=True)
-@click.option("--status", type=click.Choice(["pending", "delivered", "failed"]),
+@click.option("--status",
+              type=click.Choice(["pending", "delivered", "failed", "held", "digested"]),
               help="Only alerts with this status.")
 @click.option("--rule", help="Only this rule's alerts.")
 @click.option("--limit", type=LIMIT, default=50, show_default=True)
@@ -103,7 +104,8 @@ def alerts_dispatch(app: App, now_all: bool) -> None:
     settings = app.settings()
     engine = app.engine(settings, upgrade=True)
     check_stale(engine, settings, utcnow())
-    report = dispatch_once(engine, settings.alerts, settings.schedule.lease, now_all=now_all)
+    report = dispatch_once(engine, settings.alerts, settings.schedule.lease, now_all=now_all,
+                           report_url=settings.http.public_url)
     click.echo(report.summary())
     pruned = prune_outbox(engine, settings.outbox_keep, utcnow(),
                           [r.name for r in settings.alerts], [s.name for s in settings.sources])

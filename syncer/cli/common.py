@@ -217,7 +217,8 @@ def deliver_now(app: App, engine: Engine, settings: Settings) -> None:
         return
     from syncer.alerts.delivery import dispatch_once
 
-    report = dispatch_once(engine, settings.alerts, settings.schedule.lease)
+    report = dispatch_once(engine, settings.alerts, settings.schedule.lease,
+                           report_url=settings.http.public_url)
     troubled = report.retrying or report.failed
     if report.attempted and (troubled or app.verbosity >= 0):
         click.echo(report.summary(), err=True)

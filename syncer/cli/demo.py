@@ -52,6 +52,10 @@ def demo(app: App, demo_url: str | None, output: Path) -> None:
         f"{statuses['failed']} failed, {statuses['held']} held); "
         f"{len(result.alerts)} alerts reached the local receiver."
     )
+    if result.digests:
+        busiest = max(result.digests, key=lambda d: (d["total"], d["created_at"]))
+        click.echo(f"{len(result.digests)} of them were weekly digests; the busiest:\n")
+        click.echo("\n".join(f"    {line}" for line in busiest["text"].splitlines()) + "\n")
     if plan is not None:
         click.echo(f"Retention plan: {plan.summary(history.source)}")
     click.echo(f"Database: {url}\nReport:   {output} (open it in a browser)\n\nTry next:")

@@ -13,10 +13,13 @@ from typing import Any
 
 from syncer.config.model import (
     ALERT_EVENT_KINDS,
+    DEFAULT_DIGEST_LIMIT,
     DEFAULT_THRESHOLDS,
+    RULE_ALERT_KINDS,
     RULE_KINDS,
     AlertRule,
     Channel,
+    Urgency,
 )
 from syncer.config.reader import NAME_PATTERN, TableReader
 from syncer.errors import ConfigError
@@ -29,7 +32,11 @@ CHANNEL_KEYS = {
     "slack_webhook_url_env": "slack",
     "apprise_url_env": "apprise",
 }
-_COMMON_KEYS = {"name", "kind", "sources", "secret_env", *CHANNEL_KEYS}
+_COMMON_KEYS = {"name", "kind", "sources", "secret_env", "deliver", "timezone", *CHANNEL_KEYS}
+#: Keys of a digest rule (``deliver = "digest"``) only.
+_DIGEST_KEYS = {"schedule", "send_empty", "drop_transient", "digest_limit", "immediate_if"}
+_URGENCY_KEYS = {"kinds", "days_left", "in_use"}
+DELIVERIES = ("immediate", "digest")
 _KIND_KEYS = {
     "events": {"kinds", "models"},
     "shutdown": {"thresholds", "models"},
@@ -77,6 +84,42 @@ def _thresholds(reader: TableReader) -> tuple[int, ...]:
     return tuple(sorted(set(value), reverse=True))
 
 
+def _timezone(reader: TableReader) -> str:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    name = reader.get("timezone", str, "UTC")
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise reader.fail("timezone", f"{name!r} is not an IANA time zone like "
+                          "'Europe/Paris' or 'UTC'") from None
+    return str(name)
+
+
+def _urgencies(reader: TableReader, kind: str) -> tuple[Urgency, ...]:
+    """``immediate_if``: a table, or a list of tables (any one of them will do)."""
+    value = reader.get("immediate_if", (dict, list), [])
+    tables = [value] if isinstance(value, dict) else value
+    clauses = []
+    for index, table in enumerate(tables):
+        if not isinstance(table, dict) or not table:
+            raise reader.fail("immediate_if", "expected a table like "
+                              '{ kinds = ["vanished"], in_use = true } or a list of them')
+        clause = TableReader(table, reader.where, f"{reader.prefix}immediate_if[{index}].")
+        clause.unknown(_URGENCY_KEYS)
+        kinds = _strings(clause, "kinds")
+        for alert_kind in kinds:
+            if alert_kind not in RULE_ALERT_KINDS[kind]:
+                known = ", ".join(RULE_ALERT_KINDS[kind])
+                raise clause.fail("kinds", f"a {kind} rule raises no {alert_kind!r} alerts "
+                                  f"(it raises: {known})")
+        days = clause.get("days_left", int)
+        if days is not None and days < 0:
+            raise clause.fail("days_left", "must be zero or more")
+        clauses.append(Urgency(kinds, days, bool(clause.get("in_use", bool, False))))
+    return tuple(clauses)
+
+
 def _rule(reader: TableReader, env: Mapping[str, str], sources: Sequence[str]) -> AlertRule:
     name = reader.get("name", str)
     if not name or not NAME_PATTERN.match(name):
@@ -84,7 +127,19 @@ def _rule(reader: TableReader, env: Mapping[str, str], sources: Sequence[str]) -
     kind = reader.get("kind", str, "events")
     if kind not in RULE_KINDS:
         raise reader.fail("kind", f"{kind!r} is not one of: {', '.join(RULE_KINDS)}")
-    reader.unknown(_COMMON_KEYS | _KIND_KEYS[kind])
+    deliver = reader.get("deliver", str, "immediate")
+    if deliver not in DELIVERIES:
+        raise reader.fail("deliver", f"{deliver!r} is not one of: {', '.join(DELIVERIES)}")
+    digest = deliver == "digest"
+    allowed = _COMMON_KEYS | _KIND_KEYS[kind] | (_DIGEST_KEYS if digest else set())
+    extra = sorted(set(reader.table) - allowed)
+    if extra and extra[0] in _DIGEST_KEYS:
+        raise reader.fail(extra[0], 'applies to digest rules only (deliver = "digest")')
+    reader.unknown(allowed)
+    schedule = reader.cron("schedule")
+    if digest and schedule is None:
+        raise reader.fail("schedule", 'required with deliver = "digest": a cron expression, '
+                          'e.g. "0 9 * * MON" (Mondays at 9:00 in the rule\'s timezone)')
     rule_sources = _strings(reader, "sources")
     for source in rule_sources:
         if source not in sources:
@@ -103,6 +158,13 @@ def _rule(reader: TableReader, env: Mapping[str, str], sources: Sequence[str]) -
         kinds=kinds,
         thresholds=_thresholds(reader),
         stale_after=reader.duration("stale_after"),
+        deliver=deliver,
+        schedule=schedule,
+        timezone=_timezone(reader),
+        send_empty=bool(reader.get("send_empty", bool, False)),
+        drop_transient=bool(reader.get("drop_transient", bool, False)),
+        digest_limit=reader.positive("digest_limit", int, DEFAULT_DIGEST_LIMIT),
+        immediate_if=_urgencies(reader, kind),
     )
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -309,6 +310,11 @@ def load_settings(
     )
     if http.max_retries < 0:
         raise http_reader.fail("max_retries", "must be zero or more")
+    public_url = http_reader.get("public_url", str)
+    if public_url is not None:
+        if not public_url.startswith(("https://", "http://")):
+            raise http_reader.fail("public_url", "expected an http(s) URL of the HTML report")
+        http = replace(http, public_url=public_url)
 
     server = _server(TableReader(top.get("server", dict, {}), where, "server."), env)
 

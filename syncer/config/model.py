@@ -22,6 +22,7 @@ __all__ = [
     "DEFAULT_CONFIG_FILE",
     "DEFAULT_DATABASE_URL",
     "DEFAULT_DEADLINE",
+    "DEFAULT_DIGEST_LIMIT",
     "DEFAULT_LEASE",
     "DEFAULT_MAX_RESPONSE_SIZE",
     "DEFAULT_OUTBOX_KEEP",
@@ -30,6 +31,7 @@ __all__ = [
     "DEFAULT_WORKERS",
     "MODEL_EVENT_KINDS",
     "NO_CONFIG_FILE",
+    "RULE_ALERT_KINDS",
     "RULE_KINDS",
     "AlertRule",
     "Channel",
@@ -40,6 +42,7 @@ __all__ = [
     "Settings",
     "Source",
     "SyncPolicy",
+    "Urgency",
 ]
 
 #: The file read when neither ``--config`` nor ``$SYNCER_CONFIG`` names one, if it exists.
@@ -81,6 +84,12 @@ MODEL_EVENT_KINDS = (
 #: surprise). A source's retirement is a person's command, not news to alert about.
 ALERT_EVENT_KINDS = ("added", "vanished", "retired", *MODEL_EVENT_KINDS[2:-1])
 RULE_KINDS = ("events", "shutdown", "stale")
+#: The kinds of alert each kind of rule raises.
+RULE_ALERT_KINDS = {
+    "events": ALERT_EVENT_KINDS, "shutdown": ("shutdown",), "stale": ("stale", "recovered"),
+}
+#: How many items a digest shows per group of a source before "and N more".
+DEFAULT_DIGEST_LIMIT = 10
 
 
 @dataclass(frozen=True)
@@ -93,6 +102,9 @@ class HTTPSettings:
     backoff_base: float = 0.5
     backoff_max: float = 30.0
     retry_after_cap: float = 60.0
+    #: Where people reach the HTML report (``syncer run --metrics-port`` behind a proxy):
+    #: a digest links to it when it leaves items out.
+    public_url: str | None = None
 
 
 @dataclass(frozen=True)
@@ -252,6 +264,16 @@ class Channel:
 
 
 @dataclass(frozen=True)
+class Urgency:
+    """One ``immediate_if`` clause of a digest rule: an alert meeting all its conditions
+    (one of ``kinds``, a shutdown within ``days_left``, a model in use) goes out at once."""
+
+    kinds: tuple[str, ...] = ()
+    days_left: int | None = None
+    in_use: bool = False
+
+
+@dataclass(frozen=True)
 class AlertRule:
     """One ``[[alerts]]`` table. Empty ``sources``/``models`` match everything."""
 
@@ -265,6 +287,18 @@ class AlertRule:
     thresholds: tuple[int, ...] = DEFAULT_THRESHOLDS
     #: None: three of the source's sync intervals.
     stale_after: timedelta | None = None
+    #: ``immediate`` (each alert as it comes) or ``digest`` (one message per ``schedule``).
+    deliver: str = "immediate"
+    #: A digest's cron expression, read in ``timezone`` (an IANA name).
+    schedule: str | None = None
+    timezone: str = "UTC"
+    #: Send a digest even when its window holds nothing.
+    send_empty: bool = False
+    #: Leave out of a digest a model added and gone again within its window.
+    drop_transient: bool = False
+    digest_limit: int = DEFAULT_DIGEST_LIMIT
+    #: What a digest rule sends at once anyway: any one clause will do.
+    immediate_if: tuple[Urgency, ...] = ()
 
     def covers_source(self, source: str) -> bool:
         return not self.sources or source in self.sources

@@ -26,6 +26,7 @@ from syncer.db.types import JSONDocument, UTCDateTime
 
 __all__ = [
     "deprecations_table",
+    "digests_table",
     "events_table",
     "leases_table",
     "listings_table",
@@ -216,4 +217,17 @@ pruned_table = Table(
     metadata,
     Column("rule", String(64), primary_key=True),
     Column("delivered", BigInteger, nullable=False),
+)
+
+
+#: How far a digest rule's digests have covered its held alerts (migration 0011).
+digests_table = Table(
+    "alert_digests",
+    metadata,
+    Column("rule", String(64), primary_key=True),
+    #: The schedule's latest fire time a digest (or an empty window) was decided for.
+    Column("covered_until", UTCDateTime, nullable=False),
+    #: The ``alert_id`` of the rule's latest digest; None until one is sent.
+    Column("last_digest_id", String(36)),
+    Column("updated_at", UTCDateTime, nullable=False),
 )

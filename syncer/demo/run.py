@@ -61,6 +61,11 @@ class DemoResult:
     alerts: list[dict[str, Any]] = field(default_factory=list)
     plan: RetentionPlan | None = None
 
+    @property
+    def digests(self) -> list[dict[str, Any]]:
+        """The weekly digests the receiver got, in order."""
+        return [a for a in self.alerts if a.get("kind") == "digest"]
+
     def statuses(self) -> Counter[str]:
         return Counter(result.status for _, result in self.syncs)
 
@@ -71,6 +76,9 @@ def _rules(receiver_url: str) -> tuple[AlertRule, ...]:
         AlertRule("shutdowns", "shutdown", channel),
         AlertRule("changes", "events", channel,
                   kinds=("vanished", "retired", "reappeared", "changed")),
+        # What a team reads on Monday mornings: the week's news in one message.
+        AlertRule("weekly", "events", channel, deliver="digest", schedule="0 9 * * MON",
+                  timezone="Europe/Paris"),
     )
 
 

@@ -195,7 +195,8 @@ def build_jobs(engine: Engine, settings: Settings, sources: Sequence[Source]) ->
         from syncer.alerts.prune import prune_outbox
         from syncer.alerts.stale import check_stale
 
-        dispatcher = Dispatcher(engine, settings.alerts, lease=period)
+        dispatcher = Dispatcher(engine, settings.alerts, lease=period,
+                                report_url=settings.http.public_url)
         jobs.append(Job("alerts:dispatch", guard("alerts", dispatcher.dispatch),
                         every=DISPATCH_EVERY, delay=DISPATCH_EVERY))
         jobs.append(Job("alerts:stale", guard(

@@ -26,6 +26,7 @@ import requests
 from sqlalchemy import Engine, bindparam, select, update
 
 from syncer.alerts.decide import probe_alert
+from syncer.alerts.digest import quiet_until
 from syncer.alerts.digests import compose_due, release_held
 from syncer.config.model import DEFAULT_LEASE, AlertRule, Channel
 from syncer.db import locks
@@ -284,7 +285,7 @@ class Dispatcher:
         outcomes: list[Attempt] = []
         blocked: set[str] = set()
         for row_id, rule_name, payload, attempts in self._due(now, now_all):
-            if rule_name in blocked:
+            if rule_name in blocked or self._quiet(rule_name, payload, now):
                 continue
             error = self._deliver(rule_name, payload)
             result = attempt_outcome(row_id, attempts, error, now, self.max_attempts)
@@ -303,6 +304,14 @@ class Dispatcher:
             report.retrying += result.status == "pending"
             report.failed += result.status == "failed"
         return report
+
+    def _quiet(self, rule_name: str, payload: Mapping[str, Any], now: datetime) -> bool:
+        """In the rule's quiet hours, its alerts wait (in order) unless exempt; digests,
+        which come when the rule's schedule says, do not."""
+        rule = self.rules.get(rule_name)
+        if rule is None or payload.get("kind") in ("digest", *rule.quiet_exempt):
+            return False
+        return quiet_until(rule, now) is not None
 
     def _deliver(self, rule_name: str, payload: Mapping[str, Any]) -> DeliveryError | None:
         rule = self.rules.get(rule_name)

@@ -34,6 +34,7 @@ __all__ = [
     "latest_fire",
     "net",
     "next_fire",
+    "quiet_until",
     "render",
     "urgent",
 ]
@@ -105,6 +106,32 @@ def next_fire(cron: str, timezone: str, after: datetime) -> datetime:
 
 
 # --- which alerts wait ---------------------------------------------------------------------------
+
+
+_DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def quiet_until(rule: AlertRule, now: datetime) -> datetime | None:
+    """When the rule's quiet hours (``quiet``, in its ``timezone``) that ``now`` falls in
+    end, in UTC; None outside them. A window that ends before it starts runs past
+    midnight; ``quiet_days`` name the days a window starts on."""
+    if rule.quiet is None:
+        return None
+    (start_h, start_m), (end_h, end_m) = rule.quiet
+    zone = ZoneInfo(rule.timezone)
+    local = now.astimezone(zone)
+    for back in (1, 0):  # a window that started yesterday, or today
+        day = local.date() - timedelta(days=back)
+        if rule.quiet_days and _DAYS[day.weekday()] not in rule.quiet_days:
+            continue
+        start = datetime(day.year, day.month, day.day, start_h, start_m, tzinfo=zone)
+        end = datetime(day.year, day.month, day.day, end_h, end_m, tzinfo=zone)
+        if end <= start:
+            end += timedelta(days=1)
+        # Compared in UTC: aware datetimes in one zone compare by their wall clocks.
+        if start.astimezone(UTC) <= now.astimezone(UTC) < end.astimezone(UTC):
+            return end.astimezone(UTC)
+    return None
 
 
 def urgent(rule: AlertRule, document: Mapping[str, Any], in_use: bool = False) -> bool:

@@ -8,6 +8,7 @@ database.
 from __future__ import annotations
 
 import importlib.util
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -32,7 +33,11 @@ CHANNEL_KEYS = {
     "slack_webhook_url_env": "slack",
     "apprise_url_env": "apprise",
 }
-_COMMON_KEYS = {"name", "kind", "sources", "secret_env", "deliver", "timezone", *CHANNEL_KEYS}
+_COMMON_KEYS = {
+    "name", "kind", "sources", "secret_env", "deliver", "timezone", "quiet", "quiet_days",
+    "quiet_exempt", *CHANNEL_KEYS,
+}
+_DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 #: Keys of a digest rule (``deliver = "digest"``) only.
 _DIGEST_KEYS = {"schedule", "send_empty", "drop_transient", "digest_limit", "immediate_if"}
 _URGENCY_KEYS = {"kinds", "days_left", "in_use"}
@@ -94,6 +99,40 @@ def _timezone(reader: TableReader) -> str:
         raise reader.fail("timezone", f"{name!r} is not an IANA time zone like "
                           "'Europe/Paris' or 'UTC'") from None
     return str(name)
+
+
+def _quiet(reader: TableReader) -> tuple[tuple[int, int], tuple[int, int]] | None:
+    """``quiet = "22:00-07:00"``: hours and minutes of its start and end."""
+    value = reader.get("quiet", str)
+    if value is None:
+        return None
+    match = re.fullmatch(r"(\d{1,2}):(\d{2})-(\d{1,2}):(\d{2})", value.strip())
+    hours = [int(g) for g in match.groups()] if match else []
+    if not match or hours[0] > 23 or hours[2] > 23 or hours[1] > 59 or hours[3] > 59:
+        raise reader.fail("quiet", f"{value!r} is not a window like '22:00-07:00'")
+    if hours[:2] == hours[2:]:
+        raise reader.fail("quiet", "the window is empty: its start is its end")
+    return (hours[0], hours[1]), (hours[2], hours[3])
+
+
+def _quiet_days(reader: TableReader) -> tuple[str, ...]:
+    days = tuple(d.lower() for d in _strings(reader, "quiet_days"))
+    for day in days:
+        if day not in _DAYS:
+            raise reader.fail("quiet_days", f"{day!r} is not one of: {', '.join(_DAYS)}")
+    if days and "quiet" not in reader.table:
+        raise reader.fail("quiet_days", "applies with quiet only")
+    return days
+
+
+def _quiet_exempt(reader: TableReader, kind: str) -> tuple[str, ...]:
+    kinds = _strings(reader, "quiet_exempt")
+    for alert_kind in kinds:
+        if alert_kind not in RULE_ALERT_KINDS[kind]:
+            known = ", ".join(RULE_ALERT_KINDS[kind])
+            raise reader.fail("quiet_exempt", f"a {kind} rule raises no {alert_kind!r} alerts "
+                              f"(it raises: {known})")
+    return kinds
 
 
 def _urgencies(reader: TableReader, kind: str) -> tuple[Urgency, ...]:
@@ -165,6 +204,9 @@ def _rule(reader: TableReader, env: Mapping[str, str], sources: Sequence[str]) -
         drop_transient=bool(reader.get("drop_transient", bool, False)),
         digest_limit=reader.positive("digest_limit", int, DEFAULT_DIGEST_LIMIT),
         immediate_if=_urgencies(reader, kind),
+        quiet=_quiet(reader),
+        quiet_days=_quiet_days(reader),
+        quiet_exempt=_quiet_exempt(reader, kind),
     )
 
 

@@ -299,6 +299,12 @@ class AlertRule:
     digest_limit: int = DEFAULT_DIGEST_LIMIT
     #: What a digest rule sends at once anyway: any one clause will do.
     immediate_if: tuple[Urgency, ...] = ()
+    #: Quiet hours ((hour, minute) start, end) in ``timezone``: alerts due then wait.
+    quiet: tuple[tuple[int, int], tuple[int, int]] | None = None
+    #: The days (``mon`` ... ``sun``) a quiet window starts on; empty: every day.
+    quiet_days: tuple[str, ...] = ()
+    #: Alert kinds that do not wait for quiet hours to end (``stale``, say).
+    quiet_exempt: tuple[str, ...] = ()
 
     def covers_source(self, source: str) -> bool:
         return not self.sources or source in self.sources

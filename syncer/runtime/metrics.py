@@ -30,12 +30,19 @@ from syncer.db.locks import lease_rows
 from syncer.db.schema import AlertPruned, Model, ModelEvent, OutboxAlert, SyncRun
 from syncer.errors import ConfigError
 from syncer.reporting.queries import shutdowns
-from syncer.reporting.web import CALENDAR_PATH, REPORT_PATH, calendar_page, report_page
+from syncer.reporting.web import (
+    CALENDAR_PATH,
+    REPORT_PATH,
+    CachedPage,
+    calendar_page,
+    report_page,
+)
 from syncer.runtime.httpd import BoundedServer, WSGIApp, require_token
 from syncer.timeutil import iso, utcnow
 
 __all__ = [
     "Reading",
+    "RenderCollector",
     "SourceState",
     "SyncerCollector",
     "health",
@@ -216,9 +223,24 @@ def health(engine: Engine, settings: Settings, now: datetime) -> tuple[int, dict
 HEALTH_PATH = "/healthz"
 
 
+class RenderCollector(Collector):
+    """How many times this process rendered each page: a page is rendered once per change,
+    so a count that grows with every request would show the cache failing."""
+
+    def __init__(self, pages: Iterable[CachedPage]) -> None:
+        self.pages = tuple(pages)
+
+    def collect(self) -> Iterable[Metric]:
+        yield _family(CounterMetricFamily, "syncer_page_renders",
+                      "Renders of each page by this process since it started", ["page"],
+                      {page.name: page.renders for page in self.pages})
+
+
 def _app(engine: Engine, settings: Settings, now: Callable[[], datetime]) -> WSGIApp:
+    pages = {REPORT_PATH: report_page(), CALENDAR_PATH: calendar_page()}
     registry = CollectorRegistry(auto_describe=False)
     registry.register(SyncerCollector(engine, settings, now))
+    registry.register(RenderCollector(pages.values()))
     metrics = make_wsgi_app(registry)
 
     def app(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
@@ -232,9 +254,10 @@ def _app(engine: Engine, settings: Settings, now: Callable[[], datetime]) -> WSG
         if path == "/metrics":
             served: Iterable[bytes] = metrics(environ, start_response)
             return served
-        if path in (REPORT_PATH, CALENDAR_PATH):
-            page = report_page if path == REPORT_PATH else calendar_page
-            status_line, headers, content = page(engine, now())
+        if path in pages:
+            status_line, headers, content = pages[path].get(
+                engine, now(), environ.get("HTTP_IF_NONE_MATCH")
+            )
             start_response(status_line, headers)
             return [content]
         start_response("404 Not Found", [("Content-Type", "text/plain")])

@@ -258,3 +258,48 @@ def test_a_bad_server_key_is_one_line(provider: FakeProvider, tmp_path: Path) ->
 def test_settings_do_not_show_the_token() -> None:
     server = ServerSettings(token_env="SYNCER_TOKEN", token=TOKEN)
     assert TOKEN not in repr(replace(Settings(), server=server))
+
+
+def renders(base: str) -> dict[str, float]:
+    text = requests.get(f"{base}/metrics", timeout=10).text
+    return {
+        match[1]: float(match[2])
+        for match in re.finditer(r'^syncer_page_renders_total\{page="(\w+)"\} (\S+)$', text, re.M)
+    }
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_page_is_rendered_once_per_change_not_per_request(
+    engine: Engine, provider: FakeProvider, clock: Clock
+) -> None:
+    source = Source("openai", provider.base_url, api_key=API_KEY)
+    settings = Settings(sources=(source,))
+
+    def sync() -> None:
+        with Client(source, HTTPSettings(max_retries=0)) as client:
+            Syncer(engine, client, "openai", SyncPolicy(), now=clock).run()
+
+    provider.set("gpt-4o")
+    sync()
+    with serve(engine, settings, "127.0.0.1", 0, now=clock) as (host, port):
+        base = f"http://{host}:{port}"
+        first, second = (requests.get(f"{base}/", timeout=10) for _ in range(2))
+        unchanged = requests.get(f"{base}/", timeout=10,
+                                 headers={"If-None-Match": first.headers["ETag"]})
+        after_first = renders(base)
+        provider.set("gpt-4o", "o3")
+        sync()
+        changed = requests.get(f"{base}/", timeout=10)
+        clock.advance(minutes=1)
+        next_minute = requests.get(f"{base}/", timeout=10)
+        calendars = [requests.get(f"{base}/shutdowns.ics", timeout=10) for _ in range(3)]
+        after_all = renders(base)
+
+    assert first.status_code == second.status_code == 200
+    assert first.headers["ETag"] == second.headers["ETag"] and first.content == second.content
+    assert (unchanged.status_code, unchanged.content) == (304, b"")
+    assert after_first == {"report": 1, "calendar": 0}
+    assert "o3" in changed.text and changed.headers["ETag"] != first.headers["ETag"]
+    assert next_minute.headers["ETag"] != changed.headers["ETag"]
+    assert {c.headers["ETag"] for c in calendars} == {calendars[0].headers["ETag"]}
+    assert after_all == {"report": 3, "calendar": 1}

@@ -268,7 +268,6 @@ def renders(base: str) -> dict[str, float]:
     }
 
 
-@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_a_page_is_rendered_once_per_change_not_per_request(
     engine: Engine, provider: FakeProvider, clock: Clock
 ) -> None:

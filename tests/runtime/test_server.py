@@ -123,10 +123,13 @@ def test_idle_connections_time_out_and_do_not_starve_the_server(
     config.write_text("[server]\nmax_connections = 2\ntimeout = 1\n")
     provider.set("gpt-4o")
     with running(run_args(provider, tmp_path, "--config", str(config))) as (daemon, _, port):
-        idle = [socket.create_connection(("127.0.0.1", port), timeout=10) for _ in range(6)]
+        idle = [socket.create_connection(("127.0.0.1", port), timeout=10) for _ in range(4)]
         try:
-            time.sleep(0.3)
-            held = accepted(daemon.pid, port)
+            counts = [accepted(daemon.pid, port)]
+            until = time.monotonic() + 3
+            while counts[-1] < 2 and time.monotonic() < until:
+                counts.append(accepted(daemon.pid, port))
+            held = max(counts + [accepted(daemon.pid, port) for _ in range(5)])
             started = time.monotonic()
             answer = requests.get(f"http://127.0.0.1:{port}/healthz", timeout=10)
             waited = time.monotonic() - started
@@ -137,7 +140,7 @@ def test_idle_connections_time_out_and_do_not_starve_the_server(
 
     assert held == 2, "only max_connections idle connections hold a descriptor"
     assert answer.status_code in (200, 503)
-    assert waited < 5, "six idle connections over two slots of 1 s each"
+    assert waited < 6, "four idle connections over two slots of 1 s each: about 2 s"
     assert closed_by_server == b""
 
 

@@ -6,10 +6,14 @@ import json
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner, Result
 from pytest_httpserver import HTTPServer
+from werkzeug import Response
 
+from syncer.cli import cli
 from syncer.config.load import load_settings
 from syncer.errors import HTTPStatusError
+from tests.conftest import clear_settings_env
 from tests.providers.kinds import body, by_id, client, listed
 
 KEY = "AIzaSyTESTKEY-0123456789abcdefghijklm"
@@ -147,3 +151,42 @@ def test_the_key_is_read_as_the_official_sdk_reads_it(
     (source,) = load_settings(config_file=config, env=env).sources
 
     assert (source.api_key_env, source.api_key) == (variable, env[variable])
+
+
+def test_a_vanished_tuned_model_is_confirmed_by_the_list_alone(
+    httpserver: HTTPServer, database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """GET /v1beta/models/{id} does not serve a tuned model: asking it would prove nothing."""
+    clear_settings_env(monkeypatch, "GOOGLE_", "GEMINI_")
+    monkeypatch.setenv("GOOGLE_API_KEY", KEY)
+    monkeypatch.setenv("SYNCER_DATABASE_URL", database_url)
+    tuned = {"name": "tunedModels/sentence-translator-u3b7m", "state": "ACTIVE"}
+    listed = {"models": [FLASH, EMBEDDING], "tunedModels": [tuned]}
+    httpserver.expect_request(MODELS).respond_with_handler(
+        lambda r: Response(body({"models": listed["models"]}), content_type="application/json")
+    )
+    httpserver.expect_request(TUNED).respond_with_handler(
+        lambda r: Response(body({"tunedModels": listed["tunedModels"]}),
+                           content_type="application/json")
+    )
+    httpserver.expect_request(f"{MODELS}/gemini-embedding-001").respond_with_data(
+        body({"error": {"code": 404, "message": "not found", "status": "NOT_FOUND"}}),
+        status=404, content_type="application/json",
+    )
+    config = tmp_path / "syncer.toml"
+    config.write_text(
+        f'[[sources]]\nname = "gem"\nkind = "gemini"\n'
+        f'base_url = "{httpserver.url_for("/v1beta")}"\n', encoding="utf-8",
+    )
+
+    def syncer(*args: str) -> Result:
+        return CliRunner().invoke(cli, ["--config", str(config), *args], catch_exceptions=False)
+
+    assert syncer("sync").exit_code == 0
+    listed.update(models=[FLASH], tunedModels=[])
+    result = syncer("sync", "--accept-mass-change")
+
+    assert result.exit_code == 0, result.output
+    assert "1 models, 0 added, 2 vanished" in result.stdout
+    asked = [r.path for r, _ in httpserver.log if r.path.startswith(f"{MODELS}/")]
+    assert asked == [f"{MODELS}/gemini-embedding-001"]

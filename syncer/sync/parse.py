@@ -39,7 +39,9 @@ __all__ = [
 
 #: Part of every digest, the list's and each model's: a syncer that reads lists differently
 #: re-applies an unchanged list and parses every model again. Change it with the parser.
-PARSER_VERSION = "2"
+#: 3: Mistral's ``type: fine-tuned``, vLLM's and LiteLLM's ``created`` no longer read as a
+#: creation time, Ollama's context length no longer read (issue 19): stored rows take it.
+PARSER_VERSION = "3"
 MAX_ID_LENGTH = 512
 #: The unix seconds a timestamp can hold (years 1 to 9999); beyond, ``created`` is not a time.
 CREATED_RANGE = range(-62_135_596_800, 253_402_300_800)

@@ -33,6 +33,7 @@ from syncer.reporting.overview import (
 )
 from syncer.reporting.shutdowns import read_shutdowns
 from syncer.reporting.timeline import intervals_since
+from syncer.words import counted
 
 __all__ = ["REPORT_POLICY", "read_overview", "render_report", "report_html"]
 
@@ -121,6 +122,7 @@ def _environment() -> Environment:
         "%Y-%m-%d"
     )
     environment.filters["count"] = lambda number: f"{number:,}"
+    environment.filters["models"] = lambda number: counted(number, "model", f"{number:,}")
     return environment
 
 
@@ -128,8 +130,10 @@ def _sparkline(daily: list[tuple[Any, int]]) -> str:
     """The SVG polyline points of models present per day, on a 0..100 x 0..20 box."""
     if not daily:
         return ""
+    if len(daily) == 1:  # one day of history: a level line, not a point nobody sees
+        daily = daily * 2
     top = max(count for _, count in daily) or 1
-    step = 100 / max(1, len(daily) - 1)
+    step = 100 / (len(daily) - 1)
     return " ".join(
         f"{i * step:.2f},{20 - 18 * count / top:.2f}" for i, (_, count) in enumerate(daily)
     )

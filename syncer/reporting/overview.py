@@ -21,9 +21,11 @@ from syncer.alerts.decide import days_left
 from syncer.config.model import MODEL_EVENT_KINDS
 from syncer.reporting.history import Interval
 from syncer.reporting.shutdowns import Shutdown
+from syncer.words import counted
 
 __all__ = [
     "FEED_LIMIT",
+    "LEGEND",
     "MARK_KINDS",
     "Axis",
     "Bar",
@@ -44,10 +46,23 @@ __all__ = [
 FEED_LIMIT = 500
 #: Events drawn on the timeline (an ``added`` is where a bar starts).
 MARK_KINDS = tuple(kind for kind in MODEL_EVENT_KINDS if kind != "added")
+#: What each kind of bar and mark means, in the order the legend lists them.
+LEGEND = {
+    "listed": "listed", "ahead": "until the announced shutdown", "vanished": "vanished",
+    "reappeared": "reappeared", "changed": "changed", "shutdown_changed": "shutdown date moved",
+    "shutdown": "shutdown date", "deleted": "deleted by retention",
+    "delete_failed": "deletion failed", "source_retired": "source retired",
+}
 #: Marks of one kind closer than this share of the axis are drawn as one.
 MARK_BUCKET = 0.25
 #: How far ahead of today the axis reaches for an announced shutdown.
 AHEAD_LIMIT = timedelta(days=366)
+#: The least share of the axis the history, and the dates ahead, each get.
+MIN_SHARE = 0.3
+#: How far from the axis' ends (percent) a mark of a moment outside it is drawn.
+MARK_EDGE = 1.0
+#: The shortest history the axis shows: a first sync a minute ago still gets a bar.
+SHORTEST_HISTORY = timedelta(hours=1)
 #: A value shown in the feed or a mark's title is cut to this many characters.
 MAX_VALUE = 60
 
@@ -78,32 +93,129 @@ class Run:
 
 @dataclass(frozen=True)
 class Axis:
-    """The time axis: the window's start to today, or further to show shutdowns ahead."""
+    """The time axis: the history (``start`` to ``now``), then the announced dates ahead (to
+    ``end``).
+
+    One scale while the two are of comparable length. When one would be a sliver beside the
+    other (a day of history beside a year of announced dates, or years of history beside a
+    date next week), each part gets its own scale and at least ``MIN_SHARE`` of the width,
+    split at ``now``, so the present inventory shows as bars and the upcoming dates apart.
+    """
 
     start: datetime
     end: datetime
+    #: Where the history ends and the dates ahead begin; None: one scale throughout.
+    now: datetime | None = None
+    #: The share of the width (0 to 1) at which ``now`` falls.
+    split: float = 1.0
+
+    @classmethod
+    def spanning(cls, start: datetime, now: datetime, end: datetime) -> Axis:
+        """The axis from ``start`` to ``end``, with the scales split at ``now`` if needed."""
+        if end <= now:
+            return cls(start, end)
+        natural = (now - start) / (end - start)
+        split = min(1 - MIN_SHARE, max(MIN_SHARE, natural))
+        return cls(start, end) if split == natural else cls(start, end, now, split)
 
     def at(self, moment: datetime) -> float:
         """Where ``moment`` falls, in percent of the axis, clamped to it."""
-        share = (moment - self.start) / (self.end - self.start)
+        if self.now is None:
+            share = (moment - self.start) / (self.end - self.start)
+        elif moment <= self.now:
+            share = self.split * ((moment - self.start) / (self.now - self.start))
+        else:
+            share = self.split + (1 - self.split) * ((moment - self.now) / (self.end - self.now))
         return round(100 * min(1.0, max(0.0, share)), 2)
 
+    def mark_at(self, moment: datetime) -> float:
+        """Like ``at``, but a mark before or after the axis is drawn whole inside it."""
+        return min(100 - MARK_EDGE, max(MARK_EDGE, self.at(moment)))
+
     def ticks(self) -> list[tuple[float, str]]:
-        """Month starts (every third month past two years, every year past six)."""
-        months = (self.end.year - self.start.year) * 12 + self.end.month - self.start.month
-        step = 1 if months <= 24 else 3 if months <= 72 else 12
-        ticks: list[tuple[float, str]] = []
-        year, month = self.start.year, self.start.month
-        while True:
-            month += 1
-            year, month = year + (month - 1) // 12, (month - 1) % 12 + 1
-            moment = self.start.replace(year=year, month=month, day=1, hour=0, minute=0,
-                                        second=0, microsecond=0)
-            if moment >= self.end:
-                return ticks
-            if (month - 1) % step == 0:
-                label = str(year) if month == 1 and step == 12 else f"{year}-{month:02d}"
-                ticks.append((self.at(moment), label))
+        """Labelled moments along the axis, as many as fit, on each scale."""
+        if self.now is None:
+            return _ticks(self, self.start, self.end, 1.0)
+        skip = 100 * TICK_GAP
+        now = self.at(self.now)
+        return [
+            (left, label)
+            for left, label in [*_ticks(self, self.start, self.now, self.split),
+                                *_ticks(self, self.now, self.end, 1 - self.split)]
+            if abs(left - now) >= skip
+        ]
+
+
+#: Tick steps, finest first: (size, unit) with unit "h" (hours), "d" (days; 7: Mondays) or
+#: "m" (months).
+TICK_STEPS = (
+    (1, "h"), (3, "h"), (6, "h"), (12, "h"), (1, "d"), (7, "d"), (1, "m"), (3, "m"), (6, "m"),
+    (12, "m"), (60, "m"),
+)
+#: Labels on the whole width: about one every 80 pixels of a 1,100-pixel timeline.
+TICKS_PER_WIDTH = 14
+#: No label closer than this share of the width to ``now`` (it has its own label).
+TICK_GAP = 0.04
+
+
+def _ticks(axis: Axis, start: datetime, end: datetime, share: float) -> list[tuple[float, str]]:
+    """Labelled moments strictly between ``start`` and ``end``, which take ``share`` of the
+    width: the finest step that gives no more labels than fit."""
+    room = max(1, int(TICKS_PER_WIDTH * share))
+    for size, unit in TICK_STEPS:
+        moments = _steps(start, end, size, unit, room)
+        if moments is not None:
+            break
+    else:
+        return []
+    return [(axis.at(moment), _label(moment, size, unit)) for moment in moments]
+
+
+def _steps(
+    start: datetime, end: datetime, size: int, unit: str, room: int
+) -> list[datetime] | None:
+    """The round moments of a step between ``start`` and ``end``; None when more than
+    ``room`` of them."""
+    if unit == "m":
+        moment = start.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    elif unit == "d":
+        moment = start.replace(hour=0, minute=0, second=0, microsecond=0)
+    else:
+        moment = start.replace(minute=0, second=0, microsecond=0)
+    found: list[datetime] = []
+    while moment < end:
+        if moment > start and _round(moment, size, unit):
+            found.append(moment)
+            if len(found) > room:
+                return None
+        if unit == "m":
+            year, month = divmod(moment.month, 12)
+            moment = moment.replace(year=moment.year + year, month=month + 1)
+        elif unit == "d":
+            moment += timedelta(days=1)
+        else:
+            moment += timedelta(hours=1)
+    return found
+
+
+def _round(moment: datetime, size: int, unit: str) -> bool:
+    """Whether ``moment`` is one of a step's moments: every ``size`` hours from midnight,
+    every day or every Monday, every ``size`` months from January (years: round years)."""
+    if unit == "h":
+        return moment.hour % size == 0
+    if unit == "d":
+        return size == 1 or moment.weekday() == 0
+    if size >= 12:
+        return moment.month == 1 and moment.year % (size // 12) == 0
+    return (moment.month - 1) % size == 0
+
+
+def _label(moment: datetime, size: int, unit: str) -> str:
+    if unit == "h":
+        return moment.strftime("%Y-%m-%d") if moment.hour == 0 else moment.strftime("%H:00")
+    if unit == "d":
+        return moment.strftime("%Y-%m-%d")
+    return str(moment.year) if size >= 12 else moment.strftime("%Y-%m")
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,6 +288,8 @@ class Overview:
     feed: list[FeedItem]
     feed_total: int
     ticks: list[tuple[float, str]] = field(default_factory=list)
+    #: (CSS class, words) of every kind of bar and mark the timeline draws, in legend order.
+    legend: list[tuple[str, str]] = field(default_factory=list)
 
 
 def _day(moment: datetime | None) -> str:
@@ -225,16 +339,19 @@ def _marks(events: Iterable[Event], axis: Axis) -> list[Mark]:
             title += f": {what}"
         if len(group) > 1:
             title += f" (and {len(group) - 1} more {kind} nearby)"
-        marks.append(Mark(axis.at(latest.occurred_at), kind, title))
+        marks.append(Mark(axis.mark_at(latest.occurred_at), kind, title))
     return marks
 
 
 def _ahead(shutdown: Shutdown, axis: Axis, now: datetime) -> tuple[list[Bar], list[Mark]]:
     left = days_left(shutdown.shutdown_at, now)
-    title = f"shuts down {_day(shutdown.shutdown_at)} ({left} days left)"
+    day = _day(shutdown.shutdown_at)
+    title = (f"shuts down {day} ({counted(left, 'day')} left)" if left > 0
+             else f"shuts down {day} (today)" if left == 0
+             else f"shut down on {day}, still listed")
     if shutdown.replacement:
         title += f"; replacement {shutdown.replacement}"
-    mark = Mark(axis.at(shutdown.shutdown_at), "shutdown", title)
+    mark = Mark(axis.mark_at(shutdown.shutdown_at), "shutdown", title)
     if shutdown.shutdown_at <= now:
         return [], [mark]
     start = axis.at(now)
@@ -275,11 +392,14 @@ def build_overview(
     ``feed`` the newest events of the window (``feed_total`` of them in all).
     """
     start = since or min((i.available_from for i in intervals), default=now - timedelta(days=30))
-    start = min(start, now - timedelta(days=1))
+    start = min(start, now - SHORTEST_HISTORY)
     listed = {(s.source, s.model_id): s for s in shutdowns if s.vanished_at is None}
     ahead = [s.shutdown_at for s in listed.values() if now < s.shutdown_at <= now + AHEAD_LIMIT]
-    end = max([now, *ahead])
-    axis = Axis(start, end + (end - start) * 0.02)
+    if ahead:
+        end = max(ahead)
+        axis = Axis.spanning(start, now, end + (end - now) * 0.05)
+    else:
+        axis = Axis(start, now + (now - start) * 0.02)
 
     by_model: dict[tuple[str, str], list[Interval]] = defaultdict(list)
     for interval in sorted(intervals, key=lambda i: i.available_from):
@@ -309,12 +429,15 @@ def build_overview(
     summaries = []
     for name in sources:
         spans = [i for (s, _), group in by_model.items() if s == name for i in group]
+        # The trend starts at the source's first sync (or the window's start), not before:
+        # a day of zeros before it would read as a source that once listed nothing.
+        first = max(start, min((i.available_from for i in spans), default=now))
         summaries.append(SourceSummary(
             source=name,
             present=sum(1 for i in spans if i.available_until is None),
             counts={kind: counts.get((name, kind), 0) for kind in MODEL_EVENT_KINDS},
             run=latest.get(name),
-            daily=_daily(spans, start.date(), now.date()),
+            daily=_daily(spans, first.date(), now.date()),
         ))
 
     months: dict[str, Month] = {}
@@ -332,9 +455,14 @@ def build_overview(
                                                item[0].model_id))
     overdue.sort(key=lambda item: (item[0].shutdown_at, item[0].source, item[0].model_id))
 
+    drawn = {m.kind for t in timelines.values() for r in t.rows for m in r.marks}
+    drawn |= {b.kind for t in timelines.values() for r in t.rows for b in r.bars}
+    if any(t.steady for t in timelines.values()):
+        drawn.add("listed")
     return Overview(
         now=now,
         axis=axis,
+        legend=[(kind, LEGEND[kind]) for kind in LEGEND if kind in drawn],
         sources=summaries,
         timelines=[timelines[name] for name in sources],
         months=[months[key] for key in sorted(months)],

@@ -20,6 +20,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from syncer.config.model import AlertRule, Settings, Source
 from syncer.errors import ConfigError, HTTPStatusError, ProviderError, first_line
 from syncer.timeutil import human_time, utcnow
+from syncer.words import counted
 
 __all__ = ["Finding", "config_failure", "diagnose"]
 
@@ -177,7 +178,7 @@ def _history(settings: Settings) -> Iterator[Finding]:
             yield Finding("warn", topic, "never synced", f"run `syncer sync --source {name}`")
         elif run.status == "ok":
             yield Finding("ok", topic, f"latest sync ok at {human_time(run.finished_at)} "
-                          f"({run.models_seen} models)")
+                          f"({counted(run.models_seen or 0, 'model')})")
         else:
             yield Finding("warn", topic,
                           f"latest sync {run.status} at {human_time(run.finished_at)}: {run.error}",
@@ -217,8 +218,8 @@ def _provider(settings: Settings, source: Source, variable: str) -> Finding:
         return Finding("fail", topic, str(exc), "change base_url in the config")
     except ProviderError as exc:
         return Finding("fail", topic, str(exc), _failure_fix(str(exc), source))
-    return Finding("ok", topic, f"{source.base_url} answered with {parsed.listed} models; "
-                   "the key works")
+    listed = counted(parsed.listed, "model")
+    return Finding("ok", topic, f"{source.base_url} answered with {listed}; the key works")
 
 
 def _status_fix(status: int, variable: str) -> str:

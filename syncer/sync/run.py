@@ -28,6 +28,7 @@ from syncer.providers.profile import Profile
 from syncer.sync.diff import Diff, compute_diff, mass_vanish_reason, shutdown_moves
 from syncer.sync.parse import PARSER_VERSION, ParsedListing, parse_listing
 from syncer.timeutil import iso, utcnow
+from syncer.words import counted
 
 __all__ = [
     "DEFAULT_POLICY",
@@ -80,7 +81,7 @@ class SyncResult:
         if self.status == "held":
             return f"{self.source}: HELD, nothing changed: {self.error}"
         return (
-            f"{self.source}: {self.models_seen} models, {self.added} added, "
+            f"{self.source}: {counted(self.models_seen, 'model')}, {self.added} added, "
             f"{self.vanished} vanished, {self.reappeared} reappeared, {self.changed} changed "
             f"in {self.duration:.2f}s"
         )

@@ -147,7 +147,7 @@ def test_syncer_toml_in_the_current_directory_is_used_and_named_at_v(
     provider.set("a")
     result = invoke("-v", "sync")
     assert result.exit_code == 0, result.output
-    assert result.stdout.startswith("local: 1 models")
+    assert result.stdout.startswith("local: 1 model,")
     assert "configuration file: syncer.toml" in result.stderr
     quiet = invoke("sync")
     assert "configuration file" not in quiet.stderr
@@ -230,7 +230,7 @@ def test_run_starts_with_what_a_person_needs_not_alembics_lines(
     assert code == again == 0, (first, second)
     assert "alembic" not in first + second
     assert f"INFO syncer: database created at revision {HEAD}" in first
-    assert "sync openai: 1 models" in first
+    assert "sync openai: 1 model," in first
     assert "database created" not in second and "migrated" not in second, "not news at head"
     (skipped,) = [line for line in second.splitlines() if "sync openai: skipped" in line]
     assert re.search(r"synced successfully at \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ ", skipped)

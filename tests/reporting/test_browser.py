@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -136,3 +137,92 @@ def test_only_the_reports_own_script_runs_under_its_policy(
     assert any("Content Security Policy" in error for error in page.errors), page.errors
     page.fill("#filter", "b")
     assert page.locator("#shown").inner_text() == "1 of 4 rows"
+
+
+def _one_day(engine: Engine, provider: FakeProvider, clock: Clock) -> datetime:
+    """A new install: a first sync, and a second 20 hours later with one change. Dates: one
+    in 20 days, one in 200, one that passed two years ago (the model is still listed)."""
+    from tests.conftest import model
+    from tests.reporting.report_history import sync_at
+
+    first = clock.now
+
+    def listing() -> list[dict[str, Any]]:
+        soon, later = first + timedelta(days=20), first + timedelta(days=200)
+        return [
+            *(model(name) for name in ("gpt-4o", "gpt-4o-mini", "o3", "whisper-1", "dall-e-3")),
+            model("o1-mini", shutdown_date=soon.date().isoformat()),
+            model("gpt-4-0613", shutdown_date=later.date().isoformat()),
+            model("gpt-3.5-turbo-0613", shutdown_date=(first - timedelta(days=730)).date()
+                  .isoformat()),
+        ]
+
+    provider.models = listing()
+    sync_at(engine, provider, clock)
+    clock.advance(hours=20)
+    provider.models = [m if m["id"] != "o3" else {**m, "owned_by": "system"} for m in listing()]
+    sync_at(engine, provider, clock)
+    return clock.advance(hours=1)
+
+
+def _inside(inner: Any, outer: Any) -> bool:
+    a, b = inner.bounding_box(), outer.bounding_box()
+    return bool(a and b and a["x"] >= b["x"] - 0.5
+                and a["x"] + a["width"] <= b["x"] + b["width"] + 0.5)
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_one_day_database_shows_its_inventory_as_bars_and_every_date_inside_the_plot(
+    engine: Engine, provider: FakeProvider, clock: Clock, page: Any, tmp_path: Path
+) -> None:
+    now = _one_day(engine, provider, clock)
+    with snapshot_session(engine) as session:
+        document = report_html(session, now)
+    target = tmp_path / "report.html"
+    target.write_text(document, encoding="utf-8")
+    page.goto(target.as_uri())
+
+    # The present inventory is bars a reader sees, not a sliver beside the dates ahead.
+    steady = page.locator(".steady-row .bar.steady").bounding_box()
+    assert steady is not None and steady["width"] > 250
+    listed = page.locator('.row[data-model="o1-mini"] .bar.listed').bounding_box()
+    assert listed is not None and listed["width"] > 200
+    # Every mark, the past date's too, is inside the plot, and each kind is in the legend.
+    marks = page.locator(".timeline .row[data-model] .mark")
+    assert marks.count() >= 4
+    for n in range(marks.count()):
+        mark = marks.nth(n)
+        assert _inside(mark, mark.locator("xpath=..")), mark.get_attribute("title")
+    drawn = set(marks.evaluate_all("ms => ms.map(m => m.classList[1])"))
+    drawn |= set(page.locator(".timeline .row .bar").evaluate_all(
+        "bs => bs.map(b => b.classList[1])"
+    )) - {"steady"}
+    legend = set(page.locator(".legend .key").evaluate_all("ks => ks.map(k => k.dataset.kind)"))
+    assert drawn <= legend and {"shutdown", "changed", "listed", "ahead"} <= drawn
+    past = page.locator('.row[data-model="gpt-3.5-turbo-0613"] .mark.shutdown')
+    assert "shut down on" in (past.get_attribute("title") or "")
+    # Labels of the short history and of the months ahead, in order, none off the axis.
+    ticks = page.locator(".axis b").evaluate_all("bs => bs.map(b => b.style.left)")
+    assert len(ticks) >= 4
+    # The trend starts at the first sync: one day, drawn as a level line.
+    assert page.locator(".source polyline").get_attribute("points") == "0.00,2.00 100.00,2.00"
+    assert "8 models" in page.locator(".source .present").inner_text()
+    assert page.errors == []
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_two_year_database_shows_its_history_and_the_dates_ahead_with_a_legend(
+    page: Any, tmp_path: Path, database_url: str
+) -> None:
+    from syncer.demo import run_demo
+
+    report = tmp_path / "demo.html"
+    run_demo(database_url, report)
+    page.goto(report.as_uri())
+    marks = page.locator(".timeline .row[data-model] .mark")
+    drawn = set(marks.evaluate_all("ms => ms.map(m => m.classList[1])"))
+    legend = set(page.locator(".legend .key").evaluate_all("ks => ks.map(k => k.dataset.kind)"))
+    assert drawn <= legend
+    labels = page.locator(".axis b").all_inner_texts()
+    assert "2024-01" in labels and labels[-1] == "now"
+    assert page.errors == []

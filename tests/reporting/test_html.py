@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -115,3 +115,22 @@ def test_canned_reports_still_answer_by_name_beside_html(invoke, history: KnownH
     assert invoke("report", "query", "owners").stdout == invoke("report", "owners").stdout
     listed = invoke("report", "--help").stdout
     assert "html" in listed and "query" in listed
+
+
+def test_one_model_is_one_model_not_one_models() -> None:
+    from syncer.reporting.history import Interval
+    from syncer.reporting.html import render_report
+    from syncer.reporting.overview import build_overview
+
+    now = datetime(2026, 6, 1, tzinfo=UTC)
+    start = now - timedelta(days=3)
+    overview = build_overview(
+        now=now, since=None, counts={}, feed=[], feed_total=0, runs=[], shutdowns=[],
+        intervals=[Interval("openai", "m1", 1, start, None, "added", None),
+                   Interval("openai", "m2", 1, start + timedelta(days=1), None, "added", None)],
+        marks=[],
+    )
+    page = render_report(overview)
+    assert "1 model with something to show, 1 model listed throughout" in page
+    assert "1 model, no change" in page
+    assert "1 models" not in page

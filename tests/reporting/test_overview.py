@@ -6,7 +6,14 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 from syncer.reporting.history import Interval
-from syncer.reporting.overview import Axis, Event, Overview, build_overview
+from syncer.reporting.overview import (
+    LEGEND,
+    MARK_KINDS,
+    Axis,
+    Event,
+    Overview,
+    build_overview,
+)
 from syncer.reporting.shutdowns import Shutdown
 
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
@@ -44,7 +51,7 @@ def test_a_model_with_a_shutdown_date_always_gets_a_row_that_reaches_the_date() 
     ahead = [b for b in row.bars if b.kind == "ahead"]
     (mark,) = [m for m in row.marks if m.kind == "shutdown"]
     assert ahead and ahead[0].left == result.axis.at(NOW)
-    assert mark.left == result.axis.at(NOW + 30 * DAY) < 100
+    assert mark.left == result.axis.at(NOW + 30 * DAY) < 99
     assert "replacement m2" in mark.title
     assert [m.label for m in result.months] == ["July 2026"]
 
@@ -67,3 +74,46 @@ def test_the_axis_reaches_a_year_ahead_at_most_and_labels_months() -> None:
     assert [label for _, label in Axis(datetime(2026, 1, 15, tzinfo=UTC), NOW).ticks()] == [
         "2026-02", "2026-03", "2026-04", "2026-05",
     ]
+
+
+def test_a_day_of_history_beside_a_date_months_ahead_gets_its_share_of_the_axis() -> None:
+    start = NOW - timedelta(hours=20)
+    date = Shutdown("openai", "m1", NOW + 200 * DAY, None, "provider", start, None)
+    result = overview([interval("m1", start), interval("m2", start)], shutdowns=[date])
+    assert result.axis.at(NOW) == 30.0  # MIN_SHARE, not the 0.4 % a single scale gives
+    (row,) = result.timelines[0].rows
+    (listed,) = [b for b in row.bars if b.kind == "listed"]
+    assert (listed.left, listed.width) == (0.0, 30.0)
+    labels = [label for _, label in result.ticks]
+    assert "06:00" in labels and "2026-06-01" not in labels  # that is now
+    assert "2026-07" in labels and "2026-12" in labels
+
+
+def test_years_of_history_and_a_year_ahead_share_one_scale() -> None:
+    start = NOW - 730 * DAY
+    date = Shutdown("openai", "m1", NOW + 300 * DAY, None, "provider", start, None)
+    result = overview([interval("m1", start)], shutdowns=[date])
+    assert result.axis.now is None
+    assert 65 < result.axis.at(NOW) < 75
+
+
+def test_a_past_date_of_a_listed_model_is_drawn_inside_the_axis_and_says_so() -> None:
+    start = NOW - 2 * DAY
+    date = Shutdown("openai", "m1", NOW - 700 * DAY, None, "provider", start, None)
+    (row,) = overview([interval("m1", start)], shutdowns=[date]).timelines[0].rows
+    (mark,) = row.marks
+    assert mark.left == 1.0
+    assert mark.title == "shut down on 2024-07-01, still listed"
+
+
+def test_every_kind_drawn_is_in_the_legend_and_only_those() -> None:
+    start = NOW - 10 * DAY
+    moved = Event("openai", "m1", "shutdown_changed", start + DAY, {"shutdown_at": None},
+                  {"shutdown_at": "2026-09-01"})
+    retired = Event("openai", "m2", "source_retired", start + 2 * DAY)
+    result = overview([interval("m1", start), interval("m2", start, start + 2 * DAY)],
+                      [moved, retired])
+    assert [kind for kind, _ in result.legend] == [
+        "listed", "shutdown_changed", "source_retired",
+    ]
+    assert set(MARK_KINDS) <= set(LEGEND)

@@ -24,6 +24,7 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from syncer.cli import cli
+from syncer.words import counted
 from tests.conftest import POSTGRES_VARIABLE
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -316,13 +317,14 @@ def test_every_listed_model_is_stored_as_the_spec_says_and_a_resync_changes_noth
 
     assert first.exit_code == 0, first.output
     listed = len(case.expected)
-    assert first.stdout.startswith(f"src: {listed} models, {listed} added, 0 vanished"), (
+    models = counted(listed, "model")
+    assert first.stdout.startswith(f"src: {models}, {listed} added, 0 vanished"), (
         first.output
     )
     assert len(httpserver.log) >= 2 * case.pages
     assert stored(run) == case.expected
     assert second.exit_code == 0, second.output
-    assert f"src: {listed} models, 0 added, 0 vanished, 0 reappeared, 0 changed" in (
+    assert f"src: {models}, 0 added, 0 vanished, 0 reappeared, 0 changed" in (
         second.stdout
     )
     events = json.loads(run("events", "--format", "json").stdout)

@@ -35,6 +35,7 @@ from sqlalchemy import text
 from syncer.cli import cli
 from syncer.db.engine import make_engine
 from syncer.providers.profile import profile_for
+from syncer.words import counted
 from tests.conftest import POSTGRES_VARIABLE, closed_port
 
 SPECS = Path(__file__).parent / "specs"
@@ -226,6 +227,7 @@ def test_a_prism_answer_is_stored_verbatim_or_refused_in_one_line(
     key = profile.fields.id
     assert stored_raw(database_url) == {model[key]: model for model in listed}
     second = run("sync")
-    assert f"src: {len(listed)} models, 0 added, 0 vanished, 0 reappeared, 0 changed" in (
+    models = counted(len(listed), "model")
+    assert f"src: {models}, 0 added, 0 vanished, 0 reappeared, 0 changed" in (
         second.stdout
     ), second.output

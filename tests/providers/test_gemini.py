@@ -187,6 +187,6 @@ def test_a_vanished_tuned_model_is_confirmed_by_the_list_alone(
     result = syncer("sync", "--accept-mass-change")
 
     assert result.exit_code == 0, result.output
-    assert "1 models, 0 added, 2 vanished" in result.stdout
+    assert "1 model, 0 added, 2 vanished" in result.stdout
     asked = [r.path for r, _ in httpserver.log if r.path.startswith(f"{MODELS}/")]
     assert asked == [f"{MODELS}/gemini-embedding-001"]

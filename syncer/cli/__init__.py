@@ -17,6 +17,7 @@ from syncer.cli.doctor import doctor
 from syncer.cli.inventory import events, models, runs
 from syncer.cli.reporting import diff, history, report
 from syncer.cli.retention import retention
+from syncer.cli.scan import inventory, scan
 from syncer.cli.sources import sources_command
 from syncer.cli.sync import run, sync
 
@@ -81,7 +82,7 @@ def cli(
 
 
 for command in (db, sync, run, sources_command, models, events, runs, diff, history, report,
-                retention, alerts, deprecations, demo, doctor):
+                retention, alerts, deprecations, demo, doctor, scan, inventory):
     cli.add_command(command)
 
 

@@ -26,16 +26,20 @@ from syncer.reporting.timeline import snapshot_session
 
 __all__ = [
     "CALENDAR_PATH",
+    "INVENTORY_PATH",
     "REPORT_PATH",
     "CachedPage",
     "Page",
     "calendar_page",
     "change_key",
+    "inventory_page",
     "report_page",
 ]
 
 REPORT_PATH = "/"
 CALENDAR_PATH = "/shutdowns.ics"
+#: The inventory snapshot ``syncer scan --inventory URL`` reads (``syncer inventory export``).
+INVENTORY_PATH = "/inventory.json"
 
 log = logging.getLogger(__name__)
 
@@ -129,3 +133,18 @@ def report_page() -> CachedPage:
 def calendar_page() -> CachedPage:
     """The shutdown calendar, for ``/shutdowns.ics``."""
     return CachedPage("calendar", _calendar)
+
+
+def _inventory(session: Session, now: datetime) -> tuple[list[tuple[str, str]], bytes]:
+    import orjson
+
+    from syncer.scan.inventory import to_document
+    from syncer.scan.store import read_inventory
+
+    document = to_document(read_inventory(session, now))
+    return [("Content-Type", "application/json")], orjson.dumps(document)
+
+
+def inventory_page() -> CachedPage:
+    """The inventory snapshot, for ``/inventory.json``."""
+    return CachedPage("inventory", _inventory)

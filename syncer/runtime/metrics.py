@@ -32,9 +32,11 @@ from syncer.errors import ConfigError
 from syncer.reporting.queries import shutdowns
 from syncer.reporting.web import (
     CALENDAR_PATH,
+    INVENTORY_PATH,
     REPORT_PATH,
     CachedPage,
     calendar_page,
+    inventory_page,
     report_page,
 )
 from syncer.runtime.httpd import BoundedServer, WSGIApp, require_token
@@ -237,7 +239,8 @@ class RenderCollector(Collector):
 
 
 def _app(engine: Engine, settings: Settings, now: Callable[[], datetime]) -> WSGIApp:
-    pages = {REPORT_PATH: report_page(), CALENDAR_PATH: calendar_page()}
+    pages = {REPORT_PATH: report_page(), CALENDAR_PATH: calendar_page(),
+             INVENTORY_PATH: inventory_page()}
     registry = CollectorRegistry(auto_describe=False)
     registry.register(SyncerCollector(engine, settings, now))
     registry.register(RenderCollector(pages.values()))
@@ -261,7 +264,7 @@ def _app(engine: Engine, settings: Settings, now: Callable[[], datetime]) -> WSG
             start_response(status_line, headers)
             return [content]
         start_response("404 Not Found", [("Content-Type", "text/plain")])
-        return [b"not found: try /, /shutdowns.ics, /metrics or /healthz\n"]
+        return [b"not found: try /, /shutdowns.ics, /inventory.json, /metrics or /healthz\n"]
 
     server = settings.server
     if server.token is None:

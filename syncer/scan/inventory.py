@@ -3,8 +3,8 @@
 ``syncer inventory export`` writes it, ``syncer scan --inventory FILE|URL`` reads it back,
 and ``syncer run`` serves it at ``/inventory.json``: CI rarely reaches the production
 database. The document is versioned (``format`` and ``version``) and described by
-``schemas/inventory-v1.schema.json`` in the repository; a reader refuses a version it does
-not know rather than guess.
+``inventory-v1.schema.json`` beside this module (a test validates exports against it); a
+reader refuses a version it does not know rather than guess.
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, select
 
@@ -19,6 +19,9 @@ from syncer.alerts.deprecations import Deprecation, Matcher, effective
 from syncer.db.tables import deprecations_table, listings_table
 from syncer.db.views import models_view
 from syncer.scan.inventory import Imported, Inventory, ModelRecord, SourceRecord
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 __all__ = ["read_inventory"]
 
@@ -37,7 +40,7 @@ def _lifecycle(
     return shutdown_at, origin, row.replacement or replacement, None
 
 
-def read_inventory(connection: Connection, now: datetime) -> Inventory:
+def read_inventory(connection: Connection | Session, now: datetime) -> Inventory:
     """Every id every source has listed, with its lifecycle, and every imported date."""
     imported = [
         Deprecation(row.model, row.shutdown_at, row.replacement, row.source, row.source_url,

@@ -17,6 +17,7 @@ from syncer.timeutil import utcnow
 
 if TYPE_CHECKING:
     from syncer.scan.inventory import Inventory
+    from syncer.scan.verdict import Finding
 
 __all__ = ["inventory", "inventory_export", "scan"]
 
@@ -61,8 +62,14 @@ def _inventory(app: App, where: str | None, now: datetime) -> Inventory:
     help="Verdicts that fail the scan, comma-separated: vanished, shutting-down (or "
     "shutting-down:Nd, within N days), deprecated, not-listed.",
 )
-@click.option("--format", "fmt", type=click.Choice(["text"]), default="text", show_default=True,
-              help="Output format.")
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json", "sarif", "github"]), default="text",
+    show_default=True,
+    help="text (grouped by file), json (versioned), sarif (2.1.0, for code scanning) or "
+    "github (workflow annotations, and a summary to $GITHUB_STEP_SUMMARY when set).",
+)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
+              help="Write the report here instead of standard output.")
 @click.option("--all", "show_all", is_flag=True, help="Show ok findings too.")
 @click.option("--include", multiple=True, metavar="GLOB",
               help="Only files matching this gitignore-style glob (repeatable).")
@@ -72,11 +79,11 @@ def _inventory(app: App, where: str | None, now: datetime) -> Inventory:
 @errors_to_exit_codes
 def scan(
     ctx: click.Context, paths: tuple[Path, ...], where: str | None, fail_on: str, fmt: str,
-    show_all: bool, include: tuple[str, ...], exclude: tuple[str, ...],
+    output: Path | None, show_all: bool, include: tuple[str, ...], exclude: tuple[str, ...],
 ) -> None:
     """Find the model ids files use (default: the current directory) and check each against
     the inventory: vanished, shutting-down, deprecated, not-listed or ok."""
-    from syncer.scan.report import render_text, summary
+    from syncer.scan.report import summary
     from syncer.scan.run import scan_files
     from syncer.scan.verdict import Index, failing, parse_fail_on
     from syncer.scan.walk import Walk
@@ -89,17 +96,73 @@ def scan(
         raise click.BadParameter(str(exc), param_hint="--fail-on") from None
     now = utcnow()
     index = Index(_inventory(app, where, now))
-    skip = frozenset({Path(where).resolve()}) if where and Path(where).exists() else frozenset()
-    walk = Walk(include, exclude, skip)
+    skip = {Path(p).resolve() for p in (where, output) if p and Path(p).exists()}
+    walk = Walk(include, exclude, frozenset(skip))
     result = scan_files(walk.files(list(paths) or [Path(".")]), index, now)
     failed = failing(result.findings, policy)
     shown = [f for f in result.findings if show_all or f.verdict.kind != "ok"]
-    if shown:
-        click.echo(render_text(shown, failed))
     hidden = len(result.findings) - len(shown)
-    click.echo(summary(result.findings, failed, result.files, hidden, fail_on), err=True)
+    line = summary(result.findings, failed, result.files, hidden, fail_on)
+    report = _render(fmt, shown, failed, files=result.files, fail_on=fail_on, now=now)
+    if output is not None:
+        _write(output, report.encode())
+    elif report:
+        click.echo(report)
+    if fmt == "github":
+        _step_summary(shown, failed, line)
+    click.echo(line, err=True)
     if failed:
         ctx.exit(1)
+
+
+def _render(
+    fmt: str, shown: list[Finding], failed: list[Finding], *, files: int, fail_on: str,
+    now: datetime,
+) -> str:
+    import orjson
+
+    from syncer.scan import report
+
+    if fmt == "text":
+        return report.render_text(shown, failed)
+    if fmt == "github":
+        return report.render_github(shown, failed)
+    if fmt == "json":
+        document = report.to_json(shown, failed, files=files, fail_on=fail_on, scanned_at=now)
+    else:
+        from importlib.metadata import version
+
+        from syncer.scan.sarif import to_sarif
+
+        document = to_sarif(shown, failed, version("syncer"))
+    return orjson.dumps(document, option=orjson.OPT_INDENT_2).decode()
+
+
+def _step_summary(shown: list[Finding], failed: list[Finding], line: str) -> None:
+    """Append the summary to the file GitHub Actions names, when it names one."""
+    import os
+
+    from syncer.scan.report import step_summary
+
+    target = os.environ.get("GITHUB_STEP_SUMMARY")
+    if not target:
+        return
+    try:
+        with open(target, "a", encoding="utf-8") as handle:
+            handle.write(step_summary(shown, failed, line))
+    except OSError as exc:
+        raise CLIError(f"$GITHUB_STEP_SUMMARY: cannot write {target}: {exc.strerror}", 2) from None
+
+
+def _write(output: Path, body: bytes) -> None:
+    """Write a whole file or none: a reader never sees half of it."""
+    partial = output.with_name(output.name + ".partial")
+    try:
+        partial.write_bytes(body)
+        partial.replace(output)
+    except OSError as exc:
+        partial.unlink(missing_ok=True)
+        raise CLIError(f"{output}: cannot write it: {exc.strerror}", 2) from None
 
 
 @click.group()
@@ -128,12 +191,6 @@ def inventory_export(app: App, output: Path | None) -> None:
     if output is None:
         click.echo(body.decode(), nl=False)
         return
-    partial = output.with_name(output.name + ".partial")
-    try:
-        partial.write_bytes(body)
-        partial.replace(output)
-    except OSError as exc:
-        partial.unlink(missing_ok=True)
-        raise CLIError(f"{output}: cannot write it: {exc.strerror}", 1) from None
+    _write(output, body)
     click.echo(f"{output}: {len(snapshot.models)} models of {len(snapshot.sources)} sources",
                err=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -42,6 +43,8 @@ __all__ = [
     help="The inventory as it was then: ISO-8601 date/date-time, or a span back like 7d.",
 )
 @click.option("--limit", type=LIMIT, help="At most this many models.")
+@click.option("--used", is_flag=True,
+              help="Only models a recorded scan found in use (`syncer scan --record`).")
 @FORMAT_OPTION
 @click.pass_context
 @errors_to_exit_codes
@@ -52,6 +55,7 @@ def models(
     include_vanished: bool,
     as_of: str | None,
     limit: int | None,
+    used: bool,
     fmt: str,
 ) -> None:
     """List the present inventory (`models show ID` for one model)."""
@@ -73,15 +77,31 @@ def models(
         rows, note = models_as_of(
             engine, as_of, source=selected, include_vanished=include_vanished, profiles=profiles
         )
-        rows = rows[:limit]
     else:
         with engine.connect() as connection:
             rows = queries.models(
-                connection, source=selected, include_vanished=include_vanished, limit=limit
+                connection, source=selected, include_vanished=include_vanished,
+                limit=None if used else limit,
             )
     if note is not None:
         click.echo(note, err=True)
-    print_rows(rows, queries.MODEL_COLUMNS, fmt, explained=note is not None)
+    rows, columns = _with_uses(engine, rows, queries.MODEL_COLUMNS, used=used)
+    print_rows(rows[:limit], columns, fmt, explained=note is not None)
+
+
+def _with_uses(
+    engine: Any, rows: list[dict[str, Any]], columns: Sequence[str], *, used: bool
+) -> tuple[list[dict[str, Any]], tuple[str, ...]]:
+    """Each row with ``used_in``, its recorded uses (``syncer scan --record``); with
+    ``used``, only the models that have some."""
+    from syncer.scan.store import usage_counts
+
+    with engine.connect() as connection:
+        counts = usage_counts(connection)
+    rows = [{**row, "used_in": counts.get(row["model_id"], 0)} for row in rows]
+    if used:
+        rows = [row for row in rows if row["used_in"]]
+    return rows, (*columns, "used_in")
 
 
 @models.command("show")

@@ -6,6 +6,7 @@ Exit codes: 0 clean, 1 the policy failed (``--fail-on``), 2 a usage or inventory
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -17,7 +18,7 @@ from syncer.timeutil import utcnow
 
 if TYPE_CHECKING:
     from syncer.scan.inventory import Inventory
-    from syncer.scan.verdict import Finding
+    from syncer.scan.verdict import Finding, Waiver
 
 __all__ = ["inventory", "inventory_export", "scan"]
 
@@ -70,7 +71,15 @@ def _inventory(app: App, where: str | None, now: datetime) -> Inventory:
 )
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
               help="Write the report here instead of standard output.")
+@click.option(
+    "--waivers", "waivers_file", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
+    help="Accepted uses of ids, each until a date (default: ./.syncer-scan.toml if present).",
+)
 @click.option("--all", "show_all", is_flag=True, help="Show ok findings too.")
+@click.option("--record", is_flag=True,
+              help="Store every finding in the database's model_usages table, replacing the "
+              "repository's previous ones (needs --repository).")
+@click.option("--repository", metavar="NAME", help="The repository --record stores the uses of.")
 @click.option("--include", multiple=True, metavar="GLOB",
               help="Only files matching this gitignore-style glob (repeatable).")
 @click.option("--exclude", multiple=True, metavar="GLOB",
@@ -79,13 +88,15 @@ def _inventory(app: App, where: str | None, now: datetime) -> Inventory:
 @errors_to_exit_codes
 def scan(
     ctx: click.Context, paths: tuple[Path, ...], where: str | None, fail_on: str, fmt: str,
-    output: Path | None, show_all: bool, include: tuple[str, ...], exclude: tuple[str, ...],
+    output: Path | None, waivers_file: Path | None, show_all: bool, record: bool,
+    repository: str | None, include: tuple[str, ...], exclude: tuple[str, ...],
 ) -> None:
     """Find the model ids files use (default: the current directory) and check each against
     the inventory: vanished, shutting-down, deprecated, not-listed or ok."""
     from syncer.scan.report import summary
     from syncer.scan.run import scan_files
     from syncer.scan.verdict import Index, failing, parse_fail_on
+    from syncer.scan.waivers import apply_waivers
     from syncer.scan.walk import Walk
 
     app: App = ctx.obj
@@ -94,15 +105,20 @@ def scan(
         policy = parse_fail_on(fail_on)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--fail-on") from None
+    if record and not (repository or "").strip():
+        raise click.UsageError("--record needs --repository NAME")
     now = utcnow()
+    waivers = _waivers(waivers_file)
     index = Index(_inventory(app, where, now))
     skip = {Path(p).resolve() for p in (where, output) if p and Path(p).exists()}
     walk = Walk(include, exclude, frozenset(skip))
     result = scan_files(walk.files(list(paths) or [Path(".")]), index, now)
-    failed = failing(result.findings, policy)
-    shown = [f for f in result.findings if show_all or f.verdict.kind != "ok"]
-    hidden = len(result.findings) - len(shown)
-    line = summary(result.findings, failed, result.files, hidden, fail_on)
+    applied = apply_waivers(result.findings, waivers, now.date())
+    failed = failing(applied.findings, policy)
+    shown = [f for f in applied.findings if show_all or f.verdict.kind != "ok"]
+    hidden = len(applied.findings) - len(shown)
+    line = summary(applied.findings, failed, result.files, hidden, fail_on,
+                   len(applied.expired))
     report = _render(fmt, shown, failed, files=result.files, fail_on=fail_on, now=now)
     if output is not None:
         _write(output, report.encode())
@@ -110,9 +126,42 @@ def scan(
         click.echo(report)
     if fmt == "github":
         _step_summary(shown, failed, line)
+    if record and repository:
+        _record(app, repository.strip(), applied.findings, now)
+    for waiver in applied.unused:
+        click.echo(f"warning: {waiver.where}: the waiver for {waiver.id} matched nothing",
+                   err=True)
+    for waiver in applied.expired:
+        click.echo(f"{waiver.where}: the waiver for {waiver.id} expired on {waiver.expires} "
+                   f"({waiver.reason}): remove it, or renew it with a new date", err=True)
     click.echo(line, err=True)
-    if failed:
+    if failed or applied.expired:
         ctx.exit(1)
+
+
+def _record(app: App, repository: str, findings: Sequence[Finding], now: datetime) -> None:
+    """Replace the repository's recorded uses with these, in one transaction."""
+    from syncer.scan.store import record_usages
+
+    engine = app.engine(app.settings())
+    with engine.begin() as connection:
+        stored = record_usages(connection, repository, findings, now)
+    click.echo(f"recorded {stored} use{'' if stored == 1 else 's'} of model ids in "
+               f"{repository}", err=True)
+
+
+def _waivers(given: Path | None) -> list[Waiver]:
+    """The waivers of the file given, or of ./.syncer-scan.toml when it exists."""
+    from syncer.scan.waivers import FILE_NAME, parse_waivers
+
+    path = given if given is not None else Path(FILE_NAME)
+    if given is None and not path.is_file():
+        return []
+    try:
+        text = path.read_text()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CLIError(f"{path}: cannot read it: {exc}", 2) from None
+    return parse_waivers(text, str(path))
 
 
 def _render(

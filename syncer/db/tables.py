@@ -32,6 +32,7 @@ __all__ = [
     "listings_table",
     "marks_table",
     "metadata",
+    "model_usages_table",
     "outbox_table",
     "pruned_table",
     "runs_table",
@@ -230,4 +231,20 @@ digests_table = Table(
     #: The ``alert_id`` of the rule's latest digest; None until one is sent.
     Column("last_digest_id", String(36)),
     Column("updated_at", UTCDateTime, nullable=False),
+)
+
+
+#: Where a model id is used: ``syncer scan --record --repository NAME`` replaces the
+#: repository's rows with its findings, in one transaction (migration 0012).
+model_usages_table = Table(
+    "model_usages",
+    metadata,
+    Column("repository", String(256), primary_key=True),
+    Column("path", String(1024), primary_key=True),
+    Column("line", Integer, primary_key=True),
+    Column("column", Integer, primary_key=True),
+    #: The id as the inventory has it (the written text, normalised, when none lists it).
+    Column("model_id", String(512), nullable=False, index=True),
+    Column("verdict", String(16), nullable=False),
+    Column("scanned_at", UTCDateTime, nullable=False),
 )

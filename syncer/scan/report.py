@@ -19,6 +19,7 @@ __all__ = [
     "ANNOTATIONS_PER_LEVEL",
     "JSON_VERSION",
     "SUMMARY_ROWS",
+    "advice",
     "render_github",
     "render_text",
     "step_summary",
@@ -34,8 +35,17 @@ ANNOTATIONS_PER_LEVEL = 10
 SUMMARY_ROWS = 500
 
 
+def advice(finding: Finding) -> str:
+    """The verdict's advice, and the waiver that accepts the finding, if one does."""
+    if finding.waiver is None:
+        return finding.verdict.advice
+    waiver = finding.waiver
+    return f"{finding.verdict.advice} [waived until {waiver.expires}: {waiver.reason}]"
+
+
 def render_text(findings: Sequence[Finding], failed: Sequence[Finding]) -> str:
-    """Grouped by file: ``line:col  id  verdict  advice``, a failing one marked ``!``."""
+    """Grouped by file: ``line:col  id  verdict  advice``, a failing one marked ``!``, a
+    waived one ``~``."""
     failing = {id(f) for f in failed}
     blocks = []
     for path, group in groupby(findings, key=lambda f: f.path):
@@ -43,17 +53,17 @@ def render_text(findings: Sequence[Finding], failed: Sequence[Finding]) -> str:
         width = max(len(f.text) for f in rows)
         lines = [path]
         for f in rows:
-            mark = "!" if id(f) in failing else " "
+            mark = "!" if id(f) in failing else "~" if f.waiver is not None else " "
             place = f"{f.line}:{f.column}"
             lines.append(f" {mark}{place:>9}  {f.text:<{width}}  {f.verdict.kind:<13}  "
-                         f"{f.verdict.advice}")
+                         f"{advice(f)}")
         blocks.append("\n".join(lines))
     return "\n\n".join(blocks)
 
 
 def summary(
     findings: Sequence[Finding], failed: Sequence[Finding], files: int, hidden: int,
-    fail_on: str,
+    fail_on: str, expired: int = 0,
 ) -> str:
     """One line: what was scanned and found, and whether the policy failed."""
     counts = count(findings)
@@ -62,8 +72,13 @@ def summary(
     line = f"scanned {files} file{plural}: {found}"
     if hidden:
         line += f" ({hidden} ok not shown: --all shows them)"
+    waived = sum(f.waiver is not None for f in findings)
+    if waived:
+        line += f"; {waived} waived"
     if failed:
         line += f"; {len(failed)} fail --fail-on {fail_on}"
+    if expired:
+        line += f"; {expired} expired waiver{'' if expired == 1 else 's'}"
     return line
 
 
@@ -91,6 +106,10 @@ def to_json(
                 "replacement": f.verdict.replacement,
                 "vanished_at": iso(f.verdict.vanished_at) if f.verdict.vanished_at else None,
                 "advice": f.verdict.advice,
+                "waiver": None if f.waiver is None else {
+                    "reason": f.waiver.reason, "expires": f.waiver.expires.isoformat(),
+                    "path": f.waiver.path,
+                },
             }
             for f in findings
         ],
@@ -114,8 +133,8 @@ def render_github(findings: Sequence[Finding], failed: Sequence[Finding]) -> str
     dropped = 0
     lines = []
     for f in findings:
-        level = "error" if id(f) in failing else "notice" if f.verdict.kind == "ok" \
-            else "warning"
+        level = "error" if id(f) in failing else "notice" \
+            if f.verdict.kind == "ok" or f.waiver is not None else "warning"
         shown[level] = shown.get(level, 0) + 1
         if shown[level] > ANNOTATIONS_PER_LEVEL:
             dropped += 1
@@ -123,7 +142,7 @@ def render_github(findings: Sequence[Finding], failed: Sequence[Finding]) -> str
         where = (f"file={_property(f.path.removeprefix('./'))},line={f.line},col={f.column},"
                  f"endColumn={f.column + len(f.text)}")
         title = _property(f"{f.text}: {f.verdict.kind}")
-        lines.append(f"::{level} {where},title={title}::{_data(f.verdict.advice)}")
+        lines.append(f"::{level} {where},title={title}::{_data(advice(f))}")
     if dropped:
         lines.append(f"::warning::{dropped} more findings not annotated (GitHub shows "
                      f"{ANNOTATIONS_PER_LEVEL} of each level): see the job summary")
@@ -141,9 +160,9 @@ def step_summary(findings: Sequence[Finding], failed: Sequence[Finding], line: s
     if findings:
         parts += ["| | where | id | verdict | what to do |", "|---|---|---|---|---|"]
         for f in findings[:SUMMARY_ROWS]:
-            mark = "❌" if id(f) in failing else ""
+            mark = "❌" if id(f) in failing else "waived" if f.waiver is not None else ""
             parts.append(f"| {mark} | `{_cell(f.path)}:{f.line}:{f.column}` | "
-                         f"`{_cell(f.text)}` | {f.verdict.kind} | {_cell(f.verdict.advice)} |")
+                         f"`{_cell(f.text)}` | {f.verdict.kind} | {_cell(advice(f))} |")
         if len(findings) > SUMMARY_ROWS:
             parts.append(f"\n{len(findings) - SUMMARY_ROWS} more findings not listed.")
     return "\n".join(parts) + "\n"

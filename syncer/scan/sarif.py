@@ -85,7 +85,7 @@ def to_sarif(
         level = "error" if id(finding) in failing else "note" if verdict.kind == "ok" \
             else "warning"
         message = f"{finding.text}: {verdict.kind}: {verdict.advice}"
-        results.append({
+        result: dict[str, Any] = {
             "ruleId": rule_id(verdict.kind),
             "ruleIndex": kinds.index(verdict.kind),
             "level": level,
@@ -107,7 +107,13 @@ def to_sarif(
                 if verdict.shutdown_at else None,
                 "daysLeft": verdict.days_left,
             },
-        })
+        }
+        if finding.waiver is not None:
+            result["suppressions"] = [{
+                "kind": "external", "status": "accepted",
+                "justification": f"{finding.waiver.reason} (until {finding.waiver.expires})",
+            }]
+        results.append(result)
     return {
         "$schema": SARIF_SCHEMA,
         "version": "2.1.0",

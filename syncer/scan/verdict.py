@@ -17,7 +17,7 @@ import math
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from syncer.scan.inventory import Imported, Inventory, ModelRecord
 from syncer.scan.matcher import candidates, is_id, normalise
@@ -29,6 +29,7 @@ __all__ = [
     "Index",
     "Policy",
     "Verdict",
+    "Waiver",
     "count",
     "failing",
     "parse_fail_on",
@@ -79,6 +80,19 @@ class Verdict:
 
 
 @dataclass(frozen=True, slots=True)
+class Waiver:
+    """An accepted use of an id (``.syncer-scan.toml``): it does not fail the scan until
+    ``expires``; ``path`` (a gitignore-style glob) limits it to some files."""
+
+    id: str
+    reason: str
+    expires: date
+    path: str | None = None
+    #: Where it is written, for messages: ``.syncer-scan.toml: waivers[0]``.
+    where: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class Finding:
     """One place an id is used."""
 
@@ -88,6 +102,8 @@ class Finding:
     #: The text as written (prefixes and suffixes included).
     text: str
     verdict: Verdict
+    #: The waiver that accepts this use, if one does.
+    waiver: Waiver | None = None
 
 
 def _days(until: datetime, now: datetime) -> int:
@@ -204,4 +220,5 @@ def count(findings: Iterable[Finding]) -> dict[str, int]:
 
 
 def failing(findings: Sequence[Finding], policy: Policy) -> list[Finding]:
-    return [f for f in findings if policy.fails(f.verdict)]
+    """The findings that fail the policy: a waived one does not."""
+    return [f for f in findings if f.waiver is None and policy.fails(f.verdict)]

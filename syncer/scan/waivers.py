@@ -1,0 +1,106 @@
+"""Waivers: uses of an id a team has accepted for a while (``.syncer-scan.toml``).
+
+    [[waivers]]
+    id = "gpt-4-32k"              # exact: as written, or the id it stands for
+    path = "legacy/**"            # optional, gitignore-style, from the scanned directory
+    reason = "migrating in Q1"
+    expires = 2027-01-31
+
+A waived finding does not fail the scan; an expired waiver does (it waives nothing), so a
+waiver is a deadline and not a way to forget; one that matched nothing is a warning.
+Parsing and applying are pure; the CLI reads the file.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+
+from pathspec import GitIgnoreSpec
+
+from syncer.errors import ConfigError
+from syncer.scan.verdict import Finding, Waiver
+
+__all__ = ["FILE_NAME", "Applied", "apply_waivers", "parse_waivers"]
+
+FILE_NAME = ".syncer-scan.toml"
+_KEYS = ("id", "path", "reason", "expires")
+
+
+def _date(value: object, where: str) -> date:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise ConfigError(f"{where}: expires: expected a date like 2027-01-31, got {value!r}")
+
+
+def parse_waivers(text: str, name: str) -> list[Waiver]:
+    """The waivers of a ``.syncer-scan.toml``; errors name the file and the entry."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{name}: not valid TOML: {exc}") from None
+    extra = sorted(set(data) - {"waivers"})
+    if extra:
+        raise ConfigError(f"{name}: {extra[0]}: unknown key (expected [[waivers]] tables)")
+    tables = data.get("waivers", [])
+    if not isinstance(tables, list) or not all(isinstance(t, dict) for t in tables):
+        raise ConfigError(f"{name}: waivers: expected [[waivers]] tables")
+    waivers = []
+    for index, table in enumerate(tables):
+        where = f"{name}: waivers[{index}]"
+        unknown = sorted(set(table) - set(_KEYS))
+        if unknown:
+            raise ConfigError(f"{where}: unknown key {unknown[0]!r} (expected: "
+                              + ", ".join(_KEYS) + ")")
+        for key in ("id", "reason"):
+            if not isinstance(table.get(key), str) or not table[key].strip():
+                raise ConfigError(f"{where}: {key}: required, a non-empty string")
+        if "expires" not in table:
+            raise ConfigError(f"{where}: expires: required (a waiver is for a while)")
+        path = table.get("path")
+        if path is not None and (not isinstance(path, str) or not path.strip()):
+            raise ConfigError(f"{where}: path: expected a glob like \"legacy/**\"")
+        waivers.append(Waiver(table["id"].strip(), table["reason"].strip(),
+                              _date(table["expires"], where), path, where))
+    return waivers
+
+
+@dataclass(frozen=True, slots=True)
+class Applied:
+    """Findings with their waivers set, and the waivers that expired or matched nothing."""
+
+    findings: tuple[Finding, ...]
+    expired: tuple[Waiver, ...]
+    unused: tuple[Waiver, ...]
+
+
+def _covers(waiver: Waiver, spec: GitIgnoreSpec | None, finding: Finding) -> bool:
+    if waiver.id not in (finding.text, finding.verdict.model_id):
+        return False
+    return spec is None or spec.match_file(finding.path.removeprefix("./"))
+
+
+def apply_waivers(findings: Sequence[Finding], waivers: Sequence[Waiver], today: date) -> Applied:
+    """Set each finding's waiver (the first live one that covers it)."""
+    live = [w for w in waivers if w.expires >= today]
+    specs = {id(w): GitIgnoreSpec.from_lines([w.path]) if w.path else None for w in live}
+    used: set[int] = set()
+    result = []
+    for finding in findings:
+        waiver = next((w for w in live if _covers(w, specs[id(w)], finding)), None)
+        if waiver is not None:
+            used.add(id(waiver))
+            finding = replace(finding, waiver=waiver)
+        result.append(finding)
+    expired = tuple(w for w in waivers if w.expires < today)
+    unused = tuple(w for w in live if id(w) not in used)
+    return Applied(tuple(result), expired, unused)

@@ -54,9 +54,9 @@ def _inventory(app: App, where: str | None, now: datetime) -> Inventory:
 @click.command()
 @click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
 @click.option(
-    "--inventory", "where", metavar="FILE|URL",
+    "--inventory", "where", metavar="FILE|URL", envvar="SYNCER_INVENTORY",
     help="An inventory snapshot (`syncer inventory export`), an https:// URL serving one, or a "
-    "database URL (default: the configured database).",
+    "database URL (default: $SYNCER_INVENTORY, else the configured database).",
 )
 @click.option(
     "--fail-on", default="vanished,shutting-down:30d", show_default=True, metavar="VERDICTS",

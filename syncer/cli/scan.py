@@ -28,15 +28,17 @@ DATABASE_SCHEMES = ("sqlite", "postgresql", "postgres")
 def _inventory(app: App, where: str | None, now: datetime) -> Inventory:
     """The inventory from a snapshot file or URL, or else from the configured database;
     every failure to get one is exit 2."""
+    scheme = (where or "").split(":", 1)[0].split("+", 1)[0]
+    if where is not None and scheme not in DATABASE_SCHEMES:
+        from syncer.scan.load import load_inventory
+
+        return load_inventory(where)
+    # Only a scan of the database pays for SQLAlchemy's import.
     from sqlalchemy.exc import SQLAlchemyError
 
     from syncer.errors import SyncerError, first_line
-    from syncer.scan.load import load_inventory
     from syncer.scan.store import read_inventory
 
-    scheme = (where or "").split(":", 1)[0].split("+", 1)[0]
-    if where is not None and scheme not in DATABASE_SCHEMES:
-        return load_inventory(where)
     if where is not None:
         app.database_url = where
     try:

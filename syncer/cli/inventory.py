@@ -94,7 +94,7 @@ def _with_uses(
 ) -> tuple[list[dict[str, Any]], tuple[str, ...]]:
     """Each row with ``used_in``, its recorded uses (``syncer scan --record``); with
     ``used``, only the models that have some."""
-    from syncer.scan.store import usage_counts
+    from syncer.scan.usages import usage_counts
 
     with engine.connect() as connection:
         counts = usage_counts(connection)

@@ -143,7 +143,7 @@ def scan(
 
 def _record(app: App, repository: str, findings: Sequence[Finding], now: datetime) -> None:
     """Replace the repository's recorded uses with these, in one transaction."""
-    from syncer.scan.store import record_usages
+    from syncer.scan.usages import record_usages
 
     engine = app.engine(app.settings())
     with engine.begin() as connection:

@@ -1,4 +1,4 @@
-"""The inventory as the database holds it, and where models are used (``model_usages``).
+"""The inventory as the database holds it: every id ever listed, with its lifecycle.
 
 ``read_inventory`` costs three statements whatever the size of the inventory.
 ``_lifecycle`` is the one place a scan learns a model's effective shutdown date, its
@@ -13,18 +13,17 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, delete, func, select
+from sqlalchemy import Connection, select
 
 from syncer.alerts.deprecations import Deprecation, Matcher, effective
-from syncer.db.tables import deprecations_table, listings_table, model_usages_table
+from syncer.db.tables import deprecations_table, listings_table
 from syncer.db.views import models_view
 from syncer.scan.inventory import Imported, Inventory, ModelRecord, SourceRecord
-from syncer.scan.verdict import Finding
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
-__all__ = ["read_inventory", "record_usages", "usage_counts"]
+__all__ = ["read_inventory"]
 
 _m, _d = models_view.c, deprecations_table.c
 
@@ -70,27 +69,3 @@ def read_inventory(connection: Connection | Session, now: datetime) -> Inventory
     )
     return Inventory(now, tuple(sources), tuple(models), deprecations)
 
-
-def record_usages(
-    connection: Connection, repository: str, findings: Sequence[Finding], now: datetime
-) -> int:
-    """Replace ``repository``'s recorded uses with these findings: two statements, in the
-    caller's transaction, so a reader sees the old set or the new one, never a mix."""
-    usages = model_usages_table
-    connection.execute(delete(usages).where(usages.c.repository == repository))
-    rows = [
-        {"repository": repository, "path": f.path.removeprefix("./"), "line": f.line,
-         "column": f.column, "model_id": f.verdict.model_id, "verdict": f.verdict.kind,
-         "scanned_at": now}
-        for f in findings
-    ]
-    if rows:
-        connection.execute(usages.insert(), rows)
-    return len(rows)
-
-
-def usage_counts(connection: Connection | Session) -> dict[str, int]:
-    """How many recorded uses each model id has, over every repository."""
-    usages = model_usages_table.c
-    query = select(usages.model_id, func.count()).group_by(usages.model_id)
-    return {model_id: count for model_id, count in connection.execute(query)}

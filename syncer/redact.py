@@ -1,10 +1,16 @@
-"""Keeping secrets out of text: channel URLs, and the query string of any URL.
+"""Keeping secrets and terminal controls out of text: channel URLs, the query string of any
+URL, and the characters a terminal acts on.
 
 A Slack or Discord webhook's path is its secret, and a key often travels as ``?key=``. Text
 that could carry one (a receiver's error page, a provider's answer, a log line) goes
 through ``scrub`` before it is stored, printed or logged. The ``Redactor`` does it for
 every log record, syncer's and its libraries' alike, and drops urllib3's request lines,
 which quote the path and the query of every request.
+
+Text from outside (a provider's answer, an import file, a receiver's error page) may also
+carry control characters (``ESC [2J`` clears a screen) and bidirectional overrides (U+202E
+shows text reversed): ``printable`` replaces them before such text is shown or stored, and
+the ``Redactor`` does it for every log line.
 """
 
 from __future__ import annotations
@@ -14,9 +20,14 @@ import re
 from collections.abc import Iterable
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
-__all__ = ["MASK", "Redactor", "scrub", "shown_url", "url_secrets"]
+__all__ = ["CONTROL", "MASK", "Redactor", "printable", "scrub", "shown_url", "url_secrets"]
 
 MASK = "***"
+#: Unicode category Cc, all of it (C0, DEL, C1): one regex search, not a lookup per character.
+CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+#: The controls, and the bidirectional marks, embeddings, overrides and isolates that make a
+#: terminal show characters in another order than they are written ("Trojan Source").
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 #: A URL's query string, wherever a URL appears in text (punctuation after it is kept).
 _QUERY = re.compile(
     r"(\b[a-z][a-z0-9+.-]*://[^\s?#\"'<>]*)\?[^\s#\"'<>]*?(?=[:;,.)\]]*(?:[\s\"'<>#]|$))",
@@ -48,6 +59,12 @@ def url_secrets(url: str | None) -> list[str]:
     return sorted(found, key=len, reverse=True)
 
 
+def printable(text: str) -> str:
+    """``text`` with each control and bidirectional formatting character replaced by a space:
+    outside text as it may reach a terminal, a table, a log line or a stored message."""
+    return _UNPRINTABLE.sub(" ", text)
+
+
 def scrub(text: str, secrets: Iterable[str] = ()) -> str:
     """``text`` with each secret and every URL's query string replaced by ``***``."""
     for secret in sorted(secrets, key=len, reverse=True):
@@ -70,7 +87,7 @@ class Redactor(logging.Filter):
         if record.name.startswith("urllib3") and record.msg == _URLLIB3_REQUEST_LINE:
             return False  # syncer logs its own line per request, without secrets
         message = record.getMessage()
-        cleaned = scrub(message, self.secrets)
+        cleaned = printable(scrub(message, self.secrets))
         if cleaned != message:
             record.msg, record.args = cleaned, None
         return True

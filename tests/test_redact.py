@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
+import unicodedata
 
-from syncer.redact import Redactor, scrub, shown_url, url_secrets
+from syncer.redact import CONTROL, Redactor, printable, scrub, shown_url, url_secrets
 
 SLACK = "https://hooks.slack.com/services/T0AAAA/B0BBBB/XXXXyyyyZZZZ?key=k3y-v4lue"
 
@@ -39,3 +40,24 @@ def test_the_redactor_drops_urllib3_request_lines_and_scrubs_every_other_record(
     assert redactor.filter(line) is False
     assert redactor.filter(other) is True
     assert other.getMessage() == "posting to ***"
+
+
+def test_printable_replaces_every_control_and_bidi_character_and_keeps_the_rest() -> None:
+    assert printable("a\x1b[2J\x1b]0;t\x07b\u202ec\u2066d\x9be\r\nf") == (
+        "a [2J ]0;t b c d e  f"
+    )
+    assert printable("gpt-4o → ünïcode 模型") == "gpt-4o → ünïcode 模型"
+
+
+def test_the_redactor_keeps_escapes_out_of_log_lines() -> None:
+    redactor = Redactor()
+    record = logging.LogRecord("syncer", logging.WARNING, __file__, 1, "said %s", ("\x1b[2J",),
+                               None)
+
+    assert redactor.filter(record)
+    assert record.getMessage() == "said  [2J"
+
+
+def test_the_control_character_check_is_exactly_unicode_category_cc() -> None:
+    cc = {chr(c) for c in range(0x110000) if unicodedata.category(chr(c)) == "Cc"}
+    assert {c for c in map(chr, range(0x110000)) if CONTROL.search(c)} == cc

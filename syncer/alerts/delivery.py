@@ -7,6 +7,11 @@ alerts wait behind it. Errors never carry a channel URL, which is a secret.
 
 Webhook requests carry the version-1 JSON document as the body and, when the rule names a
 ``secret_env``, ``X-Syncer-Signature-256: sha256=<hex HMAC-SHA256 of the body>``.
+
+A summary quotes a provider's words (a model id, a replacement), which may be hostile: Slack
+gets it with ``&``, ``<`` and ``>`` escaped as Slack documents, so an id like ``<!channel>``
+is text, not a mention or a link; Apprise gets it as plain text, which each service then
+escapes for its own format.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ import json
 import logging
 import threading
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -34,7 +39,7 @@ from syncer.db.engine import read_session, write_session
 from syncer.db.tables import outbox_table
 from syncer.errors import DeliveryError
 from syncer.providers.http import USER_AGENT
-from syncer.redact import scrub, url_secrets
+from syncer.redact import printable, scrub, url_secrets
 from syncer.timeutil import human_time, utcnow
 
 __all__ = [
@@ -51,6 +56,7 @@ __all__ = [
     "dispatch_once",
     "send_probe",
     "sign",
+    "slack_text",
 ]
 
 log = logging.getLogger(__name__)
@@ -75,6 +81,12 @@ _INVALID_URL = (
 def sign(secret: str, body: bytes) -> str:
     """The signature header's value: ``sha256=`` and the hex HMAC-SHA256 of the exact body."""
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def slack_text(text: str) -> str:
+    """``text`` as Slack shows it literally: the three characters its message format
+    reads as control characters escaped (``&`` first, so no escape is escaped twice)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def backoff(attempts: int) -> timedelta:
@@ -123,13 +135,22 @@ def _reason(exc: requests.RequestException) -> str:
 
 
 class Sender:
-    """Sends one document over one channel; raises ``DeliveryError`` when it did not arrive."""
+    """Sends one document over one channel; raises ``DeliveryError`` when it did not arrive.
+
+    ``secrets`` are every other secret configured (keys, the other channels' URLs): a
+    receiver's error page that quotes one is stored and logged without it.
+    """
 
     def __init__(
-        self, session: requests.Session | None = None, timeout: tuple[float, float] = TIMEOUT
+        self, session: requests.Session | None = None, timeout: tuple[float, float] = TIMEOUT,
+        *, secrets: Iterable[str] = (),
     ) -> None:
         self.session = session or requests.Session()
         self.timeout = timeout
+        self.secrets = tuple(secrets)
+
+    def _secrets(self, channel: Channel) -> list[str]:
+        return [*url_secrets(channel.url), *self.secrets]
 
     def close(self) -> None:
         self.session.close()
@@ -144,7 +165,7 @@ class Sender:
             return
         headers = {"Content-Type": "application/json", "User-Agent": USER_AGENT}
         if channel.kind == "slack":
-            body = json.dumps({"text": _text(document)}, ensure_ascii=False).encode()
+            body = json.dumps({"text": slack_text(_text(document))}, ensure_ascii=False).encode()
         else:
             body = json.dumps(document, ensure_ascii=False, sort_keys=True).encode()
             headers[ID_HEADER] = str(document["id"])
@@ -167,7 +188,7 @@ class Sender:
             return
         status = response.status_code
         # An error page may quote the URL it was called with, and the URL is the secret.
-        said = scrub(" ".join(response.text.split()), url_secrets(channel.url))[:200]
+        said = printable(scrub(" ".join(response.text.split()), self._secrets(channel)))[:200]
         raise DeliveryError(
             f"{channel.kind}: HTTP {status}" + (f": {said}" if said else ""),
             permanent=400 <= status < 500 and status not in _RETRY_STATUSES,
@@ -180,7 +201,11 @@ class Sender:
         notifier = apprise.Apprise()
         if not notifier.add(url):
             raise DeliveryError("apprise: not a URL Apprise understands", permanent=True)
-        if not notifier.notify(title=f"syncer: {document['kind']}", body=_text(document)):
+        sent = notifier.notify(
+            title=f"syncer: {document['kind']}", body=_text(document),
+            body_format=apprise.NotifyFormat.TEXT,  # never markup: the text quotes providers
+        )
+        if not sent:
             raise DeliveryError("apprise: the service did not take the notification")
 
 
@@ -215,7 +240,11 @@ class DeliveryReport:
 
 
 class Dispatcher:
-    """Delivers due outbox alerts, one batch per call; safe to call from several threads."""
+    """Delivers due outbox alerts, one batch per call; safe to call from several threads.
+
+    Its own sender scrubs what receivers say of every rule's channel secrets and of
+    ``secrets`` (the sources' keys and credentials).
+    """
 
     def __init__(
         self,
@@ -228,12 +257,14 @@ class Dispatcher:
         max_attempts: int = MAX_ATTEMPTS,
         lease: timedelta = DEFAULT_LEASE,
         report_url: str | None = None,
+        secrets: Iterable[str] = (),
     ) -> None:
         self.engine = engine
         self.rules = {rule.name: rule for rule in rules}
         #: ``[http] public_url``: where a digest that leaves items out points to.
         self.report_url = report_url
-        self.sender = sender or Sender()
+        channels = [s for r in rules for s in (*url_secrets(r.channel.url), r.channel.secret) if s]
+        self.sender = sender or Sender(secrets=[*channels, *secrets])
         self.now = now
         self.batch = batch
         self.max_attempts = max_attempts
@@ -350,9 +381,10 @@ def dispatch_once(
     *,
     now_all: bool = False,
     report_url: str | None = None,
+    secrets: Iterable[str] = (),
 ) -> DeliveryReport:
     """Deliver what is due now, once, over a sender of its own (``sync`` and ``apply`` do)."""
-    dispatcher = Dispatcher(engine, rules, lease=lease, report_url=report_url)
+    dispatcher = Dispatcher(engine, rules, lease=lease, report_url=report_url, secrets=secrets)
     try:
         return dispatcher.dispatch(now_all=now_all)
     finally:

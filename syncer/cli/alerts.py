@@ -14,6 +14,7 @@ import click
 from syncer.cli.common import (
     FORMAT_OPTION,
     LIMIT,
+    RAW_OPTION,
     App,
     CLIError,
     errors_to_exit_codes,
@@ -22,6 +23,7 @@ from syncer.cli.common import (
 )
 from syncer.config.model import Settings
 from syncer.errors import ConfigError
+from syncer.redact import printable
 from syncer.timeutil import utcnow
 
 if TYPE_CHECKING:
@@ -143,6 +145,7 @@ def alerts_retry(app: App, rule: str | None, pending: bool) -> None:
     show_default=True,
     help="Output format; ics: an iCalendar file with an event per shutdown, vanished models too.",
 )
+@RAW_OPTION
 @click.pass_context
 @errors_to_exit_codes
 def deprecations(ctx: click.Context, source: str | None, fmt: str) -> None:
@@ -226,4 +229,4 @@ def deprecations_import(app: App, file: Path, replace: bool) -> None:
     if alerts:
         click.echo(f"{alerts} countdown alert(s) queued: `syncer alerts dispatch` delivers them")
     for note in notes:
-        click.echo(f"skipped: {note}", err=True)
+        click.echo(f"skipped: {printable(note)}", err=True)  # it may quote the file's keys

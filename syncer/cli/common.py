@@ -22,7 +22,7 @@ import click
 from syncer.config.load import load_settings
 from syncer.config.model import NO_CONFIG_FILE, Settings
 from syncer.errors import SyncerError, first_line
-from syncer.redact import Redactor, url_secrets
+from syncer.redact import Redactor, printable, url_secrets
 from syncer.timeutil import parse_moment
 
 if TYPE_CHECKING:
@@ -35,6 +35,7 @@ __all__ = [
     "FORMAT_OPTION",
     "LIMIT",
     "MOMENT_HELP",
+    "RAW_OPTION",
     "App",
     "CLIError",
     "deliver_now",
@@ -54,17 +55,36 @@ LIMIT = click.IntRange(min=1, max=1_000_000_000)
 DAYS = click.IntRange(min=1, max=100_000)
 
 F = TypeVar("F", bound=Callable[..., Any])
-FORMAT_OPTION = click.option(
+#: Where ``--raw`` is kept for ``print_rows``, so no command needs a parameter for it.
+_RAW = "syncer.raw_csv"
+
+
+def _remember_raw(ctx: click.Context, _param: click.Parameter, value: bool) -> bool:
+    ctx.meta[_RAW] = value
+    return value
+
+
+RAW_OPTION = click.option(
+    "--raw", is_flag=True, expose_value=False, callback=_remember_raw,
+    help="With --format csv: every cell exactly as stored, without the ' that keeps a "
+    "spreadsheet from running a cell as a formula.",
+)
+_FORMAT = click.option(
     "--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table",
     show_default=True, help="Output format.",
 )
 
 
+def FORMAT_OPTION(command: F) -> F:
+    """``--format table|json|csv`` and ``--raw``."""
+    return RAW_OPTION(_FORMAT(command))
+
+
 class CLIError(click.ClickException):
-    """A one-line error with its own exit code."""
+    """A one-line error with its own exit code; outside text in it cannot drive the terminal."""
 
     def __init__(self, message: str, exit_code: int = 1) -> None:
-        super().__init__(message)
+        super().__init__(printable(message))
         self.exit_code = exit_code  # type: ignore[misc]  # click reads it per instance
 
 
@@ -228,14 +248,19 @@ def print_rows(
     rows: Sequence[dict[str, Any]], columns: Sequence[str], fmt: str, *, explained: bool = False
 ) -> None:
     """``rows`` in ``fmt``; an empty table says ``(no rows)`` on stderr, unless the caller
-    already ``explained`` why there are none."""
+    already ``explained`` why there are none. CSV's cells are neutralised unless ``--raw``."""
     from syncer.reporting.output import render
 
+    context = click.get_current_context()
+    raw = bool(context.meta.get(_RAW))
+    if raw and fmt != "csv":
+        raise click.UsageError("--raw applies only to --format csv", context)
     if not rows and fmt == "table":
         if not explained:
             click.echo("(no rows)", err=True)
         return
-    click.echo(render(rows, columns, fmt))
+    terminal = sys.stdout.isatty()
+    click.echo(render(rows, columns, fmt, raw=raw, terminal=terminal))
 
 
 def moment_option(text: str, hint: str, now: datetime) -> datetime:

@@ -46,7 +46,7 @@ from syncer.jsontext import decode_json, decode_page, json_kind
 from syncer.providers.auth import check_transport, credential_headers, mask
 from syncer.providers.paging import Cursor
 from syncer.providers.profile import ErrorInfo, Profile
-from syncer.redact import scrub, shown_url
+from syncer.redact import printable, scrub, shown_url
 
 __all__ = ["MAX_PAGES", "USER_AGENT", "Client", "Listing", "model_path"]
 
@@ -401,7 +401,9 @@ class Client:
             message = f"{head}: the account is out of quota ({text})"
             return HTTPStatusError(message, status=status, code=code or kind)
         if 300 <= status < 400:
-            location = _snippet(response.headers.get("Location", "nowhere"), 120)
+            # The server's own words: a key it echoes is masked, a control cannot reach a terminal.
+            location = response.headers.get("Location", "nowhere")
+            location = self._clean(_snippet(shown_url(location), 120))
             message = f"{head}: redirect to {location} not followed; set base_url to the final URL"
             return HTTPStatusError(message, status=status)
         hint = _HINTS[401] if info.auth else _HINTS.get(status)
@@ -484,8 +486,8 @@ class Client:
     def _clean(self, text: str) -> str:
         """Provider text with the key, and anything shaped like one, masked; values of the
         query strings requested (a key may travel as ``?key=``) and any URL's query string
-        by ``***``."""
-        return scrub(mask(text, self._key, self.profile), self._query_values)
+        by ``***``; control and bidirectional characters by spaces."""
+        return printable(scrub(mask(text, self._key, self.profile), self._query_values))
 
 
 def _give_up(state: RetryCallState) -> NoReturn:

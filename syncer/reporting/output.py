@@ -5,6 +5,12 @@ column of the schema can hold is written: times as ISO-8601 UTC with microsecond
 (``2026-03-01T12:00:00.000000Z``), days as ``2026-03-01``, booleans as ``true``/``false``,
 NULL as JSON ``null`` or an empty CSV cell, and nested values as JSON. A table is read by
 people: its times have whole seconds (``2026-03-01T12:00:00Z``).
+
+Cells hold outside text (a provider's ids and owners), so a table never shows a control or
+bidirectional character (``redact.printable``), nor does CSV written to a terminal, and a CSV
+text cell that a spreadsheet would run as a formula (one starting with ``=``, ``+``, ``-``,
+``@``, a tab or a CR) starts with ``'`` instead, as OWASP advises, unless ``raw`` asks for
+the bytes as stored.
 """
 
 from __future__ import annotations
@@ -12,21 +18,21 @@ from __future__ import annotations
 import csv
 import io
 import json
-import re
 import uuid
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from syncer.redact import printable
 from syncer.timeutil import human_time, iso
 
-__all__ = ["FORMATS", "MAX_CELL", "as_text", "render", "show_record"]
+__all__ = ["FORMATS", "FORMULA_STARTS", "MAX_CELL", "as_text", "csv_cell", "render", "show_record"]
 
 FORMATS = ("table", "json", "csv")
 MAX_CELL = 80
-#: Control characters would break a table's alignment or reach the terminal as escapes.
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+#: How a cell a spreadsheet would read as a formula starts (OWASP's "CSV Injection").
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _plain(value: Any) -> Any:
@@ -70,7 +76,21 @@ def _human(value: Any) -> str:
     return as_text(value)
 
 
-def render(rows: Sequence[dict[str, Any]], columns: Sequence[str], fmt: str) -> str:
+def csv_cell(value: Any, *, raw: bool = False) -> str:
+    """One value as a CSV cell: text a spreadsheet would run as a formula gets a leading
+    ``'`` (shown, never evaluated), unless ``raw``. Numbers are numbers: ``-5`` stays."""
+    text = as_text(value)
+    if not raw and isinstance(value, str) and text.startswith(FORMULA_STARTS):
+        return "'" + text
+    return text
+
+
+def render(
+    rows: Sequence[dict[str, Any]], columns: Sequence[str], fmt: str, *,
+    raw: bool = False, terminal: bool = False,
+) -> str:
+    """``rows`` as ``fmt``; ``raw`` CSV keeps formula-like cells as they are, and CSV for a
+    ``terminal`` has its control and bidirectional characters replaced."""
     if fmt == "json":
         shaped = [{c: row.get(c) for c in columns} for row in rows]
         return json.dumps(shaped, indent=2, default=_plain, ensure_ascii=False)
@@ -78,7 +98,10 @@ def render(rows: Sequence[dict[str, Any]], columns: Sequence[str], fmt: str) -> 
         buffer = io.StringIO()
         writer = csv.writer(buffer)  # RFC 4180: CRLF rows, so a lone CR in a cell gets quoted
         writer.writerow(columns)
-        writer.writerows([as_text(row.get(c)) for c in columns] for row in rows)
+        cells = [[csv_cell(row.get(c), raw=raw) for c in columns] for row in rows]
+        if terminal:  # a terminal would act on them: CSV is not read by a program there
+            cells = [[printable(cell) for cell in line] for line in cells]
+        writer.writerows(cells)
         return buffer.getvalue().removesuffix("\r\n")
     if fmt != "table":
         raise ValueError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
@@ -94,10 +117,10 @@ def show_record(row: dict[str, Any]) -> str:
     """One row as ``key  value`` lines, for a person reading one record (``models show``)."""
     width = max(map(len, row))
     return "\n".join(
-        f"{key.ljust(width)}  {_CONTROL.sub(' ', _human(value))}" for key, value in row.items()
+        f"{key.ljust(width)}  {printable(_human(value))}" for key, value in row.items()
     )
 
 
 def _cell(value: Any) -> str:
-    text = _CONTROL.sub(" ", _human(value))
+    text = printable(_human(value))
     return text if len(text) <= MAX_CELL else text[: MAX_CELL - 1] + "…"

@@ -9,7 +9,6 @@ list and each field sit is the source's provider profile's business (``Profile.i
 
 from __future__ import annotations
 
-import re
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -21,6 +20,7 @@ from syncer.errors import PayloadError
 from syncer.jsontext import Undecoded, document, json_bytes, json_kind
 from syncer.providers.openai import PROFILE as OPENAI
 from syncer.providers.profile import Fields, Profile
+from syncer.redact import CONTROL
 
 __all__ = [
     "CREATED_RANGE",
@@ -45,8 +45,6 @@ PARSER_VERSION = "3"
 MAX_ID_LENGTH = 512
 #: The unix seconds a timestamp can hold (years 1 to 9999); beyond, ``created`` is not a time.
 CREATED_RANGE = range(-62_135_596_800, 253_402_300_800)
-#: Unicode category Cc, all of it (C0, DEL, C1): one regex search, not a lookup per character.
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
 _PERSON = f"syncer{PARSER_VERSION}".encode()
 
 
@@ -185,7 +183,7 @@ def _model_id(item: Any, fields: Fields) -> str:
         model_id = model_id[len(fields.id_prefix):]
         if not model_id.strip():
             raise _Invalid(f"has an empty {fields.id!r} after {fields.id_prefix!r}")
-    if len(model_id) > MAX_ID_LENGTH or _CONTROL.search(model_id):
+    if len(model_id) > MAX_ID_LENGTH or CONTROL.search(model_id):
         raise _Invalid(
             f"has an id longer than {MAX_ID_LENGTH} characters or with control "
             f"characters: {model_id[:60]!r}"

@@ -25,6 +25,7 @@ from syncer.db.engine import write_transaction
 from syncer.db.tables import events_table, runs_table
 from syncer.errors import ProviderError, StoreError, first_line
 from syncer.providers.profile import Profile
+from syncer.redact import printable
 from syncer.sync.diff import Diff, compute_diff, mass_vanish_reason, shutdown_moves
 from syncer.sync.parse import PARSER_VERSION, ParsedListing, parse_listing
 from syncer.timeutil import iso, utcnow
@@ -414,6 +415,7 @@ class Syncer:
         )
 
     def _fail(self, started_at: datetime, clock: float, error: str) -> SyncResult:
+        error = printable(error)  # it may quote the provider, and is shown on terminals later
         try:
             with write_transaction(self.engine) as connection:
                 run = bulk.add_run(

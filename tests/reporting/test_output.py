@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from syncer.reporting.output import FORMATS, MAX_CELL, as_text, render
+from syncer.reporting.output import FORMATS, FORMULA_STARTS, MAX_CELL, as_text, render
 
 COLUMNS = ["model_id", "owned_by", "first_seen", "present", "raw"]
 SEEN = datetime(2025, 6, 1, 8, 30, 15, tzinfo=UTC)
@@ -154,10 +154,27 @@ def test_csv_quotes_commas_quotes_and_newlines_so_they_round_trip() -> None:
 
 
 @pytest.mark.parametrize("value", ["acme\rlabs", "\r", "ends with\r"])
-def test_csv_quotes_a_carriage_return_so_it_round_trips(value: str) -> None:
-    assert read_csv(render([{"owner": value, "n": 1}], ["owner", "n"], "csv")) == [
+def test_raw_csv_quotes_a_carriage_return_so_it_round_trips(value: str) -> None:
+    assert read_csv(render([{"owner": value, "n": 1}], ["owner", "n"], "csv", raw=True)) == [
         {"owner": value, "n": "1"}
     ]
+
+
+@pytest.mark.parametrize(
+    "value", ["=HYPERLINK(\"http://127.0.0.1:9/x\",\"Click\")", "+1+cmd|' /C calc'!A0",
+              "-2+3", "@SUM(A1:A2)", "\tx", "\r=1"],
+)
+def test_csv_text_a_spreadsheet_would_run_as_a_formula_starts_with_a_quote(value: str) -> None:
+    assert read_csv(render([{"owner": value, "n": -5}], ["owner", "n"], "csv")) == [
+        {"owner": "'" + value, "n": "-5"}
+    ]
+    assert read_csv(render([{"owner": value}], ["owner"], "csv", raw=True)) == [{"owner": value}]
+
+
+def test_csv_on_a_terminal_shows_no_control_or_bidi_character() -> None:
+    text = render([{"owner": "acme\x1b]0;pwned\x07\u202egnp.exe"}], ["owner"], "csv", terminal=True)
+
+    assert text == "owner\r\nacme ]0;pwned  gnp.exe"
 
 
 def test_csv_of_no_rows_is_only_the_header() -> None:
@@ -196,14 +213,28 @@ cell_values = (
     ),
     st.data(),
 )
-def test_csv_round_trips_any_rows_through_dictreader(
+def test_raw_csv_round_trips_any_rows_through_dictreader(
     columns: list[str], data: st.DataObject
 ) -> None:
     rows = data.draw(st.lists(st.fixed_dictionaries({c: cell_values for c in columns}), max_size=5))
 
-    read = read_csv(render(rows, columns, "csv"))
+    read = read_csv(render(rows, columns, "csv", raw=True))
 
     assert read == [{c: as_text(row[c]) for c in columns} for row in rows]
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.fixed_dictionaries({"a": cell_values, "b": st.text()}), max_size=5))
+def test_csv_cells_are_the_values_with_only_formulas_behind_a_quote(
+    rows: list[dict[str, Any]]
+) -> None:
+    read = read_csv(render(rows, ["a", "b"], "csv"))
+
+    for row, got in zip(rows, read, strict=True):
+        for column, value in row.items():
+            text = as_text(value)
+            formula = isinstance(value, str) and text.startswith(FORMULA_STARTS)
+            assert got[column] == ("'" + text if formula else text)
 
 
 # --- table ---------------------------------------------------------------------------------------

@@ -17,10 +17,20 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterable
-from urllib.parse import parse_qsl, urlsplit, urlunsplit
+from collections.abc import Iterable, Mapping
+from urllib.parse import parse_qsl, unquote, unquote_plus, urlsplit, urlunsplit
 
-__all__ = ["CONTROL", "MASK", "Redactor", "printable", "scrub", "shown_url", "url_secrets"]
+__all__ = [
+    "CONTROL",
+    "MASK",
+    "Redactor",
+    "credential_secrets",
+    "header_secrets",
+    "printable",
+    "scrub",
+    "shown_url",
+    "url_secrets",
+]
 
 MASK = "***"
 #: Unicode category Cc, all of it (C0, DEL, C1): one regex search, not a lookup per character.
@@ -33,16 +43,51 @@ _QUERY = re.compile(
     r"(\b[a-z][a-z0-9+.-]*://[^\s?#\"'<>]*)\?[^\s#\"'<>]*?(?=[:;,.)\]]*(?:[\s\"'<>#]|$))",
     re.IGNORECASE,
 )
+#: A URL's user name and password (``scheme://user:password@``), wherever a URL appears in text.
+_USERINFO = re.compile(r"(\b[a-z][a-z0-9+.-]*://)([^\s/?#@\"'<>]*)@", re.IGNORECASE)
 #: A path segment or query value shorter than this is a word, not a token.
 _SHORTEST_SECRET = 6
+#: A configured credential shorter than this is masked where it stands (in a URL), but not
+#: searched for in free text, where it would mask parts of ordinary words.
+_SHORTEST_CREDENTIAL = 4
 #: How urllib3 logs each request: ``http://host:port "POST /path?query HTTP/1.1" 200 2``.
 _URLLIB3_REQUEST_LINE = '%s://%s:%s "%s %s %s" %s %s'
 
 
 def shown_url(url: str) -> str:
-    """``url`` as it may appear in a message: its query string masked."""
+    """``url`` as it may appear in a message: its password (or a user name without one,
+    which is then the token) and its query string masked."""
     parts = urlsplit(url)
-    return urlunsplit(parts._replace(query=MASK)) if parts.query else url
+    userinfo, at, host = parts.netloc.rpartition("@")
+    if not at and not parts.query:
+        return url
+    if at:
+        parts = parts._replace(netloc=f"{_shown_userinfo(userinfo)}@{host}")
+    return urlunsplit(parts._replace(query=MASK) if parts.query else parts)
+
+
+def _shown_userinfo(userinfo: str) -> str:
+    name, colon, _ = userinfo.partition(":")
+    return f"{name}:{MASK}" if colon else MASK
+
+
+def credential_secrets(url: str | None, *, query: bool = True) -> list[str]:
+    """What of a URL's credentials must never be quoted: its password (or a user name without
+    one), and with ``query`` each query value (a key often travels as ``?key=``), as written
+    and decoded."""
+    if not url:
+        return []
+    parts = urlsplit(url)
+    userinfo, at, _ = parts.netloc.rpartition("@")
+    found: set[str] = set()
+    if at:
+        name, colon, password = userinfo.partition(":")
+        found.update({password, unquote(password)} if colon else {name, unquote(name)})
+    if query:
+        for pair in parts.query.split("&"):
+            value = pair.partition("=")[2]
+            found.update({value, unquote_plus(value)})
+    return sorted((s for s in found if len(s) >= _SHORTEST_CREDENTIAL), key=len, reverse=True)
 
 
 def url_secrets(url: str | None) -> list[str]:
@@ -65,11 +110,20 @@ def printable(text: str) -> str:
     return _UNPRINTABLE.sub(" ", text)
 
 
+def header_secrets(headers: Mapping[str, str]) -> list[str]:
+    """What of configured header values must never be quoted: each value, and its last word
+    (the token of ``Bearer TOKEN``)."""
+    found = {part for value in headers.values() for part in (value, *value.split()[-1:])}
+    return sorted((s for s in found if len(s) >= _SHORTEST_CREDENTIAL), key=len, reverse=True)
+
+
 def scrub(text: str, secrets: Iterable[str] = ()) -> str:
-    """``text`` with each secret and every URL's query string replaced by ``***``."""
+    """``text`` with each secret, and every URL's query string and password, replaced by
+    ``***``."""
     for secret in sorted(secrets, key=len, reverse=True):
         if secret:
             text = text.replace(secret, MASK)
+    text = _USERINFO.sub(lambda m: f"{m[1]}{_shown_userinfo(m[2])}@", text)
     return _QUERY.sub(rf"\1?{MASK}", text)
 
 

@@ -78,8 +78,9 @@ def alerts_test(app: App, name: str) -> None:
     from syncer.alerts.delivery import Sender, send_probe
 
     app.configure_logging()
-    rule = _rule(app.settings(), name)
-    sender = Sender()
+    settings = app.settings()
+    rule = _rule(settings, name)
+    sender = Sender(secrets=settings.secrets)
     try:
         alert_id = send_probe(rule, sender, utcnow())
     finally:
@@ -107,7 +108,7 @@ def alerts_dispatch(app: App, now_all: bool) -> None:
     engine = app.engine(settings, upgrade=True)
     check_stale(engine, settings, utcnow())
     report = dispatch_once(engine, settings.alerts, settings.schedule.lease, now_all=now_all,
-                           report_url=settings.http.public_url)
+                           report_url=settings.http.public_url, secrets=settings.secrets)
     click.echo(report.summary())
     pruned = prune_outbox(engine, settings.outbox_keep, utcnow(),
                           [r.name for r in settings.alerts], [s.name for s in settings.sources])

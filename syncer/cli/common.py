@@ -22,7 +22,7 @@ import click
 from syncer.config.load import load_settings
 from syncer.config.model import NO_CONFIG_FILE, Settings
 from syncer.errors import SyncerError, first_line
-from syncer.redact import Redactor, printable, url_secrets
+from syncer.redact import Redactor, printable
 from syncer.timeutil import parse_moment
 
 if TYPE_CHECKING:
@@ -43,7 +43,6 @@ __all__ = [
     "moment_option",
     "print_rows",
     "require_sources",
-    "secrets_of",
 ]
 
 log = logging.getLogger("syncer")
@@ -107,14 +106,6 @@ def errors_to_exit_codes(command: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def secrets_of(settings: Settings) -> list[str]:
-    """Every secret the settings hold, and what of each must not be quoted."""
-    found = [source.api_key or "" for source in settings.sources]
-    for rule in settings.alerts:
-        found += [*url_secrets(rule.channel.url), rule.channel.secret or ""]
-    return [secret for secret in found if secret]
-
-
 @dataclass
 class App:
     """What the group's options say, turned into settings and an engine on demand."""
@@ -133,7 +124,7 @@ class App:
             base_url=self.base_url,
             **overrides,
         )
-        self.redactor.add(secrets_of(settings))
+        self.redactor.add(settings.secrets)
         if settings.config_file is not None:
             log.info("configuration file: %s", settings.config_file)
         else:
@@ -211,7 +202,10 @@ class App:
         """One client per selected source; refuses unsafe URLs before any connection."""
         from syncer.providers.http import Client
 
-        return {s.name: Client(s, settings.http) for s in settings.select(source)}
+        return {
+            s.name: Client(s, settings.http, secrets=settings.secrets)
+            for s in settings.select(source)
+        }
 
 
 def require_sources(engine: Engine, settings: Settings, names: Iterable[str | None]) -> Engine:
@@ -238,7 +232,7 @@ def deliver_now(app: App, engine: Engine, settings: Settings) -> None:
     from syncer.alerts.delivery import dispatch_once
 
     report = dispatch_once(engine, settings.alerts, settings.schedule.lease,
-                           report_url=settings.http.public_url)
+                           report_url=settings.http.public_url, secrets=settings.secrets)
     troubled = report.retrying or report.failed
     if report.attempted and (troubled or app.verbosity >= 0):
         click.echo(report.summary(), err=True)

@@ -122,7 +122,10 @@ def retention_apply(app: App, source: str | None, yes: bool) -> None:
     app.configure_logging()
     settings = app.settings()
     rules = _rules_for(settings, source)
-    clients = {name: Client(settings.source(name), settings.http) for name in rules}
+    clients = {
+        name: Client(settings.source(name), settings.http, secrets=settings.secrets)
+        for name in rules
+    }
     for client in clients.values():
         click.get_current_context().call_on_close(client.close)
     engine = app.engine(settings)

@@ -1,7 +1,9 @@
 """The settings, as frozen dataclasses: built and validated once by ``load``, then trusted.
 
 Secrets (API keys, channel URLs, signing secrets) are fields kept out of ``repr`` and out of
-comparisons, so a settings object can be logged or shown in a traceback without leaking one.
+comparisons, so a settings object can be logged or shown in a traceback without leaking one;
+so are the URLs that may hold a password (a base URL, the database URL). ``Settings.secrets``
+lists every one of them, as text that must be masked wherever it is quoted.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from pathlib import Path
 from syncer.errors import ConfigError
 from syncer.providers.openai import DEFAULT_BASE_URL
 from syncer.providers.profile import Profile, profile_for
+from syncer.redact import credential_secrets, header_secrets, url_secrets
 
 __all__ = [
     "ALERT_EVENT_KINDS",
@@ -134,12 +137,13 @@ class ServerSettings:
 class Source:
     """One provider endpoint and the key to use with it.
 
-    ``kind`` names its provider profile (``providers.profile_for``). The key is excluded
-    from ``repr`` so it cannot reach a log line or a traceback.
+    ``kind`` names its provider profile (``providers.profile_for``). The key, the base URL
+    (it may hold a password or a key) and the headers are excluded from ``repr`` so they
+    cannot reach a log line or a traceback.
     """
 
     name: str
-    base_url: str = DEFAULT_BASE_URL
+    base_url: str = field(default=DEFAULT_BASE_URL, repr=False)
     api_key: str | None = field(default=None, repr=False, compare=False)
     headers: Mapping[str, str] = field(default_factory=dict, repr=False)
     every: timedelta | None = None
@@ -165,6 +169,13 @@ class Source:
     @property
     def profile(self) -> Profile:
         return profile_for(self.kind, self.api)
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """Every credential of this source as it may be quoted: the key, the base URL's
+        password (or lone user name) and query values, and each header's value."""
+        found = [*credential_secrets(self.base_url), *header_secrets(self.headers)]
+        return tuple([self.api_key, *found] if self.api_key else found)
 
 
 @dataclass(frozen=True)
@@ -218,7 +229,7 @@ class RetentionRule:
 
 @dataclass(frozen=True)
 class Settings:
-    database_url: str = DEFAULT_DATABASE_URL
+    database_url: str = field(default=DEFAULT_DATABASE_URL, repr=False)
     sources: tuple[Source, ...] = ()
     http: HTTPSettings = HTTPSettings()
     server: ServerSettings = ServerSettings()
@@ -233,6 +244,19 @@ class Settings:
     outbox_keep: timedelta = DEFAULT_OUTBOX_KEEP
     #: How many sources ``syncer sync`` and ``syncer run`` sync at once (``[sync] workers``).
     workers: int = DEFAULT_WORKERS
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """Every secret configured, and what of each must not be quoted: the sources'
+        credentials, the channels' URLs and signing secrets, the database's password, the
+        HTTP server's token."""
+        found = {*credential_secrets(self.database_url, query=False), self.server.token or ""}
+        for source in self.sources:
+            found.update(source.secrets)
+        for rule in self.alerts:
+            found.update([*url_secrets(rule.channel.url), rule.channel.secret or ""])
+        found.discard("")
+        return tuple(sorted(found, key=len, reverse=True))
 
     def source(self, name: str) -> Source:
         for source in self.sources:

@@ -7,7 +7,7 @@ import sqlite3
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
@@ -23,6 +23,7 @@ __all__ = [
     "connection_of",
     "dialect_name",
     "make_engine",
+    "parse_url",
     "read_session",
     "write_session",
     "write_transaction",
@@ -33,12 +34,22 @@ SUPPORTED = ("sqlite", "postgresql")
 _EXAMPLES = "sqlite:///PATH or postgresql://USER@HOST/DATABASE"
 
 
-def _parse(url: str) -> URL:
+def parse_url(url: str) -> URL:
     """The URL, with ``postgresql://`` meaning psycopg 3; never quoted in an error (it may
-    hold a password)."""
+    hold a password).
+
+    A password with an unencoded ``@`` would be read as part of the host (and a piece of
+    the password shown in the driver's "cannot resolve" error): refused, as is a URL
+    SQLAlchemy cannot read at all (a port that is not a number is its ``ValueError``).
+    """
+    if urlsplit(url).netloc.count("@") > 1:
+        raise ConfigError(
+            "the database URL has more than one '@' before its host: write an '@' in the "
+            "user name or password as %40"
+        )
     try:
         parsed = make_url(url)
-    except ArgumentError:
+    except (ArgumentError, ValueError):
         raise ConfigError(f"the database URL is not a database URL like {_EXAMPLES}") from None
     backend = parsed.get_backend_name()
     if backend == "postgres":
@@ -55,7 +66,7 @@ def _parse(url: str) -> URL:
 
 def dialect_name(url: str) -> str:
     """``sqlite`` or ``postgresql``, from the URL alone (nothing is imported or opened)."""
-    return _parse(url).get_backend_name()
+    return parse_url(url).get_backend_name()
 
 
 def make_engine(
@@ -73,7 +84,7 @@ def make_engine(
     ``connections`` is how many the pool keeps (SQLAlchemy's default, 5): one per sync that
     runs at once, or a thread waits for one; ten more may open in a burst.
     """
-    parsed = _parse(url)
+    parsed = parse_url(url)
     try:
         if parsed.get_backend_name() != "sqlite":
             return create_engine(parsed, pool_pre_ping=long_lived, pool_size=connections)

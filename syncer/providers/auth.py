@@ -1,7 +1,8 @@
 """The key: which headers carry it, where it may travel, and how it is kept out of text.
 
-A credential is refused over plain HTTP except to a loopback address, before any
-connection. Whatever a provider echoes back (the whole key, or a part like ``sk-ab***yz``)
+A credential (the key, a user name or password or query in the base URL, any configured
+header) is refused over plain HTTP except to a loopback address, before any connection.
+Whatever a provider echoes back (the whole key, or a part like ``sk-ab***yz``)
 is masked before it reaches an error message or a log line.
 """
 
@@ -13,11 +14,9 @@ from urllib.parse import urlsplit
 
 from syncer.errors import ConfigError, InsecureURLError
 from syncer.providers.profile import Profile
+from syncer.redact import shown_url
 
-__all__ = ["CREDENTIAL_HEADERS", "check_transport", "credential_headers", "is_loopback", "mask"]
-
-#: Headers that carry a credential for some provider, so they too must not travel in clear.
-CREDENTIAL_HEADERS = frozenset({"authorization", "api-key", "x-api-key"})
+__all__ = ["check_transport", "credential_headers", "is_loopback", "mask"]
 
 
 def credential_headers(profile: Profile, key: str | None) -> dict[str, str]:
@@ -29,19 +28,26 @@ def credential_headers(profile: Profile, key: str | None) -> dict[str, str]:
 
 
 def check_transport(
-    name: str, base_url: str, key: str | None, headers: Mapping[str, str], profile: Profile
+    name: str, base_url: str, key: str | None, headers: Mapping[str, str]
 ) -> None:
-    """Refuse, before any connection, a URL that would carry a credential in clear text."""
+    """Refuse, before any connection, a URL that would carry a credential in clear text:
+    the key, the URL's own user name, password or query (``?key=``), or any configured
+    header (``headers`` are the source's, which a user sets for a reason)."""
     parts = urlsplit(base_url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ConfigError(f"source {name!r}: {base_url!r} is not an http(s) URL")
-    carriers = CREDENTIAL_HEADERS | {profile.auth_header.lower()}
-    secret = bool(key) or any(h.lower() in carriers for h in headers)
-    if parts.scheme == "https" or not secret or is_loopback(parts.hostname):
+    try:
+        host = parts.hostname
+    except ValueError:
+        host = None
+    if parts.scheme not in ("http", "https") or not host:
+        raise ConfigError(f"source {name!r}: {shown_url(base_url)!r} is not an http(s) URL")
+    in_url = "@" in parts.netloc or bool(parts.query)
+    secret = bool(key) or bool(headers) or in_url
+    if parts.scheme == "https" or not secret or is_loopback(host):
         return
+    what = "the API key" if key else "credentials" if in_url else "the configured headers"
     raise InsecureURLError(
-        f"source {name!r}: refusing to send the API key in clear text to "
-        f"{base_url}; use https (plain http is allowed only to localhost)"
+        f"source {name!r}: refusing to send {what} in clear text to "
+        f"{shown_url(base_url)}; use https (plain http is allowed only to localhost)"
     )
 
 

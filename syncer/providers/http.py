@@ -15,12 +15,13 @@ import logging
 import re
 import socket
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from email.utils import parsedate_to_datetime
 from http import HTTPStatus
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any, NoReturn
 from urllib.parse import parse_qsl, quote, urlencode, urljoin, urlsplit, urlunsplit
+from urllib.request import getproxies
 
 import requests
 import urllib3
@@ -43,7 +44,7 @@ from syncer.errors import (
     ResponseTooLargeError,
 )
 from syncer.jsontext import decode_json, decode_page, json_kind
-from syncer.providers.auth import check_transport, credential_headers, mask
+from syncer.providers.auth import check_transport, credential_headers, is_loopback, mask
 from syncer.providers.paging import Cursor
 from syncer.providers.profile import ErrorInfo, Profile
 from syncer.redact import printable, scrub, shown_url
@@ -144,9 +145,10 @@ class Client:
         session: requests.Session | None = None,
         sleep: Callable[[float], None] = time.sleep,
         profile: Profile | None = None,
+        secrets: Iterable[str] = (),
     ) -> None:
         self.profile = source.profile if profile is None else profile
-        check_transport(source.name, source.base_url, source.api_key, source.headers, self.profile)
+        check_transport(source.name, source.base_url, source.api_key, source.headers)
         self.source = source
         self._http = http
         self._base = source.base_url.rstrip("/")
@@ -163,8 +165,12 @@ class Client:
         #: When the provider must have answered everything by (monotonic): set at the first
         #: request, since a client may be made before its sync's turn comes.
         self._deadline_at: float | None = None
-        #: Query values of the URLs requested: masked wherever the provider quotes them.
-        self._query_values: set[str] = set()
+        #: Query values of the URLs requested, the source's credentials and every other
+        #: secret configured (``secrets``): masked wherever the provider quotes them.
+        self._secrets: set[str] = {*source.secrets, *secrets}
+        #: A loopback source is reached directly, never through a proxy the environment
+        #: names: the key may travel over plain HTTP to it, and must not to a proxy.
+        self._proxies = _direct() if is_loopback(urlsplit(self._base).hostname or "") else None
         self._headers: CaseInsensitiveDict[str] = CaseInsensitiveDict(
             {"User-Agent": USER_AGENT, "Accept": "application/json"}
         )
@@ -182,7 +188,7 @@ class Client:
         )
 
     def __repr__(self) -> str:
-        return f"Client(source={self.source.name!r}, base_url={self._base!r})"
+        return f"Client(source={self.source.name!r}, base_url={shown_url(self._base)!r})"
 
     def __enter__(self) -> Client:
         return self
@@ -301,7 +307,7 @@ class Client:
 
     def _attempt(self, method: str, url: str, missing_ok: bool) -> requests.Response | None:
         where = f"{method} {shown_url(url)}"
-        self._query_values.update(v for _, v in parse_qsl(urlsplit(url).query))
+        self._secrets.update(v for _, v in parse_qsl(urlsplit(url).query))
         left = self._time_left(where)
         connect, read = min(self._http.connect_timeout, left), min(self._http.read_timeout, left)
         started = time.monotonic()
@@ -309,6 +315,7 @@ class Client:
             response = self._session.request(
                 method, url, headers=self._headers, timeout=(connect, read), allow_redirects=False,
                 verify=self._verify, stream=True,
+                proxies=self._proxies,  # type: ignore[arg-type]  # None: "not this proxy"
             )
         except requests.Timeout as exc:
             self._time_left(where)  # a wait the deadline cut short fails on the deadline
@@ -484,10 +491,11 @@ class Client:
         )
 
     def _clean(self, text: str) -> str:
-        """Provider text with the key, and anything shaped like one, masked; values of the
-        query strings requested (a key may travel as ``?key=``) and any URL's query string
-        by ``***``; control and bidirectional characters by spaces."""
-        return printable(scrub(mask(text, self._key, self.profile), self._query_values))
+        """Provider text with the key, and anything shaped like one, masked; every configured
+        secret, the values of the query strings requested (a key may travel as ``?key=``),
+        any URL's query string and password by ``***``; control and bidirectional
+        characters by spaces."""
+        return printable(scrub(mask(text, self._key, self.profile), self._secrets))
 
 
 def _give_up(state: RetryCallState) -> NoReturn:
@@ -512,6 +520,12 @@ def _keeping(url: str, query: Mapping[str, str]) -> str:
         return url
     return urlunsplit(parts._replace(query="&".join(filter(None, [parts.query,
                                                                    urlencode(missing)]))))
+
+
+def _direct() -> dict[str, str | None]:
+    """Proxies that take nothing: each one the environment names, set to None, which
+    requests reads as "no proxy" for that scheme."""
+    return dict.fromkeys({*getproxies(), "http", "https", "all"})
 
 
 def _origin(url: str) -> tuple[str, str, int | None]:

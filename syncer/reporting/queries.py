@@ -16,6 +16,7 @@ from sqlalchemy import Connection, Select, func, select
 
 from syncer.db.tables import events_table, leases_table, outbox_table, runs_table
 from syncer.db.views import models_view
+from syncer.redact import shown_url
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -206,7 +207,7 @@ def sources(
         {
             "name": s.name,
             "kind": f"{s.kind} ({s.api})" if s.api else s.kind,
-            "base_url": s.base_url,
+            "base_url": shown_url(s.base_url),  # without its password or query (a key)
             "api_key_env": s.api_key_env,
             "key_set": s.api_key is not None,
             "last_sync_at": last.get(s.name, (None, None))[0],

@@ -14,11 +14,11 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from sqlalchemy import func, select
-from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from syncer.config.model import AlertRule, Settings, Source
 from syncer.errors import ConfigError, HTTPStatusError, ProviderError, first_line
+from syncer.redact import shown_url
 from syncer.timeutil import human_time, utcnow
 from syncer.words import counted
 
@@ -72,9 +72,10 @@ def _config(settings: Settings) -> Iterator[Finding]:
         where = f"source {source.name}"
         variable = _key_variable(settings, source)
         if source.api_key:
-            yield Finding("ok", where, f"{source.kind} at {source.base_url}, key from {variable}")
+            yield Finding("ok", where, f"{source.kind} at {shown_url(source.base_url)}, key from "
+                          f"{variable}")
         else:
-            yield Finding("warn", where, f"{source.kind} at {source.base_url}, no key: "
+            yield Finding("warn", where, f"{source.kind} at {shown_url(source.base_url)}, no key: "
                           f"{variable} is unset", f"set {variable} unless the server needs no key")
 
 
@@ -92,28 +93,21 @@ def _key_variable(settings: Settings, source: Source) -> str:
     return default
 
 
-def _shown(url: str) -> str:
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except Exception:  # an unparsable URL is reported by the engine below, not here
-        return "(unparsable URL)"
-
-
 def _database(settings: Settings) -> tuple[list[Finding], bool]:
     """Reachability and schema revision; whether the schema is current (history readable)."""
     from syncer.db import migrate
-    from syncer.db.engine import make_engine
+    from syncer.db.engine import make_engine, parse_url
     from syncer.db.revision import HEAD, current_revision
 
     url = settings.database_url
-    shown = _shown(url)
     topic = "database"
     try:
-        parsed = make_url(url)
-    except Exception:
-        return [Finding("fail", topic, f"{url!r} is not a database URL",
+        parsed = parse_url(url)
+    except ConfigError as exc:  # never the URL itself: it may hold a password
+        return [Finding("fail", topic, str(exc),
                         "set SYNCER_DATABASE_URL (or database_url) to e.g. "
                         "sqlite:///syncer.db or postgresql://user@host/db")], False
+    shown = parsed.render_as_string(hide_password=True)
     if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
         path = Path(parsed.database)
         if not path.exists():
@@ -209,7 +203,7 @@ def _provider(settings: Settings, source: Source, variable: str) -> Finding:
         read_timeout=min(settings.http.read_timeout, READ_TIMEOUT),
     )
     try:
-        with Client(source, http) as client:
+        with Client(source, http, secrets=settings.secrets) as client:
             listing = client.list_pages()
         parsed = parse_listing(listing.pages, None, source.profile)
     except HTTPStatusError as exc:
@@ -219,7 +213,8 @@ def _provider(settings: Settings, source: Source, variable: str) -> Finding:
     except ProviderError as exc:
         return Finding("fail", topic, str(exc), _failure_fix(str(exc), source))
     listed = counted(parsed.listed, "model")
-    return Finding("ok", topic, f"{source.base_url} answered with {listed}; the key works")
+    return Finding("ok", topic, f"{shown_url(source.base_url)} answered with {listed}; the key "
+                   "works")
 
 
 def _status_fix(status: int, variable: str) -> str:
@@ -239,8 +234,8 @@ def _failure_fix(message: str, source: Source) -> str:
         return ("the certificate is not trusted: if a proxy re-signs traffic, set ca_bundle "
                 "for this source to its CA file")
     if "cannot connect" in message or "timed out" in message:
-        return (f"is the server at {source.base_url} up and reachable from here? Behind a "
-                "proxy, set HTTPS_PROXY")
+        return (f"is the server at {shown_url(source.base_url)} up and reachable from here? "
+                "Behind a proxy, set HTTPS_PROXY")
     return "the provider does not answer as an OpenAI-compatible list: check base_url and kind"
 
 

@@ -153,7 +153,7 @@ def _sync(engine: Engine, settings: Settings, source: Source) -> Callable[[], ob
     def sync() -> None:
         # A client per run: between runs no connection stays open, as a thousand sources'
         # idle keep-alive sockets would reach a 1,024 open-files limit.
-        with Client(source, settings.http) as client:
+        with Client(source, settings.http, secrets=settings.secrets) as client:
             result = Syncer(
                 engine, client, source.name, settings.policy, alerts=settings.alerts
             ).run()
@@ -196,7 +196,7 @@ def build_jobs(engine: Engine, settings: Settings, sources: Sequence[Source]) ->
         from syncer.alerts.stale import check_stale
 
         dispatcher = Dispatcher(engine, settings.alerts, lease=period,
-                                report_url=settings.http.public_url)
+                                report_url=settings.http.public_url, secrets=settings.secrets)
         jobs.append(Job("alerts:dispatch", guard("alerts", dispatcher.dispatch),
                         every=DISPATCH_EVERY, delay=DISPATCH_EVERY))
         jobs.append(Job("alerts:stale", guard(

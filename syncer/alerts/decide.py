@@ -52,11 +52,12 @@ _DAY = timedelta(days=1)
 
 @dataclass(frozen=True, slots=True)
 class ModelState:
-    """One model of a source after a sync, with its effective shutdown date.
+    """One model of a source after a sync, with its lifecycle in force, as stored.
 
     ``date_source`` says where the date came from: ``provider`` (the provider's own list
-    wins) or ``imported`` (``syncer deprecations import``); an imported date keeps the
-    file it came from (``origin``) and the page it cites (``source_url``).
+    wins) or ``imported`` (``syncer deprecations import``); ``origin`` is ``provider`` or
+    the file or URL of the import, and ``source_url`` the page an imported date cites.
+    ``status`` is the provider's lifecycle status.
     """
 
     model_id: str
@@ -67,6 +68,7 @@ class ModelState:
     replacement: str | None = None
     origin: str | None = None
     source_url: str | None = None
+    status: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,10 +196,19 @@ def _event_summary(
         return f"{source}: {model_id} vanished without a known shutdown date"
     if kind == "shutdown_changed":
         old, new = event.get("old_values") or {}, event.get("new_values") or {}
-        side = (event.get("details") or {}).get("date_source", "provider")
+        details = event.get("details") or {}
+        side = details.get("date_source", "provider")
+        if side == "imported" and details.get("origin"):
+            side = f"imported from {details['origin']}"
         return (
             f"{source}: {model_id} shutdown date {_day(old.get('shutdown_at'))} → "
             f"{_day(new.get('shutdown_at'))} ({side})"
+        )
+    if kind == "status_changed":
+        old, new = event.get("old_values") or {}, event.get("new_values") or {}
+        return (
+            f"{source}: {model_id} status {old.get('lifecycle_status') or 'none'} → "
+            f"{new.get('lifecycle_status') or 'none'}"
         )
     return f"{source}: {model_id} {kind}"
 
@@ -264,6 +275,9 @@ def _shutdown_block(model: ModelState, now: datetime, threshold: int | None) -> 
         "threshold_days": threshold,
         "replacement": model.replacement,
         "date_source": model.date_source,
+        "origin": model.origin,
+        "source_url": model.source_url,
+        "status": model.status,
     }
 
 

@@ -3,7 +3,7 @@
 Many providers list no dates at all, so ``syncer deprecations import`` loads them from a
 file that people keep (a CSV or TOML file written from the provider's deprecation page), or
 from LiteLLM's ``model_prices_and_context_window.json`` as it is published. Parsing and
-matching are pure; the provider's own date wins wherever it gives one.
+the rule that decides what is in force is ``syncer.lifecycle``'s.
 ``import_deprecations`` and ``load_deprecations`` are the shell: they write and read the
 ``deprecations`` table, and an import records the dates it moves as events.
 """
@@ -17,7 +17,6 @@ import tomllib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from fnmatch import fnmatchcase
 from pathlib import PurePath
 from typing import Any
 
@@ -25,9 +24,11 @@ from sqlalchemy import delete, select, tuple_
 from sqlalchemy.orm import Session
 
 from syncer.db.bulk import insert_events
+from syncer.db.lifecycle import refresh
 from syncer.db.schema import DeprecationEntry, Model
 from syncer.db.tables import deprecations_table
 from syncer.errors import ConfigError
+from syncer.lifecycle import Deprecation, Matcher, is_glob
 from syncer.sync.parse import parse_timestamp
 from syncer.timeutil import iso
 
@@ -36,11 +37,8 @@ __all__ = [
     "Deprecation",
     "ImportResult",
     "LiteLLMImport",
-    "Matcher",
-    "effective",
     "import_deprecations",
     "load_deprecations",
-    "match",
     "parse_deprecations",
     "parse_litellm",
 ]
@@ -48,21 +46,6 @@ __all__ = [
 #: Columns of a CSV file (a header row is required) and keys of a TOML ``[[deprecations]]``.
 COLUMNS = ("model", "shutdown_date", "replacement", "source", "source_url")
 _REQUIRED = ("model", "shutdown_date")
-_GLOB = frozenset("*?[")
-
-
-@dataclass(frozen=True, slots=True)
-class Deprecation:
-    """A shutdown date for the models ``model`` (an id or a glob) of the sources ``source``."""
-
-    model: str
-    shutdown_at: datetime
-    replacement: str | None = None
-    source: str = "*"
-    #: The page the date is taken from (LiteLLM's ``deprecation_source``), when it says.
-    source_url: str | None = None
-    #: The file it was imported from (set on import, not by the parsers).
-    origin: str | None = None
 
 
 def _when(value: Any) -> datetime:
@@ -160,7 +143,7 @@ class LiteLLMImport:
 
 def _escaped(model_id: str) -> str:
     """An id as a glob that matches only itself: LiteLLM keys are ids, never patterns."""
-    return "".join(f"[{c}]" if c in _GLOB else c for c in model_id)
+    return "".join(f"[{c}]" if is_glob(c) else c for c in model_id)
 
 
 def parse_litellm(
@@ -215,59 +198,6 @@ def parse_litellm(
     return LiteLLMImport(list(entries.values()), unmatched, unreadable)
 
 
-def _specificity(entry: Deprecation) -> tuple[bool, int, bool, int, str, str]:
-    """Exact ids beat globs, longer globs beat shorter ones, then the same for sources."""
-    return (
-        not _GLOB & set(entry.model), len(entry.model),
-        not _GLOB & set(entry.source), len(entry.source), entry.model, entry.source,
-    )
-
-
-class Matcher:
-    """``match`` over many models: exact ids are looked up, only globs are tried in turn.
-
-    LiteLLM's map gives a source hundreds of exact ids; trying each against each of a
-    large inventory's models would cost minutes.
-    """
-
-    def __init__(self, entries: Iterable[Deprecation]) -> None:
-        self._exact: dict[str, list[Deprecation]] = {}
-        self._globs: list[Deprecation] = []
-        for entry in entries:
-            if _GLOB & set(entry.model):
-                self._globs.append(entry)
-            else:
-                self._exact.setdefault(entry.model, []).append(entry)
-
-    def __bool__(self) -> bool:
-        return bool(self._exact or self._globs)
-
-    def match(self, source: str, model_id: str) -> Deprecation | None:
-        """The most specific entry for one model, if any."""
-        found = [
-            e for e in (*self._exact.get(model_id, ()), *self._globs)
-            if fnmatchcase(source, e.source) and fnmatchcase(model_id, e.model)
-        ]
-        return max(found, key=_specificity, default=None)
-
-
-def match(entries: Iterable[Deprecation], source: str, model_id: str) -> Deprecation | None:
-    """The most specific entry for one model, if any."""
-    return Matcher(entries).match(source, model_id)
-
-
-def effective(
-    provider_date: datetime | None, entry: Deprecation | None
-) -> tuple[datetime | None, str | None, str | None]:
-    """(shutdown date, where it came from, replacement): the provider's date wins."""
-    replacement = entry.replacement if entry else None
-    if provider_date is not None:
-        return provider_date, "provider", replacement
-    if entry is not None:
-        return entry.shutdown_at, "imported", replacement
-    return None, None, None
-
-
 def load_deprecations(session: Session) -> list[Deprecation]:
     rows = session.execute(select(
         DeprecationEntry.model, DeprecationEntry.shutdown_at,
@@ -290,6 +220,7 @@ def _imported_dates(session: Session) -> dict[tuple[str, str], tuple[Deprecation
     matcher = Matcher(load_deprecations(session))
     rows = session.execute(
         select(Model.source, Model.model_id, Model.shutdown_at).where(Model.vanished_at.is_(None))
+        .order_by(Model.source, Model.model_id)  # the events' order, on every database
     )
     return {
         (name, model_id): (matcher.match(name, model_id) if matcher else None, provider)
@@ -303,10 +234,12 @@ def import_deprecations(
     now: datetime,
     *,
     replace: bool = False,
-    origin: str | None = None,
+    origin: str,
 ) -> ImportResult:
-    """Upsert imported dates by (source, model), ``origin`` naming the file they came from;
-    ``replace`` drops every other entry first.
+    """Upsert imported dates by (source, model), ``origin`` naming the file or URL they came
+    from (required: every imported date says where it came from); ``replace`` drops every
+    other entry first. The stored lifecycle of every model the import moves is rewritten
+    in the same transaction (``syncer.db.lifecycle.refresh``).
 
     A present model whose imported date the import sets, moves or clears gets a
     ``shutdown_changed`` event (``details.date_source`` is ``imported``), in the import's
@@ -314,6 +247,8 @@ def import_deprecations(
     no event alerts (a first import would announce hundreds of dates); the caller queues
     the countdowns the new dates call for (``outbox.record_countdowns``).
     """
+    if not origin.strip():
+        raise ConfigError("an import must say where its dates came from (a file name or URL)")
     rows = [
         {"source": e.source, "model": e.model, "shutdown_at": e.shutdown_at,
          "replacement": e.replacement, "imported_at": now, "origin": origin,
@@ -350,4 +285,5 @@ def import_deprecations(
             },
         })
     insert_events(session, events)
+    refresh(session)
     return ImportResult(len(rows), events)

@@ -34,7 +34,6 @@ from syncer.alerts.decide import (
     event_alerts,
     stale_plan,
 )
-from syncer.alerts.deprecations import Matcher, effective, load_deprecations
 from syncer.alerts.digest import urgent
 from syncer.config.model import AlertRule
 from syncer.db.schema import AlertMark, Model, OutboxAlert, StaleSource
@@ -64,13 +63,12 @@ STATUSES = ("pending", "delivered", "failed", "held", "digested")
 def model_states(
     session: Session, source: str | None = None, vanished_at: datetime | None = None
 ) -> dict[tuple[str, str], ModelState]:
-    """Present models (and those vanished at ``vanished_at``) with their effective dates.
-
-    The provider's date and named replacement win over an imported entry's.
-    """
+    """Present models (and those vanished at ``vanished_at``) with their lifecycle in force,
+    as stored (``syncer.lifecycle`` decided it when its inputs last changed)."""
     query = select(
-        Model.source, Model.model_id, Model.vanished_at, Model.first_seen_at, Model.shutdown_at,
-        Model.replacement,
+        Model.source, Model.model_id, Model.vanished_at, Model.first_seen_at,
+        Model.effective_shutdown_at, Model.date_source, Model.effective_replacement,
+        Model.date_origin, Model.date_source_url, Model.lifecycle_status,
     )
     if source is not None:
         query = query.where(Model.source == source)
@@ -78,20 +76,14 @@ def model_states(
     if vanished_at is not None:
         present = or_(present, Model.vanished_at == vanished_at)
     query = query.where(present)
-    matcher = Matcher(load_deprecations(session))
-    states = {}
-    for name, model_id, vanished, first_seen_at, provider_date, successor in session.execute(
-        query
-    ):
-        entry = matcher.match(name, model_id) if matcher else None
-        shutdown_at, date_source, replacement = effective(provider_date, entry)
-        imported = entry if date_source == "imported" else None
-        states[name, model_id] = ModelState(
-            model_id, vanished is None, first_seen_at, shutdown_at, date_source,
-            successor or replacement,
-            imported.origin if imported else None, imported.source_url if imported else None,
+    return {
+        (name, model_id): ModelState(
+            model_id, vanished is None, first_seen_at, shutdown_at, date_source, replacement,
+            origin, source_url, status,
         )
-    return states
+        for (name, model_id, vanished, first_seen_at, shutdown_at, date_source, replacement,
+             origin, source_url, status) in session.execute(query)
+    }
 
 
 def _marks(session: Session, source: str, rules: Sequence[str]) -> list[Mark]:

@@ -79,8 +79,8 @@ DEFAULT_WORKERS = 16
 #: What ``model_events.kind`` holds: written by a sync (``shutdown_changed`` by an import of
 #: dates too), then by retention, and ``source_retired`` by ``syncer sources retire``.
 MODEL_EVENT_KINDS = (
-    "added", "vanished", "reappeared", "changed", "shutdown_changed", "deleted", "delete_failed",
-    "source_retired",
+    "added", "vanished", "reappeared", "changed", "shutdown_changed", "status_changed",
+    "deleted", "delete_failed", "source_retired",
 )
 #: What an events rule can match: the kinds a sync or retention stores, plus ``retired`` (a
 #: model that vanished at, after or shortly before its known shutdown date, as opposed to a

@@ -45,8 +45,10 @@ from sqlalchemy.schema import CreateTable, DropTable
 from sqlalchemy.sql.compiler import Compiled
 
 from syncer.db.engine import connection_of
+from syncer.db.lifecycle import decisions
 from syncer.db.tables import events_table, listings_table, runs_table, state_table
 from syncer.jsontext import encode_json
+from syncer.lifecycle import Matcher
 from syncer.sync.diff import StoredModel
 from syncer.sync.parse import ModelRecord
 
@@ -70,7 +72,10 @@ __all__ = [
 #: What a row of listed models holds; ``created_at`` is derived from ``created`` in SQL, so
 #: no Python runs per model to make and format a timestamp.
 _LISTED = ("model_id", "object", "created", "owned_by", "is_fine_tuned", "shutdown_at",
-           "display_name", "context_length", "replacement", "raw", "raw_digest")
+           "display_name", "context_length", "replacement", "raw", "raw_digest",
+           # The lifecycle in force (``syncer.lifecycle``), decided with the row.
+           "lifecycle_status", "effective_shutdown_at", "date_source", "date_origin",
+           "date_source_url", "effective_replacement")
 _EVENT_ROW = ("source", "model_id", "kind", "occurred_at", "sync_run_id", "old_values",
               "new_values", "details")
 
@@ -195,7 +200,9 @@ _STATEMENTS: dict[str, tuple[Any, Sequence[str]]] = {
     "upsert_sqlite": (_sqlite_upsert(), ("source", "model_id", "object", "created", "created",
                                          "owned_by", "is_fine_tuned", "shutdown_at",
                                          "display_name", "context_length", "replacement", "raw",
-                                         "raw_digest", "now")),
+                                         "raw_digest", "now", "lifecycle_status",
+                                         "effective_shutdown_at", "date_source", "date_origin",
+                                         "date_source_url", "effective_replacement")),
     "events_sqlite": (events_table.insert(), _EVENT_ROW),
     **{f"vanish_{name}": (_vanish(among), ("now", "of_source", "ids"))
        for name, among in _AMONG.items()},
@@ -370,24 +377,35 @@ def _fetch(connection: Connection, name: str, values: Mapping[str, Any]) -> list
 
 
 def upsert_models(
-    db: Connection | Session, source: str, records: Sequence[ModelRecord], now: datetime
+    db: Connection | Session,
+    source: str,
+    records: Sequence[ModelRecord],
+    now: datetime,
+    matcher: Matcher,
 ) -> None:
     """Insert new models and rewrite listed ones; ``first_seen_at`` stays as it was.
 
+    Each row is written with its lifecycle in force, decided from the record and the
+    imported entries in ``matcher`` (``syncer.db.lifecycle.decisions``).
     PostgreSQL: many rows are COPYed into a temporary table and upserted from it, a few are
     sent as one JSON document (``COPY_FROM``)."""
     if not records:
         return
     dialect = _dialect(db)
     connection = connection_of(db)
+    decided = decisions(source, records, matcher)
     if dialect.name == "postgresql" and len(records) < COPY_FROM:
         rows = encode_json([
             {"model_id": r.model_id, "object": r.object, "created": r.created,
              "owned_by": r.owned_by, "is_fine_tuned": r.is_fine_tuned,
              "shutdown_at": r.shutdown_at and r.shutdown_at.isoformat(),
              "display_name": r.display_name, "context_length": r.context_length,
-             "replacement": r.replacement, "raw": r.raw, "raw_digest": r.digest}
-            for r in records
+             "replacement": r.replacement, "raw": r.raw, "raw_digest": r.digest,
+             "lifecycle_status": d.status,
+             "effective_shutdown_at": d.shutdown_at and d.shutdown_at.isoformat(),
+             "date_source": d.date_source, "date_origin": d.origin,
+             "date_source_url": d.source_url, "effective_replacement": d.replacement}
+            for r, d in zip(records, decided, strict=True)
         ])
         connection.exec_driver_sql(
             _postgres_document_upsert(dialect), {"rows": rows, "source": source, "now": now}
@@ -398,8 +416,9 @@ def upsert_models(
         _copy(connection, _incoming, _LISTED, (
             (r.model_id, r.object, r.created, r.owned_by, r.is_fine_tuned,
              r.shutdown_at, r.display_name, r.context_length, r.replacement, encode_json(r.raw),
-             r.digest)
-            for r in records
+             r.digest, d.status, d.shutdown_at, d.date_source, d.origin, d.source_url,
+             d.replacement)
+            for r, d in zip(records, decided, strict=True)
         ))
         connection.execute(_postgres_upsert(), {"source": source, "now": now})
         connection.execute(DropTable(_incoming))
@@ -409,8 +428,9 @@ def upsert_models(
     connection.exec_driver_sql(_compile("upsert_sqlite", dialect).string, [
         (source, r.model_id, r.object, r.created, r.created, r.owned_by,
          r.is_fine_tuned, timestamp(r.shutdown_at), r.display_name, r.context_length,
-         r.replacement, encode_json(r.raw), r.digest, stamp)
-        for r in records
+         r.replacement, encode_json(r.raw), r.digest, stamp, d.status,
+         timestamp(d.shutdown_at), d.date_source, d.origin, d.source_url, d.replacement)
+        for r, d in zip(records, decided, strict=True)
     ])
 
 

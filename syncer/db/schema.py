@@ -85,6 +85,12 @@ class Model(Base):
     display_name: Mapped[str | None]
     context_length: Mapped[int | None]
     replacement: Mapped[str | None]
+    lifecycle_status: Mapped[str | None]
+    effective_shutdown_at: Mapped[datetime | None]
+    date_source: Mapped[str | None]
+    date_origin: Mapped[str | None]
+    date_source_url: Mapped[str | None]
+    effective_replacement: Mapped[str | None]
 
 
 class ModelEvent(Base):
@@ -158,7 +164,7 @@ class DeprecationEntry(Base):
     shutdown_at: Mapped[datetime]
     replacement: Mapped[str | None]
     imported_at: Mapped[datetime]
-    origin: Mapped[str | None]
+    origin: Mapped[str]
     source_url: Mapped[str | None]
 
 

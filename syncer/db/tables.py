@@ -97,6 +97,20 @@ state_table = Table(
     Column("vanished_at", UTCDateTime),
     #: Set when syncer's retention rule deleted the model at the provider.
     Column("deleted_at", UTCDateTime),
+    #: The provider's lifecycle status, read by the kind's field mapping (migration 0013):
+    #: ``deprecated``, ``preview``, ``generally-available``, ``inactive``, ...; None when
+    #: the provider says nothing.
+    Column("lifecycle_status", Text),
+    #: The lifecycle in force (``syncer.lifecycle.decide``), written whenever a sync or an
+    #: import changes an input, so plain SQL reads what every command shows (migration 0013).
+    Column("effective_shutdown_at", UTCDateTime),
+    #: ``provider`` or ``imported`` (None without a date).
+    Column("date_source", String(16)),
+    #: ``provider``, or the file or URL an imported date came from.
+    Column("date_origin", Text),
+    #: The page an imported date cites.
+    Column("date_source_url", Text),
+    Column("effective_replacement", Text),
     #: Partial (migration 0009): what a sync reads of the source's vanished models, and the
     #: present ones it clears ``seen_until`` of, without walking every model of the source.
     #: PostgreSQL gets the same WHERE from the migration: a ``postgresql_where`` here would
@@ -194,8 +208,9 @@ deprecations_table = Table(
     Column("shutdown_at", UTCDateTime, nullable=False),
     Column("replacement", Text),
     Column("imported_at", UTCDateTime, nullable=False),
-    #: The file the date was imported from, and the page it cites (migration 0004).
-    Column("origin", Text),
+    #: The file or URL the date was imported from (never empty since migration 0013), and
+    #: the page it cites (migration 0004).
+    Column("origin", Text, nullable=False),
     Column("source_url", Text),
 )
 

@@ -52,6 +52,13 @@ models_view = Table(
     Column("display_name", Text),
     Column("context_length", BigInteger),
     Column("replacement", Text),
+    #: The lifecycle status and the lifecycle in force (migration 0013).
+    Column("lifecycle_status", Text),
+    Column("effective_shutdown_at", UTCDateTime),
+    Column("date_source", String(16)),
+    Column("date_origin", Text),
+    Column("date_source_url", Text),
+    Column("effective_replacement", Text),
 )
 
 current_models = Table(
@@ -68,6 +75,13 @@ current_models = Table(
     Column("days_to_shutdown", Integer),
     Column("first_seen_at", UTCDateTime),
     Column("last_seen_at", UTCDateTime),
+    #: Since migration 0013 ``shutdown_at`` is the date in force (the provider's, else an
+    #: imported one), with where it came from, the replacement in force and the status.
+    Column("date_source", String(16)),
+    Column("date_origin", Text),
+    Column("date_source_url", Text),
+    Column("replacement", Text),
+    Column("lifecycle_status", Text),
 )
 
 model_availability = Table(
@@ -108,6 +122,10 @@ model_offers = Table(
     Column("days_to_shutdown", Integer),
     Column("date_source", String(16)),
     Column("replacement", Text),
+    #: Migration 0013: read from the stored lifecycle in force (globs resolved too).
+    Column("date_origin", Text),
+    Column("date_source_url", Text),
+    Column("lifecycle_status", Text),
 )
 
 VIEW_NAMES = tuple(views_metadata.tables)

@@ -25,7 +25,7 @@ from syncer.db import migrate
 from syncer.db.engine import make_engine, write_session
 from syncer.db.revision import current_revision
 from syncer.db.schema import SyncRun
-from syncer.demo.history import History, load_history
+from syncer.demo.history import DATA_FILE, History, load_history
 from syncer.demo.servers import AlertReceiver, ReplayProvider
 from syncer.errors import ConfigError
 from syncer.providers.http import Client
@@ -37,6 +37,9 @@ from syncer.sync.run import Syncer, SyncResult
 from syncer.timeutil import parse_duration
 
 __all__ = ["DemoResult", "SimulatedClock", "run_demo"]
+
+#: The origin of the demo's imported dates: its recording (every import names one).
+DEMO_ORIGIN = f"syncer/demo/{DATA_FILE}"
 
 #: The demo's alerts go to its own receiver; the variable is never read.
 RECEIVER_ENV = "SYNCER_DEMO_RECEIVER_URL"
@@ -126,7 +129,8 @@ def run_demo(
                     announced = history.announced_between(previous, step)
                     if announced:
                         with write_session(engine) as session, session.begin():
-                            import_deprecations(session, announced, step)
+                            # Where the replacements come from: the demo's own recording.
+                            import_deprecations(session, announced, step, origin=DEMO_ORIGIN)
                     outcome = syncer.run()
                     _deliver(dispatcher)
                     result.syncs.append((step, outcome))

@@ -5,7 +5,8 @@ default. The key goes in the ``api-key`` header. The v1 API (``/openai/v1/models
 August 2025) answers in OpenAI's shape with ``shutdown_date``. The classic one
 (``/openai/models?api-version=2024-10-21``) lists what the resource can deploy, with
 ``created_at`` and ``deprecation.inference`` in unix seconds, and the resource's fine-tunes
-(``model`` is their base, ``fine_tune`` their job). Neither documented API offers retention
+(``model`` is their base, ``fine_tune`` their job) and ``lifecycle_status`` (``preview``,
+``generally-available``), stored as the model's status. Neither documented API offers retention
 a way to delete fine-tunes that was verified here, so Azure sources have no retention.
 Errors come as OpenAI's envelope or as the gateway's ``{"statusCode", "message"}``.
 """
@@ -47,7 +48,10 @@ CLASSIC = Profile(
     api="classic",
     list_path="/openai/models",
     default_version="2024-10-21",
-    fields=Fields(created="created_at", owned_by=None, shutdown=("deprecation.inference",)),
+    fields=Fields(
+        created="created_at", owned_by=None, shutdown=("deprecation.inference",),
+        status="lifecycle_status",
+    ),
 )
 APIS = {"v1": V1, "classic": CLASSIC}
 PROFILE = V1

@@ -1,8 +1,10 @@
 """Cohere: ``GET /v1/models`` (Bearer) answers ``{"models": [...], "next_page_token"}``.
 
 ``page_size=1000``, then ``page_token`` until no token comes. A model is keyed by ``name``
-(there is no ``id``), with ``context_length`` and ``finetuned``; no ``created``, no owner,
-no lifecycle field. The SDK reads the key from ``CO_API_KEY``.
+(there is no ``id``), with ``context_length`` and ``finetuned``; no ``created``, no owner.
+Its lifecycle field is ``is_deprecated`` (``GetModelResponse`` in Cohere's OpenAPI document,
+cohere-ai/cohere-developer-experience @ e814c8a1, ``cohere-openapi.yaml`` L28242): ``true``
+is the status ``deprecated``. The SDK reads the key from ``CO_API_KEY``.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ PROFILE = Profile(
     items="models",
     fields=Fields(
         id="name", created=None, owned_by=None, object=None, context_length=("context_length",),
+        status="is_deprecated", status_flags={True: "deprecated"},
     ),
     fine_tunes=FineTunes(is_fine_tuned=is_fine_tuned),
     litellm_providers=("cohere", "cohere_chat"),

@@ -10,7 +10,8 @@ a card of ``type`` ``fine-tuned`` or an ``ft:{base}:{org}:{YYYYMMDD}[:{suffix}]:
 ``DELETE /v1/models/{id}`` deletes one, so retention works here as on OpenAI, on the
 fine-tunes it can tell by their ``ft:`` id alone (retention reads stored ids, not cards).
 The spec's own list example is a bare array, against its ``ModelList`` schema: such an
-answer fails the sync.
+answer fails the sync. A fine-tune's ``archived: true`` (``FTModelCard``) is the status
+``archived``.
 """
 
 from __future__ import annotations
@@ -53,6 +54,8 @@ PROFILE = Profile(
     fields=Fields(
         shutdown=("deprecation",), replacement="deprecation_replacement_model",
         context_length=("max_context_length",),
+        # FTModelCard's ``archived`` (default false): an archived fine-tune.
+        status="archived", status_flags={True: "archived"},
     ),
     fine_tunes=FineTunes(
         is_fine_tuned=is_fine_tuned,

@@ -136,6 +136,14 @@ class Fields:
     context_length: tuple[str, ...] = ()
     #: The provider's named successor of a deprecated model.
     replacement: str | None = None
+    #: Where the provider says the model's lifecycle status. A string is the status as it
+    #: is, in lower case (Azure classic's ``lifecycle_status``: ``preview``,
+    #: ``generally-available``); a boolean reads through ``status_flags``.
+    status: str | None = None
+    #: The status a boolean ``status`` field means, by value (Cohere's ``is_deprecated``:
+    #: ``{True: "deprecated"}``; Groq's ``active``: ``{False: "inactive"}``); a value not
+    #: here says nothing (None).
+    status_flags: Mapping[bool, str] | None = None
 
     @cached_property
     def plain(self) -> bool:
@@ -143,6 +151,7 @@ class Fields:
         return (
             self.created_as == "unix" and self.display_name is None
             and not self.context_length and self.replacement is None
+            and self.status is None
             and not any("." in name for name in self.shutdown)
         )
 

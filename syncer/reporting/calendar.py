@@ -61,6 +61,10 @@ def _description(shutdown: Shutdown, now: datetime) -> str:
         f"Replacement: {shutdown.replacement or 'none announced'}.",
         f"Date from: {DATE_SOURCES.get(shutdown.date_source, shutdown.date_source)}.",
     ]
+    if shutdown.date_source == "imported":
+        lines.append(f"Imported from: {shutdown.origin or 'unknown'}.")
+        if shutdown.source_url:
+            lines.append(f"Source: {shutdown.source_url}")
     if shutdown.vanished_at is not None:
         lines.append(f"No longer listed since {shutdown.vanished_at.date().isoformat()}.")
     return "\n".join(lines)

@@ -23,11 +23,12 @@ TABLES = {
     "sync_runs": "One row per sync attempt: status ok, failed or held, counts and error.",
     "models": "The current state of every model ever seen, one row per (source, model_id).",
     "model_events": "The append-only change log: added, vanished, reappeared, changed, "
-                    "shutdown_changed, deleted, delete_failed.",
+                    "shutdown_changed, status_changed, deleted, delete_failed.",
     "deprecations": "Imported shutdown dates (ids or globs) and replacements, with the file "
                     "and page each came from.",
     "alert_outbox": "One row per alert, with its delivery status.",
-    "current_models": "View: the present inventory, with age and days to shutdown.",
+    "current_models": "View: the present inventory, with age and the shutdown date in force "
+                      "(provider or imported), where it came from and the status.",
     "model_availability": "View: one row per continuous interval in which a model was listed.",
     "inventory_daily": "View: per source and UTC day, models present and the day's events.",
     "model_offers": "View: every present model with the id it is compared by across sources.",

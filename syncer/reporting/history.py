@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from syncer.lifecycle import changed_by, decide
 from syncer.providers.openai import PROFILE as OPENAI
 from syncer.providers.profile import Profile
 from syncer.sync.diff import field_changes
@@ -88,19 +89,23 @@ class Snapshot:
         """The columns ``syncer models`` prints, derived from the JSON as a sync of a source
         of ``profile``'s kind derives them."""
         record, _ = parse_model(self.raw, repr(self.model_id), profile)
+        # The store keeps no history of imported dates: the past is the provider's word.
+        lifecycle = decide(record.shutdown_at, record.replacement, record.lifecycle_status, None)
         return {
             "source": self.source,
             "model_id": self.model_id,
             "owned_by": record.owned_by,
             "created_at": record.created_at,
             "is_fine_tuned": record.is_fine_tuned,
-            "shutdown_at": record.shutdown_at,
+            "shutdown_at": lifecycle.shutdown_at,
             "first_seen_at": self.first_seen_at,
             "last_seen_at": self.last_seen_at,
             "vanished_at": self.vanished_at,
             "display_name": record.display_name,
             "context_length": record.context_length,
-            "replacement": record.replacement,
+            "replacement": lifecycle.replacement,
+            "origin": lifecycle.origin,
+            "status": lifecycle.status,
         }
 
 
@@ -258,5 +263,6 @@ def place_events(
             "interval_number": home.number if home else None,
             "available_from": home.available_from if home else None,
             "available_until": home.available_until if home else None,
+            "changed_by": changed_by(event["kind"], event.get("details")),
         })
     return placed

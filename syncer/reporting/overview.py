@@ -19,6 +19,7 @@ from typing import Any
 
 from syncer.alerts.decide import days_left
 from syncer.config.model import MODEL_EVENT_KINDS
+from syncer.lifecycle import changed_by
 from syncer.reporting.history import Interval
 from syncer.reporting.shutdowns import Shutdown
 from syncer.words import counted
@@ -303,12 +304,14 @@ def _value(value: Any) -> str:
 
 def describe_change(event: Event) -> str:
     """What changed, in one line: ``field: old -> new`` for each field, or the reason."""
-    if event.kind in ("changed", "shutdown_changed"):
+    if event.kind in ("changed", "shutdown_changed", "status_changed"):
         old, new = event.old_values or {}, event.new_values or {}
-        return "; ".join(
+        text = "; ".join(
             f"{key}: {_value(old.get(key))} -> {_value(new.get(key))}"
             for key in sorted({*old, *new})
         )
+        by = changed_by(event.kind, event.details)
+        return text if by is None else f"{text} (by {by})"
     details = event.details or {}
     return str(details.get("error") or details.get("reason") or "")
 

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, Select, func, select
+from sqlalchemy import Connection, Select, func, or_, select
 
 from syncer.db.tables import events_table, leases_table, outbox_table, runs_table
 from syncer.db.views import models_view
@@ -41,8 +41,14 @@ __all__ = [
 MODEL_COLUMNS = (
     "source", "model_id", "owned_by", "created_at", "is_fine_tuned", "shutdown_at",
     "first_seen_at", "last_seen_at", "vanished_at", "display_name", "context_length",
-    "replacement",
+    "replacement", "origin", "status",
 )
+#: ``models``' columns that are the stored lifecycle in force (``syncer.lifecycle``), by the
+#: view's column they are read from: the date, replacement and status every output shows.
+IN_FORCE = {
+    "shutdown_at": "effective_shutdown_at", "replacement": "effective_replacement",
+    "origin": "date_origin", "status": "lifecycle_status",
+}
 SOURCE_COLUMNS = (
     "name", "kind", "base_url", "api_key_env", "key_set", "last_sync_at", "last_status",
     "models", "lease_holder", "lease_until",
@@ -64,6 +70,10 @@ def _rows(db: Connection | Session, query: Select[Any]) -> list[dict[str, Any]]:
     return [dict(row._mapping) for row in db.execute(query)]
 
 
+def _model_columns(names: Sequence[str]) -> list[Any]:
+    return [_m[IN_FORCE[c]].label(c) if c in IN_FORCE else _m[c] for c in names]
+
+
 def models(
     db: Connection | Session,
     *,
@@ -71,8 +81,8 @@ def models(
     include_vanished: bool = False,
     limit: int | None = None,
 ) -> list[dict[str, Any]]:
-    """The inventory of every source, one, or any of several."""
-    query = select(*(_m[c] for c in MODEL_COLUMNS)).order_by(_m.source, _m.model_id)
+    """The inventory of every source, one, or any of several, with the lifecycle in force."""
+    query = select(*_model_columns(MODEL_COLUMNS)).order_by(_m.source, _m.model_id)
     if isinstance(source, str):
         query = query.where(_m.source == source)
     elif source is not None:
@@ -85,9 +95,14 @@ def models(
 def model(
     db: Connection | Session, model_id: str, source: str | None = None
 ) -> list[dict[str, Any]]:
-    """One model's stored row(s), with the raw JSON: one per source that listed it."""
-    columns = (*MODEL_COLUMNS, "deleted_at", "object", "created", "raw")
-    query = select(*(_m[c] for c in columns)).where(_m.model_id == model_id).order_by(_m.source)
+    """One model's stored row(s), with the raw JSON: one per source that listed it; beside
+    the lifecycle in force, the date and replacement the provider itself lists."""
+    columns = (*MODEL_COLUMNS, "date_source", "date_source_url", "deleted_at", "object",
+               "created", "raw")
+    query = select(
+        *_model_columns(columns), _m.shutdown_at.label("listed_shutdown_at"),
+        _m.replacement.label("listed_replacement"),
+    ).where(_m.model_id == model_id).order_by(_m.source)
     if source is not None:
         query = query.where(_m.source == source)
     return _rows(db, query)
@@ -135,7 +150,7 @@ ALERT_COLUMNS = (
 )
 SHUTDOWN_COLUMNS = (
     "source", "model_id", "shutdown_at", "days_left", "replacement", "date_source", "origin",
-    "source_url",
+    "source_url", "status",
 )
 
 
@@ -158,24 +173,33 @@ def alerts(
 
 
 def shutdowns(
-    session: Session, now: datetime, source: str | None = None
+    db: Connection | Session, now: datetime, source: str | None = None
 ) -> list[dict[str, Any]]:
-    """Present models with a known shutdown date, soonest first, with days left."""
-    # The alerts' own reading of dates (imported ones too), loaded only for this command.
+    """Present models with a shutdown date in force, soonest first, with days left, then
+    those whose status says they are going (``lifecycle.ENDING``) with no date known: the
+    stored lifecycle, as every output reads it."""
     from syncer.alerts.decide import days_left
-    from syncer.alerts.outbox import model_states
+    from syncer.lifecycle import ENDING
 
-    states = model_states(session, source)
-    dated = sorted(
-        ((s, m) for (s, _), m in states.items() if m.shutdown_at is not None),
-        key=lambda item: (item[1].shutdown_at, item[0], item[1].model_id),
+    query = select(
+        _m.source, _m.model_id, _m.effective_shutdown_at, _m.effective_replacement,
+        _m.date_source, _m.date_origin, _m.date_source_url, _m.lifecycle_status,
+    ).where(
+        _m.vanished_at.is_(None),
+        or_(_m.effective_shutdown_at.is_not(None), _m.lifecycle_status.in_(sorted(ENDING))),
+    ).order_by(
+        _m.effective_shutdown_at.is_(None), _m.effective_shutdown_at, _m.source, _m.model_id
     )
+    if source is not None:
+        query = query.where(_m.source == source)
     return [
-        {"source": s, "model_id": m.model_id, "shutdown_at": m.shutdown_at,
-         "days_left": days_left(m.shutdown_at, now), "replacement": m.replacement,
-         "date_source": m.date_source, "origin": m.origin, "source_url": m.source_url}
-        for s, m in dated
-        if m.shutdown_at is not None
+        {"source": name, "model_id": model_id, "shutdown_at": shutdown_at,
+         "days_left": None if shutdown_at is None else days_left(shutdown_at, now),
+         "replacement": replacement, "date_source": date_source,
+         "origin": origin, "source_url": source_url,
+         "status": status}
+        for name, model_id, shutdown_at, replacement, date_source, origin, source_url, status
+        in db.execute(query)
     ]
 
 

@@ -178,29 +178,34 @@ ORDER BY d.source, d.day""",
         ),
         Report(
             "shutdowns",
-            "Present models whose announced shutdown is past or within the next N days "
-            "(default 90), soonest first.",
+            "Present models whose shutdown date in force (the provider's, else an imported "
+            "one) is past or within the next N days (default 90), soonest first, with where "
+            "the date came from and the replacement.",
             f"""SELECT
     m.source,
     m.model_id,
     m.owned_by,
     m.shutdown_at,
     m.days_to_shutdown,
-    m.first_seen_at
+    m.first_seen_at,
+    m.replacement,
+    m.date_source,
+    m.date_origin,
+    m.lifecycle_status
 FROM current_models m
 WHERE m.shutdown_at <= :until AND {SOURCE_FILTER.format(table="m")}
 ORDER BY m.shutdown_at, m.source, m.model_id""",
             (
                 "source", "model_id", "owned_by", "shutdown_at", "days_to_shutdown",
-                "first_seen_at",
+                "first_seen_at", "replacement", "date_source", "date_origin", "lifecycle_status",
             ),
             days=90,
         ),
         Report(
             "same-models",
             "Models that more than one source offers (ids compared in lower case, without a "
-            "leading vendor/ or models/ segment), with each source's shutdown date (the "
-            "provider's, else one imported for that id).",
+            "leading vendor/ or models/ segment), with each source's shutdown date in force "
+            "(the provider's, else an imported one) and where it came from.",
             """SELECT
     o.common_id,
     k.sources,
@@ -210,7 +215,8 @@ ORDER BY m.shutdown_at, m.source, m.model_id""",
     o.shutdown_at,
     o.days_to_shutdown,
     o.date_source,
-    o.replacement
+    o.replacement,
+    o.date_origin
 FROM model_offers o
 JOIN (
     SELECT common_id, COUNT(DISTINCT source) AS sources
@@ -223,7 +229,7 @@ WHERE CAST(:source AS VARCHAR(64)) IS NULL
 ORDER BY o.common_id, o.source, o.model_id""",
             (
                 "common_id", "sources", "source", "model_id", "display_name", "shutdown_at",
-                "days_to_shutdown", "date_source", "replacement",
+                "days_to_shutdown", "date_source", "replacement", "date_origin",
             ),
         ),
     )

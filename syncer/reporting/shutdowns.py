@@ -2,8 +2,8 @@
 
 The HTML report's calendar and the iCalendar feed read the same list. It covers vanished
 models too: a calendar that dropped an event the day its model retired would rewrite the
-subscriber's past. A date is the provider's where it gives one, else an imported one
-(``deprecations.effective``), exactly as ``syncer deprecations`` decides.
+subscriber's past. The date, its origin and the replacement are the lifecycle in force as
+stored (``syncer.lifecycle`` decides it once), exactly what ``syncer deprecations`` shows.
 """
 
 from __future__ import annotations
@@ -17,8 +17,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from syncer.alerts.deprecations import Deprecation, Matcher, effective
-from syncer.db.schema import DeprecationEntry, Model, ModelEvent
+from syncer.db.schema import Model, ModelEvent
 from syncer.providers.profile import all_profiles
 
 __all__ = ["Shutdown", "date_set_at", "read_shutdowns"]
@@ -45,6 +44,12 @@ class Shutdown:
     set_at: datetime
     #: When the model left the provider's list; None while it is listed.
     vanished_at: datetime | None
+    #: ``provider``, or the file or URL an imported date came from.
+    origin: str | None = None
+    #: The page an imported date cites.
+    source_url: str | None = None
+    #: The provider's lifecycle status.
+    status: str | None = None
 
 
 def date_set_at(
@@ -56,8 +61,8 @@ def date_set_at(
 
     That is the latest of: the model's first sighting, the latest ``changed`` event that
     touched a shutdown field (``changes`` holds (occurred_at, old_values, new_values)),
-    and the import of the matching entry. Taking the latest of all of them keeps it from
-    going back when the date passes from the provider to an import or back.
+    and the latest import that moved its imported date. Taking the latest of all of them
+    keeps it from going back when the date passes from the provider to an import or back.
     """
     moments = [first_seen_at]
     moments += [
@@ -71,60 +76,54 @@ def date_set_at(
 
 def _changes(
     session: Session, keys: Sequence[tuple[str, str]]
-) -> dict[tuple[str, str], list[tuple[datetime, Any, Any]]]:
-    """The ``changed`` events of these models only: a handful of dated ones among thousands."""
+) -> tuple[dict[tuple[str, str], list[tuple[datetime, Any, Any]]], dict[tuple[str, str], datetime]]:
+    """The ``changed`` events of these models only (a handful of dated ones among
+    thousands), and when an import last moved each one's imported date."""
     found: dict[tuple[str, str], list[tuple[datetime, Any, Any]]] = defaultdict(list)
+    imported: dict[tuple[str, str], datetime] = {}
     wanted = set(keys)
     ids = sorted({model_id for _, model_id in keys})
     for start in range(0, len(ids), CHUNK):
         rows = session.execute(
-            select(ModelEvent.source, ModelEvent.model_id, ModelEvent.occurred_at,
-                   ModelEvent.old_values, ModelEvent.new_values)
-            .where(ModelEvent.kind == "changed", ModelEvent.model_id.in_(ids[start:start + CHUNK]))
+            select(ModelEvent.source, ModelEvent.model_id, ModelEvent.kind,
+                   ModelEvent.occurred_at, ModelEvent.old_values, ModelEvent.new_values,
+                   ModelEvent.details)
+            .where(ModelEvent.kind.in_(("changed", "shutdown_changed")),
+                   ModelEvent.model_id.in_(ids[start:start + CHUNK]))
         )
-        for source, model_id, at, old, new in rows:
-            if (source, model_id) in wanted:
-                found[source, model_id].append((at, old, new))
-    return found
+        for source, model_id, kind, at, old, new, details in rows:
+            key = (source, model_id)
+            if key not in wanted:
+                continue
+            if kind == "changed":
+                found[key].append((at, old, new))
+            elif (details or {}).get("date_source") == "imported":
+                imported[key] = max(at, imported.get(key, at))
+    return found, imported
 
 
 def read_shutdowns(session: Session, source: str | None = None) -> list[Shutdown]:
-    """Every model with a known shutdown date, soonest first: a fixed number of statements."""
-    imported = list(session.execute(select(
-        DeprecationEntry.model, DeprecationEntry.shutdown_at, DeprecationEntry.replacement,
-        DeprecationEntry.source, DeprecationEntry.imported_at,
-    )))
-    entries = [Deprecation(*row[:4]) for row in imported]
-    imported_at = {(row.source, row.model): row.imported_at for row in imported}
+    """Every model with a shutdown date in force, soonest first, as stored (vanished models
+    too): a fixed number of statements."""
     query = select(
-        Model.source, Model.model_id, Model.shutdown_at, Model.first_seen_at, Model.vanished_at,
-        Model.replacement,
-    ).order_by(Model.source, Model.model_id)
+        Model.source, Model.model_id, Model.effective_shutdown_at, Model.effective_replacement,
+        Model.date_source, Model.first_seen_at, Model.vanished_at, Model.date_origin,
+        Model.date_source_url, Model.lifecycle_status,
+    ).where(Model.effective_shutdown_at.is_not(None)).order_by(Model.source, Model.model_id)
     if source is not None:
         query = query.where(Model.source == source)
-    if not entries:
-        query = query.where(Model.shutdown_at.is_not(None))
-    matcher = Matcher(entries)
-    dated = []
-    for name, model_id, provider_date, first_seen_at, vanished_at, successor in session.execute(
-        query
-    ):
-        entry = matcher.match(name, model_id) if matcher else None
-        shutdown_at, date_source, replacement = effective(provider_date, entry)
-        replacement = successor or replacement  # the provider's named successor wins
-        if shutdown_at is not None and date_source is not None:
-            when = imported_at[entry.source, entry.model] if entry is not None else None
-            dated.append((name, model_id, shutdown_at, date_source, replacement,
-                          first_seen_at, vanished_at, when))
-    changes = _changes(session, [(row[0], row[1]) for row in dated])
+    dated = session.execute(query).all()
+    changes, imported = _changes(session, [(row[0], row[1]) for row in dated])
     shutdowns = [
         Shutdown(
             source=name, model_id=model_id, shutdown_at=shutdown_at, replacement=replacement,
             date_source=date_source,
-            set_at=date_set_at(first_seen_at, changes.get((name, model_id), ()), when),
-            vanished_at=vanished_at,
+            set_at=date_set_at(first_seen_at, changes.get((name, model_id), ()),
+                               imported.get((name, model_id))),
+            vanished_at=vanished_at, origin=origin, source_url=source_url, status=status,
         )
-        for name, model_id, shutdown_at, date_source, replacement, first_seen_at, vanished_at,
-        when in dated
+        for (name, model_id, shutdown_at, replacement, date_source, first_seen_at, vanished_at,
+             origin, source_url, status) in dated
+        if shutdown_at is not None and date_source is not None
     ]
     return sorted(shutdowns, key=lambda s: (s.shutdown_at, s.source, s.model_id))

@@ -38,7 +38,7 @@ __all__ = [
 
 EVENT_HISTORY_COLUMNS = (
     "source", "model_id", "occurred_at", "kind", "interval_number", "available_from",
-    "available_until", "old_values", "new_values", "details", "sync_run_id",
+    "available_until", "old_values", "new_values", "changed_by", "details", "sync_run_id",
 )
 INTERVAL_COLUMNS = (
     "source", "model_id", "interval_number", "available_from", "available_until",

@@ -118,7 +118,7 @@ def read_metrics(engine: Engine, settings: Settings, now: datetime) -> Reading:
             alerts=_alert_counts(session),
             shutdowns={
                 (row["source"], row["model_id"]): (row["shutdown_at"] - now) / timedelta(days=1)
-                for row in shutdowns(session, now)
+                for row in shutdowns(session, now) if row["shutdown_at"] is not None
             },
             sources=_states(session, settings, now),
             leases={(row.name, row.holder): int(row.expires_at > now)

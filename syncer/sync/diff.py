@@ -20,12 +20,14 @@ __all__ = [
     "Change",
     "Diff",
     "ShutdownMove",
+    "StatusMove",
     "StoredModel",
     "compute_diff",
     "field_changes",
     "mass_vanish_reason",
     "same_json",
     "shutdown_moves",
+    "status_moves",
 ]
 
 
@@ -182,6 +184,35 @@ def shutdown_moves(changes: Sequence[Change], profile: Profile) -> list[Shutdown
             old = None
         if old != change.record.shutdown_at:
             moves.append(ShutdownMove(change.record.model_id, old, change.record.shutdown_at))
+    return moves
+
+
+@dataclass(frozen=True, slots=True)
+class StatusMove:
+    """A model whose provider-listed lifecycle status was set, changed or cleared."""
+
+    model_id: str
+    old: str | None
+    new: str | None
+
+
+def status_moves(changes: Sequence[Change], profile: Profile) -> list[StatusMove]:
+    """The changes that moved a model's lifecycle status, as the source's kind reads it."""
+    if profile.fields.status is None:
+        return []
+    root = profile.fields.status.split(".")[0]
+    moves = []
+    for change in changes:
+        if root not in change.new_values:
+            continue
+        try:
+            old = parse_model(change.before, repr(change.record.model_id), profile)[0]
+        except PayloadError:
+            continue
+        if old.lifecycle_status != change.record.lifecycle_status:
+            moves.append(StatusMove(
+                change.record.model_id, old.lifecycle_status, change.record.lifecycle_status
+            ))
     return moves
 
 

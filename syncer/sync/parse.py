@@ -41,7 +41,8 @@ __all__ = [
 #: re-applies an unchanged list and parses every model again. Change it with the parser.
 #: 3: Mistral's ``type: fine-tuned``, vLLM's and LiteLLM's ``created`` no longer read as a
 #: creation time, Ollama's context length no longer read (issue 19): stored rows take it.
-PARSER_VERSION = "3"
+#: 4: each kind's lifecycle status (``Fields.status``) read into ``lifecycle_status``.
+PARSER_VERSION = "4"
 MAX_ID_LENGTH = 512
 #: The unix seconds a timestamp can hold (years 1 to 9999); beyond, ``created`` is not a time.
 CREATED_RANGE = range(-62_135_596_800, 253_402_300_800)
@@ -63,6 +64,8 @@ class ModelRecord:
     display_name: str | None = None
     context_length: int | None = None
     replacement: str | None = None
+    #: The provider's lifecycle status, by the kind's ``Fields.status`` (None: it says none).
+    lifecycle_status: str | None = None
     #: The profile that read it (``Profile.name``): part of the digest.
     parsed_as: str = field(default="openai", repr=False, compare=False)
     #: Fingerprint of the model as listed (``listed_digest`` of its bytes, else ``raw_digest``
@@ -253,6 +256,7 @@ def _parse_model(
         display_name=_string(item, fields.display_name, model_id, warnings),
         context_length=_length(item, fields.context_length, model_id, warnings),
         replacement=_string(item, fields.replacement, model_id, warnings),
+        lifecycle_status=_status(item, fields, model_id, warnings),
         parsed_as=profile.name,
         digest=digest,
     )
@@ -288,6 +292,24 @@ def _string(item: Mapping[str, Any], path: str | None, model_id: str, warnings: 
     if value is None or isinstance(value, str):
         return value
     warnings.append(f"model {model_id!r}: {path!r} is not a string: {value!r}")
+    return None
+
+
+def _status(
+    item: Mapping[str, Any], fields: Fields, model_id: str, warnings: list[str]
+) -> str | None:
+    """The lifecycle status the kind's field says: a string as it is, a flag by its meaning."""
+    if fields.status is None:
+        return None
+    value = _get(item, fields.status)
+    if value is None:
+        return None
+    if fields.status_flags is not None:
+        if type(value) is bool:
+            return fields.status_flags.get(value)
+    elif isinstance(value, str):
+        return value.strip().lower() or None
+    warnings.append(f"model {model_id!r}: {fields.status!r} is not a lifecycle status: {value!r}")
     return None
 
 

@@ -22,11 +22,19 @@ from sqlalchemy.exc import SQLAlchemyError
 from syncer.config.model import AlertRule, SyncPolicy
 from syncer.db import bulk, locks
 from syncer.db.engine import write_transaction
+from syncer.db.lifecycle import load_matcher
 from syncer.db.tables import events_table, runs_table
 from syncer.errors import ProviderError, StoreError, first_line
+from syncer.lifecycle import Matcher
 from syncer.providers.profile import Profile
 from syncer.redact import printable
-from syncer.sync.diff import Diff, compute_diff, mass_vanish_reason, shutdown_moves
+from syncer.sync.diff import (
+    Diff,
+    compute_diff,
+    mass_vanish_reason,
+    shutdown_moves,
+    status_moves,
+)
 from syncer.sync.parse import PARSER_VERSION, ParsedListing, parse_listing
 from syncer.timeutil import iso, utcnow
 from syncer.words import counted
@@ -226,6 +234,18 @@ def _events(
         }
         for move in shutdown_moves(diff.changed, profile)
     ]
+    # So is a moved lifecycle status (Cohere's ``is_deprecated``, Groq's ``active``, ...).
+    events += [
+        {
+            **base,
+            "model_id": move.model_id,
+            "kind": "status_changed",
+            "old_values": {"lifecycle_status": move.old},
+            "new_values": {"lifecycle_status": move.new},
+            "details": None,
+        }
+        for move in status_moves(diff.changed, profile)
+    ]
     events += [{**base, "model_id": m, "kind": "vanished"} for m in vanished]
     return events
 
@@ -327,7 +347,11 @@ class Syncer:
                 )
                 return self._result(run, clock)
 
-            bulk.upsert_models(connection, source, diff.writes, now)
+            writes = diff.writes
+            # The imported dates, read only when a row is written: an unchanged model keeps
+            # the lifecycle stored with it (an import rewrites what it moves).
+            matcher = load_matcher(connection) if writes else Matcher(())
+            bulk.upsert_models(connection, source, writes, now, matcher)
             bulk.mark_vanished(connection, source, diff.missing, now)
             if plan.present:
                 bulk.relist_present(connection, source)

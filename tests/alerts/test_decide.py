@@ -274,7 +274,8 @@ def test_a_model_first_seen_close_to_its_date_alerts_once_for_the_tightest_thres
     assert alert.summary == "openai: gpt-4-0613 shuts down in 5 days (2026-03-06)"
     assert alert.shutdown == {
         "shutdown_at": date, "days_left": 5, "threshold_days": 7,
-        "replacement": None, "date_source": "provider",
+        "replacement": None, "date_source": "provider", "origin": None, "source_url": None,
+        "status": None,
     }
     assert sorted(m.threshold_days for m in plan.new_marks) == [7, 30, 90]
     assert plan.obsolete_marks == []

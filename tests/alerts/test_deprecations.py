@@ -11,14 +11,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from syncer.alerts.deprecations import (
-    Deprecation,
-    effective,
-    match,
-    parse_deprecations,
-    parse_litellm,
-)
+from syncer.alerts.deprecations import parse_deprecations, parse_litellm
 from syncer.errors import ConfigError
+from syncer.lifecycle import Deprecation, match
 
 JUNE = datetime(2026, 6, 6, tzinfo=UTC)
 
@@ -136,16 +131,6 @@ def test_the_entry_that_applies_does_not_depend_on_the_file_order(order: list[st
     entry = match(entries, "openai", "gpt-4-0613")
 
     assert entry is not None and entry.model == "gpt-4-0613"
-
-
-def test_the_providers_date_wins_and_the_imported_replacement_is_kept() -> None:
-    provider = datetime(2026, 5, 1, tzinfo=UTC)
-    entry = Deprecation("gpt-4-0613", JUNE, "gpt-4o")
-
-    assert effective(provider, entry) == (provider, "provider", "gpt-4o")
-    assert effective(None, entry) == (JUNE, "imported", "gpt-4o")
-    assert effective(provider, None) == (provider, "provider", None)
-    assert effective(None, None) == (None, None, None)
 
 
 # --- LiteLLM's model map -------------------------------------------------------------------------

@@ -160,7 +160,7 @@ def test_imported_dates_count_down_until_the_provider_gives_its_own(
         import_deprecations(session, [
             Deprecation("gpt-4-*", clock.now + timedelta(days=20), "gpt-4o"),
             Deprecation("gpt-4-0613", clock.now + timedelta(days=25), "gpt-4.1", source="azure"),
-        ], clock.now)
+        ], clock.now, origin="deps.csv")
     provider.set("gpt-4-0613", "gpt-4o")
 
     sync(engine, provider, clock, rules)
@@ -328,7 +328,7 @@ def test_an_import_that_sets_moves_or_clears_a_date_records_it_with_its_origin(
                  origin="prices.json")
     again = load([Deprecation("gpt-4-0613", june, source_url=url)], origin="prices.json")
     moved = load([Deprecation("gpt-4-0613", july, source_url=url)], origin="prices-2.json")
-    cleared = load([], replace=True)
+    cleared = load([], replace=True, origin="empty.csv")
 
     assert (first, again, moved, cleared) == (2, 0, 1, 2)
     changes = [(m, old["shutdown_at"], new["shutdown_at"], d["origin"], d["provider_shutdown_at"])
@@ -362,5 +362,5 @@ def test_the_shutdown_list_shows_where_an_imported_date_came_from(
 
     assert [(r["model_id"], r["date_source"], r["origin"], r["source_url"]) for r in rows] == [
         ("gpt-4-0613", "imported", "model_prices_and_context_window.json", url),
-        ("gpt-4o", "provider", None, None),
+        ("gpt-4o", "provider", "provider", None),
     ]

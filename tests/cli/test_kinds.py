@@ -375,7 +375,7 @@ def test_litellms_map_gives_dates_to_kinds_that_list_none_and_the_providers_win(
     assert by_model["gem", "gemini-2.5-pro"]["shutdown_at"] == "2026-06-17T00:00:00.000000Z"
     gpt = by_model["openai", "gpt-4o"]
     assert (gpt["shutdown_at"], gpt["date_source"], gpt["origin"]) == (
-        "2026-10-23T00:00:00.000000Z", "provider", None
+        "2026-10-23T00:00:00.000000Z", "provider", "provider"
     )
     assert sorted((e["source"], e["model_id"]) for e in changed) == [
         ("claude", "claude-opus-4"), ("gem", "gemini-2.5-flash"), ("gem", "gemini-2.5-pro"),

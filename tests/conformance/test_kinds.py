@@ -50,13 +50,14 @@ def at(value: int | str | None) -> str | None:
 def row(
     owned_by: str | None = None, created: int | str | None = None, fine_tuned: bool = False,
     shutdown: int | str | None = None, name: str | None = None, context: int | None = None,
-    replacement: str | None = None,
+    replacement: str | None = None, status: str | None = None,
 ) -> dict[str, Any]:
-    """The columns a listed model fills, as ``syncer models --format json`` shows them."""
+    """The columns a listed model fills, as ``syncer models --format json`` shows them
+    (``status``: the lifecycle status the kind's lifecycle field becomes)."""
     return {
         "owned_by": owned_by, "created_at": at(created), "is_fine_tuned": fine_tuned,
         "shutdown_at": at(shutdown), "display_name": name, "context_length": context,
-        "replacement": replacement,
+        "replacement": replacement, "status": status,
     }
 
 
@@ -165,9 +166,10 @@ CASES = [
     # Azure/azure-rest-api-specs specification/cognitiveservices/data-plane/AzureOpenAI/
     # authoring/stable/2024-10-21/examples/get_models.json @ 2131830c, verbatim.
     Case("azure", "", {"/openai/models": whole("azure-classic.json")}, {
-        "curie": row(None, 1646126127, shutdown=1709284527),
+        "curie": row(None, 1646126127, shutdown=1709284527, status="generally-available"),
         "curie.ft-72a2792ef7d24ba7b82c7fe4a37e379f": row(
-            None, 1646126127, fine_tuned=True, shutdown=1709284527
+            None, 1646126127, fine_tuned=True, shutdown=1709284527,
+            status="generally-available",
         ),
     }, api="classic"),
     # anthropics/anthropic-sdk-python src/anthropic/types/model_info.py @ e3010356 (and
@@ -244,7 +246,8 @@ CASES = [
         "/v1/models": page_token("cohere.json", "models", "next_page_token", "page_token", 2),
     }, {
         "command-a-03-2025": row(context=256000),
-        "command-r-03-2024": row(context=128000),
+        # GetModelResponse.is_deprecated (L28242): true is the status "deprecated".
+        "command-r-03-2024": row(context=128000, status="deprecated"),
         "embed-v4.0": row(context=128000),
     }, pages=2),
     # ollama/ollama openai/openai.go @ 634c4166, ToListCompletion.

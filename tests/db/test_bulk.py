@@ -13,6 +13,7 @@ from syncer.db import bulk
 from syncer.db.bulk import add_run
 from syncer.db.engine import read_session, write_session
 from syncer.db.schema import Model, ModelEvent
+from syncer.lifecycle import Matcher
 from syncer.sync.parse import CREATED_RANGE, ModelRecord
 
 NOW = datetime(2026, 11, 26, 9, 30, tzinfo=UTC)  # whole seconds: where formats could differ
@@ -31,7 +32,7 @@ def upsert(
     """Write listed models as a sync does: the models, then (unless not asked to) the
     source's listing."""
     with write_session(engine) as session, session.begin():
-        bulk.upsert_models(session, "openai", records, now)
+        bulk.upsert_models(session, "openai", records, now, Matcher(()))
         if listing:
             bulk.record_listing(session, "openai", now)
 
@@ -127,8 +128,8 @@ def test_a_second_upsert_rewrites_the_row_but_keeps_first_seen(engine: Engine) -
 
 def test_two_upserts_in_one_transaction_both_land(engine: Engine) -> None:
     with write_session(engine) as session, session.begin():
-        bulk.upsert_models(session, "openai", [record("a")], NOW)
-        bulk.upsert_models(session, "openai", [record("b")], LATER)
+        bulk.upsert_models(session, "openai", [record("a")], NOW, Matcher(()))
+        bulk.upsert_models(session, "openai", [record("b")], LATER, Matcher(()))
 
     assert {m: row.first_seen_at for m, row in rows(engine).items()} == {"a": NOW, "b": LATER}
 
@@ -254,7 +255,8 @@ def test_copy_is_one_statement_that_listeners_see(postgres_url: str) -> None:
     copies = [s for s in seen if s.startswith("COPY")]
     assert copies == ["COPY syncer_incoming_models (model_id, object, created, owned_by, "
                       "is_fine_tuned, shutdown_at, display_name, context_length, replacement, "
-                      "raw, raw_digest) FROM STDIN"]
+                      "raw, raw_digest, lifecycle_status, effective_shutdown_at, date_source, "
+                      "date_origin, date_source_url, effective_replacement) FROM STDIN"]
     assert len(seen) == 4  # create a temporary table, COPY into it, upsert from it, drop it
 
 

@@ -145,7 +145,7 @@ def test_models_becomes_a_view_that_reads_as_the_table_did_both_ways(database_ur
             return {m: seen[:19].replace("T", " ") for m, seen in rows}
 
     before = last_seen()
-    migrate.upgrade(engine)
+    migrate.upgrade(engine, "0007")
     after = last_seen()
     columns_after = [c["name"] for c in inspect(engine).get_columns("models")]
     with engine.connect() as connection:
@@ -161,3 +161,54 @@ def test_models_becomes_a_view_that_reads_as_the_table_did_both_ways(database_ur
     assert columns_after == columns_before
     assert [tuple(r) for r in listings] == [("openai",)]
     assert unlisted == ["gone", "kept"]
+
+
+def test_0013_stores_the_date_in_force_of_stored_models_and_names_every_imports_origin(
+    database_url: str,
+) -> None:
+    """Provider dates, an exact imported id, a glob beaten by it, a provider date beside an
+    imported replacement, and an old import without an origin."""
+    engine = make_engine(database_url)
+    migrate.upgrade(engine, "0012")
+    with engine.begin() as connection:
+        for model_id, shutdown, replacement in (
+            ("gpt-4-0613", None, None), ("gpt-4-0314", None, None),
+            ("gpt-4o", "2026-10-23 00:00:00", None), ("o1", None, None),
+            ("mistral-x", "2026-08-31 12:00:00", "mistral-y"),
+        ):
+            connection.execute(text(
+                "INSERT INTO model_state (source, model_id, is_fine_tuned, raw, first_seen_at, "
+                "shutdown_at, replacement) VALUES ('openai', :m, false, '{}', "
+                "'2026-01-01 00:00:00', :d, :r)"
+            ), {"m": model_id, "d": shutdown, "r": replacement})
+        for model, day, replacement, origin in (
+            ("gpt-4-*", "2026-07-01 00:00:00", "gpt-4.1", "globs.csv"),
+            ("gpt-4-0613", "2026-06-06 00:00:00", "gpt-4o", None),
+            ("gpt-4o", "2026-03-31 00:00:00", "gpt-5", "prices.json"),
+        ):
+            connection.execute(text(
+                "INSERT INTO deprecations (source, model, shutdown_at, replacement, imported_at, "
+                "origin) VALUES ('*', :m, :d, :r, '2026-01-02 00:00:00', :o)"
+            ), {"m": model, "d": day, "r": replacement, "o": origin})
+    migrate.upgrade(engine)
+    with engine.connect() as connection:
+        rows = connection.execute(text(
+            "SELECT model_id, CAST(shutdown_at AS TEXT), date_source, date_origin, replacement "
+            "FROM current_models ORDER BY model_id"
+        )).all()
+        origins = connection.execute(text(
+            "SELECT model, origin FROM deprecations ORDER BY model"
+        )).all()
+    migrate.downgrade(engine, "0012")
+    engine.dispose()
+
+    assert [(m, d and d[:10], s, o, r) for m, d, s, o, r in rows] == [
+        ("gpt-4-0314", "2026-07-01", "imported", "globs.csv", "gpt-4.1"),
+        ("gpt-4-0613", "2026-06-06", "imported", "unknown", "gpt-4o"),
+        ("gpt-4o", "2026-10-23", "provider", "provider", "gpt-5"),
+        ("mistral-x", "2026-08-31", "provider", "provider", "mistral-y"),
+        ("o1", None, None, None, None),
+    ]
+    assert [tuple(o) for o in origins] == [
+        ("gpt-4-*", "globs.csv"), ("gpt-4-0613", "unknown"), ("gpt-4o", "prices.json"),
+    ]

@@ -129,7 +129,7 @@ def test_an_imported_date_moved_by_a_new_import_keeps_its_uid(
         entry = Deprecation("claude-2*", datetime.fromisoformat(f"{day}T00:00:00+00:00"),
                             "claude-sonnet-4")
         with write_session(engine) as session, session.begin():
-            import_deprecations(session, [entry], clock.now)
+            import_deprecations(session, [entry], clock.now, origin="deps.csv")
         with read_session(engine) as session:
             (event,) = events(shutdown_calendar(read_shutdowns(session), clock.now)).values()
         return event

@@ -116,6 +116,7 @@ def test_a_row_is_derived_from_the_json_as_a_sync_derives_it() -> None:
         "created_at": datetime.fromtimestamp(1686935002, UTC), "is_fine_tuned": True,
         "shutdown_at": None, "first_seen_at": at(5), "last_seen_at": at(5),
         "vanished_at": None, "display_name": None, "context_length": None, "replacement": None,
+        "origin": None, "status": None,
     }
 
 

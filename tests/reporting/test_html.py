@@ -62,7 +62,7 @@ def test_the_report_summarises_each_source_and_lists_shutdowns_and_changes(
     assert shutdown_row is not None
     assert f"<td>{history.shutdown:%Y-%m-%d}</td>" in shutdown_row[1]
     assert '<td class="num soon">25</td>' in shutdown_row[1].replace("\n", "")
-    assert "<td>provider</td>" in shutdown_row[1]
+    assert '<td class="origin">provider</td>' in shutdown_row[1]
     feed = re.findall(r'<td class="model">([^<]+)</td><td class="kind kind-(\w+)">', page)
     # d's date came with a change of its listed field: a shutdown_changed event beside it.
     newest = [("c", "vanished"), ("d", "shutdown_changed"), ("d", "changed"), ("b", "reappeared")]

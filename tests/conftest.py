@@ -265,3 +265,19 @@ def receiver() -> Iterator[Receiver]:
 def clock() -> Clock:
     """A ``now`` that moves only when the test advances it."""
     return Clock()
+
+
+@pytest.fixture
+def invoke_sqlite(
+    monkeypatch: pytest.MonkeyPatch, provider: FakeProvider, tmp_path: Any
+) -> Callable[..., Result]:
+    """``invoke`` on the SQLite file ``tmp_path/syncer.db`` only (what a new install uses)."""
+    clear_settings_env(monkeypatch)
+    monkeypatch.setenv("OPENAI_API_KEY", API_KEY)
+    monkeypatch.setenv("OPENAI_BASE_URL", provider.base_url)
+    monkeypatch.setenv("SYNCER_DATABASE_URL", f"sqlite:///{tmp_path / 'syncer.db'}")
+
+    def run(*args: str) -> Result:
+        return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+
+    return run

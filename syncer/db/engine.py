@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, suppress
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
@@ -138,6 +138,8 @@ def _open(path: str, read_only: bool, params: dict[str, Any]) -> sqlite3.Connect
     """
     uri = "file:" + quote(os.path.abspath(path))
     modes = ["mode=ro"] if read_only else ["mode=rwc"]
+    if not read_only:
+        _create_private(path)
     wal = Path(f"{path}-wal")
     if read_only and not os.access(os.path.dirname(os.path.abspath(path)), os.W_OK) and (
         not wal.exists() or wal.stat().st_size == 0
@@ -154,6 +156,15 @@ def _open(path: str, read_only: bool, params: dict[str, Any]) -> sqlite3.Connect
             error = error or exc
     how = " read-only" if read_only else ""
     raise sqlite3.OperationalError(f"cannot open the SQLite database {path}{how}: {error}")
+
+
+def _create_private(path: str) -> None:
+    """Create a missing database file readable by its owner only (0600, less if the umask says
+    so): it holds the inventory and the error log. SQLite gives the ``-wal`` and ``-shm``
+    files it creates beside it the main file's mode. An existing file is left as it is, and a
+    file that cannot be created here is left to SQLite's own error, which names the path."""
+    with suppress(OSError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 
 
 def write_transaction(engine: Engine) -> AbstractContextManager[Connection]:

@@ -184,3 +184,19 @@ def test_the_pages_say_503_when_the_database_cannot_be_read(engine: Engine, cloc
             assert response.status_code == 503
             assert "cannot be read" in response.text and "Traceback" not in response.text
     broken.dispose()
+
+
+
+def test_a_lone_carriage_return_from_a_provider_cannot_start_a_calendar_line() -> None:
+    # Issue 21 item 13: icalendar before 7.3.0 wrote a lone CR raw, and a reader that breaks
+    # lines at a bare CR saw an injected property; pyproject's floor excludes those releases.
+    # A replacement is provider text (Mistral's deprecation_replacement_model, an import file).
+    now = datetime(2026, 3, 1, 12, tzinfo=UTC)
+    hostile = shutdown("gpt-4-0613", datetime(2026, 6, 6, tzinfo=UTC),
+                       replacement="gpt-4o\rX-INJECTED:1")
+
+    ics = shutdown_calendar([hostile], now)
+
+    assert b"\r" not in ics.replace(b"\r\n", b"")
+    (event,) = events(ics).values()
+    assert "X-INJECTED" not in event

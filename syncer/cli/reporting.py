@@ -222,8 +222,10 @@ def report_html(app: App, output: Path, source: str | None, since: str | None) -
     if str(output) == "-":
         click.echo(page, nl=False)
         return
+    from syncer.files import write_atomically
+
     try:
-        output.write_text(page, encoding="utf-8")
+        write_atomically(output, page)
     except OSError as exc:
         raise CLIError(f"{output}: cannot write: {exc.strerror or exc}") from None
     size = len(page.encode()) / 1e6

@@ -28,6 +28,7 @@ from syncer.db.schema import SyncRun
 from syncer.demo.history import DATA_FILE, History, load_history
 from syncer.demo.servers import AlertReceiver, ReplayProvider
 from syncer.errors import ConfigError
+from syncer.files import write_atomically
 from syncer.providers.http import Client
 from syncer.reporting.html import report_html
 from syncer.reporting.timeline import snapshot_session
@@ -150,7 +151,7 @@ def run_demo(
         result.plan = plan_source(engine, source.name, rule, clock())
         with snapshot_session(engine) as session:
             page = report_html(session, clock())
-        report.write_text(page, encoding="utf-8")
+        write_atomically(report, page)
     finally:
         engine.dispose()
     return result

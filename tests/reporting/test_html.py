@@ -110,6 +110,34 @@ def test_report_html_writes_a_file_or_stdout_and_says_where(
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_report_html_replaces_its_target_in_one_step_and_never_writes_through_a_symlink(
+    invoke, history: KnownHistory, tmp_path: Path
+) -> None:
+    # Issue 21 item 12: a link in a shared directory aimed the write at another file, and a
+    # reader of the old report could see half of the new one.
+    victim = tmp_path / "victim.txt"
+    victim.write_text("theirs")
+    link = tmp_path / "linked.html"
+    link.symlink_to(victim)
+    target = tmp_path / "report.html"
+    target.write_text("old report")
+    target.chmod(0o640)
+
+    with target.open() as reader:
+        assert invoke("report", "html", "-o", str(link)).exit_code == 0
+        assert invoke("report", "html", "-o", str(target)).exit_code == 0
+        assert reader.read() == "old report"  # the old file was replaced, not rewritten
+
+    assert victim.read_text() == "theirs"
+    assert not link.is_symlink() and link.read_text().startswith("<!DOCTYPE html>")
+    assert target.read_text().startswith("<!DOCTYPE html>")
+    assert target.stat().st_mode & 0o777 == 0o640
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
+    unwritable = invoke("report", "html", "-o", str(tmp_path))
+    assert unwritable.exit_code != 0
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_canned_reports_still_answer_by_name_beside_html(invoke, history: KnownHistory) -> None:
     assert invoke("report", "owners").exit_code == 0
     assert invoke("report", "query", "owners").stdout == invoke("report", "owners").stdout

@@ -11,6 +11,7 @@ import importlib.util
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any
+from urllib.parse import urlsplit
 
 from syncer.config.model import (
     ALERT_EVENT_KINDS,
@@ -24,6 +25,7 @@ from syncer.config.model import (
 )
 from syncer.config.reader import NAME_PATTERN, TableReader
 from syncer.errors import ConfigError
+from syncer.providers.auth import is_loopback
 
 __all__ = ["CHANNEL_KEYS", "parse_alert_rules"]
 
@@ -35,7 +37,7 @@ CHANNEL_KEYS = {
 }
 _COMMON_KEYS = {
     "name", "kind", "sources", "secret_env", "deliver", "timezone", "quiet", "quiet_days",
-    "quiet_exempt", *CHANNEL_KEYS,
+    "quiet_exempt", "allow_http", *CHANNEL_KEYS,
 }
 _DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 #: Keys of a digest rule (``deliver = "digest"``) only.
@@ -71,13 +73,28 @@ def _channel(reader: TableReader, env: Mapping[str, str]) -> Channel:
         raise reader.fail("secret_env", "signing applies to webhook_url_env only")
     if kind == "apprise" and importlib.util.find_spec("apprise") is None:
         raise reader.fail(key, "needs the optional extra: pip install 'syncer[alerts-apprise]'")
+    url = env.get(url_env) or None
+    if url is not None and kind != "apprise" and not reader.get("allow_http", bool, False):
+        _refuse_clear_text(reader, key, url_env, url)
     return Channel(
         kind=kind,
         url_env=url_env,
-        url=env.get(url_env) or None,
+        url=url,
         secret_env=secret_env,
         secret=(env.get(secret_env) or None) if secret_env else None,
     )
+
+
+def _refuse_clear_text(reader: TableReader, key: str, url_env: str, url: str) -> None:
+    """A webhook or Slack URL is a credential (whoever has it can post), and the alert names
+    the inventory: plain ``http://`` only to a loopback host, unless the rule says so. The
+    message names the variable, never the URL."""
+    parts = urlsplit(url)
+    if parts.scheme.lower() == "http" and not is_loopback(parts.hostname or ""):
+        raise reader.fail(
+            key, f"{url_env} holds a plain http:// URL to a host that is not loopback: the "
+            "alerts would travel in clear; use https, or set allow_http = true in this rule"
+        )
 
 
 def _thresholds(reader: TableReader) -> tuple[int, ...]:

@@ -11,6 +11,7 @@ import pytest
 from syncer.config.load import load_settings
 from syncer.config.model import ALERT_EVENT_KINDS, DEFAULT_THRESHOLDS, AlertRule, Channel, Settings
 from syncer.errors import ConfigError
+from tests.processes import clean_env, syncer
 
 HOOK = "https://hooks.slack.com/services/T000/B000/SECRETxyz"
 SOURCES = '[[sources]]\nname = "openai"\n[[sources]]\nname = "azure"\n'
@@ -183,3 +184,39 @@ def test_an_apprise_rule_is_accepted_when_apprise_is_installed(tmp_path: Path) -
     ).alerts
 
     assert rule.channel.kind == "apprise" and rule.channel.url == "json://x"
+
+
+@pytest.mark.parametrize("key", ["webhook_url_env", "slack_webhook_url_env"])
+def test_a_plain_http_alert_url_to_another_host_is_refused_through_the_cli(
+    tmp_path: Path, key: str
+) -> None:
+    # Issue 21 item 12: whoever holds a webhook URL can post to it, and the alert names the
+    # inventory; plain http:// to another machine sent both in clear.
+    config = tmp_path / "syncer.toml"
+    config.write_text(f'[[alerts]]\nname = "hook"\n{key} = "HOOK"\n')
+    plain = "http://hooks.example.com/services/T0/B0/SECRETxyz"
+    env = clean_env(SYNCER_DATABASE_URL=f"sqlite:///{tmp_path / 'syncer.db'}", HOOK=plain)
+
+    refused = syncer("--config", str(config), "db", "upgrade", env=env)
+
+    assert refused.returncode == 2, refused.stderr
+    assert refused.stderr.splitlines() == [
+        f"Error: {config}: alerts[0].{key}: HOOK holds a plain http:// URL to a host that is "
+        "not loopback: the alerts would travel in clear; use https, or set allow_http = true "
+        "in this rule"
+    ]
+    assert "SECRETxyz" not in refused.stdout + refused.stderr
+
+    config.write_text(f'[[alerts]]\nname = "hook"\n{key} = "HOOK"\nallow_http = true\n')
+    assert syncer("--config", str(config), "db", "upgrade", env=env).returncode == 0
+
+
+@pytest.mark.parametrize(
+    "url", ["https://hooks.example.com/x", "http://127.0.0.1:9/x", "http://localhost/x",
+            "http://[::1]:8080/x"],
+)
+def test_https_anywhere_and_plain_http_to_this_machine_are_accepted(
+    tmp_path: Path, url: str
+) -> None:
+    settings = load(tmp_path, '[[alerts]]\nname = "a"\nwebhook_url_env = "HOOK"\n', HOOK=url)
+    assert settings.alerts[0].channel.url == url

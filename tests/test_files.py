@@ -13,6 +13,7 @@ import pytest
 from click.testing import Result
 
 from tests.conftest import FakeProvider
+from tests.processes import clean_env, syncer
 
 
 @pytest.fixture
@@ -60,3 +61,46 @@ def test_an_existing_database_keeps_the_mode_its_owner_gave_it(
 
     assert invoke_sqlite("sync").exit_code == 0
     assert mode(database) == 0o640
+
+
+@pytest.mark.parametrize(
+    ("table", "where"),
+    [
+        ('database_url = "postgresql://syncer:hunter2@127.0.0.1:9/x"\n', "database_url"),
+        ('[[sources]]\nname = "a"\nheaders = { Authorization = "Bearer hunter2" }\n',
+         "sources[0].headers"),
+        ('[[sources]]\nname = "a"\nbase_url = "https://u:hunter2@api.example.com/v1"\n',
+         "sources[0].base_url"),
+        ('[[sources]]\nname = "a"\nbase_url = "https://api.example.com/v1?key=hunter2"\n',
+         "sources[0].base_url"),
+    ],
+)
+def test_a_config_file_others_can_read_that_holds_a_secret_gets_a_warning(
+    tmp_path: Path, table: str, where: str
+) -> None:
+    config = tmp_path / "syncer.toml"
+    config.write_text(table)
+    config.chmod(0o644)
+    env = clean_env(SYNCER_DATABASE_URL=f"sqlite:///{tmp_path / 'syncer.db'}")
+    if "database_url" in table:
+        env.pop("SYNCER_DATABASE_URL")
+
+    shared = syncer("--config", str(config), "sources", "--format", "json", env=env)
+
+    warning = f"{config} is readable by other users (mode 0644) and holds a secret in {where}: "
+    assert warning in shared.stderr
+    assert "hunter2" not in shared.stderr + shared.stdout
+    config.chmod(0o600)
+    private = syncer("--config", str(config), "sources", "--format", "json", env=env)
+    assert "readable by other users" not in private.stderr
+
+
+def test_a_config_file_without_a_secret_may_be_readable_by_all(tmp_path: Path) -> None:
+    config = tmp_path / "syncer.toml"
+    config.write_text('[[sources]]\nname = "a"\napi_key_env = "A_KEY"\n')
+    config.chmod(0o644)
+    env = clean_env(SYNCER_DATABASE_URL=f"sqlite:///{tmp_path / 'syncer.db'}")
+
+    result = syncer("--config", str(config), "sources", env=env)
+
+    assert "readable by other users" not in result.stderr

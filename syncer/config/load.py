@@ -17,6 +17,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from syncer.config.exposure import warn_if_exposed
 from syncer.config.model import (
     DEFAULT_CONFIG_FILE,
     DEFAULT_CONFIRM_VANISH_LIMIT,
@@ -233,6 +234,8 @@ def load_settings(
     if path is None and DEFAULT_CONFIG_FILE.is_file():
         path = DEFAULT_CONFIG_FILE
     data = read_file(path) if path else {}
+    if path is not None:
+        warn_if_exposed(path, data)
     where = str(path) if path else "command line"
     top = TableReader(data, where)
     top.unknown(_TOP_KEYS)

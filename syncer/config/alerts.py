@@ -89,7 +89,10 @@ def _refuse_clear_text(reader: TableReader, key: str, url_env: str, url: str) ->
     """A webhook or Slack URL is a credential (whoever has it can post), and the alert names
     the inventory: plain ``http://`` only to a loopback host, unless the rule says so. The
     message names the variable, never the URL."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return  # not a URL at all: delivery fails it in one line, as it always has
     if parts.scheme.lower() == "http" and not is_loopback(parts.hostname or ""):
         raise reader.fail(
             key, f"{url_env} holds a plain http:// URL to a host that is not loopback: the "

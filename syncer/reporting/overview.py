@@ -53,6 +53,7 @@ LEGEND = {
     "reappeared": "reappeared", "changed": "changed", "shutdown_changed": "shutdown date moved",
     "shutdown": "shutdown date", "deleted": "deleted by retention",
     "delete_failed": "deletion failed", "source_retired": "source retired",
+    "status_changed": "lifecycle status changed",
 }
 #: Marks of one kind closer than this share of the axis are drawn as one.
 MARK_BUCKET = 0.25

@@ -165,6 +165,7 @@ def syncer(
             f'[[sources]]\nname = "src"\nkind = "{kind}"\nbase_url = "{base_url}"\n'
             f'headers = {{ Prefer = "dynamic={str(dynamic).lower()}" }}\n', encoding="utf-8",
         )
+        config.chmod(0o600)  # headers are secrets: readable by others, the config adds a warning
 
         def run(*args: str) -> Result:
             return CliRunner().invoke(cli, ["--config", str(config), *args],

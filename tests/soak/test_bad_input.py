@@ -239,6 +239,7 @@ def test_a_config_file_with_any_mistake_is_one_error_line_and_exit_2(
 ) -> None:
     path = tmp_path / "syncer.toml"
     path.write_bytes(config if isinstance(config, bytes) else config.encode())
+    path.chmod(0o600)  # a config that holds a secret and is readable by others adds a warning
     database = tmp_path / f"never-{uuid.uuid4().hex[:8]}.db"
 
     result = CliRunner().invoke(

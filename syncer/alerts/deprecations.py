@@ -13,7 +13,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import tomllib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -23,6 +22,7 @@ from typing import Any
 from sqlalchemy import delete, select, tuple_
 from sqlalchemy.orm import Session
 
+from syncer.config.reader import array_of_tables
 from syncer.db.bulk import insert_events
 from syncer.db.lifecycle import refresh
 from syncer.db.schema import DeprecationEntry, Model
@@ -99,16 +99,7 @@ def _csv_rows(text: str, name: str) -> Iterable[tuple[str, Mapping[str, Any]]]:
 
 
 def _toml_rows(text: str, name: str) -> Iterable[tuple[str, Mapping[str, Any]]]:
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{name}: not valid TOML: {exc}") from None
-    extra = sorted(set(data) - {"deprecations"})
-    if extra:
-        raise ConfigError(f"{name}: {extra[0]}: unknown key (expected [[deprecations]] tables)")
-    tables = data.get("deprecations", [])
-    if not isinstance(tables, list) or not all(isinstance(t, dict) for t in tables):
-        raise ConfigError(f"{name}: deprecations: expected [[deprecations]] tables")
+    tables = array_of_tables(text, name, "deprecations")
     for index, table in enumerate(tables):
         yield f"{name}: deprecations[{index}]", table
 

@@ -13,7 +13,7 @@ from typing import Any
 from syncer.errors import ConfigError
 from syncer.timeutil import parse_duration, seconds
 
-__all__ = ["ENV_NAME", "NAME_PATTERN", "TableReader", "read_file"]
+__all__ = ["ENV_NAME", "NAME_PATTERN", "TableReader", "array_of_tables", "read_file"]
 
 #: What a source or rule may be named: it appears in URLs, metrics labels and SQL.
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
@@ -129,3 +129,21 @@ def read_file(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: not valid TOML: the file is not UTF-8") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+
+
+def array_of_tables(text: str, name: str, key: str) -> list[dict[str, Any]]:
+    """The ``[[key]]`` tables of a TOML file that holds nothing else (import and waiver files).
+
+    Errors name the file ``name`` and say what was expected, in one line.
+    """
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{name}: not valid TOML: {exc}") from None
+    extra = sorted(set(data) - {key})
+    if extra:
+        raise ConfigError(f"{name}: {extra[0]}: unknown key (expected [[{key}]] tables)")
+    tables = data.get(key, [])
+    if not isinstance(tables, list) or not all(isinstance(t, dict) for t in tables):
+        raise ConfigError(f"{name}: {key}: expected [[{key}]] tables")
+    return tables

@@ -13,13 +13,13 @@ Parsing and applying are pure; the CLI reads the file.
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 from pathspec import GitIgnoreSpec
 
+from syncer.config.reader import array_of_tables
 from syncer.errors import ConfigError
 from syncer.scan.verdict import Finding, Waiver
 
@@ -44,16 +44,7 @@ def _date(value: object, where: str) -> date:
 
 def parse_waivers(text: str, name: str) -> list[Waiver]:
     """The waivers of a ``.syncer-scan.toml``; errors name the file and the entry."""
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{name}: not valid TOML: {exc}") from None
-    extra = sorted(set(data) - {"waivers"})
-    if extra:
-        raise ConfigError(f"{name}: {extra[0]}: unknown key (expected [[waivers]] tables)")
-    tables = data.get("waivers", [])
-    if not isinstance(tables, list) or not all(isinstance(t, dict) for t in tables):
-        raise ConfigError(f"{name}: waivers: expected [[waivers]] tables")
+    tables = array_of_tables(text, name, "waivers")
     waivers = []
     for index, table in enumerate(tables):
         where = f"{name}: waivers[{index}]"

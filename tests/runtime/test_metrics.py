@@ -187,3 +187,32 @@ def test_per_model_series_stop_at_the_cap_keeping_the_soonest_shutdowns(
                    if name == "syncer_model_shutdown_days_left")
     assert shown == ["m2", "m5"]
     assert samples["syncer_model_series_left_out", ()] == 3
+
+
+def test_alerts_held_for_a_digest_then_covered_by_it_show_as_held_then_digested(
+    engine: Engine, provider: FakeProvider, clock: Clock
+) -> None:
+    from syncer.alerts.digests import compose_due
+
+    weekly = AlertRule("weekly", "events", Channel("webhook", "HOOK"), deliver="digest",
+                       schedule="0 9 * * MON")
+    settings = settings_for(provider, weekly)
+    provider.set("a")
+    sync(engine, settings, clock)
+    clock.advance(minutes=15)
+    provider.set("a", "b", "c")
+    sync(engine, settings, clock)
+
+    with serve(engine, settings, "127.0.0.1", 0, now=clock) as (host, port):
+        base = f"http://{host}:{port}"
+        held = scrape(base)
+        clock.now = datetime(2026, 3, 2, 9, tzinfo=UTC)  # Monday 9:00, the digest's time
+        compose_due(engine, settings.alerts, clock.now)
+        covered = scrape(base)
+
+    rule = (("rule", "weekly"),)
+    assert held["syncer_alerts", (*rule, ("status", "held"))] == 2
+    assert ("syncer_alerts", (*rule, ("status", "pending"))) not in held
+    assert covered["syncer_alerts", (*rule, ("status", "digested"))] == 2
+    assert covered["syncer_alerts", (*rule, ("status", "pending"))] == 1, "the digest itself"
+    assert ("syncer_alerts", (*rule, ("status", "held"))) not in covered

@@ -2,7 +2,11 @@
 
 from typing import Any
 
-__all__ = ["__version__"]
+__all__ = ["DISTRIBUTION", "__version__"]
+
+#: The name syncer is installed under (`pip install model-syncer`): `syncer` on the package
+#: index is an unrelated library. The import package and the command stay `syncer`.
+DISTRIBUTION = "model-syncer"
 
 
 def __getattr__(name: str) -> Any:
@@ -13,6 +17,6 @@ def __getattr__(name: str) -> Any:
     from importlib.metadata import PackageNotFoundError, version
 
     try:
-        return version("syncer")
+        return version(DISTRIBUTION)
     except PackageNotFoundError:  # running from a source tree that was never installed
         return "0"

@@ -9,6 +9,7 @@ from typing import Any
 
 import click
 
+from syncer import DISTRIBUTION
 from syncer.cli.alerts import alerts, deprecations
 from syncer.cli.common import App
 from syncer.cli.db import db
@@ -67,7 +68,7 @@ class OneLineErrors(click.Group):
 )
 @click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
 @click.option("-q", "--quiet", is_flag=True, help="Only errors in the log.")
-@click.version_option(package_name="syncer", prog_name="syncer")
+@click.version_option(package_name=DISTRIBUTION, prog_name="syncer")
 @click.pass_context
 def cli(
     ctx: click.Context,

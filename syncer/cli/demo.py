@@ -76,5 +76,5 @@ def demo(app: App, demo_url: str | None, output: Path) -> None:
         path = url.removeprefix("sqlite:///")
         click.echo(
             f"  datasette {shlex.quote(path)} -m docs/datasette.yml"
-            "   (pip install 'syncer[datasette]')"
+            "   (pip install 'model-syncer[datasette]')"
         )

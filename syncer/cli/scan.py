@@ -181,11 +181,10 @@ def _render(
     if fmt == "json":
         document = report.to_json(shown, failed, files=files, fail_on=fail_on, scanned_at=now)
     else:
-        from importlib.metadata import version
-
+        from syncer import __version__
         from syncer.scan.sarif import to_sarif
 
-        document = to_sarif(shown, failed, version("syncer"))
+        document = to_sarif(shown, failed, __version__)
     return orjson.dumps(document, option=orjson.OPT_INDENT_2).decode()
 
 

@@ -72,7 +72,9 @@ def _channel(reader: TableReader, env: Mapping[str, str]) -> Channel:
     if secret_env is not None and kind != "webhook":
         raise reader.fail("secret_env", "signing applies to webhook_url_env only")
     if kind == "apprise" and importlib.util.find_spec("apprise") is None:
-        raise reader.fail(key, "needs the optional extra: pip install 'syncer[alerts-apprise]'")
+        raise reader.fail(
+            key, "needs the optional extra: pip install 'model-syncer[alerts-apprise]'"
+        )
     url = env.get(url_env) or None
     if url is not None and kind != "apprise" and not reader.get("allow_http", bool, False):
         _refuse_clear_text(reader, key, url_env, url)

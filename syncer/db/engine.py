@@ -92,7 +92,7 @@ def make_engine(
     except ImportError:
         if parsed.drivername == "postgresql+psycopg":
             raise ConfigError(
-                "PostgreSQL needs the postgres extra: pip install 'syncer[postgres]'"
+                "PostgreSQL needs the postgres extra: pip install 'model-syncer[postgres]'"
             ) from None
         raise ConfigError(
             f"the database driver of {parsed.drivername!r} is not installed"

@@ -18,7 +18,6 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from email.utils import parsedate_to_datetime
 from http import HTTPStatus
-from importlib.metadata import PackageNotFoundError, version
 from typing import Any, NoReturn
 from urllib.parse import parse_qsl, quote, urlencode, urljoin, urlsplit, urlunsplit
 from urllib.request import getproxies
@@ -35,6 +34,7 @@ from tenacity import (
     wait_random,
 )
 
+import syncer
 from syncer.config.model import HTTPSettings, Source
 from syncer.errors import (
     DeadlineError,
@@ -69,14 +69,7 @@ _CHUNK = 1 << 16
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
 
 
-def _user_agent() -> str:
-    try:
-        return f"syncer/{version('syncer')}"
-    except PackageNotFoundError:
-        return "syncer/0"
-
-
-USER_AGENT = _user_agent()
+USER_AGENT = f"syncer/{syncer.__version__}"
 
 
 class Listing:

@@ -116,8 +116,8 @@ def _database(settings: Settings) -> tuple[list[Finding], bool]:
     try:
         engine = make_engine(url)
     except Exception as exc:  # a bad URL or a missing driver, as SQLAlchemy words it
-        return [Finding("fail", topic, f"{shown}: {first_line(exc)}",
-                        "check the URL; PostgreSQL needs `pip install 'syncer[postgres]'`")], False
+        hint = "check the URL; PostgreSQL needs `pip install 'model-syncer[postgres]'`"
+        return [Finding("fail", topic, f"{shown}: {first_line(exc)}", hint)], False
     try:
         current = current_revision(engine)
     except SQLAlchemyError as exc:
@@ -265,7 +265,7 @@ def _channel(rule: AlertRule) -> Finding:
                        "not set", f"set {channel.secret_env}, or remove secret_env")
     if channel.kind == "apprise" and not _has_apprise():
         return Finding("fail", topic, "apprise channels need the apprise package",
-                       "pip install 'syncer[alerts-apprise]'")
+                       "pip install 'model-syncer[alerts-apprise]'")
     problem = url_problem(channel.kind, channel.url,
                           apprise_reads if channel.kind == "apprise" else None)
     if problem is not None:

@@ -19,6 +19,7 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
+from syncer import DISTRIBUTION
 from tests.benchmarks import scorecard, sources, startup, whole_process
 from tests.benchmarks.children import (
     HERE,
@@ -73,7 +74,7 @@ def _facts(postgres: str | None, syncer: list[str]) -> list[str]:
                             capture_output=True, text=True, check=False).stdout.strip()
     return [
         f"syncer whole-process benchmark, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, "
-        f"syncer {version('syncer')} ({commit or 'no git'}): {' '.join(syncer)}",
+        f"syncer {version(DISTRIBUTION)} ({commit or 'no git'}): {' '.join(syncer)}",
         f"machine: {uname.system} {uname.release} {uname.machine}, {os.cpu_count()} CPUs, "
         f"Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}, "
         f"PostgreSQL {postgres or 'skipped'}; this benchmark's own peak RSS "

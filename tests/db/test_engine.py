@@ -43,7 +43,7 @@ def test_postgresql_without_its_driver_names_the_extra_to_install(tmp_path: Path
     )
     assert result.returncode == 2, result.stderr
     assert result.stderr.strip() == (
-        "Error: PostgreSQL needs the postgres extra: pip install 'syncer[postgres]'"
+        "Error: PostgreSQL needs the postgres extra: pip install 'model-syncer[postgres]'"
     )
 
 

@@ -55,7 +55,7 @@ BEDROCK_VENDORS = ("anthropic", "meta", "amazon", "cohere", "mistral", "ai21", "
 BEDROCK_REGIONS = frozenset({"us", "eu", "apac", "us-gov", "global", "jp", "au", "ca"})
 
 #: The families an unknown id is recognised by: a head (found in any case) and at most 80
-#: more id characters. Documented in the README: keep the two in agreement.
+#: more id characters. Documented in docs/scan.md: keep the two in agreement.
 FAMILIES = (
     ("gpt-", r"gpt-(?:\d|oss|image|realtime|audio)"),
     ("chatgpt-", r"chatgpt-"),

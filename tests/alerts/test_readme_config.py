@@ -1,4 +1,4 @@
-"""The README's alerts section starts with a configuration that works as written."""
+"""The alerts page (docs/alerts.md) starts with a configuration that works as written."""
 
 from __future__ import annotations
 
@@ -9,13 +9,13 @@ from pathlib import Path
 from syncer.alerts.digest import latest_fire
 from syncer.config.load import load_settings
 
-README = Path(__file__).parents[2] / "README.md"
+PAGE = Path(__file__).parents[2] / "docs" / "alerts.md"
 
 
 def test_the_alerts_quick_start_loads_and_its_digest_fires_on_monday_morning(
     tmp_path: Path,
 ) -> None:
-    section = README.read_text().split("\n## Alerts\n", 1)[1]
+    section = PAGE.read_text().split("# Alerts\n", 1)[1]
     first_toml = re.search(r"```toml\n(.*?)```", section, re.S)
     assert first_toml is not None
     assert "Monday digest to Slack" in section.split("```", 1)[0]

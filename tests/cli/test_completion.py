@@ -1,4 +1,4 @@
-"""Shell completion as the README tells a user to set it up, for bash, zsh and fish."""
+"""Shell completion as the docs (docs/cli.md) tell a user to set it up, for bash, zsh and fish."""
 
 from __future__ import annotations
 
@@ -10,15 +10,15 @@ from pathlib import Path
 
 import pytest
 
-README = Path(__file__).parents[2] / "README.md"
+PAGE = Path(__file__).parents[2] / "docs" / "cli.md"
 BIN = str(Path(sys.executable).parent)
 
 
 def setup_line(shell: str) -> str:
-    """The line the README's completion section gives for ``shell``."""
-    section = README.read_text().split("## Shell completion", 1)[1].split("\n## ", 1)[0]
+    """The line the completion section gives for ``shell``."""
+    section = PAGE.read_text().split("## Shell completion", 1)[1].split("\n## ", 1)[0]
     rows = [line for line in section.splitlines() if line.startswith(f"| {shell}")]
-    assert len(rows) == 1, f"the README's table has one row for {shell}"
+    assert len(rows) == 1, f"the completion table has one row for {shell}"
     return rows[0].split("`")[1]
 
 
@@ -30,7 +30,7 @@ def in_shell(script: str) -> str:
     return done.stdout
 
 
-def test_the_readme_sets_up_bash_completion_and_it_completes_commands_and_options() -> None:
+def test_the_docs_set_up_bash_completion_and_it_completes_commands_and_options() -> None:
     line = setup_line("bash")
     assert line.startswith("eval ")
     commands = in_shell(
@@ -46,7 +46,7 @@ def test_the_readme_sets_up_bash_completion_and_it_completes_commands_and_option
 
 
 @pytest.mark.parametrize(("shell", "marker"), [("zsh", "compdef"), ("fish", "complete")])
-def test_the_readme_sets_up_zsh_and_fish_completion(shell: str, marker: str) -> None:
+def test_the_docs_set_up_zsh_and_fish_completion(shell: str, marker: str) -> None:
     line = setup_line(shell)
     generate = re.search(rf"_SYNCER_COMPLETE={shell}_source syncer", line)
     assert generate, line

@@ -357,8 +357,8 @@ rules = st.builds(
 
 
 def included(pattern: str, model_id: str) -> bool:
-    """The README's rule as a regular expression: ``*`` and ``?`` never cross a ``:``, except
-    a ``*`` that ends the pattern (the strategies' patterns hold no ``[``)."""
+    """The documented rule (docs/retention.md) as a regular expression: ``*`` and ``?`` never
+    cross a ``:``, except a ``*`` that ends the pattern (the strategies' patterns hold no ``[``)."""
     body, tail = (pattern[:-1], ".*") if pattern.endswith("*") else (pattern, "")
     regex = "".join(
         "[^:]*" if c == "*" else "[^:]" if c == "?" else re.escape(c) for c in body
@@ -392,7 +392,7 @@ def protected_as_newest(models: list[RetentionModel], rule: RetentionRule) -> se
 
 
 def may_go(model: RetentionModel, rule: RetentionRule, newest: set[str]) -> bool:
-    """Everything the README promises about a model that is deleted, one condition each."""
+    """Everything docs/retention.md promises about a model that is deleted, one condition each."""
     return (
         governed(model, rule)
         and not any(fnmatchcase(model.model_id, p) for p in rule.keep)

@@ -4,8 +4,8 @@ Hypothesis draws sequences of model lists (churn, owners changing, shutdown date
 and moved) and a fault per sync: an HTTP error, a body cut mid-JSON, a read timeout, a list
 that trips the mass-vanish guard, a receiver refusing alerts, or a ``syncer sync`` process
 killed with SIGKILL at a random moment. Each history runs against a fresh SQLite file and a
-fresh PostgreSQL database. An oracle, written from the README's rules, keeps the true
-inventory; afterwards:
+fresh PostgreSQL database. An oracle, written from the documented rules (docs/sync.md), keeps
+the true inventory; afterwards:
 
 - ``syncer models --as-of`` at every recorded moment equals the true list at that moment;
 - every event the oracle expects exists exactly once, in its run, and no other;
@@ -122,7 +122,7 @@ class SoakProvider:
 
 @dataclass
 class Oracle:
-    """The true inventory by the README's rules, and the events each applied sync records."""
+    """The true inventory by the documented rules, and the events each applied sync records."""
 
     present: dict[str, dict[str, Any]] = field(default_factory=dict)
     #: Every model ever stored, as it was last listed.

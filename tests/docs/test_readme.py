@@ -1,0 +1,41 @@
+"""The README is the front door: its one complete syncer.toml loads as written, and every page
+it sends a reader to exists."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from syncer.config.load import load_settings
+
+ROOT = Path(__file__).parents[2]
+README = ROOT / "README.md"
+
+
+def test_the_readme_configuration_loads_as_written_with_every_source_and_rule(
+    tmp_path: Path,
+) -> None:
+    section = README.read_text().split("\n## Configuration\n", 1)[1]
+    block = re.search(r"```toml\n(.*?)```", section, re.S)
+    assert block is not None
+    config = tmp_path / "syncer.toml"
+    config.write_text(block.group(1))
+    config.chmod(0o600)
+    env = {"SLACK_WEBHOOK_URL": "https://hooks.slack.com/services/T/B/x",
+           "ALERT_WEBHOOK_URL": "https://example.com/hook", "SYNCER_HTTP_TOKEN": "t"}
+
+    settings = load_settings(config_file=config, env=env)
+
+    assert [(s.name, s.kind) for s in settings.sources] == [
+        ("openai", "openai"), ("claude", "anthropic"), ("azure-eu", "azure"),
+        ("mistral", "mistral"), ("vllm", "vllm"),
+    ]
+    assert [rule.name for rule in settings.alerts] == ["monday", "health"]
+    assert settings.retention["mistral"].include == ("ft:*:acme:*",)
+
+
+def test_every_page_the_readme_links_to_exists() -> None:
+    targets = re.findall(r"\]\(((?:docs/)?[\w./-]+\.md)(?:#[\w-]+)?\)", README.read_text())
+    assert {"docs/providers.md", "docs/cli.md", "docs/schema.md", "CONTRIBUTING.md"} <= set(targets)
+    missing = [target for target in targets if not (ROOT / target).is_file()]
+    assert missing == []

@@ -105,7 +105,7 @@ def test_tuned_models_are_read_after_the_base_models_paged_the_same_way(
     httpserver: HTTPServer,
 ) -> None:
     # A tunedModels page as google/ai/generativelanguage/v1beta/tuned_model.proto and
-    # model_service.proto define it (googleapis/googleapis; see the provider table in docs/providers.md).
+    # model_service.proto define it (googleapis/googleapis; see the table in docs/providers.md).
     tuned = json.loads((FIXTURES / "gemini-tuned.json").read_text(encoding="utf-8"))
     first, second = tuned["tunedModels"][:2], tuned["tunedModels"][2:]
     httpserver.expect_request(MODELS).respond_with_data(

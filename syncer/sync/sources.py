@@ -5,7 +5,9 @@ the leases named after it (``sync:NAME``, ``retention:NAME``). Renaming it in th
 configuration alone would start a new, empty history under the new name and leave the old
 one's models present for ever; so ``rename`` moves the history to the new name and
 ``retire`` ends a source that is gone (its present models leave the inventory with a
-``source_retired`` event, which is not ``vanished``: the provider removed nothing).
+``source_retired`` event, which is not ``vanished``: the provider removed nothing). Both
+decide the stored lifecycle again in their transaction (``db.lifecycle.refresh``): a
+rename changes which imported dates match the source's models.
 
 The decisions are pure functions over ``Holdings`` (what the database holds of a source);
 the shell reads the holdings and applies the decision in one write transaction, a fixed
@@ -17,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from fnmatch import fnmatchcase
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
@@ -37,7 +40,9 @@ from sqlalchemy import (
 from syncer.db import locks
 from syncer.db.bulk import LISTED_AT
 from syncer.db.engine import connection_of, write_transaction
+from syncer.db.lifecycle import refresh
 from syncer.db.tables import (
+    deprecations_table,
     events_table,
     leases_table,
     listings_table,
@@ -48,6 +53,7 @@ from syncer.db.tables import (
 )
 from syncer.db.types import JSONDocument
 from syncer.errors import SourceError
+from syncer.lifecycle import is_glob
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection
@@ -63,6 +69,7 @@ __all__ = [
     "rename",
     "require_known",
     "retire",
+    "scoped_copies",
     "stored_sources",
     "unconfigured",
     "unconfigured_warning",
@@ -80,6 +87,10 @@ SOURCE_TABLES: tuple[Table, ...] = tuple(
 )
 #: The jobs whose leases are named after a source.
 LEASE_JOBS = ("sync", "retention")
+#: Tables keyed by source that hold no history of it: imported dates scoped to a source are
+#: what people (or a scheduled import of LiteLLM's map) say about it, and may name the new
+#: name before the rename, so they neither make a rename mix two histories nor block one.
+NOT_HISTORY = frozenset({deprecations_table.name})
 
 _m, _lease = state_table.c, leases_table.c
 
@@ -99,6 +110,11 @@ class Holdings:
     @property
     def empty(self) -> bool:
         return not any(self.rows.values())
+
+    @property
+    def history(self) -> Mapping[str, int]:
+        """``rows`` without the tables that are not the source's history (``NOT_HISTORY``)."""
+        return {table: n for table, n in self.rows.items() if table not in NOT_HISTORY}
 
 
 def unknown_source(name: str, configured: Iterable[str], stored: Iterable[str]) -> SourceError:
@@ -131,8 +147,8 @@ def check_rename(
             f"source {old.name!r} is still in the configuration: rename it there first, or "
             "the next sync would start its history again"
         )
-    if not new.empty:
-        tables = ", ".join(f"{table} {count}" for table, count in sorted(new.rows.items()))
+    if new.history:
+        tables = ", ".join(f"{table} {count}" for table, count in sorted(new.history.items()))
         raise SourceError(
             f"source {new.name!r} already has data ({tables} rows): renaming "
             f"{old.name!r} to it would mix two histories; `syncer sources retire "
@@ -247,7 +263,9 @@ def rename(
         check_rename(held_old, held_new, configured, _stored_if(held_old, connection))
         moved: dict[str, int] = {}
         for table in SOURCE_TABLES:
-            if held_old.rows.get(table.name):
+            if table is deprecations_table:
+                moved[table.name] = _rename_deprecations(connection, old, new)
+            elif held_old.rows.get(table.name):
                 result = connection.execute(
                     update(table).where(table.c.source == old).values(source=new)
                 )
@@ -259,7 +277,56 @@ def rename(
                     .values(name=f"{job}:{new}")
                 )
             moved[leases_table.name] = held_old.rows[leases_table.name]
+        refresh(connection)
     return Renamed(old, new, moved)
+
+
+def scoped_copies(
+    entries: Iterable[Any], old: str, new: str, taken: Collection[str]
+) -> list[dict[str, Any]]:
+    """The imported dates a rename must give ``new`` itself: each entry whose source glob
+    matches ``old`` and not ``new`` (``cl*`` for ``claude`` renamed ``anthropic-prod``), as
+    a copy scoped to ``new``, unless ``new`` has an entry of its own for that model
+    (``taken``). Of two globs for one model, the longer wins, as it did for ``old``. The
+    glob stays for the other sources it matches (pure)."""
+    kept: dict[str, Any] = {}
+    for entry in entries:
+        if (
+            is_glob(entry.source) and fnmatchcase(old, entry.source)
+            and not fnmatchcase(new, entry.source) and entry.model not in taken
+            and len(entry.source) > len(getattr(kept.get(entry.model), "source", ""))
+        ):
+            kept[entry.model] = entry
+    return [{**entry._asdict(), "source": new} for entry in kept.values()]
+
+
+def _rename_deprecations(connection: Connection, old: str, new: str) -> int:
+    """Give ``new`` the imported dates ``old`` had, in four statements at most.
+
+    Entries scoped to exactly ``old`` move, except where ``new`` has its own for the same
+    model (it wins: it was written for the new name); entries whose glob matched ``old``
+    only are copied to ``new`` (``scoped_copies``). Returns the entries ``new`` gained.
+    """
+    d = deprecations_table.c
+    scoped = connection.execute(select(d.source, d.model).where(d.source.in_((old, new))))
+    held = {(source, model) for source, model in scoped}
+    own = {model for source, model in held if source == new}
+    if own:
+        mine = deprecations_table.alias("mine").c
+        connection.execute(delete(deprecations_table).where(
+            d.source == old, d.model.in_(select(mine.model).where(mine.source == new))
+        ))
+    moved = connection.execute(
+        update(deprecations_table).where(d.source == old).values(source=new)
+    ).rowcount
+    taken = own | {model for source, model in held if source == old}
+    globs = connection.execute(select(deprecations_table).where(
+        d.source.contains("*") | d.source.contains("?") | d.source.contains("[")
+    ))
+    copies = scoped_copies(globs, old, new, taken)
+    if copies:
+        connection.execute(insert(deprecations_table), copies)
+    return moved + len(copies)
 
 
 def _stored_if(held: Holdings, db: Connection) -> list[str]:
@@ -297,6 +364,7 @@ def retire(engine: Engine, name: str, configured: Collection[str], now: datetime
             runs.source == name, runs.list_digest.is_not(None)
         ).values(list_digest=None))
         connection.execute(delete(stale_table).where(stale_table.c.source == name))
+        refresh(connection)
     return held.present
 
 

@@ -14,11 +14,13 @@ from click.testing import Result
 from sqlalchemy import Engine, create_engine, event, func, insert, select
 
 from syncer.db.tables import (
+    deprecations_table,
     leases_table,
     marks_table,
     metadata,
     outbox_table,
     stale_table,
+    state_table,
 )
 from syncer.db.views import model_availability
 from syncer.sync.sources import rename, retire
@@ -107,6 +109,96 @@ def test_rename_moves_the_whole_history_to_the_new_name(
     synced = invoke("--config", new, "sync")
     assert synced.stdout.startswith("anthropic-prod: 2 models, 0 added, 0 vanished"), synced.output
     assert synced.stderr == ""
+
+
+def _stored_dates(database_url: str) -> dict[tuple[str, str], tuple[str | None, str | None]]:
+    """Each model's stored shutdown date in force (as a day) and where it came from."""
+    engine = create_engine(database_url)
+    m = state_table.c
+    with engine.connect() as connection:
+        rows = connection.execute(select(
+            m.source, m.model_id, m.effective_shutdown_at, m.date_origin
+        ))
+        found = {
+            (source, model_id): (when.date().isoformat() if when else None, origin)
+            for source, model_id, when, origin in rows
+        }
+    engine.dispose()
+    return found
+
+
+def _deprecation_rows(database_url: str) -> set[tuple[str, str, str]]:
+    engine = create_engine(database_url)
+    d = deprecations_table.c
+    with engine.connect() as connection:
+        rows = {(s, m, w.date().isoformat()) for s, m, w in connection.execute(
+            select(d.source, d.model, d.shutdown_at)
+        )}
+    engine.dispose()
+    return rows
+
+
+def test_rename_gives_the_new_name_its_imported_dates_and_stores_them_in_force(
+    invoke: Invoke, provider: FakeProvider, tmp_path: Path, database_url: str
+) -> None:
+    old = _config(tmp_path, provider, "claude")
+    provider.set("a", "b-1", "c", "d")
+    assert invoke("--config", old, "sync").exit_code == 0
+    dates = tmp_path / "dates.csv"
+    dates.write_text(
+        "model,shutdown_date,replacement,source\n"
+        "a,2027-01-01,,claude\n"          # exactly the old name: moves
+        "b-*,2027-02-01,,cl*\n"           # a glob matching the old name only: copied
+        "c,2027-03-01,,*\n"               # every source: nothing to do
+        "d,2027-04-01,,claude\n"          # the new name has its own below: it wins
+        "d,2027-05-05,,anthropic-prod\n"
+    )
+    assert invoke("--config", old, "deprecations", "import", str(dates)).exit_code == 0
+    assert _stored_dates(database_url) == {
+        ("claude", "a"): ("2027-01-01", str(dates)), ("claude", "b-1"): ("2027-02-01", str(dates)),
+        ("claude", "c"): ("2027-03-01", str(dates)), ("claude", "d"): ("2027-04-01", str(dates)),
+    }
+    new = _config(tmp_path, provider, "anthropic-prod")
+
+    renamed = invoke("--config", new, "sources", "rename", "claude", "anthropic-prod")
+
+    assert renamed.exit_code == 0, renamed.output
+    assert "2 deprecations" in renamed.stdout
+    expected = {
+        ("anthropic-prod", "a"): ("2027-01-01", str(dates)),
+        ("anthropic-prod", "b-1"): ("2027-02-01", str(dates)),
+        ("anthropic-prod", "c"): ("2027-03-01", str(dates)),
+        ("anthropic-prod", "d"): ("2027-05-05", str(dates)),
+    }
+    assert _stored_dates(database_url) == expected
+    assert _deprecation_rows(database_url) == {
+        ("anthropic-prod", "a", "2027-01-01"), ("cl*", "b-*", "2027-02-01"),
+        ("anthropic-prod", "b-*", "2027-02-01"), ("*", "c", "2027-03-01"),
+        ("anthropic-prod", "d", "2027-05-05"),
+    }
+    listed = json.loads(invoke("--config", new, "models", "--format", "json").stdout)
+    assert {(m["source"], m["model_id"]): (m["shutdown_at"][:10], m["origin"])
+            for m in listed} == expected
+    # The next sync finds the stored lifecycle as it would decide it: no date moves.
+    synced = invoke("--config", new, "sync")
+    assert synced.stdout.startswith("anthropic-prod: 4 models, 0 added"), synced.output
+    assert _stored_dates(database_url) == expected
+
+
+def test_rename_is_not_refused_for_imported_dates_the_new_name_already_has(
+    invoke: Invoke, provider: FakeProvider, tmp_path: Path, database_url: str
+) -> None:
+    provider.set("a")
+    assert invoke("--config", _config(tmp_path, provider, "claude"), "sync").exit_code == 0
+    new = _config(tmp_path, provider, "anthropic-prod")
+    dates = tmp_path / "dates.csv"
+    dates.write_text("model,shutdown_date,source\na,2027-05-05,anthropic-prod\n")
+    assert invoke("--config", new, "deprecations", "import", str(dates)).exit_code == 0
+
+    renamed = invoke("--config", new, "sources", "rename", "claude", "anthropic-prod")
+
+    assert renamed.exit_code == 0, renamed.output
+    assert _stored_dates(database_url) == {("anthropic-prod", "a"): ("2027-05-05", str(dates))}
 
 
 def test_rename_refuses_when_the_new_name_has_data_and_changes_nothing(
@@ -221,6 +313,32 @@ def test_retire_ends_the_present_models_and_keeps_the_history(
     # A source configured again comes back as reappeared, not added.
     again = invoke("--config", old, "sync")
     assert again.stdout.startswith("claude: 2 models, 0 added, 0 vanished, 2 reappeared")
+
+
+def test_retire_keeps_the_retired_models_dates_in_force_as_stored(
+    invoke: Invoke, provider: FakeProvider, tmp_path: Path, database_url: str
+) -> None:
+    provider.set("a", "b")
+    config = _config(tmp_path, provider, "claude", "openai")
+    assert invoke("--config", config, "sync").exit_code == 0
+    dates = tmp_path / "dates.csv"
+    dates.write_text("model,shutdown_date,source\na,2027-01-01,claude\nb,2027-02-02,*\n")
+    assert invoke("--config", config, "deprecations", "import", str(dates)).exit_code == 0
+    before = _stored_dates(database_url)
+
+    retired = invoke("--config", _config(tmp_path, provider, "openai"), "sources", "retire",
+                     "claude")
+
+    assert retired.exit_code == 0, retired.output
+    assert _stored_dates(database_url) == before == {
+        ("claude", "a"): ("2027-01-01", str(dates)), ("claude", "b"): ("2027-02-02", str(dates)),
+        ("openai", "a"): (None, None), ("openai", "b"): ("2027-02-02", str(dates)),
+    }
+    gone = json.loads(invoke("--config", config, "models", "--all", "--source", "claude",
+                             "--format", "json").stdout)
+    assert {m["model_id"]: m["shutdown_at"][:10] for m in gone} == {
+        "a": "2027-01-01", "b": "2027-02-02",
+    }
 
 
 def test_retire_refuses_a_configured_or_unknown_source(

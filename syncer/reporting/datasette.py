@@ -4,8 +4,10 @@ Datasette runs on SQLite only and hands every parameter over as text, ``''`` whe
 field is left empty. So each report's SQL is adapted once, here: an empty ``:source``
 means every source, and the window is computed in SQL from ``:days`` (empty: the
 report's default) where ``syncer report`` binds ``:since``, ``:until`` and ``:since_day``.
-``docs/datasette.yml`` is this module's output (``python -m syncer.reporting.datasette``);
-a test checks that it is current and runs every query in a real Datasette.
+Every table, view and column is described as the manual's schema page describes it, from
+``syncer.db.descriptions``. ``docs/datasette.yml`` is this module's output
+(``python -m syncer.reporting.datasette``); a test checks that it is current and runs every
+query in a real Datasette.
 """
 
 from __future__ import annotations
@@ -13,26 +15,13 @@ from __future__ import annotations
 import sys
 from typing import Any
 
+from syncer.db.descriptions import COLUMNS, TABLES
 from syncer.reporting.reports import REPORTS, Report
 
 __all__ = ["DATABASES", "canned_query", "main", "metadata"]
 
 #: Datasette names a database after its file: the default one, and the demo's.
 DATABASES = ("syncer", "syncer-demo")
-TABLES = {
-    "sync_runs": "One row per sync attempt: status ok, failed or held, counts and error.",
-    "models": "The current state of every model ever seen, one row per (source, model_id).",
-    "model_events": "The append-only change log: added, vanished, reappeared, changed, "
-                    "shutdown_changed, status_changed, deleted, delete_failed.",
-    "deprecations": "Imported shutdown dates (ids or globs) and replacements, with the file "
-                    "and page each came from.",
-    "alert_outbox": "One row per alert, with its delivery status.",
-    "current_models": "View: the present inventory, with age and the shutdown date in force "
-                      "(provider or imported), where it came from and the status.",
-    "model_availability": "View: one row per continuous interval in which a model was listed.",
-    "inventory_daily": "View: per source and UTC day, models present and the day's events.",
-    "model_offers": "View: every present model with the id it is compared by across sources.",
-}
 _SOURCE_UNSET = "CAST(:source AS VARCHAR(64)) IS NULL"
 
 
@@ -61,7 +50,10 @@ def canned_query(report: Report) -> dict[str, Any]:
 def metadata() -> dict[str, Any]:
     """The whole metadata document; every database name shares one block of queries."""
     block = {
-        "tables": {name: {"description": text} for name, text in TABLES.items()},
+        "tables": {
+            name: {"description": text, "columns": dict(COLUMNS[name])}
+            for name, text in TABLES.items()
+        },
         "queries": {name: canned_query(report) for name, report in REPORTS.items()},
     }
     return {

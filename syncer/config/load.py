@@ -30,6 +30,7 @@ from syncer.config.model import (
     DEFAULT_MAX_RESPONSE_SIZE,
     DEFAULT_OUTBOX_KEEP,
     DEFAULT_SOURCE_NAME,
+    DEFAULT_STOP_TIMEOUT,
     DEFAULT_WORKERS,
     HTTPSettings,
     RetentionRule,
@@ -214,7 +215,7 @@ def _server(reader: TableReader, env: Mapping[str, str]) -> ServerSettings:
 
 _TOP_KEYS = {
     "database_url", "sources", "schedule", "sync", "http", "retention", "alerts", "outbox",
-    "server",
+    "server", "run",
 }
 
 
@@ -321,6 +322,10 @@ def load_settings(
 
     server = _server(TableReader(top.get("server", dict, {}), where, "server."), env)
 
+    run_reader = TableReader(top.get("run", dict, {}), where, "run.")
+    run_reader.unknown({"stop_timeout"})
+    stop_timeout = run_reader.duration("stop_timeout") or DEFAULT_STOP_TIMEOUT
+
     outbox_reader = TableReader(top.get("outbox", dict, {}), where, "outbox.")
     outbox_reader.unknown({"keep_delivered"})
     outbox_keep = outbox_reader.duration("keep_delivered") or DEFAULT_OUTBOX_KEEP
@@ -345,4 +350,5 @@ def load_settings(
         ),
         outbox_keep=outbox_keep,
         workers=workers,
+        stop_timeout=stop_timeout,
     )

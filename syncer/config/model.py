@@ -30,6 +30,7 @@ __all__ = [
     "DEFAULT_MAX_RESPONSE_SIZE",
     "DEFAULT_OUTBOX_KEEP",
     "DEFAULT_SOURCE_NAME",
+    "DEFAULT_STOP_TIMEOUT",
     "DEFAULT_THRESHOLDS",
     "DEFAULT_WORKERS",
     "MODEL_EVENT_KINDS",
@@ -75,6 +76,9 @@ DEFAULT_MAX_RESPONSE_SIZE = 256 * 1024 * 1024
 #: How many sources sync at once (``[sync] workers``): enough to overlap the providers'
 #: answers, few enough that the database's writers queue briefly, not for long.
 DEFAULT_WORKERS = 16
+#: How long a stop waits for the work in flight (``[run] stop_timeout``): under the grace
+#: periods of systemd (90 s) and Kubernetes (30 s), which kill the process after them.
+DEFAULT_STOP_TIMEOUT = timedelta(seconds=20)
 
 #: What ``model_events.kind`` holds: written by a sync (``shutdown_changed`` by an import of
 #: dates too), then by retention, and ``source_retired`` by ``syncer sources retire``.
@@ -244,6 +248,8 @@ class Settings:
     outbox_keep: timedelta = DEFAULT_OUTBOX_KEEP
     #: How many sources ``syncer sync`` and ``syncer run`` sync at once (``[sync] workers``).
     workers: int = DEFAULT_WORKERS
+    #: How long SIGINT/SIGTERM waits for the work in flight before abandoning it.
+    stop_timeout: timedelta = DEFAULT_STOP_TIMEOUT
 
     @property
     def secrets(self) -> tuple[str, ...]:

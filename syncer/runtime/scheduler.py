@@ -1,8 +1,9 @@
 """APScheduler wiring for ``syncer run``: the jobs of ``jobs`` on their triggers, nothing more.
 
 Each source is its own job, so one that fails never stops the others; ``max_instances=1``
-and ``coalesce`` keep a slow sync from piling up runs, and SIGINT or SIGTERM lets the syncs
-in flight finish before the process exits.
+and ``coalesce`` keep a slow sync from piling up runs. SIGINT or SIGTERM stops the scheduler
+at once and gives the jobs in flight ``[run] stop_timeout`` to finish (``stopping``); no job
+starts after it, not even one already queued for a worker thread.
 
 The syncs share a pool of ``[sync] workers`` threads: a thousand sources due at the same
 minute run that many at a time, within their grace time, instead of waiting behind
@@ -14,9 +15,11 @@ hangs holds one sync thread until its timeouts end it.
 from __future__ import annotations
 
 import logging
-import signal
 import threading
+import time
+from collections import Counter
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, timedelta
 
 from apscheduler.executors.pool import ThreadPoolExecutor
@@ -24,12 +27,13 @@ from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
-from syncer.config.model import DEFAULT_WORKERS, Schedule
+from syncer.config.model import DEFAULT_STOP_TIMEOUT, DEFAULT_WORKERS, Schedule
 from syncer.runtime.jobs import Job
 from syncer.runtime.slots import trigger_for
-from syncer.timeutil import utcnow
+from syncer.runtime.stopping import POLL, Signals, wait_until
+from syncer.timeutil import duration_text, utcnow
 
-__all__ = ["build_scheduler", "run_forever"]
+__all__ = ["InFlight", "Stopped", "build_scheduler", "run_forever"]
 
 log = logging.getLogger(__name__)
 
@@ -39,11 +43,55 @@ def _grace(interval: timedelta) -> int:
     return max(1, int(min(interval, timedelta(hours=1)).total_seconds() // 2))
 
 
-def _fire(scheduler: BackgroundScheduler, job: Job) -> Callable[[], None]:
-    """``job.run``, and its next run moved earlier when it asks to run again sooner."""
+class InFlight:
+    """The jobs running now, by id; once closed, no job starts."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._running: Counter[str] = Counter()
+        self._closed = False
+
+    def enter(self, job_id: str) -> bool:
+        """Count the job in, unless closed; whether it may run."""
+        with self._lock:
+            if self._closed:
+                return False
+            self._running[job_id] += 1
+            return True
+
+    def leave(self, job_id: str) -> None:
+        with self._lock:
+            self._running -= Counter({job_id: 1})
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+
+    def ids(self) -> list[str]:
+        with self._lock:
+            return sorted(self._running)
+
+
+@dataclass(frozen=True)
+class Stopped:
+    """How ``run_forever`` ended: the jobs it abandoned (none: a clean stop), and the exit
+    code that says so (128 + the signal's number)."""
+
+    abandoned: tuple[str, ...] = ()
+    exit_code: int = 0
+
+
+def _fire(scheduler: BackgroundScheduler, job: Job, in_flight: InFlight) -> Callable[[], None]:
+    """``job.run`` unless stopping, and its next run moved earlier when it asks to run again
+    sooner."""
 
     def fire() -> None:
-        again = job.run()
+        if not in_flight.enter(job.id):
+            return  # queued for a worker thread before the stop: it does not start now
+        try:
+            again = job.run()
+        finally:
+            in_flight.leave(job.id)
         if again is None:
             return
         try:
@@ -59,13 +107,15 @@ def _fire(scheduler: BackgroundScheduler, job: Job) -> Callable[[], None]:
 
 
 def build_scheduler(
-    jobs: Sequence[Job], schedule: Schedule, workers: int = DEFAULT_WORKERS
+    jobs: Sequence[Job], schedule: Schedule, workers: int = DEFAULT_WORKERS,
+    in_flight: InFlight | None = None,
 ) -> BackgroundScheduler:
     """Each job on its trigger: a source's own schedule, or the job's fixed interval.
 
     The syncs run ``workers`` at a time (at most one thread per sync job); every other job
     has a thread of its own.
     """
+    in_flight = in_flight or InFlight()
     syncs = sum(job.source is not None for job in jobs)
     scheduler = BackgroundScheduler(timezone=UTC, executors={
         "syncs": ThreadPoolExecutor(max(1, min(workers, syncs))),
@@ -81,8 +131,9 @@ def build_scheduler(
             trigger = IntervalTrigger(seconds=job.every.total_seconds(), timezone=UTC)
             interval = job.every
         scheduler.add_job(
-            _fire(scheduler, job), trigger, id=job.id, name=job.id, next_run_time=now + job.delay,
-            coalesce=True, max_instances=1, misfire_grace_time=_grace(interval),
+            _fire(scheduler, job, in_flight), trigger, id=job.id, name=job.id,
+            next_run_time=now + job.delay, coalesce=True, max_instances=1,
+            misfire_grace_time=_grace(interval),
             executor="syncs" if job.source is not None else "default",
         )
     return scheduler
@@ -98,24 +149,32 @@ def _named(jobs: Sequence[Job], workers: int) -> str:
 
 def run_forever(
     jobs: Sequence[Job], schedule: Schedule, stop: threading.Event | None = None,
-    workers: int = DEFAULT_WORKERS,
-) -> None:
-    """Run the jobs until SIGINT/SIGTERM (or ``stop`` is set), then shut down cleanly."""
+    workers: int = DEFAULT_WORKERS, stop_timeout: timedelta = DEFAULT_STOP_TIMEOUT,
+) -> Stopped:
+    """Run the jobs until SIGINT/SIGTERM (or ``stop`` is set), then stop within
+    ``stop_timeout``: what is still running then, or at a second signal, is abandoned (the
+    caller ends the process, see ``stopping``)."""
     stop = stop or threading.Event()
-
-    def request_stop(signum: int, _frame: object) -> None:
-        log.info("received %s: stopping after the syncs in flight", signal.Signals(signum).name)
-        stop.set()
-
-    if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGINT, request_stop)
-        signal.signal(signal.SIGTERM, request_stop)
-    scheduler = build_scheduler(jobs, schedule, workers)
-    scheduler.start()
-    log.info("syncer running: %s; stop with Ctrl-C or SIGTERM", _named(jobs, workers))
-    try:
-        while not stop.wait(0.5):
-            pass
-    finally:
-        scheduler.shutdown(wait=True)
-        log.info("syncer stopped")
+    in_flight = InFlight()
+    with Signals() as signals:
+        scheduler = build_scheduler(jobs, schedule, workers, in_flight)
+        scheduler.start()
+        log.info("syncer running: %s; stop with Ctrl-C or SIGTERM", _named(jobs, workers))
+        while not (stop.is_set() or signals.received):
+            time.sleep(POLL)
+        in_flight.close()
+        scheduler.shutdown(wait=False)
+        running = in_flight.ids()
+        if running:
+            log.info("received %s: stopping; waiting up to %s for %s in flight (a second "
+                     "SIGINT or SIGTERM stops at once)", signals.name,
+                     duration_text(stop_timeout), ", ".join(running))
+        if not wait_until(lambda: not in_flight.ids(), signals, stop_timeout.total_seconds()):
+            abandoned = tuple(in_flight.ids())
+            why = (f"received {signals.name} again" if signals.forced
+                   else f"stop_timeout ({duration_text(stop_timeout)}) passed")
+            log.error("%s: exiting without waiting for %s; an unfinished sync rolls back and "
+                      "is done again at the next start", why, ", ".join(abandoned))
+            return Stopped(abandoned, signals.exit_code)
+    log.info("syncer stopped")
+    return Stopped()

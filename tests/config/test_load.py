@@ -407,6 +407,16 @@ def test_a_source_every_given_as_a_number_is_seconds(tmp_path: Path) -> None:
     assert second.every == timedelta(seconds=2.5)
 
 
+def test_stop_timeout_is_20_seconds_unless_run_says_otherwise(tmp_path: Path) -> None:
+    assert load_file(write(tmp_path, "")).stop_timeout == timedelta(seconds=20)
+    assert load_file(write(tmp_path, "[run]\nstop_timeout = '1m'\n")).stop_timeout == (
+        timedelta(minutes=1)
+    )
+    assert load_file(write(tmp_path, "[run]\nstop_timeout = 5\n")).stop_timeout == (
+        timedelta(seconds=5)
+    )
+
+
 # --- errors name the file and the key ------------------------------------------------------------
 
 
@@ -459,6 +469,10 @@ def test_a_source_every_given_as_a_number_is_seconds(tmp_path: Path) -> None:
         ("[http]\nread_timeout = 0", "http.read_timeout", "must be positive"),
         ("[http]\nbackoff_base = -0.5", "http.backoff_base", "must be positive"),
         ("[http]\nretry_after_cap = false", "http.retry_after_cap", "got bool False"),
+        ("[run]\nstop_timeout = 'soon'", "run.stop_timeout", "not a duration"),
+        ("[run]\nstop_timeout = 0", "run.stop_timeout", "must be positive"),
+        ("[run]\nstoptimeout = '5s'", "run.stoptimeout", "unknown key"),
+        ("run = 5", "run", "expected dict, got int"),
     ],
 )
 def test_a_bad_value_is_an_error_naming_the_file_and_the_key(

@@ -40,6 +40,7 @@ from syncer.reporting.web import (
     report_page,
 )
 from syncer.runtime.httpd import BoundedServer, WSGIApp, require_token
+from syncer.scan.usages import usage_counts
 from syncer.timeutil import iso, utcnow
 
 __all__ = [
@@ -71,9 +72,15 @@ class Reading:
     present: dict[str, int] = field(default_factory=dict)
     runs: dict[tuple[str, str], int] = field(default_factory=dict)
     durations: dict[str, float] = field(default_factory=dict)
+    #: 1 for a source whose latest sync run failed.
+    failing: dict[str, int] = field(default_factory=dict)
     events: dict[tuple[str, str], int] = field(default_factory=dict)
     alerts: dict[tuple[str, str], int] = field(default_factory=dict)
     shutdowns: dict[tuple[str, str], float] = field(default_factory=dict)
+    #: The same models' stored shutdown dates (``effective_shutdown_at``), as Unix times.
+    shutdown_at: dict[tuple[str, str], float] = field(default_factory=dict)
+    #: Recorded uses per model id (``syncer scan --record``).
+    uses: dict[str, int] = field(default_factory=dict)
     sources: dict[str, SourceState] = field(default_factory=dict)
     #: (lease, replica): 1 while held, 0 once free (the replica that held it last).
     leases: dict[tuple[str, str], int] = field(default_factory=dict)
@@ -107,19 +114,21 @@ def read_metrics(engine: Engine, settings: Settings, now: datetime) -> Reading:
     latest = select(func.max(SyncRun.id)).group_by(SyncRun.source).scalar_subquery()
     with read_session(engine) as session:
         last_runs = session.execute(
-            select(SyncRun.source, SyncRun.started_at, SyncRun.finished_at)
+            select(SyncRun.source, SyncRun.started_at, SyncRun.finished_at, SyncRun.status)
             .where(SyncRun.id.in_(latest))
         ).all()
+        dated = {(row["source"], row["model_id"]): row["shutdown_at"]
+                 for row in shutdowns(session, now) if row["shutdown_at"] is not None}
         return Reading(
             present=_counts(session, Model.source, where=Model.vanished_at.is_(None)),
             runs=_counts(session, SyncRun.source, SyncRun.status),
-            durations={s: (end - start).total_seconds() for s, start, end in last_runs},
+            durations={s: (end - start).total_seconds() for s, start, end, _ in last_runs},
+            failing={s: int(status == "failed") for s, _, _, status in last_runs},
             events=_counts(session, ModelEvent.source, ModelEvent.kind),
             alerts=_alert_counts(session),
-            shutdowns={
-                (row["source"], row["model_id"]): (row["shutdown_at"] - now) / timedelta(days=1)
-                for row in shutdowns(session, now) if row["shutdown_at"] is not None
-            },
+            shutdowns={key: (at - now) / timedelta(days=1) for key, at in dated.items()},
+            shutdown_at={key: at.timestamp() for key, at in dated.items()},
+            uses=usage_counts(session),
             sources=_states(session, settings, now),
             leases={(row.name, row.holder): int(row.expires_at > now)
                     for row in lease_rows(session)},
@@ -153,6 +162,8 @@ class SyncerCollector(Collector):
                       "Sync runs recorded, by source and status", ["source", "status"], snap.runs)
         yield _family(GaugeMetricFamily, "syncer_sync_duration_seconds",
                       "Duration of each source's latest sync run", ["source"], snap.durations)
+        yield _family(GaugeMetricFamily, "syncer_source_failing",
+                      "1 if the source's latest sync run failed", ["source"], snap.failing)
         yield _family(CounterMetricFamily, "syncer_model_events",
                       "Model events recorded, by source and kind", ["source", "kind"], snap.events)
         yield _family(GaugeMetricFamily, "syncer_last_success_timestamp_seconds",
@@ -169,6 +180,15 @@ class SyncerCollector(Collector):
                       "Days until a present model's known shutdown date (negative: passed); "
                       "the soonest [server] max_model_series of them",
                       ["source", "model_id"], shown)
+        yield _family(GaugeMetricFamily, "syncer_model_shutdown_timestamp_seconds",
+                      "Unix time of a present model's shutdown date in force; the same models "
+                      "as syncer_model_shutdown_days_left",
+                      ["source", "model"], {key: snap.shutdown_at[key] for key in shown})
+        yield _family(GaugeMetricFamily, "syncer_model_uses",
+                      "Places syncer scan --record found using the model, for the models "
+                      "with a shutdown series that are used anywhere",
+                      ["source", "model"],
+                      {key: snap.uses[key[1]] for key in shown if snap.uses.get(key[1])})
         left = GaugeMetricFamily(
             "syncer_model_series_left_out",
             "Models with a shutdown date not shown by syncer_model_shutdown_days_left "

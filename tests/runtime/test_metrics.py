@@ -22,6 +22,7 @@ from syncer.config.model import (
     SyncPolicy,
 )
 from syncer.db.engine import make_engine
+from syncer.db.tables import model_usages_table
 from syncer.providers.http import Client
 from syncer.runtime.metrics import serve
 from syncer.sync.run import Syncer
@@ -186,8 +187,42 @@ def test_per_model_series_stop_at_the_cap_keeping_the_soonest_shutdowns(
     shown = sorted(dict(labels)["model_id"] for name, labels in samples
                    if name == "syncer_model_shutdown_days_left")
     assert shown == ["m2", "m5"]
+    assert sorted(dict(labels)["model"] for name, labels in samples
+                  if name == "syncer_model_shutdown_timestamp_seconds") == ["m2", "m5"]
     assert samples["syncer_model_series_left_out", ()] == 3
 
+
+
+def test_shutdown_dates_uses_and_a_failing_source_are_on_metrics(
+    engine: Engine, provider: FakeProvider, clock: Clock
+) -> None:
+    provider.set("gpt-4-0613", "gpt-4o", "o1")
+    provider.models[0]["shutdown_date"] = "2026-03-11"
+    provider.models[2]["shutdown_date"] = "2026-09-01"
+    settings = settings_for(provider)
+    sync(engine, settings, clock)
+    with engine.begin() as connection:
+        connection.execute(model_usages_table.insert(), [
+            {"repository": "app", "path": "main.py", "line": line, "column": 1,
+             "model_id": "gpt-4-0613", "verdict": "shutting-down", "scanned_at": clock.now}
+            for line in (3, 9)
+        ])
+    provider.fail_next(500, "down")
+    sync(engine, settings, clock)
+
+    with serve(engine, settings, "127.0.0.1", 0, now=clock) as (host, port):
+        samples = scrape(f"http://{host}:{port}")
+
+    def series(name: str) -> dict[str, float]:
+        return {dict(labels)["model"]: value for (sample, labels), value in samples.items()
+                if sample == name and dict(labels)["source"] == "openai"}
+
+    assert series("syncer_model_shutdown_timestamp_seconds") == {
+        "gpt-4-0613": datetime(2026, 3, 11, tzinfo=UTC).timestamp(),
+        "o1": datetime(2026, 9, 1, tzinfo=UTC).timestamp(),
+    }
+    assert series("syncer_model_uses") == {"gpt-4-0613": 2}
+    assert samples["syncer_source_failing", (("source", "openai"),)] == 1
 
 def test_alerts_held_for_a_digest_then_covered_by_it_show_as_held_then_digested(
     engine: Engine, provider: FakeProvider, clock: Clock

@@ -34,8 +34,17 @@ def test_the_readme_configuration_loads_as_written_with_every_source_and_rule(
     assert settings.retention["mistral"].include == ("ft:*:acme:*",)
 
 
-def test_every_page_the_readme_links_to_exists() -> None:
-    targets = re.findall(r"\]\(((?:docs/)?[\w./-]+\.md)(?:#[\w-]+)?\)", README.read_text())
-    assert {"docs/providers.md", "docs/cli.md", "docs/schema.md", "CONTRIBUTING.md"} <= set(targets)
-    missing = [target for target in targets if not (ROOT / target).is_file()]
-    assert missing == []
+def slug(heading: str) -> str:
+    """A heading's anchor as GitHub and the docs site make it."""
+    return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+
+
+def test_every_page_and_section_the_readme_links_to_exists() -> None:
+    links = re.findall(r"\]\(((?:docs/)?[\w./-]+\.md)(?:#([\w-]+))?\)", README.read_text())
+    pages = {page for page, _ in links}
+    assert {"docs/providers.md", "docs/cli.md", "docs/schema.md", "CONTRIBUTING.md"} <= pages
+    assert [page for page in pages if not (ROOT / page).is_file()] == []
+    anchors = {page: {slug(line.lstrip("#")) for line in (ROOT / page).read_text().splitlines()
+                      if re.match(r"#+ ", line)} for page in pages}
+    assert [f"{page}#{anchor}" for page, anchor in links
+            if anchor and anchor not in anchors[page]] == []

@@ -31,6 +31,7 @@ from tests.processes import clean_env, start, syncer
 
 DEPLOY = Path(__file__).parents[2] / "deploy"
 RULES = DEPLOY / "prometheus" / "syncer-rules.yml"
+DASHBOARD = DEPLOY / "grafana" / "syncer-dashboard.json"
 
 
 def binary(name: str) -> str:
@@ -126,7 +127,10 @@ def stack(tmp_path: Path, httpserver: HTTPServer) -> Iterator[Stack]:
     config = tmp_path / "syncer.toml"
     config.write_text(
         '[schedule]\nevery = "1s"\njitter = 0\n\n[http]\nmax_retries = 0\n\n'
-        f'[[sources]]\nname = "openai"\nbase_url = "{httpserver.url_for("/v1")}"\n'
+        f'[[sources]]\nname = "openai"\nbase_url = "{httpserver.url_for("/v1")}"\n\n'
+        # Its URL's variable is unset: the alerts wait in the outbox, for syncer_alerts.
+        '[[alerts]]\nname = "countdown"\nkind = "shutdown"\n'
+        'webhook_url_env = "SYNCER_TEST_UNSET_HOOK"\n'
     )
     config.chmod(0o600)
     database = f"sqlite:///{tmp_path / 'syncer.db'}"
@@ -197,3 +201,39 @@ def test_prometheus_scrapes_syncer_and_fires_the_shutdown_and_failing_source_ale
     stack.provider.failing = True
     wait_for(lambda: ("SyncerSourceFailing", "openai") in stack.firing(),
              "the failing source alert")
+
+
+def dashboard_queries() -> dict[str, str]:
+    """Every PromQL expression of the dashboard, by panel title and query letter."""
+    dashboard = json.loads(DASHBOARD.read_text())
+    assert dashboard["schemaVersion"] == 39
+    return {f"{panel['title']} {target['refId']}": target["expr"]
+            for panel in dashboard["panels"] for target in panel["targets"]}
+
+
+def test_the_dashboard_is_importable_as_is() -> None:
+    dashboard = json.loads(DASHBOARD.read_text())
+    (variable,) = dashboard["templating"]["list"]
+    assert (variable["name"], variable["type"], variable["query"]) == (
+        "datasource", "datasource", "prometheus")
+    for panel in dashboard["panels"]:
+        assert panel["datasource"] == {"type": "prometheus", "uid": "${datasource}"}, panel["title"]
+        assert panel["targets"], panel["title"]
+    assert len({panel["id"] for panel in dashboard["panels"]}) == len(dashboard["panels"])
+
+
+def test_every_dashboard_query_returns_data_from_a_live_prometheus(stack: Stack) -> None:
+    queries = dashboard_queries()
+    assert len(queries) >= 10
+    empty = dict(queries)
+
+    def all_answered() -> bool:
+        for name, expr in list(empty.items()):
+            if stack.query(expr):
+                del empty[name]
+        return not empty
+
+    try:
+        wait_for(all_answered, "every dashboard query to return data")
+    except AssertionError:
+        raise AssertionError(f"no data for {empty}") from None

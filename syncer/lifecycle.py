@@ -30,6 +30,7 @@ __all__ = [
     "Matcher",
     "changed_by",
     "decide",
+    "is_ending",
     "is_glob",
     "match",
 ]
@@ -40,6 +41,12 @@ PROVIDER = "provider"
 #: deprecations`` lists a model with one of them even when no date is known.
 ENDING = frozenset({"deprecated", "deprecating", "inactive", "archived", "legacy", "retired"})
 _GLOB = frozenset("*?[")
+
+
+def is_ending(status: str | None) -> bool:
+    """Whether a stored status says the model is going: every output that shows a model
+    deprecated without a date asks this (or, in SQL, ``status IN ENDING``)."""
+    return status in ENDING
 
 
 def is_glob(pattern: str) -> bool:
@@ -117,7 +124,6 @@ class Lifecycle:
     replacement: str | None = None
     #: The provider's lifecycle status (``deprecated``, ``preview``, ``inactive``, ...).
     status: str | None = None
-
 
 
 def decide(

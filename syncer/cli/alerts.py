@@ -144,13 +144,15 @@ def alerts_retry(app: App, rule: str | None, pending: bool) -> None:
 @click.option(
     "--format", "fmt", type=click.Choice(["table", "json", "csv", "ics"]), default="table",
     show_default=True,
-    help="Output format; ics: an iCalendar file with an event per shutdown, vanished models too.",
+    help="Output format; ics: an iCalendar file with an event per shutdown, vanished models "
+    "too, and one per model deprecated with no date, on the day its status was learnt.",
 )
 @RAW_OPTION
 @click.pass_context
 @errors_to_exit_codes
 def deprecations(ctx: click.Context, source: str | None, fmt: str) -> None:
-    """Present models with a known shutdown date, soonest first (`import FILE` adds dates)."""
+    """Present models with a known shutdown date, soonest first, then those whose lifecycle
+    status says they are going with no date known (`import FILE` adds dates)."""
     if ctx.invoked_subcommand is not None:
         return
     from syncer.db.engine import read_session
@@ -162,11 +164,11 @@ def deprecations(ctx: click.Context, source: str | None, fmt: str) -> None:
     engine = require_sources(app.reader(settings), settings, [source])
     if fmt == "ics":
         from syncer.reporting.calendar import shutdown_calendar
-        from syncer.reporting.shutdowns import read_shutdowns
+        from syncer.reporting.shutdowns import read_shutdowns, read_undated
 
         with read_session(engine) as session:
-            dated = read_shutdowns(session, source)
-        click.echo(shutdown_calendar(dated, utcnow()), nl=False)
+            dated, undated = read_shutdowns(session, source), read_undated(session, source)
+        click.echo(shutdown_calendar(dated, utcnow(), undated), nl=False)
         return
     with read_session(engine) as session:
         rows = queries.shutdowns(session, utcnow(), source)

@@ -31,7 +31,7 @@ from syncer.reporting.overview import (
     Run,
     build_overview,
 )
-from syncer.reporting.shutdowns import read_shutdowns
+from syncer.reporting.shutdowns import read_shutdowns, read_undated
 from syncer.reporting.timeline import intervals_since
 from syncer.words import counted
 
@@ -102,6 +102,7 @@ def read_overview(
         feed_total=sum(counts.values()),
         runs=_runs(session, source),
         shutdowns=read_shutdowns(session, source),
+        undated=read_undated(session, source),
     )
 
 

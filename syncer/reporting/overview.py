@@ -21,7 +21,7 @@ from syncer.alerts.decide import days_left
 from syncer.config.model import MODEL_EVENT_KINDS
 from syncer.lifecycle import changed_by
 from syncer.reporting.history import Interval
-from syncer.reporting.shutdowns import Shutdown
+from syncer.reporting.shutdowns import Shutdown, Undated
 from syncer.words import counted
 
 __all__ = [
@@ -287,6 +287,8 @@ class Overview:
     months: list[Month]
     #: Listed models whose date has passed.
     overdue: list[tuple[Shutdown, int]]
+    #: Listed models whose lifecycle status says they are going, with no date known.
+    undated: list[Undated]
     feed: list[FeedItem]
     feed_total: int
     ticks: list[tuple[float, str]] = field(default_factory=list)
@@ -388,6 +390,7 @@ def build_overview(
     feed_total: int,
     runs: Sequence[Run],
     shutdowns: Sequence[Shutdown],
+    undated: Sequence[Undated] = (),
 ) -> Overview:
     """Everything the report shows for the window ``since`` (None: all history) to ``now``.
 
@@ -471,6 +474,7 @@ def build_overview(
         timelines=[timelines[name] for name in sources],
         months=[months[key] for key in sorted(months)],
         overdue=overdue,
+        undated=sorted(undated, key=lambda u: (u.source, u.model_id)),
         feed=[
             FeedItem(e.occurred_at, e.source, e.model_id, e.kind, describe_change(e))
             for e in feed

@@ -21,11 +21,14 @@ from sqlalchemy.orm import Session
 from sqlalchemy.types import TypeEngine
 
 from syncer.db.types import JSONDocument, UTCDateTime
+from syncer.lifecycle import ENDING
 
 __all__ = ["REPORTS", "Report", "run", "sql_text"]
 
 #: Every source, or only the one bound to :source.
 SOURCE_FILTER = "(CAST(:source AS VARCHAR(64)) IS NULL OR {table}.source = :source)"
+#: ``lifecycle.ENDING`` as SQL literals: the statuses that say a model is going.
+ENDING_LIST = ", ".join(f"'{status}'" for status in sorted(ENDING))
 
 #: How report columns read back, so both databases give the same Python values.
 COLUMN_TYPES: Mapping[str, TypeEngine[Any]] = {
@@ -180,7 +183,8 @@ ORDER BY d.source, d.day""",
             "shutdowns",
             "Present models whose shutdown date in force (the provider's, else an imported "
             "one) is past or within the next N days (default 90), soonest first, with where "
-            "the date came from and the replacement.",
+            "the date came from and the replacement; then those whose lifecycle status says "
+            "they are going with no date known.",
             f"""SELECT
     m.source,
     m.model_id,
@@ -193,8 +197,11 @@ ORDER BY d.source, d.day""",
     m.date_origin,
     m.lifecycle_status
 FROM current_models m
-WHERE m.shutdown_at <= :until AND {SOURCE_FILTER.format(table="m")}
-ORDER BY m.shutdown_at, m.source, m.model_id""",
+WHERE (m.shutdown_at <= :until
+    OR (m.shutdown_at IS NULL AND m.lifecycle_status IN ({ENDING_LIST})))
+    AND {SOURCE_FILTER.format(table="m")}
+ORDER BY CASE WHEN m.shutdown_at IS NULL THEN 1 ELSE 0 END, m.shutdown_at, m.source,
+    m.model_id""",
             (
                 "source", "model_id", "owned_by", "shutdown_at", "days_to_shutdown",
                 "first_seen_at", "replacement", "date_source", "date_origin", "lifecycle_status",

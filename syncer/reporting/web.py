@@ -116,13 +116,13 @@ def _report(session: Session, now: datetime) -> tuple[list[tuple[str, str]], byt
 
 def _calendar(session: Session, now: datetime) -> tuple[list[tuple[str, str]], bytes]:
     from syncer.reporting.calendar import shutdown_calendar
-    from syncer.reporting.shutdowns import read_shutdowns
+    from syncer.reporting.shutdowns import read_shutdowns, read_undated
 
     headers = [
         ("Content-Type", "text/calendar; charset=utf-8"),
         ("Content-Disposition", 'inline; filename="shutdowns.ics"'),
     ]
-    return headers, shutdown_calendar(read_shutdowns(session), now)
+    return headers, shutdown_calendar(read_shutdowns(session), now, read_undated(session))
 
 
 def report_page() -> CachedPage:

@@ -81,6 +81,8 @@ class Reading:
     shutdown_at: dict[tuple[str, str], float] = field(default_factory=dict)
     #: Recorded uses per model id (``syncer scan --record``).
     uses: dict[str, int] = field(default_factory=dict)
+    #: Present models per source whose status says they are going, with no date known.
+    undated: dict[str, int] = field(default_factory=dict)
     sources: dict[str, SourceState] = field(default_factory=dict)
     #: (lease, replica): 1 while held, 0 once free (the replica that held it last).
     leases: dict[tuple[str, str], int] = field(default_factory=dict)
@@ -110,6 +112,16 @@ def _states(session: Any, settings: Settings, now: datetime) -> dict[str, Source
     return states
 
 
+def _undated(present: Mapping[str, int], listed: Iterable[Mapping[str, Any]]) -> dict[str, int]:
+    """``syncer deprecations``' rows without a date, counted per source: one series per
+    source (zero included, so an alert can compare), never one per model."""
+    counts = dict.fromkeys(present, 0)
+    for row in listed:
+        if row["shutdown_at"] is None:
+            counts[row["source"]] = counts.get(row["source"], 0) + 1
+    return counts
+
+
 def read_metrics(engine: Engine, settings: Settings, now: datetime) -> Reading:
     latest = select(func.max(SyncRun.id)).group_by(SyncRun.source).scalar_subquery()
     with read_session(engine) as session:
@@ -117,10 +129,12 @@ def read_metrics(engine: Engine, settings: Settings, now: datetime) -> Reading:
             select(SyncRun.source, SyncRun.started_at, SyncRun.finished_at, SyncRun.status)
             .where(SyncRun.id.in_(latest))
         ).all()
+        present = _counts(session, Model.source, where=Model.vanished_at.is_(None))
+        listed = shutdowns(session, now)
         dated = {(row["source"], row["model_id"]): row["shutdown_at"]
-                 for row in shutdowns(session, now) if row["shutdown_at"] is not None}
+                 for row in listed if row["shutdown_at"] is not None}
         return Reading(
-            present=_counts(session, Model.source, where=Model.vanished_at.is_(None)),
+            present=present,
             runs=_counts(session, SyncRun.source, SyncRun.status),
             durations={s: (end - start).total_seconds() for s, start, end, _ in last_runs},
             failing={s: int(status == "failed") for s, _, _, status in last_runs},
@@ -129,6 +143,7 @@ def read_metrics(engine: Engine, settings: Settings, now: datetime) -> Reading:
             shutdowns={key: (at - now) / timedelta(days=1) for key, at in dated.items()},
             shutdown_at={key: at.timestamp() for key, at in dated.items()},
             uses=usage_counts(session),
+            undated=_undated(present, listed),
             sources=_states(session, settings, now),
             leases={(row.name, row.holder): int(row.expires_at > now)
                     for row in lease_rows(session)},
@@ -196,6 +211,10 @@ class SyncerCollector(Collector):
         )
         left.add_metric([], left_out)
         yield left
+        yield _family(GaugeMetricFamily, "syncer_models_deprecated_without_date",
+                      "Present models whose lifecycle status says they are going (deprecated, "
+                      "inactive, ...) with no shutdown date known, per source", ["source"],
+                      snap.undated)
         yield _family(GaugeMetricFamily, "syncer_lease_held",
                       "1 while the replica holds the lease (sync:SOURCE, retention:SOURCE, "
                       "alerts-dispatch, alerts-stale); 0 for its last holder once it is free",

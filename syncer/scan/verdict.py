@@ -5,7 +5,8 @@ A written id is looked up as written, then without its prefixes and suffixes
 
 - ``vanished``: some source listed it and none does now;
 - ``shutting-down``: listed, with a shutdown date in force (days left may be negative);
-- ``deprecated``: listed, with no date, and its lifecycle status says deprecated;
+- ``deprecated``: listed, with no date, and its lifecycle status says it is going
+  (``lifecycle.ENDING``: deprecated, inactive, archived, ...), as ``syncer deprecations`` lists it;
 - ``not-listed``: no source has ever listed it (a family pattern found it, or only an
   imported date names it);
 - ``ok``: listed, no date.
@@ -19,6 +20,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from syncer.lifecycle import is_ending
 from syncer.scan.inventory import Imported, Inventory, ModelRecord
 from syncer.scan.matcher import candidates, is_id, normalise
 
@@ -167,7 +169,9 @@ class Index:
                 _days(first.shutdown_at, now), first.shutdown_origin, first.replacement,
             )
         replacement = next((r.replacement for r in present if r.replacement), None)
-        if any((r.lifecycle_status or "").lower() == "deprecated" for r in present):
+        # The one rule every output follows (an exported snapshot's status may be read
+        # from a file, hence the lower case).
+        if any(is_ending((r.lifecycle_status or "").lower()) for r in present):
             return Verdict("deprecated", model_id, sources, replacement=replacement)
         return Verdict("ok", model_id, sources, replacement=replacement)
 

@@ -1,13 +1,16 @@
-"""One truth about each model's lifecycle (issue 20): every output gives the same shutdown
-date, origin and replacement for every model, on SQLite and PostgreSQL.
+"""One truth about each model's lifecycle (issues 19 and 20): every output gives the same
+shutdown date, origin and replacement for every model, and shows the same models deprecated
+without a date, on SQLite and PostgreSQL.
 
 One database of six kinds holds provider dates (OpenAI, Azure, OpenRouter, Mistral), dates
 imported from LiteLLM's map with and without its vendor prefixes (for kinds that list dates
 and kinds that list none), a glob from a file of our own, conflicts where the provider's date
 wins, a date the provider moves, one an import moves, one the provider clears and one an
-import clears. Then the CLI (table-less formats), the views, the canned reports, the HTML
-report, the calendar, ``/shutdowns.ics``, ``/metrics`` and the alert payloads are read, and
-each must say what ``syncer.lifecycle`` decided and stored.
+import clears; and two Mistral fine-tunes archived with no date (one from the start, one by
+a later sync: a ``status_changed`` event). Then the CLI (table-less formats), the views, the
+canned reports, the HTML report, the calendar, ``/shutdowns.ics``, ``/metrics``, the scan
+and the alert payloads are read, and each must say what ``syncer.lifecycle`` decided and
+stored.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from sqlalchemy import text
 
 from syncer.config.load import load_settings
 from syncer.db.engine import make_engine
+from syncer.reporting.calendar import event_uid
 from syncer.runtime.metrics import serve
 from tests.cli import test_kinds
 from tests.cli.test_kinds import Providers, rows
@@ -39,13 +43,25 @@ syncer = test_kinds.syncer
 
 #: (date, origin, replacement) of a model; None for each when no date is in force.
 Truth = tuple[str | None, str | None, str | None]
+Key = tuple[str, str]
+#: Two Mistral fine-tunes (FTModelCard, ``archived``): one archived from the start, one
+#: archived by the provider between two syncs.
+ARCHIVED, LATER = (
+    "ft:open-mistral-7b:acme:20260101:old:aa11", "ft:open-mistral-7b:acme:20260102:new:bb22",
+)
 
 
 @pytest.fixture
 def outputs(
     syncer: Callable[..., Result], providers: Providers, tmp_path: Path
-) -> tuple[Callable[..., Result], dict[tuple[str, str], Truth], Path]:
-    """The database of the scenario above, the ``syncer`` runner and what must be true."""
+) -> tuple[Callable[..., Result], dict[Key, Truth], dict[Key, str], Path]:
+    """The database of the scenario above, the ``syncer`` runner, what must be true and the
+    models deprecated without a date (with their status)."""
+    providers.mistral += [
+        {"id": model_id, "object": "model", "created": 1767225600, "owned_by": "acme",
+         "type": "fine-tuned", "archived": archived, "deprecation": None}
+        for model_id, archived in ((ARCHIVED, True), (LATER, False))
+    ]
     config = next(tmp_path.glob("*.toml"))
     config.write_text(config.read_text(encoding="utf-8") + """
 [[alerts]]
@@ -82,6 +98,7 @@ webhook_url_env = "UNSET_HOOK_URL"
     providers.openai[0]["shutdown_date"] = "2026-12-23"
     providers.mistral[0]["deprecation"] = None
     providers.mistral[0]["deprecation_replacement_model"] = None
+    providers.mistral[-1]["archived"] = True
     assert syncer("sync").exit_code == 0
     # An import moves the glob's date and, replacing every entry, clears mistral-medium's;
     # LiteLLM's map is then imported again.
@@ -102,9 +119,11 @@ webhook_url_env = "UNSET_HOOK_URL"
         ("openrouter", "google/gemini-2.5-flash"),
         ("openrouter", "mistralai/magistral-medium-2509"),
         ("mistral", "magistral-medium-2509"), ("mistral", "mistral-medium-2508"),
+        ("mistral", ARCHIVED), ("mistral", LATER),
     ):
         truth[source, model_id] = (None, None, None)
-    return syncer, truth, config
+    undated = {("mistral", ARCHIVED): "archived", ("mistral", LATER): "archived"}
+    return syncer, truth, undated, config
 
 
 def dated(truth: dict[tuple[str, str], Truth]) -> dict[tuple[str, str], Truth]:
@@ -112,7 +131,8 @@ def dated(truth: dict[tuple[str, str], Truth]) -> dict[tuple[str, str], Truth]:
 
 
 def day(value: Any) -> str | None:
-    return None if value is None else str(value)[:10]
+    """The day of a time, None for none (CSV writes none as an empty cell)."""
+    return None if value is None or value == "" else str(value)[:10]
 
 
 def by_model(
@@ -125,11 +145,29 @@ def by_model(
     }
 
 
-def calendar_truth(feed: bytes) -> dict[tuple[str, str], Truth]:
-    """Each event's model, date, origin and replacement, read back from its text."""
+def calendar_undated(feed: bytes) -> dict[Key, tuple[str, str]]:
+    """The events of models deprecated without a date: (status, day) by model, each with
+    the model's one UID."""
     found = {}
     for event in Calendar.from_ical(feed).walk("VEVENT"):
-        model_id, source = re.fullmatch(r"(.+) shuts down \((.+)\)", str(event["SUMMARY"])).groups()
+        summary = re.fullmatch(r"(.+) (\w+), no shutdown date \((.+)\)", str(event["SUMMARY"]))
+        if summary is None:
+            continue
+        model_id, status, source = summary.groups()
+        assert str(event["UID"]) == event_uid(source, model_id)
+        assert "no shutdown date known" in str(event["DESCRIPTION"])
+        found[source, model_id] = (status, event.decoded("DTSTART").isoformat())
+    return found
+
+
+def calendar_truth(feed: bytes) -> dict[tuple[str, str], Truth]:
+    """Each shutdown event's model, date, origin and replacement, read back from its text."""
+    found = {}
+    for event in Calendar.from_ical(feed).walk("VEVENT"):
+        summary = re.fullmatch(r"(.+) shuts down \((.+)\)", str(event["SUMMARY"]))
+        if summary is None:
+            continue
+        model_id, source = summary.groups()
         lines = str(event["DESCRIPTION"]).splitlines()
         imported = [line.removeprefix("Imported from: ")[:-1] for line in lines
                     if line.startswith("Imported from: ")]
@@ -155,30 +193,61 @@ def html_truth(page: str) -> dict[tuple[str, str], Truth]:
     return found
 
 
+def html_undated(page: str) -> dict[Key, tuple[str, str]]:
+    """The report's "deprecated, no date known" rows: (status, since) by model."""
+    found = {}
+    for row in re.findall(r'<tr class="undated"[^>]*>(.*?)</tr>', page, re.S):
+        status, model_id, source, since, _ = [
+            re.sub(r"<[^>]+>", "", c).strip() for c in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)
+        ]
+        found[source, model_id] = (status, since)
+    return found
+
+
 def test_every_output_gives_the_same_date_origin_and_replacement_for_every_model(
-    outputs: tuple[Callable[..., Result], dict[tuple[str, str], Truth], Path],
+    outputs: tuple[Callable[..., Result], dict[Key, Truth], dict[Key, str], Path],
     database_url: str,
 ) -> None:
-    syncer, truth, config = outputs
+    syncer, truth, undated, config = outputs
     expected = dated(truth)
+    # ``syncer deprecations``: the dated models, then those deprecated without a date.
+    listed_truth = {**expected, **dict.fromkeys(undated, (None, None, None))}
+    # The day each undated model's status was learnt: its status_changed event, else its
+    # first sighting, as the CLI prints them.
+    changed = {(e["source"], e["model_id"]): day(e["occurred_at"])
+               for e in rows(syncer("events", "--kind", "status_changed", "--format", "json"))}
+    assert set(changed) == {("mistral", LATER)}
+    since = {key: changed.get(key) or day(m["first_seen_at"])
+             for m in rows(syncer("models", "--format", "json"))
+             if (key := (m["source"], m["model_id"])) in undated}
+    undated_days = {key: (status, since[key]) for key, status in undated.items()}
 
     # The CLI.
-    assert by_model(rows(syncer("models", "--format", "json"))) == truth
+    models = rows(syncer("models", "--format", "json"))
+    assert by_model(models) == truth
+    assert {(m["source"], m["model_id"]): m["status"] for m in models
+            if m["status"] is not None} == undated
     for source, model_id in truth:
         (shown,) = rows(syncer("models", "show", model_id, "--source", source, "--format",
                                "json"))
         assert by_model([shown])[source, model_id] == truth[source, model_id]
     listed = rows(syncer("deprecations", "--format", "json"))
-    assert by_model(listed) == expected
+    assert by_model(listed) == listed_truth
     assert [(r["source"], r["model_id"]) for r in listed] == sorted(
         expected, key=lambda key: (expected[key][0] or "", *key)
-    )
-    as_csv = syncer("deprecations", "--format", "csv")
-    assert by_model(list(csv.DictReader(io.StringIO(as_csv.stdout)))) == expected
+    ) + sorted(undated)
+    assert {(r["source"], r["model_id"]): r["status"] for r in listed
+            if r["shutdown_at"] is None} == undated
+    as_csv = list(csv.DictReader(io.StringIO(syncer("deprecations", "--format", "csv").stdout)))
+    assert by_model(as_csv) == listed_truth
     ics = syncer("deprecations", "--format", "ics").stdout_bytes
     assert calendar_truth(ics) == expected
+    assert calendar_undated(ics) == undated_days
     report = rows(syncer("report", "shutdowns", "--days", "100000", "--format", "json"))
-    assert by_model(report, origin_key="date_origin") == expected
+    assert by_model(report, origin_key="date_origin") == listed_truth
+    assert [(r["source"], r["model_id"]) for r in report][-len(undated):] == sorted(undated)
+    assert {(r["source"], r["model_id"]): r["lifecycle_status"] for r in report
+            if r["shutdown_at"] is None} == undated
     same = rows(syncer("report", "same-models", "--format", "json"))
     assert by_model(same, origin_key="date_origin") == {
         (r["source"], r["model_id"]): truth[r["source"], r["model_id"]] for r in same
@@ -186,13 +255,22 @@ def test_every_output_gives_the_same_date_origin_and_replacement_for_every_model
     assert {r["common_id"] for r in same} >= {"gpt-4o", "gemini-2.5-flash"}
     page = syncer("report", "html", "-o", "-").stdout
     assert html_truth(page) == expected
+    assert html_undated(page) == undated_days
+
+    # The scan: an id deprecated without a date is ``deprecated``.
+    (tree := config.parent / "code").mkdir()
+    (tree / "train.py").write_text(f'MODEL = "{ARCHIVED}"\n', encoding="utf-8")
+    scanned = syncer("scan", str(tree), "--format", "json", "--fail-on", "vanished")
+    assert [(f["model_id"], f["verdict"]) for f in json.loads(scanned.stdout)["findings"]] == [
+        (ARCHIVED, "deprecated")
+    ]
 
     # Plain SQL: the views.
     engine = make_engine(database_url)
     with engine.connect() as connection:
         current = connection.execute(text(
-            "SELECT source, model_id, shutdown_at, date_origin AS origin, replacement "
-            "FROM current_models"
+            "SELECT source, model_id, shutdown_at, date_origin AS origin, replacement, "
+            "lifecycle_status FROM current_models"
         )).mappings().all()
         offers = connection.execute(text(
             "SELECT source, model_id, shutdown_at, date_origin AS origin, replacement "
@@ -203,6 +281,8 @@ def test_every_output_gives_the_same_date_origin_and_replacement_for_every_model
         )).scalars().all()
     engine.dispose()
     assert by_model([dict(r) for r in current]) == truth
+    assert {(r["source"], r["model_id"]): r["lifecycle_status"] for r in current
+            if r["lifecycle_status"] is not None} == undated
     assert by_model([dict(r) for r in offers]) == truth
 
     # The webhook payloads: the latest countdown alert of each model.
@@ -226,6 +306,11 @@ def test_every_output_gives_the_same_date_origin_and_replacement_for_every_model
             metrics = answer.read().decode()
     engine.dispose()
     assert calendar_truth(served) == expected
+    assert calendar_undated(served) == undated_days
+    assert _per_source(metrics, "syncer_models_deprecated_without_date") == {
+        source: float(sum(1 for key in undated if key[0] == source))
+        for source in {key[0] for key in truth}
+    }
     left = _days_left(metrics)
     assert set(left) == set(expected)
     for key, days in left.items():
@@ -243,3 +328,10 @@ def _days_left(metrics: str) -> dict[tuple[str, str], float]:
         pairs = dict(re.findall(r'(\w+)="([^"]*)"', labels))
         found[pairs["source"], pairs["model_id"]] = float(value)
     return found
+
+
+def _per_source(metrics: str, name: str) -> dict[str, float]:
+    """A per-source gauge's values by source."""
+    return {source: float(value) for source, value in re.findall(
+        rf'^{name}{{source="([^"]*)"}} (\S+)$', metrics, re.M
+    )}

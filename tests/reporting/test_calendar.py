@@ -10,12 +10,21 @@ from icalendar import Calendar
 from sqlalchemy import Engine
 
 from syncer.alerts.deprecations import Deprecation, import_deprecations
-from syncer.config.model import Settings
+from syncer.config.model import HTTPSettings, Settings, Source
 from syncer.db.engine import make_engine, read_session, write_session
-from syncer.reporting.calendar import event_uid, shutdown_calendar
-from syncer.reporting.shutdowns import Shutdown, date_set_at, read_shutdowns
+from syncer.providers.http import Client
+from syncer.reporting.calendar import CALENDAR_DESCRIPTION, event_uid, shutdown_calendar
+from syncer.reporting.shutdowns import (
+    Shutdown,
+    Undated,
+    date_set_at,
+    read_shutdowns,
+    read_undated,
+    status_set_at,
+)
 from syncer.runtime.metrics import serve
-from tests.conftest import FakeProvider, model
+from syncer.sync.run import Syncer
+from tests.conftest import API_KEY, FakeProvider, model
 from tests.receivers import Clock
 from tests.reporting.report_history import sync_at
 
@@ -75,6 +84,12 @@ def test_the_feed_passes_a_strict_validator_and_asks_for_a_refresh_in_a_duration
         "gpt-4-0613 shuts down (openai)", "text-davinci-003 shuts down (openai)",
     ]
     assert all(e.dtstart < e.dtend for e in parsed.events)
+    undated = Undated("cohere", "command-r-03-2024", "deprecated", None,
+                      datetime(2026, 2, 1, 9, tzinfo=UTC), datetime(2026, 2, 1, 9, tzinfo=UTC))
+    with_undated = shutdown_calendar([], now, [undated]).decode()
+    (event,) = IcsCalendarStream.calendar_from_ics(with_undated).events
+    assert event.summary == "command-r-03-2024 deprecated, no shutdown date (cohere)"
+    assert event.dtstart == datetime(2026, 2, 1).date()
     lines = ics.decode().splitlines()
     assert "REFRESH-INTERVAL;VALUE=DURATION:PT6H" in lines
     assert "X-PUBLISHED-TTL:PT6H" in lines
@@ -98,6 +113,65 @@ def test_a_later_revision_of_a_date_counts_every_move_but_ignores_other_changes(
     assert date_set_at(first, changes, None) == first + 9 * DAY
     assert date_set_at(first, changes[:1], None) == first
     assert date_set_at(first, changes, first + 20 * DAY) == first + 20 * DAY
+
+
+def test_a_status_is_learnt_when_it_last_changed_and_set_when_anything_shown_moved() -> None:
+    first = datetime(2026, 1, 1, tzinfo=UTC)
+    assert status_set_at(first, [], first) == (first, first)
+    assert status_set_at(first, [first + 3 * DAY], first + 5 * DAY) == (
+        first + 3 * DAY, first + 5 * DAY
+    )
+
+
+def sync_groq(engine: Engine, provider: FakeProvider, clock: Clock) -> None:
+    """A sync of a Groq source (its ``active: false`` is the status ``inactive``)."""
+    source = Source(name="groq", kind="groq", base_url=provider.base_url, api_key=API_KEY)
+    with Client(source, HTTPSettings(max_retries=0)) as client:
+        assert Syncer(engine, client, "groq", now=clock).run().ok
+
+
+def test_a_model_deprecated_without_a_date_has_its_event_on_the_day_its_status_was_learnt(
+    engine: Engine, provider: FakeProvider, clock: Clock, invoke
+) -> None:
+    """Issue 19: the calendar shows what ``syncer deprecations`` lists; when a date comes,
+    the model's one event moves to it, and back to the status day if the date goes."""
+    provider.models = [model("llama-guard-3", active=True), model("llama-3.3", active=True)]
+    sync_groq(engine, provider, clock)
+    clock.advance(days=3)
+    learnt = clock.now
+    provider.models[0]["active"] = False
+    sync_groq(engine, provider, clock)
+    clock.advance(days=1)
+    undated = events(invoke("deprecations", "--format", "ics").stdout_bytes)
+
+    (summary,) = undated
+    assert summary == "llama-guard-3 inactive, no shutdown date (groq)"
+    event = undated[summary]
+    assert str(event["UID"]) == event_uid("groq", "llama-guard-3")
+    assert event.decoded("DTSTART") == learnt.date()
+    assert str(event["CATEGORIES"].cats[0]) == "model deprecated"
+    assert str(event["DESCRIPTION"]).splitlines()[0] == (
+        "groq: llama-guard-3 is inactive, with no shutdown date known."
+    )
+    assert str(Calendar.from_ical(invoke("deprecations", "--format", "ics").stdout_bytes)[
+        "X-WR-CALDESC"]) == CALENDAR_DESCRIPTION
+
+    def imported(entries: list[Deprecation]) -> dict[str, Calendar]:
+        with write_session(engine) as session, session.begin():
+            import_deprecations(session, entries, clock.now, replace=True, origin="deps.csv")
+        with read_session(engine) as session:
+            return events(shutdown_calendar(read_shutdowns(session), clock.now,
+                                            read_undated(session)))
+
+    dated = imported([Deprecation("llama-guard-3", datetime(2027, 1, 15, tzinfo=UTC))])
+    clock.advance(hours=1)
+    cleared = imported([])
+    moved = dated["llama-guard-3 shuts down (groq)"]
+    back = cleared["llama-guard-3 inactive, no shutdown date (groq)"]
+    assert str(moved["UID"]) == str(back["UID"]) == str(event["UID"])
+    assert int(event["SEQUENCE"]) < int(moved["SEQUENCE"]) < int(back["SEQUENCE"])
+    assert moved.decoded("DTSTART") == datetime(2027, 1, 15).date()
+    assert back.decoded("DTSTART") == learnt.date()
 
 
 def test_a_moved_provider_date_keeps_its_uid_with_a_higher_sequence(

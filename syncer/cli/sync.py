@@ -164,7 +164,7 @@ def sync(app: App, source: str | None, accept_mass_change: bool, jobs: int | Non
 )
 @click.option(
     "--metrics-host", metavar="ADDR",
-    help="Address for --metrics-port (default: [server] host, else 127.0.0.1: this machine "
+    help="Address for --metrics-port (default: [http] host, else 127.0.0.1: this machine "
     "only; 0.0.0.0 for every interface).",
 )
 @click.pass_obj

@@ -10,6 +10,7 @@ the rest of the code can trust a ``Settings``.
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Mapping
 from dataclasses import replace
@@ -47,6 +48,8 @@ from syncer.providers.profile import KINDS, Profile, apis_of, profile_for
 from syncer.timeutil import parse_duration
 
 __all__ = ["load_settings"]
+
+log = logging.getLogger(__name__)
 
 
 _SOURCE_KEYS = {
@@ -191,25 +194,59 @@ def _retention_kinds(
     return kept
 
 
-def _server(reader: TableReader, env: Mapping[str, str]) -> ServerSettings:
-    """``[server]``; the token is read from its variable here, like an API key."""
+#: The HTTP server's keys in ``[http]``, by the key of the deprecated ``[server]`` table
+#: they replace: ``timeout`` and ``max_connections`` say ``server_`` beside the client's own
+#: ``connect_timeout`` and ``read_timeout``, which they must not be taken for.
+_SERVER_KEYS = {
+    "host": "host",
+    "token_env": "token_env",
+    "open_healthz": "open_healthz",
+    "max_connections": "server_max_connections",
+    "timeout": "server_timeout",
+    "max_model_series": "max_model_series",
+}
+
+
+def _server(http: TableReader, legacy: TableReader, env: Mapping[str, str]) -> ServerSettings:
+    """The HTTP server's keys of ``[http]``, or of a ``[server]`` table written before they
+    moved there (a warning; one key in both is an error); the token is read from its
+    variable here, like an API key."""
+    if legacy.table:
+        legacy.unknown(set(_SERVER_KEYS))
+        for key in sorted(legacy.table):
+            if _SERVER_KEYS[key] in http.table:
+                raise legacy.fail(key, f"also set as http.{_SERVER_KEYS[key]}; keep that one "
+                                  "([server] is deprecated)")
+        renamed = [f"{k} as {_SERVER_KEYS[k]}" for k in sorted(legacy.table)
+                   if _SERVER_KEYS[k] != k]
+        log.warning("%s: [server] is deprecated: move its keys to [http]%s", legacy.where,
+                    f" ({', '.join(renamed)})" if renamed else "")
+
+    def at(old: str) -> tuple[TableReader, str]:
+        """The table that sets the key, and the key's name there."""
+        return (legacy, old) if old in legacy.table else (http, _SERVER_KEYS[old])
+
     defaults = ServerSettings()
-    reader.unknown(set(defaults.__dataclass_fields__) - {"token"})
-    token_env = reader.env_name("token_env")
-    host = reader.get("host", str, defaults.host)
+    reader, name = at("token_env")
+    token_env = reader.env_name(name)
+    token = _key(env, token_env, f"{reader.where}: {reader.prefix}{name}")
+    reader, name = at("host")
+    host = reader.get(name, str, defaults.host)
     if not host.strip():
-        raise reader.fail("host", "must be an address, e.g. 127.0.0.1 or 0.0.0.0")
-    series = reader.get("max_model_series", int, defaults.max_model_series)
+        raise reader.fail(name, "must be an address, e.g. 127.0.0.1 or 0.0.0.0")
+    reader, name = at("max_model_series")
+    series = reader.get(name, int, defaults.max_model_series)
     if series < 0:
-        raise reader.fail("max_model_series", "must be zero or more")
+        raise reader.fail(name, "must be zero or more")
+    reader, name = at("open_healthz")
+    open_healthz = reader.get(name, bool, defaults.open_healthz)
+    reader, name = at("max_connections")
+    max_connections = reader.positive(name, int, defaults.max_connections)
+    reader, name = at("timeout")
+    timeout = reader.positive(name, float, defaults.timeout)
     return ServerSettings(
-        host=host,
-        token_env=token_env,
-        token=_key(env, token_env, f"{reader.where}: server.token_env"),
-        open_healthz=reader.get("open_healthz", bool, defaults.open_healthz),
-        max_connections=reader.positive("max_connections", int, defaults.max_connections),
-        timeout=reader.positive("timeout", float, defaults.timeout),
-        max_model_series=series,
+        host=host, token_env=token_env, token=token, open_healthz=open_healthz,
+        max_connections=max_connections, timeout=timeout, max_model_series=series,
     )
 
 
@@ -303,7 +340,7 @@ def load_settings(
 
     http_reader = TableReader(top.get("http", dict, {}), where, "http.")
     defaults = HTTPSettings()
-    http_reader.unknown(set(defaults.__dataclass_fields__))
+    http_reader.unknown(set(defaults.__dataclass_fields__) | set(_SERVER_KEYS.values()))
     http = HTTPSettings(
         connect_timeout=http_reader.positive("connect_timeout", float, defaults.connect_timeout),
         read_timeout=http_reader.positive("read_timeout", float, defaults.read_timeout),
@@ -320,7 +357,7 @@ def load_settings(
             raise http_reader.fail("public_url", "expected an http(s) URL of the HTML report")
         http = replace(http, public_url=public_url)
 
-    server = _server(TableReader(top.get("server", dict, {}), where, "server."), env)
+    server = _server(http_reader, TableReader(top.get("server", dict, {}), where, "server."), env)
 
     run_reader = TableReader(top.get("run", dict, {}), where, "run.")
     run_reader.unknown({"stop_timeout"})

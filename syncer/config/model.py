@@ -116,7 +116,7 @@ class HTTPSettings:
 
 @dataclass(frozen=True)
 class ServerSettings:
-    """``syncer run --metrics-port``'s HTTP server (``[server]``): private unless told.
+    """``syncer run --metrics-port``'s HTTP server (its keys of ``[http]``): private unless told.
 
     It shows base URLs and sync errors, so it listens on loopback by default; it serves a
     few connections at a time, each for at most ``timeout`` seconds, so idle or slow

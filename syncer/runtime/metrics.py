@@ -193,7 +193,7 @@ class SyncerCollector(Collector):
         shown, left_out = soonest(snap.shutdowns, self.settings.server.max_model_series)
         yield _family(GaugeMetricFamily, "syncer_model_shutdown_days_left",
                       "Days until a present model's known shutdown date (negative: passed); "
-                      "the soonest [server] max_model_series of them",
+                      "the soonest [http] max_model_series of them",
                       ["source", "model_id"], shown)
         yield _family(GaugeMetricFamily, "syncer_model_shutdown_timestamp_seconds",
                       "Unix time of a present model's shutdown date in force; the same models "
@@ -207,7 +207,7 @@ class SyncerCollector(Collector):
         left = GaugeMetricFamily(
             "syncer_model_series_left_out",
             "Models with a shutdown date not shown by syncer_model_shutdown_days_left "
-            "([server] max_model_series)",
+            "([http] max_model_series)",
         )
         left.add_metric([], left_out)
         yield left
@@ -317,17 +317,17 @@ def serve(
     now: Callable[[], datetime] = utcnow,
 ) -> Iterator[tuple[str, int]]:
     """Serve ``/metrics``, ``/healthz``, the report at ``/`` and ``/shutdowns.ics`` on a
-    background thread; yields (host, port). ``host`` None: ``[server] host``.
+    background thread; yields (host, port). ``host`` None: ``[http] host``.
 
     An address that cannot be listened on (taken, not this machine's, not an address) is a
     ``ConfigError`` naming it: it is what the command line or the config said. So is a
-    ``[server] token_env`` whose variable is unset: serving without the token would open
+    ``[http] token_env`` whose variable is unset: serving without the token would open
     what the file meant to close.
     """
     config = settings.server
     if config.token_env is not None and config.token is None:
         raise ConfigError(
-            f"[server] token_env: {config.token_env} is not set; set it to the token, or "
+            f"[http] token_env: {config.token_env} is not set; set it to the token, or "
             "remove token_env to serve without one"
         )
     host = config.host if host is None else host

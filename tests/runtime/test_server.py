@@ -120,7 +120,7 @@ def test_idle_connections_time_out_and_do_not_starve_the_server(
     provider: FakeProvider, tmp_path: Path
 ) -> None:
     config = tmp_path / "syncer.toml"
-    config.write_text("[server]\nmax_connections = 2\ntimeout = 1\n")
+    config.write_text("[http]\nserver_max_connections = 2\nserver_timeout = 1\n")
     provider.set("gpt-4o")
     with running(run_args(provider, tmp_path, "--config", str(config))) as (daemon, _, port):
         idle = [socket.create_connection(("127.0.0.1", port), timeout=10) for _ in range(4)]
@@ -186,12 +186,12 @@ def test_a_token_variable_that_is_unset_stops_the_start_in_one_line(
     provider: FakeProvider, tmp_path: Path
 ) -> None:
     config = tmp_path / "syncer.toml"
-    config.write_text('[server]\ntoken_env = "SYNCER_METRICS_TOKEN"\n')
+    config.write_text('[http]\ntoken_env = "SYNCER_METRICS_TOKEN"\n')
     result = syncer(*run_args(provider, tmp_path, "--config", str(config)), env=clean_env())
     assert result.returncode == 2, result.stderr
     errors = [line for line in result.stderr.splitlines() if line.startswith("Error: ")]
     assert errors == [
-        "Error: [server] token_env: SYNCER_METRICS_TOKEN is not set; set it to the token, "
+        "Error: [http] token_env: SYNCER_METRICS_TOKEN is not set; set it to the token, "
         "or remove token_env to serve without one"
     ], result.stderr
     assert provider.requests == []
@@ -201,7 +201,7 @@ def test_a_token_from_the_environment_guards_a_real_run(
     provider: FakeProvider, tmp_path: Path
 ) -> None:
     config = tmp_path / "syncer.toml"
-    config.write_text('[server]\ntoken_env = "SYNCER_METRICS_TOKEN"\nopen_healthz = true\n')
+    config.write_text('[http]\ntoken_env = "SYNCER_METRICS_TOKEN"\nopen_healthz = true\n')
     env = clean_env(SYNCER_METRICS_TOKEN=TOKEN)
     with running(run_args(provider, tmp_path, "--config", str(config)), env) as (_, host, port):
         closed = requests.get(f"http://{host}:{port}/metrics", timeout=5)
@@ -250,11 +250,44 @@ def test_the_served_report_allows_only_its_own_script(
 
 def test_a_bad_server_key_is_one_line(provider: FakeProvider, tmp_path: Path) -> None:
     config = tmp_path / "syncer.toml"
-    config.write_text("[server]\nmax_connections = 0\n")
+    config.write_text("[http]\nserver_max_connections = 0\n")
     result = syncer(*run_args(provider, tmp_path, "--config", str(config)))
     assert result.returncode == 2
     assert result.stderr.strip() == (
-        f"Error: {config}: server.max_connections: must be positive"
+        f"Error: {config}: http.server_max_connections: must be positive"
+    )
+
+
+def test_a_server_table_still_works_with_a_one_line_warning_naming_http(
+    provider: FakeProvider, tmp_path: Path
+) -> None:
+    """``[server]`` held these keys before they moved to ``[http]``: a file written then
+    keeps working, and says where its keys go now."""
+    config = tmp_path / "syncer.toml"
+    config.write_text('[server]\ntoken_env = "SYNCER_METRICS_TOKEN"\ntimeout = 1\n')
+    provider.set("gpt-4o")
+    env = clean_env(SYNCER_METRICS_TOKEN=TOKEN)
+    with running(run_args(provider, tmp_path, "--config", str(config)), env) as (_, host, port):
+        closed = requests.get(f"http://{host}:{port}/metrics", timeout=5)
+    assert closed.status_code == 401
+    result = syncer("--config", str(config), "--base-url", provider.base_url, "--database-url",
+                    f"sqlite:///{tmp_path / 'syncer.db'}", "sync", env=env)
+    assert result.returncode == 0, result.stderr
+    (line,) = result.stderr.splitlines()
+    assert line.endswith(
+        f"WARNING syncer.config.load: {config}: [server] is deprecated: move its keys to "
+        "[http] (timeout as server_timeout)"
+    )
+
+
+def test_a_server_key_also_set_in_http_is_an_error_naming_both(tmp_path: Path) -> None:
+    config = tmp_path / "syncer.toml"
+    config.write_text('[http]\nhost = "127.0.0.1"\n\n[server]\nhost = "0.0.0.0"\n')
+    result = syncer("--config", str(config), "sources")
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        f"Error: {config}: server.host: also set as http.host; keep that one ([server] is "
+        "deprecated)"
     )
 
 

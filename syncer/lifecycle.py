@@ -38,8 +38,19 @@ __all__ = [
 #: ``Lifecycle.origin`` of a date the provider's own list gives.
 PROVIDER = "provider"
 #: Statuses that say a model is going or gone, with or without a date: ``syncer
-#: deprecations`` lists a model with one of them even when no date is known.
-ENDING = frozenset({"deprecated", "deprecating", "inactive", "archived", "legacy", "retired"})
+#: deprecations`` lists a model with one of them even when no date is known. Each is a value
+#: a provider publishes, lower-cased as stored: Cohere's ``is_deprecated: true``
+#: (``deprecated``), Groq's ``active: false`` (``inactive``), a Mistral fine-tune's
+#: ``archived: true`` (``archived``), and Azure's ``Deprecating``, ``Deprecated`` and
+#: ``Legacy``. Azure classic's list (``azureopenai.json`` 2024-10-21, ``LifeCycleStatus``)
+#: enumerates only ``preview`` and ``generally-available`` but is an open enum
+#: (``modelAsString``); the same models' status in Azure's management API
+#: (Azure/azure-rest-api-specs ``specification/cognitiveservices/CognitiveServices.Management/
+#: models.tsp`` @ 2229e24da68ad534a5d0e1e9618323385a3d60bc, ``ModelLifecycleStatus``) adds
+#: ``Deprecating`` (existing deployments only), ``Deprecated`` (retired: inference answers
+#: 410) and ``Legacy`` (migrate), beside ``Stable``, ``Preview`` and ``GenerallyAvailable``,
+#: which are not ending.
+ENDING = frozenset({"deprecated", "deprecating", "inactive", "archived", "legacy"})
 _GLOB = frozenset("*?[")
 
 

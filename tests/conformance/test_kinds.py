@@ -250,7 +250,9 @@ CASES = [
         "command-r-03-2024": row(context=128000, status="deprecated"),
         "embed-v4.0": row(context=128000),
     }, pages=2),
-    # ollama/ollama openai/openai.go @ 634c4166, ToListCompletion.
+    # ollama/ollama openai/openai.go @ fb30760996871fa94601
+    # 15c753afd2c60d4ab0f7 (2026-08-21), ToListCompletion (L450): id, object, created
+    # (ModifiedAt), owned_by (model.ParseName(id).Namespace: "library" for official models).
     Case("ollama", "/v1", {"/v1/models": whole("ollama.json")}, {
         "llama3.2:latest": row("library", 1730000000),
         "hf.co/bartowski/Qwen3-8B-GGUF:Q4_K_M": row("bartowski", 1735000000),

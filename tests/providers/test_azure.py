@@ -8,6 +8,7 @@ import pytest
 from pytest_httpserver import HTTPServer
 
 from syncer.errors import HTTPStatusError
+from syncer.lifecycle import is_ending
 from tests.providers.kinds import body, by_id, client, listed
 
 KEY = "0123456789abcdef0123456789abcdef"
@@ -100,3 +101,30 @@ def test_both_401_shapes_give_azures_own_message(
 
     assert "401 Unauthorized: the API key is wrong or missing (" in str(info.value)
     assert words in str(info.value)
+
+
+#: Azure's model lifecycle statuses: the classic list's spec (azureopenai.json 2024-10-21,
+#: ``LifeCycleStatus``, an open enum) and its management API's ``ModelLifecycleStatus``
+#: (Azure/azure-rest-api-specs CognitiveServices.Management/models.tsp @ 2229e24d), with
+#: whether each says the model is going.
+AZURE_STATUSES = {
+    "preview": False, "generally-available": False, "Stable": False, "Preview": False,
+    "GenerallyAvailable": False, "Deprecating": True, "Deprecated": True, "Legacy": True,
+}
+
+
+def test_classic_statuses_are_stored_in_lower_case_and_only_the_ending_ones_say_so(
+    httpserver: HTTPServer,
+) -> None:
+    httpserver.expect_request("/openai/models").respond_with_data(body({"data": [
+        {"id": f"model-{n}", "object": "model", "created_at": 1646126127,
+         "lifecycle_status": status, "deprecation": {}}
+        for n, status in enumerate(AZURE_STATUSES)
+    ]}), content_type="application/json")
+
+    models = by_id(listed(client(httpserver, "azure", prefix="", key=KEY, api="classic")))
+
+    stored = {status: models[f"model-{n}"].lifecycle_status
+              for n, status in enumerate(AZURE_STATUSES)}
+    assert stored == {status: status.lower() for status in AZURE_STATUSES}
+    assert {s: is_ending(stored[s]) for s in AZURE_STATUSES} == AZURE_STATUSES

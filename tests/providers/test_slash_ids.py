@@ -2,9 +2,13 @@
 through the command line: ``models show --live`` finds them in the list, and their vanish
 is confirmed by the list alone, while an id the endpoint can address is still asked about.
 
-Ollama's router decodes ``%2F`` before routing (ollama/ollama server/routes.go @ 24fbbbbc,
-``/v1/models/:model``) and LiteLLM's ``/v1/models/{model_id}`` is a plain path parameter
-(BerriAI/litellm litellm/proxy/proxy_server.py @ 9344afb2): both answer such an id 404.
+Ollama routes ``/v1/models/:model`` with ``gin.Default()`` (ollama/ollama server/routes.go
+@ fb30760996871fa9460115c753afd2c60d4ab0f7, L1869 and L1920; gin v1.10.0 in its go.mod),
+and gin routes on Go's decoded ``URL.Path`` unless ``UseRawPath`` is set (gin-gonic/gin
+gin.go @ v1.10.0 = 75ccf94d605a05fe24817fc2f166f6f2959d5cea, ``handleHTTPRequest``):
+``%2F`` is a ``/`` by then and ``:model`` one segment. LiteLLM's ``/v1/models/{model_id}``
+is a plain path parameter (BerriAI/litellm litellm/proxy/proxy_server.py @ 9344afb2). Both
+answer such an id 404.
 """
 
 from __future__ import annotations
@@ -45,7 +49,7 @@ class Router:
                         content_type="application/json")
 
     def _one(self, request: Request) -> Response:
-        segment = request.path.removeprefix("/v1/models/")  # decoded, as gin decodes it
+        segment = request.path.removeprefix("/v1/models/")  # decoded, as gin routes on it
         self.asked.append(segment)
         found = next((m for m in self.models if m["id"] == segment and "/" not in segment), None)
         if found is None:

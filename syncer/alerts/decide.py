@@ -33,6 +33,7 @@ __all__ = [
     "StalePlan",
     "countdown",
     "crossed",
+    "date_origin",
     "days_left",
     "event_alerts",
     "event_kind",
@@ -113,9 +114,13 @@ class Alert:
     event: Mapping[str, Any] | None = None
     shutdown: Mapping[str, Any] | None = None
     stale: Mapping[str, Any] | None = None
+    #: The model's replacement in force, with or without a shutdown date.
+    replacement: str | None = None
 
     def document(self, alert_id: str, created_at: datetime) -> dict[str, Any]:
-        """The payload receivers get, version 1: every key always present, null if n/a."""
+        """The payload receivers get, version 1: every key always present, null if n/a.
+
+        ``replacement`` came after the first keys: additive, so version 1 still holds."""
         return {
             "version": PAYLOAD_VERSION,
             "id": alert_id,
@@ -128,6 +133,7 @@ class Alert:
             "event": _jsonable(self.event),
             "shutdown": _jsonable(self.shutdown),
             "stale": _jsonable(self.stale),
+            "replacement": self.replacement,
         }
 
 
@@ -181,36 +187,66 @@ def _value(value: Any) -> str:
     return text if len(text) <= 40 else text[:39] + "…"
 
 
+def date_origin(date_source: str | None, origin: str | None) -> str:
+    """Where a shutdown date comes from, in words: the provider's own list, or an import
+    (``syncer deprecations import``) and the file or URL it read."""
+    if date_source == "imported":
+        return f"date imported from {origin or 'an unknown file'}"
+    return "date from the provider"
+
+
+def _model_facts(model: ModelState | None, *, date_said: bool) -> str:
+    """The stored lifecycle a summary adds: the date and its origin (unless the summary
+    says the date itself), then the replacement."""
+    if model is None:
+        return ""
+    parts = []
+    if model.shutdown_at is not None and not date_said:
+        parts.append(f"shuts down {model.shutdown_at.date()} "
+                     f"({date_origin(model.date_source, model.origin)})")
+    if model.replacement:
+        parts.append(f"replacement: {model.replacement}")
+    return "".join(f"; {part}" for part in parts)
+
+
 def _event_summary(
     kind: str, source: str, event: Mapping[str, Any], model: ModelState | None
 ) -> str:
+    """One line, with the model's lifecycle as stored after the sync (never recomputed)."""
     model_id = event["model_id"]
+    dated = model is not None and model.shutdown_at is not None
+    text = f"{source}: {model_id} {kind}"
     if kind == "changed":
         old, new = event.get("old_values") or {}, event.get("new_values") or {}
         fields = [f"{k} {_value(old.get(k))} → {_value(new.get(k))}" for k in sorted(new)[:3]]
         more = f" and {len(new) - 3} more" if len(new) > 3 else ""
-        return f"{source}: {model_id} changed: {', '.join(fields)}{more}"
-    if kind == "retired" and model is not None and model.shutdown_at is not None:
-        return f"{source}: {model_id} retired (shutdown date {model.shutdown_at.date()})"
-    if kind == "vanished":
-        return f"{source}: {model_id} vanished without a known shutdown date"
-    if kind == "shutdown_changed":
+        text = f"{source}: {model_id} changed: {', '.join(fields)}{more}"
+    elif kind in ("retired", "vanished") and model is not None and model.shutdown_at is not None:
+        date, origin = model.shutdown_at.date(), date_origin(model.date_source, model.origin)
+        text = (f"{source}: {model_id} retired (shutdown date {date}, {origin})"
+                if kind == "retired" else
+                f"{source}: {model_id} vanished before its shutdown date {date} ({origin})")
+    elif kind == "vanished":
+        text = f"{source}: {model_id} vanished without a known shutdown date"
+    elif kind == "shutdown_changed":
         old, new = event.get("old_values") or {}, event.get("new_values") or {}
-        details = event.get("details") or {}
-        side = details.get("date_source", "provider")
-        if side == "imported" and details.get("origin"):
-            side = f"imported from {details['origin']}"
-        return (
+        if model is not None and model.shutdown_at is not None:
+            side = date_origin(model.date_source, model.origin)
+        else:  # the date was cleared: who cleared it, as the event recorded
+            details = event.get("details") or {}
+            side = date_origin(details.get("date_source"), details.get("origin"))
+        text = (
             f"{source}: {model_id} shutdown date {_day(old.get('shutdown_at'))} → "
             f"{_day(new.get('shutdown_at'))} ({side})"
         )
-    if kind == "status_changed":
+    elif kind == "status_changed":
         old, new = event.get("old_values") or {}, event.get("new_values") or {}
-        return (
+        text = (
             f"{source}: {model_id} status {old.get('lifecycle_status') or 'none'} → "
             f"{new.get('lifecycle_status') or 'none'}"
         )
-    return f"{source}: {model_id} {kind}"
+    said = dated and kind in ("retired", "vanished", "shutdown_changed")
+    return text + _model_facts(model, date_said=said)
 
 
 def _day(value: Any) -> str:
@@ -251,6 +287,7 @@ def event_alerts(
             alerts.append(Alert(
                 rule=rule.name, kind=kind, source=source, model_id=event["model_id"],
                 summary=_event_summary(kind, source, event, model),
+                replacement=model.replacement if model is not None else None,
                 event={
                     "kind": event["kind"],
                     "occurred_at": event["occurred_at"],
@@ -291,12 +328,14 @@ def _countdown_summary(source: str, model: ModelState, now: datetime) -> str:
     assert model.shutdown_at is not None
     left = days_left(model.shutdown_at, now)
     date = model.shutdown_at.date()
+    origin = date_origin(model.date_source, model.origin)
     if left <= 0:
-        text = f"{source}: {model.model_id} reached its shutdown date {date} and is still listed"
+        text = (f"{source}: {model.model_id} reached its shutdown date {date} ({origin}) "
+                "and is still listed")
     else:
         days = "1 day" if left == 1 else f"{left} days"
-        text = f"{source}: {model.model_id} shuts down in {days} ({date})"
-    return text + (f"; replacement: {model.replacement}" if model.replacement else "")
+        text = f"{source}: {model.model_id} shuts down in {days} ({date}, {origin})"
+    return text + _model_facts(model, date_said=True)
 
 
 def countdown(
@@ -338,6 +377,7 @@ def countdown(
             plan.alerts.append(Alert(
                 rule=rule.name, kind="shutdown", source=source, model_id=model.model_id,
                 summary=_countdown_summary(source, model, now),
+                replacement=model.replacement,
                 shutdown=_shutdown_block(model, now, new[0].threshold_days),
             ))
     plan.obsolete_marks = sorted(

@@ -19,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from syncer.alerts.decide import days_left
+from syncer.alerts.decide import date_origin, days_left
 from syncer.config.model import AlertRule
 from syncer.timeutil import iso
 
@@ -200,7 +200,8 @@ def _day(value: Any) -> str:
 
 
 def _item(kind: str, held: Sequence[Held], text: str, **details: Any) -> Item:
-    """An item from the alerts it nets, with the latest one's shutdown facts."""
+    """An item from the alerts it nets, with the latest one's shutdown facts (and its
+    replacement: alerts written before ``replacement`` was a key have it in ``shutdown``)."""
     last = held[-1].document
     shutdown = next(
         (h.document["shutdown"] for h in reversed(held) if h.document.get("shutdown")), None
@@ -208,7 +209,8 @@ def _item(kind: str, held: Sequence[Held], text: str, **details: Any) -> Item:
     return Item(
         kind=kind, source=last.get("source"), model_id=last.get("model_id"), text=text,
         alert_ids=tuple(h.alert_id for h in held), occurred_at=held[-1].created_at,
-        shutdown_at=_when(shutdown.get("shutdown_at")), replacement=shutdown.get("replacement"),
+        shutdown_at=_when(shutdown.get("shutdown_at")),
+        replacement=last.get("replacement") or shutdown.get("replacement"),
         date_source=shutdown.get("date_source"), origin=shutdown.get("origin"),
         details=details,
     )
@@ -278,8 +280,8 @@ def _model_items(held: Sequence[Held], drop_transient: bool) -> list[Item]:
         items.append(_item(kind, of_kind, f"{model}: {what}{', '.join(shown)}{more}"))
     others = [h for h in held if h.document["kind"] not in
               (*_PRESENCE, "shutdown_changed", "changed", "status_changed")]
-    for h in others:
-        items.append(_item(h.document["kind"], [h], _after_source(h.document)))
+    for h in others:  # the item's facts say the lifecycle its summary ends with
+        items.append(_item(h.document["kind"], [h], f"{model}: {h.document['kind']}"))
     return items
 
 
@@ -287,6 +289,8 @@ def _gone_text(model: Any, kind: str, document: Mapping[str, Any]) -> str:
     shutdown = document.get("shutdown") or {}
     if kind == "retired" and shutdown.get("shutdown_at"):
         return f"{model}: retired as announced for {_day(shutdown['shutdown_at'])}"
+    if kind == "vanished" and shutdown.get("shutdown_at"):
+        return f"{model}: vanished before its shutdown date"
     if kind == "vanished":
         return f"{model}: vanished without a known shutdown date"
     return f"{model}: {kind}"
@@ -346,9 +350,7 @@ def _facts(item: Item, now: datetime) -> str:
     if item.replacement:
         parts.append(f"replacement: {item.replacement}")
     if item.date_source:
-        origin = f"imported from {item.origin}" if item.date_source == "imported" and (
-            item.origin) else item.date_source
-        parts.append(f"date: {origin}")
+        parts.append(date_origin(item.date_source, item.origin))
     return f" ({'; '.join(parts)})" if parts else ""
 
 

@@ -142,7 +142,10 @@ def test_a_retired_model_is_reported_as_retired_with_its_date_and_replacement() 
     )
 
     assert alert.kind == "retired"
-    assert alert.summary == "openai: gpt-4-0613 retired (shutdown date 2026-02-28)"
+    assert alert.summary == (
+        "openai: gpt-4-0613 retired (shutdown date 2026-02-28, date from the provider); "
+        "replacement: gpt-4o"
+    )
     assert alert.shutdown is not None
     assert alert.shutdown["replacement"] == "gpt-4o"
     assert alert.shutdown["days_left"] == -1
@@ -271,7 +274,9 @@ def test_a_model_first_seen_close_to_its_date_alerts_once_for_the_tightest_thres
 
     (alert,) = plan.alerts
     assert alert.kind == "shutdown"
-    assert alert.summary == "openai: gpt-4-0613 shuts down in 5 days (2026-03-06)"
+    assert alert.summary == (
+        "openai: gpt-4-0613 shuts down in 5 days (2026-03-06, date from the provider)"
+    )
     assert alert.shutdown == {
         "shutdown_at": date, "days_left": 5, "threshold_days": 7,
         "replacement": None, "date_source": "provider", "origin": None, "source_url": None,
@@ -293,7 +298,9 @@ def test_marked_thresholds_do_not_fire_again_and_the_next_one_does() -> None:
 
     assert again.alerts == [] and again.new_marks == []
     assert [a.shutdown["threshold_days"] for a in last_day.alerts if a.shutdown] == [1]
-    assert last_day.alerts[0].summary == "openai: m shuts down in 1 day (2026-03-06)"
+    assert last_day.alerts[0].summary == (
+        "openai: m shuts down in 1 day (2026-03-06, date from the provider)"
+    )
 
 
 def test_a_moved_date_starts_the_countdown_over_and_forgets_the_old_marks() -> None:
@@ -319,7 +326,8 @@ def test_a_date_that_passed_while_the_model_is_listed_alerts_once_more() -> None
 
     (alert,) = plan.alerts
     assert alert.summary == (
-        "openai: m reached its shutdown date 2026-03-01 and is still listed; replacement: gpt-4o"
+        "openai: m reached its shutdown date 2026-03-01 (date from the provider) and is still "
+        "listed; replacement: gpt-4o"
     )
     assert [m.threshold_days for m in plan.new_marks] == [0]
 
@@ -478,6 +486,7 @@ def test_the_document_is_version_1_with_every_key_and_utc_times() -> None:
         "created_at": "2026-03-01T12:00:00.000000Z", "source": "openai", "model_id": "m",
         "summary": "s", "event": None,
         "shutdown": {"shutdown_at": "2026-03-01T12:00:00.000000Z", "days_left": 0}, "stale": None,
+        "replacement": None,
     }
     assert PAYLOAD_VERSION == 1
 

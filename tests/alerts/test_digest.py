@@ -232,8 +232,8 @@ def test_a_digest_groups_by_source_then_kind_soonest_shutdown_first() -> None:
     assert (later["replacement"], later["date_source"], later["days_left"]) == (
         "gpt-4o", "provider", 13,
     )
-    assert "replacement: gpt-4o" in later["text"] and "date: provider" in later["text"]
-    assert "date: imported from litellm.json" in shutting["items"][0]["text"]
+    assert "replacement: gpt-4o" in later["text"] and "date from the provider" in later["text"]
+    assert "date imported from litellm.json" in shutting["items"][0]["text"]
     assert document["summary"] == (
         "syncer digest for rule weekly: 2 shutting down, 1 vanished or retired, 1 added"
     )
@@ -268,7 +268,7 @@ def test_the_text_reads_as_a_message_with_local_times() -> None:
         "openai\n"
         "  Shutting down (1)\n"
         "  • gpt-4-0613: shuts down 2026-03-14 (5 days left; replacement: gpt-4o; "
-        "date: provider)"
+        "date from the provider)"
     )
 
 

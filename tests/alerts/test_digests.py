@@ -18,6 +18,7 @@ from syncer.alerts.outbox import add_alerts
 from syncer.config.model import AlertRule, Channel, Urgency
 from syncer.db.engine import read_session, write_session
 from syncer.db.tables import outbox_table
+from tests.conftest import API_KEY, FakeProvider
 from tests.receivers import Clock, Receiver
 
 MONDAY = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -250,3 +251,40 @@ def test_two_dispatchers_at_once_deliver_one_digest(
     assert models(receiver.documents[0]) == ["a", "b"]
     assert [r["kind"] for r in rows(migrated)].count("digest") == 1
 
+
+
+def test_a_digest_names_each_models_replacement_and_where_its_date_comes_from(
+    migrated: Engine, provider: FakeProvider, receiver: Receiver
+) -> None:
+    from syncer.alerts.deprecations import Deprecation, import_deprecations
+    from syncer.config.model import HTTPSettings, Source, SyncPolicy
+    from syncer.providers.http import Client
+    from syncer.sync.run import Syncer
+
+    rules = [digest_rule(receiver.url, "slack")]
+    clock = Clock(MONDAY - timedelta(days=3))
+    source = Source(name="openai", base_url=provider.base_url, api_key=API_KEY)
+
+    def sync() -> None:
+        with Client(source, HTTPSettings(max_retries=0)) as client:
+            Syncer(migrated, client, "openai", SyncPolicy(), now=clock, alerts=rules).run()
+
+    provider.set("gpt-4-0613", "gpt-4o", "o1")
+    provider.models[2]["shutdown_date"] = "2026-07-01"
+    sync()
+    with write_session(migrated) as session, session.begin():
+        import_deprecations(session, [
+            Deprecation("gpt-4-0613", MONDAY + timedelta(days=3), replacement="gpt-4o"),
+        ], clock.now, origin="deps.csv")
+    clock.advance(hours=1)
+    provider.set("gpt-4o", "o1", "o3")
+    provider.models[1]["shutdown_date"] = "2026-07-01"
+    sync()
+    clock.now = MONDAY
+    Dispatcher(migrated, rules, now=clock).dispatch()
+
+    (slack,) = receiver.documents
+    lines = slack["text"].splitlines()
+    assert "  • gpt-4-0613: retired as announced for 2026-03-05 (replacement: gpt-4o; "\
+        "date imported from deps.csv)" in lines
+    assert "  • o3: added" in lines

@@ -146,7 +146,9 @@ def test_countdown_thresholds_fire_once_each_and_again_after_the_date_moves(
     assert [p["shutdown"]["shutdown_at"][:10] for p in sent] == [
         day(first_date), day(first_date), day(moved),
     ]
-    assert sent[1]["summary"] == f"openai: gpt-4-0613 shuts down in 30 days ({day(first_date)})"
+    assert sent[1]["summary"] == (
+        f"openai: gpt-4-0613 shuts down in 30 days ({day(first_date)}, date from the provider)"
+    )
     with read_session(engine) as session:
         marks = session.execute(select(AlertMark.threshold_days, AlertMark.shutdown_at)).all()
     assert [(t, d.date()) for t, d in marks] == [(90, moved.date())]
@@ -306,8 +308,8 @@ def test_a_provider_moving_a_date_is_a_shutdown_changed_event_beside_the_changed
     ]
     assert len(events_of(engine, "changed")) == 3
     assert [p["summary"] for p in payloads(engine, "shutdown_changed")] == [
-        "openai: gpt-4-0613 shutdown date 2026-06-06 → 2026-09-01 (provider)",
-        "openai: gpt-4o shutdown date none → 2026-12-01 (provider)",
+        "openai: gpt-4-0613 shutdown date 2026-06-06 → 2026-09-01 (date from the provider)",
+        "openai: gpt-4o shutdown date none → 2026-12-01 (date from the provider)",
     ]
 
 

@@ -288,3 +288,33 @@ def test_alerts_test_with_a_malformed_url_says_it_is_not_valid_without_quoting_i
     assert result.stderr.strip() == (
         "Error: webhook: the URL in HOOK_URL is not a valid http(s) URL"
     )
+
+
+def test_every_alert_names_the_replacement_and_where_the_shutdown_date_comes_from(
+    invoke, provider: FakeProvider, receiver: Receiver, tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    provider.set("gpt-4-0613", "gpt-4o")
+    invoke("sync")
+    shutdown = (datetime.now(UTC) + timedelta(days=20)).date()
+    (tmp_path / "deps.csv").write_text(
+        f"model,shutdown_date,replacement\ngpt-4-0613,{shutdown},gpt-4o\n"
+    )
+    monkeypatch.chdir(tmp_path)
+    imported = invoke("deprecations", "import", "deps.csv")
+    invoke("alerts", "dispatch")
+    provider.set("gpt-4o")
+    invoke("sync")
+
+    assert imported.exit_code == 0, imported.output
+    countdown, vanished = receiver.documents
+    assert countdown["text"].startswith("openai: gpt-4-0613 shuts down in ")
+    assert countdown["text"].endswith(
+        f"({shutdown}, date imported from deps.csv); replacement: gpt-4o"
+    ), "Slack's text"
+    assert vanished["summary"] == (
+        f"openai: gpt-4-0613 vanished before its shutdown date {shutdown} "
+        "(date imported from deps.csv); replacement: gpt-4o"
+    )
+    assert vanished["replacement"] == vanished["shutdown"]["replacement"] == "gpt-4o"
+    assert vanished["shutdown"]["origin"] == "deps.csv"

@@ -117,6 +117,8 @@ class FakeProvider:
         self.queue: list[Response] = []
         #: DELETE answers by model id (e.g. 403, 500) instead of deleting.
         self.delete_status: dict[str, int] = {}
+        #: The error message of such an answer, by model id, instead of the usual one.
+        self.delete_message: dict[str, str] = {}
         #: The raw, undecoded path of every DELETE received, in order.
         self.delete_paths: list[str] = []
         #: The ids this provider really deleted, in order.
@@ -204,9 +206,10 @@ class FakeProvider:
                 self.release.wait(30)
             body = {"id": model_id, "object": "model", "deleted": True}
             return Response(json.dumps(body), content_type="application/json")
-        message = {403: "You have insufficient permissions for this operation."}.get(
-            status, f"The model '{model_id}' does not exist" if status == 404 else "Internal error"
-        )
+        message = self.delete_message.get(model_id) or {
+            403: "You have insufficient permissions for this operation.",
+            404: f"The model '{model_id}' does not exist",
+        }.get(status, "Internal error")
         error = {"error": {"message": message, "code": None}}
         return Response(json.dumps(error), status=status, content_type="application/json")
 

@@ -13,7 +13,7 @@ in flight, whose retry then finds the model gone (404, recorded as deleted).
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -295,10 +295,12 @@ def run_scheduled(
     now: Callable[[], datetime] = utcnow,
     alerts: Sequence[AlertRule] = (),
     lease: timedelta = DEFAULT_LEASE,
+    secrets: Iterable[str] = (),
 ) -> ApplyReport | None:
     """One scheduled retention run: apply when the rule says ``apply = true``, else log the plan.
 
-    A replica that finds another applying retention to the source skips its turn.
+    A replica that finds another applying retention to the source skips its turn. What the
+    provider says back is scrubbed of ``secrets``, every secret configured (``Settings.secrets``).
     """
     from syncer.providers.http import Client
 
@@ -316,7 +318,7 @@ def run_scheduled(
             log.info("retention %s: would delete %s: %s", source.name,
                      decision.model.model_id, decision.reason)
         return None
-    with Client(source, http) as client:
+    with Client(source, http, secrets=secrets) as client:
         report = apply_plan(
             engine, client, source.name, plan, now=now, on_outcome=_log_outcome, alerts=alerts,
             lease=lease, wait=timedelta(0),

@@ -9,7 +9,7 @@ password) is ever part of one.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -248,7 +248,7 @@ def _alerts(settings: Settings, send_test: bool) -> Iterator[Finding]:
     for rule in settings.alerts:
         finding = _channel(rule)
         if finding.status == "ok" and send_test:
-            finding = _send_test(rule)
+            finding = _send_test(rule, settings.secrets)
         yield finding
 
 
@@ -285,13 +285,15 @@ _URL_KINDS = {
 }
 
 
-def _send_test(rule: AlertRule) -> Finding:
-    """One test alert straight to the rule's channel, as ``syncer alerts test`` sends."""
+def _send_test(rule: AlertRule, secrets: Sequence[str]) -> Finding:
+    """One test alert straight to the rule's channel, as ``syncer alerts test`` sends; what
+    the receiver says back is scrubbed of every configured secret (``secrets``), as it may
+    quote any of them."""
     from syncer.alerts.delivery import Sender, send_probe
     from syncer.errors import DeliveryError
 
     topic = f"alert {rule.name}"
-    sender = Sender(timeout=(CONNECT_TIMEOUT, READ_TIMEOUT))
+    sender = Sender(timeout=(CONNECT_TIMEOUT, READ_TIMEOUT), secrets=secrets)
     try:
         alert_id = send_probe(rule, sender, utcnow())
     except DeliveryError as exc:  # its text never holds the URL

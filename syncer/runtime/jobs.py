@@ -167,7 +167,8 @@ def _retention(engine: Engine, settings: Settings, source: Source) -> Callable[[
 
     rule = settings.retention[source.name]
     return lambda: run_scheduled(
-        engine, source, rule, settings.http, alerts=settings.alerts, lease=settings.schedule.lease
+        engine, source, rule, settings.http, alerts=settings.alerts,
+        lease=settings.schedule.lease, secrets=settings.secrets,
     )
 
 

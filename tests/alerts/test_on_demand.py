@@ -12,7 +12,7 @@ from click.testing import Result
 
 from syncer.db import migrate
 from syncer.db.engine import make_engine
-from tests.conftest import FakeProvider
+from tests.conftest import API_KEY, FakeProvider
 from tests.receivers import Receiver
 
 Invoke = Callable[..., Result]
@@ -187,6 +187,26 @@ def test_doctor_passes_good_urls_and_sends_nothing_without_send_test(
         "OK    alert page: stale rule to apprise via APPRISE_URL",
     ]
     assert all(not end.accepted for end in receivers.values())
+
+
+def test_doctor_send_test_scrubs_every_configured_secret_from_a_receivers_answer(
+    doctor: Invoke, monkeypatch: pytest.MonkeyPatch, receivers: dict[str, Receiver]
+) -> None:
+    """Slack's error page quotes the other channels' URLs and the source's key: none of
+    them is this channel's own secret, and each is scrubbed all the same."""
+    hook = receivers["hook"].url + "?token=H00KTOKEN-secret"
+    monkeypatch.setenv("HOOK_URL", hook)
+    monkeypatch.setenv("SLACK_URL", receivers["slack"].url)
+    monkeypatch.setenv("APPRISE_URL", receivers["apprise"].url.replace("http://", "json://"))
+    receivers["slack"].status = 400
+    receivers["slack"].refusal = f"bad: use {hook} or key {API_KEY}"
+
+    result = doctor("doctor", "--send-test")
+
+    (line,) = [line for line in alert_lines(result) if "alert chat" in line]
+    assert line.startswith("FAIL  alert chat: the test alert was not taken: slack: HTTP 400: "
+                           "bad: use ")
+    assert "H00KTOKEN" not in result.output and API_KEY not in result.output
 
 
 def test_doctor_send_test_sends_a_test_alert_to_each_channel(

@@ -33,6 +33,7 @@ from syncer.runtime.jobs import build_jobs
 from syncer.runtime.scheduler import build_scheduler
 from syncer.sync.run import Syncer
 from tests.conftest import API_KEY, FakeProvider, model
+from tests.processes import clean_env, start
 from tests.receivers import Receiver
 
 HTTP = '[http]\nmax_retries = 1\nbackoff_base = 0.01\nbackoff_max = 0.02\nread_timeout = 10\n'
@@ -676,6 +677,49 @@ def test_syncer_run_applies_the_rule_on_its_schedule(
     assert provider.deleted == STALE
     assert "retention local: 2 deleted (0 already gone), 0 failed, 0 skipped" in stderr
     assert API_KEY not in stderr
+
+
+def test_a_scheduled_run_scrubs_every_configured_secret_from_what_the_provider_says(
+    provider: FakeProvider, receiver: Receiver, tmp_path: Path, database_url: str
+) -> None:
+    """The provider's refusal quotes the alert channel's signing secret: not this source's
+    own secret, so only the settings' whole set of secrets can keep it out of the stored
+    ``delete_failed`` event (the log is scrubbed by the CLI's own filter)."""
+    signing = "whsec-S1GNSECRET-for-retention"
+    provider.models = list(INVENTORY)
+    provider.delete_status[STALE[0]] = 400
+    provider.delete_message[STALE[0]] = f"cannot delete: signed with {signing}"
+    config = tmp_path / "syncer.toml"
+    config.write_text(
+        f'{HTTP}every = "1h"\njitter = 0\n{RULE}apply = true\nevery = "1s"\n\n'
+        f'[[sources]]\nname = "local"\nbase_url = "{provider.base_url}"\n\n'
+        '[[alerts]]\nname = "hook"\nkinds = ["deleted"]\nwebhook_url_env = "HOOK_URL"\n'
+        'secret_env = "HOOK_SECRET"\n'
+    )
+    config.chmod(0o600)
+    env = clean_env(HOOK_URL=receiver.url, HOOK_SECRET=signing)
+    process = start(["--config", str(config), "--database-url", database_url, "run"], env)
+    try:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and len(provider.delete_paths) < 2:
+            time.sleep(0.1)
+        time.sleep(0.5)  # the second deletion's record
+        process.send_signal(signal.SIGTERM)
+        _, stderr = process.communicate(timeout=30)
+    finally:
+        process.kill()
+    assert process.returncode == 0, stderr
+    assert provider.deleted == STALE[1:]
+    engine = make_engine(database_url)
+    try:
+        with read_session(engine) as session:
+            failed = session.scalars(sql_select(ModelEvent.details).where(
+                ModelEvent.kind == "delete_failed")).all()
+    finally:
+        engine.dispose()
+    assert len(failed) == 1
+    assert "cannot delete: signed with ***" in json.dumps(failed[0])
+    assert signing not in json.dumps(failed[0]) and signing not in stderr
 
 
 def test_each_deletion_is_alerted_by_a_rule_on_deleted_events(

@@ -16,12 +16,12 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from pathlib import PurePath
 from typing import Any
 
 from sqlalchemy import delete, select, tuple_
 from sqlalchemy.orm import Session
 
+from syncer.config.imports import format_of
 from syncer.config.reader import array_of_tables
 from syncer.db.bulk import insert_events
 from syncer.db.lifecycle import refresh
@@ -37,9 +37,11 @@ __all__ = [
     "Deprecation",
     "ImportResult",
     "LiteLLMImport",
+    "Parsed",
     "import_deprecations",
     "load_deprecations",
     "parse_deprecations",
+    "parse_document",
     "parse_litellm",
 ]
 
@@ -91,6 +93,13 @@ def _csv_rows(text: str, name: str) -> Iterable[tuple[str, Mapping[str, Any]]]:
     reader = csv.DictReader(io.StringIO(text))
     if not reader.fieldnames:
         raise ConfigError(f"{name}: empty file; the first line names the columns: model,...")
+    # Checked before any row: a header alone (or an error page served as the file) must
+    # not pass for a file with no dates.
+    header = {field.strip() for field in reader.fieldnames}
+    for column in sorted(header - set(COLUMNS)) or [c for c in _REQUIRED if c not in header]:
+        problem = "unknown" if column not in _REQUIRED else "missing"
+        raise ConfigError(f"{name}:1: {problem} column {column!r} (expected: "
+                          f"{', '.join(COLUMNS)}; model and shutdown_date required)")
     for row in reader:
         if None in row:
             raise ConfigError(f"{name}:{reader.line_num}: more values than columns")
@@ -104,12 +113,13 @@ def _toml_rows(text: str, name: str) -> Iterable[tuple[str, Mapping[str, Any]]]:
         yield f"{name}: deprecations[{index}]", table
 
 
-def parse_deprecations(text: str, name: str) -> list[Deprecation]:
-    """Read a ``.csv`` or ``.toml`` file's text; errors name the file and the line or table."""
-    suffix = PurePath(name).suffix.lower()
-    if suffix not in (".csv", ".toml"):
+def parse_deprecations(text: str, name: str, format: str | None = None) -> list[Deprecation]:
+    """Read a CSV or TOML file's text (``format``, else the name's suffix says which);
+    errors name the file and the line or table."""
+    format = format or format_of(name)
+    if format not in ("csv", "toml"):
         raise ConfigError(f"{name}: expected a .csv or .toml file")
-    rows = _csv_rows(text, name) if suffix == ".csv" else _toml_rows(text, name)
+    rows = _csv_rows(text, name) if format == "csv" else _toml_rows(text, name)
     seen: dict[tuple[str, str], str] = {}
     entries = []
     for where, row in rows:
@@ -189,6 +199,34 @@ def parse_litellm(
     return LiteLLMImport(list(entries.values()), unmatched, unreadable)
 
 
+@dataclass(frozen=True)
+class Parsed:
+    """A file's entries, and what of it was passed over, one sentence each (``skipped``)."""
+
+    entries: list[Deprecation]
+    skipped: tuple[str, ...] = ()
+
+
+def parse_document(
+    text: str, name: str, format: str, providers: Mapping[str, Sequence[str]]
+) -> Parsed:
+    """A file of dates in one of ``IMPORT_FORMATS``: LiteLLM's map (``providers`` as
+    ``parse_litellm`` takes them), a CSV or a TOML file. Errors (``ConfigError``) name the
+    file and, where there is one, the line."""
+    if format != "litellm":
+        return Parsed(parse_deprecations(text, name, format))
+    litellm = parse_litellm(text, name, providers)
+    skipped = []
+    if litellm.unmatched:
+        skipped.append(f"{litellm.unmatched} dated entries are for kinds no source has")
+    if litellm.unreadable:
+        skipped.append(
+            f"{len(litellm.unreadable)} entries have an unreadable deprecation_date "
+            f"(first: {litellm.unreadable[0]})"
+        )
+    return Parsed(litellm.entries, tuple(skipped))
+
+
 def load_deprecations(session: Session) -> list[Deprecation]:
     rows = session.execute(select(
         DeprecationEntry.model, DeprecationEntry.shutdown_at,
@@ -226,11 +264,14 @@ def import_deprecations(
     *,
     replace: bool = False,
     origin: str,
+    replace_origin: bool = False,
 ) -> ImportResult:
     """Upsert imported dates by (source, model), ``origin`` naming the file or URL they came
     from (required: every imported date says where it came from); ``replace`` drops every
-    other entry first. The stored lifecycle of every model the import moves is rewritten
-    in the same transaction (``syncer.db.lifecycle.refresh``).
+    other entry first, ``replace_origin`` the other entries of the same origin (an import
+    from a URL or ``[[imports]]``: the file is the whole of what its origin says). The
+    stored lifecycle of every model the import moves is rewritten in the same transaction
+    (``syncer.db.lifecycle.refresh``).
 
     A present model whose imported date the import sets, moves or clears gets a
     ``shutdown_changed`` event (``details.date_source`` is ``imported``), in the import's
@@ -249,7 +290,9 @@ def import_deprecations(
     before = _imported_dates(session)
     if replace:
         session.execute(delete(deprecations_table))
-    elif rows:
+    elif replace_origin:
+        session.execute(delete(deprecations_table).where(deprecations_table.c.origin == origin))
+    if rows and not replace:
         key = tuple_(deprecations_table.c.source, deprecations_table.c.model)
         session.execute(delete(deprecations_table).where(
             key.in_([(r["source"], r["model"]) for r in rows])

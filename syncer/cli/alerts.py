@@ -6,6 +6,7 @@ Parse, wire, print: the work is done by ``syncer.alerts`` (outbox, delivery, dep
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -21,7 +22,7 @@ from syncer.cli.common import (
     print_rows,
     require_sources,
 )
-from syncer.config.model import Settings
+from syncer.config.model import IMPORT_FORMATS, Settings
 from syncer.errors import ConfigError
 from syncer.redact import printable
 from syncer.timeutil import utcnow
@@ -176,60 +177,101 @@ def deprecations(ctx: click.Context, source: str | None, fmt: str) -> None:
 
 
 @deprecations.command("import")
-@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--replace", is_flag=True, help="Drop every imported date not in FILE.")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path), required=False)
+@click.option("--url", metavar="URL",
+              help="Import from this URL (https, or http to localhost) instead of a FILE.")
+@click.option("--format", "fmt", type=click.Choice(IMPORT_FORMATS),
+              help="The file's format, when its name does not end in .json, .csv or .toml.")
+@click.option("--replace", is_flag=True, help="Drop every imported date not in FILE (or URL).")
 @click.pass_obj
 @errors_to_exit_codes
-def deprecations_import(app: App, file: Path, replace: bool) -> None:
+def deprecations_import(
+    app: App, file: Path | None, url: str | None, fmt: str | None, replace: bool
+) -> None:
     """Load shutdown dates from a CSV or TOML FILE (model, shutdown_date, replacement, source,
     source_url), or from LiteLLM's model_prices_and_context_window.json as it is.
 
     ``model`` is an id or a glob like ``gpt-4-*``; the provider's own date wins where both exist.
     A LiteLLM entry applies to the configured sources of its ``litellm_provider``'s kind.
+    With ``--url``, the file is fetched as ``[[imports]]`` fetches it on a schedule: its
+    entries replace those it gave before, and the attempt is recorded in ``import_runs``.
     """
-    from syncer.alerts.deprecations import (
-        import_deprecations,
-        parse_deprecations,
-        parse_litellm,
-    )
+    app.configure_logging()
+    if (file is None) == (url is None):
+        raise CLIError("give a FILE or --url URL (one of them)", 2)
+    settings = app.settings()
+    if url is not None:
+        _import_url(app, settings, url, fmt, replace)
+        return
+    assert file is not None
+    _import_file(app, settings, file, fmt, replace)
+
+
+def _import_file(
+    app: App, settings: Settings, file: Path, fmt: str | None, replace: bool
+) -> None:
+    from syncer.alerts.deprecations import import_deprecations, parse_document
     from syncer.alerts.outbox import record_countdowns
+    from syncer.config.imports import format_of
     from syncer.db.engine import write_session
     from syncer.db.locks import lock_sources
 
-    app.configure_logging()
-    if file.suffix.lower() not in (".csv", ".toml", ".json"):
+    fmt = fmt or format_of(str(file))
+    if fmt is None:
         raise CLIError(f"{file}: expected a .csv or .toml file, or LiteLLM's .json", 2)
     try:
         text = file.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise CLIError(f"{file}: cannot read: {getattr(exc, 'strerror', None) or exc}", 2) from None
-    settings = app.settings()
-    notes = []
-    if file.suffix.lower() == ".json":
-        providers = {s.name: s.profile.litellm_providers for s in settings.sources}
-        litellm = parse_litellm(text, str(file), providers)
-        entries = litellm.entries
-        if litellm.unmatched:
-            notes.append(f"{litellm.unmatched} dated entries are for kinds no source has")
-        if litellm.unreadable:
-            notes.append(
-                f"{len(litellm.unreadable)} entries have an unreadable deprecation_date "
-                f"(first: {litellm.unreadable[0]})"
-            )
-    else:
-        entries = parse_deprecations(text, str(file))
+    providers = {s.name: s.profile.litellm_providers for s in settings.sources}
+    parsed = parse_document(text, str(file), fmt, providers)
     engine = app.engine(settings, upgrade=True)
     names = [s.name for s in settings.sources]
     now = utcnow()
     with write_session(engine) as session, session.begin():
         lock_sources(session, names)
-        result = import_deprecations(session, entries, now, replace=replace, origin=str(file))
+        result = import_deprecations(session, parsed.entries, now, replace=replace,
+                                     origin=str(file))
         alerts = record_countdowns(session, settings.alerts, names, now)
     line = f"imported {result.entries} shutdown date(s) from {file}"
     if result.events:
         line += f"; {len(result.events)} present model(s) got a new imported date"
     click.echo(line)
+    _tell(alerts, parsed.skipped)
+
+
+def _import_url(
+    app: App, settings: Settings, url: str, fmt: str | None, replace: bool
+) -> None:
+    """The scheduled import's own code, once: the configured ``[[imports]]`` table of this
+    URL if there is one (its format and limits), else the URL with the defaults."""
+    from dataclasses import replace as replaced
+
+    from syncer.config.imports import format_of, url_problem
+    from syncer.config.model import ImportSpec
+    from syncer.imports.run import run_leased
+    from syncer.redact import shown_url
+
+    problem = url_problem(url)
+    if problem is not None:
+        raise CLIError(f"--url: {shown_url(url)!r} {problem}", 2)
+    spec = next((s for s in settings.imports if s.url == url), None)
+    fmt = fmt or (spec.format if spec else format_of(url))
+    if fmt is None:
+        raise CLIError(f"--url: {shown_url(url)!r} does not end in .json, .csv or .toml: give "
+                       "--format", 2)
+    spec = replaced(spec, format=fmt) if spec else ImportSpec(format=fmt, url=url)
+    engine = app.engine(settings, upgrade=True)
+    outcome = run_leased(engine, spec, settings, replace=replace, wait=settings.schedule.lease)
+    if not outcome.ok:
+        click.echo(f"Error: {outcome.summary()}", err=True)
+        sys.exit(1)
+    click.echo(outcome.summary())
+    _tell(outcome.countdowns, outcome.skipped)
+
+
+def _tell(alerts: int, skipped: Sequence[str]) -> None:
     if alerts:
         click.echo(f"{alerts} countdown alert(s) queued: `syncer alerts dispatch` delivers them")
-    for note in notes:
+    for note in skipped:
         click.echo(f"skipped: {printable(note)}", err=True)  # it may quote the file's keys

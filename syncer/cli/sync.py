@@ -180,9 +180,10 @@ def run(
     start.
 
     A source with a retention rule also gets a retention run on the rule's ``every``: it
-    deletes only when the rule says ``apply = true``, and otherwise logs the plan.
+    deletes only when the rule says ``apply = true``, and otherwise logs the plan. Each
+    ``[[imports]]`` file of shutdown dates is imported at start and every ``every``.
     """
-    from syncer.runtime.jobs import build_jobs
+    from syncer.runtime.jobs import build_jobs, import_jobs
     from syncer.runtime.scheduler import run_forever
     from syncer.runtime.stopping import exit_now
 
@@ -192,6 +193,7 @@ def run(
     watched = replace(settings, sources=settings.select(source))
     engine = app.open_engine(watched, long_lived=True, connections=watched.workers)
     jobs = build_jobs(engine, watched, watched.sources)  # refuses unsafe URLs before connecting
+    jobs += import_jobs(engine, settings)
     with ExitStack() as stack:
         if metrics_port is not None:  # a port that is taken stops the start before any change
             from syncer.runtime.metrics import serve

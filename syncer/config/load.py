@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from syncer.config.exposure import warn_if_exposed
+from syncer.config.imports import parse_imports
 from syncer.config.model import (
     DEFAULT_CONFIG_FILE,
     DEFAULT_CONFIRM_VANISH_LIMIT,
@@ -252,7 +253,7 @@ def _server(http: TableReader, legacy: TableReader, env: Mapping[str, str]) -> S
 
 _TOP_KEYS = {
     "database_url", "sources", "schedule", "sync", "http", "retention", "alerts", "outbox",
-    "server", "run",
+    "server", "run", "imports",
 }
 
 
@@ -388,4 +389,5 @@ def load_settings(
         outbox_keep=outbox_keep,
         workers=workers,
         stop_timeout=stop_timeout,
+        imports=parse_imports(top.get("imports", list, []), where, limits),
     )

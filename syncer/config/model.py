@@ -17,7 +17,7 @@ from pathlib import Path
 from syncer.errors import ConfigError
 from syncer.providers.openai import DEFAULT_BASE_URL
 from syncer.providers.profile import Profile, profile_for
-from syncer.redact import credential_secrets, header_secrets, url_secrets
+from syncer.redact import credential_secrets, header_secrets, shown_url, url_secrets
 
 __all__ = [
     "ALERT_EVENT_KINDS",
@@ -26,6 +26,7 @@ __all__ = [
     "DEFAULT_DATABASE_URL",
     "DEFAULT_DEADLINE",
     "DEFAULT_DIGEST_LIMIT",
+    "DEFAULT_IMPORT_EVERY",
     "DEFAULT_LEASE",
     "DEFAULT_MAX_RESPONSE_SIZE",
     "DEFAULT_OUTBOX_KEEP",
@@ -33,6 +34,7 @@ __all__ = [
     "DEFAULT_STOP_TIMEOUT",
     "DEFAULT_THRESHOLDS",
     "DEFAULT_WORKERS",
+    "IMPORT_FORMATS",
     "MODEL_EVENT_KINDS",
     "NO_CONFIG_FILE",
     "RULE_ALERT_KINDS",
@@ -40,6 +42,7 @@ __all__ = [
     "AlertRule",
     "Channel",
     "HTTPSettings",
+    "ImportSpec",
     "RetentionRule",
     "Schedule",
     "ServerSettings",
@@ -97,6 +100,11 @@ RULE_ALERT_KINDS = {
 }
 #: How many items a digest shows per group of a source before "and N more".
 DEFAULT_DIGEST_LIMIT = 10
+#: What an ``[[imports]]`` file can hold: LiteLLM's model map, or a CSV or TOML file of
+#: shutdown dates (``syncer.alerts.deprecations``).
+IMPORT_FORMATS = ("litellm", "csv", "toml")
+#: How often ``syncer run`` imports each ``[[imports]]`` file again.
+DEFAULT_IMPORT_EVERY = timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -183,6 +191,31 @@ class Source:
 
 
 @dataclass(frozen=True)
+class ImportSpec:
+    """A file of shutdown dates to import (``[[imports]]``, or ``deprecations import --url``):
+    at a URL (https, or http to loopback) or a path, in one of ``IMPORT_FORMATS``.
+
+    The URL may hold a token (``?token=``), so it is kept out of ``repr``; ``origin`` is
+    what is stored and shown of it.
+    """
+
+    format: str
+    url: str | None = field(default=None, repr=False)
+    #: Absolute (the config file's directory resolves a relative one).
+    path: str | None = None
+    every: timedelta = DEFAULT_IMPORT_EVERY
+    #: The limits of a fetch, as a source's: ``[sync]``'s unless the table sets its own.
+    deadline: timedelta = DEFAULT_DEADLINE
+    max_response_size: int = DEFAULT_MAX_RESPONSE_SIZE
+
+    @property
+    def origin(self) -> str:
+        """Where its dates come from, as ``deprecations.origin`` and ``import_runs.origin``
+        hold it: the URL with its password and query masked, or the path."""
+        return shown_url(self.url) if self.url else str(self.path)
+
+
+@dataclass(frozen=True)
 class SyncPolicy:
     """The safety rules a sync applies before it changes anything."""
 
@@ -250,6 +283,8 @@ class Settings:
     workers: int = DEFAULT_WORKERS
     #: How long SIGINT/SIGTERM waits for the work in flight before abandoning it.
     stop_timeout: timedelta = DEFAULT_STOP_TIMEOUT
+    #: The files of shutdown dates ``syncer run`` imports on a schedule (``[[imports]]``).
+    imports: tuple[ImportSpec, ...] = ()
 
     @property
     def secrets(self) -> tuple[str, ...]:
@@ -261,6 +296,8 @@ class Settings:
             found.update(source.secrets)
         for rule in self.alerts:
             found.update([*url_secrets(rule.channel.url), rule.channel.secret or ""])
+        for spec in self.imports:
+            found.update(credential_secrets(spec.url))
         found.discard("")
         return tuple(sorted(found, key=len, reverse=True))
 

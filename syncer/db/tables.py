@@ -28,6 +28,7 @@ __all__ = [
     "deprecations_table",
     "digests_table",
     "events_table",
+    "import_runs_table",
     "leases_table",
     "listings_table",
     "marks_table",
@@ -262,4 +263,32 @@ model_usages_table = Table(
     Column("model_id", String(512), nullable=False, index=True),
     Column("verdict", String(16), nullable=False),
     Column("scanned_at", UTCDateTime, nullable=False),
+)
+
+
+#: One attempt to import a file of shutdown dates (``[[imports]]``, ``deprecations import
+#: --url``), whatever its outcome (migration 0014).
+import_runs_table = Table(
+    "import_runs",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    #: The URL (password and query masked) or the path: ``deprecations.origin`` of its dates.
+    Column("origin", Text, nullable=False),
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("finished_at", UTCDateTime, nullable=False),
+    #: ``ok`` (applied with this row), ``unchanged`` or ``failed`` (nothing applied).
+    Column("status", String(16), nullable=False),
+    #: ``ok``: the dates stored, and the present models whose imported date moved.
+    Column("entries", Integer),
+    Column("changed", Integer),
+    #: ``failed``: why, on one line, secrets masked.
+    Column("error", Text),
+    #: The validators of the document applied, sent back to make the next fetch conditional.
+    Column("etag", Text),
+    Column("last_modified", Text),
+    #: SHA-256 of the document applied, and of what of the configuration its reading
+    #: depends on (the sources a LiteLLM entry applies to).
+    Column("body_digest", String(64)),
+    Column("config_digest", String(64)),
+    Index(None, "origin", "id"),
 )

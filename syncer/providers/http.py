@@ -265,6 +265,15 @@ class Client:
         where = f"DELETE {shown_url(url)}"
         return self._object(response, where) if response.content.strip() else {}
 
+    def fetch(
+        self, url: str, headers: Mapping[str, str] | None = None
+    ) -> requests.Response | None:
+        """GET one document at ``url`` that is not a model list (a file of shutdown dates),
+        with ``headers`` beside the client's own, under the same timeouts, retries, size cap
+        and deadline. None for ``304 Not Modified``, which only a conditional request
+        (``If-None-Match``, ``If-Modified-Since`` in ``headers``) gets."""
+        return self._request("GET", url, headers=headers, not_modified_ok=True)
+
     def _model_url(self, model_id: str) -> str:
         return self._with_query(f"{self._models}/{model_path(model_id)}", self._query)
 
@@ -285,7 +294,8 @@ class Client:
         return _keeping(url, self.profile.list_query)
 
     def _request(
-        self, method: str, url: str, *, missing_ok: bool = False
+        self, method: str, url: str, *, missing_ok: bool = False,
+        headers: Mapping[str, str] | None = None, not_modified_ok: bool = False,
     ) -> requests.Response | None:
         retrying = Retrying(
             sleep=self._sleep,
@@ -295,10 +305,19 @@ class Client:
             before_sleep=self._log_retry,
             retry_error_callback=_give_up,
         )
-        response: requests.Response | None = retrying(self._attempt, method, url, missing_ok)
+        sent = self._headers
+        if headers:
+            sent = self._headers.copy()
+            sent.update(headers)
+        response: requests.Response | None = retrying(
+            self._attempt, method, url, missing_ok, sent, not_modified_ok
+        )
         return response
 
-    def _attempt(self, method: str, url: str, missing_ok: bool) -> requests.Response | None:
+    def _attempt(
+        self, method: str, url: str, missing_ok: bool, headers: Mapping[str, str],
+        not_modified_ok: bool,
+    ) -> requests.Response | None:
         where = f"{method} {shown_url(url)}"
         self._secrets.update(v for _, v in parse_qsl(urlsplit(url).query))
         left = self._time_left(where)
@@ -306,7 +325,7 @@ class Client:
         started = time.monotonic()
         try:
             response = self._session.request(
-                method, url, headers=self._headers, timeout=(connect, read), allow_redirects=False,
+                method, url, headers=headers, timeout=(connect, read), allow_redirects=False,
                 verify=self._verify, stream=True,
                 proxies=self._proxies,  # type: ignore[arg-type]  # None: "not this proxy"
             )
@@ -332,7 +351,7 @@ class Client:
         log.debug("%s: %d in %.3f s", where, status, time.monotonic() - started)
         if 200 <= status < 300:
             return response
-        if status == 404 and missing_ok:
+        if (status == 404 and missing_ok) or (status == 304 and not_modified_ok):
             return None
         raise self._status_error(where, response)
 
@@ -407,7 +426,9 @@ class Client:
             message = f"{head}: redirect to {location} not followed; set base_url to the final URL"
             return HTTPStatusError(message, status=status)
         hint = _HINTS[401] if info.auth else _HINTS.get(status)
-        if (status == 401 or info.auth) and not self._key:
+        if not self.profile.auth_header:  # a document fetched without a key: none to blame
+            hint = _HINTS[404] if status == 404 else None
+        elif (status == 401 or info.auth) and not self._key:
             variable = self.source.api_key_env or self.profile.key_env
             hint = f"no API key is set: set {variable}" if variable else (
                 "no API key is set: set api_key_env for this source"

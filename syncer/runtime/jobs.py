@@ -21,12 +21,12 @@ from datetime import datetime, timedelta
 from sqlalchemy import Engine, select
 from sqlalchemy.exc import SQLAlchemyError
 
-from syncer.config.model import Settings, Source
+from syncer.config.model import ImportSpec, Settings, Source
 from syncer.db import locks
 from syncer.db.engine import read_session
 from syncer.db.schema import SyncRun
 from syncer.errors import SyncerError, first_line
-from syncer.runtime.slots import slot_start, trigger_for
+from syncer.runtime.slots import SlotTrigger, slot_start, trigger_for
 from syncer.timeutil import human_time, utcnow
 
 __all__ = [
@@ -38,6 +38,7 @@ __all__ = [
     "Lease",
     "build_jobs",
     "guard",
+    "import_jobs",
 ]
 
 log = logging.getLogger("syncer")
@@ -170,6 +171,55 @@ def _retention(engine: Engine, settings: Settings, source: Source) -> Callable[[
         engine, source, rule, settings.http, alerts=settings.alerts,
         lease=settings.schedule.lease, secrets=settings.secrets,
     )
+
+
+def _imported_already(engine: Engine, spec: ImportSpec) -> Callable[[], str | None]:
+    """Whether the interval we are in (counted from the epoch, as every replica counts it)
+    already had an import of ``spec`` that left its dates as the file says."""
+    slots = SlotTrigger(spec.every)
+
+    def done() -> str | None:
+        from syncer.imports.store import done_since
+
+        began = slots.slot(utcnow())
+        with engine.connect() as connection:
+            run = done_since(connection, spec.origin, began)
+        if run is None:
+            return None
+        return (f"imported ({run.status}) at {human_time(run.started_at)}, in the interval "
+                f"that began at {human_time(began)}")
+
+    return done
+
+
+def _import(engine: Engine, settings: Settings, spec: ImportSpec) -> Callable[[], object]:
+    def work() -> None:
+        from syncer.imports.run import run_import
+
+        outcome = run_import(engine, spec, settings)
+        log.log(logging.INFO if outcome.ok else logging.ERROR, "%s", outcome.summary())
+
+    return work
+
+
+def import_jobs(engine: Engine, settings: Settings) -> list[Job]:
+    """An import job per ``[[imports]]`` table, first at start, then every ``every``, each
+    under its lease and skipped in an interval that already had one (by any replica).
+
+    ``settings`` are the whole configuration's, whatever ``run --source`` watches: a
+    LiteLLM map's dates go to every configured source of each kind.
+    """
+    from syncer.imports.plan import lease_name
+
+    period = settings.schedule.lease
+    return [
+        Job(f"import:{spec.origin}", guard(
+            f"import {spec.origin}", _import(engine, settings, spec),
+            Lease(engine, lease_name(spec.origin), period, _imported_already(engine, spec),
+                  True),
+        ), every=spec.every)
+        for spec in settings.imports
+    ]
 
 
 def build_jobs(engine: Engine, settings: Settings, sources: Sequence[Source]) -> list[Job]:

@@ -71,7 +71,7 @@ def test_a_toml_file_reads_date_literals_and_strings() -> None:
     [
         ("d.json", "{}", "d.json: expected a .csv or .toml file"),
         ("d.csv", "", "d.csv: empty file"),
-        ("d.csv", "model,date\nx,2026-01-01\n", "d.csv:2: unknown column 'date'"),
+        ("d.csv", "model,date\nx,2026-01-01\n", "d.csv:1: unknown column 'date'"),
         ("d.csv", "model,shutdown_date\nx,\n", "d.csv:2: shutdown_date: required"),
         ("d.csv", "model,shutdown_date\n,2026-01-01\n", "d.csv:2: model: required"),
         ("d.csv", "model,shutdown_date\nx,soon\n", "d.csv:2: shutdown_date: 'soon' is not a date"),

@@ -27,6 +27,8 @@ TABLES: Final[Mapping[str, str]] = {
                     "shutdown_changed, status_changed, deleted, delete_failed.",
     "leases": "Which replica of syncer run does which job, until when; free once expired.",
     "model_usages": "Where each model id is used: one row per use a recorded scan found.",
+    "import_runs": "One row per attempt to import a file of shutdown dates ([[imports]], "
+                   "deprecations import --url): ok, unchanged or failed.",
     "deprecations": "Imported shutdown dates (ids or globs) and replacements, with the file "
                     "and page each came from.",
     "alert_outbox": "One row per alert, with its delivery status.",
@@ -164,8 +166,8 @@ COLUMNS: Final[Mapping[str, Mapping[str, str]]] = {
                    "`provider_shutdown_at`; null otherwise",
     },
     "leases": {
-        "name": "the job: `sync:SOURCE`, `retention:SOURCE`, `alerts-dispatch` or "
-                "`alerts-stale`",
+        "name": "the job: `sync:SOURCE`, `retention:SOURCE`, `import:ORIGIN`, "
+                "`alerts-dispatch` or `alerts-stale`",
         "holder": "the replica (`HOST:PID`) holding it, or that held it last once it is free",
         "acquired_at": "when the holder took it",
         "expires_at": "when it runs out unless renewed; a lease past it is free",
@@ -189,6 +191,26 @@ COLUMNS: Final[Mapping[str, Mapping[str, str]]] = {
         "verdict": "`vanished`, `shutting-down`, `deprecated`, `not-listed` or `ok`, at "
                    "`scanned_at`",
         "scanned_at": "when the scan that found it ran",
+    },
+    "import_runs": {
+        "id": "attempt number, increasing",
+        "origin": "the URL (its password and query masked) or the file's path: the "
+                  "`deprecations.origin` of its dates",
+        "started_at": "when the attempt started and ended",
+        "finished_at": "when the attempt started and ended",
+        "status": "`ok` (the dates were applied, in the same transaction as this row), "
+                  "`unchanged` (`304 Not Modified`, or the same bytes as the import applied "
+                  "last) or `failed` (nothing applied: the last good import stays)",
+        "entries": "`ok` only: the dates stored",
+        "changed": "`ok` only: the present models whose imported date moved (each got a "
+                   "`shutdown_changed` event)",
+        "error": "`failed` only: why, on one line, secrets masked",
+        "etag": "the `ETag` of the document applied, sent back as `If-None-Match`",
+        "last_modified": "the `Last-Modified` of the document applied, sent back as "
+                         "`If-Modified-Since`",
+        "body_digest": "SHA-256 of the document applied",
+        "config_digest": "SHA-256 of what of the configuration reading it depends on (which "
+                         "sources each LiteLLM provider gives dates to)",
     },
     "deprecations": {
         "source": "ids or globs; together the key",

@@ -30,9 +30,14 @@ def _inventory(app: App, where: str | None, now: datetime) -> Inventory:
     every failure to get one is exit 2."""
     scheme = (where or "").split(":", 1)[0].split("+", 1)[0]
     if where is not None and scheme not in DATABASE_SCHEMES:
-        from syncer.scan.load import load_inventory
+        from syncer.scan.load import is_url, load_inventory
 
-        return load_inventory(where)
+        # A URL may be a syncer run whose server wants its token: the one the settings
+        # read from [http] token_env (or the deprecated [server] table), as the server does.
+        if not is_url(where):
+            return load_inventory(where)
+        server = app.settings().server
+        return load_inventory(where, server.token, server.token_env)
     # Only a scan of the database pays for SQLAlchemy's import.
     from sqlalchemy.exc import SQLAlchemyError
 

@@ -16,6 +16,7 @@ from click.testing import Result
 from pytest_httpserver import HTTPServer
 from sqlalchemy import Engine
 
+from syncer.config.load import load_settings
 from syncer.config.model import Settings
 from syncer.runtime.metrics import serve
 from syncer.scan.inventory import from_document, to_document
@@ -170,3 +171,43 @@ def test_a_document_round_trips_through_plain_data() -> None:
     inventory = from_document(document, "x")
     assert inventory.exported_at == datetime(2026, 3, 1, 12, tzinfo=UTC)
     assert to_document(inventory) == document
+
+
+@pytest.mark.parametrize("table", ["http", "server"])
+def test_a_scan_sends_the_servers_token_from_its_settings(
+    invoke: Callable[..., Result], engine: Engine, tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch, table: str,
+) -> None:
+    """Issue 22: ``syncer run``'s server behind ``token_env`` answers the scan only when the
+    scan's own settings name the token, whichever table holds the key; the token is never
+    printed."""
+    token = "scan-token-0123456789abcdef"
+    invoke("sync")
+    (tmp_path / "conf").mkdir()  # not ./syncer.toml, which a scan in tmp_path would read
+    config = tmp_path / "conf" / "syncer.toml"
+    config.write_text(f'[{table}]\ntoken_env = "SCAN_HTTP_TOKEN"\n', encoding="utf-8")
+    monkeypatch.setenv("SCAN_HTTP_TOKEN", token)
+    (tmp_path / "app.py").write_text('MODEL = "gpt-4o"\n')
+    monkeypatch.chdir(tmp_path)
+    settings = load_settings(config_file=config)
+    with serve(engine, settings, "127.0.0.1", 0) as (host, port):
+        url = f"http://{host}:{port}/inventory.json"
+        with_token = invoke("--config", str(config), "scan", "app.py", "--inventory", url)
+        without = invoke("scan", "app.py", "--inventory", url)
+        monkeypatch.setenv("SCAN_HTTP_TOKEN", "not-the-token")
+        wrong = invoke("--config", str(config), "scan", "app.py", "--inventory", url)
+        monkeypatch.delenv("SCAN_HTTP_TOKEN")
+        unset = invoke("--config", str(config), "scan", "app.py", "--inventory", url)
+
+    assert with_token.exit_code == 0, with_token.output
+    assert "1 file" in with_token.stderr
+    assert (without.exit_code, without.stderr) == (2, (
+        f"Error: {url}: HTTP 401: the server wants a token: set [http] token_env to the "
+        "variable that holds it, as the server's configuration does\n"))
+    assert (wrong.exit_code, wrong.stderr.splitlines()[-1]) == (
+        2, f"Error: {url}: HTTP 401: the server refused the token in SCAN_HTTP_TOKEN")
+    assert (unset.exit_code, unset.stderr.splitlines()[-1]) == (2, (
+        f"Error: {url}: HTTP 401: the server wants a token: [http] token_env names "
+        "SCAN_HTTP_TOKEN, which is not set"))
+    for result in (with_token, without, wrong, unset):
+        assert token not in result.output

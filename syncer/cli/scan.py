@@ -128,7 +128,7 @@ def scan(
                    len(applied.expired))
     report = _render(fmt, shown, failed, files=result.files, fail_on=fail_on, now=now)
     if output is not None:
-        _write(output, report.encode())
+        _write(output, report)
     elif report:
         click.echo(report)
     if fmt == "github":
@@ -209,15 +209,15 @@ def _step_summary(shown: list[Finding], failed: list[Finding], line: str) -> Non
         raise CLIError(f"$GITHUB_STEP_SUMMARY: cannot write {target}: {exc.strerror}", 2) from None
 
 
-def _write(output: Path, body: bytes) -> None:
-    """Write a whole file or none: a reader never sees half of it."""
-    partial = output.with_name(output.name + ".partial")
+def _write(output: Path, text: str) -> None:
+    """Write a whole file or none (a reader never sees half of it), never through a symlink
+    (``files.write_atomically``)."""
+    from syncer.files import write_atomically
+
     try:
-        partial.write_bytes(body)
-        partial.replace(output)
+        write_atomically(output, text)
     except OSError as exc:
-        partial.unlink(missing_ok=True)
-        raise CLIError(f"{output}: cannot write it: {exc.strerror}", 2) from None
+        raise CLIError(f"{output}: cannot write it: {exc.strerror or exc}", 2) from None
 
 
 @click.group()
@@ -246,6 +246,6 @@ def inventory_export(app: App, output: Path | None) -> None:
     if output is None:
         click.echo(body.decode(), nl=False)
         return
-    _write(output, body)
+    _write(output, body.decode())
     click.echo(f"{output}: {len(snapshot.models)} models of {len(snapshot.sources)} sources",
                err=True)

@@ -104,3 +104,36 @@ def test_github_caps_annotations_as_github_does(
     assert sum(line.startswith("::warning ") for line in out) == ANNOTATIONS_PER_LEVEL
     assert out[-1] == ("::warning::10 more findings not annotated (GitHub shows 10 of each "
                        "level): see the job summary")
+
+
+def test_scan_output_replaces_its_target_in_one_step_and_never_writes_through_a_symlink(
+    invoke: Callable[..., Result], here: Path, tmp_path: Path
+) -> None:
+    """Issue 21 item 12, as for ``report html -o``: a link in a shared directory aimed the
+    write at another file, and a reader of the old report could see half of the new one."""
+    victim = tmp_path / "victim.txt"
+    victim.write_text("theirs")
+    out = tmp_path / "out"
+    out.mkdir()
+    link = out / "linked.json"
+    link.symlink_to(victim)
+    target = out / "scan.json"
+    target.write_text("old report")
+    target.chmod(0o640)
+    (out / "scan.json.partial").symlink_to(victim)  # a name a fixed-name temporary would use
+
+    with target.open() as reader:
+        assert invoke("scan", "--format", "json", "-o", str(link)).exit_code == 1
+        assert invoke("scan", "--format", "json", "-o", str(target)).exit_code == 1
+        assert reader.read() == "old report"  # the old file was replaced, not rewritten
+
+    assert victim.read_text() == "theirs"
+    assert not link.is_symlink() and json.loads(link.read_text())["format"] == "syncer-scan"
+    assert json.loads(target.read_text())["format"] == "syncer-scan"
+    assert target.stat().st_mode & 0o777 == 0o640
+    assert sorted(p.name for p in out.iterdir()) == [
+        "linked.json", "scan.json", "scan.json.partial"]
+    nowhere = out / "missing" / "scan.json"
+    unwritable = invoke("scan", "--format", "json", "-o", str(nowhere))
+    assert unwritable.exit_code == 2
+    assert unwritable.stderr == f"Error: {nowhere}: cannot write it: No such file or directory\n"

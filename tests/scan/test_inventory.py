@@ -54,6 +54,29 @@ def test_an_export_is_valid_against_its_schema_and_reads_back_unchanged(
     assert [s["name"] for s in document["sources"]] == ["openai"]
 
 
+@pytest.mark.usefixtures("synced")
+def test_an_export_replaces_its_target_in_one_step_and_never_writes_through_a_symlink(
+    invoke: Callable[..., Result], tmp_path: Path
+) -> None:
+    victim = tmp_path / "victim.txt"
+    victim.write_text("theirs")
+    link = tmp_path / "linked.json"
+    link.symlink_to(victim)
+    target = tmp_path / "inventory.json"
+    target.write_text("old snapshot")
+    target.chmod(0o640)
+
+    with target.open() as reader:
+        assert invoke("inventory", "export", "-o", str(link)).exit_code == 0
+        assert export(invoke, tmp_path)["format"] == "syncer-inventory"
+        assert reader.read() == "old snapshot"  # the old file was replaced, not rewritten
+
+    assert victim.read_text() == "theirs"
+    assert not link.is_symlink() and json.loads(link.read_text())["version"] == 1
+    assert target.stat().st_mode & 0o777 == 0o640
+    assert not [p.name for p in tmp_path.iterdir() if p.name.startswith(".")]
+
+
 def test_the_schema_refuses_what_a_reader_would_refuse() -> None:
     validator = jsonschema.Draft202012Validator(SCHEMA)
     good = {"format": "syncer-inventory", "version": 1,

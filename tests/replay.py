@@ -78,7 +78,7 @@ class Replay:
             result = Syncer(self.engine, client, self.source, policy, now=self.clock).run()
         moment = self.clock()
         with read_session(self.engine) as session:
-            rows = queries.models(session, source=self.source, include_vanished=True)
+            rows = queries.models(session, source=self.source, include_vanished=True).rows
         self.captures.append((moment, rows))
         return result
 

@@ -13,12 +13,13 @@ from typing import TYPE_CHECKING
 import click
 
 from syncer.cli.common import (
+    COLUMNS_OPTION,
     FORMAT_OPTION,
-    LIMIT,
     RAW_OPTION,
     App,
     CLIError,
     errors_to_exit_codes,
+    limit_option,
     print_rows,
     require_sources,
 )
@@ -32,6 +33,8 @@ if TYPE_CHECKING:
     from syncer.config.model import AlertRule
 
 __all__ = [
+    "ALERT_TABLE",
+    "SHUTDOWN_TABLE",
     "alerts",
     "alerts_dispatch",
     "alerts_retry",
@@ -39,6 +42,12 @@ __all__ = [
     "deprecations",
     "deprecations_import",
 ]
+
+#: The columns a table shows unless ``--columns`` says otherwise (what fits 120 columns).
+ALERT_TABLE = ("created_at", "rule", "kind", "status", "summary")
+SHUTDOWN_TABLE = ("source", "model_id", "shutdown_at", "days_left", "replacement", "origin",
+                  "status")
+
 
 def _rule(settings: Settings, name: str) -> AlertRule:
     for rule in settings.alerts:
@@ -53,11 +62,13 @@ def _rule(settings: Settings, name: str) -> AlertRule:
               type=click.Choice(["pending", "delivered", "failed", "held", "digested"]),
               help="Only alerts with this status.")
 @click.option("--rule", help="Only this rule's alerts.")
-@click.option("--limit", type=LIMIT, default=50, show_default=True)
+@limit_option(50, "alerts")
 @FORMAT_OPTION
 @click.pass_context
 @errors_to_exit_codes
-def alerts(ctx: click.Context, status: str | None, rule: str | None, limit: int, fmt: str) -> None:
+def alerts(
+    ctx: click.Context, status: str | None, rule: str | None, limit: int | None, fmt: str
+) -> None:
     """The alert outbox, newest first (`alerts dispatch` delivers, `alerts test` tries a rule)."""
     if ctx.invoked_subcommand is not None:
         return
@@ -66,8 +77,8 @@ def alerts(ctx: click.Context, status: str | None, rule: str | None, limit: int,
     app: App = ctx.obj
     app.configure_logging()
     with app.reader(app.settings()).connect() as connection:
-        rows = queries.alerts(connection, status=status, rule=rule, limit=limit)
-    print_rows(rows, queries.ALERT_COLUMNS, fmt)
+        page = queries.alerts(connection, status=status, rule=rule, limit=limit)
+    print_rows(page.rows, queries.ALERT_COLUMNS, fmt, default=ALERT_TABLE, total=page.total)
 
 
 @alerts.command("test")
@@ -149,6 +160,7 @@ def alerts_retry(app: App, rule: str | None, pending: bool) -> None:
     "too, and one per model deprecated with no date, on the day its status was learnt.",
 )
 @RAW_OPTION
+@COLUMNS_OPTION
 @click.pass_context
 @errors_to_exit_codes
 def deprecations(ctx: click.Context, source: str | None, fmt: str) -> None:
@@ -173,7 +185,7 @@ def deprecations(ctx: click.Context, source: str | None, fmt: str) -> None:
         return
     with read_session(engine) as session:
         rows = queries.shutdowns(session, utcnow(), source)
-    print_rows(rows, queries.SHUTDOWN_COLUMNS, fmt)
+    print_rows(rows, queries.SHUTDOWN_COLUMNS, fmt, default=SHUTDOWN_TABLE)
 
 
 @deprecations.command("import")

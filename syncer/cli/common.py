@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from syncer.providers.http import Client
 
 __all__ = [
+    "COLUMNS_OPTION",
     "DAYS",
     "FORMAT_OPTION",
     "LIMIT",
@@ -38,8 +39,10 @@ __all__ = [
     "RAW_OPTION",
     "App",
     "CLIError",
+    "chosen_columns",
     "deliver_now",
     "errors_to_exit_codes",
+    "limit_option",
     "moment_option",
     "print_rows",
     "require_sources",
@@ -48,14 +51,17 @@ __all__ = [
 log = logging.getLogger("syncer")
 
 MOMENT_HELP = "ISO-8601 date or date-time (UTC unless it says otherwise), or a span back like 7d"
-#: ``--limit N`` of every listing: a count the databases' integers hold with room to spare.
-LIMIT = click.IntRange(min=1, max=1_000_000_000)
+#: ``--limit N`` of every listing: a count the databases' integers hold with room to spare;
+#: 0 is "no limit".
+LIMIT = click.IntRange(min=0, max=1_000_000_000)
 #: ``--days N`` of the reports: a window that stays inside the years a timestamp can hold.
 DAYS = click.IntRange(min=1, max=100_000)
 
 F = TypeVar("F", bound=Callable[..., Any])
 #: Where ``--raw`` is kept for ``print_rows``, so no command needs a parameter for it.
 _RAW = "syncer.raw_csv"
+#: Where ``--columns`` is kept for ``print_rows``, the same way.
+_COLUMNS = "syncer.columns"
 
 
 def _remember_raw(ctx: click.Context, _param: click.Parameter, value: bool) -> bool:
@@ -74,9 +80,39 @@ _FORMAT = click.option(
 )
 
 
+def _remember_columns(
+    ctx: click.Context, _param: click.Parameter, value: tuple[str, ...]
+) -> tuple[str, ...]:
+    names = tuple(name.strip() for given in value for name in given.split(",") if name.strip())
+    ctx.meta[_COLUMNS] = names
+    return names
+
+
+COLUMNS_OPTION = click.option(
+    "--columns", "-c", multiple=True, metavar="NAMES", expose_value=False,
+    callback=_remember_columns,
+    help="Only these columns, in this order: comma-separated or repeated; 'all' for every "
+    "one. Default: every column in JSON and CSV, the narrower set shown in a table.",
+)
+
+
 def FORMAT_OPTION(command: F) -> F:
-    """``--format table|json|csv`` and ``--raw``."""
-    return RAW_OPTION(_FORMAT(command))
+    """``--format table|json|csv``, ``--raw`` and ``--columns``."""
+    return COLUMNS_OPTION(RAW_OPTION(_FORMAT(command)))
+
+
+def _all_at_zero(_ctx: click.Context, _param: click.Parameter, value: int | None) -> int | None:
+    return None if value == 0 else value
+
+
+def limit_option(default: int | None, noun: str) -> Callable[[F], F]:
+    """``--limit N`` of a listing: ``default`` rows unless told (None: every row), 0 for all.
+    ``print_rows`` says when the limit cut rows off."""
+    told = f"default {default}, " if default is not None else ""
+    return click.option(
+        "--limit", type=LIMIT, default=default, metavar="N", callback=_all_at_zero,
+        help=f"At most N {noun} ({told}0 for all).",
+    )
 
 
 class CLIError(click.ClickException):
@@ -238,23 +274,45 @@ def deliver_now(app: App, engine: Engine, settings: Settings) -> None:
         click.echo(report.summary(), err=True)
 
 
+def chosen_columns(
+    columns: Sequence[str], fmt: str, default: Sequence[str] | None = None
+) -> tuple[str, ...]:
+    """The columns ``--columns`` asks for, else every one of ``columns``, or in a table the
+    command's narrower ``default``; an unknown name is a usage error listing them all."""
+    from syncer.reporting.output import choose_columns
+
+    context = click.get_current_context()
+    try:
+        return choose_columns(context.meta.get(_COLUMNS, ()), columns,
+                              default if fmt == "table" else None)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), context, param_hint="--columns") from None
+
+
 def print_rows(
-    rows: Sequence[dict[str, Any]], columns: Sequence[str], fmt: str, *, explained: bool = False
+    rows: Sequence[dict[str, Any]], columns: Sequence[str], fmt: str, *, explained: bool = False,
+    default: Sequence[str] | None = None, total: int | None = None,
 ) -> None:
-    """``rows`` in ``fmt``; an empty table says ``(no rows)`` on stderr, unless the caller
-    already ``explained`` why there are none. CSV's cells are neutralised unless ``--raw``."""
+    """``rows`` in ``fmt``, in the columns ``chosen_columns`` picks (``default``: a table's
+    own); an empty table says ``(no rows)`` on stderr, unless the caller already
+    ``explained`` why there are none. CSV's cells are neutralised unless ``--raw``. When a
+    limit cut the ``total`` rows short, stderr says so, whatever the format: a program would
+    otherwise take a first page for the whole."""
     from syncer.reporting.output import render
 
     context = click.get_current_context()
     raw = bool(context.meta.get(_RAW))
     if raw and fmt != "csv":
         raise click.UsageError("--raw applies only to --format csv", context)
+    chosen = chosen_columns(columns, fmt, default)
     if not rows and fmt == "table":
         if not explained:
             click.echo("(no rows)", err=True)
         return
     terminal = sys.stdout.isatty()
-    click.echo(render(rows, columns, fmt, raw=raw, terminal=terminal))
+    click.echo(render(rows, chosen, fmt, raw=raw, terminal=terminal))
+    if total is not None and total > len(rows):
+        click.echo(f"(showing {len(rows)} of {total}; --limit 0 for all)", err=True)
 
 
 def moment_option(text: str, hint: str, now: datetime) -> datetime:

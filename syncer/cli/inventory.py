@@ -9,10 +9,11 @@ import click
 
 from syncer.cli.common import (
     FORMAT_OPTION,
-    LIMIT,
     App,
     CLIError,
+    chosen_columns,
     errors_to_exit_codes,
+    limit_option,
     moment_option,
     print_rows,
     require_sources,
@@ -26,6 +27,9 @@ if TYPE_CHECKING:
     from syncer.providers.http import Client
 
 __all__ = [
+    "EVENT_TABLE",
+    "MODEL_TABLE",
+    "RUN_TABLE",
     "events",
     "models",
     "models_show",
@@ -33,16 +37,28 @@ __all__ = [
 ]
 
 
+#: The columns a table shows unless ``--columns`` says otherwise: what fits 120 terminal
+#: columns for the usual ids. ``--all`` shows vanished_at instead of owned_by, ``--used``
+#: adds used_in.
+MODEL_TABLE = ("source", "model_id", "owned_by", "created_at", "shutdown_at", "status")
+EVENT_TABLE = ("occurred_at", "source", "model_id", "kind", "old_values", "new_values")
+RUN_TABLE = ("id", "source", "started_at", "status", "models_seen", "added", "vanished",
+             "reappeared", "changed", "error")
+
+
 @click.group(invoke_without_command=True)
 @click.option("--source", "sources", multiple=True, metavar="NAME",
               help="Only this source (repeat for several).")
+@click.option("--model", "patterns", multiple=True, metavar="ID",
+              help="Only models with this id or glob, e.g. 'gpt-4o*' (repeat for several): "
+              "each one's sources together.")
 @click.option("--kind", type=click.Choice(KINDS), help="Only sources of this provider kind.")
 @click.option("--all", "include_vanished", is_flag=True, help="Include vanished models.")
 @click.option(
     "--as-of", metavar="TIME",
     help="The inventory as it was then: ISO-8601 date/date-time, or a span back like 7d.",
 )
-@click.option("--limit", type=LIMIT, help="At most this many models.")
+@limit_option(None, "models")
 @click.option("--used", is_flag=True,
               help="Only models a recorded scan found in use (`syncer scan --record`).")
 @FORMAT_OPTION
@@ -51,6 +67,7 @@ __all__ = [
 def models(
     ctx: click.Context,
     sources: tuple[str, ...],
+    patterns: tuple[str, ...],
     kind: str | None,
     include_vanished: bool,
     as_of: str | None,
@@ -77,16 +94,37 @@ def models(
         rows, note = models_as_of(
             engine, as_of, source=selected, include_vanished=include_vanished, profiles=profiles
         )
+        if patterns:
+            rows = sorted((r for r in rows if queries.matches(r["model_id"], patterns)),
+                          key=lambda r: (r["model_id"], r["source"]))
+        total = len(rows)
     else:
         with engine.connect() as connection:
-            rows = queries.models(
+            page = queries.models(
                 connection, source=selected, include_vanished=include_vanished,
-                limit=None if used else limit,
+                model=patterns, limit=None if used else limit,
             )
+        rows, total = page.rows, page.total
     if note is not None:
         click.echo(note, err=True)
     rows, columns = _with_uses(engine, rows, queries.MODEL_COLUMNS, used=used)
-    print_rows(rows[:limit], columns, fmt, explained=note is not None)
+    if used:
+        total = len(rows)
+    unmatched = [p for p in patterns if total == len(rows)
+                 and not any(queries.matches(row["model_id"], [p]) for row in rows)]
+    for pattern in unmatched:
+        click.echo(f"(no model matches {pattern!r})", err=True)
+    print_rows(rows[:limit], columns, fmt, explained=note is not None or bool(unmatched),
+               default=_model_table(include_vanished=include_vanished, used=used), total=total)
+
+
+def _model_table(*, include_vanished: bool, used: bool) -> tuple[str, ...]:
+    """``models``' table columns: with vanished models, when each vanished instead of its
+    owner; with ``--used``, the count of uses."""
+    shown = [c for c in MODEL_TABLE if not (include_vanished and c == "owned_by")]
+    if include_vanished:
+        shown.insert(-1, "vanished_at")
+    return (*shown, *(["used_in"] if used else []))
 
 
 def _with_uses(
@@ -137,13 +175,15 @@ def models_show(app: App, model_id: str, source: str | None, live: bool, fmt: st
         where = "the store"
     if not rows:
         raise CLIError(f"no model {model_id!r} in {where}")
+    columns = list(dict.fromkeys(k for row in rows for k in row))
     if fmt == "table":
         from syncer.reporting.output import show_record
 
+        shown = chosen_columns(columns, fmt)
         for row in rows:
-            click.echo(show_record(row) + "\n")
+            click.echo(show_record({c: row.get(c) for c in shown}) + "\n")
         return
-    print_rows(rows, list(dict.fromkeys(k for row in rows for k in row)), fmt)
+    print_rows(rows, columns, fmt)
 
 
 def _live(client: Client, model_id: str) -> dict[str, Any] | None:
@@ -162,7 +202,7 @@ def _live(client: Client, model_id: str) -> dict[str, Any] | None:
 @click.option("--kind", type=click.Choice(MODEL_EVENT_KINDS), help="Only this kind of event.")
 @click.option("--model", "model_id", metavar="ID", help="Only this model.")
 @click.option("--source", help="Only this source.")
-@click.option("--limit", type=LIMIT, help="At most this many events.")
+@limit_option(50, "events")
 @FORMAT_OPTION
 @click.pass_obj
 @errors_to_exit_codes
@@ -177,25 +217,25 @@ def events(
     moment = None if since is None else moment_option(since, "--since", utcnow())
     settings = app.settings()
     with require_sources(app.reader(settings), settings, [source]).connect() as connection:
-        rows = queries.events(
+        page = queries.events(
             connection, since=moment, kind=kind, model_id=model_id, source=source, limit=limit
         )
-    print_rows(rows, queries.EVENT_COLUMNS, fmt)
+    print_rows(page.rows, queries.EVENT_COLUMNS, fmt, default=EVENT_TABLE, total=page.total)
 
 
 @click.command()
 @click.option("--source", help="Only this source.")
 @click.option("--status", type=click.Choice(["ok", "failed", "held"]), help="Only this status.")
-@click.option("--limit", type=LIMIT, default=20, show_default=True)
+@limit_option(20, "runs")
 @FORMAT_OPTION
 @click.pass_obj
 @errors_to_exit_codes
-def runs(app: App, source: str | None, status: str | None, limit: int, fmt: str) -> None:
+def runs(app: App, source: str | None, status: str | None, limit: int | None, fmt: str) -> None:
     """Recent sync runs with their status and error, newest first."""
     from syncer.reporting import queries
 
     app.configure_logging()
     settings = app.settings()
     with require_sources(app.reader(settings), settings, [source]).connect() as connection:
-        rows = queries.runs(connection, source=source, status=status, limit=limit)
-    print_rows(rows, queries.RUN_COLUMNS, fmt)
+        page = queries.runs(connection, source=source, status=status, limit=limit)
+    print_rows(page.rows, queries.RUN_COLUMNS, fmt, default=RUN_TABLE, total=page.total)

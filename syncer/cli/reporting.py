@@ -18,6 +18,7 @@ from syncer.cli.common import (
     MOMENT_HELP,
     App,
     CLIError,
+    chosen_columns,
     errors_to_exit_codes,
     moment_option,
     print_rows,
@@ -33,6 +34,8 @@ if TYPE_CHECKING:
     from syncer.providers.profile import Profile
 
 __all__ = [
+    "EVENT_HISTORY_TABLE",
+    "INTERVAL_TABLE",
     "diff",
     "history",
     "models_as_of",
@@ -40,6 +43,12 @@ __all__ = [
     "report_html",
     "report_query",
 ]
+
+#: The columns ``history``'s table shows unless ``--columns`` says otherwise.
+EVENT_HISTORY_TABLE = ("source", "occurred_at", "kind", "old_values", "new_values")
+INTERVAL_TABLE = ("source", "interval_number", "available_from", "available_until",
+                  "days_available", "started_by", "ended_by")
+
 
 def models_as_of(
     engine: Engine,
@@ -122,15 +131,16 @@ def history(app: App, model_id: str, source: str | None, intervals: bool, fmt: s
     engine = require_sources(app.reader(settings), settings, [source])
     with timeline.snapshot_session(engine) as session:
         columns: tuple[str, ...]
+        table: tuple[str, ...]
         if intervals:
             rows = timeline.model_intervals(session, model_id, source)
-            columns = timeline.INTERVAL_COLUMNS
+            columns, table = timeline.INTERVAL_COLUMNS, INTERVAL_TABLE
         else:
             rows = timeline.model_events(session, model_id, source)
-            columns = timeline.EVENT_HISTORY_COLUMNS
+            columns, table = timeline.EVENT_HISTORY_COLUMNS, EVENT_HISTORY_TABLE
     if not rows:
         raise CLIError(f"no history for model {model_id!r}")
-    print_rows(rows, columns, fmt)
+    print_rows(rows, columns, fmt, default=table)
 
 
 @click.group(cls=DefaultGroup, default="query", default_if_no_args=True)
@@ -165,13 +175,15 @@ def report_query(
     if list_reports:
         listed = [{"name": r.name, "days": r.days, "summary": r.summary}
                   for r in reports.REPORTS.values()]
-        if fmt == "table":
+        columns = ("name", "days", "summary")
+        # A table without --columns is a list to read, one report a line, no header.
+        if fmt == "table" and not chosen_columns(columns, fmt, default=()):
             width = max(len(r.name) for r in reports.REPORTS.values())
             click.echo("\n".join(
                 f"{r.name.ljust(width)}  {r.summary}" for r in reports.REPORTS.values()
             ))
         else:
-            print_rows(listed, ("name", "days", "summary"), fmt)
+            print_rows(listed, columns, fmt)
         return
     if name is None:
         raise click.UsageError("name a report, or see them all with `syncer report --list`")

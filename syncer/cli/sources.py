@@ -16,7 +16,13 @@ from syncer.timeutil import utcnow
 if TYPE_CHECKING:
     from sqlalchemy import Connection
 
-__all__ = ["sources_command", "sources_rename", "sources_retire", "warn_unconfigured"]
+__all__ = [
+    "SOURCE_TABLE",
+    "sources_command",
+    "sources_rename",
+    "sources_retire",
+    "warn_unconfigured",
+]
 
 
 def warn_unconfigured(app: App, connection: Connection, configured: Collection[str]) -> None:
@@ -29,6 +35,10 @@ def warn_unconfigured(app: App, connection: Connection, configured: Collection[s
     for name, present in unconfigured(connection, configured).items():
         text, fix = unconfigured_warning(name, present)
         click.echo(f"Warning: {text}: {fix}", err=True)
+
+
+#: The columns a table shows unless ``--columns`` says otherwise (what fits 120 columns).
+SOURCE_TABLE = ("name", "kind", "base_url", "key_set", "last_sync_at", "last_status", "models")
 
 
 @click.group("sources", invoke_without_command=True)
@@ -48,7 +58,7 @@ def sources_command(ctx: click.Context, fmt: str) -> None:
     with app.reader(settings).connect() as connection:
         rows = queries.sources(connection, settings.sources, utcnow())
         warn_unconfigured(app, connection, [s.name for s in settings.sources])
-    print_rows(rows, queries.SOURCE_COLUMNS, fmt)
+    print_rows(rows, queries.SOURCE_COLUMNS, fmt, default=SOURCE_TABLE)
 
 
 @sources_command.command("rename")

@@ -27,12 +27,42 @@ from typing import Any
 from syncer.redact import printable
 from syncer.timeutil import human_time, iso
 
-__all__ = ["FORMATS", "FORMULA_STARTS", "MAX_CELL", "as_text", "csv_cell", "render", "show_record"]
+__all__ = [
+    "ALL_COLUMNS",
+    "FORMATS",
+    "FORMULA_STARTS",
+    "MAX_CELL",
+    "as_text",
+    "choose_columns",
+    "csv_cell",
+    "render",
+    "show_record",
+]
 
 FORMATS = ("table", "json", "csv")
 MAX_CELL = 80
 #: How a cell a spreadsheet would read as a formula starts (OWASP's "CSV Injection").
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+#: The ``--columns`` name that asks for every column.
+ALL_COLUMNS = "all"
+
+
+def choose_columns(
+    asked: Sequence[str], available: Sequence[str], default: Sequence[str] | None = None
+) -> tuple[str, ...]:
+    """The columns to print: those ``asked`` for (``all``: every one), in their order, else
+    ``default``, else every one ``available``. ValueError names the unknown ones and lists
+    what there is, so a typo is one usage error rather than an empty column."""
+    if not asked:
+        return tuple(available if default is None else default)
+    if ALL_COLUMNS in asked:
+        return tuple(available)
+    unknown = [name for name in asked if name not in available]
+    if unknown:
+        names = ", ".join(repr(name) for name in unknown)
+        raise ValueError(f"unknown column{'s' if len(unknown) > 1 else ''} {names}; "
+                         f"available: {', '.join(available)} (or {ALL_COLUMNS})")
+    return tuple(dict.fromkeys(asked))
 
 
 def _plain(value: Any) -> Any:

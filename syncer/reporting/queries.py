@@ -9,7 +9,9 @@ the ORM would start twice as slowly.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from fnmatch import fnmatchcase
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Select, func, or_, select
@@ -29,8 +31,10 @@ __all__ = [
     "MODEL_COLUMNS",
     "RUN_COLUMNS",
     "SHUTDOWN_COLUMNS",
+    "Page",
     "alerts",
     "events",
+    "matches",
     "model",
     "models",
     "runs",
@@ -66,8 +70,41 @@ RUN_COLUMNS = (
 _m, _e, _r, _a = models_view.c, events_table.c, runs_table.c, outbox_table.c
 
 
+@dataclass(frozen=True)
+class Page:
+    """A listing's rows, cut at its limit, and how many rows there were without it."""
+
+    rows: list[dict[str, Any]]
+    total: int
+
+
 def _rows(db: Connection | Session, query: Select[Any]) -> list[dict[str, Any]]:
     return [dict(row._mapping) for row in db.execute(query)]
+
+
+def _page(db: Connection | Session, query: Select[Any], limit: int | None) -> Page:
+    """The first ``limit`` rows of ``query``; counting the rest costs a statement only when
+    the limit cut some off."""
+    rows = _rows(db, query.limit(limit))
+    if limit is None or len(rows) < limit:
+        return Page(rows, len(rows))
+    counted = select(func.count()).select_from(query.order_by(None).subquery())
+    return Page(rows, int(db.execute(counted).scalar_one()))
+
+
+def matches(model_id: str, patterns: Sequence[str]) -> bool:
+    """Whether an id is one of ``patterns``, ids or shell-style globs (``gpt-4o*``), matched
+    case-sensitively as the providers spell their ids."""
+    return any(fnmatchcase(model_id, pattern) for pattern in patterns)
+
+
+def _like(pattern: str) -> str:
+    """A LIKE pattern that matches at least what the glob ``pattern`` does: the database
+    narrows the rows, ``matches`` decides. From a ``[`` on (a class, or a literal ``[``)
+    anything goes."""
+    head, bracket, _ = pattern.partition("[")
+    escaped = {"%": "\\%", "_": "\\_", "\\": "\\\\", "*": "%", "?": "_"}
+    return "".join(escaped.get(char, char) for char in head) + ("%" if bracket else "")
 
 
 def _model_columns(names: Sequence[str]) -> list[Any]:
@@ -79,17 +116,24 @@ def models(
     *,
     source: str | Sequence[str] | None = None,
     include_vanished: bool = False,
+    model: Sequence[str] = (),
     limit: int | None = None,
-) -> list[dict[str, Any]]:
-    """The inventory of every source, one, or any of several, with the lifecycle in force."""
-    query = select(*_model_columns(MODEL_COLUMNS)).order_by(_m.source, _m.model_id)
+) -> Page:
+    """The inventory of every source, one, or any of several, with the lifecycle in force;
+    with ``model`` (ids or globs), only the models they match, each one's sources together."""
+    query = select(*_model_columns(MODEL_COLUMNS))
     if isinstance(source, str):
         query = query.where(_m.source == source)
     elif source is not None:
         query = query.where(_m.source.in_(source))
     if not include_vanished:
         query = query.where(_m.vanished_at.is_(None))
-    return _rows(db, query.limit(limit))
+    if not model:
+        return _page(db, query.order_by(_m.source, _m.model_id), limit)
+    query = query.where(or_(*(_m.model_id.like(_like(p), escape="\\") for p in model)))
+    rows = [row for row in _rows(db, query.order_by(_m.model_id, _m.source))
+            if matches(row["model_id"], model)]
+    return Page(rows[:limit], len(rows))
 
 
 def model(
@@ -116,7 +160,7 @@ def events(
     model_id: str | None = None,
     source: str | None = None,
     limit: int | None = None,
-) -> list[dict[str, Any]]:
+) -> Page:
     query = select(*(_e[c] for c in EVENT_COLUMNS)).order_by(_e.occurred_at.desc(), _e.id.desc())
     if since is not None:
         query = query.where(_e.occurred_at >= since)
@@ -126,7 +170,7 @@ def events(
         query = query.where(_e.model_id == model_id)
     if source is not None:
         query = query.where(_e.source == source)
-    return _rows(db, query.limit(limit))
+    return _page(db, query, limit)
 
 
 def runs(
@@ -135,13 +179,13 @@ def runs(
     source: str | None = None,
     status: str | None = None,
     limit: int | None = 20,
-) -> list[dict[str, Any]]:
+) -> Page:
     query = select(*(_r[c] for c in RUN_COLUMNS)).order_by(_r.id.desc())
     if source is not None:
         query = query.where(_r.source == source)
     if status is not None:
         query = query.where(_r.status == status)
-    return _rows(db, query.limit(limit))
+    return _page(db, query, limit)
 
 
 ALERT_COLUMNS = (
@@ -156,20 +200,18 @@ SHUTDOWN_COLUMNS = (
 
 def alerts(
     db: Connection | Session, *, status: str | None = None, rule: str | None = None,
-    limit: int = 50,
-) -> list[dict[str, Any]]:
+    limit: int | None = 50,
+) -> Page:
     """The outbox, newest first, with each alert's one-line summary."""
-    query = select(*(_a[c] for c in ALERT_COLUMNS[:-1]), _a.payload)
-    query = query.order_by(_a.id.desc()).limit(limit)
+    query = select(*(_a[c] for c in ALERT_COLUMNS[:-1]), _a.payload).order_by(_a.id.desc())
     if status is not None:
         query = query.where(_a.status == status)
     if rule is not None:
         query = query.where(_a.rule == rule)
-    return [
-        {**{c: row._mapping[c] for c in ALERT_COLUMNS[:-1]},
-         "summary": row.payload.get("summary")}
-        for row in db.execute(query)
-    ]
+    page = _page(db, query, limit)
+    rows = [{**{c: row[c] for c in ALERT_COLUMNS[:-1]}, "summary": row["payload"].get("summary")}
+            for row in page.rows]
+    return Page(rows, page.total)
 
 
 def shutdowns(

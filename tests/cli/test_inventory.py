@@ -28,7 +28,7 @@ def test_sync_prints_a_summary_and_the_inventory_is_listed(invoke, provider: Fak
         ("added", "gpt-4o"), ("added", "gpt-4o-mini"),
     }
     table = invoke("runs").stdout.splitlines()
-    assert table[0].split()[:5] == ["id", "source", "started_at", "finished_at", "status"]
+    assert table[0].split()[:4] == ["id", "source", "started_at", "status"]
     assert " ok " in table[2]
 
 
@@ -213,7 +213,7 @@ def test_models_takes_a_limit(invoke, provider: FakeProvider) -> None:
     then = json.loads(invoke("models", "--as-of", "0d", "--limit", "1", "--format", "json").stdout)
     assert [m["model_id"] for m in listed] == ["a", "b"]
     assert [m["model_id"] for m in then] == ["a"]
-    assert invoke("models", "--limit", "0").exit_code == 2
+    assert len(json.loads(invoke("models", "--limit", "0", "--format", "json").stdout)) == 3
 
 
 def test_models_as_of_in_the_future_is_a_usage_error(invoke, provider: FakeProvider) -> None:
@@ -253,7 +253,7 @@ def test_sources_shows_which_replica_holds_a_sync_lease_until_it_is_freed(
     try:
         with locks.lease(engine, "sync:openai", holder="web-1:7") as claim:
             held = json.loads(invoke("sources", "--format", "json").stdout)
-            table = invoke("sources").stdout.splitlines()
+            table = invoke("sources", "-c", "name,lease_holder,lease_until").stdout.splitlines()
         freed = json.loads(invoke("sources", "--format", "json").stdout)
     finally:
         engine.dispose()

@@ -62,7 +62,7 @@ def test_the_extremes_that_do_fit_still_work(synced) -> None:  # type: ignore[no
     "args",
     [
         ("nope",), ("events", "--kind", "lost"), ("report",), ("history",),
-        ("events", "--limit", "0"),
+        ("events", "--limit", "-1"),
     ],
 )
 def test_click_usage_errors_are_one_line_too(invoke, args: tuple[str, ...]) -> None:  # type: ignore[no-untyped-def]

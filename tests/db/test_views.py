@@ -87,7 +87,7 @@ def test_views_agree_with_the_event_log_and_the_models_view(
     play(replay, history)
     intervals = assert_intervals_true_to_the_log(engine, replay.source)
     with read_session(engine) as session:
-        present = queries.models(session, source=replay.source)
+        present = queries.models(session, source=replay.source).rows
     current = view_rows(engine, current_models, replay.source)
     assert [r["model_id"] for r in current] == [r["model_id"] for r in present]
     assert {r["model_id"] for r in intervals if r["available_until"] is None} == {

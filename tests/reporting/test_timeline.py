@@ -89,7 +89,7 @@ def test_last_seen_as_of_is_the_end_of_the_last_successful_sync_by_then(
     moment = replay.captures[-1][0]
     replay.ids("a")
     with read_session(engine) as session:
-        runs = {r["id"]: r for r in queries.runs(session, limit=None)}
+        runs = {r["id"]: r for r in queries.runs(session, limit=None).rows}
     with timeline.snapshot_session(engine) as session:
         (row,) = timeline.models_as_of(session, moment)
     assert row["last_seen_at"] == runs[first.run_id]["finished_at"]

@@ -6,7 +6,8 @@ Exit codes: 0 clean, 1 the policy failed (``--fail-on``), 2 a usage or inventory
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import os
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -80,7 +81,9 @@ def _inventory(app: App, where: str | None, now: datetime) -> Inventory:
               help="Write the report here instead of standard output.")
 @click.option(
     "--waivers", "waivers_file", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
-    help="Accepted uses of ids, each until a date (default: ./.syncer-scan.toml if present).",
+    help="Accepted uses of ids, each until a date (default: .syncer-scan.toml at the root of "
+    "the git repository scanned, else of the current directory, if present); its path globs "
+    "are relative to that root.",
 )
 @click.option("--all", "show_all", is_flag=True, help="Show ok findings too.")
 @click.option("--record", is_flag=True,
@@ -104,7 +107,7 @@ def scan(
     from syncer.scan.run import scan_files
     from syncer.scan.verdict import Index, failing, parse_fail_on
     from syncer.scan.waivers import apply_waivers
-    from syncer.scan.walk import Walk
+    from syncer.scan.walk import Walk, scan_base
 
     app: App = ctx.obj
     app.configure_logging()
@@ -115,12 +118,13 @@ def scan(
     if record and not (repository or "").strip():
         raise click.UsageError("--record needs --repository NAME")
     now = utcnow()
-    waivers = _waivers(waivers_file)
+    base = scan_base(paths[0] if paths else Path("."))
+    waivers = _waivers(waivers_file, base)
     index = Index(_inventory(app, where, now))
     skip = {Path(p).resolve() for p in (where, output) if p and Path(p).exists()}
     walk = Walk(include, exclude, frozenset(skip))
     result = scan_files(walk.files(list(paths) or [Path(".")]), index, now)
-    applied = apply_waivers(result.findings, waivers, now.date())
+    applied = apply_waivers(result.findings, waivers, now.date(), _located(base))
     failed = failing(applied.findings, policy)
     shown = [f for f in applied.findings if show_all or f.verdict.kind != "ok"]
     hidden = len(applied.findings) - len(shown)
@@ -157,11 +161,12 @@ def _record(app: App, repository: str, findings: Sequence[Finding], now: datetim
                f"{repository}", err=True)
 
 
-def _waivers(given: Path | None) -> list[Waiver]:
-    """The waivers of the file given, or of ./.syncer-scan.toml when it exists."""
+def _waivers(given: Path | None, base: Path) -> list[Waiver]:
+    """The waivers of the file given, or of ``base``'s .syncer-scan.toml when it exists
+    (named from the current directory in messages)."""
     from syncer.scan.waivers import FILE_NAME, parse_waivers
 
-    path = given if given is not None else Path(FILE_NAME)
+    path = given if given is not None else Path(os.path.relpath(base / FILE_NAME))
     if given is None and not path.is_file():
         return []
     try:
@@ -169,6 +174,15 @@ def _waivers(given: Path | None) -> list[Waiver]:
     except (OSError, UnicodeDecodeError) as exc:
         raise CLIError(f"{path}: cannot read it: {exc}", 2) from None
     return parse_waivers(text, str(path))
+
+
+def _located(base: Path) -> Callable[[str], str | None]:
+    """A finding's file as the waivers' path globs see it: from ``base``; None outside it."""
+    def located(shown: str) -> str | None:
+        relative = Path(os.path.relpath(Path(shown).resolve(), base)).as_posix()
+        return None if relative.startswith("../") else relative
+
+    return located
 
 
 def _render(

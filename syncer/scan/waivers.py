@@ -2,18 +2,19 @@
 
     [[waivers]]
     id = "gpt-4-32k"              # exact: as written, or the id it stands for
-    path = "legacy/**"            # optional, gitignore-style, from the scanned directory
+    path = "legacy/**"            # optional, gitignore-style, from the repository's root
     reason = "migrating in Q1"
     expires = 2027-01-31
 
 A waived finding does not fail the scan; an expired waiver does (it waives nothing), so a
 waiver is a deadline and not a way to forget; one that matched nothing is a warning.
-Parsing and applying are pure; the CLI reads the file.
+Parsing and applying are pure; the CLI finds and reads the file (``walk.scan_base``: the
+root of the repository scanned) and says where each finding's file is from there.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 
@@ -74,20 +75,32 @@ class Applied:
     unused: tuple[Waiver, ...]
 
 
-def _covers(waiver: Waiver, spec: GitIgnoreSpec | None, finding: Finding) -> bool:
+def _covers(
+    waiver: Waiver, spec: GitIgnoreSpec | None, finding: Finding, where: str | None
+) -> bool:
     if waiver.id not in (finding.text, finding.verdict.model_id):
         return False
-    return spec is None or spec.match_file(finding.path.removeprefix("./"))
+    return spec is None or (where is not None and spec.match_file(where))
 
 
-def apply_waivers(findings: Sequence[Finding], waivers: Sequence[Waiver], today: date) -> Applied:
-    """Set each finding's waiver (the first live one that covers it)."""
+def _as_shown(path: str) -> str:
+    return path.removeprefix("./")
+
+
+def apply_waivers(
+    findings: Sequence[Finding], waivers: Sequence[Waiver], today: date,
+    located: Callable[[str], str | None] = _as_shown,
+) -> Applied:
+    """Set each finding's waiver (the first live one that covers it). ``located`` gives a
+    finding's path as the waivers' ``path`` globs see it (None: outside where they apply);
+    by default, the path as shown."""
     live = [w for w in waivers if w.expires >= today]
     specs = {id(w): GitIgnoreSpec.from_lines([w.path]) if w.path else None for w in live}
     used: set[int] = set()
     result = []
     for finding in findings:
-        waiver = next((w for w in live if _covers(w, specs[id(w)], finding)), None)
+        where = located(finding.path)
+        waiver = next((w for w in live if _covers(w, specs[id(w)], finding, where)), None)
         if waiver is not None:
             used.add(id(waiver))
             finding = replace(finding, waiver=waiver)

@@ -2,11 +2,15 @@
 
 Each directory's ``.gitignore`` applies below it, a deeper one winning, as git does
 (``pathspec`` does the matching, the walk only stacks the files); an ignored directory
-is not entered. Skipped whatever the ignore files say: ``.git`` and other VCS
-directories, ``node_modules``, virtual environments (any directory with a
-``pyvenv.cfg``), caches and build output, lock files, files over ``MAX_BYTES``, and
-binary files (a NUL byte in the first 8 KiB). ``--include`` and ``--exclude`` are
-gitignore-style globs against the path from the scanned directory.
+is not entered. Inside a git repository, the repository's ``info/exclude`` applies under
+the ``.gitignore`` files, and so do the ``.gitignore`` files of the directories between the
+repository's root and the scanned one, their patterns matched from where they are, as git
+matches them (the user's global ``core.excludesFile`` is not read). Skipped whatever the
+ignore files say: ``.git`` and other VCS directories, ``node_modules``, virtual
+environments (any directory with a ``pyvenv.cfg``), caches and build output, lock files,
+files over ``MAX_BYTES``, and binary files (a NUL byte in the first 8 KiB).
+``--include`` and ``--exclude`` are gitignore-style globs against the path from the
+scanned directory.
 """
 
 from __future__ import annotations
@@ -18,7 +22,10 @@ from pathlib import Path
 
 from pathspec import GitIgnoreSpec
 
-__all__ = ["MAX_BYTES", "SKIPPED_DIRS", "SKIPPED_FILES", "Walk", "read_text_file"]
+__all__ = [
+    "MAX_BYTES", "SKIPPED_DIRS", "SKIPPED_FILES", "Walk", "read_text_file", "repository_root",
+    "scan_base",
+]
 
 MAX_BYTES = 1 << 20
 SKIPPED_DIRS = frozenset({
@@ -31,6 +38,8 @@ SKIPPED_FILES = frozenset({
     "package-lock.json", "npm-shrinkwrap.json", "yarn.lock", "pnpm-lock.yaml", "poetry.lock",
     "Pipfile.lock", "uv.lock", "pdm.lock", "Cargo.lock", "composer.lock", "Gemfile.lock",
     "go.sum", "bun.lockb", "flake.lock", "packages.lock.json", ".syncer-scan.toml",
+    # A worktree's or submodule's ``.git`` is a file naming the git directory.
+    ".git",
 })
 _SNIFF = 8192
 
@@ -45,6 +54,56 @@ def read_text_file(path: Path) -> bytes | None:
     if len(data) > MAX_BYTES or b"\0" in data[:_SNIFF]:
         return None
     return data
+
+
+def repository_root(path: Path) -> Path | None:
+    """The git repository holding ``path``: the nearest directory at or above it with a
+    ``.git`` (a directory, or in a worktree or submodule a file naming one)."""
+    here = path.resolve()
+    if not here.is_dir():
+        here = here.parent
+    return next((d for d in (here, *here.parents) if (d / ".git").exists()), None)
+
+
+def scan_base(start: Path) -> Path:
+    """Where a scan of ``start`` (a directory, or a file) finds its waivers file, and what
+    their path globs are relative to: the root of the git repository holding it; outside
+    one, the current directory when ``start`` is in it, else ``start``'s directory."""
+    top = repository_root(start)
+    if top is not None:
+        return top
+    here = start.resolve()
+    if not here.is_dir():
+        here = here.parent
+    cwd = Path.cwd().resolve()
+    return cwd if here == cwd or cwd in here.parents else here
+
+
+def _info_exclude(top: Path) -> Path:
+    """``info/exclude`` of the repository at ``top``: in ``.git``, or for a worktree in the
+    common directory its ``.git`` file leads to (``gitdir:``, then ``commondir``)."""
+    git = top / ".git"
+    if git.is_file():
+        try:
+            pointer = git.read_text(errors="replace").strip()
+        except OSError:
+            pointer = ""
+        if pointer.startswith("gitdir:"):
+            git = (top / pointer.removeprefix("gitdir:").strip()).resolve()
+            common = git / "commondir"
+            if common.is_file():
+                git = (git / common.read_text(errors="replace").strip()).resolve()
+    return git / "info" / "exclude"
+
+
+def _spec(path: Path) -> GitIgnoreSpec | None:
+    """The patterns of an ignore file, or None when there is none to read."""
+    if not path.is_file():
+        return None
+    try:
+        return GitIgnoreSpec.from_lines(path.read_text(errors="replace").splitlines())
+    except OSError:
+        return None
 
 
 def _skipped_dir(entry: os.DirEntry[str]) -> bool:
@@ -90,8 +149,24 @@ class Walk:
         return self._exclude is None or not self._exclude.match_file(relative)
 
     def _tree(self, root: Path) -> Iterator[tuple[str, Path]]:
-        # (directory relative to root, its spec), deepest last.
+        # (directory relative to the repository's root, its spec), deepest last; outside a
+        # repository, relative to ``root``. ``above`` is ``root`` relative to the same.
         specs: list[tuple[str, GitIgnoreSpec]] = []
+        above = ""
+        top = repository_root(root)
+        if top is not None:
+            above = root.resolve().relative_to(top).as_posix()
+            above = "" if above == "." else above + "/"
+            exclude = _spec(_info_exclude(top))
+            if exclude is not None:
+                specs.append(("", exclude))
+            # The .gitignore files from the repository's root down to root's parent.
+            parts = above.split("/")[:-1]
+            for depth in range(len(parts)):
+                base = "".join(f"{part}/" for part in parts[:depth])
+                found = _spec(top / base / ".gitignore")
+                if found is not None:
+                    specs.append((base, found))
 
         def ignored(relative: str) -> bool:
             for base, spec in reversed(specs):
@@ -104,13 +179,9 @@ class Walk:
 
         def visit(directory: Path, relative: str) -> Iterator[tuple[str, Path]]:
             pushed = False
-            gitignore = directory / ".gitignore"
-            if gitignore.is_file():
-                try:
-                    lines = gitignore.read_text(errors="replace").splitlines()
-                except OSError:
-                    lines = []
-                specs.append((relative, GitIgnoreSpec.from_lines(lines)))
+            gitignore = _spec(directory / ".gitignore")
+            if gitignore is not None:
+                specs.append((above + relative, gitignore))
                 pushed = True
             try:
                 entries = sorted(os.scandir(directory), key=lambda e: e.name)
@@ -119,10 +190,11 @@ class Walk:
             for entry in entries:
                 path = relative + entry.name
                 if entry.is_dir(follow_symlinks=False):
-                    if not _skipped_dir(entry) and not ignored(path + "/"):
+                    if not _skipped_dir(entry) and not ignored(above + path + "/"):
                         yield from visit(Path(entry.path), path + "/")
                 elif entry.is_file(follow_symlinks=False):
-                    if _skipped_file(entry.name) or ignored(path) or not self._wanted(path):
+                    if (_skipped_file(entry.name) or ignored(above + path)
+                            or not self._wanted(path)):
                         continue
                     file = Path(entry.path)
                     if self.skip and file.resolve() in self.skip:

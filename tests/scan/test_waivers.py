@@ -4,6 +4,7 @@ unused one warns; through the CLI on the test tree, and the parser's errors."""
 from __future__ import annotations
 
 import json
+import subprocess
 from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
@@ -108,3 +109,29 @@ def test_a_toml_date_time_expires_on_its_day() -> None:
     (waiver,) = parse_waivers(
         "[[waivers]]\nid = 'x'\nreason = 'r'\nexpires = 2027-01-01T10:00:00Z\n", "x.toml")
     assert waiver.expires == date(2027, 1, 1)
+
+
+@pytest.mark.usefixtures("synced")
+def test_waivers_come_from_the_repositorys_root_whatever_directory_is_scanned(
+    invoke: Callable[..., Result], tree: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Issue 22: the waivers of the repository scanned, not of the current directory; their
+    path globs from the repository's root."""
+    subprocess.run(["git", "init", "-q"], cwd=tree, check=True, capture_output=True)
+    waivers(tree, f'id = "text-davinci-003"\npath = "app/**"\nreason = "dead code"\n'
+                  f"expires = {LATER}")
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "elsewhere" / ".syncer-scan.toml").write_text("not = [toml")
+
+    def waived(*args: str) -> dict[str, str | None]:
+        result = invoke("scan", *args, "--format", "json", "--fail-on", "deprecated")
+        assert result.exit_code == 0, result.output
+        return {f["path"]: (f["waiver"] or {}).get("reason")
+                for f in json.loads(result.stdout)["findings"] if f["text"] == "text-davinci-003"}
+
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    assert waived(str(tree / "app")) == {f"{tree}/app/chat.py": "dead code"}
+    monkeypatch.chdir(tree / "app")
+    assert waived() == {"chat.py": "dead code"}
+    monkeypatch.chdir(tree / "deploy")  # the glob is from the root: not this file
+    assert waived(".") == {"config.yaml": None}

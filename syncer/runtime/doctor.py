@@ -12,11 +12,12 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
-from syncer.config.model import AlertRule, Settings, Source
+from syncer.config.model import AlertRule, ImportSpec, Settings, Source
 from syncer.errors import ConfigError, HTTPStatusError, ProviderError, first_line
 from syncer.redact import shown_url
 from syncer.timeutil import human_time, utcnow
@@ -149,6 +150,7 @@ def _history(settings: Settings) -> Iterator[Finding]:
     from syncer.db import bulk, locks
     from syncer.db.engine import make_engine, read_session
     from syncer.db.schema import OutboxAlert
+    from syncer.imports import store
     from syncer.sync.sources import unconfigured, unconfigured_warning
 
     engine = make_engine(settings.database_url)
@@ -158,6 +160,7 @@ def _history(settings: Settings) -> Iterator[Finding]:
             latest = {s.name: bulk.latest_run(session, s.name) for s in settings.sources}
             left = unconfigured(session, [s.name for s in settings.sources])
             leases = locks.lease_rows(session)
+            imports = store.latest(session, [spec.origin for spec in settings.imports])
             failed = session.scalar(
                 select(func.count()).select_from(OutboxAlert).where(OutboxAlert.status == "failed")
             ) or 0
@@ -180,6 +183,8 @@ def _history(settings: Settings) -> Iterator[Finding]:
     for name, present in left.items():
         text, fix = unconfigured_warning(name, present)
         yield Finding("warn", f"source {name}", text, fix)
+    for spec in settings.imports:
+        yield _import(spec, imports[spec.origin])
     if not leases:
         yield Finding("ok", "leases", "none taken yet (`syncer run` takes them)")
     for lease in leases:
@@ -189,6 +194,28 @@ def _history(settings: Settings) -> Iterator[Finding]:
     if failed:
         yield Finding("warn", "alerts", f"{failed} alert(s) failed for good",
                       "see `syncer alerts --status failed`, then `syncer alerts retry`")
+
+
+def _import(spec: ImportSpec, run: Any) -> Finding:
+    """An ``[[imports]]`` file's latest attempt (a row of ``import_runs``, with its latest
+    ``ok`` one's time): a failure is a warning, as a failed sync is, since the dates of the
+    last good import are still in force."""
+    topic = f"import {spec.origin}"
+    if run is None:
+        return Finding("warn", topic, "never imported yet",
+                       "`syncer run` imports it at start"
+                       + (f", or `syncer deprecations import --url {spec.origin}`"
+                          if spec.url and spec.url == spec.origin else ""))
+    at = human_time(run.finished_at)
+    if run.status == "ok":
+        return Finding("ok", topic, f"latest import ok at {at} ({run.entries} date(s))")
+    if run.status == "unchanged":
+        since = human_time(run.last_ok_at) if run.last_ok_at else "?"
+        return Finding("ok", topic, f"unchanged at {at} since the import at {since}")
+    kept = (f"the dates of the import at {human_time(run.last_ok_at)} stay" if run.last_ok_at
+            else "no import of it has worked yet")
+    return Finding("warn", topic, f"latest import failed at {at}: {run.error}; {kept}",
+                   "fix the file or its URL; see `import_runs` for every attempt")
 
 
 def _provider(settings: Settings, source: Source, variable: str) -> Finding:

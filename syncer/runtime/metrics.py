@@ -29,6 +29,7 @@ from syncer.db.engine import read_session
 from syncer.db.locks import lease_rows
 from syncer.db.schema import AlertPruned, Model, ModelEvent, OutboxAlert, SyncRun
 from syncer.errors import ConfigError
+from syncer.imports.store import latest as latest_imports
 from syncer.reporting.queries import shutdowns
 from syncer.reporting.web import (
     CALENDAR_PATH,
@@ -241,10 +242,16 @@ def _family(
 
 
 def health(engine: Engine, settings: Settings, now: datetime) -> tuple[int, dict[str, Any]]:
-    """``/healthz``: 200 when every source synced recently enough, 503 when one is stale."""
+    """``/healthz``: 200 when every source synced recently enough, 503 when one is stale.
+
+    Each ``[[imports]]`` file's latest attempt is in the detail, but a failed one does not
+    make the answer 503: the last good import's dates are still in force, and a probe that
+    takes this replica out of service (or restarts it) cannot fix a file upstream.
+    """
     try:
         with read_session(engine) as session:
             states = _states(session, settings, now)
+            imports = latest_imports(session, [spec.origin for spec in settings.imports])
     except SQLAlchemyError as exc:
         return 503, {"status": "error", "error": f"database: {type(exc).__name__}"}
     body = {
@@ -257,8 +264,22 @@ def health(engine: Engine, settings: Settings, now: datetime) -> tuple[int, dict
             }
             for name, s in states.items()
         },
+        "imports": {origin: _import_health(run) for origin, run in imports.items()},
     }
     return (503 if body["status"] == "stale" else 200), body
+
+
+def _import_health(run: Any) -> dict[str, Any]:
+    """An import's latest attempt as ``/healthz`` shows it (its error is already one line,
+    secrets masked, as stored)."""
+    if run is None:
+        return {"status": None, "attempted_at": None, "last_ok_at": None, "error": None}
+    return {
+        "status": run.status,
+        "attempted_at": iso(run.finished_at),
+        "last_ok_at": iso(run.last_ok_at) if run.last_ok_at else None,
+        "error": run.error,
+    }
 
 
 HEALTH_PATH = "/healthz"

@@ -32,6 +32,7 @@ def test_the_readme_configuration_loads_as_written_with_every_source_and_rule(
     ]
     assert [rule.name for rule in settings.alerts] == ["monday", "health"]
     assert settings.retention["mistral"].include == ("ft:*:acme:*",)
+    assert [(spec.format, spec.every.days) for spec in settings.imports] == [("litellm", 1)]
 
 
 def slug(heading: str) -> str:

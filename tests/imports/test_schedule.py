@@ -6,7 +6,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.conftest import FakeProvider
+import requests
+
+from tests.conftest import FakeProvider, closed_port
 from tests.imports.conftest import DatesFile
 from tests.imports.test_url import FIRST, SECOND
 from tests.processes import clean_env, run_until, syncer
@@ -39,6 +41,9 @@ def test_run_imports_on_schedule_and_keeps_the_last_good_import(
         (f"import of {url} failed: GET {url}: 404 Not Found", None, None),
     ]
 
+    port = closed_port()
+    health: list[requests.Response] = []
+
     def advance(stderr: str) -> bool:
         while steps and steps[0][0] in stderr:
             line, body, status = steps.pop(0)
@@ -46,12 +51,22 @@ def test_run_imports_on_schedule_and_keeps_the_last_good_import(
                 dates_file.body = body
             dates_file.status = status
             stderr = stderr[stderr.index(line) + len(line):]
+        if not steps and not health:
+            health.append(requests.get(f"http://127.0.0.1:{port}/healthz", timeout=5))
         return not steps
 
-    code, stderr = run_until(["--config", config, "run"], advance, env=env, timeout=60)
+    code, stderr = run_until(["--config", config, "run", "--metrics-port", str(port)], advance,
+                             env=env, timeout=60)
 
     assert code == 0, stderr
     assert not steps, stderr
+    # A failed import is in /healthz's detail, and is no reason for a 503: the last good
+    # import's dates are in force.
+    assert health[0].status_code == 200
+    detail = health[0].json()["imports"][url]
+    assert detail["status"] == "failed"
+    assert detail["error"].startswith(f"GET {url}: 404 Not Found")
+    assert detail["last_ok_at"] is not None
     # Every fetch after the first sent back the validators of the file applied last.
     assert "If-None-Match" not in dates_file.headers[0]
     assert all("If-None-Match" in headers for headers in dates_file.headers[1:])

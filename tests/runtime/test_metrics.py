@@ -171,7 +171,6 @@ def test_metrics_name_the_replica_holding_each_lease_and_the_last_holder_of_a_fr
     }
 
 
-@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_per_model_series_stop_at_the_cap_keeping_the_soonest_shutdowns(
     engine: Engine, provider: FakeProvider, clock: Clock
 ) -> None:

@@ -96,16 +96,21 @@ def accepted(pid: int, port: int) -> int:
     return count
 
 
-def run_args(provider: FakeProvider, tmp_path: Path, *extra: str) -> list[str]:
+def run_args(
+    provider: FakeProvider, tmp_path: Path, *extra: str, database_url: str | None = None
+) -> list[str]:
+    database = database_url or f"sqlite:///{tmp_path / 'syncer.db'}"
     return [
-        "--base-url", provider.base_url, "--database-url", f"sqlite:///{tmp_path / 'syncer.db'}",
+        "--base-url", provider.base_url, "--database-url", database,
         *extra, "run", "--every", "1h", "--metrics-port", "0",
     ]
 
 
-def test_run_listens_on_loopback_only_by_default(provider: FakeProvider, tmp_path: Path) -> None:
+def test_run_listens_on_loopback_only_by_default(
+    provider: FakeProvider, tmp_path: Path, database_url: str
+) -> None:
     provider.set("gpt-4o")
-    with running(run_args(provider, tmp_path)) as (_, host, port):
+    with running(run_args(provider, tmp_path, database_url=database_url)) as (_, host, port):
         assert host == "127.0.0.1"
         assert requests.get(f"http://127.0.0.1:{port}/healthz", timeout=5).status_code in (
             200, 503,
@@ -117,12 +122,13 @@ def test_run_listens_on_loopback_only_by_default(provider: FakeProvider, tmp_pat
 
 
 def test_idle_connections_time_out_and_do_not_starve_the_server(
-    provider: FakeProvider, tmp_path: Path
+    provider: FakeProvider, tmp_path: Path, database_url: str
 ) -> None:
     config = tmp_path / "syncer.toml"
     config.write_text("[http]\nserver_max_connections = 2\nserver_timeout = 1\n")
     provider.set("gpt-4o")
-    with running(run_args(provider, tmp_path, "--config", str(config))) as (daemon, _, port):
+    args = run_args(provider, tmp_path, "--config", str(config), database_url=database_url)
+    with running(args) as (daemon, _, port):
         idle = [socket.create_connection(("127.0.0.1", port), timeout=10) for _ in range(4)]
         try:
             counts = [accepted(daemon.pid, port)]
@@ -144,7 +150,6 @@ def test_idle_connections_time_out_and_do_not_starve_the_server(
     assert closed_by_server == b""
 
 
-@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_a_token_guards_every_page_but_an_open_healthz(
     engine: Engine, provider: FakeProvider, clock: Clock
 ) -> None:
@@ -171,7 +176,6 @@ def test_a_token_guards_every_page_but_an_open_healthz(
     assert health.status_code in (200, 503) and "status" in health.json()
 
 
-@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_healthz_needs_the_token_too_unless_configured_open(
     engine: Engine, provider: FakeProvider, clock: Clock
 ) -> None:
@@ -223,7 +227,6 @@ def test_unset_token_refused_by_serve_before_listening(
         pass
 
 
-@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_the_served_report_allows_only_its_own_script(
     engine: Engine, provider: FakeProvider, clock: Clock
 ) -> None:

@@ -6,6 +6,10 @@ in the transaction of the sync (or the stale check) that caused them.
 
 Alerts carry a versioned JSON document (``PAYLOAD_VERSION``), built by ``Alert.document``:
 the same document goes to every channel, Slack and Apprise show its ``summary``.
+
+Where a model is used comes in as ``InUse`` (the latest recorded scans, read by the shell):
+a rule with ``in_use`` fires only for models used somewhere, and every alert about a model
+says where it is used, when a scan was recorded.
 """
 
 from __future__ import annotations
@@ -18,9 +22,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from syncer.config.model import AlertRule
+from syncer.scan.places import InUse, Place
 from syncer.timeutil import duration_text, human_time, iso
 
 __all__ = [
+    "IN_USE_PLACES",
     "PAYLOAD_VERSION",
     "RETIRED_WINDOW",
     "STALE_INTERVALS",
@@ -37,10 +43,12 @@ __all__ = [
     "days_left",
     "event_alerts",
     "event_kind",
+    "in_use_block",
     "is_stale",
     "probe_alert",
     "stale_after",
     "stale_plan",
+    "used_text",
 ]
 
 PAYLOAD_VERSION = 1
@@ -48,6 +56,10 @@ PAYLOAD_VERSION = 1
 RETIRED_WINDOW = timedelta(days=7)
 #: Without ``stale_after``, a source is stale after this many of its sync intervals.
 STALE_INTERVALS = 3
+#: The places an alert's ``in_use`` lists (its ``count`` says how many there are in all).
+IN_USE_PLACES = 20
+#: The places a summary names before "and N more".
+_PLACES_SAID = 3
 _DAY = timedelta(days=1)
 
 
@@ -116,11 +128,19 @@ class Alert:
     stale: Mapping[str, Any] | None = None
     #: The model's replacement in force, with or without a shutdown date.
     replacement: str | None = None
+    #: Where the model is used (``in_use_block``); None when no scan is recorded.
+    in_use: Mapping[str, Any] | None = None
+
+    @property
+    def used(self) -> bool:
+        """Whether a recorded scan found the model in use."""
+        return bool(self.in_use and self.in_use["count"])
 
     def document(self, alert_id: str, created_at: datetime) -> dict[str, Any]:
         """The payload receivers get, version 1: every key always present, null if n/a.
 
-        ``replacement`` came after the first keys: additive, so version 1 still holds."""
+        ``replacement`` and ``in_use`` came after the first keys: additive, so version 1
+        still holds."""
         return {
             "version": PAYLOAD_VERSION,
             "id": alert_id,
@@ -134,6 +154,7 @@ class Alert:
             "shutdown": _jsonable(self.shutdown),
             "stale": _jsonable(self.stale),
             "replacement": self.replacement,
+            "in_use": None if self.in_use is None else dict(self.in_use),
         }
 
 
@@ -160,6 +181,35 @@ def _jsonable(value: Mapping[str, Any] | None) -> dict[str, Any] | None:
     if value is None:
         return None
     return {k: _iso(v) if isinstance(v, datetime) else v for k, v in value.items()}
+
+
+def in_use_block(in_use: InUse, model_id: str) -> dict[str, Any] | None:
+    """Where ``model_id`` is used, as the payload says it: None when no scan is recorded
+    (not known), else how many places and the first ``IN_USE_PLACES`` of them."""
+    if not in_use.recorded:
+        return None
+    places = in_use.places(model_id)
+    return {
+        "count": len(places),
+        "places": [{"repository": p.repository, "path": p.path, "line": p.line}
+                   for p in places[:IN_USE_PLACES]],
+    }
+
+
+def used_text(block: Mapping[str, Any] | None) -> str:
+    """``used in 3 places: api:app/x.py:12, ...``, or nothing when not known in use."""
+    if not block or not block["count"]:
+        return ""
+    count = block["count"]
+    shown = [str(Place(p["repository"], p["path"], p["line"]))
+             for p in block["places"][:_PLACES_SAID]]
+    more = f", and {count - len(shown)} more" if count > len(shown) else ""
+    return f"used in {count} place{'s' if count != 1 else ''}: {', '.join(shown)}{more}"
+
+
+def _with_use(summary: str, block: Mapping[str, Any] | None) -> str:
+    used = used_text(block)
+    return f"{summary}; {used}" if used else summary
 
 
 def days_left(shutdown_at: datetime, now: datetime) -> int:
@@ -260,12 +310,15 @@ def event_alerts(
     events: Sequence[Mapping[str, Any]],
     models: Mapping[str, ModelState],
     now: datetime,
+    in_use: InUse | None = None,
 ) -> list[Alert]:
     """One alert per (events rule, matching event), rules in order within each event.
 
     The first sync of a source (every model first seen now) records the inventory:
-    its ``added`` events are no news and raise nothing.
+    its ``added`` events are no news and raise nothing. A rule with ``in_use`` takes only
+    the events of models ``in_use`` places somewhere.
     """
+    in_use = in_use or InUse()
     initial = bool(models) and all(m.first_seen_at == now for m in models.values())
     alerts = []
     for event in events:
@@ -273,12 +326,14 @@ def event_alerts(
         kind = event_kind(event["kind"], model, now)
         if initial and kind == "added":
             continue
+        used = in_use_block(in_use, event["model_id"])
         for rule in rules:
             if not (
                 rule.kind == "events"
                 and kind in rule.kinds
                 and rule.covers_source(source)
                 and rule.covers_model(event["model_id"])
+                and (not rule.in_use or (used is not None and used["count"]))
             ):
                 continue
             shutdown = None
@@ -286,8 +341,9 @@ def event_alerts(
                 shutdown = _shutdown_block(model, now, None)
             alerts.append(Alert(
                 rule=rule.name, kind=kind, source=source, model_id=event["model_id"],
-                summary=_event_summary(kind, source, event, model),
+                summary=_with_use(_event_summary(kind, source, event, model), used),
                 replacement=model.replacement if model is not None else None,
+                in_use=used,
                 event={
                     "kind": event["kind"],
                     "occurred_at": event["occurred_at"],
@@ -344,12 +400,16 @@ def countdown(
     models: Iterable[ModelState],
     marks: Iterable[Mark],
     now: datetime,
+    in_use: InUse | None = None,
 ) -> Countdown:
     """Alert once per (rule, model, threshold, date): the tightest threshold newly reached.
 
     A model first seen with 5 days left raises one alert (7 days) and marks 90, 30 and 7
-    as done; a date that moves is a new key, so its countdown starts over.
+    as done; a date that moves is a new key, so its countdown starts over. A rule with
+    ``in_use`` counts down only the models in use; a model that is not keeps its marks
+    (they still apply), so one that comes into use alerts for thresholds not yet marked.
     """
+    in_use = in_use or InUse()
     plan = Countdown()
     marks = set(marks)
     dated = sorted(
@@ -357,6 +417,7 @@ def countdown(
         key=lambda m: (m.shutdown_at, m.model_id),
     )
     current: set[tuple[str, str, datetime]] = set()
+    uses = {m.model_id: in_use_block(in_use, m.model_id) for m in dated}
     for rule in rules:
         if rule.kind != "shutdown" or not rule.covers_source(source):
             continue
@@ -365,6 +426,9 @@ def countdown(
             if not rule.covers_model(model.model_id):
                 continue
             current.add((rule.name, model.model_id, model.shutdown_at))
+            used = uses[model.model_id]
+            if rule.in_use and not (used is not None and used["count"]):
+                continue
             reached = crossed(rule.thresholds, model.shutdown_at, now)
             new = [
                 Mark(rule.name, source, model.model_id, t, model.shutdown_at)
@@ -376,8 +440,9 @@ def countdown(
             plan.new_marks += new
             plan.alerts.append(Alert(
                 rule=rule.name, kind="shutdown", source=source, model_id=model.model_id,
-                summary=_countdown_summary(source, model, now),
+                summary=_with_use(_countdown_summary(source, model, now), used),
                 replacement=model.replacement,
+                in_use=used,
                 shutdown=_shutdown_block(model, now, new[0].threshold_days),
             ))
     plan.obsolete_marks = sorted(

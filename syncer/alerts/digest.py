@@ -19,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from syncer.alerts.decide import date_origin, days_left
+from syncer.alerts.decide import date_origin, days_left, used_text
 from syncer.config.model import AlertRule
 from syncer.timeutil import iso
 
@@ -182,6 +182,8 @@ class Item:
     date_source: str | None = None
     origin: str | None = None
     details: Mapping[str, Any] = field(default_factory=dict)
+    #: Where the model is used, as its latest alert said (``decide.in_use_block``).
+    in_use: Mapping[str, Any] | None = None
 
     @property
     def group(self) -> str:
@@ -212,7 +214,7 @@ def _item(kind: str, held: Sequence[Held], text: str, **details: Any) -> Item:
         shutdown_at=_when(shutdown.get("shutdown_at")),
         replacement=last.get("replacement") or shutdown.get("replacement"),
         date_source=shutdown.get("date_source"), origin=shutdown.get("origin"),
-        details=details,
+        details=details, in_use=last.get("in_use"),
     )
 
 
@@ -339,7 +341,8 @@ def net(held: Sequence[Held], drop_transient: bool = False) -> list[Item]:
 
 
 def _facts(item: Item, now: datetime) -> str:
-    """Days left, replacement and the date's origin, where the item knows them."""
+    """Days left, replacement, the date's origin and where the model is used, where the
+    item knows them."""
     parts = []
     if item.shutdown_at is not None and item.kind not in ("retired", "added_gone"):
         left = days_left(item.shutdown_at, now)
@@ -351,6 +354,8 @@ def _facts(item: Item, now: datetime) -> str:
         parts.append(f"replacement: {item.replacement}")
     if item.date_source:
         parts.append(date_origin(item.date_source, item.origin))
+    if used := used_text(item.in_use):
+        parts.append(used)
     return f" ({'; '.join(parts)})" if parts else ""
 
 
@@ -426,6 +431,7 @@ def _item_document(item: Item, now: datetime) -> dict[str, Any]:
         "replacement": item.replacement,
         "date_source": item.date_source,
         "origin": item.origin,
+        "in_use": item.in_use,
         "occurred_at": iso(item.occurred_at),
         "alert_ids": list(item.alert_ids),
     }

@@ -38,6 +38,8 @@ from syncer.alerts.digest import urgent
 from syncer.config.model import AlertRule
 from syncer.db.schema import AlertMark, Model, OutboxAlert, StaleSource
 from syncer.db.tables import marks_table, outbox_table, stale_table
+from syncer.scan.places import InUse
+from syncer.scan.usages import latest_usages
 
 __all__ = [
     "AlertMark",
@@ -45,6 +47,7 @@ __all__ = [
     "StaleSource",
     "add_alerts",
     "apply_stale",
+    "in_use",
     "model_states",
     "record_alerts",
     "record_countdowns",
@@ -86,6 +89,12 @@ def model_states(
     }
 
 
+def in_use(session: Session) -> InUse:
+    """Where each model is used, as the latest recorded scan of each repository found it
+    (``scan.usages``): one statement, whatever the number of models."""
+    return InUse(latest_usages(session))
+
+
 def _marks(session: Session, source: str, rules: Sequence[str]) -> list[Mark]:
     rows = session.execute(
         select(
@@ -116,7 +125,7 @@ def add_alerts(
     """Put alerts in the outbox, each with a fresh stable id, in one statement.
 
     A digest rule's alerts are ``held`` for its next digest, unless ``immediate_if`` says
-    they cannot wait.
+    they cannot wait (which may depend on whether the model is in use: the alert says).
     """
     if not alerts:
         return
@@ -126,7 +135,7 @@ def add_alerts(
         alert_id = str(uuid.uuid4())
         rule = by_name[alert.rule]
         document = alert.document(alert_id, now)
-        held = rule.deliver == "digest" and not urgent(rule, document)
+        held = rule.deliver == "digest" and not urgent(rule, document, in_use=alert.used)
         rows.append({
             "alert_id": alert_id, "rule": alert.rule, "kind": alert.kind,
             "channel": rule.channel.kind, "source": alert.source, "model_id": alert.model_id,
@@ -196,8 +205,9 @@ def record_alerts(
     alerts: list[Alert] = []
     if countdowns or (events and any(r.kind == "events" for r in rules)):
         states = {m: s for (_, m), s in model_states(session, source, now).items()}
-        alerts += event_alerts(rules, source, events, states, now)
-        alerts += _countdown(session, rules, source, states.values(), now)
+        used = in_use(session)
+        alerts += event_alerts(rules, source, events, states, now, used)
+        alerts += _countdown(session, rules, source, states.values(), now, used)
     if stale:
         reported = stale_marks(session, stale, source)
         if reported:
@@ -215,12 +225,13 @@ def _countdown(
     source: str,
     states: Iterable[ModelState],
     now: datetime,
+    used: InUse,
 ) -> list[Alert]:
     """The countdown alerts due for ``source``'s models, their marks written."""
     countdowns = [r.name for r in rules if r.kind == "shutdown" and r.covers_source(source)]
     if not countdowns:
         return []
-    plan = countdown(rules, source, states, _marks(session, source, countdowns), now)
+    plan = countdown(rules, source, states, _marks(session, source, countdowns), now, used)
     _apply_marks(session, plan.new_marks, plan.obsolete_marks, now)
     return plan.alerts
 
@@ -240,9 +251,10 @@ def record_countdowns(
     for (source, _), state in model_states(session).items():
         if source in by_source:
             by_source[source].append(state)
+    used = in_use(session)
     alerts = [
         alert for source, states in by_source.items()
-        for alert in _countdown(session, rules, source, states, now)
+        for alert in _countdown(session, rules, source, states, now, used)
     ]
     add_alerts(session, rules, alerts, now)
     return len(alerts)
@@ -263,7 +275,7 @@ def record_event_alerts(
     if not (rules and events):
         return 0
     states = {m: s for (_, m), s in model_states(session, source, now).items()}
-    alerts = event_alerts(rules, source, events, states, now)
+    alerts = event_alerts(rules, source, events, states, now, in_use(session))
     add_alerts(session, rules, alerts, now)
     return len(alerts)
 

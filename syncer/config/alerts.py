@@ -45,8 +45,8 @@ _DIGEST_KEYS = {"schedule", "send_empty", "drop_transient", "digest_limit", "imm
 _URGENCY_KEYS = {"kinds", "days_left", "in_use"}
 DELIVERIES = ("immediate", "digest")
 _KIND_KEYS = {
-    "events": {"kinds", "models"},
-    "shutdown": {"thresholds", "models"},
+    "events": {"kinds", "models", "in_use"},
+    "shutdown": {"thresholds", "models", "in_use"},
     "stale": {"stale_after"},
 }
 
@@ -177,7 +177,10 @@ def _urgencies(reader: TableReader, kind: str) -> tuple[Urgency, ...]:
         days = clause.get("days_left", int)
         if days is not None and days < 0:
             raise clause.fail("days_left", "must be zero or more")
-        clauses.append(Urgency(kinds, days, bool(clause.get("in_use", bool, False))))
+        in_use = bool(clause.get("in_use", bool, False))
+        if in_use and kind == "stale":
+            raise clause.fail("in_use", "a stale rule's alerts are about a source, not a model")
+        clauses.append(Urgency(kinds, days, in_use))
     return tuple(clauses)
 
 
@@ -229,6 +232,7 @@ def _rule(reader: TableReader, env: Mapping[str, str], sources: Sequence[str]) -
         quiet=_quiet(reader),
         quiet_days=_quiet_days(reader),
         quiet_exempt=_quiet_exempt(reader, kind),
+        in_use=bool(reader.get("in_use", bool, False)),
     )
 
 

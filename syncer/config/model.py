@@ -372,6 +372,9 @@ class AlertRule:
     quiet_days: tuple[str, ...] = ()
     #: Alert kinds that do not wait for quiet hours to end (``stale``, say).
     quiet_exempt: tuple[str, ...] = ()
+    #: Only the models the latest recorded scan of some repository found in use
+    #: (``syncer scan --record``); without a recorded scan, none.
+    in_use: bool = False
 
     def covers_source(self, source: str) -> bool:
         return not self.sources or source in self.sources

@@ -56,6 +56,7 @@ def diagnose(settings: Settings, *, send_test: bool = False) -> Iterator[Finding
     yield from engine_findings
     if schema_ok:
         yield from _history(settings)
+        yield from _in_use(settings)
     for source in settings.sources:
         yield _provider(settings, source, _key_variable(settings, source))
     yield from _alerts(settings, send_test)
@@ -216,6 +217,38 @@ def _import(spec: ImportSpec, run: Any) -> Finding:
             else "no import of it has worked yet")
     return Finding("warn", topic, f"latest import failed at {at}: {run.error}; {kept}",
                    "fix the file or its URL; see `import_runs` for every attempt")
+
+
+def _in_use(settings: Settings) -> Iterator[Finding]:
+    """For rules that depend on the models in use: is any scan recorded, and how recent."""
+    from syncer.db.engine import make_engine, read_session
+    from syncer.scan.usages import recorded_scans
+
+    rules = [r.name for r in settings.alerts
+             if r.in_use or any(clause.in_use for clause in r.immediate_if)]
+    if not rules:
+        return
+    engine = make_engine(settings.database_url)
+    try:
+        with read_session(engine) as session:
+            scans = recorded_scans(session)
+    except SQLAlchemyError as exc:
+        yield Finding("fail", "database", f"cannot read model_usages: {first_line(exc)}")
+        return
+    finally:
+        engine.dispose()
+    named = ", ".join(rules)
+    if not scans:
+        yield Finding("warn", "models in use", f"no scan is recorded (model_usages is empty): "
+                      f"in_use in rule(s) {named} matches nothing, so they fire for nothing",
+                      "run `syncer scan --record --repository NAME` in each repository that "
+                      "uses models, on a schedule")
+        return
+    latest = max(scans, key=lambda scan: scan.scanned_at)
+    repositories = "1 repository" if len(scans) == 1 else f"{len(scans)} repositories"
+    yield Finding("ok", "models in use", f"{counted(sum(s.uses for s in scans), 'use')} "
+                  f"recorded in {repositories} (latest scan: {latest.repository} at "
+                  f"{human_time(latest.scanned_at)}), for the in_use of rule(s) {named}")
 
 
 def _provider(settings: Settings, source: Source, variable: str) -> Finding:

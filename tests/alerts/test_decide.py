@@ -29,6 +29,7 @@ from syncer.alerts.decide import (
     stale_plan,
 )
 from syncer.config.model import ALERT_EVENT_KINDS, AlertRule, Channel
+from syncer.scan.places import InUse, Place
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 EARLIER = NOW - timedelta(days=30)
@@ -486,7 +487,7 @@ def test_the_document_is_version_1_with_every_key_and_utc_times() -> None:
         "created_at": "2026-03-01T12:00:00.000000Z", "source": "openai", "model_id": "m",
         "summary": "s", "event": None,
         "shutdown": {"shutdown_at": "2026-03-01T12:00:00.000000Z", "days_left": 0}, "stale": None,
-        "replacement": None,
+        "replacement": None, "in_use": None,
     }
     assert PAYLOAD_VERSION == 1
 
@@ -496,3 +497,73 @@ def test_the_probe_alert_names_its_rule_and_matches_nothing() -> None:
 
     assert (probe.kind, probe.summary) == ("test", "syncer: test alert for rule slack-team")
     assert probe.source is None and probe.model_id is None
+
+
+# --- the models in use ---------------------------------------------------------------------------
+
+
+def uses(*entries: tuple[str, str, int, str]) -> InUse:
+    return InUse((Place(repository, path, line), model_id)
+                 for repository, path, line, model_id in entries)
+
+
+def test_an_in_use_rule_fires_only_for_models_a_recorded_scan_found_in_use() -> None:
+    found = uses(("api", "app/llm.py", 12, "openai/gpt-4o"), ("web", "src/chat.ts", 3, "o1"))
+    events = [event("vanished", "gpt-4o"), event("vanished", "gpt-4-0613"),
+              event("vanished", "o1")]
+    rules = [rule("page", kinds=("vanished",), in_use=True), rule("all", kinds=("vanished",))]
+
+    alerts = event_alerts(rules, "openai", events, {}, NOW, found)
+
+    assert [(a.rule, a.model_id) for a in alerts] == [
+        ("page", "gpt-4o"), ("all", "gpt-4o"), ("all", "gpt-4-0613"), ("page", "o1"), ("all", "o1"),
+    ]
+    assert alerts[0].summary == (
+        "openai: gpt-4o vanished without a known shutdown date; used in 1 place: api:app/llm.py:12"
+    ), "the finding as written (openai/gpt-4o) counts for the listed id"
+    assert alerts[0].in_use == {
+        "count": 1, "places": [{"repository": "api", "path": "app/llm.py", "line": 12}],
+    }
+    assert alerts[2].in_use == {"count": 0, "places": []}, "known not to be in use"
+    assert alerts[2].summary == "openai: gpt-4-0613 vanished without a known shutdown date"
+
+
+def test_without_a_recorded_scan_in_use_rules_fire_for_nothing_and_alerts_say_nothing_of_use(
+) -> None:
+    rules = [rule("page", in_use=True), rule("all"), rule("soon", "shutdown", in_use=True)]
+    models = [state("gpt-4o", NOW + timedelta(days=3))]
+
+    alerts = event_alerts(rules, "openai", [event("vanished", "gpt-4o")], {}, NOW, InUse())
+    plan = countdown(rules, "openai", models, [], NOW, InUse())
+
+    assert [(a.rule, a.in_use) for a in alerts] == [("all", None)]
+    assert plan.alerts == [] and plan.new_marks == []
+    assert alerts[0].document("id", NOW)["in_use"] is None
+
+
+def test_a_model_used_in_many_places_names_three_and_counts_the_rest() -> None:
+    found = uses(*[("api", f"m{i}.py", i, "gpt-4o") for i in range(1, 26)],
+                 ("api", "m1.py", 1, "gpt-4o:free"))
+
+    (alert,) = event_alerts([rule()], "openai", [event("vanished", "gpt-4o")], {}, NOW, found)
+
+    assert alert.summary.endswith(
+        "; used in 25 places: api:m1.py:1, api:m10.py:10, api:m11.py:11, and 22 more"
+    ), "a place is counted once however the id is written there"
+    assert alert.in_use is not None
+    assert alert.in_use["count"] == 25 and len(alert.in_use["places"]) == 20
+
+
+def test_an_in_use_countdown_counts_down_only_models_in_use_and_says_where() -> None:
+    found = uses(("api", "app.py", 7, "gpt-4-0613"))
+    models = [state("gpt-4-0613", NOW + timedelta(days=5)), state("o1", NOW + timedelta(days=5))]
+
+    plan = countdown([rule("soon", "shutdown", in_use=True)], "openai", models, [], NOW, found)
+
+    (alert,) = plan.alerts
+    assert alert.model_id == "gpt-4-0613" and alert.used
+    assert alert.summary == (
+        "openai: gpt-4-0613 shuts down in 5 days (2026-03-06, date from the provider); "
+        "used in 1 place: api:app.py:7"
+    )
+    assert {m.model_id for m in plan.new_marks} == {"gpt-4-0613"}

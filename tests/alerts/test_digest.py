@@ -293,3 +293,19 @@ def test_a_long_digest_is_cut_at_a_line_within_the_channels_limit(limit: int) ->
     shown = sum(1 for line in text.splitlines() if line.startswith("  • "))
     assert last == (f"… and {700 - shown} more, cut to fit this channel "
                     "(the webhook document lists them all)")
+
+
+def test_a_digest_item_says_where_its_model_is_used_as_its_latest_alert_did() -> None:
+    where = {"count": 2, "places": [{"repository": "api", "path": "app.py", "line": 3},
+                                    {"repository": "web", "path": "chat.ts", "line": 8}]}
+    alert = Alert(rule="weekly", kind="vanished", summary="s", source="openai",
+                  model_id="gpt-4o", in_use=where)
+    window = [Held("a1", T0, alert.document("a1", T0))]
+
+    document = compose(rule(), net(window), alert_id="d", start=None, end=T0, now=T0,
+                       covered=["a1"])
+
+    (item,) = document["sources"][0]["groups"][0]["items"]
+    assert item["in_use"] == where
+    assert item["text"] == ("gpt-4o: vanished without a known shutdown date "
+                            "(used in 2 places: api:app.py:3, web:chat.ts:8)")

@@ -46,6 +46,11 @@ def test_a_digest_rule_reads_its_schedule_timezone_and_immediate_if(tmp_path: Pa
      "alerts[0].immediate_if[0].soon: unknown key"),
     ('deliver = "digest"\nschedule = "0 9 * * *"\ndigest_limit = 0\n', "",
      "alerts[0].digest_limit: must be positive"),
+    ("in_use = true\n", 'kind = "stale"\n', "alerts[0].in_use: unknown key"),
+    ("in_use = 1\n", "", "alerts[0].in_use: expected bool"),
+    ('deliver = "digest"\nschedule = "0 9 * * *"\nimmediate_if = { in_use = true }\n',
+     'kind = "stale"\n',
+     "alerts[0].immediate_if[0].in_use: a stale rule's alerts are about a source, not a model"),
 ])
 def test_a_wrong_digest_setting_is_one_clear_error(
     tmp_path: Path, extra: str, kind: str, message: str
@@ -65,3 +70,13 @@ def test_public_url_must_be_an_http_url(tmp_path: Path) -> None:
     config.write_text('[http]\npublic_url = "https://syncer.example.com/"\n')
     assert load_settings(config_file=config, env={}).http.public_url == (
         "https://syncer.example.com/")
+
+
+def test_in_use_limits_events_and_shutdown_rules_and_urgencies(tmp_path: Path) -> None:
+    settings = load(tmp_path, 'in_use = true\ndeliver = "digest"\nschedule = "0 9 * * MON"\n'
+                    'immediate_if = { kinds = ["vanished"], in_use = true }\n')
+
+    (rule,) = settings.alerts  # type: ignore[attr-defined]
+    assert rule.in_use
+    assert rule.immediate_if == (Urgency(kinds=("vanished",), in_use=True),)
+    assert not load(tmp_path, 'kind = "shutdown"\n').alerts[0].in_use  # type: ignore[attr-defined]

@@ -17,7 +17,7 @@ from syncer.alerts.digests import compose_due
 from syncer.alerts.outbox import add_alerts
 from syncer.config.model import AlertRule, Channel, Urgency
 from syncer.db.engine import read_session, write_session
-from syncer.db.tables import outbox_table
+from syncer.db.tables import model_usages_table, outbox_table
 from tests.conftest import API_KEY, FakeProvider
 from tests.receivers import Clock, Receiver
 
@@ -253,7 +253,7 @@ def test_two_dispatchers_at_once_deliver_one_digest(
 
 
 
-def test_a_digest_names_each_models_replacement_and_where_its_date_comes_from(
+def test_a_digest_names_each_models_replacement_where_its_date_comes_from_and_its_uses(
     migrated: Engine, provider: FakeProvider, receiver: Receiver
 ) -> None:
     from syncer.alerts.deprecations import Deprecation, import_deprecations
@@ -272,6 +272,11 @@ def test_a_digest_names_each_models_replacement_and_where_its_date_comes_from(
     provider.set("gpt-4-0613", "gpt-4o", "o1")
     provider.models[2]["shutdown_date"] = "2026-07-01"
     sync()
+    with migrated.begin() as connection:
+        connection.execute(model_usages_table.insert(), [
+            {"repository": "api", "path": "app.py", "line": 3, "column": 9,
+             "model_id": "gpt-4-0613", "verdict": "ok", "scanned_at": clock.now},
+        ])
     with write_session(migrated) as session, session.begin():
         import_deprecations(session, [
             Deprecation("gpt-4-0613", MONDAY + timedelta(days=3), replacement="gpt-4o"),
@@ -286,5 +291,5 @@ def test_a_digest_names_each_models_replacement_and_where_its_date_comes_from(
     (slack,) = receiver.documents
     lines = slack["text"].splitlines()
     assert "  • gpt-4-0613: retired as announced for 2026-03-05 (replacement: gpt-4o; "\
-        "date imported from deps.csv)" in lines
+        "date imported from deps.csv; used in 1 place: api:app.py:3)" in lines
     assert "  • o3: added" in lines

@@ -21,6 +21,7 @@ from syncer.config.model import (
 )
 from syncer.db.engine import read_session, write_session
 from syncer.db.schema import AlertMark, ModelEvent, OutboxAlert
+from syncer.db.tables import model_usages_table
 from syncer.providers.http import Client
 from syncer.reporting.queries import shutdowns
 from syncer.sync.run import Syncer, SyncResult
@@ -249,11 +250,18 @@ def test_alert_statements_do_not_grow_with_the_number_of_models(
 ) -> None:
     rules = [
         rule("all"), rule("countdown", "shutdown"), rule("health", "stale"),
-        rule("ours", models=("*-1*",)),
+        rule("ours", models=("*-1*",)), rule("used", in_use=True),
+        rule("used-countdown", "shutdown", in_use=True),
     ]
     counts = []
     for size in (5, 300):
         provider.set(*[f"{size}-{i}" for i in range(size)])
+        with engine.begin() as connection:  # a scan found half of them in use
+            connection.execute(model_usages_table.insert(), [
+                {"repository": f"r{size}", "path": "app.py", "line": i, "column": 1,
+                 "model_id": f"{size}-{i}", "verdict": "ok", "scanned_at": clock.now}
+                for i in range(0, size, 2)
+            ])
         for listed in provider.models:
             listed["shutdown_date"] = day(clock.now + timedelta(days=20))
         name = f"s{size}"
@@ -271,7 +279,10 @@ def test_alert_statements_do_not_grow_with_the_number_of_models(
         event.remove(engine, "before_execute", count)
 
         assert (result.added, result.changed, result.vanished) == (1, 1, 1)
-        assert len(payloads(engine, "shutdown", name)) == 2 * size - 1
+        sent = payloads(engine, "shutdown", name)
+        used = len(range(0, size, 2))  # one of them (size-0) vanished before the second
+        assert len([p for p in sent if p["rule"] == "countdown"]) == 2 * size - 1
+        assert len([p for p in sent if p["rule"] == "used-countdown"]) == 2 * used - 1
         counts.append(len(statements))
     assert counts[0] == counts[1]
 

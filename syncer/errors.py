@@ -17,6 +17,7 @@ never from a request's headers, so an API key cannot leak through an error.
     ├── RetentionError         retention refused a source whose latest sync is not ok
     ├── SourceError            a source name that names nothing, or a rename/retire refused
     ├── StoreError             the database refused
+    │   └── NoDatabaseError    a SQLite file that does not exist yet (nothing synced)
     └── DeliveryError          an alert channel did not take an alert
 """
 
@@ -29,6 +30,7 @@ __all__ = [
     "HTTPStatusError",
     "HeldError",
     "InsecureURLError",
+    "NoDatabaseError",
     "PayloadError",
     "ProviderError",
     "ResponseTooLargeError",
@@ -108,6 +110,11 @@ class SourceError(SyncerError):
 
 class StoreError(SyncerError):
     """The database could not be read or written."""
+
+
+class NoDatabaseError(StoreError):
+    """A read command's SQLite file does not exist yet: nothing was synced there (or the
+    path has a typo). Reading creates nothing, so the message says what does."""
 
 
 class DeliveryError(SyncerError):

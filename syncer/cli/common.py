@@ -211,6 +211,22 @@ class App:
         schema, and SQLite is opened read-only (nothing is created, a read-only copy works)."""
         return self.ready(self.open_engine(settings, read_only=True))
 
+    def reader_if_synced(self, settings: Settings) -> Engine | None:
+        """``reader``, or None (said on stderr) when nothing was synced yet: no SQLite file
+        at the path, or an empty database. For a command that has something to say anyway."""
+        from syncer.db.revision import current_revision
+        from syncer.errors import NoDatabaseError
+
+        try:
+            engine = self.open_engine(settings, read_only=True)
+        except NoDatabaseError as exc:
+            click.echo(f"({exc})", err=True)
+            return None
+        if current_revision(engine) is None:
+            click.echo("(the database is empty: `syncer sync` fills it)", err=True)
+            return None
+        return self.ready(engine)
+
     def ready(self, engine: Engine, *, upgrade: bool = False) -> Engine:
         """``engine``, its database brought to the current schema (or checked to be there).
 

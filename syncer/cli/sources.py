@@ -47,7 +47,8 @@ SOURCE_TABLE = ("name", "kind", "base_url", "key_set", "last_sync_at", "last_sta
 @errors_to_exit_codes
 def sources_command(ctx: click.Context, fmt: str) -> None:
     """The configured sources: kind, base URL, latest sync, present models and which replica
-    holds the sync lease now (never a key); `rename` and `retire` for stored ones."""
+    holds the sync lease now (never a key); `rename` and `retire` for stored ones. Before the
+    first sync, each is listed as never synced."""
     if ctx.invoked_subcommand is not None:
         return
     from syncer.reporting import queries
@@ -55,9 +56,13 @@ def sources_command(ctx: click.Context, fmt: str) -> None:
     app: App = ctx.obj
     app.configure_logging()
     settings = app.settings()
-    with app.reader(settings).connect() as connection:
-        rows = queries.sources(connection, settings.sources, utcnow())
-        warn_unconfigured(app, connection, [s.name for s in settings.sources])
+    engine = app.reader_if_synced(settings)
+    if engine is None:  # before the first sync: what is configured, each never synced
+        rows = queries.sources(None, settings.sources, utcnow())
+    else:
+        with engine.connect() as connection:
+            rows = queries.sources(connection, settings.sources, utcnow())
+            warn_unconfigured(app, connection, [s.name for s in settings.sources])
     print_rows(rows, queries.SOURCE_COLUMNS, fmt, default=SOURCE_TABLE)
 
 

@@ -13,7 +13,7 @@ from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
-from syncer.errors import ConfigError, StoreError
+from syncer.errors import ConfigError, NoDatabaseError
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -104,7 +104,7 @@ def _sqlite_engine(parsed: URL, read_only: bool, connections: int) -> Engine:
     if path is not None and parsed.query.get("uri") not in (None, "false"):
         path = None  # the user's own file: URI, taken as it is
     if read_only and path is not None and not Path(path).exists():
-        raise StoreError(f"no database at {path} yet: `syncer sync` creates it")
+        raise NoDatabaseError(f"no database at {path} yet: `syncer sync` creates it")
     engine = create_engine(parsed, connect_args={"timeout": 30}, pool_size=connections)
 
     if path is not None:
@@ -117,7 +117,9 @@ def _sqlite_engine(parsed: URL, read_only: bool, connections: int) -> Engine:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
-        if path is not None and not read_only:
+        if read_only:
+            cursor.execute("PRAGMA query_only=ON")
+        elif path is not None:
             cursor.execute("PRAGMA journal_mode=WAL")
         cursor.close()
 
@@ -140,10 +142,14 @@ def _open(path: str, read_only: bool, params: dict[str, Any]) -> sqlite3.Connect
     modes = ["mode=ro"] if read_only else ["mode=rwc"]
     if not read_only:
         _create_private(path)
+    writable = os.access(os.path.dirname(os.path.abspath(path)), os.W_OK)
+    if read_only and writable and os.access(path, os.W_OK):
+        # Opened read-write (``query_only`` keeps it from writing) so that, the last to
+        # close, it checkpoints and removes the -wal and -shm files; a read-only
+        # connection would leave them behind.
+        modes.insert(0, "mode=rw")
     wal = Path(f"{path}-wal")
-    if read_only and not os.access(os.path.dirname(os.path.abspath(path)), os.W_OK) and (
-        not wal.exists() or wal.stat().st_size == 0
-    ):
+    if read_only and not writable and (not wal.exists() or wal.stat().st_size == 0):
         modes.append("immutable=1")
     error: sqlite3.Error | None = None
     for mode in modes:

@@ -29,6 +29,7 @@ __all__ = [
     "ALERT_COLUMNS",
     "EVENT_COLUMNS",
     "MODEL_COLUMNS",
+    "NEVER_SYNCED",
     "RUN_COLUMNS",
     "SHUTDOWN_COLUMNS",
     "Page",
@@ -53,6 +54,8 @@ IN_FORCE = {
     "shutdown_at": "effective_shutdown_at", "replacement": "effective_replacement",
     "origin": "date_origin", "status": "lifecycle_status",
 }
+#: ``sources``' last_status of a source with no sync yet.
+NEVER_SYNCED = "never synced"
 SOURCE_COLUMNS = (
     "name", "kind", "base_url", "api_key_env", "key_set", "last_sync_at", "last_status",
     "models", "lease_holder", "lease_until",
@@ -246,29 +249,35 @@ def shutdowns(
 
 
 def sources(
-    db: Connection | Session, configured: Sequence[Source], now: datetime
+    db: Connection | Session | None, configured: Sequence[Source], now: datetime
 ) -> list[dict[str, Any]]:
-    """Each configured source with its latest sync, present models and the replica that
-    holds its sync lease now (none once the lease has expired): three statements.
+    """Each configured source with its latest sync (``never synced`` without one), present
+    models and the replica that holds its sync lease now (none once the lease has expired):
+    three statements, none without a database (``db`` None: nothing synced yet).
 
     Never the key: only the name of the variable it is read from, and whether it is set.
     """
-    latest = select(_r.source, _r.finished_at, _r.status).where(
-        _r.id.in_(select(func.max(_r.id)).group_by(_r.source))
-    )
-    last = {name: (finished, status) for name, finished, status in db.execute(latest)}
-    counts = {
-        name: count for name, count in db.execute(
-            select(_m.source, func.count()).where(_m.vanished_at.is_(None)).group_by(_m.source)
+    last: dict[str, tuple[datetime | None, str]] = {}
+    counts: dict[str, int] = {}
+    held: dict[str, tuple[str | None, datetime | None]] = {}
+    if db is not None:
+        latest = select(_r.source, _r.finished_at, _r.status).where(
+            _r.id.in_(select(func.max(_r.id)).group_by(_r.source))
         )
-    }
-    lease = leases_table.c
-    held = {
-        name.removeprefix("sync:"): (holder, until) for name, holder, until in db.execute(
-            select(lease.name, lease.holder, lease.expires_at)
-            .where(lease.name.startswith("sync:"), lease.expires_at > now)
-        )
-    }
+        last = {name: (finished, status) for name, finished, status in db.execute(latest)}
+        counts = {
+            name: count for name, count in db.execute(
+                select(_m.source, func.count()).where(_m.vanished_at.is_(None))
+                .group_by(_m.source)
+            )
+        }
+        lease = leases_table.c
+        held = {
+            name.removeprefix("sync:"): (holder, until) for name, holder, until in db.execute(
+                select(lease.name, lease.holder, lease.expires_at)
+                .where(lease.name.startswith("sync:"), lease.expires_at > now)
+            )
+        }
     return [
         {
             "name": s.name,
@@ -276,8 +285,8 @@ def sources(
             "base_url": shown_url(s.base_url),  # without its password or query (a key)
             "api_key_env": s.api_key_env,
             "key_set": s.api_key is not None,
-            "last_sync_at": last.get(s.name, (None, None))[0],
-            "last_status": last.get(s.name, (None, None))[1],
+            "last_sync_at": last.get(s.name, (None, NEVER_SYNCED))[0],
+            "last_status": last.get(s.name, (None, NEVER_SYNCED))[1],
             "models": counts.get(s.name, 0),
             "lease_holder": held.get(s.name, (None, None))[0],
             "lease_until": held.get(s.name, (None, None))[1],

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import sqlite3
 import subprocess
@@ -10,8 +11,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy.exc import OperationalError
 
 from tests.conftest import FakeProvider
+from tests.processes import clean_env, syncer
 
 SQLITE_ONLY = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
@@ -111,7 +114,7 @@ def test_a_database_that_cannot_be_opened_read_only_is_named(
 
 
 @SQLITE_ONLY
-@pytest.mark.parametrize("args", READ_COMMANDS, ids=" ".join)
+@pytest.mark.parametrize("args", [a for a in READ_COMMANDS if a != ("sources",)], ids=" ".join)
 def test_read_commands_before_any_sync_create_nothing_and_say_what_does(
     invoke, tmp_path: Path, args: tuple[str, ...]  # type: ignore[no-untyped-def]
 ) -> None:
@@ -122,3 +125,63 @@ def test_read_commands_before_any_sync_create_nothing_and_say_what_does(
     assert result.stderr.strip() == f"Error: no database at {path} yet: `syncer sync` creates it"
     assert "synecr.db yet" in typo.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+def test_sources_before_the_first_sync_lists_the_configured_sources_never_synced(
+    invoke, tmp_path: Path, database_url: str  # type: ignore[no-untyped-def]
+) -> None:
+    table = invoke("sources")
+    listed = invoke("sources", "--format", "json")
+
+    assert table.exit_code == listed.exit_code == 0, table.output
+    assert table.stdout.splitlines()[2].split()[-3:] == ["never", "synced", "0"]
+    assert [(s["name"], s["last_sync_at"], s["last_status"], s["models"])
+            for s in json.loads(listed.stdout)] == [("openai", None, "never synced", 0)]
+    if database_url.startswith("sqlite"):
+        path = tmp_path / "syncer.db"
+        assert table.stderr == f"(no database at {path} yet: `syncer sync` creates it)\n"
+        assert list(tmp_path.iterdir()) == []
+    else:
+        assert table.stderr == "(the database is empty: `syncer sync` fills it)\n"
+
+
+def test_a_source_added_after_syncs_is_listed_never_synced(
+    invoke, provider: FakeProvider, tmp_path: Path  # type: ignore[no-untyped-def]
+) -> None:
+    provider.set("a")
+    assert invoke("sync").exit_code == 0
+    config = tmp_path / "syncer.toml"
+    config.write_text(f'[[sources]]\nname = "openai"\nbase_url = "{provider.base_url}"\n\n'
+                      f'[[sources]]\nname = "new"\nbase_url = "{provider.base_url}"\n')
+
+    listed = json.loads(invoke("--config", str(config), "sources", "--format", "json").stdout)
+
+    assert [(s["name"], s["last_status"], s["models"]) for s in listed] == [
+        ("openai", "ok", 1), ("new", "never synced", 0),
+    ]
+
+
+def test_no_wal_or_shm_file_stays_after_a_sync_and_the_read_commands(
+    provider: FakeProvider, tmp_path: Path
+) -> None:
+    """SQLite removes them when the last connection closes, if that one may write: the read
+    commands open the file read-write with ``query_only`` for that."""
+    provider.set("a", "b")
+    env = clean_env(OPENAI_BASE_URL=provider.base_url,
+                    SYNCER_DATABASE_URL=f"sqlite:///{tmp_path / 'syncer.db'}")
+    for args in [("sync",), *READ_COMMANDS, ("sync",)]:
+        done = syncer(*args, env=env, cwd=str(tmp_path))
+        assert done.returncode == 0, (args, done.stderr)
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["syncer.db"], args
+
+
+@SQLITE_ONLY
+def test_a_read_command_cannot_write_even_with_the_file_opened_read_write(
+    invoke, synced: Path  # type: ignore[no-untyped-def]
+) -> None:
+    from syncer.db.engine import make_engine
+
+    engine = make_engine(f"sqlite:///{synced}", read_only=True)
+    with engine.connect() as connection, pytest.raises(OperationalError, match="readonly"):
+        connection.exec_driver_sql("DELETE FROM sync_runs")
+    engine.dispose()

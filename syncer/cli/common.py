@@ -250,10 +250,40 @@ class App:
             log.info("database migrated from revision %s to %s", before, after)
         return engine
 
+    def configured(self, settings: Settings, name: str | None, *, stored_ok: bool = False) -> None:
+        """Refuse a ``--source`` that is not configured (or, with ``stored_ok``, stored),
+        naming the configured and the stored sources as the read commands do.
+
+        A configured name costs nothing; another reads the stored names, if there is a
+        database to read them from (``report --sql`` needs none).
+        """
+        configured = [s.name for s in settings.sources]
+        if name is None or name in configured:
+            return
+        from sqlalchemy.exc import SQLAlchemyError
+
+        from syncer.errors import SourceError
+        from syncer.sync.sources import stored_sources, unknown_source
+
+        try:
+            with self.open_engine(settings, read_only=True).connect() as connection:
+                stored = stored_sources(connection)
+        except (SyncerError, SQLAlchemyError):
+            stored = []
+        if name not in stored:
+            raise SourceError(f"{unknown_source(name, configured, stored)}"
+                              f"{settings.no_file_note}")
+        if not stored_ok:
+            raise SourceError(
+                f"source {name!r} is stored but not configured (configured: "
+                f"{', '.join(configured)}): add it to the configuration to reach its provider"
+            )
+
     def clients(self, settings: Settings, source: str | None) -> dict[str, Client]:
         """One client per selected source; refuses unsafe URLs before any connection."""
         from syncer.providers.http import Client
 
+        self.configured(settings, source)
         return {
             s.name: Client(s, settings.http, secrets=settings.secrets)
             for s in settings.select(source)

@@ -198,6 +198,7 @@ def report_query(
     if show_sql:
         from syncer.db.engine import dialect_name
 
+        app.configured(settings, source, stored_ok=True)
         dialect = dialect_name(settings.database_url)
         click.echo(reports.sql_text(chosen, dialect, now=utcnow(), days=days, source=source))
         return

@@ -37,10 +37,10 @@ def retention() -> None:
     """Delete stale fine-tuned models by a rule: `plan` shows what, `apply` does it."""
 
 
-def _rules_for(settings: Settings, source: str | None) -> dict[str, RetentionRule]:
+def _rules_for(app: App, settings: Settings, source: str | None) -> dict[str, RetentionRule]:
     rules = dict(settings.retention)
     if source is not None:
-        settings.source(source)
+        app.configured(settings, source)
         if source not in rules:
             raise CLIError(
                 f"source {source!r} has no retention rule: add [retention]"
@@ -90,7 +90,7 @@ def retention_plan(app: App, source: str | None, show_all: bool, fmt: str) -> No
 
     app.configure_logging()
     settings = app.settings()
-    rules = _rules_for(settings, source)
+    rules = _rules_for(app, settings, source)
     plans, refused = _retention_plans(app.reader(settings), settings, rules)
     if not plans:  # every source refused, each with its one error line: nothing else to say
         sys.exit(1)
@@ -121,7 +121,7 @@ def retention_apply(app: App, source: str | None, yes: bool) -> None:
 
     app.configure_logging()
     settings = app.settings()
-    rules = _rules_for(settings, source)
+    rules = _rules_for(app, settings, source)
     clients = {
         name: Client(settings.source(name), settings.http, secrets=settings.secrets)
         for name in rules

@@ -190,6 +190,7 @@ def run(
     app.configure_logging(default=logging.INFO)
     settings = app.settings(every=every)
     # Health and staleness cover the sources this process syncs, not the others.
+    app.configured(settings, source)
     watched = replace(settings, sources=settings.select(source))
     engine = app.open_engine(watched, long_lived=True, connections=watched.workers)
     jobs = build_jobs(engine, watched, watched.sources)  # refuses unsafe URLs before connecting

@@ -461,3 +461,46 @@ def test_an_unknown_source_among_several_is_an_error(
 
     assert result.exit_code == 2
     assert result.stderr == "Error: unknown source 'nope' (configured: openai; stored: openai)\n"
+
+
+@pytest.mark.parametrize("command", [
+    ("sync",), ("run",), ("retention", "plan"), ("retention", "apply", "--yes"),
+    ("models", "show", "a", "--live"),
+], ids=" ".join)
+def test_a_command_that_reaches_the_provider_names_configured_and_stored_sources_too(
+    invoke: Invoke, provider: FakeProvider, tmp_path: Path, command: tuple[str, ...]
+) -> None:
+    provider.set("a")
+    invoke("--config", _config(tmp_path, provider, "claude"), "sync")
+    config = _config(tmp_path, provider, "openai", "mistral")
+
+    typo = invoke("--config", config, *command, "--source", "opneai")
+    stored_only = invoke("--config", config, *command, "--source", "claude")
+
+    assert typo.exit_code == 2, typo.output
+    assert typo.stderr.endswith(
+        "Error: unknown source 'opneai' (configured: openai, mistral; stored: claude)\n"
+    )
+    assert stored_only.exit_code == 2, stored_only.output
+    assert stored_only.stderr.endswith(
+        "Error: source 'claude' is stored but not configured (configured: openai, mistral): "
+        "add it to the configuration to reach its provider\n"
+    )
+
+
+def test_report_sql_checks_its_source_as_the_report_does(
+    invoke: Invoke, provider: FakeProvider, tmp_path: Path
+) -> None:
+    provider.set("a")
+    invoke("--config", _config(tmp_path, provider, "claude"), "sync")
+    config = _config(tmp_path, provider, "openai")
+
+    typo = invoke("--config", config, "report", "daily", "--sql", "--source", "opneai")
+    stored = invoke("--config", config, "report", "daily", "--sql", "--source", "claude")
+
+    assert typo.exit_code == 2
+    assert typo.stdout == ""
+    assert typo.stderr.endswith(
+        "Error: unknown source 'opneai' (configured: openai; stored: claude)\n"
+    )
+    assert stored.exit_code == 0 and "'claude'" in stored.stdout

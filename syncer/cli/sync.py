@@ -31,6 +31,11 @@ __all__ = [
     "sync",
 ]
 
+log = logging.getLogger(__name__)
+
+#: The most an abandoning ``syncer run`` spends freeing its leases before it exits.
+LEASE_FREEING = 2.0
+
 
 class _Syncs:
     """Each source's sync, ``workers`` at a time, collected in the sources' order.
@@ -183,6 +188,7 @@ def run(
     deletes only when the rule says ``apply = true``, and otherwise logs the plan. Each
     ``[[imports]]`` file of shutdown dates is imported at start and every ``every``.
     """
+    from syncer.db import locks
     from syncer.runtime.jobs import build_jobs, import_jobs
     from syncer.runtime.scheduler import run_forever
     from syncer.runtime.stopping import exit_now
@@ -204,4 +210,8 @@ def run(
         stopped = run_forever(jobs, watched.schedule, workers=watched.workers,
                               stop_timeout=watched.stop_timeout)
         if stopped.abandoned:
+            freed = locks.free_held(timeout=LEASE_FREEING)
+            if freed:
+                log.info("freed the leases of %s: another replica or the next start takes "
+                         "them now", ", ".join(freed))
             exit_now(stopped.exit_code)

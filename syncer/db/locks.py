@@ -46,6 +46,7 @@ __all__ = [
     "REPLICA",
     "Claim",
     "exclusive",
+    "free_held",
     "lease",
     "lease_rows",
     "lock_migrations",
@@ -58,6 +59,11 @@ _lease = leases_table.c
 
 #: This process, as lease holders and ``/metrics`` name it.
 REPLICA = f"{socket.gethostname()}:{os.getpid()}"
+
+#: The leases this process holds now, with their heartbeats' stop events: a process that
+#: exits without finishing the work under them frees them first (``free_held``).
+_held: dict[int, tuple[Engine, Claim, threading.Event]] = {}
+_held_lock = threading.Lock()
 
 
 def _key(name: str) -> int:
@@ -201,9 +207,13 @@ def lease(
         name=f"syncer-lease-{name}", daemon=True,
     )
     beat.start()
+    with _held_lock:
+        _held[id(stop)] = (engine, claim, stop)
     try:
         yield claim
     finally:
+        with _held_lock:
+            _held.pop(id(stop), None)
         stop.set()
         beat.join()
         try:
@@ -211,6 +221,33 @@ def lease(
         except SQLAlchemyError as exc:
             log.warning("lease %s: cannot free it, it expires by itself at %s: %s",
                         name, claim.expires_at.isoformat(), first_line(exc))
+
+
+def free_held(timeout: float) -> list[str]:
+    """Free every lease this process holds, before it exits without finishing the work under
+    them (an abandoned sync rolls back): another replica, or the next start, then takes them
+    at once instead of when they run out. At most ``timeout`` seconds: a lease the database
+    cannot free in time (a write lock held by the abandoned work) runs out by itself.
+    Returns the names of the leases freed."""
+    with _held_lock:
+        holdings = list(_held.values())
+    freed: list[str] = []
+
+    def free_all() -> None:
+        for engine, claim, stop in holdings:
+            stop.set()  # no renewal after this (one already under way may still land)
+            try:
+                _free(engine, claim, utcnow())
+            except SQLAlchemyError as exc:
+                log.warning("lease %s: cannot free it, it expires by itself at %s: %s",
+                            claim.name, claim.expires_at.isoformat(), first_line(exc))
+                continue
+            freed.append(claim.name)
+
+    worker = threading.Thread(target=free_all, name="syncer-free-leases", daemon=True)
+    worker.start()
+    worker.join(timeout)
+    return sorted(freed)
 
 
 @contextmanager

@@ -14,6 +14,7 @@ import threading
 import time
 from collections import defaultdict
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select, text
 
+from syncer.db import locks
 from syncer.db.engine import make_engine, read_session
 from syncer.db.schema import Model, ModelEvent, SyncRun
 from tests.processes import start, syncer
@@ -170,6 +172,15 @@ def runs(database_url: str) -> list[tuple[str, str]]:
         engine.dispose()
 
 
+def leases(database_url: str) -> list[Any]:
+    engine = make_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            return locks.lease_rows(connection)
+    finally:
+        engine.dispose()
+
+
 def models(database_url: str, source: str) -> list[str]:
     engine = make_engine(database_url)
     try:
@@ -208,14 +219,24 @@ def test_sigterm_abandons_a_sync_still_held_after_stop_timeout_and_the_next_sync
     assert "waiting up to 2s for sync:slow in flight" in run_daemon.stderr
     assert ("stop_timeout (2s) passed: exiting without waiting for sync:slow; an unfinished "
             "sync rolls back and is done again at the next start") in run_daemon.stderr
+    assert "freed the leases of sync:slow: another replica or the next start takes them now" in (
+        run_daemon.stderr
+    )
     assert runs(database_url) == [("fast", "ok")]
     assert models(database_url, "slow") == []
+    (lease,) = [row for row in leases(database_url) if row.name == "sync:slow"]
+    assert lease.expires_at <= datetime.now(UTC)
 
-    provider.release.set()
-    done = syncer("--config", str(tmp_path / "syncer.toml"), "--database-url", database_url,
-                  "sync", "--source", "slow")
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.startswith("slow: 2 models, 2 added")
+    provider.release.set()  # the next start: its lease free, slow is synced at once
+    again = Process(["--config", str(tmp_path / "syncer.toml"), "--database-url", database_url,
+                     "run"])
+    try:
+        wait_for(lambda: ("slow", "ok") in runs(database_url), "slow's sync", timeout=20)
+        again.signal(signal.SIGTERM)
+        assert again.wait(SLACK + 10)[0] == 0, again.stderr
+    finally:
+        again.kill()
+    assert "sync slow: skipped" not in again.stderr  # fast was synced in this interval
     assert models(database_url, "slow") == ["slow-1", "slow-2"]
 
 

@@ -109,7 +109,6 @@ def test_report_html_writes_a_file_or_stdout_and_says_where(
     assert bad.exit_code == 2 and "--since" in bad.stderr
 
 
-@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_report_html_replaces_its_target_in_one_step_and_never_writes_through_a_symlink(
     invoke, history: KnownHistory, tmp_path: Path
 ) -> None:

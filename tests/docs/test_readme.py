@@ -30,7 +30,7 @@ def test_the_readme_configuration_loads_as_written_with_every_source_and_rule(
         ("openai", "openai"), ("claude", "anthropic"), ("azure-eu", "azure"),
         ("mistral", "mistral"), ("vllm", "vllm"),
     ]
-    assert [rule.name for rule in settings.alerts] == ["monday", "health"]
+    assert [rule.name for rule in settings.alerts] == ["monday", "page", "health"]
     assert settings.retention["mistral"].include == ("ft:*:acme:*",)
     assert [(spec.format, spec.every.days) for spec in settings.imports] == [("litellm", 1)]
 

@@ -158,9 +158,11 @@ class Client:
         #: When the provider must have answered everything by (monotonic): set at the first
         #: request, since a client may be made before its sync's turn comes.
         self._deadline_at: float | None = None
-        #: Query values of the URLs requested, the source's credentials and every other
-        #: secret configured (``secrets``): masked wherever the provider quotes them.
-        self._secrets: set[str] = {*source.secrets, *secrets}
+        #: Query values of the URLs requested and the source's credentials, and every other
+        #: secret configured (``secrets``, shared by every client, not copied into each):
+        #: masked wherever the provider quotes them.
+        self._secrets: set[str] = set(source.secrets)
+        self._shared = secrets if isinstance(secrets, tuple | frozenset) else tuple(secrets)
         #: A loopback source is reached directly, never through a proxy the environment
         #: names: the key may travel over plain HTTP to it, and must not to a proxy.
         self._proxies = _direct() if is_loopback(urlsplit(self._base).hostname or "") else None
@@ -509,7 +511,8 @@ class Client:
         secret, the values of the query strings requested (a key may travel as ``?key=``),
         any URL's query string and password by ``***``; control and bidirectional
         characters by spaces."""
-        return printable(scrub(mask(text, self._key, self.profile), self._secrets))
+        secrets = (*self._secrets, *self._shared)
+        return printable(scrub(mask(text, self._key, self.profile), secrets))
 
 
 def _give_up(state: RetryCallState) -> NoReturn:

@@ -61,3 +61,16 @@ def test_the_redactor_keeps_escapes_out_of_log_lines() -> None:
 def test_the_control_character_check_is_exactly_unicode_category_cc() -> None:
     cc = {chr(c) for c in range(0x110000) if unicodedata.category(chr(c)) == "Cc"}
     assert {c for c in map(chr, range(0x110000)) if CONTROL.search(c)} == cc
+
+
+def test_the_redactor_masks_each_of_many_keys_that_share_their_first_characters() -> None:
+    keys = [f"sk-proj-{i:05d}abcdef" for i in range(10_000)]
+    redactor = Redactor()
+    redactor.add([*keys, "Bearer sk-proj-00042abcdef", "xy"])
+    record = logging.LogRecord(
+        "syncer", logging.ERROR, __file__, 1, "s1: %s rejected, then %s and %s; xy", (
+            keys[1], "Bearer sk-proj-00042abcdef", keys[-1]), None,
+    )
+
+    assert redactor.filter(record)
+    assert record.getMessage() == "s1: *** rejected, then *** and ***; ***"

@@ -1,10 +1,12 @@
 """What the whole-process benchmarks share: timed child processes, scratch databases, the
 provider process, and reading back what a sync recorded.
 
-A child is timed from start to exit by the wall clock and its peak memory is the kernel's
-``ru_maxrss`` for it (``os.wait4``). That figure is never below the peak of the process that
-started the child, so the benchmark keeps itself small: the provider and its data live in a
-process of their own, and nothing here imports syncer or SQLAlchemy.
+A child is timed from start to exit by the wall clock, and its CPU seconds (user + system)
+and peak memory are the kernel's ``ru_utime``, ``ru_stime`` and ``ru_maxrss`` for it
+(``os.wait4``): the CPU figure holds on a loaded machine, where the wall clock does not.
+The peak is never below that of the process that started the child, so the benchmark keeps
+itself small: the provider and its data live in a process of their own, and nothing here
+imports syncer or SQLAlchemy.
 """
 
 from __future__ import annotations
@@ -55,7 +57,8 @@ class BenchError(Exception):
 
 @dataclass(frozen=True)
 class Measured:
-    """One child process: wall seconds from start to exit, its peak RSS, what it said."""
+    """One child process: wall seconds from start to exit, its peak RSS, what it said, and
+    the CPU seconds it used (user + system, its own threads and children included)."""
 
     seconds: float
     peak_mb: float
@@ -63,6 +66,7 @@ class Measured:
     stdout: str
     stderr: str
     timed_out: bool = False
+    cpu: float = 0.0
 
     def tail(self) -> str:
         return "\n".join((self.stderr or self.stdout).strip().splitlines()[-5:])
@@ -75,9 +79,11 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def _reap(process: subprocess.Popen[bytes], timeout: float) -> tuple[int, float, bool]:
-    """Wait for ``process``, killing it after ``timeout`` seconds: its exit code, peak MB and
-    whether it had to be killed."""
+def _reap(
+    process: subprocess.Popen[bytes], timeout: float
+) -> tuple[int, float, bool, float]:
+    """Wait for ``process``, killing it after ``timeout`` seconds: its exit code, peak MB,
+    whether it had to be killed, and its CPU seconds."""
     killed = threading.Event()
 
     def kill() -> None:
@@ -92,7 +98,8 @@ def _reap(process: subprocess.Popen[bytes], timeout: float) -> tuple[int, float,
     finally:
         timer.cancel()
     process.returncode = os.waitstatus_to_exitcode(status)  # reaped: Popen must not wait again
-    return process.returncode, usage.ru_maxrss / 1024, killed.is_set()
+    cpu = usage.ru_utime + usage.ru_stime
+    return process.returncode, usage.ru_maxrss / 1024, killed.is_set(), cpu
 
 
 def measure(
@@ -106,12 +113,12 @@ def measure(
                                    stdout=out, stderr=err)
         if on_start is not None:
             on_start(process)
-        returncode, peak, killed = _reap(process, timeout)
+        returncode, peak, killed, cpu = _reap(process, timeout)
         seconds = time.perf_counter() - clock
         out.seek(0)
         err.seek(0)
         return Measured(seconds, peak, returncode, out.read().decode(errors="replace"),
-                        err.read().decode(errors="replace"), killed)
+                        err.read().decode(errors="replace"), killed, cpu)
 
 
 def syncer_command(override: str | None = None) -> list[str]:

@@ -35,7 +35,10 @@ from tests.benchmarks.provider import source_name
 from tests.benchmarks.scorecard import schedule_misses
 from tests.benchmarks.whole_process import checked
 
-__all__ = ["config_text", "run_daemon", "sync_many", "verify_many"]
+__all__ = [
+    "STARTUP_LIMIT", "STOP_LIMIT", "Stopper", "config_text", "environment", "run_daemon",
+    "sync_many", "verify_many",
+]
 
 KEY_ENV = "BENCH_API_KEY"
 #: How long the daemon may take to record its first run, and to stop after SIGTERM.
@@ -77,7 +80,7 @@ def verify_many(database: Database, sources: int, per_source: int, runs: int) ->
                          f"{sources * per_source:,} models added once")
 
 
-def _environment(database: Database, config: Path) -> dict[str, str]:
+def environment(database: Database, config: Path) -> dict[str, str]:
     return child_env(database.url, SYNCER_CONFIG=str(config), **{KEY_ENV: "sk-bench-many"})
 
 
@@ -89,9 +92,9 @@ def sync_many(
     config = workdir / f"sources-{sources}.toml"
     config.write_text(config_text(server, sources, "15m"))
     with scratch_database(kind, postgres_url, workdir) as database:
-        env = _environment(database, config)
+        env = environment(database, config)
         checked(measure([*syncer, "db", "upgrade"], env, timeout), f"set-up on {kind}")
-        out: dict[str, Any] = {"seconds": {}, "peak_mb": {}}
+        out: dict[str, Any] = {"seconds": {}, "peak_mb": {}, "cpu": {}}
         for runs, phase in enumerate(("first", "resync"), start=1):
             print(f"many sources: {sources:,} on {kind}, {phase} ...", file=sys.stderr,
                   flush=True)
@@ -103,19 +106,28 @@ def sync_many(
             verify_many(database, sources, per_source, runs)
             out["seconds"][phase] = result.seconds
             out["peak_mb"][phase] = result.peak_mb
+            out["cpu"][phase] = result.cpu
         return out
 
 
-class _Stopper:
-    """Sends the daemon SIGTERM ``seconds`` after its first sync run, so that its start-up
-    (imports, migrating the database) is not counted against the schedule."""
+class Stopper:
+    """Sends every daemon it is handed SIGTERM ``seconds`` after the database's first sync
+    run, so that their start-up (imports, migrating the database) is not counted against
+    the schedule."""
 
     def __init__(self, database: Database, seconds: float) -> None:
         self.database, self.seconds = database, seconds
         self.stopped_at: datetime | None = None
+        self._processes: list[subprocess.Popen[bytes]] = []
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
 
     def __call__(self, process: subprocess.Popen[bytes]) -> None:
-        threading.Thread(target=self._stop, args=(process,), daemon=True).start()
+        with self._lock:
+            self._processes.append(process)
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._stop, daemon=True)
+                self._thread.start()
 
     def _first_run(self) -> object:
         try:
@@ -123,15 +135,21 @@ class _Stopper:
         except self.database.errors:  # not migrated yet
             return None
 
-    def _stop(self, process: subprocess.Popen[bytes]) -> None:
+    def _running(self) -> list[subprocess.Popen[bytes]]:
+        with self._lock:
+            return [p for p in self._processes if p.returncode is None]
+
+    def _stop(self) -> None:
         deadline = time.monotonic() + STARTUP_LIMIT
-        while process.returncode is None and time.monotonic() < deadline:
+        while self._running() and time.monotonic() < deadline:
             if self._first_run() is not None:
                 time.sleep(self.seconds)
                 break
             time.sleep(0.2)
-        if process.returncode is None:
+        running = self._running()
+        if running:
             self.stopped_at = datetime.now(UTC)
+        for process in running:
             os.kill(process.pid, signal.SIGTERM)  # not send_signal: its poll() would reap
 
 
@@ -144,10 +162,10 @@ def run_daemon(
     config = workdir / f"daemon-{sources}.toml"
     config.write_text(config_text(server, sources, f"{every.total_seconds():g}s"))
     with scratch_database(kind, postgres_url, workdir) as database:
-        env = _environment(database, config)
+        env = environment(database, config)
         print(f"syncer run: {sources:,} sources on {kind} every {every.total_seconds():g} s "
               f"for {minutes:g} min ...", file=sys.stderr, flush=True)
-        stopper = _Stopper(database, minutes * 60)
+        stopper = Stopper(database, minutes * 60)
         result = measure([*syncer, "run"], env, STARTUP_LIMIT + minutes * 60 + STOP_LIMIT,
                          on_start=stopper)
         ended = datetime.now(UTC)
@@ -169,7 +187,7 @@ def run_daemon(
     return {
         **schedule_misses(starts, stopper.stopped_at, every),
         "failed": failed, "scheduler_missed": warnings, "minutes": minutes,
-        "every": every.total_seconds(), "peak_mb": result.peak_mb,
+        "every": every.total_seconds(), "peak_mb": result.peak_mb, "cpu": result.cpu,
         "stop_seconds": (ended - stopper.stopped_at).total_seconds(),
         "killed": result.timed_out,
     }

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from syncer import DISTRIBUTION
-from tests.benchmarks import scorecard, sources, startup, whole_process
+from tests.benchmarks import replicas, scorecard, sources, startup, whole_process
 from tests.benchmarks.children import (
     HERE,
     BenchError,
@@ -50,6 +50,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                        help="how long `syncer run` runs (default 3; implies --daemon)")
     modes.add_argument("--run-every", type=float, default=60.0, metavar="SECONDS",
                        help="the sources' interval under `syncer run` (default 60)")
+    modes.add_argument("--replicas", metavar="R,R,...",
+                       help="with --sources: `syncer run` R times on one PostgreSQL database, "
+                            "for each R given (e.g. 1,2,3), for --run-minutes each; only "
+                            "this mode runs")
     modes.add_argument("--startup", action="store_true",
                        help="`syncer --help`, `syncer models`, `syncer runs` against "
                             "`python -c 'import sqlalchemy'`")
@@ -65,7 +69,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def wanted(args: argparse.Namespace) -> bool:
     """Whether any whole-process mode was asked for."""
     return bool(args.whole_process or args.sources or args.startup or args.daemon
-                or args.run_minutes is not None)
+                or args.run_minutes is not None or args.replicas)
 
 
 def _facts(postgres: str | None, syncer: list[str]) -> list[str]:
@@ -88,17 +92,21 @@ def main(args: argparse.Namespace) -> int:
         print(f"N={scorecard.LINEAR_AT:,} is judged against N={scorecard.RATIO_AT:,}: "
               "adding it", file=sys.stderr)
         sizes = sorted({*sizes, scorecard.RATIO_AT})
-    daemon = args.daemon or args.run_minutes is not None
-    if daemon and not args.sources:
-        print("Error: --daemon and --run-minutes need --sources N", file=sys.stderr)
+    replica_counts = [int(r) for r in args.replicas.split(",")] if args.replicas else []
+    daemon = args.daemon or (args.run_minutes is not None and not replica_counts)
+    if (daemon or replica_counts) and not args.sources:
+        print("Error: --daemon, --replicas and --run-minutes need --sources N", file=sys.stderr)
         return 2
     syncer = syncer_command(args.syncer)
     postgres = None if args.no_postgres else postgres_version(args.postgres_url)
+    if replica_counts and not postgres:
+        print("Error: --replicas needs PostgreSQL (--postgres-url)", file=sys.stderr)
+        return 2
     kinds = ["sqlite", *(["postgres"] if postgres else [])]
     served = [*(sizes if args.whole_process else []), *([startup.MODELS] if args.startup else [])]
     report: dict[str, Any] = {"repeat": args.repeat or 3, "source_count": args.sources,
                               "per_source": args.models_per_source, "delay_ms": args.delay_ms,
-                              "startup_repeat": args.startup_repeat}
+                              "startup_repeat": args.startup_repeat, "cpus": os.cpu_count() or 1}
     facts = _facts(postgres, syncer)
     compile_sources()
     try:
@@ -113,7 +121,7 @@ def main(args: argparse.Namespace) -> int:
                     sizes, kinds, report["repeat"], server, syncer, args.postgres_url,
                     workdir, args.timeout,
                 )
-            if args.sources:
+            if args.sources and not replica_counts:  # --replicas: that mode alone
                 report["sources"] = {
                     kind: sources.sync_many(kind, server, args.sources,
                                             args.models_per_source, syncer, args.postgres_url,
@@ -128,6 +136,13 @@ def main(args: argparse.Namespace) -> int:
                                              timedelta(seconds=args.run_every))
                     for kind in kinds
                 }
+            if replica_counts:
+                report["replicas"] = [
+                    replicas.run_replicas(server, args.sources, count, syncer,
+                                          args.postgres_url, workdir, args.run_minutes or 3.0,
+                                          timedelta(seconds=args.run_every))
+                    for count in replica_counts
+                ]
     except BenchError as exc:
         print(f"Error: {exc}", file=sys.stderr)
         return 1

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from tests.benchmarks import sources, startup, whole_process
+from tests.benchmarks import replicas, sources, startup, whole_process
 from tests.benchmarks.bench_sync import DEFAULT_POSTGRES_URL
 from tests.benchmarks.children import BenchError, Provider, provider, syncer_command
 from tests.benchmarks.scorecard import PHASES
@@ -102,6 +102,22 @@ def test_many_sources_sync_and_a_bounded_daemon_run_end_to_end(
     assert set(synced["seconds"]) == {"first", "resync"}
     assert daemon["ticks"] >= 1 and daemon["runs_max"] >= 1
     assert daemon["failed"] == 0
+
+
+@pytest.mark.postgres
+def test_replicas_share_the_sources_on_one_postgres_database_end_to_end(
+    server: Provider, tmp_path: Path, postgres_admin: object
+) -> None:
+    if postgres_admin is None:
+        pytest.skip("no PostgreSQL server (set SYNCER_TEST_POSTGRES_URL)")
+
+    run = replicas.run_replicas(server, SOURCES, 2, syncer_command(), DEFAULT_POSTGRES_URL,
+                                tmp_path, minutes=0.05, every=timedelta(seconds=1))
+
+    assert run["replicas"] == 2 and len(run["per_replica"]) == 2
+    assert run["syncs"] >= SOURCES and run["failed"] == 0
+    assert sum(p["syncs"] for p in run["per_replica"]) == run["syncs"]
+    assert all(p["cpu"] > 0 and p["peak_mb"] > 0 for p in run["per_replica"])
 
 
 def test_startup_times_each_command_beside_the_import_sqlalchemy_baseline(

@@ -118,27 +118,48 @@ class Claim:
     expires_at: datetime
 
 
+_lease_takes: dict[str, Any] = {}
+
+
+def _take_statement(dialect: str) -> Any:
+    """The upsert that takes a free lease, built once per dialect: a replica of ``syncer
+    run`` takes one per sync, and building it cost more than running it."""
+    if dialect not in _lease_takes:
+        insert: Any = sqlite.insert
+        if dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert
+        now = bindparam("now", type_=_lease.acquired_at.type)
+        values = insert(leases_table).values(
+            name=bindparam("name"), holder=bindparam("holder"), acquired_at=now,
+            expires_at=bindparam("until", type_=_lease.expires_at.type),
+        )
+        _lease_takes[dialect] = values.on_conflict_do_update(
+            index_elements=["name"],
+            set_={
+                "holder": values.excluded.holder,
+                "acquired_at": values.excluded.acquired_at,
+                "expires_at": values.excluded.expires_at,
+            },
+            where=_lease.expires_at <= now,
+        ).returning(_lease.holder, _lease.acquired_at, _lease.expires_at)
+    return _lease_takes[dialect]
+
+
+_HELD = select(leases_table).where(_lease.name == bindparam("name"))
+
+
 def _take(engine: Engine, name: str, holder: str, period: timedelta, now: datetime) -> Claim:
-    """Take the lease if it is free (or has never existed), in one write transaction."""
-    insert: Any = sqlite.insert
-    if engine.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    values = insert(leases_table).values(
-        name=name, holder=holder, acquired_at=now, expires_at=now + period
-    )
-    statement = values.on_conflict_do_update(
-        index_elements=["name"],
-        set_={
-            "holder": values.excluded.holder,
-            "acquired_at": values.excluded.acquired_at,
-            "expires_at": values.excluded.expires_at,
-        },
-        where=_lease.expires_at <= now,
-    ).returning(_lease.name)
+    """Take the lease if it is free (or has never existed), in one write transaction: one
+    statement when it is taken, a second to read who holds it when it is not."""
+    statement = _take_statement(engine.dialect.name)
     with write_transaction(engine) as connection:
-        mine = connection.execute(statement).first() is not None
-        row = connection.execute(select(leases_table).where(_lease.name == name)).one()
-        return Claim(name, mine, row.holder, row.acquired_at, row.expires_at)
+        taken = connection.execute(
+            statement, {"name": name, "holder": holder, "now": now, "until": now + period}
+        ).first()
+        if taken is not None:
+            return Claim(name, True, taken.holder, taken.acquired_at, taken.expires_at)
+        row = connection.execute(_HELD, {"name": name}).one()
+        return Claim(name, False, row.holder, row.acquired_at, row.expires_at)
 
 
 def _holding(claim: Claim) -> tuple[ColumnElement[bool], ...]:

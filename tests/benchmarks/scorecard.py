@@ -313,7 +313,7 @@ def replicas_table(runs: Sequence[Mapping[str, Any]], sources: int, cpus: int) -
             f"{r['rate']:>13.1f}", each,
         ]))
     rate = {r["replicas"]: r["rate"] for r in runs}
-    if rate.get(1):
+    if rate.get(1) and len(rate) > 1:
         lines += ["", "over one replica: " + ", ".join(
             f"{n} replicas {value / rate[1]:.2f}x" for n, value in rate.items() if n != 1)]
     return lines

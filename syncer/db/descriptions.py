@@ -304,6 +304,8 @@ COLUMNS: Final[Mapping[str, Mapping[str, str]]] = {
         "vanished": _DAY_EVENTS,
         "deleted": _DAY_EVENTS,
         "changed": _DAY_EVENTS,
+        "source_retired": "models `syncer sources retire` took out of the inventory that day "
+                          "(since migration 0015)",
     },
     "model_offers": {
         "common_id": "the id in lower case without a leading `vendor/` or `models/` segment "

@@ -108,6 +108,8 @@ inventory_daily = Table(
     Column("vanished", Integer),
     Column("deleted", Integer),
     Column("changed", Integer),
+    #: Migration 0015: the models a ``syncer sources retire`` took out that day.
+    Column("source_retired", Integer),
 )
 
 model_offers = Table(

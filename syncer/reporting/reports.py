@@ -172,11 +172,13 @@ ORDER BY r.source""",
     d.reappeared,
     d.vanished,
     d.deleted,
-    d.changed
+    d.changed,
+    d.source_retired
 FROM inventory_daily d
 WHERE d.day >= :since_day AND {SOURCE_FILTER.format(table="d")}
 ORDER BY d.source, d.day""",
-            ("source", "day", "present", "added", "reappeared", "vanished", "deleted", "changed"),
+            ("source", "day", "present", "added", "reappeared", "vanished", "deleted", "changed",
+             "source_retired"),
             days=30,
         ),
         Report(

@@ -424,6 +424,22 @@ def test_retired_models_leave_the_availability_view(
     ]
 
 
+def test_the_day_a_source_is_retired_counts_its_models_in_inventory_daily(
+    invoke: Invoke, provider: FakeProvider, tmp_path: Path
+) -> None:
+    provider.set("a", "b")
+    invoke("--config", _config(tmp_path, provider, "claude"), "sync")
+    config = _config(tmp_path, provider)
+    invoke("--config", config, "sources", "retire", "claude")
+
+    daily = json.loads(invoke("--config", config, "report", "daily", "--source", "claude",
+                              "--format", "json").stdout)
+
+    assert [(d["present"], d["added"], d["vanished"], d["source_retired"]) for d in daily] == [
+        (0, 2, 0, 2),
+    ]
+
+
 UNKNOWN_SOURCE_COMMANDS = [
     ("models",), ("models", "show", "a"), ("events",), ("runs",), ("diff", "7d"),
     ("history", "a"), ("deprecations",), ("deprecations", "--format", "ics"),

@@ -105,7 +105,8 @@ def test_views_agree_with_the_event_log_and_the_models_view(
     assert days[-1]["present"] == len(present)
     for yesterday, today in itertools.pairwise(days):
         assert today["day"] == yesterday["day"] + timedelta(days=1)
-        moved = today["added"] + today["reappeared"] - today["vanished"] - today["deleted"]
+        moved = (today["added"] + today["reappeared"] - today["vanished"] - today["deleted"]
+                 - today["source_retired"])
         assert today["present"] == yesterday["present"] + moved
 
 

@@ -276,3 +276,26 @@ def test_format_names_the_format_of_a_url_without_a_suffix(
 
     assert result.exit_code == 0, result.output
     assert _dates(syncer)["a"] == ("2027-01-01", url)
+
+
+def test_a_file_over_its_size_limit_is_not_read_and_keeps_the_last_good_import(
+    syncer: Invoke, dates_file: DatesFile, database_url: str, config: Path
+) -> None:
+    url = dates_file.url("dates.csv")
+    dates_file.body = FIRST
+    assert syncer("deprecations", "import", "--url", url).exit_code == 0
+    before = _dates(syncer)
+    # The configured table of this URL gives the limit, as it does to the scheduled import.
+    config.write_text(config.read_text() + f'\n[[imports]]\nurl = "{url}"\n'
+                      'max_response_size = "1KB"\n')
+    dates_file.body = FIRST + "".join(f"m{i},2027-01-01,\n" for i in range(100))
+
+    failed = syncer("deprecations", "import", "--url", url)
+
+    assert failed.exit_code == 1
+    assert failed.stderr == (
+        f"Error: import of {url} failed: GET {url}: the response is 1.6 KB, more than 1 KB "
+        "(max_response_size); not read; its last good import stays\n"
+    )
+    assert _dates(syncer) == before
+    assert _runs(database_url)[-1]["status"] == "failed"

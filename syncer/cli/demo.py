@@ -52,6 +52,10 @@ def demo(app: App, demo_url: str | None, output: Path) -> None:
         f"{statuses['failed']} failed, {statuses['held']} held); "
         f"{len(result.alerts)} alerts reached the local receiver."
     )
+    if result.pages:
+        first = result.pages[0]["summary"]
+        click.echo(f"{len(result.pages)} of them paged at once for a model the demo app uses "
+                   f"(the scan recorded its files); the first:\n    {first}")
     if result.digests:
         busiest = max(result.digests, key=lambda d: (d["total"], d["created_at"]))
         click.echo(f"{len(result.digests)} of them were weekly digests; the busiest:\n")
@@ -64,6 +68,7 @@ def demo(app: App, demo_url: str | None, output: Path) -> None:
     for line in (
         *(f"{prefix} models --as-of {m}" for m in moments),
         f"{prefix} history gpt-3.5-turbo-0301",
+        f"{prefix} models --used --as-of {moments[0]}" if moments else "",
         f"{prefix} deprecations",
         f"{prefix} events --kind vanished",
         f"{prefix} diff {moments[0]} {moments[-1]}" if moments else "",

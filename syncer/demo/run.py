@@ -4,7 +4,9 @@ Nothing is stubbed: the real ``Client`` talks HTTP to a provider on 127.0.0.1 th
 the recording, the real ``Syncer`` writes the database, the real ``Dispatcher`` delivers
 alerts to a receiver on 127.0.0.1, and the report is the one ``syncer report html`` writes.
 Only the clock is simulated: it jumps from one recorded sync moment to the next, and every
-part reads it, so two years pass in seconds.
+part reads it, so two years pass in seconds. After the first sync, the real scan reads a
+small application's files (``DEMO_APP``) and records where it uses model ids, as
+``syncer scan --record`` does, so the ``in_use`` rule pages for the models it uses.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session
 
 from syncer.alerts.delivery import Dispatcher
 from syncer.alerts.deprecations import import_deprecations
@@ -34,6 +37,11 @@ from syncer.reporting.html import report_html
 from syncer.reporting.timeline import snapshot_session
 from syncer.retention.apply import plan_source
 from syncer.retention.plan import RetentionPlan
+from syncer.scan.matcher import Matcher
+from syncer.scan.run import scan_data
+from syncer.scan.store import read_inventory
+from syncer.scan.usages import record_usages
+from syncer.scan.verdict import Index
 from syncer.sync.run import Syncer, SyncResult
 from syncer.timeutil import parse_duration
 
@@ -44,6 +52,22 @@ DEMO_ORIGIN = f"syncer/demo/{DATA_FILE}"
 
 #: The demo's alerts go to its own receiver; the variable is never read.
 RECEIVER_ENV = "SYNCER_DEMO_RECEIVER_URL"
+
+#: The repository the demo scans, and its files: code using three of the recorded models.
+DEMO_REPOSITORY = "demo-app"
+DEMO_APP = {
+    "app/complete.py": (
+        "from openai import OpenAI\n\n"
+        'COMPLETION_MODEL = "text-davinci-002"\n'
+    ),
+    "app/chat.py": (
+        "import openai\n\n"
+        "def reply(messages):\n"
+        '    return openai.chat.completions.create(model="gpt-3.5-turbo-0301", '
+        "messages=messages)\n"
+    ),
+    "config/models.yaml": "summaries:\n  model: gpt-3.5-turbo-0301\n",
+}
 
 
 class SimulatedClock:
@@ -70,6 +94,11 @@ class DemoResult:
         """The weekly digests the receiver got, in order."""
         return [a for a in self.alerts if a.get("kind") == "digest"]
 
+    @property
+    def pages(self) -> list[dict[str, Any]]:
+        """What the ``in_use`` rule sent at once: the models the demo app uses, gone."""
+        return [a for a in self.alerts if a.get("rule") == "page"]
+
     def statuses(self) -> Counter[str]:
         return Counter(result.status for _, result in self.syncs)
 
@@ -83,7 +112,19 @@ def _rules(receiver_url: str) -> tuple[AlertRule, ...]:
         # What a team reads on Monday mornings: the week's news in one message.
         AlertRule("weekly", "events", channel, deliver="digest", schedule="0 9 * * MON",
                   timezone="Europe/Paris"),
+        # What cannot wait: a model the demo app uses is gone.
+        AlertRule("page", "events", channel, kinds=("vanished", "retired"), in_use=True),
     )
+
+
+def _record_scan(session: Session, now: datetime) -> None:
+    """Scan ``DEMO_APP`` against the inventory as it is now and record where it uses ids,
+    as ``syncer scan --record --repository demo-app`` would in its checkout."""
+    index = Index(read_inventory(session, now))
+    matcher = Matcher(index.known_ids())
+    findings = [finding for path, text in DEMO_APP.items()
+                for finding in scan_data(text.encode(), path, matcher, index, now)]
+    record_usages(session.connection(), DEMO_REPOSITORY, findings, now)
 
 
 def _check_empty(engine: Engine) -> None:
@@ -133,6 +174,9 @@ def run_demo(
                             # Where the replacements come from: the demo's own recording.
                             import_deprecations(session, announced, step, origin=DEMO_ORIGIN)
                     outcome = syncer.run()
+                    if previous is None:
+                        with write_session(engine) as session, session.begin():
+                            _record_scan(session, step)
                     _deliver(dispatcher)
                     result.syncs.append((step, outcome))
                     quiet = outcome.ok and not (

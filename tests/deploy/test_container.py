@@ -4,17 +4,20 @@ a sync against a loopback provider and this machine's PostgreSQL, and its health
 Opt in with SYNCER_TEST_CONTAINER=1 (``.ci/run`` sets it): the build takes about a minute.
 The base is ``localhost/debian-min:bookworm`` (``.ci/container-base`` makes it once: this
 machine reaches no image registry), so the image gets Debian's Python 3.11; pip installs
-from a wheelhouse built on the host and served on 127.0.0.1, as it would from a mirror.
+from a wheelhouse built on the host and served on 127.0.0.1, as from a mirror.
 Containers use the host's network, so they reach the provider and PostgreSQL on 127.0.0.1.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import time
+import tomllib
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -41,47 +44,80 @@ def podman(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]
                           env=os.environ | {"CONTAINERS_CONF": str(CONF)}, check=False)
 
 
-def build(tmp_path: Path) -> str:
-    """Build the image from the checkout, its dependencies from a wheelhouse on 127.0.0.1."""
-    if shutil.which("podman") is None or podman("image", "exists", BASE).returncode != 0:
-        pytest.fail(f"SYNCER_TEST_CONTAINER=1 needs podman and {BASE}: run .ci/container-base")
-    index = tmp_path / "index"
-    wheels = tmp_path / "wheels"
-    built = subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--quiet", "-w", str(wheels),
-         f"{ROOT}[postgres]", "setuptools>=68", "wheel"],
-        capture_output=True, text=True, check=False,
-    )
+def wheelhouse() -> Path:
+    """The dependencies' wheels as a PEP 503 index, built on the host (which reaches the
+    package index) once per pyproject.toml and kept in the user's cache between runs."""
+    pyproject = (ROOT / "pyproject.toml").read_bytes()
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    index = cache / "syncer-test-wheels" / hashlib.sha256(pyproject).hexdigest()[:16]
+    if (index / "simple").is_dir():
+        return index
+    document = tomllib.loads(pyproject.decode())
+    project = document["project"]
+    wanted = [*project["dependencies"], *project["optional-dependencies"]["postgres"],
+              *document["build-system"]["requires"]]
+    wheels = index.with_name(index.name + ".partial")
+    shutil.rmtree(wheels, ignore_errors=True)
+    built = subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "-w", str(wheels),
+                            *wanted], capture_output=True, text=True, check=False)
     assert built.returncode == 0, built.stderr
-    for wheel in wheels.glob("*.whl"):  # a PEP 503 index: one folder per normalised name
+    # One folder per normalised project name, with an index.html of its wheels.
+    for wheel in wheels.glob("*.whl"):
         name = wheel.name.split("-")[0].lower().replace("_", "-").replace(".", "-")
-        (index / "simple" / name).mkdir(parents=True, exist_ok=True)
-        wheel.rename(index / "simple" / name / wheel.name)
-    port = closed_port()
+        project = wheels / "simple" / name
+        project.mkdir(parents=True, exist_ok=True)
+        wheel.rename(project / wheel.name)
+        with (project / "index.html").open("a") as page:
+            page.write(f'<a href="{wheel.name}">{wheel.name}</a>\n')
+    wheels.rename(index)
+    return index
+
+
+def serve(index: Path) -> tuple[subprocess.Popen[bytes], int]:
+    """The index over HTTP on 127.0.0.1, on a port fixed by the wheelhouse's name when it is
+    free: the index URL is a build argument, part of the key of podman's layer cache, so the
+    same URL lets the next run reuse the dependency layer (``--volume`` would disable it)."""
+    port = 20000 + int(index.name, 16) % 20000
+    with socket.socket() as probe:
+        if probe.connect_ex(("127.0.0.1", port)) == 0:
+            port = closed_port()  # taken: a fresh port, and the layer is built again
     server = subprocess.Popen(
         [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1",
          "--directory", str(index)],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
+    deadline = time.monotonic() + 10
+    with socket.socket() as probe:
+        while probe.connect_ex(("127.0.0.1", port)) != 0:
+            assert time.monotonic() < deadline and server.poll() is None, "no index server"
+            time.sleep(0.1)
+    return server, port
+
+
+def build() -> str:
+    """Build the image from the checkout: the dependency layer comes from podman's cache
+    while pyproject.toml is the same; syncer's own layer is built every time."""
+    if shutil.which("podman") is None or podman("image", "exists", BASE).returncode != 0:
+        pytest.fail(f"SYNCER_TEST_CONTAINER=1 needs podman and {BASE}: run .ci/container-base")
+    server, port = serve(wheelhouse())
     tag = f"localhost/syncer-test:{uuid.uuid4().hex[:8]}"
     try:
-        time.sleep(0.5)
         built = podman(
             "build", "--format", "docker", "--network", "host", "--build-arg", f"BASE={BASE}",
             "--build-arg", f"PIP_INDEX_URL=http://127.0.0.1:{port}/simple",
             "-f", str(ROOT / "deploy" / "container" / "Containerfile"), "-t", tag, str(ROOT),
             timeout=600,
         )
-        assert built.returncode == 0, built.stdout[-3000:] + built.stderr[-3000:]
     finally:
         server.terminate()
         server.wait()
+    assert built.returncode == 0, built.stdout[-3000:] + built.stderr[-3000:]
     return tag
 
 
 @pytest.fixture
-def image(tmp_path: Path) -> Iterator[str]:
-    tag = build(tmp_path)
+def image() -> Iterator[str]:
+    tag = build()
     yield tag
     podman("rmi", "--force", tag)
 

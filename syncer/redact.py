@@ -1,9 +1,13 @@
-"""Keeping secrets and terminal controls out of text: channel URLs, the query string of any
-URL, and the characters a terminal acts on.
+"""Keeping secrets and terminal controls out of text: channel URLs, the secret parameters of
+any URL's query string, and the characters a terminal acts on.
 
 A Slack or Discord webhook's path is its secret, and a key often travels as ``?key=``. Text
 that could carry one (a receiver's error page, a provider's answer, a log line) goes
-through ``scrub`` before it is stored, printed or logged. The ``Redactor`` does it for
+through ``scrub`` before it is stored, printed or logged. In a query string, the value of
+each parameter whose name looks secret (``key``, ``token``, ``api_key``, ``sig``, ...) is
+masked, and a value without a name; the others (``after``, ``pageToken``, ``api-version``)
+stay, so a message still says which page failed. A configured credential is masked by its
+value besides, whatever its parameter is called. The ``Redactor`` does it for
 every log record, syncer's and its libraries' alike, and drops urllib3's request lines,
 which quote the path and the query of every request.
 
@@ -29,6 +33,7 @@ __all__ = [
     "header_secrets",
     "printable",
     "scrub",
+    "secret_parameter",
     "shown_url",
     "url_secrets",
 ]
@@ -41,9 +46,18 @@ CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
 _UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 #: A URL's query string, wherever a URL appears in text (punctuation after it is kept).
 _QUERY = re.compile(
-    r"(\b[a-z][a-z0-9+.-]*://[^\s?#\"'<>]*)\?[^\s#\"'<>]*?(?=[:;,.)\]]*(?:[\s\"'<>#]|$))",
+    r"(\b[a-z][a-z0-9+.-]*://[^\s?#\"'<>]*)\?([^\s#\"'<>]*?)(?=[:;,.)\]]*(?:[\s\"'<>#]|$))",
     re.IGNORECASE,
 )
+#: A query parameter whose value is a credential, by how its name ends (``-`` read as ``_``,
+#: case ignored): ``key``, ``api_key``, ``subscription-key``, ``token``, ``access_token``,
+#: ``sig``, ``signature``, ``X-Amz-Credential``, ``client_secret``, ``password``, ...
+_SECRET_PARAMETER = re.compile(
+    r"(key|token|secret|sig|signature|password|passwd|pwd|credentials?|auth|authorization|"
+    r"jwt|session|code)$"
+)
+#: ... unless it names a place in a listing: ``pageToken``, ``next_page_token``, ``cursor``.
+_PAGING_PARAMETER = re.compile(r"page|next|continuation|cursor")
 #: A URL's user name and password (``scheme://user:password@``), wherever a URL appears in text.
 _USERINFO = re.compile(r"(\b[a-z][a-z0-9+.-]*://)([^\s/?#@\"'<>]*)@", re.IGNORECASE)
 #: A path segment or query value shorter than this is a word, not a token.
@@ -55,16 +69,36 @@ _SHORTEST_CREDENTIAL = 4
 _URLLIB3_REQUEST_LINE = '%s://%s:%s "%s %s %s" %s %s'
 
 
+def secret_parameter(name: str) -> bool:
+    """Whether a query parameter called ``name`` (as written, encoded or not) carries a
+    credential, so its value is never shown."""
+    normal = unquote_plus(name).strip().lower().replace("-", "_")
+    return bool(_SECRET_PARAMETER.search(normal)) and not _PAGING_PARAMETER.search(normal)
+
+
+def _shown_query(query: str) -> str:
+    """A query string as written, with the value of each secret parameter, and each value
+    without a name, masked."""
+    shown = []
+    for pair in query.split("&"):
+        name, equals, _ = pair.partition("=")
+        if not equals:
+            shown.append(MASK if pair else pair)
+        else:
+            shown.append(f"{name}={MASK}" if secret_parameter(name) else pair)
+    return "&".join(shown)
+
+
 def shown_url(url: str) -> str:
     """``url`` as it may appear in a message: its password (or a user name without one,
-    which is then the token) and its query string masked."""
+    which is then the token) and its query's secret values masked."""
     parts = urlsplit(url)
     userinfo, at, host = parts.netloc.rpartition("@")
     if not at and not parts.query:
         return url
     if at:
         parts = parts._replace(netloc=f"{_shown_userinfo(userinfo)}@{host}")
-    return urlunsplit(parts._replace(query=MASK) if parts.query else parts)
+    return urlunsplit(parts._replace(query=_shown_query(parts.query)))
 
 
 def _shown_userinfo(userinfo: str) -> str:
@@ -119,13 +153,13 @@ def header_secrets(headers: Mapping[str, str]) -> list[str]:
 
 
 def scrub(text: str, secrets: Iterable[str] = ()) -> str:
-    """``text`` with each secret, and every URL's query string and password, replaced by
-    ``***``."""
+    """``text`` with each secret, every URL's password and the secret values of every
+    URL's query string replaced by ``***``."""
     for secret in sorted(secrets, key=len, reverse=True):
         if secret:
             text = text.replace(secret, MASK)
     text = _USERINFO.sub(lambda m: f"{m[1]}{_shown_userinfo(m[2])}@", text)
-    return _QUERY.sub(rf"\1?{MASK}", text)
+    return _QUERY.sub(lambda m: f"{m[1]}?{_shown_query(m[2])}", text)
 
 
 class SecretIndex:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 import unicodedata
 
+import pytest
+
 from syncer.redact import CONTROL, Redactor, printable, scrub, shown_url, url_secrets
 
 SLACK = "https://hooks.slack.com/services/T0AAAA/B0BBBB/XXXXyyyyZZZZ?key=k3y-v4lue"
@@ -19,12 +21,38 @@ def test_a_receivers_error_page_quoting_its_url_in_any_form_is_scrubbed() -> Non
             assert part not in cleaned
 
 
-def test_any_urls_query_string_is_masked_and_the_rest_kept() -> None:
+def test_the_secret_values_of_any_urls_query_are_masked_and_paging_stays() -> None:
     assert scrub("GET http://127.0.0.1:80/v1/models?after=x&key=abc: 500") == (
-        "GET http://127.0.0.1:80/v1/models?***: 500"
+        "GET http://127.0.0.1:80/v1/models?after=x&key=***: 500"
     )
-    assert shown_url("http://h/v1/models?key=abc") == "http://h/v1/models?***"
+    assert shown_url("http://h/v1/models?key=abc") == "http://h/v1/models?key=***"
     assert shown_url("http://h/v1/models") == "http://h/v1/models"
+    assert shown_url("http://h/m?pageToken=p2&pageSize=1000") == "http://h/m?pageToken=p2&pageSize=1000"
+    assert shown_url("http://h/m?api-version=2024-10-21") == "http://h/m?api-version=2024-10-21"
+
+
+@pytest.mark.parametrize("name", [
+    "key", "KEY", "api_key", "api-key", "apiKey", "subscription-key", "token", "access_token",
+    "refresh_token", "sig", "signature", "X-Amz-Signature", "X-Amz-Credential",
+    "X-Amz-Security-Token", "client_secret", "password", "auth", "code", "jwt", "session",
+    "api%5Fkey",
+])
+def test_a_secret_looking_parameter_is_masked(name: str) -> None:
+    assert scrub(f"see https://h/p?{name}=s3cr3t-value&after=gpt-4o.") == (
+        f"see https://h/p?{name}=***&after=gpt-4o."
+    )
+
+
+@pytest.mark.parametrize("name", [
+    "after", "before", "limit", "page", "pageToken", "page_token", "next_page_token",
+    "cursor", "offset", "api-version", "output_modalities", "starting_after",
+])
+def test_a_paging_or_plain_parameter_stays_visible(name: str) -> None:
+    assert scrub(f"https://h/p?{name}=v2&key=k") == f"https://h/p?{name}=v2&key=***"
+
+
+def test_a_query_value_without_a_name_is_masked() -> None:
+    assert shown_url("https://h/p?sk-abcdef&page=2") == "https://h/p?***&page=2"
 
 
 def test_the_redactor_drops_urllib3_request_lines_and_scrubs_every_other_record() -> None:

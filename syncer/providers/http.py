@@ -47,7 +47,7 @@ from syncer.jsontext import decode_json, decode_page, json_kind
 from syncer.providers.auth import check_transport, credential_headers, is_loopback, mask
 from syncer.providers.paging import Cursor
 from syncer.providers.profile import ErrorInfo, Profile
-from syncer.redact import printable, scrub, shown_url
+from syncer.redact import printable, scrub, secret_parameter, shown_url
 
 __all__ = ["MAX_PAGES", "USER_AGENT", "Client", "Listing", "model_path"]
 
@@ -158,9 +158,9 @@ class Client:
         #: When the provider must have answered everything by (monotonic): set at the first
         #: request, since a client may be made before its sync's turn comes.
         self._deadline_at: float | None = None
-        #: Query values of the URLs requested and the source's credentials, and every other
-        #: secret configured (``secrets``, shared by every client, not copied into each):
-        #: masked wherever the provider quotes them.
+        #: Secret query values of the URLs requested (``redact.secret_parameter``) and the
+        #: source's credentials, and every other secret configured (``secrets``, shared by
+        #: every client, not copied into each): masked wherever the provider quotes them.
         self._secrets: set[str] = set(source.secrets)
         self._shared = secrets if isinstance(secrets, tuple | frozenset) else tuple(secrets)
         #: A loopback source is reached directly, never through a proxy the environment
@@ -321,7 +321,7 @@ class Client:
         not_modified_ok: bool,
     ) -> requests.Response | None:
         where = f"{method} {shown_url(url)}"
-        self._secrets.update(v for _, v in parse_qsl(urlsplit(url).query))
+        self._secrets.update(v for k, v in parse_qsl(urlsplit(url).query) if secret_parameter(k))
         left = self._time_left(where)
         connect, read = min(self._http.connect_timeout, left), min(self._http.read_timeout, left)
         started = time.monotonic()

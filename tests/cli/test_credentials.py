@@ -65,7 +65,7 @@ def test_a_base_urls_password_and_key_and_a_header_appear_nowhere(
     run("runs", "--format", "json")
     sources = json.loads(run("sources", "--format", "json").stdout)
     assert {s["base_url"] for s in sources} == {
-        f"http://bob:***@127.0.0.1:{port}/v1", f"http://127.0.0.1:{port}/v1?***"
+        f"http://bob:***@127.0.0.1:{port}/v1", f"http://127.0.0.1:{port}/v1?key=***"
     }
     run("doctor", code=1)
     page = tmp_path / "report.html"
@@ -177,7 +177,7 @@ def test_a_key_echoed_in_a_redirects_location_is_never_printed_or_stored(
     first, second = invoke("sync"), invoke("sync")
     runs = invoke("runs", "--format", "json").stdout
 
-    assert "redirect to https://127.0.0.1:9/v1/models?***" in first.stderr
+    assert "redirect to https://127.0.0.1:9/v1/models?key=***" in first.stderr
     assert "redirect to https://127.0.0.1:9/" in second.stderr
     for text in (first.output, second.output, runs):
         assert API_KEY not in text

@@ -47,7 +47,7 @@ def test_a_token_in_an_import_url_is_a_secret_and_not_in_the_origin(tmp_path: Pa
     settings = _load(tmp_path, f'[[imports]]\nurl = "{LITELLM}?token=ghp-0123456789"\n')
 
     assert "ghp-0123456789" in settings.secrets
-    assert settings.imports[0].origin == f"{LITELLM}?***"
+    assert settings.imports[0].origin == f"{LITELLM}?token=***"
     assert "ghp" not in repr(settings)
 
 

@@ -19,7 +19,6 @@ import sys
 import time
 import tomllib
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -32,6 +31,7 @@ from tests.conftest import API_KEY, FakeProvider, closed_port
 ROOT = Path(__file__).parents[2]
 BASE = "localhost/debian-min:bookworm"
 CONF = ROOT / ".ci" / "containers.conf"
+TAG = "localhost/syncer-test:latest"
 
 pytestmark = pytest.mark.skipif(
     os.environ.get("SYNCER_TEST_CONTAINER") != "1",
@@ -94,32 +94,38 @@ def serve(index: Path) -> tuple[subprocess.Popen[bytes], int]:
     return server, port
 
 
-def build() -> str:
-    """Build the image from the checkout: the dependency layer comes from podman's cache
-    while pyproject.toml is the same; syncer's own layer is built every time."""
+def build(tmp_path: Path) -> str:
+    """Build the image from the checkout, and give its id: the dependency layer comes from
+    podman's cache while pyproject.toml is the same; syncer's own layer is built every time.
+
+    The image stays, tagged ``TAG``, and holds that cache for the next run; removing it would
+    remove its layers too. The previous run's image is removed once this one is built (only
+    the layers the two do not share go)."""
     if shutil.which("podman") is None or podman("image", "exists", BASE).returncode != 0:
         pytest.fail(f"SYNCER_TEST_CONTAINER=1 needs podman and {BASE}: run .ci/container-base")
+    before = podman("image", "inspect", "--format", "{{.Id}}", TAG).stdout.strip()
     server, port = serve(wheelhouse())
-    tag = f"localhost/syncer-test:{uuid.uuid4().hex[:8]}"
+    written = tmp_path / "image-id"
     try:
         built = podman(
             "build", "--format", "docker", "--network", "host", "--build-arg", f"BASE={BASE}",
             "--build-arg", f"PIP_INDEX_URL=http://127.0.0.1:{port}/simple",
-            "-f", str(ROOT / "deploy" / "container" / "Containerfile"), "-t", tag, str(ROOT),
-            timeout=600,
+            "-f", str(ROOT / "deploy" / "container" / "Containerfile"), "-t", TAG,
+            "--iidfile", str(written), str(ROOT), timeout=600,
         )
     finally:
         server.terminate()
         server.wait()
     assert built.returncode == 0, built.stdout[-3000:] + built.stderr[-3000:]
-    return tag
+    image = written.read_text().strip().removeprefix("sha256:")
+    if before and before != image:
+        podman("rmi", before)
+    return image
 
 
 @pytest.fixture
-def image() -> Iterator[str]:
-    tag = build()
-    yield tag
-    podman("rmi", "--force", tag)
+def image(tmp_path: Path) -> str:
+    return build(tmp_path)
 
 
 def user_of(image: str) -> list[str]:

@@ -199,7 +199,9 @@ def test_run_serves_metrics_and_healthz_until_sigterm(
         process.kill()
 
     assert process.returncode == 0, stderr
-    assert health == {"status": "ok", "sources": {"openai": health["sources"]["openai"]}}
+    assert health == {
+        "status": "ok", "sources": {"openai": health["sources"]["openai"]}, "imports": {},
+    }
     assert 'syncer_models_present{source="openai"} 2.0' in metrics
     assert receiver.url not in stderr and API_KEY not in stderr
 

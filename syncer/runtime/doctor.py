@@ -239,7 +239,8 @@ def _in_use(settings: Settings) -> Iterator[Finding]:
         engine.dispose()
     named = ", ".join(rules)
     if not scans:
-        yield Finding("warn", "models in use", f"no scan is recorded (model_usages is empty): "
+        yield Finding("warn", "models in use", "no use of a model is recorded (model_usages "
+                      "is empty: no `syncer scan --record` yet, or none found a model id): "
                       f"in_use in rule(s) {named} matches nothing, so they fire for nothing",
                       "run `syncer scan --record --repository NAME` in each repository that "
                       "uses models, on a schedule")

@@ -80,7 +80,8 @@ def test_in_use_rules_fire_for_the_models_the_latest_scan_found_and_say_where(
 
     assert unscanned.exit_code == 0, unscanned.output
     assert in_use_lines(unscanned) == [
-        "WARN  models in use: no scan is recorded (model_usages is empty): in_use in rule(s) "
+        "WARN  models in use: no use of a model is recorded (model_usages is empty: no "
+        "`syncer scan --record` yet, or none found a model id): in_use in rule(s) "
         "page, monday, pager matches nothing, so they fire for nothing",
         "      -> run `syncer scan --record --repository NAME` in each repository that uses "
         "models, on a schedule",

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import sys
+import time
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import Engine, text
 
 from syncer.db import migrate
-from syncer.db.engine import make_engine
+from syncer.db.engine import PING_AFTER, make_engine
 from syncer.errors import ConfigError, StoreError
 from tests.processes import syncer
 
@@ -89,4 +90,26 @@ def test_an_engine_for_many_syncs_at_once_keeps_a_connection_for_each(database_u
         thread.join()
     # All eight went back to the pool and stay open for the next syncs.
     assert engine.pool.checkedin() == 8
+    engine.dispose()
+
+
+def _backend(engine: Engine) -> int:
+    with engine.connect() as connection:
+        return int(connection.execute(text("SELECT pg_backend_pid()")).scalar_one())
+
+
+@pytest.mark.postgres
+def test_a_daemons_connection_the_server_closed_while_it_idled_is_replaced(
+    postgres_url: str, postgres_admin: Engine
+) -> None:
+    engine = make_engine(postgres_url, long_lived=True, connections=1)
+    first = _backend(engine)
+    with postgres_admin.connect() as admin:
+        admin.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": first})
+    time.sleep(PING_AFTER + 0.2)
+
+    replaced = _backend(engine)  # would raise "terminating connection" unpinged
+
+    assert replaced != first
+    assert _backend(engine) == replaced  # reused at once, without a new connection
     engine.dispose()

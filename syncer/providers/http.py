@@ -9,6 +9,7 @@ key cannot leak through an exception, a log line or a repr.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import logging
@@ -427,7 +428,7 @@ class Client:
             location = self._clean(_snippet(shown_url(location), 120))
             message = f"{head}: redirect to {location} not followed; set base_url to the final URL"
             return HTTPStatusError(message, status=status)
-        hint = _HINTS[401] if info.auth else _HINTS.get(status)
+        hint = info.hint or (_HINTS[401] if info.auth else _HINTS.get(status))
         if not self.profile.auth_header:  # a document fetched without a key: none to blame
             hint = _HINTS[404] if status == 404 else None
         elif (status == 401 or info.auth) and not self._key:
@@ -502,7 +503,9 @@ class Client:
     def _log_retry(self, state: RetryCallState) -> None:
         exc = state.outcome.exception() if state.outcome else None
         wait = state.next_action.sleep if state.next_action else 0.0
-        log.warning(
+        # INFO, not a warning: the sync's own error line says what failed in the end, and
+        # a closed port would otherwise print a line per attempt first (``-v`` shows them).
+        log.info(
             "%s; retry %d of %d in %.2f s", exc, state.attempt_number, self._http.max_retries, wait
         )
 
@@ -564,7 +567,7 @@ def _error_body(response: requests.Response, profile: Profile) -> ErrorInfo:
     message = info.message
     if not isinstance(message, str) or not message.strip():
         message = _snippet(response.content, 200) or "empty body"
-    return ErrorInfo(_snippet(message, 500), info.code, info.type, info.auth)
+    return dataclasses.replace(info, message=_snippet(message, 500))
 
 
 def _retry_after(headers: Mapping[str, str], now: float) -> float | None:

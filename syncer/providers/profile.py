@@ -48,13 +48,15 @@ class ErrorInfo:
     """What a provider's error body says: its words, its code and type when it gives them.
 
     ``auth`` is set when the body itself says the key was refused, for providers that answer
-    a bad key with a status other than 401.
+    a bad key with a status other than 401; ``hint`` is what to check when the provider's
+    words hide the cause (a wrong key that reads as a missing database).
     """
 
     message: str | None
     code: str | None = None
     type: str | None = None
     auth: bool = False
+    hint: str | None = None
 
 
 @dataclass(frozen=True, order=True)

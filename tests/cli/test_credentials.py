@@ -58,8 +58,8 @@ def test_a_base_urls_password_and_key_and_a_header_appear_nowhere(
     # The provider fails and quotes every credential it was sent, then fails again.
     echo = f"denied: bob:{PASSWORD} {QUERY_KEY} Bearer {HEADER_TOKEN}"
     provider.queue += [Response(echo, status=503) for _ in range(4)]
-    failed = run("sync", code=1)
-    assert "retry 1 of 1" in failed.stderr, "the retry warnings were printed"
+    failed = run("-v", "sync", code=1)
+    assert "retry 1 of 1" in failed.stderr, "the retry lines were printed"
     assert "bob:***@127.0.0.1" in failed.stderr
     run("runs")
     run("runs", "--format", "json")

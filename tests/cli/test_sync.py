@@ -18,7 +18,7 @@ from syncer.cli import cli
 from syncer.db.engine import make_engine, read_session
 from syncer.db.revision import HEAD
 from syncer.db.schema import ModelEvent, SyncRun
-from tests.conftest import API_KEY, FakeProvider, clear_settings_env
+from tests.conftest import API_KEY, FakeProvider, clear_settings_env, closed_port
 from tests.gate import GateProvider
 from tests.processes import clean_env, run_until, syncer
 
@@ -385,3 +385,53 @@ def test_a_workers_setting_that_is_not_a_positive_count_is_a_configuration_error
     result = run_cli("--config", str(config), "sync")
     assert result.exit_code == 2
     assert "sync.workers:" in result.stderr, result.stderr
+
+
+def test_a_closed_port_is_one_error_line_per_failed_sync_and_the_retries_show_at_v(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    clear_settings_env(monkeypatch)
+    config = tmp_path / "syncer.toml"
+    config.write_text(
+        "[http]\nmax_retries = 3\nbackoff_base = 0.01\nbackoff_max = 0.01\n\n"
+        f'[[sources]]\nname = "down"\nbase_url = "http://127.0.0.1:{closed_port()}/v1"\n'
+    )
+    monkeypatch.setenv("OPENAI_API_KEY", API_KEY)
+    monkeypatch.setenv("SYNCER_DATABASE_URL", f"sqlite:///{tmp_path / 'syncer.db'}")
+
+    quiet = CliRunner().invoke(cli, ["--config", str(config), "sync"])
+    verbose = CliRunner().invoke(cli, ["--config", str(config), "-v", "sync"])
+
+    assert quiet.exit_code == verbose.exit_code == 1
+    assert len(quiet.stderr.splitlines()) == 1
+    assert quiet.stderr.startswith("Error: down: FAILED")
+    assert "cannot connect" in quiet.stderr and "(gave up after 4 attempts)" in quiet.stderr
+    retries = [line for line in verbose.stderr.splitlines() if "; retry " in line]
+    assert len(retries) == 3
+    assert " INFO syncer.providers.http: GET http://127.0.0.1:" in retries[0]
+
+
+def test_litellms_answer_to_a_wrong_key_says_the_key_may_be_wrong(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, provider: FakeProvider
+) -> None:
+    """A LiteLLM proxy without a database answers any key but its master key with a 400
+    about a missing database."""
+    clear_settings_env(monkeypatch)
+    provider.fail_next(400, '{"error": {"message": "No connected db.", '
+                       '"type": "no_db_connection", "param": null, "code": "400"}}')
+    config = tmp_path / "syncer.toml"
+    config.write_text(f'[[sources]]\nname = "proxy"\nkind = "litellm"\n'
+                      f'base_url = "{provider.base_url}"\napi_key_env = "PROXY_KEY"\n')
+    monkeypatch.setenv("PROXY_KEY", "sk-not-the-master-key")
+    monkeypatch.setenv("SYNCER_DATABASE_URL", f"sqlite:///{tmp_path / 'syncer.db'}")
+
+    result = CliRunner().invoke(cli, ["--config", str(config), "sync"])
+
+    assert result.exit_code == 1
+    assert len(result.stderr.splitlines()) == 1
+    assert result.stderr.startswith("Error: proxy: FAILED after ")
+    assert result.stderr.endswith(
+        f": GET {provider.base_url}/models: 400 Bad Request: the key may be wrong: a LiteLLM "
+        "proxy without a database answers this to every key but its master key "
+        "(No connected db.)\n"
+    )

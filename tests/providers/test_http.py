@@ -592,13 +592,15 @@ def test_delete_that_times_out_then_finds_the_model_gone_is_done(
 # Logging
 
 
-def test_logs_one_debug_line_per_request_and_a_warning_per_retry(httpserver, make_client, caplog):
+def test_logs_one_debug_line_per_request_and_an_info_line_per_retry(
+    httpserver, make_client, caplog
+):
     httpserver.expect_oneshot_request(MODELS).respond_with_data("", status=502)
     httpserver.expect_request(MODELS).respond_with_json(page("a"))
     caplog.set_level(logging.DEBUG, logger="syncer.providers.http")
     make_client(httpserver, headers={"OpenAI-Project": "proj-secret"}).list_pages()
     records = [r for r in caplog.records if r.name == "syncer.providers.http"]
-    assert [r.levelname for r in records] == ["DEBUG", "WARNING", "DEBUG"]
+    assert [r.levelname for r in records] == ["DEBUG", "INFO", "DEBUG"]
     assert re.search(r"GET http://\S+/v1/models: 502 in \d+\.\d+ s", records[0].getMessage())
     assert "retry 1 of 3" in records[1].getMessage()
     assert KEY not in caplog.text and "proj-secret" not in caplog.text

@@ -161,6 +161,7 @@ def models_show(app: App, model_id: str, source: str | None, live: bool, fmt: st
             with client:
                 found = _live(client, model_id)
             if found is not None:
+                _warn_if_another(name, client, model_id, found)
                 rows.append({**found, "source": name})
         if len(rows) > 1:
             listed_by = ", ".join(row["source"] for row in rows)
@@ -184,6 +185,22 @@ def models_show(app: App, model_id: str, source: str | None, live: bool, fmt: st
             click.echo(show_record({c: row.get(c) for c in shown}) + "\n")
         return
     print_rows(rows, columns, fmt)
+
+
+def _warn_if_another(name: str, client: Client, asked: str, found: dict[str, Any]) -> None:
+    """Say when the provider described another model than the one asked for: a mock server
+    (Prism answers any id with ``"id": "string"``) or a gateway that maps ids."""
+    from syncer.errors import PayloadError
+    from syncer.redact import printable
+    from syncer.sync.parse import parse_model
+
+    try:
+        said = repr(parse_model(found, "the answer", client.profile)[0].model_id)
+    except PayloadError:
+        said = "no valid id"
+    if said != repr(asked):
+        click.echo(printable(f"Warning: {name}: asked for {asked!r}, the provider's answer is "
+                             f"for {said}: it may not know this model"), err=True)
 
 
 def _live(client: Client, model_id: str) -> dict[str, Any] | None:

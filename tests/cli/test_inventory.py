@@ -75,6 +75,29 @@ def test_models_show_prints_the_stored_and_the_live_model(invoke, provider: Fake
     assert "no model 'nope' in the store" in missing.stderr
 
 
+def test_models_show_live_warns_when_the_answer_is_for_another_id(
+    invoke, provider: FakeProvider
+) -> None:
+    """Prism, a mock server, answers any id with ``"id": "string"``."""
+    provider.set("gpt-4o")
+    provider.server.expect_oneshot_request("/v1/models/gpt-4o").respond_with_json(
+        {"id": "string", "object": "model", "created": 0, "owned_by": "string"}
+    )
+    provider.server.expect_oneshot_request("/v1/models/gpt-4o").respond_with_json({"x": 1})
+
+    other = invoke("models", "show", "gpt-4o", "--live")
+    no_id = invoke("models", "show", "gpt-4o", "--live")
+    same = invoke("models", "show", "gpt-4o", "--live")
+
+    assert other.exit_code == no_id.exit_code == same.exit_code == 0
+    assert other.stderr == (
+        "Warning: openai: asked for 'gpt-4o', the provider's answer is for 'string': it may "
+        "not know this model\n"
+    )
+    assert "'gpt-4o', the provider's answer is for no valid id: " in no_id.stderr
+    assert "string" in other.stdout and same.stderr == ""
+
+
 def test_events_filters_by_time_kind_and_model(invoke, provider: FakeProvider) -> None:
     provider.set("a", "b")
     invoke("sync")

@@ -8,7 +8,6 @@ itself (``alerts_store.record_alerts``), in its own transaction.
 
 from __future__ import annotations
 
-import itertools
 from datetime import datetime, timedelta
 
 from sqlalchemy import Engine, case, func, select
@@ -16,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from syncer.alerts.decide import Health, stale_plan
 from syncer.alerts.outbox import add_alerts, apply_stale, stale_marks
+from syncer.config.alerts import sync_interval
 from syncer.config.model import Schedule, Settings, Source
 from syncer.db import locks
 from syncer.db.engine import write_session
@@ -25,19 +25,8 @@ __all__ = ["check_stale", "expected_interval", "source_health"]
 
 
 def expected_interval(source: Source, schedule: Schedule, now: datetime) -> timedelta:
-    """How often ``syncer run`` syncs a source: its interval, or a cron's longest gap ahead."""
-    from apscheduler.triggers.cron import CronTrigger
-
-    from syncer.runtime.slots import trigger_for
-
-    trigger = trigger_for(source, schedule)
-    if not isinstance(trigger, CronTrigger):
-        return schedule.of(source)[0] or schedule.every
-    fires = [trigger.get_next_fire_time(None, now)]
-    for _ in range(12):
-        fires.append(trigger.get_next_fire_time(fires[-1], fires[-1] + timedelta(seconds=1)))
-    gap: timedelta = max(later - earlier for earlier, later in itertools.pairwise(fires))
-    return gap
+    """How often ``syncer run`` syncs a source (``config.alerts.sync_interval``)."""
+    return sync_interval(source, schedule, now)
 
 
 def source_health(session: Session, settings: Settings, now: datetime) -> list[Health]:

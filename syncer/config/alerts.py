@@ -8,8 +8,10 @@ database.
 from __future__ import annotations
 
 import importlib.util
+import itertools
 import re
 from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -21,13 +23,16 @@ from syncer.config.model import (
     RULE_KINDS,
     AlertRule,
     Channel,
+    Schedule,
+    Source,
     Urgency,
 )
 from syncer.config.reader import NAME_PATTERN, TableReader
 from syncer.errors import ConfigError
 from syncer.providers.auth import is_loopback
+from syncer.timeutil import duration_text
 
-__all__ = ["CHANNEL_KEYS", "parse_alert_rules"]
+__all__ = ["CHANNEL_KEYS", "check_stale_after", "parse_alert_rules", "sync_interval"]
 
 #: The config key that names the URL's environment variable, per channel.
 CHANNEL_KEYS = {
@@ -253,3 +258,41 @@ def parse_alert_rules(
             raise reader.fail("name", f"rule name {rule.name!r} is used twice")
         rules.append(rule)
     return tuple(rules)
+
+
+def sync_interval(source: Source, schedule: Schedule, now: datetime) -> timedelta:
+    """How often ``syncer run`` syncs a source: its interval, or a cron's longest gap ahead
+    (over its next dozen fires, in UTC)."""
+    every, cron = schedule.of(source)
+    if not cron:
+        return every or schedule.every
+    from apscheduler.triggers.cron import CronTrigger
+
+    trigger = CronTrigger.from_crontab(cron, timezone=UTC)
+    fires = [trigger.get_next_fire_time(None, now)]
+    for _ in range(12):
+        fires.append(trigger.get_next_fire_time(fires[-1], fires[-1] + timedelta(seconds=1)))
+    gap: timedelta = max(later - earlier for earlier, later in itertools.pairwise(fires))
+    return gap
+
+
+def check_stale_after(
+    rules: Sequence[AlertRule], sources: Sequence[Source], schedule: Schedule, where: str,
+    now: datetime,
+) -> None:
+    """Refuse a stale rule's ``stale_after`` that is not longer than the sync interval of a
+    source it covers: that source, healthy, would turn stale and recover every interval
+    (and ``/healthz`` answer 503 in between)."""
+    for index, rule in enumerate(rules):
+        if rule.kind != "stale" or rule.stale_after is None:
+            continue
+        for source in (s for s in sources if rule.covers_source(s.name)):
+            interval = sync_interval(source, schedule, now)
+            if rule.stale_after <= interval:
+                raise ConfigError(
+                    f"{where}: alerts[{index}].stale_after: {duration_text(rule.stale_after)} "
+                    f"is not longer than the sync interval of source {source.name!r} "
+                    f"({duration_text(interval)}): the source would turn stale and recover "
+                    "every interval; make it longer, or leave it out (stale after three "
+                    "intervals)"
+                )

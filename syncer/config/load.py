@@ -46,7 +46,7 @@ from syncer.config.reader import NAME_PATTERN, TableReader, read_file
 from syncer.config.retention import parse_retention_rules
 from syncer.errors import ConfigError
 from syncer.providers.profile import KINDS, Profile, apis_of, profile_for
-from syncer.timeutil import parse_duration
+from syncer.timeutil import parse_duration, utcnow
 
 __all__ = ["load_settings"]
 
@@ -368,7 +368,11 @@ def load_settings(
     outbox_reader.unknown({"keep_delivered"})
     outbox_keep = outbox_reader.duration("keep_delivered") or DEFAULT_OUTBOX_KEEP
 
-    from syncer.config.alerts import parse_alert_rules  # it builds on this module's TableReader
+    # They build on this module's TableReader.
+    from syncer.config.alerts import check_stale_after, parse_alert_rules
+
+    alerts = parse_alert_rules(data.get("alerts", []), where, env, [s.name for s in sources])
+    check_stale_after(alerts, sources, schedule, where, utcnow())
 
     file_url = top.get("database_url", str)
     url = database_url or env.get("SYNCER_DATABASE_URL") or file_url
@@ -380,9 +384,7 @@ def load_settings(
         policy=policy,
         schedule=schedule,
         config_file=path,
-        alerts=parse_alert_rules(
-            data.get("alerts", []), where, env, [s.name for s in sources]
-        ),
+        alerts=alerts,
         retention=_retention_kinds(
             parse_retention_rules(data, where, [s.name for s in sources]), sources, data, where
         ),

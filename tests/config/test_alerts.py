@@ -5,6 +5,7 @@ from __future__ import annotations
 import textwrap
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -220,3 +221,30 @@ def test_https_anywhere_and_plain_http_to_this_machine_are_accepted(
 ) -> None:
     settings = load(tmp_path, '[[alerts]]\nname = "a"\nwebhook_url_env = "HOOK"\n', HOOK=url)
     assert settings.alerts[0].channel.url == url
+
+
+@pytest.mark.parametrize(("schedule", "interval"), [
+    ('[schedule]\nevery = "2h"\n', "2h"),
+    ('[schedule]\ncron = "0 */6 * * *"\n', "6h"),
+])
+def test_a_stale_after_not_longer_than_the_sync_interval_is_refused_naming_it(
+    invoke_sqlite: Any, tmp_path: Path, schedule: str, interval: str
+) -> None:
+    """A healthy source would turn stale and recover every interval (and /healthz flap)."""
+    config = tmp_path / "stale.toml"
+    config.write_text(
+        f'{schedule}\n[[sources]]\nname = "openai"\n\n[[sources]]\nname = "other"\n'
+        'every = "1m"\n\n[[alerts]]\nname = "health"\nkind = "stale"\nstale_after = "90m"\n'
+        'webhook_url_env = "HOOK"\n'
+    )
+
+    result = invoke_sqlite("--config", str(config), "sources")
+    hourly = load_settings(config_file=config, every="1h", env={"HOOK": "http://127.0.0.1/h"})
+
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"Error: {config}: alerts[0].stale_after: 1h 30m is not longer than the sync interval "
+        f"of source 'openai' ({interval}): the source would turn stale and recover every "
+        "interval; make it longer, or leave it out (stale after three intervals)\n"
+    )
+    assert hourly.alerts[0].stale_after == timedelta(minutes=90)  # `run --every 1h`: longer

@@ -78,7 +78,12 @@ def cli(
     verbose: int,
     quiet: bool,
 ) -> None:
-    """Keep an exact, queryable history of the models your API keys can use."""
+    """Keep an exact, queryable history of the models your API keys can use.
+
+    \b
+    Example:
+      syncer --config syncer.toml sync
+    """
     ctx.obj = App(config_file, database_url, base_url, -1 if quiet else verbose)
 
 

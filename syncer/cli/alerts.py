@@ -69,7 +69,12 @@ def _rule(settings: Settings, name: str) -> AlertRule:
 def alerts(
     ctx: click.Context, status: str | None, rule: str | None, limit: int | None, fmt: str
 ) -> None:
-    """The alert outbox, newest first (`alerts dispatch` delivers, `alerts test` tries a rule)."""
+    """The alert outbox, newest first (`alerts dispatch` delivers, `alerts test` tries a rule).
+
+    \b
+    Example:
+      syncer alerts --status failed --limit 10
+    """
     if ctx.invoked_subcommand is not None:
         return
     from syncer.reporting import queries
@@ -86,7 +91,12 @@ def alerts(
 @click.pass_obj
 @errors_to_exit_codes
 def alerts_test(app: App, name: str) -> None:
-    """Send a test alert straight to rule NAME's channel (not through the outbox)."""
+    """Send a test alert straight to rule NAME's channel (not through the outbox).
+
+    \b
+    Example:
+      syncer alerts test page
+    """
     from syncer.alerts.delivery import Sender, send_probe
 
     app.configure_logging()
@@ -108,8 +118,12 @@ def alerts_test(app: App, name: str) -> None:
 def alerts_dispatch(app: App, now_all: bool) -> None:
     """Look for stale sources and deliver the pending alerts that are due, now.
 
-    Delivered alerts older than ``[outbox] keep_delivered`` are pruned afterwards.
+    Delivered alerts older than `[outbox] keep_delivered` are pruned afterwards.
     Exits 1 when some alert could not be delivered (it is retried later, or failed).
+
+    \b
+    Example:
+      syncer alerts dispatch --now
     """
     from syncer.alerts.delivery import dispatch_once
     from syncer.alerts.prune import prune_outbox
@@ -137,7 +151,12 @@ def alerts_dispatch(app: App, now_all: bool) -> None:
 @click.pass_obj
 @errors_to_exit_codes
 def alerts_retry(app: App, rule: str | None, pending: bool) -> None:
-    """Queue failed alerts again (after fixing the receiver), with fresh attempts."""
+    """Queue failed alerts again (after fixing the receiver), with fresh attempts.
+
+    \b
+    Example:
+      syncer alerts retry --rule page --all
+    """
     from syncer.alerts.outbox import requeue_failed
     from syncer.db.engine import write_session
 
@@ -165,7 +184,12 @@ def alerts_retry(app: App, rule: str | None, pending: bool) -> None:
 @errors_to_exit_codes
 def deprecations(ctx: click.Context, source: str | None, fmt: str) -> None:
     """Present models with a known shutdown date, soonest first, then those whose lifecycle
-    status says they are going with no date known (`import FILE` adds dates)."""
+    status says they are going with no date known (`import FILE` adds dates).
+
+    \b
+    Example:
+      syncer deprecations --source openai -c model_id,shutdown_at,days_left
+    """
     if ctx.invoked_subcommand is not None:
         return
     from syncer.db.engine import read_session
@@ -203,10 +227,14 @@ def deprecations_import(
     """Load shutdown dates from a CSV or TOML FILE (model, shutdown_date, replacement, source,
     source_url), or from LiteLLM's model_prices_and_context_window.json as it is.
 
-    ``model`` is an id or a glob like ``gpt-4-*``; the provider's own date wins where both exist.
-    A LiteLLM entry applies to the configured sources of its ``litellm_provider``'s kind.
-    With ``--url``, the file is fetched as ``[[imports]]`` fetches it on a schedule: its
-    entries replace those it gave before, and the attempt is recorded in ``import_runs``.
+    `model` is an id or a glob like `gpt-4-*`; the provider's own date wins where both exist.
+    A LiteLLM entry applies to the configured sources of its `litellm_provider`'s kind.
+    With `--url`, the file is fetched as `[[imports]]` fetches it on a schedule: its
+    entries replace those it gave before, and the attempt is recorded in `import_runs`.
+
+    \b
+    Example:
+      syncer deprecations import model_prices_and_context_window.json
     """
     app.configure_logging()
     if (file is None) == (url is None):
@@ -255,7 +283,7 @@ def _import_file(
 def _import_url(
     app: App, settings: Settings, url: str, fmt: str | None, replace: bool
 ) -> None:
-    """The scheduled import's own code, once: the configured ``[[imports]]`` table of this
+    """The scheduled import's own code, once: the configured `[[imports]]` table of this
     URL if there is one (its format and limits), else the URL with the defaults."""
     from dataclasses import replace as replaced
 

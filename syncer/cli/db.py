@@ -16,14 +16,24 @@ __all__ = [
 
 @click.group()
 def db() -> None:
-    """Create or migrate the database schema."""
+    """Create or migrate the database schema.
+
+    \b
+    Example:
+      syncer db upgrade
+    """
 
 
 @db.command("upgrade")
 @click.pass_obj
 @errors_to_exit_codes
 def db_upgrade(app: App) -> None:
-    """Migrate the database to the current schema (creating it if empty)."""
+    """Migrate the database to the current schema (creating it if empty).
+
+    \b
+    Example:
+      syncer --database-url postgresql://syncer@db.example.com/syncer db upgrade
+    """
     from syncer.db.revision import current_revision
 
     app.configure_logging()
@@ -35,7 +45,12 @@ def db_upgrade(app: App) -> None:
 @click.pass_obj
 @errors_to_exit_codes
 def db_current(app: App) -> None:
-    """Show the database's schema revision."""
+    """Show the database's schema revision.
+
+    \b
+    Example:
+      syncer --database-url sqlite:///syncer.db db current
+    """
     from syncer.db.revision import HEAD, current_revision
 
     app.configure_logging()
@@ -54,6 +69,10 @@ def db_copy(app: App, target_url: str) -> None:
     """Copy this database, history and all, into another one (SQLite to PostgreSQL).
 
     Stop `syncer run` first: a sync during the copy would be missing from the target.
+
+    \b
+    Example:
+      syncer db copy --to postgresql://syncer@db.example.com/syncer
     """
     from syncer.db.copy import copy_database
     from syncer.db.engine import make_engine

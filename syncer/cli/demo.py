@@ -36,6 +36,10 @@ def demo(app: App, demo_url: str | None, output: Path) -> None:
     A provider and an alert receiver start on 127.0.0.1; a simulated clock steps through
     the recorded syncs; the real client, sync, alerts and retention plan run on them. It
     leaves a database and an HTML report, and prints commands to try on them.
+
+    \b
+    Example:
+      syncer demo -o demo.html
     """
     from syncer.demo import run_demo
 

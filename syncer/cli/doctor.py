@@ -23,6 +23,10 @@ def doctor(app: App, send_test: bool) -> None:
     Nothing is written: the database is neither created nor migrated, and each provider
     gets one authenticated GET of its model list. Alert channels get nothing unless
     --send-test.
+
+    \b
+    Example:
+      syncer doctor --send-test
     """
     from syncer.runtime.doctor import Finding, config_failure, diagnose
 

@@ -75,7 +75,12 @@ def models(
     used: bool,
     fmt: str,
 ) -> None:
-    """List the present inventory (`models show ID` for one model)."""
+    """List the present inventory (`models show ID` for one model).
+
+    \b
+    Example:
+      syncer models --model 'gpt-4o*' -c model_id,source,shutdown_at
+    """
     if ctx.invoked_subcommand is not None:
         return
     from syncer.reporting import queries
@@ -150,7 +155,12 @@ def _with_uses(
 @click.pass_obj
 @errors_to_exit_codes
 def models_show(app: App, model_id: str, source: str | None, live: bool, fmt: str) -> None:
-    """Show one model as stored (or, with --live, as the provider describes it now)."""
+    """Show one model as stored (or, with --live, as the provider describes it now).
+
+    \b
+    Example:
+      syncer models show gpt-4o --source openai --live
+    """
     from syncer.reporting import queries
 
     app.configure_logging()
@@ -227,7 +237,12 @@ def events(
     app: App, since: str | None, kind: str | None, model_id: str | None, source: str | None,
     limit: int | None, fmt: str,
 ) -> None:
-    """The change log, newest first."""
+    """The change log, newest first.
+
+    \b
+    Example:
+      syncer events --since 7d --kind vanished --limit 0
+    """
     from syncer.reporting import queries
 
     app.configure_logging()
@@ -248,7 +263,12 @@ def events(
 @click.pass_obj
 @errors_to_exit_codes
 def runs(app: App, source: str | None, status: str | None, limit: int | None, fmt: str) -> None:
-    """Recent sync runs with their status and error, newest first."""
+    """Recent sync runs with their status and error, newest first.
+
+    \b
+    Example:
+      syncer runs --status failed --limit 5
+    """
     from syncer.reporting import queries
 
     app.configure_logging()

@@ -96,6 +96,10 @@ def diff(app: App, start: str, end: str | None, source: str | None, fmt: str) ->
     FROM and TO are ISO-8601 dates or date-times (UTC unless they say otherwise) or spans
     back from now like 7d. The difference is net: a model that left and came back
     unchanged in between is not listed (`syncer events --since` shows every step).
+
+    \b
+    Example:
+      syncer diff 7d --source openai
     """
     from syncer.reporting import timeline
     from syncer.reporting.history import DIFF_COLUMNS
@@ -123,7 +127,12 @@ def diff(app: App, start: str, end: str | None, source: str | None, fmt: str) ->
 @click.pass_obj
 @errors_to_exit_codes
 def history(app: App, model_id: str, source: str | None, intervals: bool, fmt: str) -> None:
-    """Every event of one model, each with the availability interval it belongs to."""
+    """Every event of one model, each with the availability interval it belongs to.
+
+    \b
+    Example:
+      syncer history gpt-4o --intervals
+    """
     from syncer.reporting import timeline
 
     app.configure_logging()
@@ -148,6 +157,10 @@ def report() -> None:
     """Canned reports (`syncer report NAME`, see `--list`) and the HTML report (`report html`).
 
     `syncer report NAME ...` is short for `syncer report query NAME ...`.
+
+    \b
+    Example:
+      syncer report changes --days 7
     """
 
 
@@ -169,7 +182,12 @@ def report_query(
     app: App, name: str | None, list_reports: bool, days: int | None, source: str | None,
     show_sql: bool, fmt: str,
 ) -> None:
-    """Run a canned report: a named SQL query over the reporting views."""
+    """Run a canned report: a named SQL query over the reporting views.
+
+    \b
+    Example:
+      syncer report query shutdowns --days 90 --sql
+    """
     from syncer.reporting import reports
 
     if list_reports:
@@ -221,7 +239,12 @@ def report_query(
 @click.pass_obj
 @errors_to_exit_codes
 def report_html(app: App, output: Path, source: str | None, since: str | None) -> None:
-    """Write a self-contained HTML report: sources, availability timeline, shutdowns, changes."""
+    """Write a self-contained HTML report: sources, availability timeline, shutdowns, changes.
+
+    \b
+    Example:
+      syncer report html -o report.html --since 30d
+    """
     from syncer.reporting import timeline
     from syncer.reporting.html import report_html as render
 

@@ -34,7 +34,12 @@ __all__ = [
 
 @click.group()
 def retention() -> None:
-    """Delete stale fine-tuned models by a rule: `plan` shows what, `apply` does it."""
+    """Delete stale fine-tuned models by a rule: `plan` shows what, `apply` does it.
+
+    \b
+    Example:
+      syncer retention plan --source openai
+    """
 
 
 def _rules_for(app: App, settings: Settings, source: str | None) -> dict[str, RetentionRule]:
@@ -84,7 +89,12 @@ def _retention_plans(
 @click.pass_obj
 @errors_to_exit_codes
 def retention_plan(app: App, source: str | None, show_all: bool, fmt: str) -> None:
-    """What `apply` would delete and why, and why each other fine-tune stays. Deletes nothing."""
+    """What `apply` would delete and why, and why each other fine-tune stays. Deletes nothing.
+
+    \b
+    Example:
+      syncer retention plan --all --format csv
+    """
     from syncer.retention.plan import PLAN_COLUMNS
     from syncer.timeutil import format_duration
 
@@ -114,7 +124,12 @@ def retention_plan(app: App, source: str | None, show_all: bool, fmt: str) -> No
 @click.pass_obj
 @errors_to_exit_codes
 def retention_apply(app: App, source: str | None, yes: bool) -> None:
-    """Delete the planned models at the provider; each is a `deleted` event at once."""
+    """Delete the planned models at the provider; each is a `deleted` event at once.
+
+    \b
+    Example:
+      syncer retention apply --source openai --yes
+    """
     from syncer.providers.http import Client
     from syncer.retention.apply import Deletion, apply_plan
     from syncer.retention.plan import PLAN_COLUMNS

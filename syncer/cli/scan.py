@@ -102,7 +102,12 @@ def scan(
     repository: str | None, include: tuple[str, ...], exclude: tuple[str, ...],
 ) -> None:
     """Find the model ids files use (default: the current directory) and check each against
-    the inventory: vanished, shutting-down, deprecated, not-listed or ok."""
+    the inventory: vanished, shutting-down, deprecated, not-listed or ok.
+
+    \b
+    Example:
+      syncer scan . --fail-on vanished,shutting-down:30d --format github
+    """
     from syncer.scan.report import summary
     from syncer.scan.run import scan_files
     from syncer.scan.verdict import Index, failing, parse_fail_on
@@ -236,7 +241,12 @@ def _write(output: Path, text: str) -> None:
 
 @click.group()
 def inventory() -> None:
-    """The inventory as a snapshot for `syncer scan --inventory`."""
+    """The inventory as a snapshot for `syncer scan --inventory`.
+
+    \b
+    Example:
+      syncer inventory export -o inventory.json
+    """
 
 
 @inventory.command("export")
@@ -247,7 +257,12 @@ def inventory() -> None:
 def inventory_export(app: App, output: Path | None) -> None:
     """Write the inventory as a versioned JSON snapshot: sources, every id ever listed
     (first and last seen, vanished), effective shutdown dates with origin and replacement,
-    lifecycle status, imported dates."""
+    lifecycle status, imported dates.
+
+    \b
+    Example:
+      syncer inventory export -o inventory.json
+    """
     import orjson
 
     from syncer.scan.inventory import to_document

@@ -48,7 +48,12 @@ SOURCE_TABLE = ("name", "kind", "base_url", "key_set", "last_sync_at", "last_sta
 def sources_command(ctx: click.Context, fmt: str) -> None:
     """The configured sources: kind, base URL, latest sync, present models and which replica
     holds the sync lease now (never a key); `rename` and `retire` for stored ones. Before the
-    first sync, each is listed as never synced."""
+    first sync, each is listed as never synced.
+
+    \b
+    Example:
+      syncer sources -c name,last_status,models
+    """
     if ctx.invoked_subcommand is not None:
         return
     from syncer.reporting import queries
@@ -76,6 +81,10 @@ def sources_rename(app: App, old: str, new: str) -> None:
 
     Every row of every table keyed by source, and its leases, in one transaction; refused
     when NEW already has data or OLD is still configured.
+
+    \b
+    Example:
+      syncer sources rename openai openai-us
     """
     from syncer.sync.sources import rename
 
@@ -95,7 +104,12 @@ def sources_rename(app: App, old: str, new: str) -> None:
 @errors_to_exit_codes
 def sources_retire(app: App, name: str) -> None:
     """End source NAME, which the configuration no longer names: its present models leave
-    the inventory (a `source_retired` event each); its history stays queryable."""
+    the inventory (a `source_retired` event each); its history stays queryable.
+
+    \b
+    Example:
+      syncer sources retire old-azure
+    """
     from syncer.sync.sources import retire
 
     app.configure_logging()

@@ -70,7 +70,7 @@ class _Syncs:
             yield future.result()
 
     def stop(self, signals: Signals, timeout: float) -> Iterator[SyncResult]:
-        """No sync starts any more; those in flight have ``timeout`` seconds to finish (until
+        """No sync starts any more; those in flight have `timeout` seconds to finish (until
         a second signal). Then the results not yet taken that are in, in order."""
         self.pool.shutdown(wait=False, cancel_futures=True)
         rest = list(self.futures.values())[self.taken:]
@@ -98,7 +98,7 @@ def _say(result: SyncResult) -> bool:
 
 
 def _interrupted(syncs: _Syncs, signals: Signals, timeout: timedelta) -> NoReturn:
-    """Stop on SIGINT/SIGTERM: the summaries of the syncs that finish within ``timeout`` (or
+    """Stop on SIGINT/SIGTERM: the summaries of the syncs that finish within `timeout` (or
     before a second signal), the sources left unsynced, and 128 + the signal's number.
 
     Alerts the finished syncs wrote stay in the outbox, for the next delivery.
@@ -135,7 +135,11 @@ def _interrupted(syncs: _Syncs, signals: Signals, timeout: timedelta) -> NoRetur
 def sync(app: App, source: str | None, accept_mass_change: bool, jobs: int | None) -> None:
     """Sync every source (or one) now and print a summary line per source, in their order.
 
-    Sources sync concurrently, a bounded number at a time (``--jobs``, ``[sync] workers``).
+    Sources sync concurrently, a bounded number at a time (`--jobs`, `[sync] workers`).
+
+    \b
+    Example:
+      syncer sync --source openai --jobs 4
     """
     app.configure_logging()
     settings = app.settings(accept_mass_change=accept_mass_change)
@@ -180,13 +184,17 @@ def run(
 ) -> None:
     """Sync on a schedule in the foreground until SIGINT or SIGTERM.
 
-    A stop waits up to ``[run] stop_timeout`` (20s) for the work in flight; a second
+    A stop waits up to `[run] stop_timeout` (20s) for the work in flight; a second
     SIGINT or SIGTERM stops at once. An abandoned sync rolls back and is redone at the next
     start.
 
-    A source with a retention rule also gets a retention run on the rule's ``every``: it
-    deletes only when the rule says ``apply = true``, and otherwise logs the plan. Each
-    ``[[imports]]`` file of shutdown dates is imported at start and every ``every``.
+    A source with a retention rule also gets a retention run on the rule's `every`: it
+    deletes only when the rule says `apply = true`, and otherwise logs the plan. Each
+    `[[imports]]` file of shutdown dates is imported at start and every `every`.
+
+    \b
+    Example:
+      syncer run --every 15m --metrics-port 9464
     """
     from syncer.db import locks
     from syncer.runtime.jobs import build_jobs, import_jobs

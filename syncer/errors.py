@@ -10,6 +10,9 @@ never from a request's headers, so an API key cannot leak through an error.
     ├── ProviderError          the provider could not be reached or said no
     │   ├── InsecureURLError   a key would travel in clear text: refused before connecting
     │   ├── HTTPStatusError    an error status, with the provider's own message
+    │   ├── ProviderTimeout    no connection or no answer within the connect/read timeout
+    │   ├── ProviderUnreachable  the host did not resolve, refused, or dropped the connection
+    │   ├── ProviderTLSError   the TLS handshake failed (most often an untrusted certificate)
     │   ├── DeadlineError      the provider took longer than the sync may wait
     │   └── PayloadError       a body that is not the documented shape
     │       └── ResponseTooLargeError   a body over max_response_size, not read further
@@ -33,6 +36,9 @@ __all__ = [
     "NoDatabaseError",
     "PayloadError",
     "ProviderError",
+    "ProviderTLSError",
+    "ProviderTimeout",
+    "ProviderUnreachable",
     "ResponseTooLargeError",
     "RetentionError",
     "SourceError",
@@ -78,6 +84,21 @@ class HTTPStatusError(ProviderError):
         super().__init__(message)
         self.status = status
         self.code = code
+
+
+class ProviderTimeout(ProviderError):
+    """The provider did not connect or answer within ``http.connect_timeout`` or
+    ``http.read_timeout``: worth another attempt."""
+
+
+class ProviderUnreachable(ProviderError):
+    """The provider's host could not be reached: its name did not resolve, the connection
+    was refused, or it broke before the answer was whole."""
+
+
+class ProviderTLSError(ProviderError):
+    """The TLS handshake failed: a certificate no CA configured trusts will not trust
+    itself on a retry."""
 
 
 class PayloadError(ProviderError):

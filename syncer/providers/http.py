@@ -42,6 +42,9 @@ from syncer.errors import (
     HTTPStatusError,
     PayloadError,
     ProviderError,
+    ProviderTimeout,
+    ProviderTLSError,
+    ProviderUnreachable,
     ResponseTooLargeError,
 )
 from syncer.jsontext import decode_json, decode_page, json_kind
@@ -336,17 +339,18 @@ class Client:
             self._time_left(where)  # a wait the deadline cut short fails on the deadline
             log.debug("%s: timed out after %.3f s", where, time.monotonic() - started)
             limit = connect if isinstance(exc, requests.ConnectTimeout) else read
-            raise _Transient(ProviderError(f"{where}: timed out after {limit:g} s")) from None
+            raise _Transient(ProviderTimeout(f"{where}: timed out after {limit:g} s")) from None
         except requests.exceptions.SSLError as exc:  # a bad certificate will not fix itself
             reason = self._clean(_snippet(_reason(exc), 160))
-            raise ProviderError(f"{where}: TLS handshake failed: {reason}") from None
+            raise ProviderTLSError(f"{where}: TLS handshake failed: {reason}") from None
         except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:
             log.debug("%s: failed after %.3f s", where, time.monotonic() - started)
             reason = self._clean(_snippet(_reason(exc), 160))
             if _unresolved(exc):  # DNS already retried; another attempt soon rarely helps
                 host = urlsplit(url).hostname
-                raise ProviderError(f"{where}: cannot resolve the host {host}: {reason}") from None
-            raise _Transient(ProviderError(f"{where}: cannot connect: {reason}")) from None
+                message = f"{where}: cannot resolve the host {host}: {reason}"
+                raise ProviderUnreachable(message) from None
+            raise _Transient(ProviderUnreachable(f"{where}: cannot connect: {reason}")) from None
         except requests.RequestException as exc:
             raise ProviderError(f"{where}: request failed ({type(exc).__name__})") from None
         self._read(response, where)
@@ -399,7 +403,7 @@ class Client:
             response.close()
             self._time_left(where)
             limit_s = _seconds(self._http.read_timeout)
-            raise _Transient(ProviderError(f"{where}: timed out after {limit_s} s")) from None
+            raise _Transient(ProviderTimeout(f"{where}: timed out after {limit_s} s")) from None
         except urllib3.exceptions.DecodeError:
             response.close()
             encoding = response.headers.get("Content-Encoding", "its Content-Encoding")
@@ -407,7 +411,8 @@ class Client:
         except urllib3.exceptions.HTTPError as exc:
             response.close()
             reason = self._clean(_snippet(_reason(exc), 160))
-            raise _Transient(ProviderError(f"{where}: the connection broke: {reason}")) from None
+            broke = ProviderUnreachable(f"{where}: the connection broke: {reason}")
+            raise _Transient(broke) from None
         except ProviderError:
             response.close()
             raise

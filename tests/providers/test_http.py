@@ -26,6 +26,8 @@ from syncer.errors import (
     InsecureURLError,
     PayloadError,
     ProviderError,
+    ProviderTimeout,
+    ProviderUnreachable,
 )
 from syncer.jsontext import document
 from syncer.providers import http as client_module
@@ -429,7 +431,7 @@ def test_connection_refused_is_a_provider_error_after_retries(make_client, sleep
     source = Source(name="t", base_url=f"http://127.0.0.1:{closed_port()}/v1", api_key=KEY)
     with Client(source, FAST, sleep=sleeps.append) as client, pytest.raises(ProviderError) as info:
         client.list_pages()
-    assert type(info.value) is ProviderError
+    assert type(info.value) is ProviderUnreachable
     pattern = r"GET http://127\.0\.0\.1:\d+/v1/models: cannot connect: .*refused"
     assert re.search(pattern, str(info.value), re.IGNORECASE)
     assert len(sleeps) == FAST.max_retries
@@ -457,7 +459,7 @@ def test_a_read_timeout_that_persists_is_a_provider_error(threaded_server, make_
 
     threaded_server.expect_request(MODELS).respond_with_handler(slow)
     http = HTTPSettings(read_timeout=0.1, max_retries=1, backoff_base=0.01, backoff_max=0.01)
-    with pytest.raises(ProviderError, match=r"models: timed out after 0\.1 s \(gave up after 2"):
+    with pytest.raises(ProviderTimeout, match=r"models: timed out after 0\.1 s \(gave up after 2"):
         make_client(threaded_server, http).list_pages()
     assert len(sleeps) == 1
 

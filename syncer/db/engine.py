@@ -27,6 +27,7 @@ __all__ = [
     "make_engine",
     "parse_url",
     "read_session",
+    "sqlite_path",
     "write_session",
     "write_transaction",
 ]
@@ -131,10 +132,18 @@ def _ping_when_idle(engine: Engine) -> None:
             raise DisconnectionError(f"the pooled connection is gone: {first_line(exc)}") from None
 
 
+def sqlite_path(parsed: URL) -> str | None:
+    """The file a SQLite URL names; None for memory, another database, or the user's own
+    ``file:`` URI (``?uri=true``), which is taken as it is."""
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    if parsed.query.get("uri") not in (None, "false"):
+        return None
+    return parsed.database
+
+
 def _sqlite_engine(parsed: URL, read_only: bool, connections: int) -> Engine:
-    path = parsed.database if parsed.database not in (None, "", ":memory:") else None
-    if path is not None and parsed.query.get("uri") not in (None, "false"):
-        path = None  # the user's own file: URI, taken as it is
+    path = sqlite_path(parsed)
     if read_only and path is not None and not Path(path).exists():
         raise NoDatabaseError(f"no database at {path} yet: `syncer sync` creates it")
     engine = create_engine(parsed, connect_args={"timeout": 30}, pool_size=connections)

@@ -9,6 +9,7 @@ password) is ever part of one.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -18,7 +19,16 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from syncer.config.model import AlertRule, ImportSpec, Settings, Source
-from syncer.errors import ConfigError, HTTPStatusError, ProviderError, first_line
+from syncer.errors import (
+    ConfigError,
+    DeadlineError,
+    HTTPStatusError,
+    ProviderError,
+    ProviderTimeout,
+    ProviderTLSError,
+    ProviderUnreachable,
+    first_line,
+)
 from syncer.redact import shown_url
 from syncer.timeutil import human_time, utcnow
 from syncer.words import counted
@@ -58,7 +68,7 @@ def diagnose(settings: Settings, *, send_test: bool = False) -> Iterator[Finding
         yield from _history(settings)
         yield from _in_use(settings)
     for source in settings.sources:
-        yield _provider(settings, source, _key_variable(settings, source))
+        yield _provider(settings, source)
     yield from _alerts(settings, send_test)
 
 
@@ -72,78 +82,107 @@ def _config(settings: Settings) -> Iterator[Finding]:
                       f"{len(settings.sources)} source(s): {names}")
     for source in settings.sources:
         where = f"source {source.name}"
-        variable = _key_variable(settings, source)
+        at = f"{source.kind} at {shown_url(source.base_url)}"
+        variable = source.api_key_env
         if source.api_key:
-            yield Finding("ok", where, f"{source.kind} at {shown_url(source.base_url)}, key from "
-                          f"{variable}")
+            yield Finding("ok", where, f"{at}, key from {variable}")
+        elif variable is None:  # a kind that takes no key (ollama), and none configured
+            yield Finding("ok", where, f"{at}, no key ({source.kind} takes none)")
         else:
-            yield Finding("warn", where, f"{source.kind} at {shown_url(source.base_url)}, no key: "
-                          f"{variable} is unset", f"set {variable} unless the server needs no key")
-
-
-def _key_variable(settings: Settings, source: Source) -> str:
-    """The variable that holds a source's key, as the file names it (the key is not kept)."""
-    default = source.api_key_env or source.profile.key_env or "OPENAI_API_KEY"
-    if settings.config_file is None:
-        return default
-    from syncer.config.reader import read_file
-
-    tables = read_file(settings.config_file).get("sources", [])
-    for table in tables if isinstance(tables, list) else []:
-        if isinstance(table, dict) and table.get("name") == source.name:
-            return str(table.get("api_key_env", default))
-    return default
+            yield Finding("warn", where, f"{at}, no key: {variable} is unset",
+                          f"set {variable} unless the server needs no key")
 
 
 def _database(settings: Settings) -> tuple[list[Finding], bool]:
     """Reachability and schema revision; whether the schema is current (history readable)."""
-    from syncer.db import migrate
-    from syncer.db.engine import make_engine, parse_url
-    from syncer.db.revision import HEAD, current_revision
+    from syncer.db.engine import parse_url, sqlite_path
 
-    url = settings.database_url
-    topic = "database"
     try:
-        parsed = parse_url(url)
+        parsed = parse_url(settings.database_url)
     except ConfigError as exc:  # never the URL itself: it may hold a password
-        return [Finding("fail", topic, str(exc),
+        return [Finding("fail", "database", str(exc),
                         "set SYNCER_DATABASE_URL (or database_url) to e.g. "
                         "sqlite:///syncer.db or postgresql://user@host/db")], False
     shown = parsed.render_as_string(hide_password=True)
-    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
-        path = Path(parsed.database)
-        if not path.exists():
-            return [Finding("fail", topic, f"{shown}: no database file at {path} yet",
-                            "run `syncer db upgrade` (or a first `syncer sync`)")], False
+    path = sqlite_path(parsed)
+    access = [] if path is None else _sqlite_file(shown, Path(path))
+    if path is not None and not Path(path).exists():
+        return access, False
+    schema = _schema(settings.database_url, shown, path)
+    return [*access, schema], schema.status == "ok"
+
+
+def _schema(url: str, shown: str, path: str | None) -> Finding:
+    """Whether the database opens, and its schema's revision against this syncer's: read
+    as the read commands read it, so a SQLite file syncer may not write is still read."""
+    from syncer.db import migrate
+    from syncer.db.engine import make_engine
+    from syncer.db.revision import HEAD, current_revision
+
+    topic = "database"
     try:
-        engine = make_engine(url)
+        engine = make_engine(url, read_only=True)
     except Exception as exc:  # a bad URL or a missing driver, as SQLAlchemy words it
         hint = "check the URL; PostgreSQL needs `pip install 'model-syncer[postgres]'`"
-        return [Finding("fail", topic, f"{shown}: {first_line(exc)}", hint)], False
+        return Finding("fail", topic, f"{shown}: {first_line(exc)}", hint)
     try:
         current = current_revision(engine)
     except SQLAlchemyError as exc:
-        return [Finding("fail", topic, f"{shown}: cannot connect: {first_line(exc)}",
-                        "is the server up, and do the host, port, user and password work "
-                        "with psql?")], False
+        if path is not None:
+            return Finding("fail", topic, f"{shown}: cannot open: {first_line(exc)}",
+                           f"is {path} a SQLite database, and may this user read and write it?")
+        return Finding("fail", topic, f"{shown}: cannot connect: {first_line(exc)}",
+                       "is the server up, and do the host, port, user and password work "
+                       "with psql?")
     finally:
         engine.dispose()
     if current is None:
-        return [Finding("fail", topic, f"{shown}: reachable, but empty (no syncer schema)",
-                        "run `syncer db upgrade`")], False
+        return Finding("fail", topic, f"{shown}: reachable, but empty (no syncer schema)",
+                       "run `syncer db upgrade`")
     if current == HEAD:
-        return [Finding("ok", topic, f"{shown}: reachable, schema at revision {current} "
-                        "(current)")], True
+        return Finding("ok", topic, f"{shown}: reachable, schema at revision {current} "
+                       "(current)")
     from alembic.script import ScriptDirectory
 
     scripts = ScriptDirectory.from_config(migrate.alembic_config())
     known = {script.revision for script in scripts.walk_revisions()}
     if current in known:
-        return [Finding("fail", topic, f"{shown}: schema at revision {current}, behind {HEAD}",
-                        "run `syncer db upgrade`")], False
-    return [Finding("fail", topic, f"{shown}: schema at revision {current}, which this syncer "
-                    "does not know (a newer syncer upgraded it)",
-                    "upgrade syncer on this machine")], False
+        return Finding("fail", topic, f"{shown}: schema at revision {current}, behind {HEAD}",
+                       "run `syncer db upgrade`")
+    return Finding("fail", topic, f"{shown}: schema at revision {current}, which this syncer "
+                   "does not know (a newer syncer upgraded it)", "upgrade syncer on this machine")
+
+
+def _sqlite_file(shown: str, path: Path) -> list[Finding]:
+    """Can ``syncer sync`` create or write the SQLite file at ``path``? It writes the file
+    and creates its ``-wal`` and ``-shm`` beside it, so the directory must be writable too.
+    Nothing here for a file that is fine: the schema check says so."""
+    topic = "database"
+    directory = path.absolute().parent
+    if not directory.is_dir():
+        return [Finding("fail", topic, f"{shown}: no database file at {path}, and no directory "
+                        f"{directory} to create it in",
+                        "create the directory, or set database_url to a path in one")]
+    if _read_only_filesystem(directory):
+        return [Finding("fail", topic, f"{shown}: {directory} is on a read-only filesystem: "
+                        f"`syncer sync` cannot {'write' if path.exists() else 'create'} {path}",
+                        "set database_url to a file on a writable filesystem; the read "
+                        "commands (models, report) can still read this one")]
+    unwritable = [p for p in (path, directory) if p.exists() and not os.access(p, os.W_OK)]
+    if unwritable:
+        return [Finding("fail", topic, f"{shown}: this user may not write {unwritable[0]}, so "
+                        "`syncer sync` cannot write the database (SQLite also creates -wal "
+                        "and -shm files beside it)",
+                        f"give this user write permission on {unwritable[0]}, or run syncer "
+                        "as its owner")]
+    if not path.exists():
+        return [Finding("warn", topic, f"{shown}: no database file at {path} yet: `syncer "
+                        "sync` will create it")]
+    return []
+
+
+def _read_only_filesystem(directory: Path) -> bool:
+    return bool(os.statvfs(directory).f_flag & os.ST_RDONLY)
 
 
 def _history(settings: Settings) -> Iterator[Finding]:
@@ -154,7 +193,7 @@ def _history(settings: Settings) -> Iterator[Finding]:
     from syncer.imports import store
     from syncer.sync.sources import unconfigured, unconfigured_warning
 
-    engine = make_engine(settings.database_url)
+    engine = make_engine(settings.database_url, read_only=True)
     now = utcnow()
     try:
         with read_session(engine) as session:
@@ -228,7 +267,7 @@ def _in_use(settings: Settings) -> Iterator[Finding]:
              if r.in_use or any(clause.in_use for clause in r.immediate_if)]
     if not rules:
         return
-    engine = make_engine(settings.database_url)
+    engine = make_engine(settings.database_url, read_only=True)
     try:
         with read_session(engine) as session:
             scans = recorded_scans(session)
@@ -252,7 +291,7 @@ def _in_use(settings: Settings) -> Iterator[Finding]:
                   f"{human_time(latest.scanned_at)}), for the in_use of rule(s) {named}")
 
 
-def _provider(settings: Settings, source: Source, variable: str) -> Finding:
+def _provider(settings: Settings, source: Source) -> Finding:
     """One authenticated GET of the list: is the provider there and does it take the key?"""
     from syncer.providers.http import Client
     from syncer.sync.parse import parse_listing
@@ -268,18 +307,21 @@ def _provider(settings: Settings, source: Source, variable: str) -> Finding:
             listing = client.list_pages()
         parsed = parse_listing(listing.pages, None, source.profile)
     except HTTPStatusError as exc:
-        return Finding("fail", topic, str(exc), _status_fix(exc.status, variable))
+        return Finding("fail", topic, str(exc), _status_fix(exc.status, source.api_key_env))
     except ConfigError as exc:
         return Finding("fail", topic, str(exc), "change base_url in the config")
     except ProviderError as exc:
-        return Finding("fail", topic, str(exc), _failure_fix(str(exc), source))
+        return Finding("fail", topic, str(exc), _failure_fix(exc, source))
     listed = counted(parsed.listed, "model")
-    return Finding("ok", topic, f"{shown_url(source.base_url)} answered with {listed}; the key "
-                   "works")
+    works = "; the key works" if source.api_key else ""
+    return Finding("ok", topic, f"{shown_url(source.base_url)} answered with {listed}{works}")
 
 
-def _status_fix(status: int, variable: str) -> str:
+def _status_fix(status: int, variable: str | None) -> str:
     if status == 401:
+        if variable is None:
+            return ("the server wants a key: set api_key_env for this source to the variable "
+                    "that holds it")
         return f"set {variable} to a valid API key for this provider"
     if status == 403:
         return "the key lacks permission to list models: use a key (or project) that has it"
@@ -290,11 +332,11 @@ def _status_fix(status: int, variable: str) -> str:
     return "the provider is failing: try again later, or check its status page"
 
 
-def _failure_fix(message: str, source: Source) -> str:
-    if "TLS" in message or "certificate" in message:
+def _failure_fix(exc: ProviderError, source: Source) -> str:
+    if isinstance(exc, ProviderTLSError):
         return ("the certificate is not trusted: if a proxy re-signs traffic, set ca_bundle "
                 "for this source to its CA file")
-    if "cannot connect" in message or "timed out" in message:
+    if isinstance(exc, ProviderUnreachable | ProviderTimeout | DeadlineError):
         return (f"is the server at {shown_url(source.base_url)} up and reachable from here? "
                 "Behind a proxy, set HTTPS_PROXY")
     return "the provider does not answer as an OpenAI-compatible list: check base_url and kind"

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import shutil
 import sqlite3
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,6 +13,7 @@ import pytest
 from sqlalchemy.exc import OperationalError
 
 from tests.conftest import FakeProvider
+from tests.mounts import freeze, tmpfs
 from tests.processes import clean_env, syncer
 
 SQLITE_ONLY = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
@@ -25,25 +25,10 @@ READ_COMMANDS = [
 ]
 
 
-def _mount(*args: str) -> bool:
-    return subprocess.run(["mount", *args], capture_output=True).returncode == 0
-
-
 @pytest.fixture
 def read_only_dir(tmp_path: Path) -> Iterator[Path]:
-    """A directory on a filesystem mounted read-only: even root cannot write there."""
-    where = tmp_path / "snapshot"
-    where.mkdir()
-    if not _mount("-t", "tmpfs", "-o", "size=16m", "tmpfs", str(where)):
-        pytest.skip("cannot mount a tmpfs here (needs root and CAP_SYS_ADMIN)")
-    yield where
-    subprocess.run(["umount", "-l", str(where)], check=False)
-
-
-def freeze(directory: Path) -> None:
-    assert _mount("-o", "remount,ro", str(directory))
-    with pytest.raises(OSError):
-        (directory / "probe").touch()
+    with tmpfs(tmp_path / "snapshot") as where:
+        yield where
 
 
 @pytest.fixture

@@ -90,9 +90,14 @@ def test_a_certificate_from_an_unknown_ca_fails_the_sync_and_doctor_says_what_to
 
     doctor = syncer(f'base_url = "{tls_provider.base_url}"\n', "doctor")
     assert doctor.exit_code == 1
-    assert "-> the certificate is not trusted: if a proxy re-signs traffic, set ca_bundle" in (
-        doctor.output
+    lines = doctor.output.splitlines()
+    at = next(i for i, line in enumerate(lines) if line.startswith("FAIL  source tls: "))
+    assert lines[at].startswith(
+        f"FAIL  source tls: GET {tls_provider.base_url}/models: TLS handshake failed: "
     )
+    assert "certificate verify failed" in lines[at]
+    assert lines[at + 1] == ("      -> the certificate is not trusted: if a proxy re-signs "
+                             "traffic, set ca_bundle for this source to its CA file")
 
 
 def test_the_requests_ca_bundle_variable_is_honoured(

@@ -23,6 +23,7 @@ from syncer.cli.common import (
     print_rows,
     require_sources,
 )
+from syncer.cli.complete import complete_rules, complete_sources
 from syncer.config.model import IMPORT_FORMATS, Settings
 from syncer.errors import ConfigError
 from syncer.redact import printable
@@ -61,7 +62,7 @@ def _rule(settings: Settings, name: str) -> AlertRule:
 @click.option("--status",
               type=click.Choice(["pending", "delivered", "failed", "held", "digested"]),
               help="Only alerts with this status.")
-@click.option("--rule", help="Only this rule's alerts.")
+@click.option("--rule", help="Only this rule's alerts.", shell_complete=complete_rules)
 @limit_option(50, "alerts")
 @FORMAT_OPTION
 @click.pass_context
@@ -87,7 +88,7 @@ def alerts(
 
 
 @alerts.command("test")
-@click.argument("name")
+@click.argument("name", shell_complete=complete_rules)
 @click.pass_obj
 @errors_to_exit_codes
 def alerts_test(app: App, name: str) -> None:
@@ -145,7 +146,7 @@ def alerts_dispatch(app: App, now_all: bool) -> None:
 
 
 @alerts.command("retry")
-@click.option("--rule", help="Only this rule's alerts.")
+@click.option("--rule", help="Only this rule's alerts.", shell_complete=complete_rules)
 @click.option("--all", "pending", is_flag=True,
               help="Also pending alerts waiting for their retry time: due now.")
 @click.pass_obj
@@ -171,7 +172,7 @@ def alerts_retry(app: App, rule: str | None, pending: bool) -> None:
 
 
 @click.group(invoke_without_command=True)
-@click.option("--source", help="Only this source.")
+@click.option("--source", help="Only this source.", shell_complete=complete_sources)
 @click.option(
     "--format", "fmt", type=click.Choice(["table", "json", "csv", "ics"]), default="table",
     show_default=True,

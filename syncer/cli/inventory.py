@@ -18,6 +18,7 @@ from syncer.cli.common import (
     print_rows,
     require_sources,
 )
+from syncer.cli.complete import complete_sources
 from syncer.cli.reporting import models_as_of
 from syncer.config.model import MODEL_EVENT_KINDS
 from syncer.providers.profile import KINDS
@@ -47,7 +48,7 @@ RUN_TABLE = ("id", "source", "started_at", "status", "models_seen", "added", "va
 
 
 @click.group(invoke_without_command=True)
-@click.option("--source", "sources", multiple=True, metavar="NAME",
+@click.option("--source", "sources", multiple=True, metavar="NAME", shell_complete=complete_sources,
               help="Only this source (repeat for several).")
 @click.option("--model", "patterns", multiple=True, metavar="ID",
               help="Only models with this id or glob, e.g. 'gpt-4o*' (repeat for several): "
@@ -149,7 +150,7 @@ def _with_uses(
 
 @models.command("show")
 @click.argument("model_id")
-@click.option("--source", help="Only this source.")
+@click.option("--source", help="Only this source.", shell_complete=complete_sources)
 @click.option("--live", is_flag=True, help="Ask the provider now instead of the store.")
 @FORMAT_OPTION
 @click.pass_obj
@@ -228,7 +229,7 @@ def _live(client: Client, model_id: str) -> dict[str, Any] | None:
 @click.option("--since", metavar="TIME", help="ISO-8601 date/date-time, or a span like 7d or 12h.")
 @click.option("--kind", type=click.Choice(MODEL_EVENT_KINDS), help="Only this kind of event.")
 @click.option("--model", "model_id", metavar="ID", help="Only this model.")
-@click.option("--source", help="Only this source.")
+@click.option("--source", help="Only this source.", shell_complete=complete_sources)
 @limit_option(50, "events")
 @FORMAT_OPTION
 @click.pass_obj
@@ -256,7 +257,7 @@ def events(
 
 
 @click.command()
-@click.option("--source", help="Only this source.")
+@click.option("--source", help="Only this source.", shell_complete=complete_sources)
 @click.option("--status", type=click.Choice(["ok", "failed", "held"]), help="Only this status.")
 @limit_option(20, "runs")
 @FORMAT_OPTION

@@ -24,11 +24,13 @@ from syncer.cli.common import (
     print_rows,
     require_sources,
 )
+from syncer.cli.complete import complete_reports, complete_sources
 from syncer.timeutil import utcnow
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
+    from click.shell_completion import CompletionItem
     from sqlalchemy import Engine
 
     from syncer.providers.profile import Profile
@@ -86,7 +88,7 @@ def models_as_of(
 @click.command()
 @click.argument("start", metavar="FROM")
 @click.argument("end", metavar="[TO]", required=False)
-@click.option("--source", help="Only this source.")
+@click.option("--source", help="Only this source.", shell_complete=complete_sources)
 @FORMAT_OPTION
 @click.pass_obj
 @errors_to_exit_codes
@@ -119,7 +121,7 @@ def diff(app: App, start: str, end: str | None, source: str | None, fmt: str) ->
 
 @click.command()
 @click.argument("model_id", metavar="MODEL")
-@click.option("--source", help="Only this source.")
+@click.option("--source", help="Only this source.", shell_complete=complete_sources)
 @click.option(
     "--intervals", is_flag=True, help="One row per availability interval instead of per event."
 )
@@ -152,7 +154,18 @@ def history(app: App, model_id: str, source: str | None, intervals: bool, fmt: s
     print_rows(rows, columns, fmt, default=table)
 
 
-@click.group(cls=DefaultGroup, default="query", default_if_no_args=True)
+class _Reports(DefaultGroup):
+    """``report``: ``syncer report NAME`` runs ``report query NAME``, so completing after
+    ``report`` offers the reports' names beside the subcommands."""
+
+    def shell_complete(self, ctx: click.Context, incomplete: str) -> list[CompletionItem]:
+        from click.shell_completion import CompletionItem
+
+        names = complete_reports(ctx, None, incomplete)
+        return [*super().shell_complete(ctx, incomplete), *map(CompletionItem, names)]
+
+
+@click.group(cls=_Reports, default="query", default_if_no_args=True)
 def report() -> None:
     """Canned reports (`syncer report NAME`, see `--list`) and the HTML report (`report html`).
 
@@ -165,12 +178,12 @@ def report() -> None:
 
 
 @click.command("query")
-@click.argument("name", required=False)
+@click.argument("name", required=False, shell_complete=complete_reports)
 @click.option("--list", "list_reports", is_flag=True, help="List the reports, one line each.")
 @click.option(
     "--days", type=DAYS, help="The report's window in days (see --list)."
 )
-@click.option("--source", help="Only this source.")
+@click.option("--source", help="Only this source.", shell_complete=complete_sources)
 @click.option(
     "--sql", "show_sql", is_flag=True,
     help="Print the report's SQL for this database, options filled in; do not run it.",
@@ -232,7 +245,7 @@ def report_query(
     "-o", "--output", type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
     default="syncer-report.html", show_default=True, help="Where to write it (- for stdout).",
 )
-@click.option("--source", help="Only this source.")
+@click.option("--source", help="Only this source.", shell_complete=complete_sources)
 @click.option(
     "--since", metavar="TIME", help=f"Start of the window (default: all history); {MOMENT_HELP}."
 )

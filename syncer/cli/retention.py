@@ -18,6 +18,7 @@ from syncer.cli.common import (
     errors_to_exit_codes,
     print_rows,
 )
+from syncer.cli.complete import complete_sources
 from syncer.config.model import RetentionRule, Settings
 from syncer.timeutil import utcnow
 
@@ -83,7 +84,7 @@ def _retention_plans(
 
 
 @retention.command("plan")
-@click.option("--source", help="Only this source.")
+@click.option("--source", help="Only this source.", shell_complete=complete_sources)
 @click.option("--all", "show_all", is_flag=True, help="Also list models that are not fine-tunes.")
 @FORMAT_OPTION
 @click.pass_obj
@@ -119,7 +120,7 @@ def retention_plan(app: App, source: str | None, show_all: bool, fmt: str) -> No
 
 
 @retention.command("apply")
-@click.option("--source", help="Only this source.")
+@click.option("--source", help="Only this source.", shell_complete=complete_sources)
 @click.option("--yes", is_flag=True, help="Delete without asking (required without a terminal).")
 @click.pass_obj
 @errors_to_exit_codes

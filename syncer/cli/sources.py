@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 import click
 
 from syncer.cli.common import FORMAT_OPTION, App, errors_to_exit_codes, print_rows
+from syncer.cli.complete import complete_sources
 from syncer.timeutil import utcnow
 
 if TYPE_CHECKING:
@@ -72,7 +73,7 @@ def sources_command(ctx: click.Context, fmt: str) -> None:
 
 
 @sources_command.command("rename")
-@click.argument("old")
+@click.argument("old", shell_complete=complete_sources)
 @click.argument("new")
 @click.pass_obj
 @errors_to_exit_codes
@@ -99,7 +100,7 @@ def sources_rename(app: App, old: str, new: str) -> None:
 
 
 @sources_command.command("retire")
-@click.argument("name")
+@click.argument("name", shell_complete=complete_sources)
 @click.pass_obj
 @errors_to_exit_codes
 def sources_retire(app: App, name: str) -> None:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, NoReturn
 import click
 
 from syncer.cli.common import App, deliver_now, errors_to_exit_codes
+from syncer.cli.complete import complete_sources
 from syncer.cli.sources import warn_unconfigured
 from syncer.runtime.stopping import POLL, Signals, exit_now, wait_until
 from syncer.timeutil import duration_text
@@ -121,7 +122,7 @@ def _interrupted(syncs: _Syncs, signals: Signals, timeout: timedelta) -> NoRetur
 
 
 @click.command()
-@click.option("--source", help="Sync only this source.")
+@click.option("--source", help="Sync only this source.", shell_complete=complete_sources)
 @click.option(
     "--accept-mass-change", is_flag=True,
     help="Apply a list that would vanish most models (held otherwise).",
@@ -165,7 +166,7 @@ def sync(app: App, source: str | None, accept_mass_change: bool, jobs: int | Non
 
 
 @click.command()
-@click.option("--source", help="Run only this source.")
+@click.option("--source", help="Run only this source.", shell_complete=complete_sources)
 @click.option("--every", metavar="DURATION", help="Interval for every source, e.g. 15m or 1h.")
 @click.option(
     "--metrics-port", type=click.IntRange(0, 65535), metavar="PORT",

@@ -9,9 +9,9 @@ statements, whatever the number of models or alerts.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import (
     bindparam,
@@ -26,6 +26,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from syncer.alerts.decide import (
     Alert,
+    Countdown,
     Health,
     Mark,
     ModelState,
@@ -58,6 +59,7 @@ __all__ = [
 
 #: ``held``: waiting for its rule's digest; ``digested``: covered by one (not sent alone).
 STATUSES = ("pending", "delivered", "failed", "held", "digested")
+_T = TypeVar("_T")
 
 
 # --- reading the plain data the rules decide over ------------------------------------------------
@@ -93,6 +95,20 @@ def in_use(session: Session) -> InUse:
     """Where each model is used, as the latest recorded scan of each repository found it
     (``scan.usages``): one statement, whatever the number of models."""
     return InUse(latest_usages(session))
+
+
+def _with_uses(
+    session: Session,
+    rules: Sequence[AlertRule],
+    decide: Callable[[InUse], tuple[list[Alert], _T]],
+) -> tuple[list[Alert], _T]:
+    """``decide`` with the models in use, read only when they matter: a rule depends on
+    them (``in_use``), or some alert is to say where its model is used. Otherwise (most
+    syncs raise nothing) the statement is saved; deciding twice costs no I/O."""
+    decided = decide(InUse())
+    if decided[0] or any(r.in_use or any(c.in_use for c in r.immediate_if) for r in rules):
+        decided = decide(in_use(session))
+    return decided
 
 
 def _marks(session: Session, source: str, rules: Sequence[str]) -> list[Mark]:
@@ -205,9 +221,15 @@ def record_alerts(
     alerts: list[Alert] = []
     if countdowns or (events and any(r.kind == "events" for r in rules)):
         states = {m: s for (_, m), s in model_states(session, source, now).items()}
-        used = in_use(session)
-        alerts += event_alerts(rules, source, events, states, now, used)
-        alerts += _countdown(session, rules, source, states.values(), now, used)
+        marks = _marks(session, source, countdowns) if countdowns else []
+
+        def decide(used: InUse) -> tuple[list[Alert], Countdown]:
+            plan = countdown(rules, source, states.values(), marks, now, used)
+            return event_alerts(rules, source, events, states, now, used) + plan.alerts, plan
+
+        found, plan = _with_uses(session, rules, decide)
+        _apply_marks(session, plan.new_marks, plan.obsolete_marks, now)
+        alerts += found
     if stale:
         reported = stale_marks(session, stale, source)
         if reported:
@@ -217,23 +239,6 @@ def record_alerts(
             alerts += recovery.alerts
     add_alerts(session, rules, alerts, now)
     return len(alerts)
-
-
-def _countdown(
-    session: Session,
-    rules: Sequence[AlertRule],
-    source: str,
-    states: Iterable[ModelState],
-    now: datetime,
-    used: InUse,
-) -> list[Alert]:
-    """The countdown alerts due for ``source``'s models, their marks written."""
-    countdowns = [r.name for r in rules if r.kind == "shutdown" and r.covers_source(source)]
-    if not countdowns:
-        return []
-    plan = countdown(rules, source, states, _marks(session, source, countdowns), now, used)
-    _apply_marks(session, plan.new_marks, plan.obsolete_marks, now)
-    return plan.alerts
 
 
 def record_countdowns(
@@ -251,11 +256,20 @@ def record_countdowns(
     for (source, _), state in model_states(session).items():
         if source in by_source:
             by_source[source].append(state)
-    used = in_use(session)
-    alerts = [
-        alert for source, states in by_source.items()
-        for alert in _countdown(session, rules, source, states, now, used)
-    ]
+    marks = {}
+    for source in by_source:
+        names = [r.name for r in rules if r.kind == "shutdown" and r.covers_source(source)]
+        if names:
+            marks[source] = _marks(session, source, names)
+
+    def decide(used: InUse) -> tuple[list[Alert], list[Countdown]]:
+        plans = [countdown(rules, source, by_source[source], marks[source], now, used)
+                 for source in marks]
+        return [alert for plan in plans for alert in plan.alerts], plans
+
+    alerts, plans = _with_uses(session, rules, decide)
+    for plan in plans:
+        _apply_marks(session, plan.new_marks, plan.obsolete_marks, now)
     add_alerts(session, rules, alerts, now)
     return len(alerts)
 
@@ -275,7 +289,9 @@ def record_event_alerts(
     if not (rules and events):
         return 0
     states = {m: s for (_, m), s in model_states(session, source, now).items()}
-    alerts = event_alerts(rules, source, events, states, now, in_use(session))
+    alerts, _ = _with_uses(
+        session, rules, lambda used: (event_alerts(rules, source, events, states, now, used), None)
+    )
     add_alerts(session, rules, alerts, now)
     return len(alerts)
 

@@ -377,3 +377,28 @@ def test_the_shutdown_list_shows_where_an_imported_date_came_from(
         ("gpt-4-0613", "imported", "model_prices_and_context_window.json", url),
         ("gpt-4o", "provider", "provider", None),
     ]
+
+
+def test_the_uses_are_read_once_when_an_alert_is_to_say_them_and_not_for_a_quiet_sync(
+    engine: Engine, provider: FakeProvider, clock: Clock
+) -> None:
+    rules = [rule("all"), rule("countdown", "shutdown")]
+    provider.set("a", "b")
+    provider.models[0]["shutdown_date"] = day(clock.now + timedelta(days=200))
+    sync(engine, provider, clock, rules)
+    reads: list[str] = []
+
+    def count(*args: Any) -> None:
+        if "model_usages" in str(args[1]):
+            reads.append(str(args[1]))
+
+    event.listen(engine, "before_execute", count)
+    clock.advance(hours=1)
+    sync(engine, provider, clock, rules)  # nothing changed, no threshold reached
+    quiet = len(reads)
+    provider.set("a")
+    sync(engine, provider, clock, rules)  # b vanished: its alert says where b is used
+    event.remove(engine, "before_execute", count)
+
+    assert quiet == 0
+    assert len(reads) == 1

@@ -138,11 +138,12 @@ def _with_uses(
 ) -> tuple[list[dict[str, Any]], tuple[str, ...]]:
     """Each row with ``used_in``, its recorded uses (``syncer scan --record``); with
     ``used``, only the models that have some."""
+    from syncer.scan.matcher import normalise
     from syncer.scan.usages import usage_counts
 
     with engine.connect() as connection:
         counts = usage_counts(connection)
-    rows = [{**row, "used_in": counts.get(row["model_id"], 0)} for row in rows]
+    rows = [{**row, "used_in": counts.get(normalise(row["model_id"]), 0)} for row in rows]
     if used:
         rows = [row for row in rows if row["used_in"]]
     return rows, (*columns, "used_in")

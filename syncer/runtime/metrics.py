@@ -41,6 +41,7 @@ from syncer.reporting.web import (
     report_page,
 )
 from syncer.runtime.httpd import BoundedServer, WSGIApp, require_token
+from syncer.scan.matcher import normalise
 from syncer.scan.usages import usage_counts
 from syncer.timeutil import iso, utcnow
 
@@ -80,7 +81,7 @@ class Reading:
     shutdowns: dict[tuple[str, str], float] = field(default_factory=dict)
     #: The same models' stored shutdown dates (``effective_shutdown_at``), as Unix times.
     shutdown_at: dict[tuple[str, str], float] = field(default_factory=dict)
-    #: Recorded uses per model id (``syncer scan --record``).
+    #: Recorded uses per model, keyed by ``matcher.normalise`` of its id (``syncer scan --record``).
     uses: dict[str, int] = field(default_factory=dict)
     #: Present models per source whose status says they are going, with no date known.
     undated: dict[str, int] = field(default_factory=dict)
@@ -204,7 +205,8 @@ class SyncerCollector(Collector):
                       "Places syncer scan --record found using the model, for the models "
                       "with a shutdown series that are used anywhere",
                       ["source", "model"],
-                      {key: snap.uses[key[1]] for key in shown if snap.uses.get(key[1])})
+                      {key: snap.uses[used] for key in shown
+                       if snap.uses.get(used := normalise(key[1]))})
         left = GaugeMetricFamily(
             "syncer_model_series_left_out",
             "Models with a shutdown date not shown by syncer_model_shutdown_days_left "

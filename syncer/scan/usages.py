@@ -48,10 +48,19 @@ def record_usages(
 
 
 def usage_counts(connection: Connection | Session) -> dict[str, int]:
-    """How many recorded uses each model id has, over every repository."""
+    """How many recorded uses each model has, over every repository, keyed by
+    ``matcher.normalise`` of its id: look a model up by ``normalise(model_id)``, so a use
+    written ``openai/gpt-4o`` counts for ``gpt-4o`` here as it does for the alerts'
+    ``InUse``."""
+    from syncer.scan.matcher import normalise
+
     usages = model_usages_table.c
     query = select(usages.model_id, func.count()).group_by(usages.model_id)
-    return {model_id: count for model_id, count in connection.execute(query)}
+    counts: dict[str, int] = {}
+    for model_id, count in connection.execute(query):
+        key = normalise(model_id)
+        counts[key] = counts.get(key, 0) + count
+    return counts
 
 
 def latest_usages(connection: Connection | Session) -> list[tuple[Place, str]]:

@@ -203,8 +203,8 @@ def test_shutdown_dates_uses_and_a_failing_source_are_on_metrics(
     with engine.begin() as connection:
         connection.execute(model_usages_table.insert(), [
             {"repository": "app", "path": "main.py", "line": line, "column": 1,
-             "model_id": "gpt-4-0613", "verdict": "shutting-down", "scanned_at": clock.now}
-            for line in (3, 9)
+             "model_id": written, "verdict": "shutting-down", "scanned_at": clock.now}
+            for line, written in ((3, "gpt-4-0613"), (9, "openai/gpt-4-0613"))
         ])
     provider.fail_next(500, "down")
     sync(engine, settings, clock)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -51,6 +52,23 @@ def test_record_replaces_the_repositorys_uses_and_models_shows_them(
     assert [(m["model_id"], m["used_in"]) for m in used] == [("gpt-4-32k", 1), ("gpt-4o", 1)]
     every = json.loads(invoke("models", "--format", "json").stdout)
     assert len(every) == 8 and sum(m["used_in"] for m in every) == 2
+
+
+def test_a_use_stored_with_a_vendor_prefix_counts_for_the_listed_model(
+    invoke: Callable[..., Result], database_url: str
+) -> None:
+    """A use recorded as ``openai/gpt-4o`` (the id an OpenRouter source lists) counts for
+    an OpenAI source's ``gpt-4o`` in ``models``, as it does for the alerts' ``in_use``."""
+    engine = create_engine(database_url)
+    with engine.begin() as connection:
+        connection.execute(model_usages_table.insert(), [
+            {"repository": "acme/tools", "path": "llm.py", "line": line, "column": 9,
+             "model_id": written, "verdict": "ok", "scanned_at": datetime.now(UTC)}
+            for line, written in ((1, "openai/gpt-4o"), (2, "gpt-4o"))
+        ])
+    engine.dispose()
+    used = json.loads(invoke("models", "--used", "--format", "json").stdout)
+    assert [(m["model_id"], m["used_in"]) for m in used] == [("gpt-4o", 2)]
 
 
 def test_record_needs_a_repository(

@@ -17,10 +17,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import Engine, and_, delete, func, or_, select
-from sqlalchemy.dialects import postgresql, sqlite
 
 from syncer.db.engine import write_session
 from syncer.db.schema import AlertMark, AlertPruned, OutboxAlert
+from syncer.db.upsert import insert_for
 
 __all__ = ["Pruned", "prune_outbox"]
 
@@ -53,8 +53,7 @@ def prune_outbox(
             select(OutboxAlert.rule, func.count()).where(done).group_by(OutboxAlert.rule)
         ).all()
         if counts:
-            insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
-            values = insert(AlertPruned).values(
+            values = insert_for(engine.dialect.name)(AlertPruned).values(
                 [{"rule": rule, "delivered": count} for rule, count in counts]
             )
             session.execute(values.on_conflict_do_update(

@@ -29,13 +29,13 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import BigInteger, Connection, Engine, Row, bindparam, func, select, update
-from sqlalchemy.dialects import sqlite
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.sql import ColumnElement
 
 from syncer.config.model import DEFAULT_LEASE
 from syncer.db.engine import connection_of, write_transaction
 from syncer.db.tables import leases_table
+from syncer.db.upsert import insert_for
 from syncer.errors import first_line
 
 if TYPE_CHECKING:
@@ -125,11 +125,8 @@ def _take_statement(dialect: str) -> Any:
     """The upsert that takes a free lease, built once per dialect: a replica of ``syncer
     run`` takes one per sync, and building it cost more than running it."""
     if dialect not in _lease_takes:
-        insert: Any = sqlite.insert
-        if dialect == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert
         now = bindparam("now", type_=_lease.acquired_at.type)
-        values = insert(leases_table).values(
+        values = insert_for(dialect)(leases_table).values(
             name=bindparam("name"), holder=bindparam("holder"), acquired_at=now,
             expires_at=bindparam("until", type_=_lease.expires_at.type),
         )

@@ -14,7 +14,6 @@ says where it is used, when a scan was recorded.
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -24,6 +23,7 @@ from typing import Any
 from syncer.config.model import AlertRule
 from syncer.scan.places import InUse, Place
 from syncer.timeutil import duration_text, human_time, iso
+from syncer.words import value_text
 
 __all__ = [
     "IN_USE_PLACES",
@@ -232,11 +232,6 @@ def event_kind(stored_kind: str, model: ModelState | None, now: datetime) -> str
     return stored_kind
 
 
-def _value(value: Any) -> str:
-    text = json.dumps(value, sort_keys=True, default=str, ensure_ascii=False)
-    return text if len(text) <= 40 else text[:39] + "…"
-
-
 def date_origin(date_source: str | None, origin: str | None) -> str:
     """Where a shutdown date comes from, in words: the provider's own list, or an import
     (``syncer deprecations import``) and the file or URL it read."""
@@ -268,7 +263,8 @@ def _event_summary(
     text = f"{source}: {model_id} {kind}"
     if kind == "changed":
         old, new = event.get("old_values") or {}, event.get("new_values") or {}
-        fields = [f"{k} {_value(old.get(k))} → {_value(new.get(k))}" for k in sorted(new)[:3]]
+        fields = [f"{k} {value_text(old.get(k), 40)} → {value_text(new.get(k), 40)}"
+                  for k in sorted(new)[:3]]
         more = f" and {len(new) - 3} more" if len(new) > 3 else ""
         text = f"{source}: {model_id} changed: {', '.join(fields)}{more}"
     elif kind in ("retired", "vanished") and model is not None and model.shutdown_at is not None:

@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 from syncer.alerts.decide import date_origin, days_left, used_text
 from syncer.config.model import AlertRule
 from syncer.timeutil import iso
+from syncer.words import clip
 
 __all__ = [
     "DIGEST_VERSION",
@@ -233,8 +234,7 @@ def _merged_change(held: Sequence[Held], key: str) -> tuple[dict[str, Any], dict
 
 
 def _short(value: Any) -> str:
-    text = "none" if value is None else str(value)
-    return text if len(text) <= 40 else text[:39] + "…"
+    return clip("none" if value is None else str(value), 40)
 
 
 def _model_items(held: Sequence[Held], drop_transient: bool) -> list[Item]:

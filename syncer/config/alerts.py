@@ -27,7 +27,7 @@ from syncer.config.model import (
     Source,
     Urgency,
 )
-from syncer.config.reader import NAME_PATTERN, TableReader
+from syncer.config.reader import TableReader
 from syncer.errors import ConfigError
 from syncer.providers.auth import is_loopback
 from syncer.timeutil import duration_text
@@ -152,12 +152,13 @@ def _quiet_days(reader: TableReader) -> tuple[str, ...]:
     return days
 
 
-def _quiet_exempt(reader: TableReader, kind: str) -> tuple[str, ...]:
-    kinds = _strings(reader, "quiet_exempt")
+def _alert_kinds(reader: TableReader, key: str, kind: str) -> tuple[str, ...]:
+    """``key``'s list of alert kinds, each one that a ``kind`` rule raises."""
+    kinds = _strings(reader, key)
     for alert_kind in kinds:
         if alert_kind not in RULE_ALERT_KINDS[kind]:
             known = ", ".join(RULE_ALERT_KINDS[kind])
-            raise reader.fail("quiet_exempt", f"a {kind} rule raises no {alert_kind!r} alerts "
+            raise reader.fail(key, f"a {kind} rule raises no {alert_kind!r} alerts "
                               f"(it raises: {known})")
     return kinds
 
@@ -173,12 +174,7 @@ def _urgencies(reader: TableReader, kind: str) -> tuple[Urgency, ...]:
                               '{ kinds = ["vanished"], in_use = true } or a list of them')
         clause = TableReader(table, reader.where, f"{reader.prefix}immediate_if[{index}].")
         clause.unknown(_URGENCY_KEYS)
-        kinds = _strings(clause, "kinds")
-        for alert_kind in kinds:
-            if alert_kind not in RULE_ALERT_KINDS[kind]:
-                known = ", ".join(RULE_ALERT_KINDS[kind])
-                raise clause.fail("kinds", f"a {kind} rule raises no {alert_kind!r} alerts "
-                                  f"(it raises: {known})")
+        kinds = _alert_kinds(clause, "kinds", kind)
         days = clause.get("days_left", int)
         if days is not None and days < 0:
             raise clause.fail("days_left", "must be zero or more")
@@ -190,9 +186,7 @@ def _urgencies(reader: TableReader, kind: str) -> tuple[Urgency, ...]:
 
 
 def _rule(reader: TableReader, env: Mapping[str, str], sources: Sequence[str]) -> AlertRule:
-    name = reader.get("name", str)
-    if not name or not NAME_PATTERN.match(name):
-        raise reader.fail("name", "required: letters, digits, '.', '_' or '-', up to 64")
+    name = reader.name()
     kind = reader.get("kind", str, "events")
     if kind not in RULE_KINDS:
         raise reader.fail("kind", f"{kind!r} is not one of: {', '.join(RULE_KINDS)}")
@@ -236,7 +230,7 @@ def _rule(reader: TableReader, env: Mapping[str, str], sources: Sequence[str]) -
         immediate_if=_urgencies(reader, kind),
         quiet=_quiet(reader),
         quiet_days=_quiet_days(reader),
-        quiet_exempt=_quiet_exempt(reader, kind),
+        quiet_exempt=_alert_kinds(reader, "quiet_exempt", kind),
         in_use=bool(reader.get("in_use", bool, False)),
     )
 

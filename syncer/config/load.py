@@ -42,7 +42,7 @@ from syncer.config.model import (
     Source,
     SyncPolicy,
 )
-from syncer.config.reader import NAME_PATTERN, TableReader, read_file
+from syncer.config.reader import TableReader, read_file
 from syncer.config.retention import parse_retention_rules
 from syncer.errors import ConfigError
 from syncer.providers.profile import KINDS, Profile, apis_of, profile_for
@@ -90,9 +90,7 @@ def _source_from_table(
     for key in sorted((_KIND_KEYS - allowed) & set(table)):
         raise reader.fail(key, f"not a key of a source of kind {kind!r}")
     reader.unknown(_SOURCE_KEYS | allowed)
-    name = reader.get("name", str)
-    if not name or not NAME_PATTERN.match(name):
-        raise reader.fail("name", "required: letters, digits, '.', '_' or '-', up to 64")
+    name = reader.name()
     base_url = reader.get("base_url", str, profile.default_base_url)
     if base_url is None:
         raise reader.fail("base_url", f"required for kind {kind!r} (it has no public endpoint)")

@@ -46,6 +46,14 @@ class TableReader:
         names = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
         raise self.fail(key, f"expected {names}, got {type(value).__name__} {value!r}")
 
+    def name(self) -> str:
+        """The table's ``name`` (a source's, a rule's): required, and fit for a URL, a
+        metrics label and SQL (``NAME_PATTERN``)."""
+        name = self.get("name", str)
+        if not name or not NAME_PATTERN.match(name):
+            raise self.fail("name", "required: letters, digits, '.', '_' or '-', up to 64")
+        return str(name)
+
     def env_name(self, key: str, default: str | None = None) -> str | None:
         """The name of an environment variable; a value that is not one is refused unquoted,
         since it is most likely the secret itself (a key or a URL) pasted in by mistake."""

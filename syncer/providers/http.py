@@ -16,7 +16,7 @@ import logging
 import re
 import socket
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from email.utils import parsedate_to_datetime
 from http import HTTPStatus
 from typing import Any, NoReturn
@@ -52,6 +52,7 @@ from syncer.providers.auth import check_transport, credential_headers, is_loopba
 from syncer.providers.paging import Cursor
 from syncer.providers.profile import ErrorInfo, Profile
 from syncer.redact import printable, scrub, secret_parameter, shown_url
+from syncer.words import snippet
 
 __all__ = ["MAX_PAGES", "USER_AGENT", "Client", "Listing", "model_path"]
 
@@ -294,7 +295,7 @@ class Client:
         url = urljoin(self._base + "/", cursor)
         if _origin(url) != _origin(self._base):
             raise PayloadError(
-                f"GET {shown_url(current)}: next page {_snippet(shown_url(cursor), 120)} is on "
+                f"GET {shown_url(current)}: next page {snippet(shown_url(cursor), 120)} is on "
                 "another host; not followed"
             )
         return _keeping(url, self.profile.list_query)
@@ -341,11 +342,11 @@ class Client:
             limit = connect if isinstance(exc, requests.ConnectTimeout) else read
             raise _Transient(ProviderTimeout(f"{where}: timed out after {limit:g} s")) from None
         except requests.exceptions.SSLError as exc:  # a bad certificate will not fix itself
-            reason = self._clean(_snippet(_reason(exc), 160))
+            reason = self._clean(snippet(_reason(exc), 160))
             raise ProviderTLSError(f"{where}: TLS handshake failed: {reason}") from None
         except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:
             log.debug("%s: failed after %.3f s", where, time.monotonic() - started)
-            reason = self._clean(_snippet(_reason(exc), 160))
+            reason = self._clean(snippet(_reason(exc), 160))
             if _unresolved(exc):  # DNS already retried; another attempt soon rarely helps
                 host = urlsplit(url).hostname
                 message = f"{where}: cannot resolve the host {host}: {reason}"
@@ -410,7 +411,7 @@ class Client:
             raise PayloadError(f"{where}: the body is not valid {encoding}") from None
         except urllib3.exceptions.HTTPError as exc:
             response.close()
-            reason = self._clean(_snippet(_reason(exc), 160))
+            reason = self._clean(snippet(_reason(exc), 160))
             broke = ProviderUnreachable(f"{where}: the connection broke: {reason}")
             raise _Transient(broke) from None
         except ProviderError:
@@ -430,7 +431,7 @@ class Client:
         if 300 <= status < 400:
             # The server's own words: a key it echoes is masked, a control cannot reach a terminal.
             location = response.headers.get("Location", "nowhere")
-            location = self._clean(_snippet(shown_url(location), 120))
+            location = self._clean(snippet(shown_url(location), 120))
             message = f"{head}: redirect to {location} not followed; set base_url to the final URL"
             return HTTPStatusError(message, status=status)
         hint = info.hint or (_HINTS[401] if info.auth else _HINTS.get(status))
@@ -472,7 +473,7 @@ class Client:
             ) from None
         except ValueError:
             kind = response.headers.get("Content-Type") or "no content type"
-            sample = self._clean(_snippet(response.content, 80)) or "empty body"
+            sample = self._clean(snippet(response.content, 80)) or "empty body"
             message = f"{where}: {response.status_code} response is not JSON ({kind}): {sample}"
             raise PayloadError(message) from None
 
@@ -558,7 +559,7 @@ def _origin(url: str) -> tuple[str, str, int | None]:
     try:
         port = parts.port
     except ValueError:
-        raise PayloadError(f"{_snippet(url, 120)} has an invalid port") from None
+        raise PayloadError(f"{snippet(url, 120)} has an invalid port") from None
     return parts.scheme, parts.hostname or "", port or {"http": 80, "https": 443}.get(parts.scheme)
 
 
@@ -571,8 +572,8 @@ def _error_body(response: requests.Response, profile: Profile) -> ErrorInfo:
     info = profile.read_error(body) or ErrorInfo(None)
     message = info.message
     if not isinstance(message, str) or not message.strip():
-        message = _snippet(response.content, 200) or "empty body"
-    return dataclasses.replace(info, message=_snippet(message, 500))
+        message = snippet(response.content, 200) or "empty body"
+    return dataclasses.replace(info, message=snippet(message, 500))
 
 
 def _retry_after(headers: Mapping[str, str], now: float) -> float | None:
@@ -599,35 +600,32 @@ def _retry_after(headers: Mapping[str, str], now: float) -> float | None:
     return max(0.0, when.timestamp() - now) if when.tzinfo else None
 
 
-def _unresolved(exc: BaseException) -> bool:
-    """Whether a connection failed because the host name did not resolve."""
+def _causes(exc: BaseException) -> Iterator[BaseException]:
+    """``exc`` and what it wraps, outermost first, at most 12 deep: urllib3 keeps the cause
+    in ``reason`` or in its arguments, Python in ``__cause__`` or ``__context__``."""
     current: BaseException | None = exc
     for _ in range(12):
         if current is None:
-            return False
-        if isinstance(current, socket.gaierror):
-            return True
+            return
+        yield current
         inner = getattr(current, "reason", None)
         if not isinstance(inner, BaseException):
             inner = next((a for a in current.args if isinstance(a, BaseException)), None)
         current = inner or current.__cause__ or current.__context__
-    return False
+
+
+def _unresolved(exc: BaseException) -> bool:
+    """Whether a connection failed because the host name did not resolve."""
+    return any(isinstance(cause, socket.gaierror) for cause in _causes(exc))
 
 
 def _reason(exc: BaseException) -> str:
     """The innermost cause of a connection failure ("Connection refused"), never the request."""
-    current: BaseException | None = exc
     last = exc
-    for _ in range(12):
-        if current is None:
-            break
-        if isinstance(current, OSError) and current.strerror:
-            return current.strerror
-        last = current
-        inner = getattr(current, "reason", None)
-        if not isinstance(inner, BaseException):
-            inner = next((a for a in current.args if isinstance(a, BaseException)), None)
-        current = inner or current.__cause__ or current.__context__
+    for cause in _causes(exc):
+        if isinstance(cause, OSError) and cause.strerror:
+            return cause.strerror
+        last = cause
     return str(last) or type(last).__name__
 
 
@@ -635,14 +633,7 @@ def _phrase(response: requests.Response) -> str:
     try:
         return HTTPStatus(response.status_code).phrase
     except ValueError:
-        return _snippet(response.reason or "", 40)
-
-
-def _snippet(data: str | bytes, limit: int) -> str:
-    """At most ``limit`` characters, whitespace collapsed to one line."""
-    text = data[: limit * 4].decode("utf-8", "replace") if isinstance(data, bytes) else data
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+        return snippet(response.reason or "", 40)
 
 
 def _wait_at_most(response: requests.Response, seconds: float) -> None:

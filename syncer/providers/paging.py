@@ -14,6 +14,7 @@ from typing import Any
 
 from syncer.errors import PayloadError
 from syncer.jsontext import document
+from syncer.words import snippet
 
 __all__ = [
     "Cursor",
@@ -32,7 +33,7 @@ Paginator = Callable[[Any], Cursor | None]
 def _has_more(body: Any) -> bool | None:
     has_more = body.get("has_more") if isinstance(body, Mapping) else None
     if has_more is not None and not isinstance(has_more, bool):
-        raise PayloadError(f"has_more must be true or false, got {_snippet(repr(has_more))}")
+        raise PayloadError(f"has_more must be true or false, got {snippet(repr(has_more), 40)}")
     return has_more
 
 
@@ -90,7 +91,7 @@ def page_token(key: str, param: str) -> Paginator:
         if token is None or token == "":
             return None
         if not isinstance(token, str):
-            raise PayloadError(f"{key} must be a string, got {_snippet(repr(token))}")
+            raise PayloadError(f"{key} must be a string, got {snippet(repr(token), 40)}")
         return {param: token}
 
     paginate.__name__ = f"page_token_{key}"
@@ -105,10 +106,5 @@ def next_link(body: Any) -> Cursor | None:
     if following is None or following == "":
         return None
     if not isinstance(following, str):
-        raise PayloadError(f"links.next must be a URL, got {_snippet(repr(following))}")
+        raise PayloadError(f"links.next must be a URL, got {snippet(repr(following), 40)}")
     return following
-
-
-def _snippet(text: str, limit: int = 40) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -26,6 +26,7 @@ from typing import Any
 
 from syncer.redact import printable
 from syncer.timeutil import human_time, iso
+from syncer.words import clip
 
 __all__ = [
     "ALL_COLUMNS",
@@ -152,5 +153,4 @@ def show_record(row: dict[str, Any]) -> str:
 
 
 def _cell(value: Any) -> str:
-    text = printable(_human(value))
-    return text if len(text) <= MAX_CELL else text[: MAX_CELL - 1] + "…"
+    return clip(printable(_human(value)), MAX_CELL)

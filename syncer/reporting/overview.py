@@ -10,7 +10,6 @@ computed here once so the template only prints them.
 
 from __future__ import annotations
 
-import json
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -22,7 +21,7 @@ from syncer.config.model import MODEL_EVENT_KINDS
 from syncer.lifecycle import changed_by
 from syncer.reporting.history import Interval
 from syncer.reporting.shutdowns import Shutdown, Undated
-from syncer.words import counted
+from syncer.words import counted, value_text
 
 __all__ = [
     "FEED_LIMIT",
@@ -300,17 +299,12 @@ def _day(moment: datetime | None) -> str:
     return "" if moment is None else moment.date().isoformat()
 
 
-def _value(value: Any) -> str:
-    text = json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
-    return text if len(text) <= MAX_VALUE else text[: MAX_VALUE - 1] + "…"
-
-
 def describe_change(event: Event) -> str:
     """What changed, in one line: ``field: old -> new`` for each field, or the reason."""
     if event.kind in ("changed", "shutdown_changed", "status_changed"):
         old, new = event.old_values or {}, event.new_values or {}
         text = "; ".join(
-            f"{key}: {_value(old.get(key))} -> {_value(new.get(key))}"
+            f"{key}: {value_text(old.get(key), MAX_VALUE)} -> {value_text(new.get(key), MAX_VALUE)}"
             for key in sorted({*old, *new})
         )
         by = changed_by(event.kind, event.details)

@@ -5,10 +5,13 @@ Every module defaults to ``utcnow`` and tests replace it; every time is aware UT
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import UTC, datetime, timedelta
 
 __all__ = [
+    "age_days",
+    "days_until",
     "duration_text",
     "format_duration",
     "human_time",
@@ -17,6 +20,7 @@ __all__ = [
     "parse_moment",
     "seconds",
     "utcnow",
+    "whole_days",
 ]
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)\s*$")
@@ -105,3 +109,22 @@ def duration_text(delta: timedelta) -> str:
     days, hours = divmod(hours, 24)
     units = ((days, "d"), (hours, "h"), (minutes, "m"), (secs, "s"))
     return " ".join(f"{n}{unit}" for n, unit in units if n) or "0s"
+
+
+def whole_days(span: timedelta) -> int:
+    """A span in whole days: the one rule for every count of days a person reads (days
+    left, age in days). It rounds up, toward the future: a shutdown 2.15 days ahead is 3
+    days left ("within 3 days"; a date at midnight counts as the calendar does), 0 once it
+    has come, -1 a day after; a model created 1118.9 days ago is -1118 days ahead, so 1118
+    days old (``age_days``): the days completed."""
+    return math.ceil(span / timedelta(days=1))
+
+
+def days_until(moment: datetime, now: datetime) -> int:
+    """Whole days from ``now`` to ``moment`` (``whole_days``): days left."""
+    return whole_days(moment - now)
+
+
+def age_days(age: timedelta) -> int:
+    """An age in whole days (``whole_days``): the days completed, 0 under a day."""
+    return -whole_days(-age)

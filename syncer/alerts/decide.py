@@ -14,7 +14,6 @@ says where it is used, when a scan was recorded.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -22,7 +21,7 @@ from typing import Any
 
 from syncer.config.model import AlertRule
 from syncer.scan.places import InUse, Place
-from syncer.timeutil import duration_text, human_time, iso
+from syncer.timeutil import days_until, duration_text, human_time, iso
 from syncer.words import value_text
 
 __all__ = [
@@ -60,7 +59,6 @@ STALE_INTERVALS = 3
 IN_USE_PLACES = 20
 #: The places a summary names before "and N more".
 _PLACES_SAID = 3
-_DAY = timedelta(days=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,8 +211,9 @@ def _with_use(summary: str, block: Mapping[str, Any] | None) -> str:
 
 
 def days_left(shutdown_at: datetime, now: datetime) -> int:
-    """Whole days left, rounded up: ``<= 30`` exactly when at most 30 days remain."""
-    return math.ceil((shutdown_at - now) / _DAY)
+    """Whole days left by ``timeutil.days_until``'s rule, rounded up: ``<= 30`` exactly
+    when at most 30 days remain."""
+    return days_until(shutdown_at, now)
 
 
 # --- model events --------------------------------------------------------------------------------

@@ -20,7 +20,7 @@ from typing import Any
 from syncer.config.model import RetentionRule
 from syncer.providers.openai import PROFILE as OPENAI
 from syncer.providers.profile import Family, FineTunes
-from syncer.timeutil import format_duration
+from syncer.timeutil import age_days, duration_text, format_duration
 
 __all__ = [
     "PLAN_COLUMNS",
@@ -103,7 +103,7 @@ class RetentionPlan:
                 "source": source,
                 "model_id": d.model.model_id,
                 "action": d.action,
-                "age_days": round(d.age / timedelta(days=1), 1),
+                "age_days": age_days(d.age),
                 "owned_by": d.model.owned_by,
                 "family": None if d.family is None else str(d.family),
                 "reason": d.reason,
@@ -281,5 +281,9 @@ def _first_include(model_id: str, patterns: Sequence[str], fine_tunes: FineTunes
 
 
 def _days(age: timedelta) -> str:
-    days = age / timedelta(days=1)
-    return f"{days:.1f} days" if days < 10 else f"{days:.0f} days"
+    """An age as the plan's reasons say it: whole days (``timeutil.age_days``, the
+    ``age_days`` column's number), and under a day its hours and minutes."""
+    days = age_days(age)
+    if days < 1:
+        return duration_text(timedelta(minutes=age // timedelta(minutes=1)))
+    return "1 day" if days == 1 else f"{days} days"

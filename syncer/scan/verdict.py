@@ -14,15 +14,15 @@ A written id is looked up as written, then without its prefixes and suffixes
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 from syncer.lifecycle import is_ending
 from syncer.scan.inventory import Imported, Inventory, ModelRecord
 from syncer.scan.matcher import candidates, is_id, normalise
+from syncer.timeutil import days_until
 
 __all__ = [
     "DEFAULT_FAIL_ON",
@@ -108,10 +108,6 @@ class Finding:
     waiver: Waiver | None = None
 
 
-def _days(until: datetime, now: datetime) -> int:
-    return math.floor((until - now) / timedelta(days=1))
-
-
 class Index:
     """An inventory arranged for lookups by written id."""
 
@@ -166,7 +162,7 @@ class Index:
             assert first.shutdown_at is not None
             return Verdict(
                 "shutting-down", model_id, sources, first.shutdown_at,
-                _days(first.shutdown_at, now), first.shutdown_origin, first.replacement,
+                days_until(first.shutdown_at, now), first.shutdown_origin, first.replacement,
             )
         replacement = next((r.replacement for r in present if r.replacement), None)
         # The one rule every output follows (an exported snapshot's status may be read

@@ -18,6 +18,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from syncer.config.alerts import check_stale_after, parse_alert_rules
 from syncer.config.exposure import warn_if_exposed
 from syncer.config.imports import parse_imports
 from syncer.config.model import (
@@ -266,10 +267,7 @@ def load_settings(
 ) -> Settings:
     """Build the settings from the command line's values, the environment and the file."""
     env = os.environ if env is None else env
-    path_text = config_file or env.get("SYNCER_CONFIG")
-    path = Path(path_text) if path_text else None
-    if path is None and DEFAULT_CONFIG_FILE.is_file():
-        path = DEFAULT_CONFIG_FILE
+    path = _config_path(config_file, env)
     data = read_file(path) if path else {}
     if path is not None:
         warn_if_exposed(path, data)
@@ -279,26 +277,72 @@ def load_settings(
 
     sync_reader = TableReader(top.get("sync", dict, {}), where, "sync.")
     limits = _limits(sync_reader, (DEFAULT_DEADLINE, DEFAULT_MAX_RESPONSE_SIZE))
-    tables = top.get("sources", list, [])
+    sources = _sources(top, env, limits, base_url)
+    names = [s.name for s in sources]
+    schedule = _schedule(TableReader(top.get("schedule", dict, {}), where, "schedule."), every)
+    policy, workers = _sync(sync_reader, accept_mass_change)
+    http_reader = TableReader(top.get("http", dict, {}), where, "http.")
+    http = _http(http_reader)
+    server = _server(http_reader, TableReader(top.get("server", dict, {}), where, "server."), env)
+    stop_timeout = _duration_of(top, "run", "stop_timeout", DEFAULT_STOP_TIMEOUT)
+    outbox_keep = _duration_of(top, "outbox", "keep_delivered", DEFAULT_OUTBOX_KEEP)
+    alerts = parse_alert_rules(data.get("alerts", []), where, env, names)
+    check_stale_after(alerts, sources, schedule, where, utcnow())
+    file_url = top.get("database_url", str)
+    return Settings(
+        database_url=database_url or env.get("SYNCER_DATABASE_URL") or file_url
+        or DEFAULT_DATABASE_URL,
+        sources=tuple(sources),
+        http=http,
+        server=server,
+        policy=policy,
+        schedule=schedule,
+        config_file=path,
+        alerts=alerts,
+        retention=_retention_kinds(parse_retention_rules(data, where, names), sources, data,
+                                   where),
+        outbox_keep=outbox_keep,
+        workers=workers,
+        stop_timeout=stop_timeout,
+        imports=parse_imports(top.get("imports", list, []), where, limits),
+    )
+
+
+def _config_path(config_file: str | Path | None, env: Mapping[str, str]) -> Path | None:
+    """``--config``, else ``$SYNCER_CONFIG``, else ``./syncer.toml`` if there is one."""
+    path_text = config_file or env.get("SYNCER_CONFIG")
+    if path_text:
+        return Path(path_text)
+    return DEFAULT_CONFIG_FILE if DEFAULT_CONFIG_FILE.is_file() else None
+
+
+def _sources(
+    top: TableReader, env: Mapping[str, str], limits: Limits, base_url: str | None
+) -> list[Source]:
+    """The ``[[sources]]``, each named once; without any, the one source the OpenAI SDK's
+    variables (and ``--base-url``) describe."""
     sources: list[Source] = []
-    for index, table in enumerate(tables):
+    for index, table in enumerate(top.get("sources", list, [])):
         if not isinstance(table, dict):
             raise top.fail(f"sources[{index}]", "each source must be a table ([[sources]])")
-        sources.append(_source_from_table(table, where, index, env, limits))
+        sources.append(_source_from_table(table, top.where, index, env, limits))
     names = [s.name for s in sources]
     for name in names:
         if names.count(name) > 1:
             raise top.fail("sources", f"source name {name!r} is used twice")
     if sources and base_url is not None:
         raise ConfigError(
-            f"{where}: --base-url applies only without [[sources]]; set base_url there"
+            f"{top.where}: --base-url applies only without [[sources]]; set base_url there"
         )
     if not sources:
         sources = [_environment_source(profile_for("openai"), base_url, env, limits)]
+    return sources
 
-    schedule_reader = TableReader(top.get("schedule", dict, {}), where, "schedule.")
-    schedule_reader.unknown({"every", "cron", "jitter", "lease"})
-    file_every, file_cron = schedule_reader.schedule()
+
+def _schedule(reader: TableReader, every: str | None) -> Schedule:
+    """``[schedule]``; ``--every`` replaces its interval and cron, for every source."""
+    reader.unknown({"every", "cron", "jitter", "lease"})
+    file_every, file_cron = reader.schedule()
     every_delta = file_every or DEFAULT_EVERY
     if every is not None:
         try:
@@ -307,87 +351,64 @@ def load_settings(
             raise ConfigError(f"--every: {exc}") from None
         if every_delta <= timedelta(0):
             raise ConfigError("--every: must be positive")
-    jitter = schedule_reader.get("jitter", (str, int, float))
-    schedule = Schedule(
+    jitter = reader.get("jitter", (str, int, float))
+    return Schedule(
         every=every_delta,
         cron=None if every is not None else file_cron,
         jitter=DEFAULT_JITTER if jitter is None else (
-            timedelta(0) if jitter in (0, "0")
-            else schedule_reader.duration("jitter") or DEFAULT_JITTER
+            timedelta(0) if jitter in (0, "0") else reader.duration("jitter") or DEFAULT_JITTER
         ),
         for_all=every is not None,
-        lease=schedule_reader.duration("lease") or DEFAULT_LEASE,
+        lease=reader.duration("lease") or DEFAULT_LEASE,
     )
 
-    sync_reader.unknown({
+
+def _sync(reader: TableReader, accept_mass_change: bool) -> tuple[SyncPolicy, int]:
+    """``[sync]``: the policy against mass changes, and how many sources sync at once."""
+    reader.unknown({
         "mass_vanish_share", "accept_mass_change", "confirm_vanish_limit", "workers",
         "deadline", "max_response_size",
     })
-    share = sync_reader.positive("mass_vanish_share", float, DEFAULT_MASS_VANISH_SHARE)
+    share = reader.positive("mass_vanish_share", float, DEFAULT_MASS_VANISH_SHARE)
     if share > 1:
-        raise sync_reader.fail("mass_vanish_share", "must be a share between 0 and 1")
-    limit = sync_reader.get("confirm_vanish_limit", int, DEFAULT_CONFIRM_VANISH_LIMIT)
+        raise reader.fail("mass_vanish_share", "must be a share between 0 and 1")
+    limit = reader.get("confirm_vanish_limit", int, DEFAULT_CONFIRM_VANISH_LIMIT)
     if limit < 0:
-        raise sync_reader.fail("confirm_vanish_limit", "must be zero or more")
-    workers = sync_reader.positive("workers", int, DEFAULT_WORKERS)
+        raise reader.fail("confirm_vanish_limit", "must be zero or more")
+    workers = reader.positive("workers", int, DEFAULT_WORKERS)
     policy = SyncPolicy(
         mass_vanish_share=share,
         accept_mass_change=accept_mass_change
-        or bool(sync_reader.get("accept_mass_change", bool, False)),
+        or bool(reader.get("accept_mass_change", bool, False)),
         confirm_vanish_limit=limit,
     )
+    return policy, workers
 
-    http_reader = TableReader(top.get("http", dict, {}), where, "http.")
+
+def _http(reader: TableReader) -> HTTPSettings:
+    """``[http]``'s client settings (its server keys are read by ``_server``)."""
     defaults = HTTPSettings()
-    http_reader.unknown(set(defaults.__dataclass_fields__) | set(_SERVER_KEYS.values()))
+    reader.unknown(set(defaults.__dataclass_fields__) | set(_SERVER_KEYS.values()))
     http = HTTPSettings(
-        connect_timeout=http_reader.positive("connect_timeout", float, defaults.connect_timeout),
-        read_timeout=http_reader.positive("read_timeout", float, defaults.read_timeout),
-        max_retries=http_reader.get("max_retries", int, defaults.max_retries),
-        backoff_base=http_reader.positive("backoff_base", float, defaults.backoff_base),
-        backoff_max=http_reader.positive("backoff_max", float, defaults.backoff_max),
-        retry_after_cap=http_reader.positive("retry_after_cap", float, defaults.retry_after_cap),
+        connect_timeout=reader.positive("connect_timeout", float, defaults.connect_timeout),
+        read_timeout=reader.positive("read_timeout", float, defaults.read_timeout),
+        max_retries=reader.get("max_retries", int, defaults.max_retries),
+        backoff_base=reader.positive("backoff_base", float, defaults.backoff_base),
+        backoff_max=reader.positive("backoff_max", float, defaults.backoff_max),
+        retry_after_cap=reader.positive("retry_after_cap", float, defaults.retry_after_cap),
     )
     if http.max_retries < 0:
-        raise http_reader.fail("max_retries", "must be zero or more")
-    public_url = http_reader.get("public_url", str)
+        raise reader.fail("max_retries", "must be zero or more")
+    public_url = reader.get("public_url", str)
     if public_url is not None:
         if not public_url.startswith(("https://", "http://")):
-            raise http_reader.fail("public_url", "expected an http(s) URL of the HTML report")
+            raise reader.fail("public_url", "expected an http(s) URL of the HTML report")
         http = replace(http, public_url=public_url)
+    return http
 
-    server = _server(http_reader, TableReader(top.get("server", dict, {}), where, "server."), env)
 
-    run_reader = TableReader(top.get("run", dict, {}), where, "run.")
-    run_reader.unknown({"stop_timeout"})
-    stop_timeout = run_reader.duration("stop_timeout") or DEFAULT_STOP_TIMEOUT
-
-    outbox_reader = TableReader(top.get("outbox", dict, {}), where, "outbox.")
-    outbox_reader.unknown({"keep_delivered"})
-    outbox_keep = outbox_reader.duration("keep_delivered") or DEFAULT_OUTBOX_KEEP
-
-    # They build on this module's TableReader.
-    from syncer.config.alerts import check_stale_after, parse_alert_rules
-
-    alerts = parse_alert_rules(data.get("alerts", []), where, env, [s.name for s in sources])
-    check_stale_after(alerts, sources, schedule, where, utcnow())
-
-    file_url = top.get("database_url", str)
-    url = database_url or env.get("SYNCER_DATABASE_URL") or file_url
-    return Settings(
-        database_url=url or DEFAULT_DATABASE_URL,
-        sources=tuple(sources),
-        http=http,
-        server=server,
-        policy=policy,
-        schedule=schedule,
-        config_file=path,
-        alerts=alerts,
-        retention=_retention_kinds(
-            parse_retention_rules(data, where, [s.name for s in sources]), sources, data, where
-        ),
-        outbox_keep=outbox_keep,
-        workers=workers,
-        stop_timeout=stop_timeout,
-        imports=parse_imports(top.get("imports", list, []), where, limits),
-    )
+def _duration_of(top: TableReader, table: str, key: str, default: timedelta) -> timedelta:
+    """A table that holds one duration (``[run] stop_timeout``, ``[outbox] keep_delivered``)."""
+    reader = TableReader(top.get(table, dict, {}), top.where, f"{table}.")
+    reader.unknown({key})
+    return reader.duration(key) or default

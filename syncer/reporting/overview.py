@@ -395,21 +395,54 @@ def build_overview(
     start = since or min((i.available_from for i in intervals), default=now - timedelta(days=30))
     start = min(start, now - SHORTEST_HISTORY)
     listed = {(s.source, s.model_id): s for s in shutdowns if s.vanished_at is None}
-    ahead = [s.shutdown_at for s in listed.values() if now < s.shutdown_at <= now + AHEAD_LIMIT]
-    if ahead:
-        end = max(ahead)
-        axis = Axis.spanning(start, now, end + (end - now) * 0.05)
-    else:
-        axis = Axis(start, now + (now - start) * 0.02)
-
+    axis = _axis(start, now, listed.values())
     by_model: dict[tuple[str, str], list[Interval]] = defaultdict(list)
     for interval in sorted(intervals, key=lambda i: i.available_from):
         by_model[interval.source, interval.model_id].append(interval)
+    sources = sorted({key[0] for key in by_model} | {run.source for run in runs})
+    timelines = _timelines(sources, by_model, marks, listed, axis, start, now)
+    months, overdue = _calendar(listed.values(), now)
+    return Overview(
+        now=now,
+        axis=axis,
+        legend=_legend(timelines),
+        sources=_summaries(sources, by_model, counts, runs, start, now),
+        timelines=timelines,
+        months=months,
+        overdue=overdue,
+        undated=sorted(undated, key=lambda u: (u.source, u.model_id)),
+        feed=[
+            FeedItem(e.occurred_at, e.source, e.model_id, e.kind, describe_change(e))
+            for e in feed
+        ],
+        feed_total=feed_total,
+        ticks=axis.ticks(),
+    )
+
+
+def _axis(start: datetime, now: datetime, listed: Iterable[Shutdown]) -> Axis:
+    """From ``start`` to now, and on to the furthest shutdown date within ``AHEAD_LIMIT``."""
+    ahead = [s.shutdown_at for s in listed if now < s.shutdown_at <= now + AHEAD_LIMIT]
+    if ahead:
+        end = max(ahead)
+        return Axis.spanning(start, now, end + (end - now) * 0.05)
+    return Axis(start, now + (now - start) * 0.02)
+
+
+def _timelines(
+    sources: Sequence[str],
+    by_model: Mapping[tuple[str, str], list[Interval]],
+    marks: Sequence[Event],
+    listed: Mapping[tuple[str, str], Shutdown],
+    axis: Axis,
+    start: datetime,
+    now: datetime,
+) -> list[SourceTimeline]:
+    """Each source's rows: a model listed all along, with nothing to mark, is only named
+    (``steady``); every other one gets its bars and marks."""
     events_by_model: dict[tuple[str, str], list[Event]] = defaultdict(list)
     for event in marks:
         events_by_model[event.source, event.model_id].append(event)
-    sources = sorted({key[0] for key in by_model} | {run.source for run in runs})
-
     timelines = {name: SourceTimeline(name, [], []) for name in sources}
     for key in sorted(by_model):
         spans = by_model[key]
@@ -425,7 +458,17 @@ def build_overview(
             more_bars, more_dots = _ahead(shutdown, axis, now)
             bars, dots = bars + more_bars, dots + more_dots
         timelines[key[0]].rows.append(TimelineRow(key[0], key[1], bars, dots, present))
+    return [timelines[name] for name in sources]
 
+
+def _summaries(
+    sources: Sequence[str],
+    by_model: Mapping[tuple[str, str], list[Interval]],
+    counts: Mapping[tuple[str, str], int],
+    runs: Sequence[Run],
+    start: datetime,
+    now: datetime,
+) -> list[SourceSummary]:
     latest = {run.source: run for run in runs}
     summaries = []
     for name in sources:
@@ -440,10 +483,16 @@ def build_overview(
             run=latest.get(name),
             daily=_daily(spans, first.date(), now.date()),
         ))
+    return summaries
 
+
+def _calendar(
+    listed: Iterable[Shutdown], now: datetime
+) -> tuple[list[Month], list[tuple[Shutdown, int]]]:
+    """The listed models' shutdowns by month, and those whose date has passed (overdue)."""
     months: dict[str, Month] = {}
     overdue = []
-    for shutdown in listed.values():
+    for shutdown in listed:
         left = days_left(shutdown.shutdown_at, now)
         if left < 0:
             overdue.append((shutdown, left))
@@ -455,24 +504,13 @@ def build_overview(
         month.shutdowns.sort(key=lambda item: (item[0].shutdown_at, item[0].source,
                                                item[0].model_id))
     overdue.sort(key=lambda item: (item[0].shutdown_at, item[0].source, item[0].model_id))
+    return [months[key] for key in sorted(months)], overdue
 
-    drawn = {m.kind for t in timelines.values() for r in t.rows for m in r.marks}
-    drawn |= {b.kind for t in timelines.values() for r in t.rows for b in r.bars}
-    if any(t.steady for t in timelines.values()):
+
+def _legend(timelines: Sequence[SourceTimeline]) -> list[tuple[str, str]]:
+    """The legend of what the timeline draws, and nothing it does not."""
+    drawn = {m.kind for t in timelines for r in t.rows for m in r.marks}
+    drawn |= {b.kind for t in timelines for r in t.rows for b in r.bars}
+    if any(t.steady for t in timelines):
         drawn.add("listed")
-    return Overview(
-        now=now,
-        axis=axis,
-        legend=[(kind, LEGEND[kind]) for kind in LEGEND if kind in drawn],
-        sources=summaries,
-        timelines=[timelines[name] for name in sources],
-        months=[months[key] for key in sorted(months)],
-        overdue=overdue,
-        undated=sorted(undated, key=lambda u: (u.source, u.model_id)),
-        feed=[
-            FeedItem(e.occurred_at, e.source, e.model_id, e.kind, describe_change(e))
-            for e in feed
-        ],
-        feed_total=feed_total,
-        ticks=axis.ticks(),
-    )
+    return [(kind, LEGEND[kind]) for kind in LEGEND if kind in drawn]

@@ -220,38 +220,17 @@ def _parse_model(
                 parsed_as=profile.name, digest=digest,
             ), []
     warnings: list[str] = []
-    if fields.created_as == "rfc3339" and isinstance(created, str):
-        created = _rfc3339_seconds(created)
-    if isinstance(created, float) and created.is_integer():
-        created = int(created)
-    if created is not None and (
-        isinstance(created, bool) or not isinstance(created, int) or created not in CREATED_RANGE
-    ):
-        warnings.append(
-            f"model {model_id!r}: {fields.created!r} is not a time: {created!r}"
-            if fields.created_as == "rfc3339"
-            else f"model {model_id!r}: {fields.created!r} is not unix seconds: {created!r}"
-        )
-        created = None
+    created = _created(created, fields, model_id, warnings)
     if owned_by is not None and not isinstance(owned_by, str):
         warnings.append(f"model {model_id!r}: {fields.owned_by!r} is not a string: {owned_by!r}")
         owned_by = None
-    shutdown_at = None
-    for name in fields.shutdown:
-        value = _get(item, name)
-        if value is not None:
-            try:
-                shutdown_at = parse_timestamp(value)
-            except (ValueError, OverflowError, OSError):
-                warnings.append(f"model {model_id!r}: cannot read {name} {value!r}")
-            break
     record = ModelRecord(
         model_id=model_id,
         raw=dict(item),
         object=obj if isinstance(obj, str) else None,
         created=created,
         owned_by=owned_by,
-        shutdown_at=shutdown_at,
+        shutdown_at=_shutdown(item, fields, model_id, warnings),
         is_fine_tuned=fine_tuned,
         display_name=_string(item, fields.display_name, model_id, warnings),
         context_length=_length(item, fields.context_length, model_id, warnings),
@@ -261,6 +240,40 @@ def _parse_model(
         digest=digest,
     )
     return record, warnings
+
+
+def _created(value: Any, fields: Fields, model_id: str, warnings: list[str]) -> int | None:
+    """The creation time as unix seconds, read as the kind writes it; None, with a warning,
+    for a value that is not one."""
+    if fields.created_as == "rfc3339" and isinstance(value, str):
+        value = _rfc3339_seconds(value)
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if value is None or (
+        isinstance(value, int) and not isinstance(value, bool) and value in CREATED_RANGE
+    ):
+        return value
+    warnings.append(
+        f"model {model_id!r}: {fields.created!r} is not a time: {value!r}"
+        if fields.created_as == "rfc3339"
+        else f"model {model_id!r}: {fields.created!r} is not unix seconds: {value!r}"
+    )
+    return None
+
+
+def _shutdown(
+    item: Mapping[str, Any], fields: Fields, model_id: str, warnings: list[str]
+) -> datetime | None:
+    """The first of the kind's shutdown fields that is set, as a time (a warning if not)."""
+    for name in fields.shutdown:
+        value = _get(item, name)
+        if value is not None:
+            try:
+                return parse_timestamp(value)
+            except (ValueError, OverflowError, OSError):
+                warnings.append(f"model {model_id!r}: cannot read {name} {value!r}")
+            return None
+    return None
 
 
 def _get(item: Mapping[str, Any], path: str) -> Any:

@@ -63,7 +63,7 @@ def models_as_of(
     """The rows of ``syncer models --as-of AS_OF`` (``profiles`` are the sources' kinds), and
     when there are none because the moment is before the first sync, a note that says so (a
     bare "no rows" reads as "no models")."""
-    from syncer.reporting import timeline
+    from syncer.reporting import history_queries
     from syncer.timeutil import human_time
 
     now = utcnow()
@@ -72,12 +72,12 @@ def models_as_of(
         raise click.BadParameter(
             f"{as_of!r} is in the future; the inventory is known up to now", param_hint="--as-of"
         )
-    with timeline.snapshot_session(engine) as session:
-        rows = timeline.models_as_of(
+    with history_queries.snapshot_session(engine) as session:
+        rows = history_queries.models_as_of(
             session, moment, source=source, include_vanished=include_vanished,
             profiles=profiles,
         )
-        started = None if rows else timeline.history_start(session, source)
+        started = None if rows else history_queries.history_start(session, source)
     if rows or (started is not None and moment >= started):
         return rows, None
     if started is None:
@@ -103,7 +103,7 @@ def diff(app: App, start: str, end: str | None, source: str | None, fmt: str) ->
     Example:
       syncer diff 7d --source openai
     """
-    from syncer.reporting import timeline
+    from syncer.reporting import history_queries
     from syncer.reporting.history import DIFF_COLUMNS
 
     app.configure_logging()
@@ -114,8 +114,8 @@ def diff(app: App, start: str, end: str | None, source: str | None, fmt: str) ->
         raise click.BadParameter(f"FROM ({start}) is after TO ({end or 'now'})", param_hint="FROM")
     settings = app.settings()
     engine = require_sources(app.reader(settings), settings, [source])
-    with timeline.snapshot_session(engine) as session:
-        rows = timeline.diff(session, begin, finish, source=source)
+    with history_queries.snapshot_session(engine) as session:
+        rows = history_queries.diff(session, begin, finish, source=source)
     print_rows(rows, DIFF_COLUMNS, fmt)
 
 
@@ -135,20 +135,20 @@ def history(app: App, model_id: str, source: str | None, intervals: bool, fmt: s
     Example:
       syncer history gpt-4o --intervals
     """
-    from syncer.reporting import timeline
+    from syncer.reporting import history_queries
 
     app.configure_logging()
     settings = app.settings()
     engine = require_sources(app.reader(settings), settings, [source])
-    with timeline.snapshot_session(engine) as session:
+    with history_queries.snapshot_session(engine) as session:
         columns: tuple[str, ...]
         table: tuple[str, ...]
         if intervals:
-            rows = timeline.model_intervals(session, model_id, source)
-            columns, table = timeline.INTERVAL_COLUMNS, INTERVAL_TABLE
+            rows = history_queries.model_intervals(session, model_id, source)
+            columns, table = history_queries.INTERVAL_COLUMNS, INTERVAL_TABLE
         else:
-            rows = timeline.model_events(session, model_id, source)
-            columns, table = timeline.EVENT_HISTORY_COLUMNS, EVENT_HISTORY_TABLE
+            rows = history_queries.model_events(session, model_id, source)
+            columns, table = history_queries.EVENT_HISTORY_COLUMNS, EVENT_HISTORY_TABLE
     if not rows:
         raise CLIError(f"no history for model {model_id!r}")
     print_rows(rows, columns, fmt, default=table)
@@ -258,7 +258,7 @@ def report_html(app: App, output: Path, source: str | None, since: str | None) -
     Example:
       syncer report html -o report.html --since 30d
     """
-    from syncer.reporting import timeline
+    from syncer.reporting import history_queries
     from syncer.reporting.html import report_html as render
 
     app.configure_logging()
@@ -266,7 +266,7 @@ def report_html(app: App, output: Path, source: str | None, since: str | None) -
     start = None if since is None else moment_option(since, "--since", now)
     settings = app.settings()
     engine = require_sources(app.reader(settings), settings, [source])
-    with timeline.snapshot_session(engine) as session:
+    with history_queries.snapshot_session(engine) as session:
         page = render(session, now, since=start, source=source)
     if str(output) == "-":
         click.echo(page, nl=False)

@@ -33,8 +33,8 @@ from syncer.demo.servers import AlertReceiver, ReplayProvider
 from syncer.errors import ConfigError
 from syncer.files import write_atomically
 from syncer.providers.http import Client
+from syncer.reporting.history_queries import snapshot_session
 from syncer.reporting.html import report_html
-from syncer.reporting.timeline import snapshot_session
 from syncer.retention.apply import plan_source
 from syncer.retention.plan import RetentionPlan
 from syncer.scan.matcher import Matcher

@@ -10,7 +10,7 @@ is enough to go back in time:
   event after T put back, newest first. A sync records every change of value, so
   nothing else moved the fields (a key turning from absent to null is no change).
 
-Everything here works on plain data, so it is tested without a database; ``timeline.py``
+Everything here works on plain data, so it is tested without a database; ``history_queries.py``
 does the reading.
 """
 

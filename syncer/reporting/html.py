@@ -23,6 +23,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from syncer.db.schema import ModelEvent, SyncRun
+from syncer.reporting.history_queries import intervals_since
 from syncer.reporting.overview import (
     FEED_LIMIT,
     MARK_KINDS,
@@ -32,7 +33,6 @@ from syncer.reporting.overview import (
     build_overview,
 )
 from syncer.reporting.shutdowns import read_shutdowns, read_undated
-from syncer.reporting.timeline import intervals_since
 from syncer.words import counted
 
 __all__ = ["REPORT_POLICY", "read_overview", "render_report", "report_html"]

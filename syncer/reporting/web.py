@@ -22,7 +22,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from syncer.db.tables import deprecations_table, events_table, runs_table
-from syncer.reporting.timeline import snapshot_session
+from syncer.reporting.history_queries import snapshot_session
 
 __all__ = [
     "CALENDAR_PATH",

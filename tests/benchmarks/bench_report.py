@@ -35,8 +35,8 @@ from syncer.db import migrate
 from syncer.db.engine import make_engine
 from syncer.db.schema import SyncRun
 from syncer.db.tables import events_table, listings_table, state_table
+from syncer.reporting.history_queries import snapshot_session
 from syncer.reporting.html import report_html
-from syncer.reporting.timeline import snapshot_session
 
 START = datetime(2025, 6, 1, 6, tzinfo=UTC)
 DAYS = 365

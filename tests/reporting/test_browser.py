@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine
 
+from syncer.reporting.history_queries import snapshot_session
 from syncer.reporting.html import report_html
-from syncer.reporting.timeline import snapshot_session
 from tests.conftest import FakeProvider
 from tests.receivers import Clock
 from tests.reporting.report_history import record_history

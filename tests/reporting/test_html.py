@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
+from syncer.reporting.history_queries import snapshot_session
 from syncer.reporting.html import report_html
-from syncer.reporting.timeline import snapshot_session
 from tests.conftest import FakeProvider
 from tests.receivers import Clock
 from tests.reporting.report_history import STEADY, KnownHistory, record_history

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import Engine, text
 
 from syncer.db.engine import read_session
-from syncer.reporting import reports, timeline
+from syncer.reporting import history_queries, reports
 from tests.conftest import FakeProvider
 from tests.replay import Replay, listed
 
@@ -56,9 +56,9 @@ def test_reports_views_and_time_travel_run_on_a_large_database(
     assert sum(r["fine_tunes"] for r in results["fine-tunes"]) == 2300
     assert sum(r["models"] for r in results["owners"]) == 2800
     assert len(results["changes"]) == 3000 + 200 + 280
-    with timeline.snapshot_session(engine) as session:
-        assert len(timeline.models_as_of(session, replay.captures[0][0])) == 3000
-        assert len(timeline.diff(session, replay.captures[0][0], replay.clock())) == 480
+    with history_queries.snapshot_session(engine) as session:
+        assert len(history_queries.models_as_of(session, replay.captures[0][0])) == 3000
+        assert len(history_queries.diff(session, replay.captures[0][0], replay.clock())) == 480
 
 
 def test_fine_tunes_are_counted_per_base_model_in_age_buckets(

@@ -12,7 +12,7 @@ from sqlalchemy import Engine, event
 from syncer.config.model import RetentionRule, Source
 from syncer.db.engine import read_session
 from syncer.providers.http import Client
-from syncer.reporting import queries, timeline
+from syncer.reporting import history_queries, queries
 from syncer.retention.apply import apply_plan, plan_source
 from tests.conftest import API_KEY, FakeProvider
 from tests.replay import FAST, START, Replay, Step, listed, play, steps
@@ -34,17 +34,17 @@ def test_as_of_every_recorded_moment_prints_what_models_printed_then(
     # Each example gets its own source, so examples share the database without meeting.
     replay = Replay(engine, provider, source=f"s{next(_source_numbers)}")
     play(replay, history)
-    with timeline.snapshot_session(engine) as session:
+    with history_queries.snapshot_session(engine) as session:
         for moment, captured in replay.captures:
-            everything = timeline.models_as_of(
+            everything = history_queries.models_as_of(
                 session, moment, source=replay.source, include_vanished=True
             )
-            present = timeline.models_as_of(session, moment, source=replay.source)
+            present = history_queries.models_as_of(session, moment, source=replay.source)
             assert without_last_seen(everything) == without_last_seen(captured)
             assert present == [r for r in everything if r["vanished_at"] is None]
             for got, was in zip(everything, captured, strict=True):
                 assert was["last_seen_at"] <= got["last_seen_at"] <= moment
-            before = timeline.models_as_of(
+            before = history_queries.models_as_of(
                 session, moment - timedelta(milliseconds=1), source=replay.source,
                 include_vanished=True,
             )
@@ -57,13 +57,13 @@ def test_as_of_before_the_first_sync_is_empty_and_at_an_event_includes_it(
     replay = Replay(engine, provider)
     replay.ids("a")
     with read_session(engine) as session:
-        (added,) = timeline.model_events(session, "a")
-    with timeline.snapshot_session(engine) as session:
-        assert timeline.models_as_of(session, START) == []
-        at = timeline.models_as_of(session, added["occurred_at"])
+        (added,) = history_queries.model_events(session, "a")
+    with history_queries.snapshot_session(engine) as session:
+        assert history_queries.models_as_of(session, START) == []
+        at = history_queries.models_as_of(session, added["occurred_at"])
         assert [r["model_id"] for r in at] == ["a"]
         just_before = added["occurred_at"] - timedelta(microseconds=1)
-        assert timeline.models_as_of(session, just_before) == []
+        assert history_queries.models_as_of(session, just_before) == []
 
 
 def test_fields_are_rolled_back_to_their_values_at_the_moment(
@@ -73,9 +73,9 @@ def test_fields_are_rolled_back_to_their_values_at_the_moment(
     replay.ids("gpt-4-0613", owned_by="openai")
     then = replay.captures[-1][0]
     replay.ids("gpt-4-0613", owned_by="system", shutdown_date="2026-06-06")
-    with timeline.snapshot_session(engine) as session:
-        (row,) = timeline.models_as_of(session, then)
-        (now,) = timeline.models_as_of(session, replay.clock())
+    with history_queries.snapshot_session(engine) as session:
+        (row,) = history_queries.models_as_of(session, then)
+        (now,) = history_queries.models_as_of(session, replay.clock())
     assert (row["owned_by"], row["shutdown_at"]) == ("openai", None)
     assert now["owned_by"] == "system" and now["shutdown_at"].isoformat().startswith("2026-06-06")
 
@@ -90,8 +90,8 @@ def test_last_seen_as_of_is_the_end_of_the_last_successful_sync_by_then(
     replay.ids("a")
     with read_session(engine) as session:
         runs = {r["id"]: r for r in queries.runs(session, limit=None).rows}
-    with timeline.snapshot_session(engine) as session:
-        (row,) = timeline.models_as_of(session, moment)
+    with history_queries.snapshot_session(engine) as session:
+        (row,) = history_queries.models_as_of(session, moment)
     assert row["last_seen_at"] == runs[first.run_id]["finished_at"]
 
 
@@ -103,10 +103,10 @@ def test_a_model_that_left_and_came_back_is_vanished_in_between(
     replay.ids("a")
     gone = replay.captures[-1][0]
     replay.ids("a", "b")
-    with timeline.snapshot_session(engine) as session:
-        everything = timeline.models_as_of(session, gone, include_vanished=True)
+    with history_queries.snapshot_session(engine) as session:
+        everything = history_queries.models_as_of(session, gone, include_vanished=True)
         rows = {r["model_id"]: r for r in everything}
-        present = [r["model_id"] for r in timeline.models_as_of(session, gone)]
+        present = [r["model_id"] for r in history_queries.models_as_of(session, gone)]
     assert present == ["a"]
     assert rows["b"]["vanished_at"] is not None
     assert rows["b"]["first_seen_at"] == rows["a"]["first_seen_at"]
@@ -126,9 +126,9 @@ def test_diff_lists_net_additions_vanishings_and_field_changes(
     replay.sync(
         [listed("a", owned_by="acme"), listed("c", owned_by="openai"), listed("d")],
     )
-    with timeline.snapshot_session(engine) as session:
-        rows = timeline.diff(session, start, replay.clock())
-        assert timeline.diff(session, start, start) == []
+    with history_queries.snapshot_session(engine) as session:
+        rows = history_queries.diff(session, start, replay.clock())
+        assert history_queries.diff(session, start, start) == []
     assert [(r["model_id"], r["change"]) for r in rows] == [
         ("a", "changed"), ("b", "vanished"), ("d", "added"),
     ]
@@ -145,8 +145,8 @@ def test_history_places_every_event_in_its_availability_interval(
     replay.ids("b")
     replay.ids("a", "b", owned_by="acme")
     with read_session(engine) as session:
-        events = timeline.model_events(session, "a")
-        intervals = timeline.model_intervals(session, "a")
+        events = history_queries.model_events(session, "a")
+        intervals = history_queries.model_intervals(session, "a")
     assert [(e["kind"], e["interval_number"]) for e in events] == [
         ("added", 1), ("vanished", 1), ("reappeared", 2), ("changed", 2),
     ]
@@ -174,10 +174,10 @@ def test_time_travel_statement_count_does_not_grow_with_the_models(
 
         event.listen(engine, "before_cursor_execute", count)
         try:
-            with timeline.snapshot_session(engine) as session:
+            with history_queries.snapshot_session(engine) as session:
                 middle = replay.captures[1][0]
-                timeline.models_as_of(session, middle, source=replay.source)
-                timeline.diff(session, START, middle, source=replay.source)
+                history_queries.models_as_of(session, middle, source=replay.source)
+                history_queries.diff(session, START, middle, source=replay.source)
         finally:
             event.remove(engine, "before_cursor_execute", count)
         counts.append(len(statements))
@@ -201,15 +201,15 @@ def test_a_model_deleted_by_retention_is_gone_from_the_moment_of_its_deletion(
     assert [o.model_id for o in report.outcomes] == ["ft:gpt-4o:acme:support:old1"]
     deleted_at = replay.clock()
     replay.sync(provider.models)
-    with timeline.snapshot_session(engine) as session:
+    with history_queries.snapshot_session(engine) as session:
         for moment, captured in replay.captures:
-            got = timeline.models_as_of(session, moment, include_vanished=True)
+            got = history_queries.models_as_of(session, moment, include_vanished=True)
             assert without_last_seen(got) == without_last_seen(captured)
-        gone = {r["model_id"]: r for r in timeline.models_as_of(
+        gone = {r["model_id"]: r for r in history_queries.models_as_of(
             session, deleted_at, include_vanished=True
         )}["ft:gpt-4o:acme:support:old1"]
-        changes = timeline.diff(session, replay.captures[0][0], deleted_at)
-        (interval,) = timeline.model_intervals(session, "ft:gpt-4o:acme:support:old1")
+        changes = history_queries.diff(session, replay.captures[0][0], deleted_at)
+        (interval,) = history_queries.model_intervals(session, "ft:gpt-4o:acme:support:old1")
     assert gone["vanished_at"] is not None and gone["vanished_at"] < deleted_at
     assert [(c["model_id"], c["change"]) for c in changes] == [
         ("ft:gpt-4o:acme:support:old1", "deleted"),

@@ -212,7 +212,7 @@ def run(
     jobs += import_jobs(engine, settings)
     with ExitStack() as stack:
         if metrics_port is not None:  # a port that is taken stops the start before any change
-            from syncer.runtime.metrics import serve
+            from syncer.runtime.server import serve
 
             stack.enter_context(serve(engine, watched, metrics_host, metrics_port))
         app.ready(engine, upgrade=True)

@@ -1,4 +1,4 @@
-"""Prometheus metrics and ``/healthz`` for ``syncer run --metrics-port PORT``.
+"""Prometheus metrics and the body of ``/healthz``, which ``server`` serves.
 
 Every value is read from the database at scrape time, not counted in the process: the
 numbers survive restarts, agree between replicas, and include syncs run by ``syncer sync``
@@ -7,16 +7,12 @@ from cron. A scrape costs a constant number of queries.
 
 from __future__ import annotations
 
-import json
 import logging
-import threading
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from prometheus_client import CollectorRegistry, make_wsgi_app
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 from sqlalchemy import Engine, func, select
@@ -28,31 +24,19 @@ from syncer.config.model import Settings
 from syncer.db.engine import read_session
 from syncer.db.locks import lease_rows
 from syncer.db.schema import AlertPruned, Model, ModelEvent, OutboxAlert, SyncRun
-from syncer.errors import ConfigError
 from syncer.imports.store import latest as latest_imports
 from syncer.reporting.queries import shutdowns
-from syncer.reporting.web import (
-    CALENDAR_PATH,
-    INVENTORY_PATH,
-    REPORT_PATH,
-    CachedPage,
-    calendar_page,
-    inventory_page,
-    report_page,
-)
-from syncer.runtime.httpd import BoundedServer, WSGIApp, require_token
 from syncer.scan.matcher import normalise
 from syncer.scan.usages import usage_counts
 from syncer.timeutil import iso, utcnow
 
 __all__ = [
     "Reading",
-    "RenderCollector",
     "SourceState",
     "SyncerCollector",
+    "family",
     "health",
     "read_metrics",
-    "serve",
     "soonest",
 ]
 
@@ -173,35 +157,35 @@ class SyncerCollector(Collector):
             return
         up.add_metric([], 1)
         yield up
-        yield _family(GaugeMetricFamily, "syncer_models_present",
+        yield family(GaugeMetricFamily, "syncer_models_present",
                       "Models currently listed, per source", ["source"], snap.present)
-        yield _family(CounterMetricFamily, "syncer_sync_runs",
+        yield family(CounterMetricFamily, "syncer_sync_runs",
                       "Sync runs recorded, by source and status", ["source", "status"], snap.runs)
-        yield _family(GaugeMetricFamily, "syncer_sync_duration_seconds",
+        yield family(GaugeMetricFamily, "syncer_sync_duration_seconds",
                       "Duration of each source's latest sync run", ["source"], snap.durations)
-        yield _family(GaugeMetricFamily, "syncer_source_failing",
+        yield family(GaugeMetricFamily, "syncer_source_failing",
                       "1 if the source's latest sync run failed", ["source"], snap.failing)
-        yield _family(CounterMetricFamily, "syncer_model_events",
+        yield family(CounterMetricFamily, "syncer_model_events",
                       "Model events recorded, by source and kind", ["source", "kind"], snap.events)
-        yield _family(GaugeMetricFamily, "syncer_last_success_timestamp_seconds",
+        yield family(GaugeMetricFamily, "syncer_last_success_timestamp_seconds",
                       "Unix time of each source's latest successful sync", ["source"],
                       {s: v.last_success_at.timestamp()
                        for s, v in snap.sources.items() if v.last_success_at})
-        yield _family(GaugeMetricFamily, "syncer_source_stale",
+        yield family(GaugeMetricFamily, "syncer_source_stale",
                       "1 if the source has had no successful sync for longer than allowed",
                       ["source"], {s: int(v.stale) for s, v in snap.sources.items()})
-        yield _family(GaugeMetricFamily, "syncer_alerts",
+        yield family(GaugeMetricFamily, "syncer_alerts",
                       "Alerts in the outbox, by rule and status", ["rule", "status"], snap.alerts)
         shown, left_out = soonest(snap.shutdowns, self.settings.server.max_model_series)
-        yield _family(GaugeMetricFamily, "syncer_model_shutdown_days_left",
+        yield family(GaugeMetricFamily, "syncer_model_shutdown_days_left",
                       "Days until a present model's known shutdown date (negative: passed); "
                       "the soonest [http] max_model_series of them",
                       ["source", "model_id"], shown)
-        yield _family(GaugeMetricFamily, "syncer_model_shutdown_timestamp_seconds",
+        yield family(GaugeMetricFamily, "syncer_model_shutdown_timestamp_seconds",
                       "Unix time of a present model's shutdown date in force; the same models "
                       "as syncer_model_shutdown_days_left",
                       ["source", "model"], {key: snap.shutdown_at[key] for key in shown})
-        yield _family(GaugeMetricFamily, "syncer_model_uses",
+        yield family(GaugeMetricFamily, "syncer_model_uses",
                       "Places syncer scan --record found using the model, for the models "
                       "with a shutdown series that are used anywhere",
                       ["source", "model"],
@@ -214,11 +198,11 @@ class SyncerCollector(Collector):
         )
         left.add_metric([], left_out)
         yield left
-        yield _family(GaugeMetricFamily, "syncer_models_deprecated_without_date",
+        yield family(GaugeMetricFamily, "syncer_models_deprecated_without_date",
                       "Present models whose lifecycle status says they are going (deprecated, "
                       "inactive, ...) with no shutdown date known, per source", ["source"],
                       snap.undated)
-        yield _family(GaugeMetricFamily, "syncer_lease_held",
+        yield family(GaugeMetricFamily, "syncer_lease_held",
                       "1 while the replica holds the lease (sync:SOURCE, retention:SOURCE, "
                       "alerts-dispatch, alerts-stale); 0 for its last holder once it is free",
                       ["lease", "replica"], snap.leases)
@@ -234,13 +218,14 @@ def soonest(
     return dict(ranked[:limit]), max(0, len(ranked) - limit)
 
 
-def _family(
+def family(
     kind: type, name: str, doc: str, labels: list[str], values: Mapping[Any, float]
 ) -> Any:
-    family = kind(name, doc, labels=labels)
+    """A metric family of ``kind`` with one sample per labelled value, in label order."""
+    metric = kind(name, doc, labels=labels)
     for key, value in sorted(values.items()):
-        family.add_metric(list(key) if isinstance(key, tuple) else [key], value)
-    return family
+        metric.add_metric(list(key) if isinstance(key, tuple) else [key], value)
+    return metric
 
 
 def health(engine: Engine, settings: Settings, now: datetime) -> tuple[int, dict[str, Any]]:
@@ -282,95 +267,3 @@ def _import_health(run: Any) -> dict[str, Any]:
         "last_ok_at": iso(run.last_ok_at) if run.last_ok_at else None,
         "error": run.error,
     }
-
-
-HEALTH_PATH = "/healthz"
-
-
-class RenderCollector(Collector):
-    """How many times this process rendered each page: a page is rendered once per change,
-    so a count that grows with every request would show the cache failing."""
-
-    def __init__(self, pages: Iterable[CachedPage]) -> None:
-        self.pages = tuple(pages)
-
-    def collect(self) -> Iterable[Metric]:
-        yield _family(CounterMetricFamily, "syncer_page_renders",
-                      "Renders of each page by this process since it started", ["page"],
-                      {page.name: page.renders for page in self.pages})
-
-
-def _app(engine: Engine, settings: Settings, now: Callable[[], datetime]) -> WSGIApp:
-    pages = {REPORT_PATH: report_page(), CALENDAR_PATH: calendar_page(),
-             INVENTORY_PATH: inventory_page()}
-    registry = CollectorRegistry(auto_describe=False)
-    registry.register(SyncerCollector(engine, settings, now))
-    registry.register(RenderCollector(pages.values()))
-    metrics = make_wsgi_app(registry)
-
-    def app(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
-        path = environ.get("PATH_INFO", "/")
-        if path == HEALTH_PATH:
-            status, body = health(engine, settings, now())
-            text = json.dumps(body).encode()
-            reason = "200 OK" if status == 200 else "503 Service Unavailable"
-            start_response(reason, [("Content-Type", "application/json")])
-            return [text]
-        if path == "/metrics":
-            served: Iterable[bytes] = metrics(environ, start_response)
-            return served
-        if path in pages:
-            status_line, headers, content = pages[path].get(
-                engine, now(), environ.get("HTTP_IF_NONE_MATCH")
-            )
-            start_response(status_line, headers)
-            return [content]
-        start_response("404 Not Found", [("Content-Type", "text/plain")])
-        return [b"not found: try /, /shutdowns.ics, /inventory.json, /metrics or /healthz\n"]
-
-    server = settings.server
-    if server.token is None:
-        return app
-    return require_token(app, server.token, frozenset({HEALTH_PATH} if server.open_healthz else ()))
-
-
-@contextmanager
-def serve(
-    engine: Engine, settings: Settings, host: str | None, port: int,
-    now: Callable[[], datetime] = utcnow,
-) -> Iterator[tuple[str, int]]:
-    """Serve ``/metrics``, ``/healthz``, the report at ``/`` and ``/shutdowns.ics`` on a
-    background thread; yields (host, port). ``host`` None: ``[http] host``.
-
-    An address that cannot be listened on (taken, not this machine's, not an address) is a
-    ``ConfigError`` naming it: it is what the command line or the config said. So is a
-    ``[http] token_env`` whose variable is unset: serving without the token would open
-    what the file meant to close.
-    """
-    config = settings.server
-    if config.token_env is not None and config.token is None:
-        raise ConfigError(
-            f"[http] token_env: {config.token_env} is not set; set it to the token, or "
-            "remove token_env to serve without one"
-        )
-    host = config.host if host is None else host
-    try:
-        server = BoundedServer(
-            (host, port), _app(engine, settings, now),
-            max_connections=config.max_connections, timeout=config.timeout,
-        )
-    except OSError as exc:
-        reason = exc.strerror or type(exc).__name__
-        raise ConfigError(
-            f"--metrics-host/--metrics-port: cannot listen on {host}:{port}: {reason}"
-        ) from None
-    thread = threading.Thread(target=server.run, name="syncer-metrics", daemon=True)
-    thread.start()
-    address = server.server_address
-    log.info("metrics on http://%s:%s/metrics", address[0], address[1])
-    try:
-        yield str(address[0]), int(address[1])
-    finally:
-        server.stop()
-        thread.join()
-        server.server_close()

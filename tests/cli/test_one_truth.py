@@ -33,7 +33,7 @@ from sqlalchemy import text
 from syncer.config.load import load_settings
 from syncer.db.engine import make_engine
 from syncer.reporting.calendar import event_uid
-from syncer.runtime.metrics import serve
+from syncer.runtime.server import serve
 from tests.cli import test_kinds
 from tests.cli.test_kinds import Providers, rows
 

@@ -22,7 +22,7 @@ from syncer.reporting.shutdowns import (
     read_undated,
     status_set_at,
 )
-from syncer.runtime.metrics import serve
+from syncer.runtime.server import serve
 from syncer.sync.run import Syncer
 from tests.conftest import API_KEY, FakeProvider, model
 from tests.receivers import Clock

@@ -24,7 +24,7 @@ from syncer.config.model import (
 from syncer.db.engine import make_engine
 from syncer.db.tables import model_usages_table
 from syncer.providers.http import Client
-from syncer.runtime.metrics import serve
+from syncer.runtime.server import serve
 from syncer.sync.run import Syncer
 from tests.conftest import API_KEY, FakeProvider
 from tests.receivers import Clock

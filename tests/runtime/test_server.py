@@ -27,7 +27,7 @@ from sqlalchemy import Engine
 from syncer.config.model import HTTPSettings, ServerSettings, Settings, Source, SyncPolicy
 from syncer.errors import ConfigError
 from syncer.providers.http import Client
-from syncer.runtime.metrics import serve
+from syncer.runtime.server import serve
 from syncer.sync.run import Syncer
 from tests.conftest import API_KEY, FakeProvider
 from tests.processes import clean_env, start, syncer

@@ -18,7 +18,7 @@ from sqlalchemy import Engine
 
 from syncer.config.load import load_settings
 from syncer.config.model import Settings
-from syncer.runtime.metrics import serve
+from syncer.runtime.server import serve
 from syncer.scan.inventory import from_document, to_document
 
 from .conftest import EXPECTED, write_tree

@@ -1,7 +1,7 @@
 """Which alerts to raise: rules x events, shutdown countdowns and stale sources (pure).
 
 Everything here is a decision over plain data, so it is tested exhaustively without a
-server or a database: ``alerts_store`` loads the data and writes the outbox rows around it,
+server or a database: ``alerts.outbox`` loads the data and writes the outbox rows around it,
 in the transaction of the sync (or the stale check) that caused them.
 
 Alerts carry a versioned JSON document (``PAYLOAD_VERSION``), built by ``Alert.document``:

@@ -57,8 +57,6 @@ __all__ = [
     "stale_marks",
 ]
 
-#: ``held``: waiting for its rule's digest; ``digested``: covered by one (not sent alone).
-STATUSES = ("pending", "delivered", "failed", "held", "digested")
 _T = TypeVar("_T")
 
 

@@ -3,7 +3,7 @@
 A source is stale when it has had no successful sync for longer than its limit (a stale
 rule's ``stale_after``, else three of its sync intervals). The check runs on a schedule in
 ``syncer run`` and in ``syncer alerts dispatch``; a sync that succeeds reports the recovery
-itself (``alerts_store.record_alerts``), in its own transaction.
+itself (``alerts.outbox.record_alerts``), in its own transaction.
 """
 
 from __future__ import annotations

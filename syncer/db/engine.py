@@ -113,7 +113,7 @@ def _ping_when_idle(engine: Engine) -> None:
     dead one is replaced (the pool tries a fresh connection on ``DisconnectionError``).
 
     SQLAlchemy's ``pool_pre_ping`` tests every checkout: ``syncer run`` checks out six per
-    sync, each moments after the last, and the round trips were about a twentieth of its CPU.
+    sync, each moments after the last, and the round trips were a measurable share of its CPU.
     """
     dialect = engine.dialect
 

@@ -89,7 +89,7 @@ state_table = Table(
     #: The provider's named successor (Mistral's ``deprecation_replacement_model``).
     Column("replacement", Text),
     Column("raw", JSONDocument, nullable=False),
-    #: Fingerprint of ``raw`` (``payload.raw_digest``): a sync skips models whose is unchanged.
+    #: Fingerprint of ``raw`` (``sync.parse.raw_digest``): a sync skips models whose is unchanged.
     Column("raw_digest", String(32)),
     Column("first_seen_at", UTCDateTime, nullable=False),
     #: None while the source's latest successful sync listed the model; otherwise when a

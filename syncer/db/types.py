@@ -39,8 +39,8 @@ class JSONDocument(TypeDecorator[Any]):
     """A JSON document: JSONB on PostgreSQL, JSON text on SQLite.
 
     None is SQL NULL, not the JSON text 'null': ``old_values IS NULL`` means what it says.
-    PostgreSQL's dialect is imported only when one is used: on SQLite it would cost every
-    command's start-up about a tenth of ``import sqlalchemy``.
+    PostgreSQL's dialect is imported only when one is used: on SQLite it would slow every
+    command's start-up for nothing.
     """
 
     impl = JSON(none_as_null=True)

@@ -2,8 +2,8 @@
 
 ``INSERT ... ON CONFLICT DO UPDATE`` is the same SQL on SQLite and PostgreSQL, yet
 SQLAlchemy builds it from each dialect's own ``insert``. PostgreSQL's dialect is imported
-only when one is used (as in ``types``): on SQLite it would cost every command's start-up
-about a tenth of ``import sqlalchemy``.
+only when one is used (as in ``types``): on SQLite it would slow every command's start-up
+for nothing.
 """
 
 from __future__ import annotations

@@ -58,7 +58,7 @@ APPLY_WAIT = timedelta(minutes=10)
 
 
 class Deleter(Protocol):
-    """What retention needs from the provider (``client.Client`` in production)."""
+    """What retention needs from the provider (``providers.http.Client`` in production)."""
 
     def delete(self, model_id: str) -> dict[str, Any] | None: ...
 

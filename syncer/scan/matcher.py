@@ -2,8 +2,7 @@
 
 Every id the inventory has seen (and its prefix-free form) and the head of every family of
 ids (``FAMILIES``) go into one Aho-Corasick automaton, which walks a file's bytes once
-whatever their number (about 12 ms a MB here, where one regular expression of them all
-took 500). Each
+whatever their number (one regular expression of them all took many times longer). Each
 place it reports is then checked where it stands: the longest known id starting there that
 ends at an id boundary wins (``gpt-4o`` over ``gpt-4``), else the family's bounded pattern
 (no nested repetition, possessive: time in proportion to the text, whatever the text).

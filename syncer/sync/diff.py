@@ -1,7 +1,7 @@
 """What a sync changes: stored state + fetched records -> changes (pure).
 
 Everything here is a decision over plain data, so it is tested exhaustively without a
-server or a database; ``sync.py`` does the I/O around it.
+server or a database; ``sync.run`` does the I/O around it.
 """
 
 from __future__ import annotations

@@ -55,7 +55,7 @@ CONFIRM_AT_ONCE = 4
 
 
 class Provider(Protocol):
-    """What a sync needs from the provider (``client.Client`` in production)."""
+    """What a sync needs from the provider (``providers.http.Client`` in production)."""
 
     #: How the source's lists read (``providers.profile``).
     profile: Profile
@@ -130,8 +130,8 @@ class _Look:
 
 
 def _look_statement() -> Any:
-    """``_look``'s statement, built once: building it per call cost about a tenth of the CPU
-    of one ``syncer sync`` of 1,000 small sources."""
+    """``_look``'s statement, built once: with many small sources, building it per call was
+    a large share of a sync's CPU."""
     run, event = runs_table.c, events_table.c
     source = bindparam("source", type_=run.source.type)
     latest_ok = (

@@ -32,7 +32,7 @@ from syncer.errors import (
 from syncer.jsontext import document
 from syncer.providers import http as client_module
 from syncer.providers.http import USER_AGENT, Client, Listing, _retry_after, model_path
-from tests.conftest import closed_port
+from tests.fakes import closed_port
 
 KEY = "sk-proj-TESTKEY1234567890abcdef"
 FAST = HTTPSettings(
@@ -499,8 +499,24 @@ def test_https_and_loopback_http_are_accepted_with_a_key(url):
         assert repr(client) == f"Client(source='t', base_url={url!r})"
 
 
-def test_plain_http_without_a_key_is_accepted():
-    Client(Source(name="t", base_url="http://example.com/v1")).close()
+def test_plain_http_without_a_key_is_accepted_and_sends_no_credential(
+    httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A keyless server on another host over plain HTTP (here reached through the proxy the
+    environment names, which is on 127.0.0.1): listed, with nothing to protect."""
+    httpserver.expect_request("/v1/models").respond_with_json(page("a"))
+    for name in ("NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    for name in ("HTTP_PROXY", "http_proxy"):
+        monkeypatch.setenv(name, httpserver.url_for("/"))
+
+    with Client(Source(name="t", base_url="http://models.example.com/v1")) as client:
+        listing = client.list_pages()
+
+    assert decoded(listing.pages) == [page("a")]
+    ((request, _),) = httpserver.log
+    assert request.headers["Host"] == "models.example.com"
+    assert "Authorization" not in request.headers
 
 
 def test_a_base_url_that_is_not_http_is_a_config_error():

@@ -12,7 +12,8 @@ from click.testing import CliRunner, Result
 from pytest_httpserver import HTTPServer
 
 from syncer.cli import cli
-from tests.conftest import API_KEY, FakeProvider, clear_settings_env
+from tests.conftest import clear_settings_env
+from tests.fakes import API_KEY, FakeProvider
 
 Syncer = Callable[..., Result]
 
@@ -76,6 +77,7 @@ def test_a_relative_ca_bundle_is_found_beside_the_config_file(
     result = syncer(f'base_url = "{tls_provider.base_url}"\nca_bundle = "{ca_file.name}"\n', "sync")
 
     assert result.exit_code == 0, result.output
+    assert "tls: 2 models, 2 added" in result.output
 
 
 def test_a_certificate_from_an_unknown_ca_fails_the_sync_and_doctor_says_what_to_do(
@@ -105,7 +107,11 @@ def test_the_requests_ca_bundle_variable_is_honoured(
 ) -> None:
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(ca_file))
 
-    assert syncer(f'base_url = "{tls_provider.base_url}"\n', "sync").exit_code == 0
+    result = syncer(f'base_url = "{tls_provider.base_url}"\n', "sync")
+
+    assert result.exit_code == 0, result.output
+    assert "tls: 2 models, 2 added" in result.output
+    assert tls_provider.requests[0].headers["Authorization"] == f"Bearer {API_KEY}"
 
 
 def test_verification_is_off_only_by_verify_tls_false_and_every_sync_warns(

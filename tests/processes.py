@@ -11,7 +11,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 
-from tests.conftest import API_KEY
+from tests.fakes import API_KEY
 
 
 def clean_env(**extra: str) -> dict[str, str]:

@@ -21,14 +21,14 @@ from syncer.providers.http import Client
 from syncer.reporting import queries
 from syncer.sync.run import Syncer, SyncResult
 
-from .conftest import API_KEY, FakeProvider
+from .fakes import API_KEY, FakeProvider
 
 FAST = HTTPSettings(max_retries=0, read_timeout=5, connect_timeout=5)
 START = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 
 
 def listed(model_id: str, **fields: Any) -> dict[str, Any]:
-    """A model object with only the fields given (``model()`` in conftest adds defaults)."""
+    """A model object with only the fields given (``fakes.model()`` adds defaults)."""
     return {"id": model_id, "object": "model", **fields}
 
 

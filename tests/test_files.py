@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from click.testing import Result
 
-from tests.conftest import FakeProvider
+from tests.fakes import FakeProvider
 from tests.processes import clean_env, syncer
 
 

@@ -29,7 +29,7 @@ from syncer.db import migrate
 from syncer.db.engine import make_engine, read_session, write_session
 from syncer.db.schema import OutboxAlert
 from syncer.errors import DeliveryError
-from tests.conftest import closed_port
+from tests.fakes import closed_port
 from tests.receivers import START, Clock, Receiver
 
 SECRET = "whsec-0123456789abcdef"

@@ -18,7 +18,7 @@ from syncer.alerts.outbox import add_alerts
 from syncer.config.model import AlertRule, Channel, Urgency
 from syncer.db.engine import read_session, write_session
 from syncer.db.tables import model_usages_table, outbox_table
-from tests.conftest import API_KEY, FakeProvider
+from tests.fakes import API_KEY, FakeProvider
 from tests.receivers import Clock, Receiver
 
 MONDAY = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)

@@ -12,7 +12,7 @@ from click.testing import Result
 
 from syncer.db import migrate
 from syncer.db.engine import make_engine
-from tests.conftest import API_KEY, FakeProvider
+from tests.fakes import API_KEY, FakeProvider
 from tests.receivers import Receiver
 
 Invoke = Callable[..., Result]

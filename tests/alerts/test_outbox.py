@@ -26,7 +26,7 @@ from syncer.providers.http import Client
 from syncer.reporting.queries import shutdowns
 from syncer.sync.run import Syncer, SyncResult
 from syncer.timeutil import iso
-from tests.conftest import API_KEY, FakeProvider, model
+from tests.fakes import API_KEY, FakeProvider, model
 from tests.receivers import Clock, Receiver
 
 FAST = HTTPSettings(max_retries=0, read_timeout=2, connect_timeout=2)

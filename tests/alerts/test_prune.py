@@ -15,7 +15,7 @@ from syncer.providers.http import Client
 from syncer.runtime.metrics import read_metrics
 from syncer.sync.run import Syncer
 from tests.alerts.test_delivery import enqueue, hook
-from tests.conftest import API_KEY, FakeProvider
+from tests.fakes import API_KEY, FakeProvider
 from tests.receivers import Clock, Receiver
 
 KEEP = timedelta(days=90)

@@ -19,7 +19,7 @@ from syncer.config.model import HTTPSettings, Settings, SyncPolicy
 from syncer.db.tables import model_usages_table
 from syncer.providers.http import Client
 from syncer.sync.run import Syncer
-from tests.conftest import API_KEY, FakeProvider
+from tests.fakes import API_KEY, FakeProvider
 from tests.receivers import Clock, Receiver
 
 PAGE = Path(__file__).parents[2] / "docs" / "alerts.md"

@@ -19,6 +19,8 @@ from tests.benchmarks.bench_sync import DEFAULT_POSTGRES_URL
 from tests.benchmarks.children import BenchError, Provider, provider, syncer_command
 from tests.benchmarks.scorecard import PHASES
 
+pytestmark = pytest.mark.slow
+
 N = 200
 SOURCES = 20
 

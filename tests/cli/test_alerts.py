@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.conftest import API_KEY, FakeProvider, closed_port
+from tests.fakes import API_KEY, FakeProvider, closed_port
 from tests.processes import clean_env, start
 from tests.receivers import Receiver
 

@@ -13,7 +13,7 @@ from click.testing import Result
 
 from syncer.cli.inventory import EVENT_TABLE, MODEL_TABLE
 from syncer.reporting import queries
-from tests.conftest import FakeProvider
+from tests.fakes import FakeProvider
 
 Invoke = Callable[..., Result]
 

@@ -14,7 +14,7 @@ from sqlalchemy import insert
 from syncer.db.engine import make_engine
 from syncer.db.tables import outbox_table
 from syncer.timeutil import utcnow
-from tests.conftest import FakeProvider
+from tests.fakes import FakeProvider
 from tests.processes import clean_env, syncer
 
 PAGE = Path(__file__).parents[2] / "docs" / "cli.md"

@@ -20,7 +20,7 @@ import requests
 from werkzeug import Response
 
 from tests.cli.test_secrets import every_row
-from tests.conftest import API_KEY, FakeProvider, closed_port
+from tests.fakes import API_KEY, FakeProvider, closed_port
 from tests.processes import clean_env, start, syncer
 from tests.receivers import Receiver
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from click.testing import Result
 
 from syncer.timeutil import age_days, days_until, whole_days
-from tests.conftest import FakeProvider
+from tests.fakes import FakeProvider
 
 Invoke = Callable[..., Result]
 

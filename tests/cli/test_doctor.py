@@ -16,7 +16,8 @@ from werkzeug import Request, Response
 from syncer.cli import cli
 from syncer.db import locks, migrate
 from syncer.db.engine import make_engine
-from tests.conftest import API_KEY, FakeProvider, clear_settings_env, closed_port
+from tests.conftest import clear_settings_env
+from tests.fakes import API_KEY, FakeProvider, closed_port
 from tests.mounts import freeze, tmpfs
 from tests.receivers import Receiver
 

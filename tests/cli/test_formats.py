@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from syncer.reporting import reports
-from tests.conftest import FakeProvider, closed_port, model
+from tests.fakes import FakeProvider, closed_port, model
 from tests.receivers import Receiver
 
 #: JSON and CSV write every time with microseconds, in UTC, ending in Z.

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import FakeProvider
+from tests.fakes import FakeProvider
 from tests.processes import clean_env
 from tests.receivers import Receiver
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import Result
 
-from tests.conftest import FakeProvider
+from tests.fakes import FakeProvider
 from tests.receivers import Receiver
 
 

@@ -12,7 +12,7 @@ import sys
 import time
 from pathlib import Path
 
-from tests.conftest import API_KEY, FakeProvider, closed_port
+from tests.fakes import API_KEY, FakeProvider, closed_port
 
 
 def test_sync_prints_a_summary_and_the_inventory_is_listed(invoke, provider: FakeProvider) -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.exc import OperationalError
 
-from tests.conftest import FakeProvider
+from tests.fakes import FakeProvider
 from tests.mounts import freeze, tmpfs
 from tests.processes import clean_env, syncer
 

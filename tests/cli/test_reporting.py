@@ -14,7 +14,7 @@ import pytest
 from click.testing import Result
 
 from syncer.reporting import reports
-from tests.conftest import FakeProvider, model
+from tests.fakes import FakeProvider, model
 
 
 def as_json(result: Result) -> Any:

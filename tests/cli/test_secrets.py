@@ -15,7 +15,7 @@ import requests
 from sqlalchemy import MetaData, create_engine, select
 from werkzeug import Response
 
-from tests.conftest import API_KEY, FakeProvider, closed_port
+from tests.fakes import API_KEY, FakeProvider, closed_port
 from tests.processes import clean_env, start, syncer
 from tests.receivers import Receiver
 

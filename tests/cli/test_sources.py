@@ -25,7 +25,7 @@ from syncer.db.tables import (
 from syncer.db.views import model_availability
 from syncer.sync.sources import rename, retire
 from syncer.timeutil import utcnow
-from tests.conftest import FakeProvider
+from tests.fakes import FakeProvider
 
 Invoke = Callable[..., Result]
 

@@ -18,7 +18,8 @@ from syncer.cli import cli
 from syncer.db.engine import make_engine, read_session
 from syncer.db.revision import HEAD
 from syncer.db.schema import ModelEvent, SyncRun
-from tests.conftest import API_KEY, FakeProvider, clear_settings_env, closed_port
+from tests.conftest import clear_settings_env
+from tests.fakes import API_KEY, FakeProvider, closed_port
 from tests.gate import GateProvider
 from tests.processes import clean_env, run_until, syncer
 

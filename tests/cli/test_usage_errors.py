@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from click.testing import Result
 
-from tests.conftest import FakeProvider
+from tests.fakes import FakeProvider
 
 SQLITE_ONLY = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 

@@ -51,7 +51,10 @@ from syncer.cli import cli
 from syncer.db.engine import make_engine
 from syncer.providers.profile import profile_for
 from syncer.words import counted
-from tests.conftest import POSTGRES_VARIABLE, closed_port
+from tests.conftest import POSTGRES_VARIABLE
+from tests.fakes import closed_port
+
+pytestmark = pytest.mark.slow
 
 SPECS = Path(__file__).parent / "specs"
 PRISM = Path(__file__).parents[2] / ".ci" / "node" / "node_modules" / ".bin" / "prism"

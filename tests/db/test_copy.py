@@ -9,7 +9,8 @@ import pytest
 from click.testing import CliRunner, Result
 
 from syncer.cli import cli
-from tests.conftest import API_KEY, FakeProvider, clear_settings_env
+from tests.conftest import clear_settings_env
+from tests.fakes import API_KEY, FakeProvider
 
 pytestmark = pytest.mark.postgres
 Run = Callable[..., Result]

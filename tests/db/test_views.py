@@ -19,7 +19,7 @@ from syncer.db.schema import ModelEvent
 from syncer.db.views import current_models, inventory_daily, model_availability
 from syncer.providers.openai import is_fine_tuned
 from syncer.reporting import queries
-from tests.conftest import FakeProvider
+from tests.fakes import FakeProvider
 from tests.replay import Replay, Step, play, steps
 
 _source_numbers = itertools.count()

@@ -15,7 +15,7 @@ from icalendar import Calendar
 from sqlalchemy import Engine
 
 from syncer.cli import cli
-from tests.conftest import FakeProvider
+from tests.fakes import FakeProvider
 from tests.receivers import Clock
 from tests.reporting.report_history import sync_at
 

@@ -26,17 +26,17 @@ from sqlalchemy import func, select
 
 from syncer.db.engine import make_engine, read_session
 from syncer.db.schema import Model
-from tests.conftest import API_KEY, FakeProvider, closed_port
+from tests.fakes import API_KEY, FakeProvider, closed_port
 
 ROOT = Path(__file__).parents[2]
 BASE = "localhost/debian-min:bookworm"
 CONF = ROOT / ".ci" / "containers.conf"
 TAG = "localhost/syncer-test:latest"
 
-pytestmark = pytest.mark.skipif(
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(
     os.environ.get("SYNCER_TEST_CONTAINER") != "1",
     reason="builds a container image: set SYNCER_TEST_CONTAINER=1 (.ci/run does)",
-)
+)]
 
 
 def podman(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:

@@ -26,7 +26,7 @@ import yaml
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from tests.conftest import closed_port, model
+from tests.fakes import closed_port, model
 from tests.processes import clean_env, start, syncer
 
 DEPLOY = Path(__file__).parents[2] / "deploy"

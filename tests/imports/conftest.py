@@ -13,7 +13,7 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from tests.conftest import FakeProvider
+from tests.fakes import FakeProvider
 
 
 class DatesFile:

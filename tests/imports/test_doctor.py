@@ -8,7 +8,7 @@ from pathlib import Path
 
 from click.testing import Result
 
-from tests.conftest import FakeProvider
+from tests.fakes import FakeProvider
 from tests.imports.conftest import DatesFile
 from tests.imports.test_url import FIRST
 

@@ -17,7 +17,7 @@ from sqlalchemy import create_engine, func, insert, select
 from syncer.db.tables import import_runs_table, leases_table
 from syncer.imports.plan import lease_name
 from syncer.timeutil import utcnow
-from tests.conftest import FakeProvider
+from tests.fakes import FakeProvider
 from tests.imports.conftest import DatesFile
 from tests.imports.test_url import FIRST
 from tests.processes import clean_env, start, syncer

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import requests
 
-from tests.conftest import FakeProvider, closed_port
+from tests.fakes import FakeProvider, closed_port
 from tests.imports.conftest import DatesFile
 from tests.imports.test_url import FIRST, SECOND
 from tests.processes import clean_env, run_until, syncer

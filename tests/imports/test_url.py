@@ -13,7 +13,7 @@ from click.testing import Result
 from sqlalchemy import create_engine, select
 
 from syncer.db.tables import deprecations_table, import_runs_table
-from tests.conftest import FakeProvider, closed_port
+from tests.fakes import FakeProvider, closed_port
 from tests.imports.conftest import DatesFile
 
 Invoke = Callable[..., Result]

@@ -24,7 +24,7 @@ from syncer.db.engine import read_session
 from syncer.db.tables import runs_table, state_table
 from syncer.errors import DeadlineError, ResponseTooLargeError
 from syncer.providers.http import Client
-from tests.conftest import FakeProvider
+from tests.fakes import FakeProvider
 
 LISTING = b'{"object": "list", "data": [{"id": "x", "object": "model", "created": 1}]}'
 

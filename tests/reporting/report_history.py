@@ -15,7 +15,7 @@ from sqlalchemy import Engine
 from syncer.config.model import HTTPSettings, Source
 from syncer.providers.http import Client
 from syncer.sync.run import Syncer
-from tests.conftest import API_KEY, FakeProvider, model
+from tests.fakes import API_KEY, FakeProvider, model
 from tests.receivers import Clock
 
 STEADY = tuple(f"steady-{n}" for n in range(1, 6))

@@ -19,7 +19,7 @@ from sqlalchemy import Engine
 
 from syncer.reporting.history_queries import snapshot_session
 from syncer.reporting.html import report_html
-from tests.conftest import FakeProvider
+from tests.fakes import FakeProvider
 from tests.receivers import Clock
 from tests.reporting.report_history import record_history
 
@@ -142,7 +142,7 @@ def test_only_the_reports_own_script_runs_under_its_policy(
 def _one_day(engine: Engine, provider: FakeProvider, clock: Clock) -> datetime:
     """A new install: a first sync, and a second 20 hours later with one change. Dates: one
     in 20 days, one in 200, one that passed two years ago (the model is still listed)."""
-    from tests.conftest import model
+    from tests.fakes import model
     from tests.reporting.report_history import sync_at
 
     first = clock.now

@@ -24,7 +24,7 @@ from syncer.reporting.shutdowns import (
 )
 from syncer.runtime.server import serve
 from syncer.sync.run import Syncer
-from tests.conftest import API_KEY, FakeProvider, model
+from tests.fakes import API_KEY, FakeProvider, model
 from tests.receivers import Clock
 from tests.reporting.report_history import sync_at
 

@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from syncer.cli import cli
 from syncer.reporting.datasette import DATABASES, metadata
 from syncer.reporting.reports import REPORTS
-from tests.conftest import closed_port
+from tests.fakes import closed_port
 
 yaml = pytest.importorskip("yaml")
 pytest.importorskip("datasette", reason="the datasette extra is not installed")

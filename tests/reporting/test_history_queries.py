@@ -14,7 +14,7 @@ from syncer.db.engine import read_session
 from syncer.providers.http import Client
 from syncer.reporting import history_queries, queries
 from syncer.retention.apply import apply_plan, plan_source
-from tests.conftest import API_KEY, FakeProvider
+from tests.fakes import API_KEY, FakeProvider
 from tests.replay import FAST, START, Replay, Step, listed, play, steps
 
 _source_numbers = itertools.count()

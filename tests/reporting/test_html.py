@@ -11,7 +11,7 @@ from sqlalchemy import Engine
 
 from syncer.reporting.history_queries import snapshot_session
 from syncer.reporting.html import report_html
-from tests.conftest import FakeProvider
+from tests.fakes import FakeProvider
 from tests.receivers import Clock
 from tests.reporting.report_history import STEADY, KnownHistory, record_history
 

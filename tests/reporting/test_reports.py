@@ -12,7 +12,7 @@ from sqlalchemy import Engine, text
 
 from syncer.db.engine import read_session
 from syncer.reporting import history_queries, reports
-from tests.conftest import FakeProvider
+from tests.fakes import FakeProvider
 from tests.replay import Replay, listed
 
 DOCS = Path(__file__).parents[2] / "docs" / "reporting.md"

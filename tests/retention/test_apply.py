@@ -32,7 +32,7 @@ from syncer.retention.apply import apply_plan, plan_source, run_scheduled
 from syncer.runtime.jobs import build_jobs
 from syncer.runtime.scheduler import build_scheduler
 from syncer.sync.run import Syncer
-from tests.conftest import API_KEY, FakeProvider, model
+from tests.fakes import API_KEY, FakeProvider, model
 from tests.processes import clean_env, start
 from tests.receivers import Receiver
 

@@ -14,7 +14,7 @@ from syncer.db.engine import read_session
 from syncer.db.schema import Model, ModelEvent
 from syncer.providers.http import Client
 from syncer.retention.apply import ApplyReport, apply_plan, plan_source
-from tests.conftest import FakeProvider
+from tests.fakes import FakeProvider
 from tests.retention.test_apply import FAST, aged, source_for
 from tests.sync.test_run import sync
 

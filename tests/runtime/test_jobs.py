@@ -13,7 +13,7 @@ from syncer.db import locks
 from syncer.db.engine import read_session
 from syncer.db.schema import SyncRun
 from syncer.runtime.jobs import Job, build_jobs
-from tests.conftest import API_KEY, FakeProvider
+from tests.fakes import API_KEY, FakeProvider
 
 
 def sync_job(engine: Engine, provider: FakeProvider) -> Job:

@@ -26,7 +26,7 @@ from syncer.db.tables import model_usages_table
 from syncer.providers.http import Client
 from syncer.runtime.server import serve
 from syncer.sync.run import Syncer
-from tests.conftest import API_KEY, FakeProvider
+from tests.fakes import API_KEY, FakeProvider
 from tests.receivers import Clock
 
 Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]

@@ -33,9 +33,9 @@ from syncer.db import locks
 from syncer.db.engine import make_engine, read_session
 from syncer.db.schema import ModelEvent, SyncRun
 
-from ..conftest import API_KEY, closed_port, model
+from ..fakes import API_KEY, closed_port, model
 
-pytestmark = pytest.mark.postgres
+pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
 INTERVAL = 3.0
 LEASE = 2.0

@@ -16,7 +16,7 @@ from syncer.db.engine import read_session
 from syncer.db.schema import SyncRun
 from syncer.runtime.jobs import Job, build_jobs
 from syncer.runtime.scheduler import build_scheduler, run_forever
-from tests.conftest import API_KEY
+from tests.fakes import API_KEY
 from tests.gate import GateProvider
 
 HOURLY = Schedule(every=timedelta(hours=1), jitter=timedelta(0))

@@ -29,7 +29,7 @@ from syncer.errors import ConfigError
 from syncer.providers.http import Client
 from syncer.runtime.server import serve
 from syncer.sync.run import Syncer
-from tests.conftest import API_KEY, FakeProvider
+from tests.fakes import API_KEY, FakeProvider
 from tests.processes import clean_env, start, syncer
 from tests.receivers import Clock
 

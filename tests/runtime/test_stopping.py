@@ -27,6 +27,8 @@ from syncer.db.engine import make_engine, read_session
 from syncer.db.schema import Model, ModelEvent, SyncRun
 from tests.processes import start, syncer
 
+pytestmark = pytest.mark.slow
+
 #: How late a process may be past its bound on a busy two-core machine.
 SLACK = 4.0
 

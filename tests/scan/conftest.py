@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import Result
 
-from tests.conftest import FakeProvider
+from tests.fakes import FakeProvider
 
 TODAY = datetime.now(UTC).date()
 

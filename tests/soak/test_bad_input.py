@@ -23,7 +23,7 @@ from werkzeug import Response
 from syncer.cli import cli
 from syncer.db.engine import read_session
 from syncer.db.schema import Model, ModelEvent, SyncRun
-from tests.conftest import API_KEY, FakeProvider, closed_port
+from tests.fakes import API_KEY, FakeProvider, closed_port
 
 EXAMPLES = int(os.environ.get("BAD_INPUT_EXAMPLES", "40"))
 Run = Callable[..., Result]

@@ -50,8 +50,11 @@ from syncer.config.load import load_settings
 from syncer.db.engine import make_engine, read_session
 from syncer.db.schema import ModelEvent, OutboxAlert, SyncRun
 from syncer.sync.diff import mass_vanish_reason
-from tests.conftest import API_KEY, POSTGRES_URL
+from tests.conftest import POSTGRES_URL
+from tests.fakes import API_KEY
 from tests.receivers import Receiver
+
+pytestmark = pytest.mark.slow
 
 SYNCS = int(os.environ.get("SOAK_SYNCS", "40"))
 STEPS = 12

@@ -11,7 +11,7 @@ from sqlalchemy import Engine, select
 from syncer.db.engine import read_session
 from syncer.db.schema import ModelEvent, SyncRun
 from syncer.sync.run import SyncResult
-from tests.conftest import FakeProvider
+from tests.fakes import FakeProvider
 from tests.sync.test_run import sync
 
 

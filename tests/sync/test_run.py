@@ -15,7 +15,7 @@ from syncer.db.engine import make_engine, read_session
 from syncer.db.schema import Model, ModelEvent, SyncRun
 from syncer.providers.http import Client
 from syncer.sync.run import Syncer, SyncResult
-from tests.conftest import API_KEY, FakeProvider, closed_port, model
+from tests.fakes import API_KEY, FakeProvider, closed_port, model
 
 FAST = HTTPSettings(max_retries=0, read_timeout=2, connect_timeout=2)
 

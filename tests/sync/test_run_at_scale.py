@@ -13,7 +13,7 @@ from syncer.db.engine import read_session
 from syncer.db.schema import Model, ModelEvent, SyncRun
 from syncer.providers.http import Client
 from syncer.sync.run import Syncer, SyncResult
-from tests.conftest import API_KEY, FakeProvider, model
+from tests.fakes import API_KEY, FakeProvider, model
 
 FAST = HTTPSettings(max_retries=0, read_timeout=5, connect_timeout=2)
 PHASES = ("first", "unchanged", "churned")

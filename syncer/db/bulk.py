@@ -47,6 +47,7 @@ from sqlalchemy.sql.compiler import Compiled
 from syncer.db.engine import connection_of
 from syncer.db.lifecycle import decisions
 from syncer.db.tables import events_table, listings_table, runs_table, state_table
+from syncer.db.upsert import insert_for
 from syncer.jsontext import encode_json
 from syncer.lifecycle import Matcher
 from syncer.sync.diff import StoredModel
@@ -493,10 +494,7 @@ def add_run(db: Connection | Session, **values: Any) -> Row[Any]:
 
 def _listing_upsert(dialect: Dialect) -> Any:
     if dialect.name not in _listing_upserts:
-        upsert: Any = sqlite.insert
-        if dialect.name == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert as upsert
-        statement = upsert(listings_table)
+        statement = insert_for(dialect.name)(listings_table)
         _listing_upserts[dialect.name] = statement.on_conflict_do_update(
             index_elements=["source"], set_={"listed_at": statement.excluded.listed_at}
         )

@@ -27,8 +27,9 @@ def walk(
     command: click.Command, name: str, parent: click.Context | None = None
 ) -> Iterator[tuple[click.Command, click.Context]]:
     """Every command under ``command`` (itself first), each with the context its help needs."""
-    ctx = click.Context(command, info_name=name, parent=parent, terminal_width=WIDTH,
-                        max_content_width=WIDTH)
+    ctx = click.Context(
+        command, info_name=name, parent=parent, terminal_width=WIDTH, max_content_width=WIDTH
+    )
     if getattr(command, "hidden", False):
         return
     yield command, ctx
@@ -43,8 +44,10 @@ def cli_reference() -> str:
     """One section per command, its ``--help`` as the command prints it."""
     from syncer.cli import cli
 
-    out = ["## Every command\n",
-           "Generated from each command's own `--help` when this site is built.\n"]
+    out = [
+        "## Every command\n",
+        "Generated from each command's own `--help` when this site is built.\n",
+    ]
     for command, ctx in walk(cli, "syncer"):
         depth = 3 if ctx.command_path.count(" ") <= 1 else 4
         out.append(f"{'#' * depth} `{ctx.command_path}`\n")
@@ -56,9 +59,14 @@ def type_name(column: Column[Any]) -> str:
     """The column's type as a reader of the SQL needs it, the same on both databases."""
     name = type(column.type).__name__
     readable = {
-        "UTCDateTime": "timestamp (UTC)", "JSONDocument": "JSON",
-        "Text": "text", "Integer": "integer", "BigInteger": "bigint", "Boolean": "boolean",
-        "Float": "float", "Date": "date",
+        "UTCDateTime": "timestamp (UTC)",
+        "JSONDocument": "JSON",
+        "Text": "text",
+        "Integer": "integer",
+        "BigInteger": "bigint",
+        "Boolean": "boolean",
+        "Float": "float",
+        "Date": "date",
     }
     if name == "String":
         return f"varchar({column.type.length})"  # type: ignore[attr-defined]
@@ -85,8 +93,9 @@ def columns_table(table: Table, view: bool) -> str:
         else:
             rows.append(([f"`{column.name}`"], [kind], meaning))
     lines = [f"*{TABLES.get(table.name, '')}*", "", "| column | type | meaning |", "|---|---|---|"]
-    lines += [f"| {', '.join(names)} | {'; '.join(kinds)} | {meaning} |"
-              for names, kinds, meaning in rows]
+    lines += [
+        f"| {', '.join(names)} | {'; '.join(kinds)} | {meaning} |" for names, kinds, meaning in rows
+    ]
     return "\n".join(lines) + "\n"
 
 

@@ -44,7 +44,7 @@ def _has_long_number(content: bytes) -> bool:
     if len(content) <= _SLICE:  # one model, decoded on its own: no slices to make
         return _RUN in content.translate(_DIGITS)
     return any(
-        _RUN in content[start:start + _SLICE + len(_RUN) - 1].translate(_DIGITS)
+        _RUN in content[start : start + _SLICE + len(_RUN) - 1].translate(_DIGITS)
         for start in range(0, len(content), _SLICE)
     )
 
@@ -118,6 +118,12 @@ def json_kind(value: Any) -> str:
     """What a decoded JSON value is, for a message: "an object", "a list", "null", ..."""
     if value is None:
         return "null"
-    kinds = {dict: "an object", list: "a list", str: "a string", bool: "a boolean",
-             int: "a number", float: "a number"}
+    kinds = {
+        dict: "an object",
+        list: "a list",
+        str: "a string",
+        bool: "a boolean",
+        int: "a number",
+        float: "a number",
+    }
     return kinds.get(type(value), f"a {type(value).__name__}")

@@ -81,8 +81,12 @@ class Deprecation:
 def _specificity(entry: Deprecation) -> tuple[bool, int, bool, int, str, str]:
     """Exact ids beat globs, longer globs beat shorter ones, then the same for sources."""
     return (
-        not is_glob(entry.model), len(entry.model),
-        not is_glob(entry.source), len(entry.source), entry.model, entry.source,
+        not is_glob(entry.model),
+        len(entry.model),
+        not is_glob(entry.source),
+        len(entry.source),
+        entry.model,
+        entry.source,
     )
 
 
@@ -108,7 +112,8 @@ class Matcher:
     def match(self, source: str, model_id: str) -> Deprecation | None:
         """The most specific entry for one model, if any."""
         found = [
-            e for e in (*self._exact.get(model_id, ()), *self._globs)
+            e
+            for e in (*self._exact.get(model_id, ()), *self._globs)
             if fnmatchcase(source, e.source) and fnmatchcase(model_id, e.model)
         ]
         return max(found, key=_specificity, default=None)
@@ -149,7 +154,11 @@ def decide(
         return Lifecycle(provider_date, "provider", PROVIDER, None, replacement, provider_status)
     if entry is not None:
         return Lifecycle(
-            entry.shutdown_at, "imported", entry.origin, entry.source_url, replacement,
+            entry.shutdown_at,
+            "imported",
+            entry.origin,
+            entry.source_url,
+            replacement,
             provider_status,
         )
     return Lifecycle(None, None, None, None, replacement, provider_status)

@@ -64,9 +64,9 @@ class FakeProvider:
         self.hold_retrieve = False
         self.retrieve_held = threading.Event()
         server.expect_request("/v1/models", method="GET").respond_with_handler(self._list)
-        server.expect_request(
-            re.compile(r"^/v1/models/.+"), method="DELETE"
-        ).respond_with_handler(self._delete)
+        server.expect_request(re.compile(r"^/v1/models/.+"), method="DELETE").respond_with_handler(
+            self._delete
+        )
         server.expect_request(re.compile(r"^/v1/models/.+"), method="GET").respond_with_handler(
             self._retrieve
         )

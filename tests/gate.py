@@ -39,8 +39,10 @@ class _Handler(BaseHTTPRequestHandler):
         if status != 200:
             self._send(status, {"error": {"message": f"{name} is broken", "code": None}})
             return
-        models = [{"id": i, "object": "model", "created": 1686935002, "owned_by": name}
-                  for i in self.server.lists[name]]
+        models = [
+            {"id": i, "object": "model", "created": 1686935002, "owned_by": name}
+            for i in self.server.lists[name]
+        ]
         self._send(200, {"object": "list", "data": models})
 
     def _send(self, status: int, document: Any) -> None:
@@ -60,8 +62,14 @@ class GateProvider(ThreadingHTTPServer):
 
     daemon_threads = True
 
-    def __init__(self, lists: Mapping[str, Sequence[str]], gate: int, *,
-                 reverse: bool = False, patience: float = 5.0) -> None:
+    def __init__(
+        self,
+        lists: Mapping[str, Sequence[str]],
+        gate: int,
+        *,
+        reverse: bool = False,
+        patience: float = 5.0,
+    ) -> None:
         super().__init__(("127.0.0.1", 0), _Handler)
         self.lists = dict(lists)
         self.gate, self.reverse, self.patience = gate, reverse, patience
@@ -108,7 +116,7 @@ class GateProvider(ThreadingHTTPServer):
             self._changed.wait_for(lambda: self.peak >= self.gate, self.patience)
             if self.reverse:
                 names = list(self.lists)
-                after = names[names.index(name) + 1:]
+                after = names[names.index(name) + 1 :]
                 self._changed.wait_for(
                     lambda: all(n in self.answered for n in after), self.patience
                 )

@@ -21,13 +21,19 @@ def clean_env(**extra: str) -> dict[str, str]:
 
 
 def syncer(
-    *args: str, env: Mapping[str, str] | None = None, cwd: str | None = None,
+    *args: str,
+    env: Mapping[str, str] | None = None,
+    cwd: str | None = None,
     timeout: float = 60,
 ) -> subprocess.CompletedProcess[str]:
     """Run ``python -m syncer ARGS`` to the end."""
     return subprocess.run(
-        [sys.executable, "-m", "syncer", *args], capture_output=True, text=True,
-        env=dict(env) if env is not None else clean_env(), cwd=cwd, timeout=timeout,
+        [sys.executable, "-m", "syncer", *args],
+        capture_output=True,
+        text=True,
+        env=dict(env) if env is not None else clean_env(),
+        cwd=cwd,
+        timeout=timeout,
     )
 
 
@@ -36,14 +42,19 @@ def start(
 ) -> subprocess.Popen[str]:
     """Start ``python -m syncer ARGS`` in the background (the caller stops it)."""
     return subprocess.Popen(
-        [sys.executable, "-m", "syncer", *args], stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE, text=True, env=dict(env) if env is not None else clean_env(),
+        [sys.executable, "-m", "syncer", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=dict(env) if env is not None else clean_env(),
         cwd=cwd,
     )
 
 
 def run_until(
-    args: Sequence[str], done: Callable[[str], bool], env: Mapping[str, str] | None = None,
+    args: Sequence[str],
+    done: Callable[[str], bool],
+    env: Mapping[str, str] | None = None,
     timeout: float = 30,
 ) -> tuple[int, str]:
     """Start ``syncer ARGS`` (a daemon), stop it with SIGTERM once ``done(stderr so far)`` says

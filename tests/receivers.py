@@ -77,4 +77,3 @@ class Receiver:
         if self.server.is_running():
             self.server.stop()
         self.server.check_assertions()
-

@@ -49,8 +49,12 @@ def test_the_limit_and_syncer_end_in_the_same_state_on_the_benchmarks_data(
 
 
 def result(seconds: float, rss: float = 100.0) -> dict[str, Any]:
-    return {"seconds": dict.fromkeys(report.PHASES, [seconds] * 3), "rss_peak": rss,
-            "rss_start": 20.0, "statements": dict.fromkeys(report.PHASES, 8)}
+    return {
+        "seconds": dict.fromkeys(report.PHASES, [seconds] * 3),
+        "rss_peak": rss,
+        "rss_start": 20.0,
+        "statements": dict.fromkeys(report.PHASES, 8),
+    }
 
 
 def test_the_table_marks_each_missed_target_and_names_it_in_the_verdict() -> None:
@@ -67,5 +71,6 @@ def test_the_table_marks_each_missed_target_and_names_it_in_the_verdict() -> Non
         "N=100,000 unchanged: 1.20x > 1.0x",
         "N=100,000 memory: 2.50x > 2.0x",
     ]
-    assert text.endswith("MISSED: N=100,000 unchanged: 1.20x > 1.0x; "
-                         "N=100,000 memory: 2.50x > 2.0x")
+    assert text.endswith(
+        "MISSED: N=100,000 unchanged: 1.20x > 1.0x; N=100,000 memory: 2.50x > 2.0x"
+    )

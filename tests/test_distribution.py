@@ -31,6 +31,10 @@ def test_syncer_version_reads_the_installed_distribution() -> None:
 def test_no_install_hint_names_the_other_librarys_package() -> None:
     wrong = re.compile(r"pip install '?syncer\b|[^-]\bsyncer\[")
     sources = [*ROOT.glob("syncer/**/*.py"), ROOT / "README.md", *ROOT.glob("docs/*.md")]
-    found = [f"{path.relative_to(ROOT)}: {line.strip()}" for path in sources
-             for line in path.read_text().splitlines() if wrong.search(line)]
+    found = [
+        f"{path.relative_to(ROOT)}: {line.strip()}"
+        for path in sources
+        for line in path.read_text().splitlines()
+        if wrong.search(line)
+    ]
     assert found == []

@@ -28,11 +28,16 @@ def mode(path: Path) -> int:
     return stat.S_IMODE(path.stat().st_mode)
 
 
-@pytest.mark.parametrize(("mask", "expected"), [(0o022, 0o600), (0o002, 0o600), (0o077, 0o600),
-                                                (0o277, 0o400)])
+@pytest.mark.parametrize(
+    ("mask", "expected"), [(0o022, 0o600), (0o002, 0o600), (0o077, 0o600), (0o277, 0o400)]
+)
 def test_a_new_sqlite_database_and_its_wal_are_readable_by_the_owner_only(
-    tmp_path: Path, provider: FakeProvider, invoke_sqlite: Callable[..., Result],
-    umask: Callable[[int], None], mask: int, expected: int,
+    tmp_path: Path,
+    provider: FakeProvider,
+    invoke_sqlite: Callable[..., Result],
+    umask: Callable[[int], None],
+    mask: int,
+    expected: int,
 ) -> None:
     provider.set("gpt-4o", "gpt-4o-mini")
     umask(mask)
@@ -52,7 +57,9 @@ def test_a_new_sqlite_database_and_its_wal_are_readable_by_the_owner_only(
 
 
 def test_an_existing_database_keeps_the_mode_its_owner_gave_it(
-    tmp_path: Path, provider: FakeProvider, invoke_sqlite: Callable[..., Result],
+    tmp_path: Path,
+    provider: FakeProvider,
+    invoke_sqlite: Callable[..., Result],
 ) -> None:
     provider.set("gpt-4o")
     database = tmp_path / "syncer.db"
@@ -67,12 +74,18 @@ def test_an_existing_database_keeps_the_mode_its_owner_gave_it(
     ("table", "where"),
     [
         ('database_url = "postgresql://syncer:hunter2@127.0.0.1:9/x"\n', "database_url"),
-        ('[[sources]]\nname = "a"\nheaders = { Authorization = "Bearer hunter2" }\n',
-         "sources[0].headers"),
-        ('[[sources]]\nname = "a"\nbase_url = "https://u:hunter2@api.example.com/v1"\n',
-         "sources[0].base_url"),
-        ('[[sources]]\nname = "a"\nbase_url = "https://api.example.com/v1?key=hunter2"\n',
-         "sources[0].base_url"),
+        (
+            '[[sources]]\nname = "a"\nheaders = { Authorization = "Bearer hunter2" }\n',
+            "sources[0].headers",
+        ),
+        (
+            '[[sources]]\nname = "a"\nbase_url = "https://u:hunter2@api.example.com/v1"\n',
+            "sources[0].base_url",
+        ),
+        (
+            '[[sources]]\nname = "a"\nbase_url = "https://api.example.com/v1?key=hunter2"\n',
+            "sources[0].base_url",
+        ),
     ],
 )
 def test_a_config_file_others_can_read_that_holds_a_secret_gets_a_warning(

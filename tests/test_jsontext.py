@@ -12,7 +12,10 @@ from hypothesis import strategies as st
 from syncer.jsontext import Undecoded, decode_json, decode_page, document, encode_json, json_bytes
 
 values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False)
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
     | st.text(),
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(), inner, max_size=3),
     max_leaves=10,
@@ -37,8 +40,10 @@ def test_an_integer_beyond_64_bits_stays_an_exact_integer() -> None:
     assert encode_json({"n": big}) == f'{{"n": {big}}}'
 
 
-@pytest.mark.parametrize("text", [b'{"a": NaN}', b'{"a": Infinity}', b'{"a": -Infinity}',
-                                  b'{"a": 1e400}', b"", b"{", b"<html>"])
+@pytest.mark.parametrize(
+    "text",
+    [b'{"a": NaN}', b'{"a": Infinity}', b'{"a": -Infinity}', b'{"a": 1e400}', b"", b"{", b"<html>"],
+)
 def test_what_no_database_stores_is_not_json(text: bytes) -> None:
     with pytest.raises(ValueError):
         decode_json(text)
@@ -62,7 +67,8 @@ def test_a_page_leaves_its_models_undecoded_and_decodes_the_rest() -> None:
     assert decode_page(b'[{"id": "a"}]', None)[0] == Undecoded(b'{"id": "a"}')
 
 
-@pytest.mark.parametrize("text", [b'{"data": null}', b'{"data": 3}', b'[1, 2]', b'"x"',
-                                  b'{"other": []}'])
+@pytest.mark.parametrize(
+    "text", [b'{"data": null}', b'{"data": 3}', b"[1, 2]", b'"x"', b'{"other": []}']
+)
 def test_a_page_of_another_shape_is_decoded_whole_for_the_caller_to_judge(text: bytes) -> None:
     assert decode_page(text, "data") == json.loads(text)

@@ -54,7 +54,9 @@ def _graph() -> dict[str, set[str]]:
     for module, path in MODULES.items():
         tree = ast.parse(path.read_text(), str(path))
         graph[module] = {
-            target for node in _top_level_imports(tree) for target in _targets(node, module)
+            target
+            for node in _top_level_imports(tree)
+            for target in _targets(node, module)
             if target in MODULES and target != module
         }
     return graph
@@ -69,7 +71,7 @@ def _cycle(graph: dict[str, set[str]]) -> list[str] | None:
         stack.append(module)
         for target in sorted(graph[module]):
             if state.get(target) == 1:
-                return [*stack[stack.index(target):], target]
+                return [*stack[stack.index(target) :], target]
             if target not in state and (found := visit(target)):
                 return found
         stack.pop()
@@ -97,7 +99,8 @@ def test_no_module_imports_another_modules_private_name(module: str) -> None:
     tree = ast.parse(MODULES[module].read_text())
     borrowed = [
         f"{node.module}.{alias.name}"
-        for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom)
         for alias in node.names
         if alias.name.startswith("_") and not alias.name.startswith("__")
     ]
@@ -111,11 +114,14 @@ PUBLIC = sorted(m for m in MODULES if not m.split(".")[-1].startswith("_") and m
 def test_every_public_module_declares_its_public_names(module: str) -> None:
     tree = ast.parse(MODULES[module].read_text())
     declared = [
-        node for node in tree.body if isinstance(node, ast.Assign)
+        node
+        for node in tree.body
+        if isinstance(node, ast.Assign)
         and any(isinstance(t, ast.Name) and t.id == "__all__" for t in node.targets)
     ]
     defined = {
-        node.name for node in tree.body
+        node.name
+        for node in tree.body
         if isinstance(node, ast.FunctionDef | ast.ClassDef) and not node.name.startswith("_")
     }
     if not defined:

@@ -8,8 +8,9 @@ from syncer.lifecycle import Deprecation, Lifecycle, decide
 
 JUNE = datetime(2026, 6, 6, tzinfo=UTC)
 MAY = datetime(2026, 5, 1, tzinfo=UTC)
-ENTRY = Deprecation("gpt-4-0613", JUNE, "gpt-4o", source_url="https://example.com/d",
-                    origin="deps.csv")
+ENTRY = Deprecation(
+    "gpt-4-0613", JUNE, "gpt-4o", source_url="https://example.com/d", origin="deps.csv"
+)
 
 
 def test_the_providers_date_wins_and_says_so_with_the_imported_replacement_kept() -> None:

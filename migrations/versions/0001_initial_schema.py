@@ -38,9 +38,7 @@ def upgrade() -> None:
         sa.Column("list_digest", sa.String(length=64), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_sync_runs")),
     )
-    op.create_index(
-        op.f("ix_sync_runs_source_started_at"), "sync_runs", ["source", "started_at"]
-    )
+    op.create_index(op.f("ix_sync_runs_source_started_at"), "sync_runs", ["source", "started_at"])
     op.create_table(
         "models",
         sa.Column("source", sa.String(length=64), nullable=False),
@@ -81,9 +79,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_model_events")),
     )
     op.create_index(op.f("ix_model_events_occurred_at"), "model_events", ["occurred_at"])
-    op.create_index(
-        op.f("ix_model_events_source_model_id"), "model_events", ["source", "model_id"]
-    )
+    op.create_index(op.f("ix_model_events_source_model_id"), "model_events", ["source", "model_id"])
     _create_alert_tables()
 
 
@@ -120,7 +116,11 @@ def _create_alert_tables() -> None:
         sa.Column("shutdown_at", TIMESTAMP, nullable=False),
         sa.Column("marked_at", TIMESTAMP, nullable=False),
         sa.PrimaryKeyConstraint(
-            "rule", "source", "model_id", "threshold_days", "shutdown_at",
+            "rule",
+            "source",
+            "model_id",
+            "threshold_days",
+            "shutdown_at",
             name=op.f("pk_alert_marks"),
         ),
     )

@@ -34,9 +34,7 @@ def _days_to_shutdown(dialect: str, column: str) -> str:
     if dialect == "postgresql":
         return f"CAST(CEIL(EXTRACT(EPOCH FROM ({column} - now())) / 86400.0) AS INTEGER)"
     days = f"(julianday({column}) - julianday('now'))"
-    return (
-        f"CAST({days} AS INTEGER) + CASE WHEN {days} > CAST({days} AS INTEGER) THEN 1 ELSE 0 END"
-    )
+    return f"CAST({days} AS INTEGER) + CASE WHEN {days} > CAST({days} AS INTEGER) THEN 1 ELSE 0 END"
 
 
 #: The provider's date, else one imported for exactly this id (for this source, else for
@@ -82,7 +80,10 @@ def downgrade() -> None:
     # Plain ALTER TABLE (SQLite 3.35 and later have it): a batch copy of ``models`` would
     # drop the table under the views of migration 0002, which SQLite refuses.
     for table, column in (
-        ("deprecations", "source_url"), ("deprecations", "origin"), ("models", "replacement"),
-        ("models", "context_length"), ("models", "display_name"),
+        ("deprecations", "source_url"),
+        ("deprecations", "origin"),
+        ("models", "replacement"),
+        ("models", "context_length"),
+        ("models", "display_name"),
     ):
         op.execute(f"ALTER TABLE {table} DROP COLUMN {column}")

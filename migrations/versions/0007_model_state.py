@@ -62,9 +62,9 @@ def _readers_of_models(create: bool) -> None:
     # Sent as written: the colons in 'ft:' would otherwise read as bind parameters.
     bind = op.get_bind()
     dialect = bind.dialect.name
-    bind.exec_driver_sql(_migration("0003_days_to_shutdown_rounds_up.py")._current_models(
-        dialect, "up"
-    ))
+    bind.exec_driver_sql(
+        _migration("0003_days_to_shutdown_rounds_up.py")._current_models(dialect, "up")
+    )
     bind.exec_driver_sql(_migration("0004_provider_columns.py")._model_offers(dialect))
 
 

@@ -27,12 +27,18 @@ UNLISTED = sa.text("vanished_at IS NULL AND seen_until IS NOT NULL")
 
 def upgrade() -> None:
     op.create_index(
-        "ix_model_state_vanished", "model_state", ["source", "model_id", "raw_digest"],
-        sqlite_where=VANISHED, postgresql_where=VANISHED,
+        "ix_model_state_vanished",
+        "model_state",
+        ["source", "model_id", "raw_digest"],
+        sqlite_where=VANISHED,
+        postgresql_where=VANISHED,
     )
     op.create_index(
-        "ix_model_state_unlisted", "model_state", ["source"],
-        sqlite_where=UNLISTED, postgresql_where=UNLISTED,
+        "ix_model_state_unlisted",
+        "model_state",
+        ["source"],
+        sqlite_where=UNLISTED,
+        postgresql_where=UNLISTED,
     )
 
 

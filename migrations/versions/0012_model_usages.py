@@ -32,8 +32,9 @@ def upgrade() -> None:
         sa.Column("model_id", sa.String(512), nullable=False),
         sa.Column("verdict", sa.String(16), nullable=False),
         sa.Column("scanned_at", TIMESTAMP, nullable=False),
-        sa.PrimaryKeyConstraint("repository", "path", "line", "column",
-                                name=op.f("pk_model_usages")),
+        sa.PrimaryKeyConstraint(
+            "repository", "path", "line", "column", name=op.f("pk_model_usages")
+        ),
     )
     op.create_index(op.f("ix_model_usages_model_id"), "model_usages", ["model_id"])
 

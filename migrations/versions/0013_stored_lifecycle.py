@@ -128,28 +128,50 @@ _GLOB = frozenset("*?[")
 def _specificity(entry: Any) -> tuple[bool, int, bool, int, str, str]:
     """As ``syncer.lifecycle`` ranks entries on 2026-12-07: exact ids, then longer globs."""
     return (
-        not _GLOB & set(entry.model), len(entry.model),
-        not _GLOB & set(entry.source), len(entry.source), entry.model, entry.source,
+        not _GLOB & set(entry.model),
+        len(entry.model),
+        not _GLOB & set(entry.source),
+        len(entry.source),
+        entry.model,
+        entry.source,
     )
 
 
 def _fill(bind: sa.Connection) -> None:
     """Every stored model's lifecycle in force, by the rule of ``syncer.lifecycle.decide``."""
     state = sa.table(
-        "model_state", *(sa.column(n) for n in (
-            "source", "model_id", "shutdown_at", "replacement", "effective_shutdown_at",
-            "date_source", "date_origin", "date_source_url", "effective_replacement",
-        )),
+        "model_state",
+        *(
+            sa.column(n)
+            for n in (
+                "source",
+                "model_id",
+                "shutdown_at",
+                "replacement",
+                "effective_shutdown_at",
+                "date_source",
+                "date_origin",
+                "date_source_url",
+                "effective_replacement",
+            )
+        ),
     )
     # The provider's date and replacement, set-based: most rows need nothing else.
     bind.execute(state.update().values(effective_replacement=state.c.replacement))
-    bind.execute(state.update().where(state.c.shutdown_at.is_not(None)).values(
-        effective_shutdown_at=state.c.shutdown_at, date_source="provider",
-        date_origin="provider",
-    ))
-    entries = bind.execute(sa.text(
-        "SELECT model, shutdown_at, replacement, source, source_url, origin FROM deprecations"
-    )).all()
+    bind.execute(
+        state.update()
+        .where(state.c.shutdown_at.is_not(None))
+        .values(
+            effective_shutdown_at=state.c.shutdown_at,
+            date_source="provider",
+            date_origin="provider",
+        )
+    )
+    entries = bind.execute(
+        sa.text(
+            "SELECT model, shutdown_at, replacement, source, source_url, origin FROM deprecations"
+        )
+    ).all()
     if not entries:
         return
     exact: dict[str, list[Any]] = {}
@@ -160,12 +182,13 @@ def _fill(bind: sa.Connection) -> None:
         else:
             exact.setdefault(entry.model, []).append(entry)
     updates = []
-    rows = bind.execute(sa.select(
-        state.c.source, state.c.model_id, state.c.shutdown_at, state.c.replacement
-    ))
+    rows = bind.execute(
+        sa.select(state.c.source, state.c.model_id, state.c.shutdown_at, state.c.replacement)
+    )
     for source, model_id, provider_date, replacement in rows:
         found = [
-            e for e in (*exact.get(model_id, ()), *globs)
+            e
+            for e in (*exact.get(model_id, ()), *globs)
             if fnmatchcase(source, e.source) and fnmatchcase(model_id, e.model)
         ]
         entry = max(found, key=_specificity, default=None)
@@ -182,15 +205,27 @@ def _fill(bind: sa.Connection) -> None:
     provider = [u for u in updates if u["o"] == "provider"]
     key = (state.c.source == sa.bindparam("s")) & (state.c.model_id == sa.bindparam("m"))
     if imported:
-        bind.execute(state.update().where(key).values(
-            effective_shutdown_at=sa.bindparam("d"), date_source="imported",
-            date_origin=sa.bindparam("o"), date_source_url=sa.bindparam("u"),
-            effective_replacement=sa.bindparam("r"),
-        ), imported)
+        bind.execute(
+            state.update()
+            .where(key)
+            .values(
+                effective_shutdown_at=sa.bindparam("d"),
+                date_source="imported",
+                date_origin=sa.bindparam("o"),
+                date_source_url=sa.bindparam("u"),
+                effective_replacement=sa.bindparam("r"),
+            ),
+            imported,
+        )
     if provider:
-        bind.execute(state.update().where(key).values(
-            effective_replacement=sa.bindparam("r"),
-        ), provider)
+        bind.execute(
+            state.update()
+            .where(key)
+            .values(
+                effective_replacement=sa.bindparam("r"),
+            ),
+            provider,
+        )
 
 
 def _drop_views() -> None:
@@ -201,9 +236,7 @@ def _drop_views() -> None:
 
 def upgrade() -> None:
     _drop_views()
-    op.execute(
-        "UPDATE deprecations SET origin = 'unknown' WHERE origin IS NULL OR origin = ''"
-    )
+    op.execute("UPDATE deprecations SET origin = 'unknown' WHERE origin IS NULL OR origin = ''")
     with op.batch_alter_table("deprecations") as batch:
         batch.alter_column("origin", existing_type=sa.Text(), nullable=False)
     for name, type_ in COLUMNS:

@@ -43,10 +43,14 @@ def _recreate(with_retired: bool) -> None:
     view: str = _views_of_0002()._inventory_daily(bind.dialect.name)
     if with_retired:
         assert COUNTED in view and SELECTED in view
-        view = view.replace(COUNTED, COUNTED + ",\n            SUM(CASE WHEN kind = "
-                            "'source_retired' THEN 1 ELSE 0 END) AS source_retired")
-        view = view.replace(SELECTED, SELECTED + ",\n        COALESCE(c.source_retired, 0) "
-                            "AS source_retired")
+        view = view.replace(
+            COUNTED,
+            COUNTED + ",\n            SUM(CASE WHEN kind = "
+            "'source_retired' THEN 1 ELSE 0 END) AS source_retired",
+        )
+        view = view.replace(
+            SELECTED, SELECTED + ",\n        COALESCE(c.source_retired, 0) AS source_retired"
+        )
     bind.exec_driver_sql(view)
 
 

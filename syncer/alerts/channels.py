@@ -27,9 +27,7 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def url_problem(
-    kind: str, url: str, reads: Callable[[str], bool] | None = None
-) -> str | None:
+def url_problem(kind: str, url: str, reads: Callable[[str], bool] | None = None) -> str | None:
     """What is wrong with ``url`` as a ``kind`` channel's URL, or None if it looks right.
 
     Webhooks need https, or http to this machine (a local relay, a test receiver); Slack

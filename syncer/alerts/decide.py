@@ -189,8 +189,10 @@ def in_use_block(in_use: InUse, model_id: str) -> dict[str, Any] | None:
     places = in_use.places(model_id)
     return {
         "count": len(places),
-        "places": [{"repository": p.repository, "path": p.path, "line": p.line}
-                   for p in places[:IN_USE_PLACES]],
+        "places": [
+            {"repository": p.repository, "path": p.path, "line": p.line}
+            for p in places[:IN_USE_PLACES]
+        ],
     }
 
 
@@ -199,8 +201,9 @@ def used_text(block: Mapping[str, Any] | None) -> str:
     if not block or not block["count"]:
         return ""
     count = block["count"]
-    shown = [str(Place(p["repository"], p["path"], p["line"]))
-             for p in block["places"][:_PLACES_SAID]]
+    shown = [
+        str(Place(p["repository"], p["path"], p["line"])) for p in block["places"][:_PLACES_SAID]
+    ]
     more = f", and {count - len(shown)} more" if count > len(shown) else ""
     return f"used in {count} place{'s' if count != 1 else ''}: {', '.join(shown)}{more}"
 
@@ -246,8 +249,10 @@ def _model_facts(model: ModelState | None, *, date_said: bool) -> str:
         return ""
     parts = []
     if model.shutdown_at is not None and not date_said:
-        parts.append(f"shuts down {model.shutdown_at.date()} "
-                     f"({date_origin(model.date_source, model.origin)})")
+        parts.append(
+            f"shuts down {model.shutdown_at.date()} "
+            f"({date_origin(model.date_source, model.origin)})"
+        )
     if model.replacement:
         parts.append(f"replacement: {model.replacement}")
     return "".join(f"; {part}" for part in parts)
@@ -262,15 +267,19 @@ def _event_summary(
     text = f"{source}: {model_id} {kind}"
     if kind == "changed":
         old, new = event.get("old_values") or {}, event.get("new_values") or {}
-        fields = [f"{k} {value_text(old.get(k), 40)} → {value_text(new.get(k), 40)}"
-                  for k in sorted(new)[:3]]
+        fields = [
+            f"{k} {value_text(old.get(k), 40)} → {value_text(new.get(k), 40)}"
+            for k in sorted(new)[:3]
+        ]
         more = f" and {len(new) - 3} more" if len(new) > 3 else ""
         text = f"{source}: {model_id} changed: {', '.join(fields)}{more}"
     elif kind in ("retired", "vanished") and model is not None and model.shutdown_at is not None:
         date, origin = model.shutdown_at.date(), date_origin(model.date_source, model.origin)
-        text = (f"{source}: {model_id} retired (shutdown date {date}, {origin})"
-                if kind == "retired" else
-                f"{source}: {model_id} vanished before its shutdown date {date} ({origin})")
+        text = (
+            f"{source}: {model_id} retired (shutdown date {date}, {origin})"
+            if kind == "retired"
+            else f"{source}: {model_id} vanished before its shutdown date {date} ({origin})"
+        )
     elif kind == "vanished":
         text = f"{source}: {model_id} vanished without a known shutdown date"
     elif kind == "shutdown_changed":
@@ -334,21 +343,26 @@ def event_alerts(
             shutdown = None
             if model is not None and model.shutdown_at is not None:
                 shutdown = _shutdown_block(model, now, None)
-            alerts.append(Alert(
-                rule=rule.name, kind=kind, source=source, model_id=event["model_id"],
-                summary=_with_use(_event_summary(kind, source, event, model), used),
-                replacement=model.replacement if model is not None else None,
-                in_use=used,
-                event={
-                    "kind": event["kind"],
-                    "occurred_at": event["occurred_at"],
-                    "sync_run_id": event.get("sync_run_id"),
-                    "old_values": event.get("old_values"),
-                    "new_values": event.get("new_values"),
-                    "details": event.get("details"),
-                },
-                shutdown=shutdown,
-            ))
+            alerts.append(
+                Alert(
+                    rule=rule.name,
+                    kind=kind,
+                    source=source,
+                    model_id=event["model_id"],
+                    summary=_with_use(_event_summary(kind, source, event, model), used),
+                    replacement=model.replacement if model is not None else None,
+                    in_use=used,
+                    event={
+                        "kind": event["kind"],
+                        "occurred_at": event["occurred_at"],
+                        "sync_run_id": event.get("sync_run_id"),
+                        "old_values": event.get("old_values"),
+                        "new_values": event.get("new_values"),
+                        "details": event.get("details"),
+                    },
+                    shutdown=shutdown,
+                )
+            )
     return alerts
 
 
@@ -381,8 +395,10 @@ def _countdown_summary(source: str, model: ModelState, now: datetime) -> str:
     date = model.shutdown_at.date()
     origin = date_origin(model.date_source, model.origin)
     if left <= 0:
-        text = (f"{source}: {model.model_id} reached its shutdown date {date} ({origin}) "
-                "and is still listed")
+        text = (
+            f"{source}: {model.model_id} reached its shutdown date {date} ({origin}) "
+            "and is still listed"
+        )
     else:
         days = "1 day" if left == 1 else f"{left} days"
         text = f"{source}: {model.model_id} shuts down in {days} ({date}, {origin})"
@@ -433,16 +449,24 @@ def countdown(
             if not new:
                 continue
             plan.new_marks += new
-            plan.alerts.append(Alert(
-                rule=rule.name, kind="shutdown", source=source, model_id=model.model_id,
-                summary=_with_use(_countdown_summary(source, model, now), used),
-                replacement=model.replacement,
-                in_use=used,
-                shutdown=_shutdown_block(model, now, new[0].threshold_days),
-            ))
+            plan.alerts.append(
+                Alert(
+                    rule=rule.name,
+                    kind="shutdown",
+                    source=source,
+                    model_id=model.model_id,
+                    summary=_with_use(_countdown_summary(source, model, now), used),
+                    replacement=model.replacement,
+                    in_use=used,
+                    shutdown=_shutdown_block(model, now, new[0].threshold_days),
+                )
+            )
     plan.obsolete_marks = sorted(
-        (m for m in marks
-         if m.source == source and (m.rule, m.model_id, m.shutdown_at) not in current),
+        (
+            m
+            for m in marks
+            if m.source == source and (m.rule, m.model_id, m.shutdown_at) not in current
+        ),
         key=lambda m: (m.rule, m.model_id, m.threshold_days, m.shutdown_at),
     )
     return plan
@@ -454,7 +478,8 @@ def countdown(
 def stale_after(rules: Sequence[AlertRule], source: str, interval: timedelta) -> timedelta:
     """How long a source may go without success: the tightest stale rule, else 3 intervals."""
     limits = [
-        r.stale_after for r in rules
+        r.stale_after
+        for r in rules
         if r.kind == "stale" and r.stale_after is not None and r.covers_source(source)
     ]
     return min(limits, default=interval * STALE_INTERVALS)
@@ -497,19 +522,30 @@ def stale_plan(
                 assert reference is not None
                 since = "its last success" if health.last_success_at else "its first attempt"
                 plan.new_marks.append(StaleMark(rule.name, health.source, health.last_success_at))
-                plan.alerts.append(Alert(
-                    rule=rule.name, kind="stale", source=health.source, stale=block,
-                    summary=f"{health.source}: no successful sync for "
-                    f"{duration_text(now - reference)} since {since} ({human_time(reference)}); "
-                    f"stale after {duration_text(limit)}",
-                ))
+                plan.alerts.append(
+                    Alert(
+                        rule=rule.name,
+                        kind="stale",
+                        source=health.source,
+                        stale=block,
+                        summary=f"{health.source}: no successful sync for "
+                        f"{duration_text(now - reference)} since {since} "
+                        f"({human_time(reference)}); "
+                        f"stale after {duration_text(limit)}",
+                    )
+                )
             elif not stale and mark is not None:
                 plan.recovered.append(mark)
                 block["previous_success_at"] = mark.last_success_at
-                plan.alerts.append(Alert(
-                    rule=rule.name, kind="recovered", source=health.source, stale=block,
-                    summary=f"{health.source}: syncing successfully again",
-                ))
+                plan.alerts.append(
+                    Alert(
+                        rule=rule.name,
+                        kind="recovered",
+                        source=health.source,
+                        stale=block,
+                        summary=f"{health.source}: syncing successfully again",
+                    )
+                )
     return plan
 
 

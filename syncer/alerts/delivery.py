@@ -73,7 +73,8 @@ TIMEOUT = (5.0, 15.0)
 _RETRY_STATUSES = frozenset({408, 409, 425, 429})
 #: What requests raises for a URL it cannot even try.
 _INVALID_URL = (
-    requests.exceptions.MissingSchema, requests.exceptions.InvalidSchema,
+    requests.exceptions.MissingSchema,
+    requests.exceptions.InvalidSchema,
     requests.exceptions.InvalidURL,
 )
 
@@ -142,8 +143,11 @@ class Sender:
     """
 
     def __init__(
-        self, session: requests.Session | None = None, timeout: tuple[float, float] = TIMEOUT,
-        *, secrets: Iterable[str] = (),
+        self,
+        session: requests.Session | None = None,
+        timeout: tuple[float, float] = TIMEOUT,
+        *,
+        secrets: Iterable[str] = (),
     ) -> None:
         self.session = session or requests.Session()
         self.timeout = timeout
@@ -174,7 +178,10 @@ class Sender:
                 headers[SIGNATURE_HEADER] = sign(channel.secret, body)
         try:
             response = self.session.post(
-                channel.url, data=body, headers=headers, timeout=self.timeout,
+                channel.url,
+                data=body,
+                headers=headers,
+                timeout=self.timeout,
                 allow_redirects=False,
             )
         except _INVALID_URL:
@@ -202,7 +209,8 @@ class Sender:
         if not notifier.add(url):
             raise DeliveryError("apprise: not a URL Apprise understands", permanent=True)
         sent = notifier.notify(
-            title=f"syncer: {document['kind']}", body=_text(document),
+            title=f"syncer: {document['kind']}",
+            body=_text(document),
             body_format=apprise.NotifyFormat.TEXT,  # never markup: the text quotes providers
         )
         if not sent:
@@ -236,7 +244,6 @@ class DeliveryReport:
             f"alerts: {self.delivered} delivered, {self.retrying} to retry later, "
             f"{self.failed} failed"
         )
-
 
 
 class Dispatcher:
@@ -304,10 +311,16 @@ class Dispatcher:
             .limit(self.batch)
         )
         if not now_all:
-            query = query.where(~select(head.c.id).where(
-                head.c.rule == row.c.rule, head.c.status == "pending",
-                head.c.id <= row.c.id, head.c.next_attempt_at > now,
-            ).exists())
+            query = query.where(
+                ~select(head.c.id)
+                .where(
+                    head.c.rule == row.c.rule,
+                    head.c.status == "pending",
+                    head.c.id <= row.c.id,
+                    head.c.next_attempt_at > now,
+                )
+                .exists()
+            )
         with read_session(self.engine) as session:
             return list(session.execute(query))
 
@@ -325,8 +338,13 @@ class Dispatcher:
             outcomes.append(result)
             if result.status == "pending":
                 blocked.add(rule_name)  # later alerts of this rule wait, to keep order
-                log.warning("alert %s (%s): %s; retry at %s", payload["id"], rule_name,
-                            error, human_time(result.next_attempt_at))
+                log.warning(
+                    "alert %s (%s): %s; retry at %s",
+                    payload["id"],
+                    rule_name,
+                    error,
+                    human_time(result.next_attempt_at),
+                )
             elif result.status == "failed":
                 log.error("alert %s (%s) failed: %s", payload["id"], rule_name, error)
         report = DeliveryReport()
@@ -361,17 +379,28 @@ class Dispatcher:
             update(outbox_table)
             .where(outbox_table.c.id == bindparam("row_id"))
             .values(
-                status=bindparam("new_status"), attempts=bindparam("new_attempts"),
-                next_attempt_at=bindparam("next_at"), last_error=bindparam("error"),
+                status=bindparam("new_status"),
+                attempts=bindparam("new_attempts"),
+                next_attempt_at=bindparam("next_at"),
+                last_error=bindparam("error"),
                 delivered_at=bindparam("delivered"),
             )
         )
         with write_session(self.engine) as session, session.begin():
-            session.execute(statement, [
-                {"row_id": o.id, "new_status": o.status, "new_attempts": o.attempts,
-                 "next_at": o.next_attempt_at, "error": o.last_error, "delivered": o.delivered_at}
-                for o in outcomes
-            ])
+            session.execute(
+                statement,
+                [
+                    {
+                        "row_id": o.id,
+                        "new_status": o.status,
+                        "new_attempts": o.attempts,
+                        "next_at": o.next_attempt_at,
+                        "error": o.last_error,
+                        "delivered": o.delivered_at,
+                    }
+                    for o in outcomes
+                ],
+            )
 
 
 def dispatch_once(

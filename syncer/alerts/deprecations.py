@@ -98,8 +98,10 @@ def _csv_rows(text: str, name: str) -> Iterable[tuple[str, Mapping[str, Any]]]:
     header = {field.strip() for field in reader.fieldnames}
     for column in sorted(header - set(COLUMNS)) or [c for c in _REQUIRED if c not in header]:
         problem = "unknown" if column not in _REQUIRED else "missing"
-        raise ConfigError(f"{name}:1: {problem} column {column!r} (expected: "
-                          f"{', '.join(COLUMNS)}; model and shutdown_date required)")
+        raise ConfigError(
+            f"{name}:1: {problem} column {column!r} (expected: "
+            f"{', '.join(COLUMNS)}; model and shutdown_date required)"
+        )
     for row in reader:
         if None in row:
             raise ConfigError(f"{name}:{reader.line_num}: more values than columns")
@@ -147,9 +149,7 @@ def _escaped(model_id: str) -> str:
     return "".join(f"[{c}]" if is_glob(c) else c for c in model_id)
 
 
-def parse_litellm(
-    text: str, name: str, providers: Mapping[str, Sequence[str]]
-) -> LiteLLMImport:
+def parse_litellm(text: str, name: str, providers: Mapping[str, Sequence[str]]) -> LiteLLMImport:
     """The dated entries of LiteLLM's ``model_prices_and_context_window.json``, as it is.
 
     ``providers`` maps each configured source to the ``litellm_provider`` values of its
@@ -193,7 +193,10 @@ def parse_litellm(
         model_id = key.removeprefix(f"{provider}/")
         for source in sources_of[provider]:
             entries[source, model_id] = Deprecation(
-                _escaped(model_id), shutdown_at, None, source,
+                _escaped(model_id),
+                shutdown_at,
+                None,
+                source,
                 url if isinstance(url, str) and url else None,
             )
     return LiteLLMImport(list(entries.values()), unmatched, unreadable)
@@ -228,11 +231,16 @@ def parse_document(
 
 
 def load_deprecations(session: Session) -> list[Deprecation]:
-    rows = session.execute(select(
-        DeprecationEntry.model, DeprecationEntry.shutdown_at,
-        DeprecationEntry.replacement, DeprecationEntry.source,
-        DeprecationEntry.source_url, DeprecationEntry.origin,
-    ))
+    rows = session.execute(
+        select(
+            DeprecationEntry.model,
+            DeprecationEntry.shutdown_at,
+            DeprecationEntry.replacement,
+            DeprecationEntry.source,
+            DeprecationEntry.source_url,
+            DeprecationEntry.origin,
+        )
+    )
     return [Deprecation(*row) for row in rows]
 
 
@@ -248,7 +256,8 @@ def _imported_dates(session: Session) -> dict[tuple[str, str], tuple[Deprecation
     """Each present model's imported entry (None: no date) and the provider's own date."""
     matcher = Matcher(load_deprecations(session))
     rows = session.execute(
-        select(Model.source, Model.model_id, Model.shutdown_at).where(Model.vanished_at.is_(None))
+        select(Model.source, Model.model_id, Model.shutdown_at)
+        .where(Model.vanished_at.is_(None))
         .order_by(Model.source, Model.model_id)  # the events' order, on every database
     )
     return {
@@ -282,9 +291,15 @@ def import_deprecations(
     if not origin.strip():
         raise ConfigError("an import must say where its dates came from (a file name or URL)")
     rows = [
-        {"source": e.source, "model": e.model, "shutdown_at": e.shutdown_at,
-         "replacement": e.replacement, "imported_at": now, "origin": origin,
-         "source_url": e.source_url}
+        {
+            "source": e.source,
+            "model": e.model,
+            "shutdown_at": e.shutdown_at,
+            "replacement": e.replacement,
+            "imported_at": now,
+            "origin": origin,
+            "source_url": e.source_url,
+        }
         for e in entries
     ]
     before = _imported_dates(session)
@@ -294,9 +309,9 @@ def import_deprecations(
         session.execute(delete(deprecations_table).where(deprecations_table.c.origin == origin))
     if rows and not replace:
         key = tuple_(deprecations_table.c.source, deprecations_table.c.model)
-        session.execute(delete(deprecations_table).where(
-            key.in_([(r["source"], r["model"]) for r in rows])
-        ))
+        session.execute(
+            delete(deprecations_table).where(key.in_([(r["source"], r["model"]) for r in rows]))
+        )
     if rows:
         session.execute(deprecations_table.insert(), rows)
     events = []
@@ -307,17 +322,23 @@ def import_deprecations(
         if old == new:
             continue
         cited = entry or previous
-        events.append({
-            "source": name, "model_id": model_id, "kind": "shutdown_changed",
-            "occurred_at": now, "sync_run_id": None,
-            "old_values": {"shutdown_at": iso(old) if old else None},
-            "new_values": {"shutdown_at": iso(new) if new else None},
-            "details": {
-                "date_source": "imported", "origin": cited.origin if cited else None,
-                "source_url": cited.source_url if cited else None,
-                "provider_shutdown_at": iso(provider) if provider else None,
-            },
-        })
+        events.append(
+            {
+                "source": name,
+                "model_id": model_id,
+                "kind": "shutdown_changed",
+                "occurred_at": now,
+                "sync_run_id": None,
+                "old_values": {"shutdown_at": iso(old) if old else None},
+                "new_values": {"shutdown_at": iso(new) if new else None},
+                "details": {
+                    "date_source": "imported",
+                    "origin": cited.origin if cited else None,
+                    "source_url": cited.source_url if cited else None,
+                    "provider_shutdown_at": iso(provider) if provider else None,
+                },
+            }
+        )
     insert_events(session, events)
     refresh(session)
     return ImportResult(len(rows), events)

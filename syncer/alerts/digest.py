@@ -52,12 +52,21 @@ GROUPS = (
     ("health", "Stale or recovered"),
 )
 _GROUP_OF = {
-    "shutdown": "shutting_down", "shutdown_changed": "shutting_down",
-    "vanished": "gone", "retired": "gone", "deleted": "gone", "vanished_back": "gone",
-    "added": "added", "added_gone": "added", "reappeared": "added",
-    "changed": "changed", "delete_failed": "changed",
+    "shutdown": "shutting_down",
+    "shutdown_changed": "shutting_down",
+    "vanished": "gone",
+    "retired": "gone",
+    "deleted": "gone",
+    "vanished_back": "gone",
+    "added": "added",
+    "added_gone": "added",
+    "reappeared": "added",
+    "changed": "changed",
+    "delete_failed": "changed",
     "status_changed": "lifecycle",
-    "stale": "health", "recovered": "health", "stale_recovered": "health",
+    "stale": "health",
+    "recovered": "health",
+    "stale_recovered": "health",
 }
 _GONE = frozenset({"vanished", "retired", "deleted"})
 _PRESENCE = _GONE | {"added", "reappeared"}
@@ -206,16 +215,23 @@ def _item(kind: str, held: Sequence[Held], text: str, **details: Any) -> Item:
     """An item from the alerts it nets, with the latest one's shutdown facts (and its
     replacement: alerts written before ``replacement`` was a key have it in ``shutdown``)."""
     last = held[-1].document
-    shutdown = next(
-        (h.document["shutdown"] for h in reversed(held) if h.document.get("shutdown")), None
-    ) or {}
+    shutdown = (
+        next((h.document["shutdown"] for h in reversed(held) if h.document.get("shutdown")), None)
+        or {}
+    )
     return Item(
-        kind=kind, source=last.get("source"), model_id=last.get("model_id"), text=text,
-        alert_ids=tuple(h.alert_id for h in held), occurred_at=held[-1].created_at,
+        kind=kind,
+        source=last.get("source"),
+        model_id=last.get("model_id"),
+        text=text,
+        alert_ids=tuple(h.alert_id for h in held),
+        occurred_at=held[-1].created_at,
         shutdown_at=_when(shutdown.get("shutdown_at")),
         replacement=last.get("replacement") or shutdown.get("replacement"),
-        date_source=shutdown.get("date_source"), origin=shutdown.get("origin"),
-        details=details, in_use=last.get("in_use"),
+        date_source=shutdown.get("date_source"),
+        origin=shutdown.get("origin"),
+        details=details,
+        in_use=last.get("in_use"),
     )
 
 
@@ -246,8 +262,13 @@ def _model_items(held: Sequence[Held], drop_transient: bool) -> list[Item]:
     last = presence[-1].document["kind"] if presence else None
     if first == "added" and last in _GONE:
         if not drop_transient:
-            items.append(_item("added_gone", presence, f"{model}: added, and gone again "
-                               f"({_day(presence[-1].created_at)})"))
+            items.append(
+                _item(
+                    "added_gone",
+                    presence,
+                    f"{model}: added, and gone again ({_day(presence[-1].created_at)})",
+                )
+            )
         return items
     if first == "added":
         return [_item("added", presence, f"{model}: added")]
@@ -262,11 +283,14 @@ def _model_items(held: Sequence[Held], drop_transient: bool) -> list[Item]:
     if dates:
         old, new = _merged_change(dates, "shutdown_at")
         if new:
-            items.append(_item(
-                "shutdown_changed", dates,
-                f"{model}: shutdown date {_day(old['shutdown_at'])} → "
-                f"{_day(new['shutdown_at'])}",
-            ))
+            items.append(
+                _item(
+                    "shutdown_changed",
+                    dates,
+                    f"{model}: shutdown date {_day(old['shutdown_at'])} → "
+                    f"{_day(new['shutdown_at'])}",
+                )
+            )
     for kind, key in (("changed", "*"), ("status_changed", "lifecycle_status")):
         of_kind = [h for h in held if h.document["kind"] == kind]
         if not of_kind:
@@ -280,8 +304,11 @@ def _model_items(held: Sequence[Held], drop_transient: bool) -> list[Item]:
         more = f" and {len(new) - 3} more" if len(new) > 3 else ""
         what = "changed: " if kind == "changed" else ""
         items.append(_item(kind, of_kind, f"{model}: {what}{', '.join(shown)}{more}"))
-    others = [h for h in held if h.document["kind"] not in
-              (*_PRESENCE, "shutdown_changed", "changed", "status_changed")]
+    others = [
+        h
+        for h in held
+        if h.document["kind"] not in (*_PRESENCE, "shutdown_changed", "changed", "status_changed")
+    ]
     for h in others:  # the item's facts say the lifecycle its summary ends with
         items.append(_item(h.document["kind"], [h], f"{model}: {h.document['kind']}"))
     return items
@@ -314,10 +341,14 @@ def net(held: Sequence[Held], drop_transient: bool = False) -> list[Item]:
     by_key: dict[tuple[Any, Any, str], list[Held]] = {}
     for h in held:
         kind = h.document["kind"]
-        family = "stale" if kind in ("stale", "recovered") else (
-            "shutdown" if kind == "shutdown" else "event")
-        by_key.setdefault((h.document.get("source"), h.document.get("model_id"), family),
-                          []).append(h)
+        family = (
+            "stale"
+            if kind in ("stale", "recovered")
+            else ("shutdown" if kind == "shutdown" else "event")
+        )
+        by_key.setdefault(
+            (h.document.get("source"), h.document.get("model_id"), family), []
+        ).append(h)
     items: list[Item] = []
     for (_, _, family), group in by_key.items():
         if family == "shutdown":
@@ -328,8 +359,13 @@ def net(held: Sequence[Held], drop_transient: bool = False) -> list[Item]:
         elif family == "stale":
             kinds = [h.document["kind"] for h in group]
             if kinds[0] == "stale" and kinds[-1] == "recovered":
-                items.append(_item("stale_recovered", group,
-                                   "stale for a while, and syncing successfully again"))
+                items.append(
+                    _item(
+                        "stale_recovered",
+                        group,
+                        "stale for a while, and syncing successfully again",
+                    )
+                )
             else:
                 items.append(_item(kinds[-1], group, _after_source(group[-1].document)))
         else:
@@ -348,8 +384,7 @@ def _facts(item: Item, now: datetime) -> str:
         left = days_left(item.shutdown_at, now)
         if item.kind not in ("shutdown", "shutdown_changed"):
             parts.append(f"shuts down {item.shutdown_at.date()}")
-        parts.append(f"{left} day{'s' if left != 1 else ''} left" if left > 0
-                     else "date reached")
+        parts.append(f"{left} day{'s' if left != 1 else ''} left" if left > 0 else "date reached")
     if item.replacement:
         parts.append(f"replacement: {item.replacement}")
     if item.date_source:
@@ -390,26 +425,36 @@ def compose(
             if not members:
                 continue
             shown = members[: rule.digest_limit]
-            groups.append({
-                "group": group, "title": title, "total": len(members),
-                "more": len(members) - len(shown),
-                "items": [_item_document(i, now) for i in shown],
-            })
+            groups.append(
+                {
+                    "group": group,
+                    "title": title,
+                    "total": len(members),
+                    "more": len(members) - len(shown),
+                    "items": [_item_document(i, now) for i in shown],
+                }
+            )
         sections.append({"source": source, "groups": groups})
     counts: dict[str, int] = {}
     for item in items:
         counts[item.group] = counts.get(item.group, 0) + 1
     said = ", ".join(f"{counts[g]} {t.lower()}" for g, t in GROUPS if g in counts)
-    summary = (f"syncer digest for rule {rule.name}: {said}" if said
-               else f"syncer digest for rule {rule.name}: nothing happened")
+    summary = (
+        f"syncer digest for rule {rule.name}: {said}"
+        if said
+        else f"syncer digest for rule {rule.name}: nothing happened"
+    )
     document = {
         "version": DIGEST_VERSION,
         "kind": "digest",
         "id": alert_id,
         "rule": rule.name,
         "created_at": iso(now),
-        "window": {"start": iso(start) if start else None, "end": iso(end),
-                   "timezone": rule.timezone},
+        "window": {
+            "start": iso(start) if start else None,
+            "end": iso(end),
+            "timezone": rule.timezone,
+        },
         "summary": summary,
         "total": len(items),
         "counts": {g: counts[g] for g, _ in GROUPS if g in counts},
@@ -452,8 +497,10 @@ def render(document: Mapping[str, Any], limit: int) -> str:
     """
     window = document["window"]
     report = document.get("report_url")
-    head = (f"{document['summary']}\n{_local(window['start'], window['timezone'])} → "
-            f"{_local(window['end'], window['timezone'])} ({window['timezone']})")
+    head = (
+        f"{document['summary']}\n{_local(window['start'], window['timezone'])} → "
+        f"{_local(window['end'], window['timezone'])} ({window['timezone']})"
+    )
     lines = [head]
     for section in document["sources"]:
         lines.append("")
@@ -475,5 +522,5 @@ def render(document: Mapping[str, Any], limit: int) -> str:
             break
         kept.append(line)
         size += len(line) + 1
-    left = sum(1 for line in lines[len(kept):] if line.startswith("  • "))
+    left = sum(1 for line in lines[len(kept) :] if line.startswith("  • "))
     return "\n".join([*kept, f"… and {left} more, cut to fit this channel{where}"])

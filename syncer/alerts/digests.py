@@ -42,14 +42,22 @@ class DigestRace(SyncerError):
 
 def _held(session: Session, rule: str, until: datetime) -> list[tuple[int, Held]]:
     rows = session.execute(
-        select(outbox_table.c.id, outbox_table.c.alert_id, outbox_table.c.created_at,
-               outbox_table.c.payload)
-        .where(outbox_table.c.rule == rule, outbox_table.c.status == "held",
-               outbox_table.c.created_at <= until)
+        select(
+            outbox_table.c.id,
+            outbox_table.c.alert_id,
+            outbox_table.c.created_at,
+            outbox_table.c.payload,
+        )
+        .where(
+            outbox_table.c.rule == rule,
+            outbox_table.c.status == "held",
+            outbox_table.c.created_at <= until,
+        )
         .order_by(outbox_table.c.id)
     )
-    return [(row_id, Held(alert_id, created, payload))
-            for row_id, alert_id, created, payload in rows]
+    return [
+        (row_id, Held(alert_id, created, payload)) for row_id, alert_id, created, payload in rows
+    ]
 
 
 def compose_rule(
@@ -70,12 +78,18 @@ def compose_rule(
         oldest = session.scalar(
             select(outbox_table.c.created_at)
             .where(outbox_table.c.rule == rule.name, outbox_table.c.status == "held")
-            .order_by(outbox_table.c.id).limit(1)
+            .order_by(outbox_table.c.id)
+            .limit(1)
         )
         since = min(now, oldest - timedelta(microseconds=1)) if oldest else now
-        session.execute(digests_table.insert().values(
-            rule=rule.name, covered_until=since, last_digest_id=None, updated_at=now,
-        ))
+        session.execute(
+            digests_table.insert().values(
+                rule=rule.name,
+                covered_until=since,
+                last_digest_id=None,
+                updated_at=now,
+            )
+        )
         covered: datetime | None = None
     else:
         since = covered = state[0]
@@ -88,20 +102,39 @@ def compose_rule(
     if items or rule.send_empty:
         digest_id = str(uuid.uuid4())
         document = compose(
-            rule, items, alert_id=digest_id, start=covered, end=fire, now=now,
-            covered=[h.alert_id for _, h in held], report_url=report_url,
+            rule,
+            items,
+            alert_id=digest_id,
+            start=covered,
+            end=fire,
+            now=now,
+            covered=[h.alert_id for _, h in held],
+            report_url=report_url,
         )
-        session.execute(outbox_table.insert().values(
-            alert_id=digest_id, rule=rule.name, kind="digest", channel=rule.channel.kind,
-            source=None, model_id=None, payload=document, status="pending", attempts=0,
-            next_attempt_at=now, last_error=None, created_at=now, delivered_at=None,
-        ))
+        session.execute(
+            outbox_table.insert().values(
+                alert_id=digest_id,
+                rule=rule.name,
+                kind="digest",
+                channel=rule.channel.kind,
+                source=None,
+                model_id=None,
+                payload=document,
+                status="pending",
+                attempts=0,
+                next_attempt_at=now,
+                last_error=None,
+                created_at=now,
+                delivered_at=None,
+            )
+        )
     ids = [row_id for row_id, _ in held]
     for start in range(0, len(ids), _CHUNK):
         session.execute(
             update(outbox_table)
-            .where(outbox_table.c.id.in_(ids[start:start + _CHUNK]),
-                   outbox_table.c.status == "held")
+            .where(
+                outbox_table.c.id.in_(ids[start : start + _CHUNK]), outbox_table.c.status == "held"
+            )
             .values(status="digested")
         )
     moved = update(digests_table).where(digests_table.c.rule == rule.name)

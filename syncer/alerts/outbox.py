@@ -69,9 +69,16 @@ def model_states(
     """Present models (and those vanished at ``vanished_at``) with their lifecycle in force,
     as stored (``syncer.lifecycle`` decided it when its inputs last changed)."""
     query = select(
-        Model.source, Model.model_id, Model.vanished_at, Model.first_seen_at,
-        Model.effective_shutdown_at, Model.date_source, Model.effective_replacement,
-        Model.date_origin, Model.date_source_url, Model.lifecycle_status,
+        Model.source,
+        Model.model_id,
+        Model.vanished_at,
+        Model.first_seen_at,
+        Model.effective_shutdown_at,
+        Model.date_source,
+        Model.effective_replacement,
+        Model.date_origin,
+        Model.date_source_url,
+        Model.lifecycle_status,
     )
     if source is not None:
         query = query.where(Model.source == source)
@@ -81,11 +88,28 @@ def model_states(
     query = query.where(present)
     return {
         (name, model_id): ModelState(
-            model_id, vanished is None, first_seen_at, shutdown_at, date_source, replacement,
-            origin, source_url, status,
+            model_id,
+            vanished is None,
+            first_seen_at,
+            shutdown_at,
+            date_source,
+            replacement,
+            origin,
+            source_url,
+            status,
         )
-        for (name, model_id, vanished, first_seen_at, shutdown_at, date_source, replacement,
-             origin, source_url, status) in session.execute(query)
+        for (
+            name,
+            model_id,
+            vanished,
+            first_seen_at,
+            shutdown_at,
+            date_source,
+            replacement,
+            origin,
+            source_url,
+            status,
+        ) in session.execute(query)
     }
 
 
@@ -112,8 +136,11 @@ def _with_uses(
 def _marks(session: Session, source: str, rules: Sequence[str]) -> list[Mark]:
     rows = session.execute(
         select(
-            AlertMark.rule, AlertMark.source, AlertMark.model_id,
-            AlertMark.threshold_days, AlertMark.shutdown_at,
+            AlertMark.rule,
+            AlertMark.source,
+            AlertMark.model_id,
+            AlertMark.threshold_days,
+            AlertMark.shutdown_at,
         ).where(AlertMark.source == source, AlertMark.rule.in_(rules))
     )
     return [Mark(*row) for row in rows]
@@ -150,12 +177,23 @@ def add_alerts(
         rule = by_name[alert.rule]
         document = alert.document(alert_id, now)
         held = rule.deliver == "digest" and not urgent(rule, document, in_use=alert.used)
-        rows.append({
-            "alert_id": alert_id, "rule": alert.rule, "kind": alert.kind,
-            "channel": rule.channel.kind, "source": alert.source, "model_id": alert.model_id,
-            "payload": document, "status": "held" if held else "pending", "attempts": 0,
-            "next_attempt_at": now, "last_error": None, "created_at": now, "delivered_at": None,
-        })
+        rows.append(
+            {
+                "alert_id": alert_id,
+                "rule": alert.rule,
+                "kind": alert.kind,
+                "channel": rule.channel.kind,
+                "source": alert.source,
+                "model_id": alert.model_id,
+                "payload": document,
+                "status": "held" if held else "pending",
+                "attempts": 0,
+                "next_attempt_at": now,
+                "last_error": None,
+                "created_at": now,
+                "delivered_at": None,
+            }
+        )
     session.execute(outbox_table.insert(), rows)
 
 
@@ -165,21 +203,40 @@ def _apply_marks(
     if obsolete:
         columns = marks_table.c
         statement = delete(marks_table).where(
-            columns.rule == bindparam("r"), columns.source == bindparam("s"),
-            columns.model_id == bindparam("m"), columns.threshold_days == bindparam("t"),
+            columns.rule == bindparam("r"),
+            columns.source == bindparam("s"),
+            columns.model_id == bindparam("m"),
+            columns.threshold_days == bindparam("t"),
             columns.shutdown_at == bindparam("d"),
         )
-        session.execute(statement, [
-            {"r": m.rule, "s": m.source, "m": m.model_id, "t": m.threshold_days,
-             "d": m.shutdown_at}
-            for m in obsolete
-        ])
+        session.execute(
+            statement,
+            [
+                {
+                    "r": m.rule,
+                    "s": m.source,
+                    "m": m.model_id,
+                    "t": m.threshold_days,
+                    "d": m.shutdown_at,
+                }
+                for m in obsolete
+            ],
+        )
     if new:
-        session.execute(marks_table.insert(), [
-            {"rule": m.rule, "source": m.source, "model_id": m.model_id,
-             "threshold_days": m.threshold_days, "shutdown_at": m.shutdown_at, "marked_at": now}
-            for m in new
-        ])
+        session.execute(
+            marks_table.insert(),
+            [
+                {
+                    "rule": m.rule,
+                    "source": m.source,
+                    "model_id": m.model_id,
+                    "threshold_days": m.threshold_days,
+                    "shutdown_at": m.shutdown_at,
+                    "marked_at": now,
+                }
+                for m in new
+            ],
+        )
 
 
 def apply_stale(
@@ -191,11 +248,18 @@ def apply_stale(
         )
         session.execute(statement, [{"r": m.rule, "s": m.source} for m in recovered])
     if new:
-        session.execute(stale_table.insert(), [
-            {"rule": m.rule, "source": m.source, "last_success_at": m.last_success_at,
-             "alerted_at": now}
-            for m in new
-        ])
+        session.execute(
+            stale_table.insert(),
+            [
+                {
+                    "rule": m.rule,
+                    "source": m.source,
+                    "last_success_at": m.last_success_at,
+                    "alerted_at": now,
+                }
+                for m in new
+            ],
+        )
 
 
 # --- the hook a sync calls, and the stale check --------------------------------------------------
@@ -261,8 +325,10 @@ def record_countdowns(
             marks[source] = _marks(session, source, names)
 
     def decide(used: InUse) -> tuple[list[Alert], list[Countdown]]:
-        plans = [countdown(rules, source, by_source[source], marks[source], now, used)
-                 for source in marks]
+        plans = [
+            countdown(rules, source, by_source[source], marks[source], now, used)
+            for source in marks
+        ]
         return [alert for plan in plans for alert in plan.alerts], plans
 
     alerts, plans = _with_uses(session, rules, decide)

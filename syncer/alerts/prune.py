@@ -56,10 +56,12 @@ def prune_outbox(
             values = insert_for(engine.dialect.name)(AlertPruned).values(
                 [{"rule": rule, "delivered": count} for rule, count in counts]
             )
-            session.execute(values.on_conflict_do_update(
-                index_elements=["rule"],
-                set_={"delivered": AlertPruned.delivered + values.excluded.delivered},
-            ))
+            session.execute(
+                values.on_conflict_do_update(
+                    index_elements=["rule"],
+                    set_={"delivered": AlertPruned.delivered + values.excluded.delivered},
+                )
+            )
             session.execute(delete(OutboxAlert).where(done))
         session.execute(delete(OutboxAlert).where(digested))
         marks = session.execute(

@@ -52,8 +52,10 @@ def check_stale(engine: Engine, settings: Settings, now: datetime) -> int:
     with write_session(engine) as session, session.begin():
         locks.lock_sources(session, (s.name for s in settings.sources))
         plan = stale_plan(
-            rules, source_health(session, settings, now),
-            stale_marks(session, [r.name for r in rules]), now,
+            rules,
+            source_health(session, settings, now),
+            stale_marks(session, [r.name for r in rules]),
+            now,
         )
         apply_stale(session, plan.new_marks, plan.recovered, now)
         add_alerts(session, rules, plan.alerts, now)

@@ -54,16 +54,20 @@ class OneLineErrors(click.Group):
 
 @click.group(cls=OneLineErrors, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
-    "--config", "config_file", metavar="FILE",
+    "--config",
+    "config_file",
+    metavar="FILE",
     help="TOML config file (default: $SYNCER_CONFIG, else ./syncer.toml if present; none: one "
     "source from the environment).",
 )
 @click.option(
-    "--database-url", metavar="URL",
+    "--database-url",
+    metavar="URL",
     help="SQLAlchemy URL (default: $SYNCER_DATABASE_URL or sqlite:///syncer.db).",
 )
 @click.option(
-    "--base-url", metavar="URL",
+    "--base-url",
+    metavar="URL",
     help="Provider base URL without [[sources]] (default: $OPENAI_BASE_URL or OpenAI).",
 )
 @click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
@@ -87,8 +91,25 @@ def cli(
     ctx.obj = App(config_file, database_url, base_url, -1 if quiet else verbose)
 
 
-for command in (db, sync, run, sources_command, models, events, runs, diff, history, report,
-                retention, alerts, deprecations, demo, doctor, scan, inventory):
+for command in (
+    db,
+    sync,
+    run,
+    sources_command,
+    models,
+    events,
+    runs,
+    diff,
+    history,
+    report,
+    retention,
+    alerts,
+    deprecations,
+    demo,
+    doctor,
+    scan,
+    inventory,
+):
     cli.add_command(command)
 
 

@@ -30,7 +30,6 @@ from syncer.redact import printable
 from syncer.timeutil import utcnow
 
 if TYPE_CHECKING:
-
     from syncer.config.model import AlertRule
 
 __all__ = [
@@ -46,8 +45,15 @@ __all__ = [
 
 #: The columns a table shows unless ``--columns`` says otherwise (what fits 120 columns).
 ALERT_TABLE = ("created_at", "rule", "kind", "status", "summary")
-SHUTDOWN_TABLE = ("source", "model_id", "shutdown_at", "days_left", "replacement", "origin",
-                  "status")
+SHUTDOWN_TABLE = (
+    "source",
+    "model_id",
+    "shutdown_at",
+    "days_left",
+    "replacement",
+    "origin",
+    "status",
+)
 
 
 def _rule(settings: Settings, name: str) -> AlertRule:
@@ -59,9 +65,11 @@ def _rule(settings: Settings, name: str) -> AlertRule:
 
 
 @click.group(invoke_without_command=True)
-@click.option("--status",
-              type=click.Choice(["pending", "delivered", "failed", "held", "digested"]),
-              help="Only alerts with this status.")
+@click.option(
+    "--status",
+    type=click.Choice(["pending", "delivered", "failed", "held", "digested"]),
+    help="Only alerts with this status.",
+)
 @click.option("--rule", help="Only this rule's alerts.", shell_complete=complete_rules)
 @limit_option(50, "alerts")
 @FORMAT_OPTION
@@ -112,8 +120,12 @@ def alerts_test(app: App, name: str) -> None:
 
 
 @alerts.command("dispatch")
-@click.option("--now", "now_all", is_flag=True,
-              help="Deliver every pending alert now, also those waiting for their retry time.")
+@click.option(
+    "--now",
+    "now_all",
+    is_flag=True,
+    help="Deliver every pending alert now, also those waiting for their retry time.",
+)
 @click.pass_obj
 @errors_to_exit_codes
 def alerts_dispatch(app: App, now_all: bool) -> None:
@@ -134,11 +146,22 @@ def alerts_dispatch(app: App, now_all: bool) -> None:
     settings = app.settings()
     engine = app.engine(settings, upgrade=True)
     check_stale(engine, settings, utcnow())
-    report = dispatch_once(engine, settings.alerts, settings.schedule.lease, now_all=now_all,
-                           report_url=settings.http.public_url, secrets=settings.secrets)
+    report = dispatch_once(
+        engine,
+        settings.alerts,
+        settings.schedule.lease,
+        now_all=now_all,
+        report_url=settings.http.public_url,
+        secrets=settings.secrets,
+    )
     click.echo(report.summary())
-    pruned = prune_outbox(engine, settings.outbox_keep, utcnow(),
-                          [r.name for r in settings.alerts], [s.name for s in settings.sources])
+    pruned = prune_outbox(
+        engine,
+        settings.outbox_keep,
+        utcnow(),
+        [r.name for r in settings.alerts],
+        [s.name for s in settings.sources],
+    )
     if pruned.alerts or pruned.marks:
         click.echo(pruned.summary())
     if report.retrying or report.failed:
@@ -147,8 +170,12 @@ def alerts_dispatch(app: App, now_all: bool) -> None:
 
 @alerts.command("retry")
 @click.option("--rule", help="Only this rule's alerts.", shell_complete=complete_rules)
-@click.option("--all", "pending", is_flag=True,
-              help="Also pending alerts waiting for their retry time: due now.")
+@click.option(
+    "--all",
+    "pending",
+    is_flag=True,
+    help="Also pending alerts waiting for their retry time: due now.",
+)
 @click.pass_obj
 @errors_to_exit_codes
 def alerts_retry(app: App, rule: str | None, pending: bool) -> None:
@@ -174,7 +201,10 @@ def alerts_retry(app: App, rule: str | None, pending: bool) -> None:
 @click.group(invoke_without_command=True)
 @click.option("--source", help="Only this source.", shell_complete=complete_sources)
 @click.option(
-    "--format", "fmt", type=click.Choice(["table", "json", "csv", "ics"]), default="table",
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json", "csv", "ics"]),
+    default="table",
     show_default=True,
     help="Output format; ics: an iCalendar file with an event per shutdown, vanished models "
     "too, and one per model deprecated with no date, on the day its status was learnt.",
@@ -215,10 +245,17 @@ def deprecations(ctx: click.Context, source: str | None, fmt: str) -> None:
 
 @deprecations.command("import")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path), required=False)
-@click.option("--url", metavar="URL",
-              help="Import from this URL (https, or http to localhost) instead of a FILE.")
-@click.option("--format", "fmt", type=click.Choice(IMPORT_FORMATS),
-              help="The file's format, when its name does not end in .json, .csv or .toml.")
+@click.option(
+    "--url",
+    metavar="URL",
+    help="Import from this URL (https, or http to localhost) instead of a FILE.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(IMPORT_FORMATS),
+    help="The file's format, when its name does not end in .json, .csv or .toml.",
+)
 @click.option("--replace", is_flag=True, help="Drop every imported date not in FILE (or URL).")
 @click.pass_obj
 @errors_to_exit_codes
@@ -248,9 +285,7 @@ def deprecations_import(
     _import_file(app, settings, file, fmt, replace)
 
 
-def _import_file(
-    app: App, settings: Settings, file: Path, fmt: str | None, replace: bool
-) -> None:
+def _import_file(app: App, settings: Settings, file: Path, fmt: str | None, replace: bool) -> None:
     from syncer.alerts.deprecations import import_deprecations, parse_document
     from syncer.alerts.outbox import record_countdowns
     from syncer.config.imports import format_of
@@ -271,8 +306,9 @@ def _import_file(
     now = utcnow()
     with write_session(engine) as session, session.begin():
         lock_sources(session, names)
-        result = import_deprecations(session, parsed.entries, now, replace=replace,
-                                     origin=str(file))
+        result = import_deprecations(
+            session, parsed.entries, now, replace=replace, origin=str(file)
+        )
         alerts = record_countdowns(session, settings.alerts, names, now)
     line = f"imported {result.entries} shutdown date(s) from {file}"
     if result.events:
@@ -281,9 +317,7 @@ def _import_file(
     _tell(alerts, parsed.skipped)
 
 
-def _import_url(
-    app: App, settings: Settings, url: str, fmt: str | None, replace: bool
-) -> None:
+def _import_url(app: App, settings: Settings, url: str, fmt: str | None, replace: bool) -> None:
     """The scheduled import's own code, once: the configured `[[imports]]` table of this
     URL if there is one (its format and limits), else the URL with the defaults."""
     from dataclasses import replace as replaced
@@ -299,8 +333,9 @@ def _import_url(
     spec = next((s for s in settings.imports if s.url == url), None)
     fmt = fmt or (spec.format if spec else format_of(url))
     if fmt is None:
-        raise CLIError(f"--url: {shown_url(url)!r} does not end in .json, .csv or .toml: give "
-                       "--format", 2)
+        raise CLIError(
+            f"--url: {shown_url(url)!r} does not end in .json, .csv or .toml: give --format", 2
+        )
     spec = replaced(spec, format=fmt) if spec else ImportSpec(format=fmt, url=url)
     engine = app.engine(settings, upgrade=True)
     outcome = run_leased(engine, spec, settings, replace=replace, wait=settings.schedule.lease)

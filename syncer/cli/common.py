@@ -70,13 +70,20 @@ def _remember_raw(ctx: click.Context, _param: click.Parameter, value: bool) -> b
 
 
 RAW_OPTION = click.option(
-    "--raw", is_flag=True, expose_value=False, callback=_remember_raw,
+    "--raw",
+    is_flag=True,
+    expose_value=False,
+    callback=_remember_raw,
     help="With --format csv: every cell exactly as stored, without the ' that keeps a "
     "spreadsheet from running a cell as a formula.",
 )
 _FORMAT = click.option(
-    "--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table",
-    show_default=True, help="Output format.",
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json", "csv"]),
+    default="table",
+    show_default=True,
+    help="Output format.",
 )
 
 
@@ -89,7 +96,11 @@ def _remember_columns(
 
 
 COLUMNS_OPTION = click.option(
-    "--columns", "-c", multiple=True, metavar="NAMES", expose_value=False,
+    "--columns",
+    "-c",
+    multiple=True,
+    metavar="NAMES",
+    expose_value=False,
     callback=_remember_columns,
     help="Only these columns, in this order: comma-separated or repeated; 'all' for every "
     "one. Default: every column in JSON and CSV, the narrower set shown in a table.",
@@ -110,7 +121,11 @@ def limit_option(default: int | None, noun: str) -> Callable[[F], F]:
     ``print_rows`` says when the limit cut rows off."""
     told = f"default {default}, " if default is not None else ""
     return click.option(
-        "--limit", type=LIMIT, default=default, metavar="N", callback=_all_at_zero,
+        "--limit",
+        type=LIMIT,
+        default=default,
+        metavar="N",
+        callback=_all_at_zero,
         help=f"At most N {noun} ({told}0 for all).",
     )
 
@@ -187,7 +202,11 @@ class App:
             logging.getLogger(name).setLevel(quiet)
 
     def open_engine(
-        self, settings: Settings, *, read_only: bool = False, long_lived: bool = False,
+        self,
+        settings: Settings,
+        *,
+        read_only: bool = False,
+        long_lived: bool = False,
         connections: int = 5,
     ) -> Engine:
         """An engine that has not connected yet, disposed of when the command ends;
@@ -195,14 +214,16 @@ class App:
         runs that many syncs at once (see ``make_engine``)."""
         from syncer.db.engine import make_engine
 
-        engine = make_engine(settings.database_url, read_only=read_only, long_lived=long_lived,
-                             connections=connections)
+        engine = make_engine(
+            settings.database_url,
+            read_only=read_only,
+            long_lived=long_lived,
+            connections=connections,
+        )
         click.get_current_context().call_on_close(engine.dispose)
         return engine
 
-    def engine(
-        self, settings: Settings, *, upgrade: bool = False, connections: int = 5
-    ) -> Engine:
+    def engine(self, settings: Settings, *, upgrade: bool = False, connections: int = 5) -> Engine:
         """An engine on a database at the current schema: upgraded, or checked."""
         return self.ready(self.open_engine(settings, connections=connections), upgrade=upgrade)
 
@@ -271,8 +292,7 @@ class App:
         except (SyncerError, SQLAlchemyError):
             stored = []
         if name not in stored:
-            raise SourceError(f"{unknown_source(name, configured, stored)}"
-                              f"{settings.no_file_note}")
+            raise SourceError(f"{unknown_source(name, configured, stored)}{settings.no_file_note}")
         if not stored_ok:
             raise SourceError(
                 f"source {name!r} is stored but not configured (configured: "
@@ -313,8 +333,13 @@ def deliver_now(app: App, engine: Engine, settings: Settings) -> None:
         return
     from syncer.alerts.delivery import dispatch_once
 
-    report = dispatch_once(engine, settings.alerts, settings.schedule.lease,
-                           report_url=settings.http.public_url, secrets=settings.secrets)
+    report = dispatch_once(
+        engine,
+        settings.alerts,
+        settings.schedule.lease,
+        report_url=settings.http.public_url,
+        secrets=settings.secrets,
+    )
     troubled = report.retrying or report.failed
     if report.attempted and (troubled or app.verbosity >= 0):
         click.echo(report.summary(), err=True)
@@ -329,15 +354,21 @@ def chosen_columns(
 
     context = click.get_current_context()
     try:
-        return choose_columns(context.meta.get(_COLUMNS, ()), columns,
-                              default if fmt == "table" else None)
+        return choose_columns(
+            context.meta.get(_COLUMNS, ()), columns, default if fmt == "table" else None
+        )
     except ValueError as exc:
         raise click.BadParameter(str(exc), context, param_hint="--columns") from None
 
 
 def print_rows(
-    rows: Sequence[dict[str, Any]], columns: Sequence[str], fmt: str, *, explained: bool = False,
-    default: Sequence[str] | None = None, total: int | None = None,
+    rows: Sequence[dict[str, Any]],
+    columns: Sequence[str],
+    fmt: str,
+    *,
+    explained: bool = False,
+    default: Sequence[str] | None = None,
+    total: int | None = None,
 ) -> None:
     """``rows`` in ``fmt``, in the columns ``chosen_columns`` picks (``default``: a table's
     own); an empty table says ``(no rows)`` on stderr, unless the caller already

@@ -31,9 +31,11 @@ def _settings(context: click.Context) -> Settings | None:
     given = context.find_root().params
     logging.disable(logging.CRITICAL)  # a warning would land in the middle of the prompt
     try:
-        return load_settings(config_file=given.get("config_file"),
-                             database_url=given.get("database_url"),
-                             base_url=given.get("base_url"))
+        return load_settings(
+            config_file=given.get("config_file"),
+            database_url=given.get("database_url"),
+            base_url=given.get("base_url"),
+        )
     except SyncerError:
         return None
     finally:
@@ -87,8 +89,7 @@ def complete_rules(context: click.Context, _param: click.Parameter, incomplete: 
         rule = outbox_table.c.rule
         return sorted(connection.scalars(select(rule).distinct()))
 
-    return _starting([*(r.name for r in settings.alerts), *_stored(settings, outbox)],
-                     incomplete)
+    return _starting([*(r.name for r in settings.alerts), *_stored(settings, outbox)], incomplete)
 
 
 def complete_reports(

@@ -61,8 +61,13 @@ def db_current(app: App) -> None:
 
 
 @db.command("copy")
-@click.option("--to", "target_url", required=True, metavar="URL",
-              help="The database to copy into (empty; created tables and all).")
+@click.option(
+    "--to",
+    "target_url",
+    required=True,
+    metavar="URL",
+    help="The database to copy into (empty; created tables and all).",
+)
 @click.pass_obj
 @errors_to_exit_codes
 def db_copy(app: App, target_url: str) -> None:

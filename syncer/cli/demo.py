@@ -21,12 +21,18 @@ DEFAULT_REPORT = "syncer-demo.html"
 
 @click.command()
 @click.option(
-    "--database-url", "demo_url", metavar="URL",
+    "--database-url",
+    "demo_url",
+    metavar="URL",
     help=f"An empty database for the demo (default: sqlite:///{DEFAULT_DATABASE}).",
 )
 @click.option(
-    "-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
-    default=DEFAULT_REPORT, show_default=True, help="Where to write the HTML report.",
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=DEFAULT_REPORT,
+    show_default=True,
+    help="Where to write the HTML report.",
 )
 @click.pass_obj
 @errors_to_exit_codes
@@ -58,8 +64,10 @@ def demo(app: App, demo_url: str | None, output: Path) -> None:
     )
     if result.pages:
         first = result.pages[0]["summary"]
-        click.echo(f"{len(result.pages)} of them paged at once for a model the demo app uses "
-                   f"(the scan recorded its files); the first:\n    {first}")
+        click.echo(
+            f"{len(result.pages)} of them paged at once for a model the demo app uses "
+            f"(the scan recorded its files); the first:\n    {first}"
+        )
     if result.digests:
         busiest = max(result.digests, key=lambda d: (d["total"], d["created_at"]))
         click.echo(f"{len(result.digests)} of them were weekly digests; the busiest:\n")

@@ -14,8 +14,11 @@ __all__ = ["doctor"]
 
 
 @click.command()
-@click.option("--send-test", is_flag=True,
-              help="Also send a test alert to each alert channel that passes its checks.")
+@click.option(
+    "--send-test",
+    is_flag=True,
+    help="Also send a test alert to each alert channel that passes its checks.",
+)
 @click.pass_obj
 def doctor(app: App, send_test: bool) -> None:
     """Check this setup and say, for each problem, what to do; exit 1 if something is wrong.

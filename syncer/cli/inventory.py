@@ -43,25 +43,50 @@ __all__ = [
 #: adds used_in.
 MODEL_TABLE = ("source", "model_id", "owned_by", "created_at", "shutdown_at", "status")
 EVENT_TABLE = ("occurred_at", "source", "model_id", "kind", "old_values", "new_values")
-RUN_TABLE = ("id", "source", "started_at", "status", "models_seen", "added", "vanished",
-             "reappeared", "changed", "error")
+RUN_TABLE = (
+    "id",
+    "source",
+    "started_at",
+    "status",
+    "models_seen",
+    "added",
+    "vanished",
+    "reappeared",
+    "changed",
+    "error",
+)
 
 
 @click.group(invoke_without_command=True)
-@click.option("--source", "sources", multiple=True, metavar="NAME", shell_complete=complete_sources,
-              help="Only this source (repeat for several).")
-@click.option("--model", "patterns", multiple=True, metavar="ID",
-              help="Only models with this id or glob, e.g. 'gpt-4o*' (repeat for several): "
-              "each one's sources together.")
+@click.option(
+    "--source",
+    "sources",
+    multiple=True,
+    metavar="NAME",
+    shell_complete=complete_sources,
+    help="Only this source (repeat for several).",
+)
+@click.option(
+    "--model",
+    "patterns",
+    multiple=True,
+    metavar="ID",
+    help="Only models with this id or glob, e.g. 'gpt-4o*' (repeat for several): "
+    "each one's sources together.",
+)
 @click.option("--kind", type=click.Choice(KINDS), help="Only sources of this provider kind.")
 @click.option("--all", "include_vanished", is_flag=True, help="Include vanished models.")
 @click.option(
-    "--as-of", metavar="TIME",
+    "--as-of",
+    metavar="TIME",
     help="The inventory as it was then: ISO-8601 date/date-time, or a span back like 7d.",
 )
 @limit_option(None, "models")
-@click.option("--used", is_flag=True,
-              help="Only models a recorded scan found in use (`syncer scan --record`).")
+@click.option(
+    "--used",
+    is_flag=True,
+    help="Only models a recorded scan found in use (`syncer scan --record`).",
+)
 @FORMAT_OPTION
 @click.pass_context
 @errors_to_exit_codes
@@ -101,14 +126,19 @@ def models(
             engine, as_of, source=selected, include_vanished=include_vanished, profiles=profiles
         )
         if patterns:
-            rows = sorted((r for r in rows if queries.matches(r["model_id"], patterns)),
-                          key=lambda r: (r["model_id"], r["source"]))
+            rows = sorted(
+                (r for r in rows if queries.matches(r["model_id"], patterns)),
+                key=lambda r: (r["model_id"], r["source"]),
+            )
         total = len(rows)
     else:
         with engine.connect() as connection:
             page = queries.models(
-                connection, source=selected, include_vanished=include_vanished,
-                model=patterns, limit=None if used else limit,
+                connection,
+                source=selected,
+                include_vanished=include_vanished,
+                model=patterns,
+                limit=None if used else limit,
             )
         rows, total = page.rows, page.total
     if note is not None:
@@ -116,12 +146,21 @@ def models(
     rows, columns = _with_uses(engine, rows, queries.MODEL_COLUMNS, used=used)
     if used:
         total = len(rows)
-    unmatched = [p for p in patterns if total == len(rows)
-                 and not any(queries.matches(row["model_id"], [p]) for row in rows)]
+    unmatched = [
+        p
+        for p in patterns
+        if total == len(rows) and not any(queries.matches(row["model_id"], [p]) for row in rows)
+    ]
     for pattern in unmatched:
         click.echo(f"(no model matches {pattern!r})", err=True)
-    print_rows(rows[:limit], columns, fmt, explained=note is not None or bool(unmatched),
-               default=_model_table(include_vanished=include_vanished, used=used), total=total)
+    print_rows(
+        rows[:limit],
+        columns,
+        fmt,
+        explained=note is not None or bool(unmatched),
+        default=_model_table(include_vanished=include_vanished, used=used),
+        total=total,
+    )
 
 
 def _model_table(*, include_vanished: bool, used: bool) -> tuple[str, ...]:
@@ -211,8 +250,13 @@ def _warn_if_another(name: str, client: Client, asked: str, found: dict[str, Any
     except PayloadError:
         said = "no valid id"
     if said != repr(asked):
-        click.echo(printable(f"Warning: {name}: asked for {asked!r}, the provider's answer is "
-                             f"for {said}: it may not know this model"), err=True)
+        click.echo(
+            printable(
+                f"Warning: {name}: asked for {asked!r}, the provider's answer is "
+                f"for {said}: it may not know this model"
+            ),
+            err=True,
+        )
 
 
 def _live(client: Client, model_id: str) -> dict[str, Any] | None:
@@ -236,8 +280,13 @@ def _live(client: Client, model_id: str) -> dict[str, Any] | None:
 @click.pass_obj
 @errors_to_exit_codes
 def events(
-    app: App, since: str | None, kind: str | None, model_id: str | None, source: str | None,
-    limit: int | None, fmt: str,
+    app: App,
+    since: str | None,
+    kind: str | None,
+    model_id: str | None,
+    source: str | None,
+    limit: int | None,
+    fmt: str,
 ) -> None:
     """The change log, newest first.
 

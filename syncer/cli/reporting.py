@@ -48,8 +48,15 @@ __all__ = [
 
 #: The columns ``history``'s table shows unless ``--columns`` says otherwise.
 EVENT_HISTORY_TABLE = ("source", "occurred_at", "kind", "old_values", "new_values")
-INTERVAL_TABLE = ("source", "interval_number", "available_from", "available_until",
-                  "days_available", "started_by", "ended_by")
+INTERVAL_TABLE = (
+    "source",
+    "interval_number",
+    "available_from",
+    "available_until",
+    "days_available",
+    "started_by",
+    "ended_by",
+)
 
 
 def models_as_of(
@@ -74,7 +81,10 @@ def models_as_of(
         )
     with history_queries.snapshot_session(engine) as session:
         rows = history_queries.models_as_of(
-            session, moment, source=source, include_vanished=include_vanished,
+            session,
+            moment,
+            source=source,
+            include_vanished=include_vanished,
             profiles=profiles,
         )
         started = None if rows else history_queries.history_start(session, source)
@@ -180,20 +190,25 @@ def report() -> None:
 @click.command("query")
 @click.argument("name", required=False, shell_complete=complete_reports)
 @click.option("--list", "list_reports", is_flag=True, help="List the reports, one line each.")
-@click.option(
-    "--days", type=DAYS, help="The report's window in days (see --list)."
-)
+@click.option("--days", type=DAYS, help="The report's window in days (see --list).")
 @click.option("--source", help="Only this source.", shell_complete=complete_sources)
 @click.option(
-    "--sql", "show_sql", is_flag=True,
+    "--sql",
+    "show_sql",
+    is_flag=True,
     help="Print the report's SQL for this database, options filled in; do not run it.",
 )
 @FORMAT_OPTION
 @click.pass_obj
 @errors_to_exit_codes
 def report_query(
-    app: App, name: str | None, list_reports: bool, days: int | None, source: str | None,
-    show_sql: bool, fmt: str,
+    app: App,
+    name: str | None,
+    list_reports: bool,
+    days: int | None,
+    source: str | None,
+    show_sql: bool,
+    fmt: str,
 ) -> None:
     """Run a canned report: a named SQL query over the reporting views.
 
@@ -204,15 +219,16 @@ def report_query(
     from syncer.reporting import reports
 
     if list_reports:
-        listed = [{"name": r.name, "days": r.days, "summary": r.summary}
-                  for r in reports.REPORTS.values()]
+        listed = [
+            {"name": r.name, "days": r.days, "summary": r.summary} for r in reports.REPORTS.values()
+        ]
         columns = ("name", "days", "summary")
         # A table without --columns is a list to read, one report a line, no header.
         if fmt == "table" and not chosen_columns(columns, fmt, default=()):
             width = max(len(r.name) for r in reports.REPORTS.values())
-            click.echo("\n".join(
-                f"{r.name.ljust(width)}  {r.summary}" for r in reports.REPORTS.values()
-            ))
+            click.echo(
+                "\n".join(f"{r.name.ljust(width)}  {r.summary}" for r in reports.REPORTS.values())
+            )
         else:
             print_rows(listed, columns, fmt)
         return
@@ -242,8 +258,12 @@ def report_query(
 
 @click.command("html")
 @click.option(
-    "-o", "--output", type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
-    default="syncer-report.html", show_default=True, help="Where to write it (- for stdout).",
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
+    default="syncer-report.html",
+    show_default=True,
+    help="Where to write it (- for stdout).",
 )
 @click.option("--source", help="Only this source.", shell_complete=complete_sources)
 @click.option(

@@ -33,6 +33,7 @@ __all__ = [
     "retention_plan",
 ]
 
+
 @click.group()
 def retention() -> None:
     """Delete stale fine-tuned models by a rule: `plan` shows what, `apply` does it.
@@ -49,14 +50,14 @@ def _rules_for(app: App, settings: Settings, source: str | None) -> dict[str, Re
         app.configured(settings, source)
         if source not in rules:
             raise CLIError(
-                f"source {source!r} has no retention rule: add [retention]"
-                f"{settings.no_file_note}", 2,
+                f"source {source!r} has no retention rule: add [retention]{settings.no_file_note}",
+                2,
             )
         return {source: rules[source]}
     if not rules:
         raise CLIError(
-            f"no retention rule: add a [retention] table to the config file"
-            f"{settings.no_file_note}", 2,
+            f"no retention rule: add a [retention] table to the config file{settings.no_file_note}",
+            2,
         )
     return rules
 
@@ -111,7 +112,8 @@ def retention_plan(app: App, source: str | None, show_all: bool, fmt: str) -> No
         rule = rules[name]
         every = format_duration(rule.every)
         scheduled = (
-            f"applies this rule every {every} (apply = true)" if rule.apply
+            f"applies this rule every {every} (apply = true)"
+            if rule.apply
             else "only logs this plan (apply = false)"
         )
         click.echo(f"{name}: `syncer run` {scheduled}", err=True)
@@ -165,15 +167,25 @@ def retention_apply(app: App, source: str | None, yes: bool) -> None:
         if len(plan.deletions) > 5 and sys.stdout.isatty():
             with click.progressbar(length=len(plan.deletions), label=name) as bar:
                 report = apply_plan(
-                    engine, clients[name], name, plan, on_outcome=lambda _: bar.update(1),
-                    alerts=settings.alerts, lease=settings.schedule.lease,
+                    engine,
+                    clients[name],
+                    name,
+                    plan,
+                    on_outcome=lambda _: bar.update(1),
+                    alerts=settings.alerts,
+                    lease=settings.schedule.lease,
                 )
             for outcome in report.outcomes:
                 if outcome.result == "failed":
                     show(outcome)
         else:
             report = apply_plan(
-                engine, clients[name], name, plan, on_outcome=show, alerts=settings.alerts,
+                engine,
+                clients[name],
+                name,
+                plan,
+                on_outcome=show,
+                alerts=settings.alerts,
                 lease=settings.schedule.lease,
             )
         click.echo(report.summary(), err=not report.ok)

@@ -62,44 +62,81 @@ def _inventory(app: App, where: str | None, now: datetime) -> Inventory:
 @click.command()
 @click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
 @click.option(
-    "--inventory", "where", metavar="FILE|URL", envvar="SYNCER_INVENTORY",
+    "--inventory",
+    "where",
+    metavar="FILE|URL",
+    envvar="SYNCER_INVENTORY",
     help="An inventory snapshot (`syncer inventory export`), an https:// URL serving one, or a "
     "database URL (default: $SYNCER_INVENTORY, else the configured database).",
 )
 @click.option(
-    "--fail-on", default="vanished,shutting-down:30d", show_default=True, metavar="VERDICTS",
+    "--fail-on",
+    default="vanished,shutting-down:30d",
+    show_default=True,
+    metavar="VERDICTS",
     help="Verdicts that fail the scan, comma-separated: vanished, shutting-down (or "
     "shutting-down:Nd, within N days), deprecated, not-listed.",
 )
 @click.option(
-    "--format", "fmt", type=click.Choice(["text", "json", "sarif", "github"]), default="text",
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "sarif", "github"]),
+    default="text",
     show_default=True,
     help="text (grouped by file), json (versioned), sarif (2.1.0, for code scanning) or "
     "github (workflow annotations, and a summary to $GITHUB_STEP_SUMMARY when set).",
 )
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
-              help="Write the report here instead of standard output.")
 @click.option(
-    "--waivers", "waivers_file", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="FILE",
+    help="Write the report here instead of standard output.",
+)
+@click.option(
+    "--waivers",
+    "waivers_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="FILE",
     help="Accepted uses of ids, each until a date (default: .syncer-scan.toml at the root of "
     "the git repository scanned, else of the current directory, if present); its path globs "
     "are relative to that root.",
 )
 @click.option("--all", "show_all", is_flag=True, help="Show ok findings too.")
-@click.option("--record", is_flag=True,
-              help="Store every finding in the database's model_usages table, replacing the "
-              "repository's previous ones (needs --repository).")
+@click.option(
+    "--record",
+    is_flag=True,
+    help="Store every finding in the database's model_usages table, replacing the "
+    "repository's previous ones (needs --repository).",
+)
 @click.option("--repository", metavar="NAME", help="The repository --record stores the uses of.")
-@click.option("--include", multiple=True, metavar="GLOB",
-              help="Only files matching this gitignore-style glob (repeatable).")
-@click.option("--exclude", multiple=True, metavar="GLOB",
-              help="Skip files matching this gitignore-style glob (repeatable).")
+@click.option(
+    "--include",
+    multiple=True,
+    metavar="GLOB",
+    help="Only files matching this gitignore-style glob (repeatable).",
+)
+@click.option(
+    "--exclude",
+    multiple=True,
+    metavar="GLOB",
+    help="Skip files matching this gitignore-style glob (repeatable).",
+)
 @click.pass_context
 @errors_to_exit_codes
 def scan(
-    ctx: click.Context, paths: tuple[Path, ...], where: str | None, fail_on: str, fmt: str,
-    output: Path | None, waivers_file: Path | None, show_all: bool, record: bool,
-    repository: str | None, include: tuple[str, ...], exclude: tuple[str, ...],
+    ctx: click.Context,
+    paths: tuple[Path, ...],
+    where: str | None,
+    fail_on: str,
+    fmt: str,
+    output: Path | None,
+    waivers_file: Path | None,
+    show_all: bool,
+    record: bool,
+    repository: str | None,
+    include: tuple[str, ...],
+    exclude: tuple[str, ...],
 ) -> None:
     """Find the model ids files use (default: the current directory) and check each against
     the inventory: vanished, shutting-down, deprecated, not-listed or ok.
@@ -133,8 +170,7 @@ def scan(
     failed = failing(applied.findings, policy)
     shown = [f for f in applied.findings if show_all or f.verdict.kind != "ok"]
     hidden = len(applied.findings) - len(shown)
-    line = summary(applied.findings, failed, result.files, hidden, fail_on,
-                   len(applied.expired))
+    line = summary(applied.findings, failed, result.files, hidden, fail_on, len(applied.expired))
     report = _render(fmt, shown, failed, files=result.files, fail_on=fail_on, now=now)
     if output is not None:
         _write(output, report)
@@ -145,11 +181,13 @@ def scan(
     if record and repository:
         _record(app, repository.strip(), applied.findings, now)
     for waiver in applied.unused:
-        click.echo(f"warning: {waiver.where}: the waiver for {waiver.id} matched nothing",
-                   err=True)
+        click.echo(f"warning: {waiver.where}: the waiver for {waiver.id} matched nothing", err=True)
     for waiver in applied.expired:
-        click.echo(f"{waiver.where}: the waiver for {waiver.id} expired on {waiver.expires} "
-                   f"({waiver.reason}): remove it, or renew it with a new date", err=True)
+        click.echo(
+            f"{waiver.where}: the waiver for {waiver.id} expired on {waiver.expires} "
+            f"({waiver.reason}): remove it, or renew it with a new date",
+            err=True,
+        )
     click.echo(line, err=True)
     if failed or applied.expired:
         ctx.exit(1)
@@ -162,8 +200,9 @@ def _record(app: App, repository: str, findings: Sequence[Finding], now: datetim
     engine = app.engine(app.settings())
     with engine.begin() as connection:
         stored = record_usages(connection, repository, findings, now)
-    click.echo(f"recorded {stored} use{'' if stored == 1 else 's'} of model ids in "
-               f"{repository}", err=True)
+    click.echo(
+        f"recorded {stored} use{'' if stored == 1 else 's'} of model ids in {repository}", err=True
+    )
 
 
 def _waivers(given: Path | None, base: Path) -> list[Waiver]:
@@ -183,6 +222,7 @@ def _waivers(given: Path | None, base: Path) -> list[Waiver]:
 
 def _located(base: Path) -> Callable[[str], str | None]:
     """A finding's file as the waivers' path globs see it: from ``base``; None outside it."""
+
     def located(shown: str) -> str | None:
         relative = Path(os.path.relpath(Path(shown).resolve(), base)).as_posix()
         return None if relative.startswith("../") else relative
@@ -191,7 +231,12 @@ def _located(base: Path) -> Callable[[str], str | None]:
 
 
 def _render(
-    fmt: str, shown: list[Finding], failed: list[Finding], *, files: int, fail_on: str,
+    fmt: str,
+    shown: list[Finding],
+    failed: list[Finding],
+    *,
+    files: int,
+    fail_on: str,
     now: datetime,
 ) -> str:
     import orjson
@@ -250,8 +295,13 @@ def inventory() -> None:
 
 
 @inventory.command("export")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
-              help="Write the snapshot here (default: standard output).")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="FILE",
+    help="Write the snapshot here (default: standard output).",
+)
 @click.pass_obj
 @errors_to_exit_codes
 def inventory_export(app: App, output: Path | None) -> None:
@@ -276,5 +326,6 @@ def inventory_export(app: App, output: Path | None) -> None:
         click.echo(body.decode(), nl=False)
         return
     _write(output, body.decode())
-    click.echo(f"{output}: {len(snapshot.models)} models of {len(snapshot.sources)} sources",
-               err=True)
+    click.echo(
+        f"{output}: {len(snapshot.models)} models of {len(snapshot.sources)} sources", err=True
+    )

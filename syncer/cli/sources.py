@@ -95,8 +95,11 @@ def sources_rename(app: App, old: str, new: str) -> None:
     renamed = rename(app.engine(settings), old, new, configured, utcnow())
     click.echo(renamed.summary())
     if new not in configured:
-        click.echo(f"Warning: source {new!r} is not in the configuration either: add it there "
-                   "before the next sync", err=True)
+        click.echo(
+            f"Warning: source {new!r} is not in the configuration either: add it there "
+            "before the next sync",
+            err=True,
+        )
 
 
 @sources_command.command("retire")
@@ -117,5 +120,7 @@ def sources_retire(app: App, name: str) -> None:
     settings = app.settings()
     count = retire(app.engine(settings), name, [s.name for s in settings.sources], utcnow())
     models = "1 model" if count == 1 else f"{count} models"
-    click.echo(f"retired source {name!r}: {models} left the present inventory; its history "
-               f"stays (`syncer events --source {name}`)")
+    click.echo(
+        f"retired source {name!r}: {models} left the present inventory; its history "
+        f"stays (`syncer events --source {name}`)"
+    )

@@ -54,15 +54,17 @@ class _Syncs:
             with client:
                 return Syncer(engine, client, name, settings.policy, alerts=settings.alerts).run()
 
-        self.pool = ThreadPoolExecutor(max_workers=max(1, min(workers, len(clients))),
-                                       thread_name_prefix="syncer-sync")
-        self.futures = {name: self.pool.submit(one, name, client)
-                        for name, client in clients.items()}
+        self.pool = ThreadPoolExecutor(
+            max_workers=max(1, min(workers, len(clients))), thread_name_prefix="syncer-sync"
+        )
+        self.futures = {
+            name: self.pool.submit(one, name, client) for name, client in clients.items()
+        }
         self.taken = 0
 
     def in_order(self, signals: Signals) -> Iterator[SyncResult]:
         """Each result as soon as it and every one before it are in, until a signal."""
-        for future in list(self.futures.values())[self.taken:]:
+        for future in list(self.futures.values())[self.taken :]:
             while not signals.received and not future.done():
                 wait([future], timeout=POLL)
             if signals.received:
@@ -74,7 +76,7 @@ class _Syncs:
         """No sync starts any more; those in flight have `timeout` seconds to finish (until
         a second signal). Then the results not yet taken that are in, in order."""
         self.pool.shutdown(wait=False, cancel_futures=True)
-        rest = list(self.futures.values())[self.taken:]
+        rest = list(self.futures.values())[self.taken :]
         wait_until(lambda: all(f.done() for f in rest), signals, timeout)
         for future in rest:
             if future.done() and not future.cancelled():
@@ -106,8 +108,11 @@ def _interrupted(syncs: _Syncs, signals: Signals, timeout: timedelta) -> NoRetur
     """
     running = syncs.running()
     if running:
-        click.echo(f"{signals.name}: stopping; waiting up to {duration_text(timeout)} for "
-                   f"{', '.join(running)} ({signals.name} again stops at once)", err=True)
+        click.echo(
+            f"{signals.name}: stopping; waiting up to {duration_text(timeout)} for "
+            f"{', '.join(running)} ({signals.name} again stops at once)",
+            err=True,
+        )
     for result in syncs.stop(signals, timeout.total_seconds()):
         _say(result)
     left = syncs.not_done()
@@ -116,19 +121,26 @@ def _interrupted(syncs: _Syncs, signals: Signals, timeout: timedelta) -> NoRetur
         sys.exit(signals.exit_code)
     abandoned = set(syncs.running())
     names = [f"{name} (abandoned, rolled back)" if name in abandoned else name for name in left]
-    click.echo(f"Interrupted by {signals.name}: {counted(len(left), 'source')} not synced: "
-               f"{', '.join(names)}", err=True)
+    click.echo(
+        f"Interrupted by {signals.name}: {counted(len(left), 'source')} not synced: "
+        f"{', '.join(names)}",
+        err=True,
+    )
     exit_now(signals.exit_code)
 
 
 @click.command()
 @click.option("--source", help="Sync only this source.", shell_complete=complete_sources)
 @click.option(
-    "--accept-mass-change", is_flag=True,
+    "--accept-mass-change",
+    is_flag=True,
     help="Apply a list that would vanish most models (held otherwise).",
 )
 @click.option(
-    "--jobs", "-j", type=click.IntRange(min=1), metavar="N",
+    "--jobs",
+    "-j",
+    type=click.IntRange(min=1),
+    metavar="N",
     help="Sync this many sources at once (default: [sync] workers, 16).",
 )
 @click.pass_obj
@@ -169,18 +181,24 @@ def sync(app: App, source: str | None, accept_mass_change: bool, jobs: int | Non
 @click.option("--source", help="Run only this source.", shell_complete=complete_sources)
 @click.option("--every", metavar="DURATION", help="Interval for every source, e.g. 15m or 1h.")
 @click.option(
-    "--metrics-port", type=click.IntRange(0, 65535), metavar="PORT",
+    "--metrics-port",
+    type=click.IntRange(0, 65535),
+    metavar="PORT",
     help="Serve /metrics (Prometheus), /healthz, the HTML report (/) and /shutdowns.ics.",
 )
 @click.option(
-    "--metrics-host", metavar="ADDR",
+    "--metrics-host",
+    metavar="ADDR",
     help="Address for --metrics-port (default: [http] host, else 127.0.0.1: this machine "
     "only; 0.0.0.0 for every interface).",
 )
 @click.pass_obj
 @errors_to_exit_codes
 def run(
-    app: App, source: str | None, every: str | None, metrics_port: int | None,
+    app: App,
+    source: str | None,
+    every: str | None,
+    metrics_port: int | None,
     metrics_host: str | None,
 ) -> None:
     """Sync on a schedule in the foreground until SIGINT or SIGTERM.
@@ -216,11 +234,14 @@ def run(
 
             stack.enter_context(serve(engine, watched, metrics_host, metrics_port))
         app.ready(engine, upgrade=True)
-        stopped = run_forever(jobs, watched.schedule, workers=watched.workers,
-                              stop_timeout=watched.stop_timeout)
+        stopped = run_forever(
+            jobs, watched.schedule, workers=watched.workers, stop_timeout=watched.stop_timeout
+        )
         if stopped.abandoned:
             freed = locks.free_held(timeout=LEASE_FREEING)
             if freed:
-                log.info("freed the leases of %s: another replica or the next start takes "
-                         "them now", ", ".join(freed))
+                log.info(
+                    "freed the leases of %s: another replica or the next start takes them now",
+                    ", ".join(freed),
+                )
             exit_now(stopped.exit_code)

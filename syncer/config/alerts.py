@@ -41,8 +41,17 @@ CHANNEL_KEYS = {
     "apprise_url_env": "apprise",
 }
 _COMMON_KEYS = {
-    "name", "kind", "sources", "secret_env", "deliver", "timezone", "quiet", "quiet_days",
-    "quiet_exempt", "allow_http", *CHANNEL_KEYS,
+    "name",
+    "kind",
+    "sources",
+    "secret_env",
+    "deliver",
+    "timezone",
+    "quiet",
+    "quiet_days",
+    "quiet_exempt",
+    "allow_http",
+    *CHANNEL_KEYS,
 }
 _DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 #: Keys of a digest rule (``deliver = "digest"``) only.
@@ -102,8 +111,9 @@ def _refuse_clear_text(reader: TableReader, key: str, url_env: str, url: str) ->
         return  # not a URL at all: delivery fails it in one line, as it always has
     if parts.scheme.lower() == "http" and not is_loopback(parts.hostname or ""):
         raise reader.fail(
-            key, f"{url_env} holds a plain http:// URL to a host that is not loopback: the "
-            "alerts would travel in clear; use https, or set allow_http = true in this rule"
+            key,
+            f"{url_env} holds a plain http:// URL to a host that is not loopback: the "
+            "alerts would travel in clear; use https, or set allow_http = true in this rule",
         )
 
 
@@ -123,8 +133,9 @@ def _timezone(reader: TableReader) -> str:
     try:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise reader.fail("timezone", f"{name!r} is not an IANA time zone like "
-                          "'Europe/Paris' or 'UTC'") from None
+        raise reader.fail(
+            "timezone", f"{name!r} is not an IANA time zone like 'Europe/Paris' or 'UTC'"
+        ) from None
     return str(name)
 
 
@@ -158,8 +169,9 @@ def _alert_kinds(reader: TableReader, key: str, kind: str) -> tuple[str, ...]:
     for alert_kind in kinds:
         if alert_kind not in RULE_ALERT_KINDS[kind]:
             known = ", ".join(RULE_ALERT_KINDS[kind])
-            raise reader.fail(key, f"a {kind} rule raises no {alert_kind!r} alerts "
-                              f"(it raises: {known})")
+            raise reader.fail(
+                key, f"a {kind} rule raises no {alert_kind!r} alerts (it raises: {known})"
+            )
     return kinds
 
 
@@ -170,8 +182,10 @@ def _urgencies(reader: TableReader, kind: str) -> tuple[Urgency, ...]:
     clauses = []
     for index, table in enumerate(tables):
         if not isinstance(table, dict) or not table:
-            raise reader.fail("immediate_if", "expected a table like "
-                              '{ kinds = ["vanished"], in_use = true } or a list of them')
+            raise reader.fail(
+                "immediate_if",
+                'expected a table like { kinds = ["vanished"], in_use = true } or a list of them',
+            )
         clause = TableReader(table, reader.where, f"{reader.prefix}immediate_if[{index}].")
         clause.unknown(_URGENCY_KEYS)
         kinds = _alert_kinds(clause, "kinds", kind)
@@ -201,8 +215,11 @@ def _rule(reader: TableReader, env: Mapping[str, str], sources: Sequence[str]) -
     reader.unknown(allowed)
     schedule = reader.cron("schedule")
     if digest and schedule is None:
-        raise reader.fail("schedule", 'required with deliver = "digest": a cron expression, '
-                          'e.g. "0 9 * * MON" (Mondays at 9:00 in the rule\'s timezone)')
+        raise reader.fail(
+            "schedule",
+            'required with deliver = "digest": a cron expression, '
+            'e.g. "0 9 * * MON" (Mondays at 9:00 in the rule\'s timezone)',
+        )
     rule_sources = _strings(reader, "sources")
     for source in rule_sources:
         if source not in sources:
@@ -271,7 +288,10 @@ def sync_interval(source: Source, schedule: Schedule, now: datetime) -> timedelt
 
 
 def check_stale_after(
-    rules: Sequence[AlertRule], sources: Sequence[Source], schedule: Schedule, where: str,
+    rules: Sequence[AlertRule],
+    sources: Sequence[Source],
+    schedule: Schedule,
+    where: str,
     now: datetime,
 ) -> None:
     """Refuse a stale rule's ``stale_after`` that is not longer than the sync interval of a

@@ -60,5 +60,8 @@ def warn_if_exposed(path: Path, data: Mapping[str, Any]) -> None:
         log.warning(
             "%s is readable by other users (mode %04o) and holds a secret in %s: "
             "chmod 600 %s, or move the secret to an environment variable",
-            path, mode, ", ".join(found), path,
+            path,
+            mode,
+            ", ".join(found),
+            path,
         )

@@ -57,12 +57,16 @@ def _format(reader: TableReader, name: str) -> str:
     if given is None:
         found = format_of(name)
         if found is None:
-            raise reader.fail("format", f"required: {shown_url(name)!r} does not end in .json, "
-                              f".csv or .toml (one of: {', '.join(IMPORT_FORMATS)})")
+            raise reader.fail(
+                "format",
+                f"required: {shown_url(name)!r} does not end in .json, "
+                f".csv or .toml (one of: {', '.join(IMPORT_FORMATS)})",
+            )
         return found
     if given not in IMPORT_FORMATS:
-        raise reader.fail("format", f"unknown format {given!r}; one of: "
-                          f"{', '.join(IMPORT_FORMATS)}")
+        raise reader.fail(
+            "format", f"unknown format {given!r}; one of: {', '.join(IMPORT_FORMATS)}"
+        )
     return str(given)
 
 
@@ -100,8 +104,9 @@ def parse_imports(
     specs: list[ImportSpec] = []
     for index, table in enumerate(tables):
         if not isinstance(table, dict):
-            raise ConfigError(f"{where}: imports[{index}]: each import must be a table "
-                              "([[imports]])")
+            raise ConfigError(
+                f"{where}: imports[{index}]: each import must be a table ([[imports]])"
+            )
         spec = _import(table, where, index, limits)
         if any(other.origin == spec.origin for other in specs):
             raise ConfigError(f"{where}: imports[{index}]: {spec.origin} is imported twice")

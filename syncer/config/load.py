@@ -55,8 +55,18 @@ log = logging.getLogger(__name__)
 
 
 _SOURCE_KEYS = {
-    "name", "kind", "base_url", "api_key_env", "headers", "every", "cron", "retention",
-    "ca_bundle", "verify_tls", "deadline", "max_response_size",
+    "name",
+    "kind",
+    "base_url",
+    "api_key_env",
+    "headers",
+    "every",
+    "cron",
+    "retention",
+    "ca_bundle",
+    "verify_tls",
+    "deadline",
+    "max_response_size",
 }
 #: Keys only some kinds take: the header options of a profile, an API flavour, a version.
 _KIND_KEYS = {"organization", "project", "api", "api_version"}
@@ -151,8 +161,10 @@ def _environment_source(
 ) -> Source:
     """The one source of a configuration without ``[[sources]]``, from the SDK's variables."""
     url = (
-        base_url or (env.get(profile.base_url_env) if profile.base_url_env else None)
-        or profile.default_base_url or ""
+        base_url
+        or (env.get(profile.base_url_env) if profile.base_url_env else None)
+        or profile.default_base_url
+        or ""
     ).rstrip("/")
     if not url.startswith(("http://", "https://")):
         raise ConfigError(f"base_url: {url!r} is not an http(s) URL")
@@ -215,12 +227,18 @@ def _server(http: TableReader, legacy: TableReader, env: Mapping[str, str]) -> S
         legacy.unknown(set(_SERVER_KEYS))
         for key in sorted(legacy.table):
             if _SERVER_KEYS[key] in http.table:
-                raise legacy.fail(key, f"also set as http.{_SERVER_KEYS[key]}; keep that one "
-                                  "([server] is deprecated)")
-        renamed = [f"{k} as {_SERVER_KEYS[k]}" for k in sorted(legacy.table)
-                   if _SERVER_KEYS[k] != k]
-        log.warning("%s: [server] is deprecated: move its keys to [http]%s", legacy.where,
-                    f" ({', '.join(renamed)})" if renamed else "")
+                raise legacy.fail(
+                    key,
+                    f"also set as http.{_SERVER_KEYS[key]}; keep that one ([server] is deprecated)",
+                )
+        renamed = [
+            f"{k} as {_SERVER_KEYS[k]}" for k in sorted(legacy.table) if _SERVER_KEYS[k] != k
+        ]
+        log.warning(
+            "%s: [server] is deprecated: move its keys to [http]%s",
+            legacy.where,
+            f" ({', '.join(renamed)})" if renamed else "",
+        )
 
     def at(old: str) -> tuple[TableReader, str]:
         """The table that sets the key, and the key's name there."""
@@ -245,14 +263,28 @@ def _server(http: TableReader, legacy: TableReader, env: Mapping[str, str]) -> S
     reader, name = at("timeout")
     timeout = reader.positive(name, float, defaults.timeout)
     return ServerSettings(
-        host=host, token_env=token_env, token=token, open_healthz=open_healthz,
-        max_connections=max_connections, timeout=timeout, max_model_series=series,
+        host=host,
+        token_env=token_env,
+        token=token,
+        open_healthz=open_healthz,
+        max_connections=max_connections,
+        timeout=timeout,
+        max_model_series=series,
     )
 
 
 _TOP_KEYS = {
-    "database_url", "sources", "schedule", "sync", "http", "retention", "alerts", "outbox",
-    "server", "run", "imports",
+    "database_url",
+    "sources",
+    "schedule",
+    "sync",
+    "http",
+    "retention",
+    "alerts",
+    "outbox",
+    "server",
+    "run",
+    "imports",
 }
 
 
@@ -290,7 +322,9 @@ def load_settings(
     check_stale_after(alerts, sources, schedule, where, utcnow())
     file_url = top.get("database_url", str)
     return Settings(
-        database_url=database_url or env.get("SYNCER_DATABASE_URL") or file_url
+        database_url=database_url
+        or env.get("SYNCER_DATABASE_URL")
+        or file_url
         or DEFAULT_DATABASE_URL,
         sources=tuple(sources),
         http=http,
@@ -299,8 +333,7 @@ def load_settings(
         schedule=schedule,
         config_file=path,
         alerts=alerts,
-        retention=_retention_kinds(parse_retention_rules(data, where, names), sources, data,
-                                   where),
+        retention=_retention_kinds(parse_retention_rules(data, where, names), sources, data, where),
         outbox_keep=outbox_keep,
         workers=workers,
         stop_timeout=stop_timeout,
@@ -355,9 +388,9 @@ def _schedule(reader: TableReader, every: str | None) -> Schedule:
     return Schedule(
         every=every_delta,
         cron=None if every is not None else file_cron,
-        jitter=DEFAULT_JITTER if jitter is None else (
-            timedelta(0) if jitter in (0, "0") else reader.duration("jitter") or DEFAULT_JITTER
-        ),
+        jitter=DEFAULT_JITTER
+        if jitter is None
+        else (timedelta(0) if jitter in (0, "0") else reader.duration("jitter") or DEFAULT_JITTER),
         for_all=every is not None,
         lease=reader.duration("lease") or DEFAULT_LEASE,
     )
@@ -365,10 +398,16 @@ def _schedule(reader: TableReader, every: str | None) -> Schedule:
 
 def _sync(reader: TableReader, accept_mass_change: bool) -> tuple[SyncPolicy, int]:
     """``[sync]``: the policy against mass changes, and how many sources sync at once."""
-    reader.unknown({
-        "mass_vanish_share", "accept_mass_change", "confirm_vanish_limit", "workers",
-        "deadline", "max_response_size",
-    })
+    reader.unknown(
+        {
+            "mass_vanish_share",
+            "accept_mass_change",
+            "confirm_vanish_limit",
+            "workers",
+            "deadline",
+            "max_response_size",
+        }
+    )
     share = reader.positive("mass_vanish_share", float, DEFAULT_MASS_VANISH_SHARE)
     if share > 1:
         raise reader.fail("mass_vanish_share", "must be a share between 0 and 1")

@@ -87,8 +87,15 @@ DEFAULT_STOP_TIMEOUT = timedelta(seconds=20)
 #: What ``model_events.kind`` holds: written by a sync (``shutdown_changed`` by an import of
 #: dates too), then by retention, and ``source_retired`` by ``syncer sources retire``.
 MODEL_EVENT_KINDS = (
-    "added", "vanished", "reappeared", "changed", "shutdown_changed", "status_changed",
-    "deleted", "delete_failed", "source_retired",
+    "added",
+    "vanished",
+    "reappeared",
+    "changed",
+    "shutdown_changed",
+    "status_changed",
+    "deleted",
+    "delete_failed",
+    "source_retired",
 )
 #: What an events rule can match: the kinds a sync or retention stores, plus ``retired`` (a
 #: model that vanished at, after or shortly before its known shutdown date, as opposed to a
@@ -97,7 +104,9 @@ ALERT_EVENT_KINDS = ("added", "vanished", "retired", *MODEL_EVENT_KINDS[2:-1])
 RULE_KINDS = ("events", "shutdown", "stale")
 #: The kinds of alert each kind of rule raises.
 RULE_ALERT_KINDS = {
-    "events": ALERT_EVENT_KINDS, "shutdown": ("shutdown",), "stale": ("stale", "recovered"),
+    "events": ALERT_EVENT_KINDS,
+    "shutdown": ("shutdown",),
+    "stale": ("stale", "recovered"),
 }
 #: How many items a digest shows per group of a source before "and N more".
 DEFAULT_DIGEST_LIMIT = 10
@@ -243,6 +252,7 @@ class Schedule:
         if source.cron or source.every:
             return source.every, source.cron
         return (None, self.cron) if self.cron else (self.every, None)
+
     #: How soon a replica that died mid-job is replaced by another one.
     lease: timedelta = DEFAULT_LEASE
 

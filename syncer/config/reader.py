@@ -39,9 +39,9 @@ class TableReader:
     def get(self, key: str, kind: type | tuple[type, ...], default: Any = None) -> Any:
         value = self.table.get(key, default)
         kinds = kind if isinstance(kind, tuple) else (kind,)
-        if value is None or (isinstance(value, kinds) and (
-            bool in kinds or not isinstance(value, bool)
-        )):
+        if value is None or (
+            isinstance(value, kinds) and (bool in kinds or not isinstance(value, bool))
+        ):
             return value
         names = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
         raise self.fail(key, f"expected {names}, got {type(value).__name__} {value!r}")
@@ -59,8 +59,11 @@ class TableReader:
         since it is most likely the secret itself (a key or a URL) pasted in by mistake."""
         name = self.get(key, str, default)
         if name is not None and not ENV_NAME.match(name):
-            raise self.fail(key, "must name an environment variable (letters, digits, '_'), "
-                            "which holds the value; the value itself does not go in the file")
+            raise self.fail(
+                key,
+                "must name an environment variable (letters, digits, '_'), "
+                "which holds the value; the value itself does not go in the file",
+            )
         return str(name) if name is not None else None
 
     def schedule(self) -> tuple[timedelta | None, str | None]:
@@ -94,8 +97,9 @@ class TableReader:
         if isinstance(value, str):
             match = _SIZE.match(value)
             if not match:
-                raise self.fail(key, f"{value!r} is not a size like '64MB', '512KB' or a "
-                                "number of bytes")
+                raise self.fail(
+                    key, f"{value!r} is not a size like '64MB', '512KB' or a number of bytes"
+                )
             value = int(float(match[1]) * _SIZE_UNITS[match[2].lower()])
         if value <= 0:
             raise self.fail(key, "must be positive")

@@ -17,7 +17,14 @@ __all__ = ["parse_retention_rules"]
 
 
 _RETENTION_KEYS = {
-    "max_age", "include", "owned_by", "keep", "keep_latest", "max_deletes", "apply", "every",
+    "max_age",
+    "include",
+    "owned_by",
+    "keep",
+    "keep_latest",
+    "max_deletes",
+    "apply",
+    "every",
 }
 
 

@@ -72,13 +72,36 @@ __all__ = [
 
 #: What a row of listed models holds; ``created_at`` is derived from ``created`` in SQL, so
 #: no Python runs per model to make and format a timestamp.
-_LISTED = ("model_id", "object", "created", "owned_by", "is_fine_tuned", "shutdown_at",
-           "display_name", "context_length", "replacement", "raw", "raw_digest",
-           # The lifecycle in force (``syncer.lifecycle``), decided with the row.
-           "lifecycle_status", "effective_shutdown_at", "date_source", "date_origin",
-           "date_source_url", "effective_replacement")
-_EVENT_ROW = ("source", "model_id", "kind", "occurred_at", "sync_run_id", "old_values",
-              "new_values", "details")
+_LISTED = (
+    "model_id",
+    "object",
+    "created",
+    "owned_by",
+    "is_fine_tuned",
+    "shutdown_at",
+    "display_name",
+    "context_length",
+    "replacement",
+    "raw",
+    "raw_digest",
+    # The lifecycle in force (``syncer.lifecycle``), decided with the row.
+    "lifecycle_status",
+    "effective_shutdown_at",
+    "date_source",
+    "date_origin",
+    "date_source_url",
+    "effective_replacement",
+)
+_EVENT_ROW = (
+    "source",
+    "model_id",
+    "kind",
+    "occurred_at",
+    "sync_run_id",
+    "old_values",
+    "new_values",
+    "details",
+)
 
 _m = state_table.c
 
@@ -86,7 +109,8 @@ _m = state_table.c
 # INSERT ... SELECT ... ON CONFLICT, and the table dropped (the rollback of a failed sync
 # drops it too).
 _incoming = Table(
-    "syncer_incoming_models", MetaData(),
+    "syncer_incoming_models",
+    MetaData(),
     *(Column(name, state_table.c[name].type) for name in _LISTED),
     prefixes=["TEMPORARY"],
 )
@@ -106,9 +130,13 @@ def _model_values(listed: Mapping[str, Any], created_at: Any) -> dict[str, Any]:
     (a listed model has no ``seen_until``: the source's listing says when it was seen)."""
     now = bindparam("now", type_=state_table.c.first_seen_at.type)
     return {
-        "source": bindparam("source", type_=state_table.c.source.type), **listed,
-        "created_at": created_at, "first_seen_at": now, "seen_until": null(),
-        "vanished_at": null(), "deleted_at": null(),
+        "source": bindparam("source", type_=state_table.c.source.type),
+        **listed,
+        "created_at": created_at,
+        "first_seen_at": now,
+        "seen_until": null(),
+        "vanished_at": null(),
+        "deleted_at": null(),
     }
 
 
@@ -135,9 +163,11 @@ def _postgres_document_upsert(dialect: Dialect) -> str:
         return _compiled[key].string
     from sqlalchemy.dialects import postgresql
 
-    rows = func.json_to_recordset(cast(bindparam("rows"), postgresql.JSON)).table_valued(
-        *(column(name, state_table.c[name].type) for name in _LISTED)
-    ).render_derived(with_types=True)
+    rows = (
+        func.json_to_recordset(cast(bindparam("rows"), postgresql.JSON))
+        .table_valued(*(column(name, state_table.c[name].type) for name in _LISTED))
+        .render_derived(with_types=True)
+    )
     values = _model_values(dict(rows.c), func.to_timestamp(rows.c.created))
     statement = postgresql.insert(state_table).from_select(
         list(values), select(*values.values()).select_from(rows)
@@ -158,8 +188,7 @@ def _postgres_upsert() -> Any:
 #: When the source's latest listing was, for the row at hand: what a model that leaves the
 #: listing keeps as ``seen_until``.
 LISTED_AT = (
-    select(listings_table.c.listed_at).where(listings_table.c.source == _m.source)
-    .scalar_subquery()
+    select(listings_table.c.listed_at).where(listings_table.c.source == _m.source).scalar_subquery()
 )
 
 
@@ -181,34 +210,61 @@ def _documents(among: Any) -> Any:
 
 
 def _vanish(listed: Any) -> Any:
-    return update(state_table).where(_m.source == bindparam("of_source"), listed).values(
-        vanished_at=bindparam("now"), seen_until=func.coalesce(_m.seen_until, LISTED_AT)
+    return (
+        update(state_table)
+        .where(_m.source == bindparam("of_source"), listed)
+        .values(vanished_at=bindparam("now"), seen_until=func.coalesce(_m.seen_until, LISTED_AT))
     )
 
 
 _STATEMENTS: dict[str, tuple[Any, Sequence[str]]] = {
     # (statement, the names of its parameters in the order our rows hold them)
     "state_present": (
-        select(_m.model_id, _m.raw_digest)
-        .where(_m.source == bindparam("source"), _m.vanished_at.is_(None)),
+        select(_m.model_id, _m.raw_digest).where(
+            _m.source == bindparam("source"), _m.vanished_at.is_(None)
+        ),
         ("source",),
     ),
     "state_vanished": (
-        select(_m.model_id, _m.raw_digest)
-        .where(_m.source == bindparam("source"), _m.vanished_at.is_not(None)),
+        select(_m.model_id, _m.raw_digest).where(
+            _m.source == bindparam("source"), _m.vanished_at.is_not(None)
+        ),
         ("source",),
     ),
-    "upsert_sqlite": (_sqlite_upsert(), ("source", "model_id", "object", "created", "created",
-                                         "owned_by", "is_fine_tuned", "shutdown_at",
-                                         "display_name", "context_length", "replacement", "raw",
-                                         "raw_digest", "now", "lifecycle_status",
-                                         "effective_shutdown_at", "date_source", "date_origin",
-                                         "date_source_url", "effective_replacement")),
+    "upsert_sqlite": (
+        _sqlite_upsert(),
+        (
+            "source",
+            "model_id",
+            "object",
+            "created",
+            "created",
+            "owned_by",
+            "is_fine_tuned",
+            "shutdown_at",
+            "display_name",
+            "context_length",
+            "replacement",
+            "raw",
+            "raw_digest",
+            "now",
+            "lifecycle_status",
+            "effective_shutdown_at",
+            "date_source",
+            "date_origin",
+            "date_source_url",
+            "effective_replacement",
+        ),
+    ),
     "events_sqlite": (events_table.insert(), _EVENT_ROW),
-    **{f"vanish_{name}": (_vanish(among), ("now", "of_source", "ids"))
-       for name, among in _AMONG.items()},
-    **{f"documents_{name}": (_documents(among), ("of_source", "ids"))
-       for name, among in _AMONG.items()},
+    **{
+        f"vanish_{name}": (_vanish(among), ("now", "of_source", "ids"))
+        for name, among in _AMONG.items()
+    },
+    **{
+        f"documents_{name}": (_documents(among), ("of_source", "ids"))
+        for name, among in _AMONG.items()
+    },
 }
 _compiled: dict[tuple[str, str], Compiled] = {}
 
@@ -338,7 +394,8 @@ class StoredState(Mapping[str, StoredModel]):
         """The stored models these records list with another digest."""
         present, vanished = self._present, self._vanished
         return [
-            r.model_id for r in records
+            r.model_id
+            for r in records
             if (r.model_id in present and present[r.model_id] != r.digest)
             or (r.model_id in vanished and vanished[r.model_id] != r.digest)
         ]
@@ -350,10 +407,12 @@ def load_state(db: Connection | Session, source: str) -> StoredState:
     Two statements, present and vanished, each fetched in one call (psycopg's rows one by
     one cost more than the query)."""
     connection = connection_of(db)
-    return StoredState(*(
-        _fetch(connection, name, {"source": source})
-        for name in ("state_present", "state_vanished")
-    ))
+    return StoredState(
+        *(
+            _fetch(connection, name, {"source": source})
+            for name in ("state_present", "state_vanished")
+        )
+    )
 
 
 def load_documents(
@@ -396,43 +455,96 @@ def upsert_models(
     connection = connection_of(db)
     decided = decisions(source, records, matcher)
     if dialect.name == "postgresql" and len(records) < COPY_FROM:
-        rows = encode_json([
-            {"model_id": r.model_id, "object": r.object, "created": r.created,
-             "owned_by": r.owned_by, "is_fine_tuned": r.is_fine_tuned,
-             "shutdown_at": r.shutdown_at and r.shutdown_at.isoformat(),
-             "display_name": r.display_name, "context_length": r.context_length,
-             "replacement": r.replacement, "raw": r.raw, "raw_digest": r.digest,
-             "lifecycle_status": d.status,
-             "effective_shutdown_at": d.shutdown_at and d.shutdown_at.isoformat(),
-             "date_source": d.date_source, "date_origin": d.origin,
-             "date_source_url": d.source_url, "effective_replacement": d.replacement}
-            for r, d in zip(records, decided, strict=True)
-        ])
+        rows = encode_json(
+            [
+                {
+                    "model_id": r.model_id,
+                    "object": r.object,
+                    "created": r.created,
+                    "owned_by": r.owned_by,
+                    "is_fine_tuned": r.is_fine_tuned,
+                    "shutdown_at": r.shutdown_at and r.shutdown_at.isoformat(),
+                    "display_name": r.display_name,
+                    "context_length": r.context_length,
+                    "replacement": r.replacement,
+                    "raw": r.raw,
+                    "raw_digest": r.digest,
+                    "lifecycle_status": d.status,
+                    "effective_shutdown_at": d.shutdown_at and d.shutdown_at.isoformat(),
+                    "date_source": d.date_source,
+                    "date_origin": d.origin,
+                    "date_source_url": d.source_url,
+                    "effective_replacement": d.replacement,
+                }
+                for r, d in zip(records, decided, strict=True)
+            ]
+        )
         connection.exec_driver_sql(
             _postgres_document_upsert(dialect), {"rows": rows, "source": source, "now": now}
         )
         return
     if dialect.name == "postgresql":
         connection.execute(CreateTable(_incoming))
-        _copy(connection, _incoming, _LISTED, (
-            (r.model_id, r.object, r.created, r.owned_by, r.is_fine_tuned,
-             r.shutdown_at, r.display_name, r.context_length, r.replacement, encode_json(r.raw),
-             r.digest, d.status, d.shutdown_at, d.date_source, d.origin, d.source_url,
-             d.replacement)
-            for r, d in zip(records, decided, strict=True)
-        ))
+        _copy(
+            connection,
+            _incoming,
+            _LISTED,
+            (
+                (
+                    r.model_id,
+                    r.object,
+                    r.created,
+                    r.owned_by,
+                    r.is_fine_tuned,
+                    r.shutdown_at,
+                    r.display_name,
+                    r.context_length,
+                    r.replacement,
+                    encode_json(r.raw),
+                    r.digest,
+                    d.status,
+                    d.shutdown_at,
+                    d.date_source,
+                    d.origin,
+                    d.source_url,
+                    d.replacement,
+                )
+                for r, d in zip(records, decided, strict=True)
+            ),
+        )
         connection.execute(_postgres_upsert(), {"source": source, "now": now})
         connection.execute(DropTable(_incoming))
         return
     timestamp = _binder(state_table.c.shutdown_at, dialect)
     stamp = timestamp(now)
-    connection.exec_driver_sql(_compile("upsert_sqlite", dialect).string, [
-        (source, r.model_id, r.object, r.created, r.created, r.owned_by,
-         r.is_fine_tuned, timestamp(r.shutdown_at), r.display_name, r.context_length,
-         r.replacement, encode_json(r.raw), r.digest, stamp, d.status,
-         timestamp(d.shutdown_at), d.date_source, d.origin, d.source_url, d.replacement)
-        for r, d in zip(records, decided, strict=True)
-    ])
+    connection.exec_driver_sql(
+        _compile("upsert_sqlite", dialect).string,
+        [
+            (
+                source,
+                r.model_id,
+                r.object,
+                r.created,
+                r.created,
+                r.owned_by,
+                r.is_fine_tuned,
+                timestamp(r.shutdown_at),
+                r.display_name,
+                r.context_length,
+                r.replacement,
+                encode_json(r.raw),
+                r.digest,
+                stamp,
+                d.status,
+                timestamp(d.shutdown_at),
+                d.date_source,
+                d.origin,
+                d.source_url,
+                d.replacement,
+            )
+            for r, d in zip(records, decided, strict=True)
+        ],
+    )
 
 
 def mark_vanished(
@@ -458,10 +570,19 @@ def insert_events(db: Connection | Session, events: Sequence[Mapping[str, Any]])
     dialect = _dialect(db)
     timestamp = _binder(events_table.c.occurred_at, dialect)
     rows = (
-        (source, model_id, kind, timestamp(occurred_at), run_id, _json(old), _json(new),
-         _json(details))
-        for source, model_id, kind, occurred_at, run_id, old, new, details
-        in map(itemgetter(*_EVENT_ROW), events)
+        (
+            source,
+            model_id,
+            kind,
+            timestamp(occurred_at),
+            run_id,
+            _json(old),
+            _json(new),
+            _json(details),
+        )
+        for source, model_id, kind, occurred_at, run_id, old, new, details in map(
+            itemgetter(*_EVENT_ROW), events
+        )
     )
     connection = connection_of(db)
     if dialect.name == "postgresql":
@@ -470,9 +591,7 @@ def insert_events(db: Connection | Session, events: Sequence[Mapping[str, Any]])
         connection.exec_driver_sql(_compile("events_sqlite", dialect).string, list(rows))
 
 
-def latest_run(
-    db: Connection | Session, source: str, status: str | None = None
-) -> Row[Any] | None:
+def latest_run(db: Connection | Session, source: str, status: str | None = None) -> Row[Any] | None:
     """The source's latest run (of ``status``), a row of ``sync_runs``."""
     run = runs_table.c
     query = select(runs_table).where(run.source == source)
@@ -506,9 +625,7 @@ def record_listing(db: Connection | Session, source: str, now: datetime) -> None
 
     The ``models`` view reads it as ``last_seen_at`` of every model without ``seen_until``.
     """
-    connection_of(db).execute(
-        _listing_upsert(_dialect(db)), {"source": source, "listed_at": now}
-    )
+    connection_of(db).execute(_listing_upsert(_dialect(db)), {"source": source, "listed_at": now})
 
 
 def relist_present(db: Connection | Session, source: str) -> None:

@@ -36,16 +36,19 @@ class CopyReport:
 def copy_database(source: Engine, target: Engine) -> CopyReport:
     """Copy every syncer table of ``source`` (at the current schema) into empty ``target``."""
     if current_revision(source) != HEAD:
-        raise StoreError("the source database is not at the current schema: run "
-                         "`syncer db upgrade` on it first")
+        raise StoreError(
+            "the source database is not at the current schema: run `syncer db upgrade` on it first"
+        )
     migrate.upgrade(target)
     tables: list[Table] = list(metadata.sorted_tables)
     report = CopyReport()
     with read_session(source) as reading, write_session(target) as writing, writing.begin():
         for table in tables:
             if writing.scalar(select(func.count()).select_from(table)):
-                raise StoreError(f"the target database already has rows in {table.name}: "
-                                 "copy only into an empty database")
+                raise StoreError(
+                    f"the target database already has rows in {table.name}: "
+                    "copy only into an empty database"
+                )
         for table in tables:
             copied = 0
             rows = reading.execute(select(table)).mappings().yield_per(BATCH)
@@ -56,8 +59,10 @@ def copy_database(source: Engine, target: Engine) -> CopyReport:
         if target.dialect.name == "postgresql":
             for table in tables:
                 if [c.name for c in table.primary_key.columns] == ["id"]:
-                    writing.execute(text(
-                        f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
-                        f"COALESCE(MAX(id), 0) + 1, false) FROM {table.name}"
-                    ))
+                    writing.execute(
+                        text(
+                            f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
+                            f"COALESCE(MAX(id), 0) + 1, false) FROM {table.name}"
+                        )
+                    )
     return report

@@ -149,6 +149,7 @@ def _sqlite_engine(parsed: URL, read_only: bool, connections: int) -> Engine:
     engine = create_engine(parsed, connect_args={"timeout": 30}, pool_size=connections)
 
     if path is not None:
+
         @event.listens_for(engine, "do_connect")
         def _connect(_dialect: Any, _record: Any, _args: Any, params: dict[str, Any]) -> Any:
             return _open(path, read_only, {k: v for k, v in params.items() if k != "uri"})
@@ -238,4 +239,3 @@ def read_session(engine: Engine) -> Session:
     from sqlalchemy.orm import Session
 
     return Session(engine, expire_on_commit=False)
-

@@ -30,16 +30,27 @@ _d, _m = deprecations_table.c, state_table.c
 
 #: The stored columns of a ``Lifecycle``, in its fields' order.
 STORED = (
-    "effective_shutdown_at", "date_source", "date_origin", "date_source_url",
-    "effective_replacement", "lifecycle_status",
+    "effective_shutdown_at",
+    "date_source",
+    "date_origin",
+    "date_source_url",
+    "effective_replacement",
+    "lifecycle_status",
 )
 
 
 def load_entries(db: Connection | Session) -> list[Deprecation]:
     """Every imported entry: one statement."""
-    rows = connection_of(db).execute(select(
-        _d.model, _d.shutdown_at, _d.replacement, _d.source, _d.source_url, _d.origin,
-    ))
+    rows = connection_of(db).execute(
+        select(
+            _d.model,
+            _d.shutdown_at,
+            _d.replacement,
+            _d.source,
+            _d.source_url,
+            _d.origin,
+        )
+    )
     return [Deprecation(*row) for row in rows]
 
 
@@ -47,13 +58,13 @@ def load_matcher(db: Connection | Session) -> Matcher:
     return Matcher(load_entries(db))
 
 
-def decisions(
-    source: str, records: Sequence[ModelRecord], matcher: Matcher
-) -> list[Lifecycle]:
+def decisions(source: str, records: Sequence[ModelRecord], matcher: Matcher) -> list[Lifecycle]:
     """The lifecycle in force of each listed record, in order (pure, given the matcher)."""
     return [
         decide(
-            r.shutdown_at, r.replacement, r.lifecycle_status,
+            r.shutdown_at,
+            r.replacement,
+            r.lifecycle_status,
             matcher.match(source, r.model_id) if matcher else None,
         )
         for r in records
@@ -76,9 +87,11 @@ class Moved:
     after: Lifecycle
 
 
-_UPDATE = update(state_table).where(
-    _m.source == bindparam("key_source"), _m.model_id == bindparam("key_model_id")
-).values({name: bindparam(name) for name in STORED})
+_UPDATE = (
+    update(state_table)
+    .where(_m.source == bindparam("key_source"), _m.model_id == bindparam("key_model_id"))
+    .values({name: bindparam(name) for name in STORED})
+)
 
 
 def refresh(db: Connection | Session, entries: Sequence[Deprecation] | None = None) -> list[Moved]:
@@ -91,30 +104,48 @@ def refresh(db: Connection | Session, entries: Sequence[Deprecation] | None = No
     """
     connection = connection_of(db)
     matcher = Matcher(load_entries(connection) if entries is None else entries)
-    rows = connection.execute(select(
-        _m.source, _m.model_id, _m.vanished_at, _m.shutdown_at, _m.replacement,
-        *(_m[name] for name in STORED),
-    ))
+    rows = connection.execute(
+        select(
+            _m.source,
+            _m.model_id,
+            _m.vanished_at,
+            _m.shutdown_at,
+            _m.replacement,
+            *(_m[name] for name in STORED),
+        )
+    )
     moved = []
     for row in rows:
         before = stored(row)
         after = decide(
-            row.shutdown_at, row.replacement, row.lifecycle_status,
+            row.shutdown_at,
+            row.replacement,
+            row.lifecycle_status,
             matcher.match(row.source, row.model_id) if matcher else None,
         )
         if after != before:
             moved.append(Moved(row.source, row.model_id, row.vanished_at is None, before, after))
     if moved:
-        connection.execute(_UPDATE, [
-            {"key_source": m.source, "key_model_id": m.model_id,
-             **dict(zip(STORED, _values(m.after), strict=True))}
-            for m in moved
-        ])
+        connection.execute(
+            _UPDATE,
+            [
+                {
+                    "key_source": m.source,
+                    "key_model_id": m.model_id,
+                    **dict(zip(STORED, _values(m.after), strict=True)),
+                }
+                for m in moved
+            ],
+        )
     return moved
 
 
 def _values(lifecycle: Lifecycle) -> tuple[Any, ...]:
     return (
-        lifecycle.shutdown_at, lifecycle.date_source, lifecycle.origin, lifecycle.source_url,
-        lifecycle.replacement, lifecycle.status,
+        lifecycle.shutdown_at,
+        lifecycle.date_source,
+        lifecycle.origin,
+        lifecycle.source_url,
+        lifecycle.replacement,
+        lifecycle.status,
     )

@@ -127,7 +127,9 @@ def _take_statement(dialect: str) -> Any:
     if dialect not in _lease_takes:
         now = bindparam("now", type_=_lease.acquired_at.type)
         values = insert_for(dialect)(leases_table).values(
-            name=bindparam("name"), holder=bindparam("holder"), acquired_at=now,
+            name=bindparam("name"),
+            holder=bindparam("holder"),
+            acquired_at=now,
             expires_at=bindparam("until", type_=_lease.expires_at.type),
         )
         _lease_takes[dialect] = values.on_conflict_do_update(
@@ -160,8 +162,11 @@ def _take(engine: Engine, name: str, holder: str, period: timedelta, now: dateti
 
 
 def _holding(claim: Claim) -> tuple[ColumnElement[bool], ...]:
-    return (_lease.name == claim.name, _lease.holder == claim.holder,
-            _lease.acquired_at == claim.acquired_at)
+    return (
+        _lease.name == claim.name,
+        _lease.holder == claim.holder,
+        _lease.acquired_at == claim.acquired_at,
+    )
 
 
 def _renew(engine: Engine, claim: Claim, period: timedelta, now: datetime) -> bool:
@@ -180,15 +185,21 @@ def _free(engine: Engine, claim: Claim, now: datetime) -> None:
 
 
 def _heartbeat(
-    engine: Engine, claim: Claim, period: timedelta, now: Callable[[], datetime],
+    engine: Engine,
+    claim: Claim,
+    period: timedelta,
+    now: Callable[[], datetime],
     stop: threading.Event,
 ) -> None:
     """Renew every third of the period, so one late renewal does not lose the lease."""
     while not stop.wait(period.total_seconds() / 3):
         try:
             if not _renew(engine, claim, period, now()):
-                log.warning("lease %s was taken over by another replica after it expired; "
-                            "this run finishes, and the history stays exact", claim.name)
+                log.warning(
+                    "lease %s was taken over by another replica after it expired; "
+                    "this run finishes, and the history stays exact",
+                    claim.name,
+                )
                 return
         except SQLAlchemyError as exc:
             log.warning("lease %s: cannot renew: %s", claim.name, first_line(exc))
@@ -221,8 +232,10 @@ def lease(
         return
     stop = threading.Event()
     beat = threading.Thread(
-        target=_heartbeat, args=(engine, claim, period, now, stop),
-        name=f"syncer-lease-{name}", daemon=True,
+        target=_heartbeat,
+        args=(engine, claim, period, now, stop),
+        name=f"syncer-lease-{name}",
+        daemon=True,
     )
     beat.start()
     with _held_lock:
@@ -237,8 +250,12 @@ def lease(
         try:
             _free(engine, claim, now())
         except SQLAlchemyError as exc:
-            log.warning("lease %s: cannot free it, it expires by itself at %s: %s",
-                        name, claim.expires_at.isoformat(), first_line(exc))
+            log.warning(
+                "lease %s: cannot free it, it expires by itself at %s: %s",
+                name,
+                claim.expires_at.isoformat(),
+                first_line(exc),
+            )
 
 
 def free_held(timeout: float) -> list[str]:
@@ -257,8 +274,12 @@ def free_held(timeout: float) -> list[str]:
             try:
                 _free(engine, claim, utcnow())
             except SQLAlchemyError as exc:
-                log.warning("lease %s: cannot free it, it expires by itself at %s: %s",
-                            claim.name, claim.expires_at.isoformat(), first_line(exc))
+                log.warning(
+                    "lease %s: cannot free it, it expires by itself at %s: %s",
+                    claim.name,
+                    claim.expires_at.isoformat(),
+                    first_line(exc),
+                )
                 continue
             freed.append(claim.name)
 

@@ -116,10 +116,18 @@ state_table = Table(
     #: present ones it clears ``seen_until`` of, without walking every model of the source.
     #: PostgreSQL gets the same WHERE from the migration: a ``postgresql_where`` here would
     #: import PostgreSQL's dialect into every command on SQLite.
-    Index("ix_model_state_vanished", "source", "model_id", "raw_digest",
-          sqlite_where=text("vanished_at IS NOT NULL")),
-    Index("ix_model_state_unlisted", "source",
-          sqlite_where=text("vanished_at IS NULL AND seen_until IS NOT NULL")),
+    Index(
+        "ix_model_state_vanished",
+        "source",
+        "model_id",
+        "raw_digest",
+        sqlite_where=text("vanished_at IS NOT NULL"),
+    ),
+    Index(
+        "ix_model_state_unlisted",
+        "source",
+        sqlite_where=text("vanished_at IS NULL AND seen_until IS NOT NULL"),
+    ),
 )
 
 

@@ -25,7 +25,11 @@ from sqlalchemy import (
 from syncer.db.types import JSONDocument, UTCDateTime
 
 __all__ = [
-    "VIEW_NAMES", "current_models", "inventory_daily", "model_availability", "model_offers",
+    "VIEW_NAMES",
+    "current_models",
+    "inventory_daily",
+    "model_availability",
+    "model_offers",
     "models_view",
 ]
 

@@ -90,9 +90,7 @@ class History:
         if moment in self.outages:
             return None
         gone = {m for m, start, until in self.missing if start <= moment < until}
-        return [
-            m.entry(moment) for m in self.models if m.listed(moment) and m.model_id not in gone
-        ]
+        return [m.entry(moment) for m in self.models if m.listed(moment) and m.model_id not in gone]
 
     def steps(self) -> list[datetime]:
         """The sync moments: every ``every`` from the start, and each day something happened.

@@ -56,10 +56,7 @@ RECEIVER_ENV = "SYNCER_DEMO_RECEIVER_URL"
 #: The repository the demo scans, and its files: code using three of the recorded models.
 DEMO_REPOSITORY = "demo-app"
 DEMO_APP = {
-    "app/complete.py": (
-        "from openai import OpenAI\n\n"
-        'COMPLETION_MODEL = "text-davinci-002"\n'
-    ),
+    "app/complete.py": ('from openai import OpenAI\n\nCOMPLETION_MODEL = "text-davinci-002"\n'),
     "app/chat.py": (
         "import openai\n\n"
         "def reply(messages):\n"
@@ -107,11 +104,18 @@ def _rules(receiver_url: str) -> tuple[AlertRule, ...]:
     channel = Channel(kind="webhook", url_env=RECEIVER_ENV, url=f"{receiver_url}/alerts")
     return (
         AlertRule("shutdowns", "shutdown", channel),
-        AlertRule("changes", "events", channel,
-                  kinds=("vanished", "retired", "reappeared", "changed")),
+        AlertRule(
+            "changes", "events", channel, kinds=("vanished", "retired", "reappeared", "changed")
+        ),
         # What a team reads on Monday mornings: the week's news in one message.
-        AlertRule("weekly", "events", channel, deliver="digest", schedule="0 9 * * MON",
-                  timezone="Europe/Paris"),
+        AlertRule(
+            "weekly",
+            "events",
+            channel,
+            deliver="digest",
+            schedule="0 9 * * MON",
+            timezone="Europe/Paris",
+        ),
         # What cannot wait: a model the demo app uses is gone.
         AlertRule("page", "events", channel, kinds=("vanished", "retired"), in_use=True),
     )
@@ -122,8 +126,11 @@ def _record_scan(session: Session, now: datetime) -> None:
     as ``syncer scan --record --repository demo-app`` would in its checkout."""
     index = Index(read_inventory(session, now))
     matcher = Matcher(index.known_ids())
-    findings = [finding for path, text in DEMO_APP.items()
-                for finding in scan_data(text.encode(), path, matcher, index, now)]
+    findings = [
+        finding
+        for path, text in DEMO_APP.items()
+        for finding in scan_data(text.encode(), path, matcher, index, now)
+    ]
     record_usages(session.connection(), DEMO_REPOSITORY, findings, now)
 
 

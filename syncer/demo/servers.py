@@ -26,8 +26,10 @@ class _Server:
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self.httpd.daemon_threads = True
         self.thread = threading.Thread(
-            target=self.httpd.serve_forever, kwargs={"poll_interval": 0.1},
-            name=f"syncer-demo-{handler.__name__}", daemon=True,
+            target=self.httpd.serve_forever,
+            kwargs={"poll_interval": 0.1},
+            name=f"syncer-demo-{handler.__name__}",
+            daemon=True,
         )
         self.thread.start()
 
@@ -70,8 +72,15 @@ class ReplayProvider(_Server):
                 path = urlsplit(self.path).path
                 listing = history.listing(now())
                 if listing is None:
-                    self.reply(503, {"error": {"message": "The server is overloaded (simulated "
-                                                          "outage)", "code": None}})
+                    self.reply(
+                        503,
+                        {
+                            "error": {
+                                "message": "The server is overloaded (simulated outage)",
+                                "code": None,
+                            }
+                        },
+                    )
                 elif path == "/v1/models":
                     self.reply(200, {"object": "list", "data": listing})
                 elif path.startswith("/v1/models/"):

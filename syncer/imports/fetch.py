@@ -20,7 +20,10 @@ __all__ = ["DOCUMENT", "Document", "fetch"]
 
 #: A document, not a provider's list: no key, any content type.
 DOCUMENT = Profile(
-    kind="document", default_base_url=None, key_env=None, auth_header="",
+    kind="document",
+    default_base_url=None,
+    key_env=None,
+    auth_header="",
     headers={"Accept": "*/*"},
 )
 
@@ -35,7 +38,9 @@ class Document:
 
 
 def fetch(
-    spec: ImportSpec, http: HTTPSettings, headers: Mapping[str, str],
+    spec: ImportSpec,
+    http: HTTPSettings,
+    headers: Mapping[str, str],
     secrets: Iterable[str] = (),
 ) -> Document:
     """The document ``spec`` names; ``headers`` make an HTTP fetch conditional.
@@ -48,7 +53,9 @@ def fetch(
     from syncer.providers.http import Client
 
     source = Source(
-        name="import", base_url=spec.url, deadline=spec.deadline,
+        name="import",
+        base_url=spec.url,
+        deadline=spec.deadline,
         max_response_size=spec.max_response_size,
     )
     with Client(source, http, profile=DOCUMENT, secrets=secrets) as client:

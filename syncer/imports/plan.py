@@ -126,7 +126,9 @@ def conditional_headers(applied: Applied | None, config: str) -> dict[str, str]:
 def is_unchanged(applied: Applied | None, body: str, config: str) -> bool:
     """Whether a document is byte for byte the one applied last, read the same way."""
     return (
-        applied is not None and applied.intact and applied.body_digest == body
+        applied is not None
+        and applied.intact
+        and applied.body_digest == body
         and applied.config_digest == config
     )
 

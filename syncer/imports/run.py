@@ -49,7 +49,11 @@ class BusyError(ProviderError):
 
 
 def run_import(
-    engine: Engine, spec: ImportSpec, settings: Settings, *, replace: bool = False,
+    engine: Engine,
+    spec: ImportSpec,
+    settings: Settings,
+    *,
+    replace: bool = False,
     now: Callable[[], datetime] = utcnow,
 ) -> Outcome:
     """Import ``spec`` once and record the attempt; ``replace`` also drops every entry of
@@ -82,13 +86,27 @@ def run_import(
     with write_session(engine) as session, session.begin():
         locks.lock_sources(session, names)
         applied_at = now()
-        result = import_deprecations(session, parsed.entries, applied_at, replace=replace,
-                                     origin=spec.origin, replace_origin=True)
+        result = import_deprecations(
+            session,
+            parsed.entries,
+            applied_at,
+            replace=replace,
+            origin=spec.origin,
+            replace_origin=True,
+        )
         countdowns = record_countdowns(session, settings.alerts, names, applied_at)
         outcome = Outcome(
-            spec.origin, OK, started, applied_at, entries=result.entries,
-            changed=len(result.events), skipped=parsed.skipped, countdowns=countdowns,
-            etag=document.etag, last_modified=document.last_modified, body_digest=body,
+            spec.origin,
+            OK,
+            started,
+            applied_at,
+            entries=result.entries,
+            changed=len(result.events),
+            skipped=parsed.skipped,
+            countdowns=countdowns,
+            etag=document.etag,
+            last_modified=document.last_modified,
+            body_digest=body,
             config_digest=config,
         )
         store.record(session, outcome)
@@ -96,13 +114,22 @@ def run_import(
 
 
 def _unchanged(
-    engine: Engine, spec: ImportSpec, started: datetime, finished: datetime,
-    last: Applied | None, reason: str,
+    engine: Engine,
+    spec: ImportSpec,
+    started: datetime,
+    finished: datetime,
+    last: Applied | None,
+    reason: str,
 ) -> Outcome:
     outcome = Outcome(
-        spec.origin, UNCHANGED, started, finished, reason=reason,
+        spec.origin,
+        UNCHANGED,
+        started,
+        finished,
+        reason=reason,
         since=last.at if last else None,
-        etag=last.etag if last else None, last_modified=last.last_modified if last else None,
+        etag=last.etag if last else None,
+        last_modified=last.last_modified if last else None,
         body_digest=last.body_digest if last else None,
         config_digest=last.config_digest if last else None,
     )
@@ -112,7 +139,11 @@ def _unchanged(
 
 
 def run_leased(
-    engine: Engine, spec: ImportSpec, settings: Settings, *, replace: bool = False,
+    engine: Engine,
+    spec: ImportSpec,
+    settings: Settings,
+    *,
+    replace: bool = False,
     wait: timedelta = timedelta(0),
 ) -> Outcome:
     """``run_import`` under the import's lease, waiting up to ``wait`` for a replica that

@@ -28,37 +28,61 @@ def applied(db: Connection | Session, origin: str) -> Applied | None:
     """The origin's latest ``ok`` import, and how many of its dates the table holds."""
     connection = connection_of(db)
     row = connection.execute(
-        select(import_runs_table).where(_r.origin == origin, _r.status == OK)
-        .order_by(_r.id.desc()).limit(1)
+        select(import_runs_table)
+        .where(_r.origin == origin, _r.status == OK)
+        .order_by(_r.id.desc())
+        .limit(1)
     ).first()
     if row is None:
         return None
     held = connection.scalar(
-        select(func.count()).select_from(deprecations_table)
+        select(func.count())
+        .select_from(deprecations_table)
         .where(deprecations_table.c.origin == origin)
     )
-    return Applied(row.finished_at, row.etag, row.last_modified, row.body_digest,
-                   row.config_digest, row.entries or 0, held or 0)
+    return Applied(
+        row.finished_at,
+        row.etag,
+        row.last_modified,
+        row.body_digest,
+        row.config_digest,
+        row.entries or 0,
+        held or 0,
+    )
 
 
 def done_since(db: Connection | Session, origin: str, since: datetime) -> Row[Any] | None:
     """The origin's latest attempt since ``since`` that left its dates as the file says
     (``ok`` or ``unchanged``), if any: a failed one does not count."""
-    return connection_of(db).execute(
-        select(import_runs_table)
-        .where(_r.origin == origin, _r.status.in_((OK, UNCHANGED)), _r.started_at >= since)
-        .order_by(_r.id.desc()).limit(1)
-    ).first()
+    return (
+        connection_of(db)
+        .execute(
+            select(import_runs_table)
+            .where(_r.origin == origin, _r.status.in_((OK, UNCHANGED)), _r.started_at >= since)
+            .order_by(_r.id.desc())
+            .limit(1)
+        )
+        .first()
+    )
 
 
 def record(db: Connection | Session, outcome: Outcome) -> None:
     """One attempt's row, in the caller's transaction (an ``ok`` one: the import's own)."""
-    connection_of(db).execute(insert(import_runs_table).values(
-        origin=outcome.origin, started_at=outcome.started_at, finished_at=outcome.finished_at,
-        status=outcome.status, entries=outcome.entries, changed=outcome.changed,
-        error=outcome.error, etag=outcome.etag, last_modified=outcome.last_modified,
-        body_digest=outcome.body_digest, config_digest=outcome.config_digest,
-    ))
+    connection_of(db).execute(
+        insert(import_runs_table).values(
+            origin=outcome.origin,
+            started_at=outcome.started_at,
+            finished_at=outcome.finished_at,
+            status=outcome.status,
+            entries=outcome.entries,
+            changed=outcome.changed,
+            error=outcome.error,
+            etag=outcome.etag,
+            last_modified=outcome.last_modified,
+            body_digest=outcome.body_digest,
+            config_digest=outcome.config_digest,
+        )
+    )
 
 
 def latest(db: Connection | Session, origins: Iterable[str]) -> dict[str, Row[Any] | None]:
@@ -69,11 +93,15 @@ def latest(db: Connection | Session, origins: Iterable[str]) -> dict[str, Row[An
         return {}
     last = (
         select(_r.origin, func.max(_r.id).label("id"))
-        .where(_r.origin.in_(wanted)).group_by(_r.origin).subquery()
+        .where(_r.origin.in_(wanted))
+        .group_by(_r.origin)
+        .subquery()
     )
     last_ok = (
         select(_r.origin, func.max(_r.finished_at).label("last_ok_at"))
-        .where(_r.origin.in_(wanted), _r.status == OK).group_by(_r.origin).subquery()
+        .where(_r.origin.in_(wanted), _r.status == OK)
+        .group_by(_r.origin)
+        .subquery()
     )
     rows = connection_of(db).execute(
         select(import_runs_table, last_ok.c.last_ok_at)

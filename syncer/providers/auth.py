@@ -27,9 +27,7 @@ def credential_headers(profile: Profile, key: str | None) -> dict[str, str]:
     return {profile.auth_header: value}
 
 
-def check_transport(
-    name: str, base_url: str, key: str | None, headers: Mapping[str, str]
-) -> None:
+def check_transport(name: str, base_url: str, key: str | None, headers: Mapping[str, str]) -> None:
     """Refuse, before any connection, a URL that would carry a credential in clear text:
     the key, the URL's own user name, password or query (``?key=``), or any configured
     header (``headers`` are the source's, which a user sets for a reason)."""

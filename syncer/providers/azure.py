@@ -49,7 +49,9 @@ CLASSIC = Profile(
     list_path="/openai/models",
     default_version="2024-10-21",
     fields=Fields(
-        created="created_at", owned_by=None, shutdown=("deprecation.inference",),
+        created="created_at",
+        owned_by=None,
+        shutdown=("deprecation.inference",),
         status="lifecycle_status",
     ),
 )

@@ -37,6 +37,7 @@ def is_base_model(model_id: str) -> bool:
     """An id ``GET /v1beta/models/{id}`` can answer for: not a tuned model's."""
     return not model_id.startswith(TUNED)
 
+
 #: google.rpc ``ErrorInfo.reason`` values that mean the key itself was refused.
 KEY_REASONS = frozenset({"API_KEY_INVALID", "API_KEY_EXPIRED", "API_KEY_SERVICE_BLOCKED"})
 
@@ -49,9 +50,15 @@ def read_google_error(body: Any) -> ErrorInfo | None:
     if info is None or not isinstance(error, dict):
         return info
     details = error.get("details")
-    reasons = [
-        d.get("reason") for d in details if isinstance(d, dict) and isinstance(d.get("reason"), str)
-    ] if isinstance(details, list) else []
+    reasons = (
+        [
+            d.get("reason")
+            for d in details
+            if isinstance(d, dict) and isinstance(d.get("reason"), str)
+        ]
+        if isinstance(details, list)
+        else []
+    )
     status = error.get("status") if isinstance(error.get("status"), str) else None
     code = reasons[0] if reasons else status
     auth = bool(KEY_REASONS & set(reasons)) or status == "UNAUTHENTICATED"
@@ -71,8 +78,13 @@ PROFILE = Profile(
     items_optional=True,
     more_lists=(("/tunedModels", "tunedModels"),),
     fields=Fields(
-        id="name", id_prefix="models/", created=None, owned_by=None, object=None,
-        display_name="displayName", context_length=("inputTokenLimit",),
+        id="name",
+        id_prefix="models/",
+        created=None,
+        owned_by=None,
+        object=None,
+        display_name="displayName",
+        context_length=("inputTokenLimit",),
     ),
     retrievable=is_base_model,
     fine_tunes=FineTunes(is_fine_tuned=is_fine_tuned),

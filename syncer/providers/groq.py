@@ -18,7 +18,9 @@ PROFILE = Profile(
     default_base_url="https://api.groq.com/openai/v1",
     key_env="GROQ_API_KEY",
     fields=Fields(
-        context_length=("context_window",), status="active", status_flags={False: "inactive"},
+        context_length=("context_window",),
+        status="active",
+        status_flags={False: "inactive"},
     ),
     key_pattern=re.compile(r"gsk_[\w*]+"),
     key_mask="gsk_***",

@@ -88,7 +88,9 @@ class Listing:
     __slots__ = ("_decode", "_digest", "_pages")
 
     def __init__(
-        self, digest: str, pages: list[Any] | None = None,
+        self,
+        digest: str,
+        pages: list[Any] | None = None,
         decode: Callable[[], list[Any]] | None = None,
     ) -> None:
         self._digest = digest
@@ -210,8 +212,11 @@ class Client:
         lists (``more_lists``) follow the first, each paged the same way.
         """
         if not self.source.verify_tls:
-            log.warning("%s: TLS certificate verification is off (verify_tls = false): anyone "
-                        "on the path can read the key and forge the list", self.source.name)
+            log.warning(
+                "%s: TLS certificate verification is off (verify_tls = false): anyone "
+                "on the path can read the key and forge the list",
+                self.source.name,
+            )
         endpoint = self._models
         more = iter([self._base + path for path, _ in self.profile.more_lists])
         url = self._with_query(endpoint, {**self._query, **self.profile.list_query})
@@ -226,7 +231,9 @@ class Client:
                     raise
                 raise HTTPStatusError(  # the list itself is missing: most often a wrong path
                     f"{exc}; is the base URL's path right? OpenAI-compatible APIs usually end "
-                    "in /v1", status=404, code=exc.code,
+                    "in /v1",
+                    status=404,
+                    code=exc.code,
                 ) from None
             assert response is not None  # without missing_ok a 404 raises
             digest.update(response.content)
@@ -272,9 +279,7 @@ class Client:
         where = f"DELETE {shown_url(url)}"
         return self._object(response, where) if response.content.strip() else {}
 
-    def fetch(
-        self, url: str, headers: Mapping[str, str] | None = None
-    ) -> requests.Response | None:
+    def fetch(self, url: str, headers: Mapping[str, str] | None = None) -> requests.Response | None:
         """GET one document at ``url`` that is not a model list (a file of shutdown dates),
         with ``headers`` beside the client's own, under the same timeouts, retries, size cap
         and deadline. None for ``304 Not Modified``, which only a conditional request
@@ -301,8 +306,13 @@ class Client:
         return _keeping(url, self.profile.list_query)
 
     def _request(
-        self, method: str, url: str, *, missing_ok: bool = False,
-        headers: Mapping[str, str] | None = None, not_modified_ok: bool = False,
+        self,
+        method: str,
+        url: str,
+        *,
+        missing_ok: bool = False,
+        headers: Mapping[str, str] | None = None,
+        not_modified_ok: bool = False,
     ) -> requests.Response | None:
         retrying = Retrying(
             sleep=self._sleep,
@@ -322,7 +332,11 @@ class Client:
         return response
 
     def _attempt(
-        self, method: str, url: str, missing_ok: bool, headers: Mapping[str, str],
+        self,
+        method: str,
+        url: str,
+        missing_ok: bool,
+        headers: Mapping[str, str],
         not_modified_ok: bool,
     ) -> requests.Response | None:
         where = f"{method} {shown_url(url)}"
@@ -332,8 +346,13 @@ class Client:
         started = time.monotonic()
         try:
             response = self._session.request(
-                method, url, headers=headers, timeout=(connect, read), allow_redirects=False,
-                verify=self._verify, stream=True,
+                method,
+                url,
+                headers=headers,
+                timeout=(connect, read),
+                allow_redirects=False,
+                verify=self._verify,
+                stream=True,
                 proxies=self._proxies,  # type: ignore[arg-type]  # None: "not this proxy"
             )
         except requests.Timeout as exc:
@@ -439,8 +458,10 @@ class Client:
             hint = _HINTS[404] if status == 404 else None
         elif (status == 401 or info.auth) and not self._key:
             variable = self.source.api_key_env or self.profile.key_env
-            hint = f"no API key is set: set {variable}" if variable else (
-                "no API key is set: set api_key_env for this source"
+            hint = (
+                f"no API key is set: set {variable}"
+                if variable
+                else ("no API key is set: set api_key_env for this source")
             )
         message = f"{head}: {hint} ({text})" if hint else f"{head}: {text}"
         error = HTTPStatusError(message, status=status, code=code or kind)
@@ -455,7 +476,9 @@ class Client:
         return _Transient(error, wait)
 
     def _decode(
-        self, response: requests.Response, where: str,
+        self,
+        response: requests.Response,
+        where: str,
         decode: Callable[[bytes], Any] = decode_json,
     ) -> Any:
         try:
@@ -544,8 +567,9 @@ def _keeping(url: str, query: Mapping[str, str]) -> str:
     missing = {name: value for name, value in query.items() if name not in present}
     if not missing:
         return url
-    return urlunsplit(parts._replace(query="&".join(filter(None, [parts.query,
-                                                                   urlencode(missing)]))))
+    return urlunsplit(
+        parts._replace(query="&".join(filter(None, [parts.query, urlencode(missing)])))
+    )
 
 
 def _direct() -> dict[str, str | None]:
@@ -653,5 +677,3 @@ def _size(value: int) -> str:
 
 def _seconds(value: float) -> str:
     return f"{value:.0f}" if value >= 10 else f"{value:.3f}".rstrip("0").rstrip(".")
-
-

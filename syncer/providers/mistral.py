@@ -52,10 +52,12 @@ PROFILE = Profile(
     key_env="MISTRAL_API_KEY",
     items_optional=True,
     fields=Fields(
-        shutdown=("deprecation",), replacement="deprecation_replacement_model",
+        shutdown=("deprecation",),
+        replacement="deprecation_replacement_model",
         context_length=("max_context_length",),
         # FTModelCard's ``archived`` (default false): an archived fine-tune.
-        status="archived", status_flags={True: "archived"},
+        status="archived",
+        status_flags={True: "archived"},
     ),
     fine_tunes=FineTunes(
         is_fine_tuned=is_fine_tuned,

@@ -26,7 +26,10 @@ PROFILE = Profile(
     list_query={"output_modalities": "all"},
     paginator=next_link,
     fields=Fields(
-        owned_by=None, object=None, shutdown=("expiration_date",), display_name="name",
+        owned_by=None,
+        object=None,
+        shutdown=("expiration_date",),
+        display_name="name",
         context_length=("context_length", "top_provider.context_length"),
     ),
     retrieve=False,

@@ -39,9 +39,22 @@ __all__ = [
 
 #: Every provider kind, by the name a source's ``kind`` gives; each is ``providers/<kind>.py``.
 KINDS = (
-    "openai", "azure", "anthropic", "gemini", "openrouter", "mistral", "together", "groq",
-    "deepseek", "xai", "cohere", "ollama", "vllm", "litellm",
+    "openai",
+    "azure",
+    "anthropic",
+    "gemini",
+    "openrouter",
+    "mistral",
+    "together",
+    "groq",
+    "deepseek",
+    "xai",
+    "cohere",
+    "ollama",
+    "vllm",
+    "litellm",
 )
+
 
 @dataclass(frozen=True, slots=True)
 class ErrorInfo:
@@ -151,8 +164,10 @@ class Fields:
     def plain(self) -> bool:
         """Only OpenAI's own columns, at the top level: the parser's fast path applies."""
         return (
-            self.created_as == "unix" and self.display_name is None
-            and not self.context_length and self.replacement is None
+            self.created_as == "unix"
+            and self.display_name is None
+            and not self.context_length
+            and self.replacement is None
             and self.status is None
             and not any("." in name for name in self.shutdown)
         )
@@ -172,8 +187,11 @@ def read_error(body: Any) -> ErrorInfo | None:
         return None
     error = body.get("error")
     if isinstance(error, dict):
-        return ErrorInfo(_text(error.get("message")), _text(error.get("code")),
-                         _text(error.get("type") or error.get("status")))
+        return ErrorInfo(
+            _text(error.get("message")),
+            _text(error.get("code")),
+            _text(error.get("type") or error.get("status")),
+        )
     if isinstance(error, str):
         return ErrorInfo(error)
     for key in ("message", "detail"):

@@ -20,7 +20,9 @@ PROFILE = Profile(
     key_env="TOGETHER_API_KEY",
     items=None,
     fields=Fields(
-        owned_by="organization", display_name="display_name", context_length=("context_length",),
+        owned_by="organization",
+        display_name="display_name",
+        context_length=("context_length",),
     ),
     retrieve=False,
     litellm_providers=("together_ai",),

@@ -43,7 +43,8 @@ CALENDAR_DESCRIPTION = (
     "once one is known."
 )
 DATE_SOURCES = {
-    "provider": "the provider's model list", "imported": "an imported deprecations file",
+    "provider": "the provider's model list",
+    "imported": "an imported deprecations file",
 }
 
 
@@ -86,17 +87,17 @@ def _description(shutdown: Shutdown, now: datetime) -> str:
 
 def _undated_description(model: Undated) -> str:
     since = model.since.date().isoformat()
-    return "\n".join([
-        f"{model.source}: {model.model_id} is {model.status}, with no shutdown date known.",
-        f"Status {model.status} since {since}: this event stands on that day and moves to "
-        "the shutdown date once one is announced or imported.",
-        f"Replacement: {model.replacement or 'none announced'}.",
-    ])
+    return "\n".join(
+        [
+            f"{model.source}: {model.model_id} is {model.status}, with no shutdown date known.",
+            f"Status {model.status} since {since}: this event stands on that day and moves to "
+            "the shutdown date once one is announced or imported.",
+            f"Replacement: {model.replacement or 'none announced'}.",
+        ]
+    )
 
 
-def _event(
-    source: str, model_id: str, day: date, set_at: datetime, now: datetime
-) -> Event:
+def _event(source: str, model_id: str, day: date, set_at: datetime, now: datetime) -> Event:
     """A model's all-day event: the same UID whatever its day."""
     event = Event()
     event.add("uid", event_uid(source, model_id))
@@ -126,16 +127,16 @@ def shutdown_calendar(
     calendar.add("description", CALENDAR_DESCRIPTION)
     calendar.add("x-wr-caldesc", CALENDAR_DESCRIPTION)
     for shutdown in shutdowns:
-        event = _event(shutdown.source, shutdown.model_id, shutdown.shutdown_at.date(),
-                       shutdown.set_at, now)
+        event = _event(
+            shutdown.source, shutdown.model_id, shutdown.shutdown_at.date(), shutdown.set_at, now
+        )
         event.add("summary", f"{shutdown.model_id} shuts down ({shutdown.source})")
         event.add("description", _description(shutdown, now))
         event.add("categories", ["model shutdown"])
         calendar.add_component(event)
     for model in undated:
         event = _event(model.source, model.model_id, model.since.date(), model.set_at, now)
-        event.add("summary", f"{model.model_id} {model.status}, no shutdown date "
-                             f"({model.source})")
+        event.add("summary", f"{model.model_id} {model.status}, no shutdown date ({model.source})")
         event.add("description", _undated_description(model))
         event.add("categories", ["model deprecated"])
         calendar.add_component(event)

@@ -59,7 +59,7 @@ def metadata() -> dict[str, Any]:
     return {
         "title": "syncer",
         "description": "The model inventory syncer keeps: its tables, views and canned "
-                       "reports (the same as `syncer report NAME`). Times are UTC.",
+        "reports (the same as `syncer report NAME`). Times are UTC.",
         "databases": dict.fromkeys(DATABASES, block),
     }
 

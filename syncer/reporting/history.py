@@ -235,10 +235,15 @@ def net_changes(before: Sequence[Snapshot], after: Sequence[Snapshot]) -> list[d
             change = "changed"
         else:
             continue
-        rows.append({
-            "source": key[0], "model_id": key[1], "change": change,
-            "old_values": old_values, "new_values": new_values,
-        })
+        rows.append(
+            {
+                "source": key[0],
+                "model_id": key[1],
+                "change": change,
+                "old_values": old_values,
+                "new_values": new_values,
+            }
+        )
     return rows
 
 
@@ -258,11 +263,13 @@ def place_events(
         candidates = by_source.get(event["source"], [])
         started = [i for i in candidates if i.available_from <= event["occurred_at"]]
         home = started[-1] if started else None
-        placed.append({
-            **event,
-            "interval_number": home.number if home else None,
-            "available_from": home.available_from if home else None,
-            "available_until": home.available_until if home else None,
-            "changed_by": changed_by(event["kind"], event.get("details")),
-        })
+        placed.append(
+            {
+                **event,
+                "interval_number": home.number if home else None,
+                "available_from": home.available_from if home else None,
+                "available_until": home.available_until if home else None,
+                "changed_by": changed_by(event["kind"], event.get("details")),
+            }
+        )
     return placed

@@ -37,15 +37,37 @@ __all__ = [
 ]
 
 EVENT_HISTORY_COLUMNS = (
-    "source", "model_id", "occurred_at", "kind", "interval_number", "available_from",
-    "available_until", "old_values", "new_values", "changed_by", "details", "sync_run_id",
+    "source",
+    "model_id",
+    "occurred_at",
+    "kind",
+    "interval_number",
+    "available_from",
+    "available_until",
+    "old_values",
+    "new_values",
+    "changed_by",
+    "details",
+    "sync_run_id",
 )
 INTERVAL_COLUMNS = (
-    "source", "model_id", "interval_number", "available_from", "available_until",
-    "days_available", "started_by", "ended_by",
+    "source",
+    "model_id",
+    "interval_number",
+    "available_from",
+    "available_until",
+    "days_available",
+    "started_by",
+    "ended_by",
 )
 EVENT_FIELDS = (
-    "source", "model_id", "occurred_at", "kind", "old_values", "new_values", "details",
+    "source",
+    "model_id",
+    "occurred_at",
+    "kind",
+    "old_values",
+    "new_values",
+    "details",
     "sync_run_id",
 )
 END_KINDS = ("vanished", "deleted", "source_retired")
@@ -211,9 +233,7 @@ def diff(
     session: Session, start: datetime, end: datetime, *, source: str | None = None
 ) -> list[dict[str, Any]]:
     """What was added, reappeared, vanished, deleted or changed from ``start`` to ``end``."""
-    return history.net_changes(
-        snapshots(session, start, source), snapshots(session, end, source)
-    )
+    return history.net_changes(snapshots(session, start, source), snapshots(session, end, source))
 
 
 def model_intervals(

@@ -41,13 +41,16 @@ __all__ = ["REPORT_POLICY", "read_overview", "render_report", "report_html"]
 _SCRIPT = resources.files("syncer.reporting").joinpath("templates/report.js").read_text("utf-8")
 _SCRIPT_HASH = base64.b64encode(hashlib.sha256(_SCRIPT.encode()).digest()).decode()
 #: Nothing the page does needs the network, and only its own script runs.
-REPORT_POLICY = (
-    f"default-src 'none'; style-src 'unsafe-inline'; script-src 'sha256-{_SCRIPT_HASH}'"
-)
+REPORT_POLICY = f"default-src 'none'; style-src 'unsafe-inline'; script-src 'sha256-{_SCRIPT_HASH}'"
 
 EVENT_COLUMNS = (
-    ModelEvent.source, ModelEvent.model_id, ModelEvent.kind, ModelEvent.occurred_at,
-    ModelEvent.old_values, ModelEvent.new_values, ModelEvent.details,
+    ModelEvent.source,
+    ModelEvent.model_id,
+    ModelEvent.kind,
+    ModelEvent.occurred_at,
+    ModelEvent.old_values,
+    ModelEvent.new_values,
+    ModelEvent.details,
 )
 
 
@@ -59,14 +62,16 @@ def _runs(session: Session, source: str | None) -> list[Run]:
     latest = select(func.max(SyncRun.id)).group_by(SyncRun.source)
     ok = (
         select(SyncRun.source, func.max(SyncRun.finished_at))
-        .where(SyncRun.status == "ok").group_by(SyncRun.source)
+        .where(SyncRun.status == "ok")
+        .group_by(SyncRun.source)
     )
     if source is not None:
         latest, ok = latest.where(SyncRun.source == source), ok.where(SyncRun.source == source)
     last_ok = {name: finished for name, finished in session.execute(ok)}
     rows = session.execute(
-        select(SyncRun.source, SyncRun.finished_at, SyncRun.status, SyncRun.error)
-        .where(SyncRun.id.in_(latest.scalar_subquery()))
+        select(SyncRun.source, SyncRun.finished_at, SyncRun.status, SyncRun.error).where(
+            SyncRun.id.in_(latest.scalar_subquery())
+        )
     )
     return [Run(*row, last_ok_at=last_ok.get(row[0])) for row in rows]
 
@@ -75,6 +80,7 @@ def read_overview(
     session: Session, now: datetime, *, since: datetime | None = None, source: str | None = None
 ) -> Overview:
     """The report's content as of ``now`` for the window from ``since`` (None: all history)."""
+
     def window(query: Any) -> Any:
         if since is not None:
             query = query.where(ModelEvent.occurred_at >= since)
@@ -82,10 +88,13 @@ def read_overview(
 
     counts = {
         (name, kind): count
-        for name, kind, count in session.execute(window(
-            select(ModelEvent.source, ModelEvent.kind, func.count())
-            .group_by(ModelEvent.source, ModelEvent.kind)
-        ))
+        for name, kind, count in session.execute(
+            window(
+                select(ModelEvent.source, ModelEvent.kind, func.count()).group_by(
+                    ModelEvent.source, ModelEvent.kind
+                )
+            )
+        )
     }
     newest = window(select(*EVENT_COLUMNS)).order_by(
         ModelEvent.occurred_at.desc(), ModelEvent.id.desc()
@@ -94,9 +103,9 @@ def read_overview(
         now=now,
         since=since,
         intervals=intervals_since(session, since, source),
-        marks=_events(session, window(
-            select(*EVENT_COLUMNS).where(ModelEvent.kind.in_(MARK_KINDS))
-        )),
+        marks=_events(
+            session, window(select(*EVENT_COLUMNS).where(ModelEvent.kind.in_(MARK_KINDS)))
+        ),
         counts=counts,
         feed=_events(session, newest.limit(FEED_LIMIT)),
         feed_total=sum(counts.values()),
@@ -119,8 +128,8 @@ def _environment() -> Environment:
     environment.filters["when"] = lambda moment: (
         "" if moment is None else moment.strftime("%Y-%m-%d %H:%M UTC")
     )
-    environment.filters["day"] = lambda moment: "" if moment is None else moment.strftime(
-        "%Y-%m-%d"
+    environment.filters["day"] = lambda moment: (
+        "" if moment is None else moment.strftime("%Y-%m-%d")
     )
     environment.filters["count"] = lambda number: f"{number:,}"
     environment.filters["models"] = lambda number: counted(number, "model", f"{number:,}")

@@ -61,8 +61,10 @@ def choose_columns(
     unknown = [name for name in asked if name not in available]
     if unknown:
         names = ", ".join(repr(name) for name in unknown)
-        raise ValueError(f"unknown column{'s' if len(unknown) > 1 else ''} {names}; "
-                         f"available: {', '.join(available)} (or {ALL_COLUMNS})")
+        raise ValueError(
+            f"unknown column{'s' if len(unknown) > 1 else ''} {names}; "
+            f"available: {', '.join(available)} (or {ALL_COLUMNS})"
+        )
     return tuple(dict.fromkeys(asked))
 
 
@@ -117,8 +119,12 @@ def csv_cell(value: Any, *, raw: bool = False) -> str:
 
 
 def render(
-    rows: Sequence[dict[str, Any]], columns: Sequence[str], fmt: str, *,
-    raw: bool = False, terminal: bool = False,
+    rows: Sequence[dict[str, Any]],
+    columns: Sequence[str],
+    fmt: str,
+    *,
+    raw: bool = False,
+    terminal: bool = False,
 ) -> str:
     """``rows`` as ``fmt``; ``raw`` CSV keeps formula-like cells as they are, and CSV for a
     ``terminal`` has its control and bidirectional characters replaced."""

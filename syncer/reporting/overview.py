@@ -48,10 +48,16 @@ FEED_LIMIT = 500
 MARK_KINDS = tuple(kind for kind in MODEL_EVENT_KINDS if kind != "added")
 #: What each kind of bar and mark means, in the order the legend lists them.
 LEGEND = {
-    "listed": "listed", "ahead": "until the announced shutdown", "vanished": "vanished",
-    "reappeared": "reappeared", "changed": "changed", "shutdown_changed": "shutdown date moved",
-    "shutdown": "shutdown date", "deleted": "deleted by retention",
-    "delete_failed": "deletion failed", "source_retired": "source retired",
+    "listed": "listed",
+    "ahead": "until the announced shutdown",
+    "vanished": "vanished",
+    "reappeared": "reappeared",
+    "changed": "changed",
+    "shutdown_changed": "shutdown date moved",
+    "shutdown": "shutdown date",
+    "deleted": "deleted by retention",
+    "delete_failed": "deletion failed",
+    "source_retired": "source retired",
     "status_changed": "lifecycle status changed",
 }
 #: Marks of one kind closer than this share of the axis are drawn as one.
@@ -141,8 +147,10 @@ class Axis:
         now = self.at(self.now)
         return [
             (left, label)
-            for left, label in [*_ticks(self, self.start, self.now, self.split),
-                                *_ticks(self, self.now, self.end, 1 - self.split)]
+            for left, label in [
+                *_ticks(self, self.start, self.now, self.split),
+                *_ticks(self, self.now, self.end, 1 - self.split),
+            ]
             if abs(left - now) >= skip
         ]
 
@@ -150,8 +158,17 @@ class Axis:
 #: Tick steps, finest first: (size, unit) with unit "h" (hours), "d" (days; 7: Mondays) or
 #: "m" (months).
 TICK_STEPS = (
-    (1, "h"), (3, "h"), (6, "h"), (12, "h"), (1, "d"), (7, "d"), (1, "m"), (3, "m"), (6, "m"),
-    (12, "m"), (60, "m"),
+    (1, "h"),
+    (3, "h"),
+    (6, "h"),
+    (12, "h"),
+    (1, "d"),
+    (7, "d"),
+    (1, "m"),
+    (3, "m"),
+    (6, "m"),
+    (12, "m"),
+    (60, "m"),
 )
 #: Labels on the whole width: about one every 80 pixels of a 1,100-pixel timeline.
 TICKS_PER_WIDTH = 14
@@ -346,9 +363,13 @@ def _marks(events: Iterable[Event], axis: Axis) -> list[Mark]:
 def _ahead(shutdown: Shutdown, axis: Axis, now: datetime) -> tuple[list[Bar], list[Mark]]:
     left = days_left(shutdown.shutdown_at, now)
     day = _day(shutdown.shutdown_at)
-    title = (f"shuts down {day} ({counted(left, 'day')} left)" if left > 0
-             else f"shuts down {day} (today)" if left == 0
-             else f"shut down on {day}, still listed")
+    title = (
+        f"shuts down {day} ({counted(left, 'day')} left)"
+        if left > 0
+        else f"shuts down {day} (today)"
+        if left == 0
+        else f"shut down on {day}, still listed"
+    )
     if shutdown.replacement:
         title += f"; replacement {shutdown.replacement}"
     mark = Mark(axis.mark_at(shutdown.shutdown_at), "shutdown", title)
@@ -412,8 +433,7 @@ def build_overview(
         overdue=overdue,
         undated=sorted(undated, key=lambda u: (u.source, u.model_id)),
         feed=[
-            FeedItem(e.occurred_at, e.source, e.model_id, e.kind, describe_change(e))
-            for e in feed
+            FeedItem(e.occurred_at, e.source, e.model_id, e.kind, describe_change(e)) for e in feed
         ],
         feed_total=feed_total,
         ticks=axis.ticks(),
@@ -449,8 +469,13 @@ def _timelines(
         present = spans[-1].available_until is None
         shutdown = listed.get(key) if present else None
         events = events_by_model.get(key, [])
-        if (len(spans) == 1 and present and spans[0].available_from <= start and not events
-                and shutdown is None):
+        if (
+            len(spans) == 1
+            and present
+            and spans[0].available_from <= start
+            and not events
+            and shutdown is None
+        ):
             timelines[key[0]].steady.append(key[1])
             continue
         bars, dots = _bars(spans, axis, now), _marks(events, axis)
@@ -476,13 +501,15 @@ def _summaries(
         # The trend starts at the source's first sync (or the window's start), not before:
         # a day of zeros before it would read as a source that once listed nothing.
         first = max(start, min((i.available_from for i in spans), default=now))
-        summaries.append(SourceSummary(
-            source=name,
-            present=sum(1 for i in spans if i.available_until is None),
-            counts={kind: counts.get((name, kind), 0) for kind in MODEL_EVENT_KINDS},
-            run=latest.get(name),
-            daily=_daily(spans, first.date(), now.date()),
-        ))
+        summaries.append(
+            SourceSummary(
+                source=name,
+                present=sum(1 for i in spans if i.available_until is None),
+                counts={kind: counts.get((name, kind), 0) for kind in MODEL_EVENT_KINDS},
+                run=latest.get(name),
+                daily=_daily(spans, first.date(), now.date()),
+            )
+        )
     return summaries
 
 
@@ -501,8 +528,9 @@ def _calendar(
         months.setdefault(shutdown.shutdown_at.strftime("%Y-%m"), Month(label, []))
         months[shutdown.shutdown_at.strftime("%Y-%m")].shutdowns.append((shutdown, left))
     for month in months.values():
-        month.shutdowns.sort(key=lambda item: (item[0].shutdown_at, item[0].source,
-                                               item[0].model_id))
+        month.shutdowns.sort(
+            key=lambda item: (item[0].shutdown_at, item[0].source, item[0].model_id)
+        )
     overdue.sort(key=lambda item: (item[0].shutdown_at, item[0].source, item[0].model_id))
     return [months[key] for key in sorted(months)], overdue
 

@@ -44,29 +44,65 @@ __all__ = [
 ]
 
 MODEL_COLUMNS = (
-    "source", "model_id", "owned_by", "created_at", "is_fine_tuned", "shutdown_at",
-    "first_seen_at", "last_seen_at", "vanished_at", "display_name", "context_length",
-    "replacement", "origin", "status",
+    "source",
+    "model_id",
+    "owned_by",
+    "created_at",
+    "is_fine_tuned",
+    "shutdown_at",
+    "first_seen_at",
+    "last_seen_at",
+    "vanished_at",
+    "display_name",
+    "context_length",
+    "replacement",
+    "origin",
+    "status",
 )
 #: ``models``' columns that are the stored lifecycle in force (``syncer.lifecycle``), by the
 #: view's column they are read from: the date, replacement and status every output shows.
 IN_FORCE = {
-    "shutdown_at": "effective_shutdown_at", "replacement": "effective_replacement",
-    "origin": "date_origin", "status": "lifecycle_status",
+    "shutdown_at": "effective_shutdown_at",
+    "replacement": "effective_replacement",
+    "origin": "date_origin",
+    "status": "lifecycle_status",
 }
 #: ``sources``' last_status of a source with no sync yet.
 NEVER_SYNCED = "never synced"
 SOURCE_COLUMNS = (
-    "name", "kind", "base_url", "api_key_env", "key_set", "last_sync_at", "last_status",
-    "models", "lease_holder", "lease_until",
+    "name",
+    "kind",
+    "base_url",
+    "api_key_env",
+    "key_set",
+    "last_sync_at",
+    "last_status",
+    "models",
+    "lease_holder",
+    "lease_until",
 )
 EVENT_COLUMNS = (
-    "occurred_at", "source", "model_id", "kind", "old_values", "new_values", "sync_run_id",
+    "occurred_at",
+    "source",
+    "model_id",
+    "kind",
+    "old_values",
+    "new_values",
+    "sync_run_id",
     "details",
 )
 RUN_COLUMNS = (
-    "id", "source", "started_at", "finished_at", "status", "models_seen", "added", "vanished",
-    "reappeared", "changed", "error",
+    "id",
+    "source",
+    "started_at",
+    "finished_at",
+    "status",
+    "models_seen",
+    "added",
+    "vanished",
+    "reappeared",
+    "changed",
+    "error",
 )
 
 
@@ -134,8 +170,11 @@ def models(
     if not model:
         return _page(db, query.order_by(_m.source, _m.model_id), limit)
     query = query.where(or_(*(_m.model_id.like(_like(p), escape="\\") for p in model)))
-    rows = [row for row in _rows(db, query.order_by(_m.model_id, _m.source))
-            if matches(row["model_id"], model)]
+    rows = [
+        row
+        for row in _rows(db, query.order_by(_m.model_id, _m.source))
+        if matches(row["model_id"], model)
+    ]
     return Page(rows[:limit], len(rows))
 
 
@@ -144,12 +183,24 @@ def model(
 ) -> list[dict[str, Any]]:
     """One model's stored row(s), with the raw JSON: one per source that listed it; beside
     the lifecycle in force, the date and replacement the provider itself lists."""
-    columns = (*MODEL_COLUMNS, "date_source", "date_source_url", "deleted_at", "object",
-               "created", "raw")
-    query = select(
-        *_model_columns(columns), _m.shutdown_at.label("listed_shutdown_at"),
-        _m.replacement.label("listed_replacement"),
-    ).where(_m.model_id == model_id).order_by(_m.source)
+    columns = (
+        *MODEL_COLUMNS,
+        "date_source",
+        "date_source_url",
+        "deleted_at",
+        "object",
+        "created",
+        "raw",
+    )
+    query = (
+        select(
+            *_model_columns(columns),
+            _m.shutdown_at.label("listed_shutdown_at"),
+            _m.replacement.label("listed_replacement"),
+        )
+        .where(_m.model_id == model_id)
+        .order_by(_m.source)
+    )
     if source is not None:
         query = query.where(_m.source == source)
     return _rows(db, query)
@@ -192,17 +243,36 @@ def runs(
 
 
 ALERT_COLUMNS = (
-    "alert_id", "created_at", "rule", "kind", "channel", "status", "attempts",
-    "next_attempt_at", "delivered_at", "last_error", "summary",
+    "alert_id",
+    "created_at",
+    "rule",
+    "kind",
+    "channel",
+    "status",
+    "attempts",
+    "next_attempt_at",
+    "delivered_at",
+    "last_error",
+    "summary",
 )
 SHUTDOWN_COLUMNS = (
-    "source", "model_id", "shutdown_at", "days_left", "replacement", "date_source", "origin",
-    "source_url", "status",
+    "source",
+    "model_id",
+    "shutdown_at",
+    "days_left",
+    "replacement",
+    "date_source",
+    "origin",
+    "source_url",
+    "status",
 )
 
 
 def alerts(
-    db: Connection | Session, *, status: str | None = None, rule: str | None = None,
+    db: Connection | Session,
+    *,
+    status: str | None = None,
+    rule: str | None = None,
     limit: int | None = 50,
 ) -> Page:
     """The outbox, newest first, with each alert's one-line summary."""
@@ -212,8 +282,10 @@ def alerts(
     if rule is not None:
         query = query.where(_a.rule == rule)
     page = _page(db, query, limit)
-    rows = [{**{c: row[c] for c in ALERT_COLUMNS[:-1]}, "summary": row["payload"].get("summary")}
-            for row in page.rows]
+    rows = [
+        {**{c: row[c] for c in ALERT_COLUMNS[:-1]}, "summary": row["payload"].get("summary")}
+        for row in page.rows
+    ]
     return Page(rows, page.total)
 
 
@@ -226,25 +298,49 @@ def shutdowns(
     from syncer.alerts.decide import days_left
     from syncer.lifecycle import ENDING
 
-    query = select(
-        _m.source, _m.model_id, _m.effective_shutdown_at, _m.effective_replacement,
-        _m.date_source, _m.date_origin, _m.date_source_url, _m.lifecycle_status,
-    ).where(
-        _m.vanished_at.is_(None),
-        or_(_m.effective_shutdown_at.is_not(None), _m.lifecycle_status.in_(sorted(ENDING))),
-    ).order_by(
-        _m.effective_shutdown_at.is_(None), _m.effective_shutdown_at, _m.source, _m.model_id
+    query = (
+        select(
+            _m.source,
+            _m.model_id,
+            _m.effective_shutdown_at,
+            _m.effective_replacement,
+            _m.date_source,
+            _m.date_origin,
+            _m.date_source_url,
+            _m.lifecycle_status,
+        )
+        .where(
+            _m.vanished_at.is_(None),
+            or_(_m.effective_shutdown_at.is_not(None), _m.lifecycle_status.in_(sorted(ENDING))),
+        )
+        .order_by(
+            _m.effective_shutdown_at.is_(None), _m.effective_shutdown_at, _m.source, _m.model_id
+        )
     )
     if source is not None:
         query = query.where(_m.source == source)
     return [
-        {"source": name, "model_id": model_id, "shutdown_at": shutdown_at,
-         "days_left": None if shutdown_at is None else days_left(shutdown_at, now),
-         "replacement": replacement, "date_source": date_source,
-         "origin": origin, "source_url": source_url,
-         "status": status}
-        for name, model_id, shutdown_at, replacement, date_source, origin, source_url, status
-        in db.execute(query)
+        {
+            "source": name,
+            "model_id": model_id,
+            "shutdown_at": shutdown_at,
+            "days_left": None if shutdown_at is None else days_left(shutdown_at, now),
+            "replacement": replacement,
+            "date_source": date_source,
+            "origin": origin,
+            "source_url": source_url,
+            "status": status,
+        }
+        for (
+            name,
+            model_id,
+            shutdown_at,
+            replacement,
+            date_source,
+            origin,
+            source_url,
+            status,
+        ) in db.execute(query)
     ]
 
 
@@ -266,16 +362,18 @@ def sources(
         )
         last = {name: (finished, status) for name, finished, status in db.execute(latest)}
         counts = {
-            name: count for name, count in db.execute(
-                select(_m.source, func.count()).where(_m.vanished_at.is_(None))
-                .group_by(_m.source)
+            name: count
+            for name, count in db.execute(
+                select(_m.source, func.count()).where(_m.vanished_at.is_(None)).group_by(_m.source)
             )
         }
         lease = leases_table.c
         held = {
-            name.removeprefix("sync:"): (holder, until) for name, holder, until in db.execute(
-                select(lease.name, lease.holder, lease.expires_at)
-                .where(lease.name.startswith("sync:"), lease.expires_at > now)
+            name.removeprefix("sync:"): (holder, until)
+            for name, holder, until in db.execute(
+                select(lease.name, lease.holder, lease.expires_at).where(
+                    lease.name.startswith("sync:"), lease.expires_at > now
+                )
             )
         }
     return [

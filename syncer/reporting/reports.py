@@ -33,8 +33,17 @@ ENDING_LIST = ", ".join(f"'{status}'" for status in sorted(ENDING))
 #: How report columns read back, so both databases give the same Python values.
 COLUMN_TYPES: Mapping[str, TypeEngine[Any]] = {
     **dict.fromkeys(
-        ("occurred_at", "created_at", "oldest_created_at", "newest_created_at", "shutdown_at",
-         "first_seen_at", "last_seen_at", "last_attempt_at", "last_ok_at"),
+        (
+            "occurred_at",
+            "created_at",
+            "oldest_created_at",
+            "newest_created_at",
+            "shutdown_at",
+            "first_seen_at",
+            "last_seen_at",
+            "last_attempt_at",
+            "last_ok_at",
+        ),
         UTCDateTime(),
     ),
     **dict.fromkeys(("old_values", "new_values", "details"), JSONDocument()),
@@ -42,7 +51,10 @@ COLUMN_TYPES: Mapping[str, TypeEngine[Any]] = {
     "average_age_days": Float(),
 }
 PARAMETER_TYPES: Mapping[str, TypeEngine[Any]] = {
-    "source": String(64), "since": UTCDateTime(), "until": UTCDateTime(), "since_day": Date(),
+    "source": String(64),
+    "since": UTCDateTime(),
+    "until": UTCDateTime(),
+    "since_day": Date(),
 }
 
 
@@ -113,9 +125,17 @@ WHERE m.is_fine_tuned AND {SOURCE_FILTER.format(table="m")}
 GROUP BY m.source, m.base_model
 ORDER BY m.source, fine_tunes DESC, COALESCE(m.base_model, '')""",
             (
-                "source", "base_model", "fine_tunes", "under_30_days", "days_30_to_89",
-                "days_90_to_364", "days_365_or_more", "unknown_age", "average_age_days",
-                "oldest_created_at", "newest_created_at",
+                "source",
+                "base_model",
+                "fine_tunes",
+                "under_30_days",
+                "days_30_to_89",
+                "days_90_to_364",
+                "days_365_or_more",
+                "unknown_age",
+                "average_age_days",
+                "oldest_created_at",
+                "newest_created_at",
             ),
         ),
         Report(
@@ -133,7 +153,11 @@ WHERE {SOURCE_FILTER.format(table="m")}
 GROUP BY m.source, m.owned_by
 ORDER BY m.source, models DESC, COALESCE(m.owned_by, '')""",
             (
-                "source", "owned_by", "models", "fine_tunes", "oldest_created_at",
+                "source",
+                "owned_by",
+                "models",
+                "fine_tunes",
+                "oldest_created_at",
                 "newest_created_at",
             ),
         ),
@@ -156,7 +180,11 @@ WHERE r.id = (SELECT MAX(l.id) FROM sync_runs l WHERE l.source = r.source)
     AND r.status <> 'ok' AND {SOURCE_FILTER.format(table="r")}
 ORDER BY r.source""",
             (
-                "source", "status", "last_attempt_at", "error", "last_ok_at",
+                "source",
+                "status",
+                "last_attempt_at",
+                "error",
+                "last_ok_at",
                 "attempts_since_ok",
             ),
         ),
@@ -177,8 +205,17 @@ ORDER BY r.source""",
 FROM inventory_daily d
 WHERE d.day >= :since_day AND {SOURCE_FILTER.format(table="d")}
 ORDER BY d.source, d.day""",
-            ("source", "day", "present", "added", "reappeared", "vanished", "deleted", "changed",
-             "source_retired"),
+            (
+                "source",
+                "day",
+                "present",
+                "added",
+                "reappeared",
+                "vanished",
+                "deleted",
+                "changed",
+                "source_retired",
+            ),
             days=30,
         ),
         Report(
@@ -205,8 +242,16 @@ WHERE (m.shutdown_at <= :until
 ORDER BY CASE WHEN m.shutdown_at IS NULL THEN 1 ELSE 0 END, m.shutdown_at, m.source,
     m.model_id""",
             (
-                "source", "model_id", "owned_by", "shutdown_at", "days_to_shutdown",
-                "first_seen_at", "replacement", "date_source", "date_origin", "lifecycle_status",
+                "source",
+                "model_id",
+                "owned_by",
+                "shutdown_at",
+                "days_to_shutdown",
+                "first_seen_at",
+                "replacement",
+                "date_source",
+                "date_origin",
+                "lifecycle_status",
             ),
             days=90,
         ),
@@ -237,8 +282,16 @@ WHERE CAST(:source AS VARCHAR(64)) IS NULL
     OR o.common_id IN (SELECT f.common_id FROM model_offers f WHERE f.source = :source)
 ORDER BY o.common_id, o.source, o.model_id""",
             (
-                "common_id", "sources", "source", "model_id", "display_name", "shutdown_at",
-                "days_to_shutdown", "date_source", "replacement", "date_origin",
+                "common_id",
+                "sources",
+                "source",
+                "model_id",
+                "display_name",
+                "shutdown_at",
+                "days_to_shutdown",
+                "date_source",
+                "replacement",
+                "date_origin",
             ),
         ),
     )

@@ -88,7 +88,8 @@ def date_set_at(
     """
     moments = [first_seen_at]
     moments += [
-        at for at, old, new in changes
+        at
+        for at, old, new in changes
         if any(name in (old or {}) or name in (new or {}) for name in SHUTDOWN_FIELDS)
     ]
     if imported_at is not None:
@@ -132,11 +133,18 @@ def _histories(
     ids = sorted({model_id for _, model_id in keys})
     for start in range(0, len(ids), CHUNK):
         rows = session.execute(
-            select(ModelEvent.source, ModelEvent.model_id, ModelEvent.kind,
-                   ModelEvent.occurred_at, ModelEvent.old_values, ModelEvent.new_values,
-                   ModelEvent.details)
-            .where(ModelEvent.kind.in_(("changed", "shutdown_changed", "status_changed")),
-                   ModelEvent.model_id.in_(ids[start:start + CHUNK]))
+            select(
+                ModelEvent.source,
+                ModelEvent.model_id,
+                ModelEvent.kind,
+                ModelEvent.occurred_at,
+                ModelEvent.old_values,
+                ModelEvent.new_values,
+                ModelEvent.details,
+            ).where(
+                ModelEvent.kind.in_(("changed", "shutdown_changed", "status_changed")),
+                ModelEvent.model_id.in_(ids[start : start + CHUNK]),
+            )
         )
         for source, model_id, kind, at, old, new, details in rows:
             key = (source, model_id)
@@ -157,11 +165,22 @@ def _histories(
 def read_shutdowns(session: Session, source: str | None = None) -> list[Shutdown]:
     """Every model with a shutdown date in force, soonest first, as stored (vanished models
     too): a fixed number of statements."""
-    query = select(
-        Model.source, Model.model_id, Model.effective_shutdown_at, Model.effective_replacement,
-        Model.date_source, Model.first_seen_at, Model.vanished_at, Model.date_origin,
-        Model.date_source_url, Model.lifecycle_status,
-    ).where(Model.effective_shutdown_at.is_not(None)).order_by(Model.source, Model.model_id)
+    query = (
+        select(
+            Model.source,
+            Model.model_id,
+            Model.effective_shutdown_at,
+            Model.effective_replacement,
+            Model.date_source,
+            Model.first_seen_at,
+            Model.vanished_at,
+            Model.date_origin,
+            Model.date_source_url,
+            Model.lifecycle_status,
+        )
+        .where(Model.effective_shutdown_at.is_not(None))
+        .order_by(Model.source, Model.model_id)
+    )
     if source is not None:
         query = query.where(Model.source == source)
     dated = session.execute(query).all()
@@ -169,14 +188,33 @@ def read_shutdowns(session: Session, source: str | None = None) -> list[Shutdown
     empty = _History()
     shutdowns = [
         Shutdown(
-            source=name, model_id=model_id, shutdown_at=shutdown_at, replacement=replacement,
+            source=name,
+            model_id=model_id,
+            shutdown_at=shutdown_at,
+            replacement=replacement,
             date_source=date_source,
-            set_at=date_set_at(first_seen_at, histories.get((name, model_id), empty).changes,
-                               histories.get((name, model_id), empty).imported_at),
-            vanished_at=vanished_at, origin=origin, source_url=source_url, status=status,
+            set_at=date_set_at(
+                first_seen_at,
+                histories.get((name, model_id), empty).changes,
+                histories.get((name, model_id), empty).imported_at,
+            ),
+            vanished_at=vanished_at,
+            origin=origin,
+            source_url=source_url,
+            status=status,
         )
-        for (name, model_id, shutdown_at, replacement, date_source, first_seen_at, vanished_at,
-             origin, source_url, status) in dated
+        for (
+            name,
+            model_id,
+            shutdown_at,
+            replacement,
+            date_source,
+            first_seen_at,
+            vanished_at,
+            origin,
+            source_url,
+            status,
+        ) in dated
         if shutdown_at is not None and date_source is not None
     ]
     return sorted(shutdowns, key=lambda s: (s.shutdown_at, s.source, s.model_id))
@@ -185,13 +223,21 @@ def read_shutdowns(session: Session, source: str | None = None) -> list[Shutdown
 def read_undated(session: Session, source: str | None = None) -> list[Undated]:
     """Every listed model whose stored status is one of ``lifecycle.ENDING`` and that has no
     date in force, by source and id, as stored: a fixed number of statements."""
-    query = select(
-        Model.source, Model.model_id, Model.lifecycle_status, Model.effective_replacement,
-        Model.first_seen_at,
-    ).where(
-        Model.vanished_at.is_(None), Model.effective_shutdown_at.is_(None),
-        Model.lifecycle_status.in_(sorted(ENDING)),
-    ).order_by(Model.source, Model.model_id)
+    query = (
+        select(
+            Model.source,
+            Model.model_id,
+            Model.lifecycle_status,
+            Model.effective_replacement,
+            Model.first_seen_at,
+        )
+        .where(
+            Model.vanished_at.is_(None),
+            Model.effective_shutdown_at.is_(None),
+            Model.lifecycle_status.in_(sorted(ENDING)),
+        )
+        .order_by(Model.source, Model.model_id)
+    )
     if source is not None:
         query = query.where(Model.source == source)
     rows = session.execute(query).all()

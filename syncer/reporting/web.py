@@ -52,12 +52,14 @@ Render = Callable[[Session, datetime], tuple[list[tuple[str, str]], bytes]]
 def change_key(session: Session) -> Hashable:
     """What grows with every change the pages show, in one statement: every sync adds a run,
     every change of a model an event (retention's deletions too), every import a date."""
-    row = session.execute(select(
-        select(func.max(runs_table.c.id)).scalar_subquery(),
-        select(func.max(events_table.c.id)).scalar_subquery(),
-        select(func.count()).select_from(deprecations_table).scalar_subquery(),
-        select(func.max(deprecations_table.c.imported_at)).scalar_subquery(),
-    )).one()
+    row = session.execute(
+        select(
+            select(func.max(runs_table.c.id)).scalar_subquery(),
+            select(func.max(events_table.c.id)).scalar_subquery(),
+            select(func.count()).select_from(deprecations_table).scalar_subquery(),
+            select(func.max(deprecations_table.c.imported_at)).scalar_subquery(),
+        )
+    ).one()
     return tuple(row)
 
 
@@ -93,9 +95,11 @@ class CachedPage:
             except SQLAlchemyError as exc:
                 log.error("%s: cannot read the database: %s", self.name, type(exc).__name__)
                 body = f"{self.name}: the database cannot be read just now\n".encode()
-                return "503 Service Unavailable", [
-                    ("Content-Type", "text/plain; charset=utf-8")
-                ], body
+                return (
+                    "503 Service Unavailable",
+                    [("Content-Type", "text/plain; charset=utf-8")],
+                    body,
+                )
             headers, body, etag = self._headers, self._body, self._etag
         # The client asks again each time (no-cache) and gets a body only when it changed.
         validators = [("ETag", etag), ("Cache-Control", "no-cache")]

@@ -105,7 +105,6 @@ class ApplyReport:
         return f"{line}; STOPPED: {self.stopped}" if self.stopped else line
 
 
-
 def ready_run(session: Session, source: str) -> Row[Any]:
     """The source's latest sync run, when retention may act on it; else a RetentionError."""
     run = bulk.latest_run(session, source)
@@ -131,15 +130,21 @@ def plan_source(
     with read_session(engine) as session, session.begin():
         run = ready_run(session, source)
         rows = session.execute(
-            select(Model.model_id, Model.owned_by, Model.created_at, Model.first_seen_at,
-                   Model.last_seen_at)
-            .where(Model.source == source, Model.vanished_at.is_(None),
-                   Model.deleted_at.is_(None))
+            select(
+                Model.model_id,
+                Model.owned_by,
+                Model.created_at,
+                Model.first_seen_at,
+                Model.last_seen_at,
+            ).where(Model.source == source, Model.vanished_at.is_(None), Model.deleted_at.is_(None))
         )
         models = [
             RetentionModel(
-                model_id=model_id, owned_by=owner, created_at=created_at,
-                first_seen_at=first_seen_at, listed=last_seen_at >= run.started_at,
+                model_id=model_id,
+                owned_by=owner,
+                created_at=created_at,
+                first_seen_at=first_seen_at,
+                listed=last_seen_at >= run.started_at,
             )
             for model_id, owner, created_at, first_seen_at, last_seen_at in rows
         ]
@@ -170,9 +175,14 @@ def apply_plan(
             _apply_all(engine, provider, source, plan, now, on_outcome, alerts, report)
             return report
     if wait:
-        log.warning("retention %s: replica %s is applying retention to it (lease until %s); "
-                    "waiting up to %s", source, claim.holder, human_time(claim.expires_at),
-                    duration_text(wait))
+        log.warning(
+            "retention %s: replica %s is applying retention to it (lease until %s); "
+            "waiting up to %s",
+            source,
+            claim.holder,
+            human_time(claim.expires_at),
+            duration_text(wait),
+        )
         with locks.lease(engine, name, lease, wait=wait) as claim:
             if claim.mine:
                 _apply_all(engine, provider, source, plan, now, on_outcome, alerts, report)
@@ -206,7 +216,8 @@ def _apply_all(
         on_outcome(outcome)
         if outcome.result == "failed" and outcome.http_status in STOP_STATUSES:
             why = (
-                "the API key is wrong or missing" if outcome.http_status == 401
+                "the API key is wrong or missing"
+                if outcome.http_status == 401
                 else "the key does not own the model or lacks the permission to delete models"
             )
             report.stopped = (
@@ -239,7 +250,9 @@ def _delete_one(
         return Deletion(model_id, "skipped", message="not listed by the latest sync")
     outcome = _call(provider, model_id)
     details = {
-        "rule": rule, "reason": decision.reason, "http_status": outcome.http_status,
+        "rule": rule,
+        "reason": decision.reason,
+        "http_status": outcome.http_status,
         "family": None if decision.family is None else str(decision.family),
     }
     with write_session(engine) as session, session.begin():
@@ -255,17 +268,28 @@ def _delete_one(
             # vanished nor counts it towards a mass vanish (a sync that saw it go while
             # the provider answered has already set vanished_at: that stays).
             state = state_table.c
-            session.execute(update(state_table).where(
-                state.source == source, state.model_id == model_id
-            ).values(
-                deleted_at=when, vanished_at=func.coalesce(state.vanished_at, when),
-                seen_until=func.coalesce(state.seen_until, bulk.LISTED_AT),
-            ))
+            session.execute(
+                update(state_table)
+                .where(state.source == source, state.model_id == model_id)
+                .values(
+                    deleted_at=when,
+                    vanished_at=func.coalesce(state.vanished_at, when),
+                    seen_until=func.coalesce(state.seen_until, bulk.LISTED_AT),
+                )
+            )
         kind = "delete_failed" if outcome.result == "failed" else "deleted"
-        events = [{
-            "source": source, "model_id": model_id, "kind": kind, "occurred_at": when,
-            "sync_run_id": None, "old_values": None, "new_values": None, "details": details,
-        }]
+        events = [
+            {
+                "source": source,
+                "model_id": model_id,
+                "kind": kind,
+                "occurred_at": when,
+                "sync_run_id": None,
+                "old_values": None,
+                "new_values": None,
+                "details": details,
+            }
+        ]
         bulk.insert_events(session, events)
         record_event_alerts(session, alerts, source, events, when)
     return outcome
@@ -312,16 +336,29 @@ def run_scheduled(
     if not rule.apply:
         log.info(
             "retention %s: plan only (apply = false): %d to delete, %d kept",
-            source.name, len(plan.deletions), len(plan.kept),
+            source.name,
+            len(plan.deletions),
+            len(plan.kept),
         )
         for decision in plan.deletions:
-            log.info("retention %s: would delete %s: %s", source.name,
-                     decision.model.model_id, decision.reason)
+            log.info(
+                "retention %s: would delete %s: %s",
+                source.name,
+                decision.model.model_id,
+                decision.reason,
+            )
         return None
     with Client(source, http, secrets=secrets) as client:
         report = apply_plan(
-            engine, client, source.name, plan, now=now, on_outcome=_log_outcome, alerts=alerts,
-            lease=lease, wait=timedelta(0),
+            engine,
+            client,
+            source.name,
+            plan,
+            now=now,
+            on_outcome=_log_outcome,
+            alerts=alerts,
+            lease=lease,
+            wait=timedelta(0),
         )
     log.log(logging.INFO if report.ok else logging.ERROR, "retention %s", report.summary())
     return report

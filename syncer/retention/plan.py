@@ -200,7 +200,7 @@ def include_matches(pattern: str, model_id: str, separator: str | None) -> bool:
         return False
     if not all(fnmatchcase(part, glob) for part, glob in zip(parts, head, strict=False)):
         return False
-    rest = parts[len(head):]
+    rest = parts[len(head) :]
     # ``last`` ends in ``*``: its fixed start must fit in the next part, the ``*`` takes the rest.
     return fnmatchcase(rest[0], last) and (len(rest) == 1 or last.endswith("*"))
 

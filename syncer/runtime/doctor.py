@@ -75,11 +75,18 @@ def diagnose(settings: Settings, *, send_test: bool = False) -> Iterator[Finding
 def _config(settings: Settings) -> Iterator[Finding]:
     names = ", ".join(s.name for s in settings.sources)
     if settings.config_file is None:
-        yield Finding("ok", "config", f"no config file (no --config, SYNCER_CONFIG unset): "
-                      f"one source, {names}, from the OPENAI_* variables")
+        yield Finding(
+            "ok",
+            "config",
+            f"no config file (no --config, SYNCER_CONFIG unset): "
+            f"one source, {names}, from the OPENAI_* variables",
+        )
     else:
-        yield Finding("ok", "config", f"loaded {settings.config_file}: "
-                      f"{len(settings.sources)} source(s): {names}")
+        yield Finding(
+            "ok",
+            "config",
+            f"loaded {settings.config_file}: {len(settings.sources)} source(s): {names}",
+        )
     for source in settings.sources:
         where = f"source {source.name}"
         at = f"{source.kind} at {shown_url(source.base_url)}"
@@ -89,8 +96,12 @@ def _config(settings: Settings) -> Iterator[Finding]:
         elif variable is None:  # a kind that takes no key (ollama), and none configured
             yield Finding("ok", where, f"{at}, no key ({source.kind} takes none)")
         else:
-            yield Finding("warn", where, f"{at}, no key: {variable} is unset",
-                          f"set {variable} unless the server needs no key")
+            yield Finding(
+                "warn",
+                where,
+                f"{at}, no key: {variable} is unset",
+                f"set {variable} unless the server needs no key",
+            )
 
 
 def _database(settings: Settings) -> tuple[list[Finding], bool]:
@@ -100,9 +111,15 @@ def _database(settings: Settings) -> tuple[list[Finding], bool]:
     try:
         parsed = parse_url(settings.database_url)
     except ConfigError as exc:  # never the URL itself: it may hold a password
-        return [Finding("fail", "database", str(exc),
-                        "set SYNCER_DATABASE_URL (or database_url) to e.g. "
-                        "sqlite:///syncer.db or postgresql://user@host/db")], False
+        return [
+            Finding(
+                "fail",
+                "database",
+                str(exc),
+                "set SYNCER_DATABASE_URL (or database_url) to e.g. "
+                "sqlite:///syncer.db or postgresql://user@host/db",
+            )
+        ], False
     shown = parsed.render_as_string(hide_password=True)
     path = sqlite_path(parsed)
     access = [] if path is None else _sqlite_file(shown, Path(path))
@@ -129,28 +146,47 @@ def _schema(url: str, shown: str, path: str | None) -> Finding:
         current = current_revision(engine)
     except SQLAlchemyError as exc:
         if path is not None:
-            return Finding("fail", topic, f"{shown}: cannot open: {first_line(exc)}",
-                           f"is {path} a SQLite database, and may this user read and write it?")
-        return Finding("fail", topic, f"{shown}: cannot connect: {first_line(exc)}",
-                       "is the server up, and do the host, port, user and password work "
-                       "with psql?")
+            return Finding(
+                "fail",
+                topic,
+                f"{shown}: cannot open: {first_line(exc)}",
+                f"is {path} a SQLite database, and may this user read and write it?",
+            )
+        return Finding(
+            "fail",
+            topic,
+            f"{shown}: cannot connect: {first_line(exc)}",
+            "is the server up, and do the host, port, user and password work with psql?",
+        )
     finally:
         engine.dispose()
     if current is None:
-        return Finding("fail", topic, f"{shown}: reachable, but empty (no syncer schema)",
-                       "run `syncer db upgrade`")
+        return Finding(
+            "fail",
+            topic,
+            f"{shown}: reachable, but empty (no syncer schema)",
+            "run `syncer db upgrade`",
+        )
     if current == HEAD:
-        return Finding("ok", topic, f"{shown}: reachable, schema at revision {current} "
-                       "(current)")
+        return Finding("ok", topic, f"{shown}: reachable, schema at revision {current} (current)")
     from alembic.script import ScriptDirectory
 
     scripts = ScriptDirectory.from_config(migrate.alembic_config())
     known = {script.revision for script in scripts.walk_revisions()}
     if current in known:
-        return Finding("fail", topic, f"{shown}: schema at revision {current}, behind {HEAD}",
-                       "run `syncer db upgrade`")
-    return Finding("fail", topic, f"{shown}: schema at revision {current}, which this syncer "
-                   "does not know (a newer syncer upgraded it)", "upgrade syncer on this machine")
+        return Finding(
+            "fail",
+            topic,
+            f"{shown}: schema at revision {current}, behind {HEAD}",
+            "run `syncer db upgrade`",
+        )
+    return Finding(
+        "fail",
+        topic,
+        f"{shown}: schema at revision {current}, which this syncer "
+        "does not know (a newer syncer upgraded it)",
+        "upgrade syncer on this machine",
+    )
 
 
 def _sqlite_file(shown: str, path: Path) -> list[Finding]:
@@ -160,24 +196,46 @@ def _sqlite_file(shown: str, path: Path) -> list[Finding]:
     topic = "database"
     directory = path.absolute().parent
     if not directory.is_dir():
-        return [Finding("fail", topic, f"{shown}: no database file at {path}, and no directory "
-                        f"{directory} to create it in",
-                        "create the directory, or set database_url to a path in one")]
+        return [
+            Finding(
+                "fail",
+                topic,
+                f"{shown}: no database file at {path}, and no directory "
+                f"{directory} to create it in",
+                "create the directory, or set database_url to a path in one",
+            )
+        ]
     if _read_only_filesystem(directory):
-        return [Finding("fail", topic, f"{shown}: {directory} is on a read-only filesystem: "
-                        f"`syncer sync` cannot {'write' if path.exists() else 'create'} {path}",
-                        "set database_url to a file on a writable filesystem; the read "
-                        "commands (models, report) can still read this one")]
+        return [
+            Finding(
+                "fail",
+                topic,
+                f"{shown}: {directory} is on a read-only filesystem: "
+                f"`syncer sync` cannot {'write' if path.exists() else 'create'} {path}",
+                "set database_url to a file on a writable filesystem; the read "
+                "commands (models, report) can still read this one",
+            )
+        ]
     unwritable = [p for p in (path, directory) if p.exists() and not os.access(p, os.W_OK)]
     if unwritable:
-        return [Finding("fail", topic, f"{shown}: this user may not write {unwritable[0]}, so "
-                        "`syncer sync` cannot write the database (SQLite also creates -wal "
-                        "and -shm files beside it)",
-                        f"give this user write permission on {unwritable[0]}, or run syncer "
-                        "as its owner")]
+        return [
+            Finding(
+                "fail",
+                topic,
+                f"{shown}: this user may not write {unwritable[0]}, so "
+                "`syncer sync` cannot write the database (SQLite also creates -wal "
+                "and -shm files beside it)",
+                f"give this user write permission on {unwritable[0]}, or run syncer as its owner",
+            )
+        ]
     if not path.exists():
-        return [Finding("warn", topic, f"{shown}: no database file at {path} yet: `syncer "
-                        "sync` will create it")]
+        return [
+            Finding(
+                "warn",
+                topic,
+                f"{shown}: no database file at {path} yet: `syncer sync` will create it",
+            )
+        ]
     return []
 
 
@@ -201,9 +259,14 @@ def _history(settings: Settings) -> Iterator[Finding]:
             left = unconfigured(session, [s.name for s in settings.sources])
             leases = locks.lease_rows(session)
             imports = store.latest(session, [spec.origin for spec in settings.imports])
-            failed = session.scalar(
-                select(func.count()).select_from(OutboxAlert).where(OutboxAlert.status == "failed")
-            ) or 0
+            failed = (
+                session.scalar(
+                    select(func.count())
+                    .select_from(OutboxAlert)
+                    .where(OutboxAlert.status == "failed")
+                )
+                or 0
+            )
     except SQLAlchemyError as exc:
         yield Finding("fail", "database", f"cannot read the history: {first_line(exc)}")
         return
@@ -214,12 +277,19 @@ def _history(settings: Settings) -> Iterator[Finding]:
         if run is None:
             yield Finding("warn", topic, "never synced", f"run `syncer sync --source {name}`")
         elif run.status == "ok":
-            yield Finding("ok", topic, f"latest sync ok at {human_time(run.finished_at)} "
-                          f"({counted(run.models_seen or 0, 'model')})")
+            yield Finding(
+                "ok",
+                topic,
+                f"latest sync ok at {human_time(run.finished_at)} "
+                f"({counted(run.models_seen or 0, 'model')})",
+            )
         else:
-            yield Finding("warn", topic,
-                          f"latest sync {run.status} at {human_time(run.finished_at)}: {run.error}",
-                          f"see `syncer runs --source {name}`; the check below may say why")
+            yield Finding(
+                "warn",
+                topic,
+                f"latest sync {run.status} at {human_time(run.finished_at)}: {run.error}",
+                f"see `syncer runs --source {name}`; the check below may say why",
+            )
     for name, present in left.items():
         text, fix = unconfigured_warning(name, present)
         yield Finding("warn", f"source {name}", text, fix)
@@ -228,12 +298,19 @@ def _history(settings: Settings) -> Iterator[Finding]:
     if not leases:
         yield Finding("ok", "leases", "none taken yet (`syncer run` takes them)")
     for lease in leases:
-        state = (f"held by {lease.holder} until {human_time(lease.expires_at)}"
-                 if lease.expires_at > now else f"free (last held by {lease.holder})")
+        state = (
+            f"held by {lease.holder} until {human_time(lease.expires_at)}"
+            if lease.expires_at > now
+            else f"free (last held by {lease.holder})"
+        )
         yield Finding("ok", f"lease {lease.name}", state)
     if failed:
-        yield Finding("warn", "alerts", f"{failed} alert(s) failed for good",
-                      "see `syncer alerts --status failed`, then `syncer alerts retry`")
+        yield Finding(
+            "warn",
+            "alerts",
+            f"{failed} alert(s) failed for good",
+            "see `syncer alerts --status failed`, then `syncer alerts retry`",
+        )
 
 
 def _import(spec: ImportSpec, run: Any) -> Finding:
@@ -242,20 +319,34 @@ def _import(spec: ImportSpec, run: Any) -> Finding:
     last good import are still in force."""
     topic = f"import {spec.origin}"
     if run is None:
-        return Finding("warn", topic, "never imported yet",
-                       "`syncer run` imports it at start"
-                       + (f", or `syncer deprecations import --url {spec.origin}`"
-                          if spec.url and spec.url == spec.origin else ""))
+        return Finding(
+            "warn",
+            topic,
+            "never imported yet",
+            "`syncer run` imports it at start"
+            + (
+                f", or `syncer deprecations import --url {spec.origin}`"
+                if spec.url and spec.url == spec.origin
+                else ""
+            ),
+        )
     at = human_time(run.finished_at)
     if run.status == "ok":
         return Finding("ok", topic, f"latest import ok at {at} ({run.entries} date(s))")
     if run.status == "unchanged":
         since = human_time(run.last_ok_at) if run.last_ok_at else "?"
         return Finding("ok", topic, f"unchanged at {at} since the import at {since}")
-    kept = (f"the dates of the import at {human_time(run.last_ok_at)} stay" if run.last_ok_at
-            else "no import of it has worked yet")
-    return Finding("warn", topic, f"latest import failed at {at}: {run.error}; {kept}",
-                   "fix the file or its URL; see `import_runs` for every attempt")
+    kept = (
+        f"the dates of the import at {human_time(run.last_ok_at)} stay"
+        if run.last_ok_at
+        else "no import of it has worked yet"
+    )
+    return Finding(
+        "warn",
+        topic,
+        f"latest import failed at {at}: {run.error}; {kept}",
+        "fix the file or its URL; see `import_runs` for every attempt",
+    )
 
 
 def _in_use(settings: Settings) -> Iterator[Finding]:
@@ -263,8 +354,11 @@ def _in_use(settings: Settings) -> Iterator[Finding]:
     from syncer.db.engine import make_engine, read_session
     from syncer.scan.usages import recorded_scans
 
-    rules = [r.name for r in settings.alerts
-             if r.in_use or any(clause.in_use for clause in r.immediate_if)]
+    rules = [
+        r.name
+        for r in settings.alerts
+        if r.in_use or any(clause.in_use for clause in r.immediate_if)
+    ]
     if not rules:
         return
     engine = make_engine(settings.database_url, read_only=True)
@@ -278,17 +372,25 @@ def _in_use(settings: Settings) -> Iterator[Finding]:
         engine.dispose()
     named = ", ".join(rules)
     if not scans:
-        yield Finding("warn", "models in use", "no use of a model is recorded (model_usages "
-                      "is empty: no `syncer scan --record` yet, or none found a model id): "
-                      f"in_use in rule(s) {named} matches nothing, so they fire for nothing",
-                      "run `syncer scan --record --repository NAME` in each repository that "
-                      "uses models, on a schedule")
+        yield Finding(
+            "warn",
+            "models in use",
+            "no use of a model is recorded (model_usages "
+            "is empty: no `syncer scan --record` yet, or none found a model id): "
+            f"in_use in rule(s) {named} matches nothing, so they fire for nothing",
+            "run `syncer scan --record --repository NAME` in each repository that "
+            "uses models, on a schedule",
+        )
         return
     latest = max(scans, key=lambda scan: scan.scanned_at)
     repositories = "1 repository" if len(scans) == 1 else f"{len(scans)} repositories"
-    yield Finding("ok", "models in use", f"{counted(sum(s.uses for s in scans), 'use')} "
-                  f"recorded in {repositories} (latest scan: {latest.repository} at "
-                  f"{human_time(latest.scanned_at)}), for the in_use of rule(s) {named}")
+    yield Finding(
+        "ok",
+        "models in use",
+        f"{counted(sum(s.uses for s in scans), 'use')} "
+        f"recorded in {repositories} (latest scan: {latest.repository} at "
+        f"{human_time(latest.scanned_at)}), for the in_use of rule(s) {named}",
+    )
 
 
 def _provider(settings: Settings, source: Source) -> Finding:
@@ -298,7 +400,8 @@ def _provider(settings: Settings, source: Source) -> Finding:
 
     topic = f"source {source.name}"
     http = replace(
-        settings.http, max_retries=0,
+        settings.http,
+        max_retries=0,
         connect_timeout=min(settings.http.connect_timeout, CONNECT_TIMEOUT),
         read_timeout=min(settings.http.read_timeout, READ_TIMEOUT),
     )
@@ -320,8 +423,10 @@ def _provider(settings: Settings, source: Source) -> Finding:
 def _status_fix(status: int, variable: str | None) -> str:
     if status == 401:
         if variable is None:
-            return ("the server wants a key: set api_key_env for this source to the variable "
-                    "that holds it")
+            return (
+                "the server wants a key: set api_key_env for this source to the variable "
+                "that holds it"
+            )
         return f"set {variable} to a valid API key for this provider"
     if status == 403:
         return "the key lacks permission to list models: use a key (or project) that has it"
@@ -334,11 +439,15 @@ def _status_fix(status: int, variable: str | None) -> str:
 
 def _failure_fix(exc: ProviderError, source: Source) -> str:
     if isinstance(exc, ProviderTLSError):
-        return ("the certificate is not trusted: if a proxy re-signs traffic, set ca_bundle "
-                "for this source to its CA file")
+        return (
+            "the certificate is not trusted: if a proxy re-signs traffic, set ca_bundle "
+            "for this source to its CA file"
+        )
     if isinstance(exc, ProviderUnreachable | ProviderTimeout | DeadlineError):
-        return (f"is the server at {shown_url(source.base_url)} up and reachable from here? "
-                "Behind a proxy, set HTTPS_PROXY")
+        return (
+            f"is the server at {shown_url(source.base_url)} up and reachable from here? "
+            "Behind a proxy, set HTTPS_PROXY"
+        )
     return "the provider does not answer as an OpenAI-compatible list: check base_url and kind"
 
 
@@ -360,23 +469,39 @@ def _channel(rule: AlertRule) -> Finding:
 
     topic, channel = f"alert {rule.name}", rule.channel
     if channel.url is None:
-        return Finding("fail", topic, f"{channel.kind}: the variable {channel.url_env} is not "
-                       "set; alerts wait in the outbox until it is",
-                       f"set {channel.url_env} where syncer runs")
+        return Finding(
+            "fail",
+            topic,
+            f"{channel.kind}: the variable {channel.url_env} is not "
+            "set; alerts wait in the outbox until it is",
+            f"set {channel.url_env} where syncer runs",
+        )
     if channel.secret_env and channel.secret is None:
-        return Finding("fail", topic, f"the signing secret variable {channel.secret_env} is "
-                       "not set", f"set {channel.secret_env}, or remove secret_env")
+        return Finding(
+            "fail",
+            topic,
+            f"the signing secret variable {channel.secret_env} is not set",
+            f"set {channel.secret_env}, or remove secret_env",
+        )
     if channel.kind == "apprise" and not _has_apprise():
-        return Finding("fail", topic, "apprise channels need the apprise package",
-                       "pip install 'model-syncer[alerts-apprise]'")
-    problem = url_problem(channel.kind, channel.url,
-                          apprise_reads if channel.kind == "apprise" else None)
+        return Finding(
+            "fail",
+            topic,
+            "apprise channels need the apprise package",
+            "pip install 'model-syncer[alerts-apprise]'",
+        )
+    problem = url_problem(
+        channel.kind, channel.url, apprise_reads if channel.kind == "apprise" else None
+    )
     if problem is not None:
-        return Finding("fail", topic, f"{channel.kind}: the URL in {channel.url_env} {problem}",
-                       f"set {channel.url_env} to {_URL_KINDS[channel.kind]}")
+        return Finding(
+            "fail",
+            topic,
+            f"{channel.kind}: the URL in {channel.url_env} {problem}",
+            f"set {channel.url_env} to {_URL_KINDS[channel.kind]}",
+        )
     signed = " (signed)" if channel.secret else ""
-    return Finding("ok", topic, f"{rule.kind} rule to {channel.kind}{signed} via "
-                   f"{channel.url_env}")
+    return Finding("ok", topic, f"{rule.kind} rule to {channel.kind}{signed} via {channel.url_env}")
 
 
 #: What each channel's variable should hold, said in the fix of a wrong one.
@@ -400,13 +525,21 @@ def _send_test(rule: AlertRule, secrets: Sequence[str]) -> Finding:
     try:
         alert_id = send_probe(rule, sender, utcnow())
     except DeliveryError as exc:  # its text never holds the URL
-        return Finding("fail", topic, f"the test alert was not taken: {exc}",
-                       f"check the receiver behind {rule.channel.url_env}, then "
-                       f"`syncer alerts test {rule.name}`")
+        return Finding(
+            "fail",
+            topic,
+            f"the test alert was not taken: {exc}",
+            f"check the receiver behind {rule.channel.url_env}, then "
+            f"`syncer alerts test {rule.name}`",
+        )
     finally:
         sender.close()
-    return Finding("ok", topic, f"{rule.kind} rule to {rule.channel.kind} via "
-                   f"{rule.channel.url_env}: test alert {alert_id} delivered")
+    return Finding(
+        "ok",
+        topic,
+        f"{rule.kind} rule to {rule.channel.kind} via "
+        f"{rule.channel.url_env}: test alert {alert_id} delivered",
+    )
 
 
 def _has_apprise() -> bool:

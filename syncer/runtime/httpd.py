@@ -92,7 +92,9 @@ class BoundedServer(WSGIServer):
                 with self._lock:
                     self._open[connection] = time.monotonic() + self._timeout
                 threading.Thread(
-                    target=self._serve, args=(connection, address), name="syncer-http",
+                    target=self._serve,
+                    args=(connection, address),
+                    name="syncer-http",
                     daemon=True,
                 ).start()
 
@@ -132,10 +134,13 @@ def require_token(app: WSGIApp, token: str, open_paths: frozenset[str]) -> WSGIA
             # WSGI hands headers over as latin-1 text: this gives back the bytes sent.
             given = environ.get("HTTP_AUTHORIZATION", "").encode("latin-1")
             if not hmac.compare_digest(given, expected):
-                start_response("401 Unauthorized", [
-                    ("Content-Type", "text/plain; charset=utf-8"),
-                    ("WWW-Authenticate", 'Bearer realm="syncer"'),
-                ])
+                start_response(
+                    "401 Unauthorized",
+                    [
+                        ("Content-Type", "text/plain; charset=utf-8"),
+                        ("WWW-Authenticate", 'Bearer realm="syncer"'),
+                    ],
+                )
                 return [b"a bearer token is required: Authorization: Bearer TOKEN\n"]
         return app(environ, start_response)
 

@@ -109,8 +109,12 @@ def guard(
 def _leased(name: str, work: Callable[[], object], lease: Lease) -> datetime | None:
     with locks.lease(lease.engine, lease.name, lease.period) as claim:
         if not claim.mine:
-            log.info("%s: skipped: replica %s is on it (lease until %s)",
-                     name, claim.holder, human_time(claim.expires_at))
+            log.info(
+                "%s: skipped: replica %s is on it (lease until %s)",
+                name,
+                claim.holder,
+                human_time(claim.expires_at),
+            )
             return max(claim.expires_at, utcnow() + RETRY_FLOOR) if lease.retry else None
         why = lease.done() if lease.done is not None else None
         if why is not None:
@@ -133,14 +137,20 @@ def _synced_already(engine: Engine, settings: Settings, source: Source) -> Calla
         with read_session(engine) as session:
             run = session.scalars(
                 select(SyncRun)
-                .where(SyncRun.source == source.name, SyncRun.status == "ok",
-                       SyncRun.started_at >= began)
-                .order_by(SyncRun.id.desc()).limit(1)
+                .where(
+                    SyncRun.source == source.name,
+                    SyncRun.status == "ok",
+                    SyncRun.started_at >= began,
+                )
+                .order_by(SyncRun.id.desc())
+                .limit(1)
             ).first()
         if run is None:
             return None
-        return (f"synced successfully at {human_time(run.started_at)} (run {run.id}), "
-                f"in the interval that began at {human_time(began)}")
+        return (
+            f"synced successfully at {human_time(run.started_at)} (run {run.id}), "
+            f"in the interval that began at {human_time(began)}"
+        )
 
     return done
 
@@ -168,8 +178,13 @@ def _retention(engine: Engine, settings: Settings, source: Source) -> Callable[[
 
     rule = settings.retention[source.name]
     return lambda: run_scheduled(
-        engine, source, rule, settings.http, alerts=settings.alerts,
-        lease=settings.schedule.lease, secrets=settings.secrets,
+        engine,
+        source,
+        rule,
+        settings.http,
+        alerts=settings.alerts,
+        lease=settings.schedule.lease,
+        secrets=settings.secrets,
     )
 
 
@@ -186,8 +201,10 @@ def _imported_already(engine: Engine, spec: ImportSpec) -> Callable[[], str | No
             run = done_since(connection, spec.origin, began)
         if run is None:
             return None
-        return (f"imported ({run.status}) at {human_time(run.started_at)}, in the interval "
-                f"that began at {human_time(began)}")
+        return (
+            f"imported ({run.status}) at {human_time(run.started_at)}, in the interval "
+            f"that began at {human_time(began)}"
+        )
 
     return done
 
@@ -213,11 +230,17 @@ def import_jobs(engine: Engine, settings: Settings) -> list[Job]:
 
     period = settings.schedule.lease
     return [
-        Job(f"import:{spec.origin}", guard(
-            f"import {spec.origin}", _import(engine, settings, spec),
-            Lease(engine, lease_name(spec.origin), period, _imported_already(engine, spec),
-                  True),
-        ), every=spec.every)
+        Job(
+            f"import:{spec.origin}",
+            guard(
+                f"import {spec.origin}",
+                _import(engine, settings, spec),
+                Lease(
+                    engine, lease_name(spec.origin), period, _imported_already(engine, spec), True
+                ),
+            ),
+            every=spec.every,
+        )
         for spec in settings.imports
     ]
 
@@ -227,38 +250,76 @@ def build_jobs(engine: Engine, settings: Settings, sources: Sequence[Source]) ->
     when alert rules exist, delivery and the stale check (over the same sources)."""
     period = settings.schedule.lease
     jobs = [
-        Job(f"sync:{s.name}", guard(
-            f"sync {s.name}", _sync(engine, settings, s),
-            Lease(engine, f"sync:{s.name}", period, _synced_already(engine, settings, s), True),
-        ), source=s)
+        Job(
+            f"sync:{s.name}",
+            guard(
+                f"sync {s.name}",
+                _sync(engine, settings, s),
+                Lease(engine, f"sync:{s.name}", period, _synced_already(engine, settings, s), True),
+            ),
+            source=s,
+        )
         for s in sources
     ]
     for source in sources:
         rule = settings.retention.get(source.name)
         if rule is not None:
-            jobs.append(Job(
-                f"retention:{source.name}",
-                guard(f"retention {source.name}", _retention(engine, settings, source)),
-                every=rule.every, delay=min(rule.every, RETENTION_DELAY),
-            ))
+            jobs.append(
+                Job(
+                    f"retention:{source.name}",
+                    guard(f"retention {source.name}", _retention(engine, settings, source)),
+                    every=rule.every,
+                    delay=min(rule.every, RETENTION_DELAY),
+                )
+            )
     if settings.alerts:
         from syncer.alerts.delivery import Dispatcher
         from syncer.alerts.prune import prune_outbox
         from syncer.alerts.stale import check_stale
 
-        dispatcher = Dispatcher(engine, settings.alerts, lease=period,
-                                report_url=settings.http.public_url, secrets=settings.secrets)
-        jobs.append(Job("alerts:dispatch", guard("alerts", dispatcher.dispatch),
-                        every=DISPATCH_EVERY, delay=DISPATCH_EVERY))
-        jobs.append(Job("alerts:stale", guard(
-            "stale check", lambda: check_stale(engine, settings, utcnow()),
-            Lease(engine, "alerts-stale", period),
-        ), every=STALE_CHECK_EVERY, delay=STALE_CHECK_EVERY))
-        jobs.append(Job("alerts:prune", guard(
-            "outbox prune", lambda: prune_outbox(
-                engine, settings.outbox_keep, utcnow(), [r.name for r in settings.alerts],
-                [s.name for s in settings.sources],
-            ),
-            Lease(engine, "alerts-prune", period),
-        ), every=PRUNE_EVERY, delay=STALE_CHECK_EVERY))
+        dispatcher = Dispatcher(
+            engine,
+            settings.alerts,
+            lease=period,
+            report_url=settings.http.public_url,
+            secrets=settings.secrets,
+        )
+        jobs.append(
+            Job(
+                "alerts:dispatch",
+                guard("alerts", dispatcher.dispatch),
+                every=DISPATCH_EVERY,
+                delay=DISPATCH_EVERY,
+            )
+        )
+        jobs.append(
+            Job(
+                "alerts:stale",
+                guard(
+                    "stale check",
+                    lambda: check_stale(engine, settings, utcnow()),
+                    Lease(engine, "alerts-stale", period),
+                ),
+                every=STALE_CHECK_EVERY,
+                delay=STALE_CHECK_EVERY,
+            )
+        )
+        jobs.append(
+            Job(
+                "alerts:prune",
+                guard(
+                    "outbox prune",
+                    lambda: prune_outbox(
+                        engine,
+                        settings.outbox_keep,
+                        utcnow(),
+                        [r.name for r in settings.alerts],
+                        [s.name for s in settings.sources],
+                    ),
+                    Lease(engine, "alerts-prune", period),
+                ),
+                every=PRUNE_EVERY,
+                delay=STALE_CHECK_EVERY,
+            )
+        )
     return jobs

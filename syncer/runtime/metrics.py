@@ -43,7 +43,6 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 
-
 @dataclass
 class SourceState:
     last_success_at: datetime | None
@@ -112,13 +111,17 @@ def read_metrics(engine: Engine, settings: Settings, now: datetime) -> Reading:
     latest = select(func.max(SyncRun.id)).group_by(SyncRun.source).scalar_subquery()
     with read_session(engine) as session:
         last_runs = session.execute(
-            select(SyncRun.source, SyncRun.started_at, SyncRun.finished_at, SyncRun.status)
-            .where(SyncRun.id.in_(latest))
+            select(SyncRun.source, SyncRun.started_at, SyncRun.finished_at, SyncRun.status).where(
+                SyncRun.id.in_(latest)
+            )
         ).all()
         present = _counts(session, Model.source, where=Model.vanished_at.is_(None))
         listed = shutdowns(session, now)
-        dated = {(row["source"], row["model_id"]): row["shutdown_at"]
-                 for row in listed if row["shutdown_at"] is not None}
+        dated = {
+            (row["source"], row["model_id"]): row["shutdown_at"]
+            for row in listed
+            if row["shutdown_at"] is not None
+        }
         return Reading(
             present=present,
             runs=_counts(session, SyncRun.source, SyncRun.status),
@@ -131,8 +134,9 @@ def read_metrics(engine: Engine, settings: Settings, now: datetime) -> Reading:
             uses=usage_counts(session),
             undated=_undated(present, listed),
             sources=_states(session, settings, now),
-            leases={(row.name, row.holder): int(row.expires_at > now)
-                    for row in lease_rows(session)},
+            leases={
+                (row.name, row.holder): int(row.expires_at > now) for row in lease_rows(session)
+            },
         )
 
 
@@ -157,40 +161,91 @@ class SyncerCollector(Collector):
             return
         up.add_metric([], 1)
         yield up
-        yield family(GaugeMetricFamily, "syncer_models_present",
-                      "Models currently listed, per source", ["source"], snap.present)
-        yield family(CounterMetricFamily, "syncer_sync_runs",
-                      "Sync runs recorded, by source and status", ["source", "status"], snap.runs)
-        yield family(GaugeMetricFamily, "syncer_sync_duration_seconds",
-                      "Duration of each source's latest sync run", ["source"], snap.durations)
-        yield family(GaugeMetricFamily, "syncer_source_failing",
-                      "1 if the source's latest sync run failed", ["source"], snap.failing)
-        yield family(CounterMetricFamily, "syncer_model_events",
-                      "Model events recorded, by source and kind", ["source", "kind"], snap.events)
-        yield family(GaugeMetricFamily, "syncer_last_success_timestamp_seconds",
-                      "Unix time of each source's latest successful sync", ["source"],
-                      {s: v.last_success_at.timestamp()
-                       for s, v in snap.sources.items() if v.last_success_at})
-        yield family(GaugeMetricFamily, "syncer_source_stale",
-                      "1 if the source has had no successful sync for longer than allowed",
-                      ["source"], {s: int(v.stale) for s, v in snap.sources.items()})
-        yield family(GaugeMetricFamily, "syncer_alerts",
-                      "Alerts in the outbox, by rule and status", ["rule", "status"], snap.alerts)
+        yield family(
+            GaugeMetricFamily,
+            "syncer_models_present",
+            "Models currently listed, per source",
+            ["source"],
+            snap.present,
+        )
+        yield family(
+            CounterMetricFamily,
+            "syncer_sync_runs",
+            "Sync runs recorded, by source and status",
+            ["source", "status"],
+            snap.runs,
+        )
+        yield family(
+            GaugeMetricFamily,
+            "syncer_sync_duration_seconds",
+            "Duration of each source's latest sync run",
+            ["source"],
+            snap.durations,
+        )
+        yield family(
+            GaugeMetricFamily,
+            "syncer_source_failing",
+            "1 if the source's latest sync run failed",
+            ["source"],
+            snap.failing,
+        )
+        yield family(
+            CounterMetricFamily,
+            "syncer_model_events",
+            "Model events recorded, by source and kind",
+            ["source", "kind"],
+            snap.events,
+        )
+        yield family(
+            GaugeMetricFamily,
+            "syncer_last_success_timestamp_seconds",
+            "Unix time of each source's latest successful sync",
+            ["source"],
+            {
+                s: v.last_success_at.timestamp()
+                for s, v in snap.sources.items()
+                if v.last_success_at
+            },
+        )
+        yield family(
+            GaugeMetricFamily,
+            "syncer_source_stale",
+            "1 if the source has had no successful sync for longer than allowed",
+            ["source"],
+            {s: int(v.stale) for s, v in snap.sources.items()},
+        )
+        yield family(
+            GaugeMetricFamily,
+            "syncer_alerts",
+            "Alerts in the outbox, by rule and status",
+            ["rule", "status"],
+            snap.alerts,
+        )
         shown, left_out = soonest(snap.shutdowns, self.settings.server.max_model_series)
-        yield family(GaugeMetricFamily, "syncer_model_shutdown_days_left",
-                      "Days until a present model's known shutdown date (negative: passed); "
-                      "the soonest [http] max_model_series of them",
-                      ["source", "model_id"], shown)
-        yield family(GaugeMetricFamily, "syncer_model_shutdown_timestamp_seconds",
-                      "Unix time of a present model's shutdown date in force; the same models "
-                      "as syncer_model_shutdown_days_left",
-                      ["source", "model"], {key: snap.shutdown_at[key] for key in shown})
-        yield family(GaugeMetricFamily, "syncer_model_uses",
-                      "Places syncer scan --record found using the model, for the models "
-                      "with a shutdown series that are used anywhere",
-                      ["source", "model"],
-                      {key: snap.uses[used] for key in shown
-                       if snap.uses.get(used := normalise(key[1]))})
+        yield family(
+            GaugeMetricFamily,
+            "syncer_model_shutdown_days_left",
+            "Days until a present model's known shutdown date (negative: passed); "
+            "the soonest [http] max_model_series of them",
+            ["source", "model_id"],
+            shown,
+        )
+        yield family(
+            GaugeMetricFamily,
+            "syncer_model_shutdown_timestamp_seconds",
+            "Unix time of a present model's shutdown date in force; the same models "
+            "as syncer_model_shutdown_days_left",
+            ["source", "model"],
+            {key: snap.shutdown_at[key] for key in shown},
+        )
+        yield family(
+            GaugeMetricFamily,
+            "syncer_model_uses",
+            "Places syncer scan --record found using the model, for the models "
+            "with a shutdown series that are used anywhere",
+            ["source", "model"],
+            {key: snap.uses[used] for key in shown if snap.uses.get(used := normalise(key[1]))},
+        )
         left = GaugeMetricFamily(
             "syncer_model_series_left_out",
             "Models with a shutdown date not shown by syncer_model_shutdown_days_left "
@@ -198,14 +253,22 @@ class SyncerCollector(Collector):
         )
         left.add_metric([], left_out)
         yield left
-        yield family(GaugeMetricFamily, "syncer_models_deprecated_without_date",
-                      "Present models whose lifecycle status says they are going (deprecated, "
-                      "inactive, ...) with no shutdown date known, per source", ["source"],
-                      snap.undated)
-        yield family(GaugeMetricFamily, "syncer_lease_held",
-                      "1 while the replica holds the lease (sync:SOURCE, retention:SOURCE, "
-                      "alerts-dispatch, alerts-stale); 0 for its last holder once it is free",
-                      ["lease", "replica"], snap.leases)
+        yield family(
+            GaugeMetricFamily,
+            "syncer_models_deprecated_without_date",
+            "Present models whose lifecycle status says they are going (deprecated, "
+            "inactive, ...) with no shutdown date known, per source",
+            ["source"],
+            snap.undated,
+        )
+        yield family(
+            GaugeMetricFamily,
+            "syncer_lease_held",
+            "1 while the replica holds the lease (sync:SOURCE, retention:SOURCE, "
+            "alerts-dispatch, alerts-stale); 0 for its last holder once it is free",
+            ["lease", "replica"],
+            snap.leases,
+        )
 
 
 def soonest(
@@ -218,9 +281,7 @@ def soonest(
     return dict(ranked[:limit]), max(0, len(ranked) - limit)
 
 
-def family(
-    kind: type, name: str, doc: str, labels: list[str], values: Mapping[Any, float]
-) -> Any:
+def family(kind: type, name: str, doc: str, labels: list[str], values: Mapping[Any, float]) -> Any:
     """A metric family of ``kind`` with one sample per labelled value, in label order."""
     metric = kind(name, doc, labels=labels)
     for key, value in sorted(values.items()):

@@ -107,7 +107,9 @@ def _fire(scheduler: BackgroundScheduler, job: Job, in_flight: InFlight) -> Call
 
 
 def build_scheduler(
-    jobs: Sequence[Job], schedule: Schedule, workers: int = DEFAULT_WORKERS,
+    jobs: Sequence[Job],
+    schedule: Schedule,
+    workers: int = DEFAULT_WORKERS,
     in_flight: InFlight | None = None,
 ) -> BackgroundScheduler:
     """Each job on its trigger: a source's own schedule, or the job's fixed interval.
@@ -117,10 +119,13 @@ def build_scheduler(
     """
     in_flight = in_flight or InFlight()
     syncs = sum(job.source is not None for job in jobs)
-    scheduler = BackgroundScheduler(timezone=UTC, executors={
-        "syncs": ThreadPoolExecutor(max(1, min(workers, syncs))),
-        "default": ThreadPoolExecutor(max(1, len(jobs) - syncs)),
-    })
+    scheduler = BackgroundScheduler(
+        timezone=UTC,
+        executors={
+            "syncs": ThreadPoolExecutor(max(1, min(workers, syncs))),
+            "default": ThreadPoolExecutor(max(1, len(jobs) - syncs)),
+        },
+    )
     now = utcnow()
     for job in jobs:
         if job.source is not None:
@@ -131,8 +136,13 @@ def build_scheduler(
             trigger = IntervalTrigger(seconds=job.every.total_seconds(), timezone=UTC)
             interval = job.every
         scheduler.add_job(
-            _fire(scheduler, job, in_flight), trigger, id=job.id, name=job.id,
-            next_run_time=now + job.delay, coalesce=True, max_instances=1,
+            _fire(scheduler, job, in_flight),
+            trigger,
+            id=job.id,
+            name=job.id,
+            next_run_time=now + job.delay,
+            coalesce=True,
+            max_instances=1,
             misfire_grace_time=_grace(interval),
             executor="syncs" if job.source is not None else "default",
         )
@@ -148,8 +158,11 @@ def _named(jobs: Sequence[Job], workers: int) -> str:
 
 
 def run_forever(
-    jobs: Sequence[Job], schedule: Schedule, stop: threading.Event | None = None,
-    workers: int = DEFAULT_WORKERS, stop_timeout: timedelta = DEFAULT_STOP_TIMEOUT,
+    jobs: Sequence[Job],
+    schedule: Schedule,
+    stop: threading.Event | None = None,
+    workers: int = DEFAULT_WORKERS,
+    stop_timeout: timedelta = DEFAULT_STOP_TIMEOUT,
 ) -> Stopped:
     """Run the jobs until SIGINT/SIGTERM (or ``stop`` is set), then stop within
     ``stop_timeout``: what is still running then, or at a second signal, is abandoned (the
@@ -166,15 +179,26 @@ def run_forever(
         scheduler.shutdown(wait=False)
         running = in_flight.ids()
         if running:
-            log.info("received %s: stopping; waiting up to %s for %s in flight (a second "
-                     "SIGINT or SIGTERM stops at once)", signals.name,
-                     duration_text(stop_timeout), ", ".join(running))
+            log.info(
+                "received %s: stopping; waiting up to %s for %s in flight (a second "
+                "SIGINT or SIGTERM stops at once)",
+                signals.name,
+                duration_text(stop_timeout),
+                ", ".join(running),
+            )
         if not wait_until(lambda: not in_flight.ids(), signals, stop_timeout.total_seconds()):
             abandoned = tuple(in_flight.ids())
-            why = (f"received {signals.name} again" if signals.forced
-                   else f"stop_timeout ({duration_text(stop_timeout)}) passed")
-            log.error("%s: exiting without waiting for %s; an unfinished sync rolls back and "
-                      "is done again at the next start", why, ", ".join(abandoned))
+            why = (
+                f"received {signals.name} again"
+                if signals.forced
+                else f"stop_timeout ({duration_text(stop_timeout)}) passed"
+            )
+            log.error(
+                "%s: exiting without waiting for %s; an unfinished sync rolls back and "
+                "is done again at the next start",
+                why,
+                ", ".join(abandoned),
+            )
             return Stopped(abandoned, signals.exit_code)
     log.info("syncer stopped")
     return Stopped()

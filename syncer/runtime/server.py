@@ -51,14 +51,21 @@ class RenderCollector(Collector):
         self.pages = tuple(pages)
 
     def collect(self) -> Iterable[Metric]:
-        yield family(CounterMetricFamily, "syncer_page_renders",
-                      "Renders of each page by this process since it started", ["page"],
-                      {page.name: page.renders for page in self.pages})
+        yield family(
+            CounterMetricFamily,
+            "syncer_page_renders",
+            "Renders of each page by this process since it started",
+            ["page"],
+            {page.name: page.renders for page in self.pages},
+        )
 
 
 def _app(engine: Engine, settings: Settings, now: Callable[[], datetime]) -> WSGIApp:
-    pages = {REPORT_PATH: report_page(), CALENDAR_PATH: calendar_page(),
-             INVENTORY_PATH: inventory_page()}
+    pages = {
+        REPORT_PATH: report_page(),
+        CALENDAR_PATH: calendar_page(),
+        INVENTORY_PATH: inventory_page(),
+    }
     registry = CollectorRegistry(auto_describe=False)
     registry.register(SyncerCollector(engine, settings, now))
     registry.register(RenderCollector(pages.values()))
@@ -92,7 +99,10 @@ def _app(engine: Engine, settings: Settings, now: Callable[[], datetime]) -> WSG
 
 @contextmanager
 def serve(
-    engine: Engine, settings: Settings, host: str | None, port: int,
+    engine: Engine,
+    settings: Settings,
+    host: str | None,
+    port: int,
     now: Callable[[], datetime] = utcnow,
 ) -> Iterator[tuple[str, int]]:
     """Serve ``/metrics``, ``/healthz``, the report at ``/`` and ``/shutdowns.ics`` on a
@@ -112,8 +122,10 @@ def serve(
     host = config.host if host is None else host
     try:
         server = BoundedServer(
-            (host, port), _app(engine, settings, now),
-            max_connections=config.max_connections, timeout=config.timeout,
+            (host, port),
+            _app(engine, settings, now),
+            max_connections=config.max_connections,
+            timeout=config.timeout,
         )
     except OSError as exc:
         reason = exc.strerror or type(exc).__name__

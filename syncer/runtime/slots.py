@@ -40,9 +40,7 @@ class SlotTrigger(BaseTrigger):  # type: ignore[misc]
         """The start of the interval ``moment`` is in."""
         return EPOCH + self.interval * math.floor((moment - EPOCH) / self.interval)
 
-    def get_next_fire_time(
-        self, previous_fire_time: datetime | None, now: datetime
-    ) -> datetime:
+    def get_next_fire_time(self, previous_fire_time: datetime | None, now: datetime) -> datetime:
         if previous_fire_time is None:
             start = self.slot(now)
             start = start if start == now else start + self.interval

@@ -103,18 +103,25 @@ def to_document(inventory: Inventory) -> dict[str, Any]:
         ],
         "models": [
             {
-                "source": m.source, "model_id": m.model_id,
-                "first_seen_at": iso(m.first_seen_at), "last_seen_at": _time(m.last_seen_at),
-                "vanished_at": _time(m.vanished_at), "shutdown_at": _time(m.shutdown_at),
-                "shutdown_origin": m.shutdown_origin, "replacement": m.replacement,
+                "source": m.source,
+                "model_id": m.model_id,
+                "first_seen_at": iso(m.first_seen_at),
+                "last_seen_at": _time(m.last_seen_at),
+                "vanished_at": _time(m.vanished_at),
+                "shutdown_at": _time(m.shutdown_at),
+                "shutdown_origin": m.shutdown_origin,
+                "replacement": m.replacement,
                 "lifecycle_status": m.lifecycle_status,
             }
             for m in sorted(inventory.models, key=lambda m: (m.source, m.model_id))
         ],
         "deprecations": [
             {
-                "model": d.model, "source": d.source, "shutdown_at": iso(d.shutdown_at),
-                "replacement": d.replacement, "origin": d.origin,
+                "model": d.model,
+                "source": d.source,
+                "shutdown_at": iso(d.shutdown_at),
+                "replacement": d.replacement,
+                "origin": d.origin,
             }
             for d in sorted(inventory.deprecations, key=lambda d: (d.source, d.model))
         ],
@@ -171,7 +178,7 @@ def from_document(data: Any, name: str) -> Inventory:
     """Read a document written by ``to_document`` (``name`` says where it came from)."""
     top = _Reader(data, "(top)", name)
     if top.data.get("format") != FORMAT:
-        raise InventoryError(f"{name}: not a syncer inventory (no \"format\": \"{FORMAT}\")")
+        raise InventoryError(f'{name}: not a syncer inventory (no "format": "{FORMAT}")')
     if top.data.get("version") != VERSION:
         raise InventoryError(
             f"{name}: inventory version {top.data.get('version')!r}: this syncer reads "
@@ -184,20 +191,29 @@ def from_document(data: Any, name: str) -> Inventory:
     models = []
     for index, item in enumerate(top.items("models")):
         row = _Reader(item, f"models[{index}]", name)
-        models.append(ModelRecord(
-            source=row.text("source"), model_id=row.text("model_id"),
-            first_seen_at=row.time("first_seen_at"), last_seen_at=row.optional_time("last_seen_at"),
-            vanished_at=row.optional_time("vanished_at"),
-            shutdown_at=row.optional_time("shutdown_at"),
-            shutdown_origin=row.optional_text("shutdown_origin"),
-            replacement=row.optional_text("replacement"),
-            lifecycle_status=row.optional_text("lifecycle_status"),
-        ))
+        models.append(
+            ModelRecord(
+                source=row.text("source"),
+                model_id=row.text("model_id"),
+                first_seen_at=row.time("first_seen_at"),
+                last_seen_at=row.optional_time("last_seen_at"),
+                vanished_at=row.optional_time("vanished_at"),
+                shutdown_at=row.optional_time("shutdown_at"),
+                shutdown_origin=row.optional_text("shutdown_origin"),
+                replacement=row.optional_text("replacement"),
+                lifecycle_status=row.optional_text("lifecycle_status"),
+            )
+        )
     deprecations = []
     for index, item in enumerate(top.items("deprecations")):
         row = _Reader(item, f"deprecations[{index}]", name)
-        deprecations.append(Imported(
-            row.text("model"), row.text("source"), row.time("shutdown_at"),
-            row.optional_text("replacement"), row.optional_text("origin"),
-        ))
+        deprecations.append(
+            Imported(
+                row.text("model"),
+                row.text("source"),
+                row.time("shutdown_at"),
+                row.optional_text("replacement"),
+                row.optional_text("origin"),
+            )
+        )
     return Inventory(top.time("exported_at"), tuple(sources), tuple(models), tuple(deprecations))

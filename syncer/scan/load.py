@@ -66,13 +66,13 @@ def _refused(token: str | None, token_env: str | None) -> str:
         return f"the server refused the token in {token_env}"
     if token_env is not None:
         return f"the server wants a token: [http] token_env names {token_env}, which is not set"
-    return ("the server wants a token: set [http] token_env to the variable that holds it, "
-            "as the server's configuration does")
+    return (
+        "the server wants a token: set [http] token_env to the variable that holds it, "
+        "as the server's configuration does"
+    )
 
 
-def load_inventory(
-    where: str, token: str | None = None, token_env: str | None = None
-) -> Inventory:
+def load_inventory(where: str, token: str | None = None, token_env: str | None = None) -> Inventory:
     """The inventory in the file or at the URL ``where``, sent ``token`` (read from the
     variable ``token_env``) as a bearer token."""
     if is_url(where):

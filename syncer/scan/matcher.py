@@ -41,16 +41,56 @@ __all__ = [
 
 #: Path-style prefixes stripped to look an id up: OpenAI-compatible routers' vendor names,
 #: Gemini's ``models/``, and LiteLLM's provider names.
-PREFIXES = frozenset({
-    "openai", "azure", "azure_ai", "anthropic", "bedrock", "bedrock_converse", "vertex_ai",
-    "vertex_ai_beta", "gemini", "google", "models", "mistral", "mistralai", "groq",
-    "together_ai", "together", "openrouter", "cohere", "cohere_chat", "deepseek", "xai",
-    "x-ai", "ollama", "ollama_chat", "hosted_vllm", "vllm", "fireworks_ai", "perplexity",
-    "meta-llama", "litellm_proxy", "text-completion-openai", "qwen",
-})
+PREFIXES = frozenset(
+    {
+        "openai",
+        "azure",
+        "azure_ai",
+        "anthropic",
+        "bedrock",
+        "bedrock_converse",
+        "vertex_ai",
+        "vertex_ai_beta",
+        "gemini",
+        "google",
+        "models",
+        "mistral",
+        "mistralai",
+        "groq",
+        "together_ai",
+        "together",
+        "openrouter",
+        "cohere",
+        "cohere_chat",
+        "deepseek",
+        "xai",
+        "x-ai",
+        "ollama",
+        "ollama_chat",
+        "hosted_vllm",
+        "vllm",
+        "fireworks_ai",
+        "perplexity",
+        "meta-llama",
+        "litellm_proxy",
+        "text-completion-openai",
+        "qwen",
+    }
+)
 #: Bedrock's model-id vendors (``anthropic.claude-...``) and cross-region profile prefixes.
-BEDROCK_VENDORS = ("anthropic", "meta", "amazon", "cohere", "mistral", "ai21", "deepseek",
-                   "writer", "openai", "qwen", "stability")
+BEDROCK_VENDORS = (
+    "anthropic",
+    "meta",
+    "amazon",
+    "cohere",
+    "mistral",
+    "ai21",
+    "deepseek",
+    "writer",
+    "openai",
+    "qwen",
+    "stability",
+)
 BEDROCK_REGIONS = frozenset({"us", "eu", "apac", "us-gov", "global", "jp", "au", "ca"})
 
 #: The families an unknown id is recognised by: a head (found in any case) and at most 80
@@ -175,10 +215,10 @@ def _segment_before(data: bytes, end: int, separator: int) -> int | None:
 def _bedrock_start(data: bytes, start: int) -> int | None:
     """Where a Bedrock vendor (and region) written just before ``start`` begins, if one is."""
     vendor = _segment_before(data, start, ord("."))
-    if vendor is None or data[vendor:start - 1] not in _VENDORS:
+    if vendor is None or data[vendor : start - 1] not in _VENDORS:
         return None
     region = _segment_before(data, vendor, ord("."))
-    if region is not None and data[region:vendor - 1] in _REGIONS:
+    if region is not None and data[region : vendor - 1] in _REGIONS:
         vendor = region
     return vendor if vendor == 0 or data[vendor - 1] not in _INSIDE else None
 
@@ -190,7 +230,7 @@ def _written_start(data: bytes, start: int) -> int:
         return bedrock
     for _ in range(4):
         segment = _segment_before(data, start, ord("/"))
-        if segment is None or data[segment:start - 1].lower() not in _PREFIXES:
+        if segment is None or data[segment : start - 1].lower() not in _PREFIXES:
             break
         start = segment
     return start

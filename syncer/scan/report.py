@@ -55,15 +55,18 @@ def render_text(findings: Sequence[Finding], failed: Sequence[Finding]) -> str:
         for f in rows:
             mark = "!" if id(f) in failing else "~" if f.waiver is not None else " "
             place = f"{f.line}:{f.column}"
-            lines.append(f" {mark}{place:>9}  {f.text:<{width}}  {f.verdict.kind:<13}  "
-                         f"{advice(f)}")
+            lines.append(f" {mark}{place:>9}  {f.text:<{width}}  {f.verdict.kind:<13}  {advice(f)}")
         blocks.append("\n".join(lines))
     return "\n\n".join(blocks)
 
 
 def summary(
-    findings: Sequence[Finding], failed: Sequence[Finding], files: int, hidden: int,
-    fail_on: str, expired: int = 0,
+    findings: Sequence[Finding],
+    failed: Sequence[Finding],
+    files: int,
+    hidden: int,
+    fail_on: str,
+    expired: int = 0,
 ) -> str:
     """One line: what was scanned and found, and whether the policy failed."""
     counts = count(findings)
@@ -83,7 +86,11 @@ def summary(
 
 
 def to_json(
-    findings: Sequence[Finding], failed: Sequence[Finding], *, files: int, fail_on: str,
+    findings: Sequence[Finding],
+    failed: Sequence[Finding],
+    *,
+    files: int,
+    fail_on: str,
     scanned_at: datetime,
 ) -> dict[str, Any]:
     """The versioned JSON document of a scan (``format`` and ``version`` say which)."""
@@ -98,16 +105,25 @@ def to_json(
         "counts": count(findings),
         "findings": [
             {
-                "path": f.path, "line": f.line, "column": f.column, "text": f.text,
-                "model_id": f.verdict.model_id, "verdict": f.verdict.kind,
-                "fails": id(f) in failing, "sources": list(f.verdict.sources),
+                "path": f.path,
+                "line": f.line,
+                "column": f.column,
+                "text": f.text,
+                "model_id": f.verdict.model_id,
+                "verdict": f.verdict.kind,
+                "fails": id(f) in failing,
+                "sources": list(f.verdict.sources),
                 "shutdown_at": iso(f.verdict.shutdown_at) if f.verdict.shutdown_at else None,
-                "days_left": f.verdict.days_left, "origin": f.verdict.origin,
+                "days_left": f.verdict.days_left,
+                "origin": f.verdict.origin,
                 "replacement": f.verdict.replacement,
                 "vanished_at": iso(f.verdict.vanished_at) if f.verdict.vanished_at else None,
                 "advice": f.verdict.advice,
-                "waiver": None if f.waiver is None else {
-                    "reason": f.waiver.reason, "expires": f.waiver.expires.isoformat(),
+                "waiver": None
+                if f.waiver is None
+                else {
+                    "reason": f.waiver.reason,
+                    "expires": f.waiver.expires.isoformat(),
                     "path": f.waiver.path,
                 },
             }
@@ -133,19 +149,28 @@ def render_github(findings: Sequence[Finding], failed: Sequence[Finding]) -> str
     dropped = 0
     lines = []
     for f in findings:
-        level = "error" if id(f) in failing else "notice" \
-            if f.verdict.kind == "ok" or f.waiver is not None else "warning"
+        level = (
+            "error"
+            if id(f) in failing
+            else "notice"
+            if f.verdict.kind == "ok" or f.waiver is not None
+            else "warning"
+        )
         shown[level] = shown.get(level, 0) + 1
         if shown[level] > ANNOTATIONS_PER_LEVEL:
             dropped += 1
             continue
-        where = (f"file={_property(f.path.removeprefix('./'))},line={f.line},col={f.column},"
-                 f"endColumn={f.column + len(f.text)}")
+        where = (
+            f"file={_property(f.path.removeprefix('./'))},line={f.line},col={f.column},"
+            f"endColumn={f.column + len(f.text)}"
+        )
         title = _property(f"{f.text}: {f.verdict.kind}")
         lines.append(f"::{level} {where},title={title}::{_data(advice(f))}")
     if dropped:
-        lines.append(f"::warning::{dropped} more findings not annotated (GitHub shows "
-                     f"{ANNOTATIONS_PER_LEVEL} of each level): see the job summary")
+        lines.append(
+            f"::warning::{dropped} more findings not annotated (GitHub shows "
+            f"{ANNOTATIONS_PER_LEVEL} of each level): see the job summary"
+        )
     return "\n".join(lines)
 
 
@@ -161,8 +186,10 @@ def step_summary(findings: Sequence[Finding], failed: Sequence[Finding], line: s
         parts += ["| | where | id | verdict | what to do |", "|---|---|---|---|---|"]
         for f in findings[:SUMMARY_ROWS]:
             mark = "❌" if id(f) in failing else "waived" if f.waiver is not None else ""
-            parts.append(f"| {mark} | `{_cell(f.path)}:{f.line}:{f.column}` | "
-                         f"`{_cell(f.text)}` | {f.verdict.kind} | {_cell(advice(f))} |")
+            parts.append(
+                f"| {mark} | `{_cell(f.path)}:{f.line}:{f.column}` | "
+                f"`{_cell(f.text)}` | {f.verdict.kind} | {_cell(advice(f))} |"
+            )
         if len(findings) > SUMMARY_ROWS:
             parts.append(f"\n{len(findings) - SUMMARY_ROWS} more findings not listed.")
     return "\n".join(parts) + "\n"

@@ -37,15 +37,13 @@ def scan_data(
         if newlines:
             line += newlines
             line_start = data.rindex(b"\n", line_start, match.start) + 1
-        column = len(data[line_start:match.start].decode("utf-8", "replace")) + 1
+        column = len(data[line_start : match.start].decode("utf-8", "replace")) + 1
         verdict = index.judge(match.written, now)
         findings.append(Finding(shown, line, column, match.written, verdict))
     return findings
 
 
-def scan_files(
-    files: Iterable[tuple[str, Path]], index: Index, now: datetime
-) -> ScanResult:
+def scan_files(files: Iterable[tuple[str, Path]], index: Index, now: datetime) -> ScanResult:
     """Scan every file; findings in the order of the files, then of their places."""
     matcher = Matcher(index.known_ids())
     findings: list[Finding] = []

@@ -82,47 +82,60 @@ def to_sarif(
     results = []
     for finding in findings:
         verdict = finding.verdict
-        level = "error" if id(finding) in failing else "note" if verdict.kind == "ok" \
-            else "warning"
+        level = "error" if id(finding) in failing else "note" if verdict.kind == "ok" else "warning"
         message = f"{finding.text}: {verdict.kind}: {verdict.advice}"
         result: dict[str, Any] = {
             "ruleId": rule_id(verdict.kind),
             "ruleIndex": kinds.index(verdict.kind),
             "level": level,
             "message": {"text": message},
-            "locations": [{
-                "physicalLocation": {
-                    "artifactLocation": {"uri": _uri(finding.path), "uriBaseId": "%SRCROOT%"},
-                    "region": {
-                        "startLine": finding.line, "startColumn": finding.column,
-                        "endColumn": finding.column + len(finding.text),
+            "locations": [
+                {
+                    "physicalLocation": {
+                        "artifactLocation": {"uri": _uri(finding.path), "uriBaseId": "%SRCROOT%"},
+                        "region": {
+                            "startLine": finding.line,
+                            "startColumn": finding.column,
+                            "endColumn": finding.column + len(finding.text),
+                        },
                     },
-                },
-            }],
+                }
+            ],
             "partialFingerprints": {"syncerFinding/v1": _fingerprint(finding)},
             "properties": {
-                "modelId": verdict.model_id, "verdict": verdict.kind,
+                "modelId": verdict.model_id,
+                "verdict": verdict.kind,
                 "replacement": verdict.replacement,
                 "shutdownDate": verdict.shutdown_at.date().isoformat()
-                if verdict.shutdown_at else None,
+                if verdict.shutdown_at
+                else None,
                 "daysLeft": verdict.days_left,
             },
         }
         if finding.waiver is not None:
-            result["suppressions"] = [{
-                "kind": "external", "status": "accepted",
-                "justification": f"{finding.waiver.reason} (until {finding.waiver.expires})",
-            }]
+            result["suppressions"] = [
+                {
+                    "kind": "external",
+                    "status": "accepted",
+                    "justification": f"{finding.waiver.reason} (until {finding.waiver.expires})",
+                }
+            ]
         results.append(result)
     return {
         "$schema": SARIF_SCHEMA,
         "version": "2.1.0",
-        "runs": [{
-            "tool": {"driver": {
-                "name": "syncer", "version": version, "semanticVersion": version,
-                "rules": rules,
-            }},
-            "columnKind": "unicodeCodePoints",
-            "results": results,
-        }],
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "syncer",
+                        "version": version,
+                        "semanticVersion": version,
+                        "rules": rules,
+                    }
+                },
+                "columnKind": "unicodeCodePoints",
+                "results": results,
+            }
+        ],
     }

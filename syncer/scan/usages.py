@@ -37,9 +37,15 @@ def record_usages(
     usages = model_usages_table
     connection.execute(delete(usages).where(usages.c.repository == repository))
     rows = [
-        {"repository": repository, "path": f.path.removeprefix("./"), "line": f.line,
-         "column": f.column, "model_id": f.verdict.model_id, "verdict": f.verdict.kind,
-         "scanned_at": now}
+        {
+            "repository": repository,
+            "path": f.path.removeprefix("./"),
+            "line": f.line,
+            "column": f.column,
+            "model_id": f.verdict.model_id,
+            "verdict": f.verdict.kind,
+            "scanned_at": now,
+        }
         for f in findings
     ]
     if rows:
@@ -71,16 +77,23 @@ def latest_usages(connection: Connection | Session) -> list[tuple[Place, str]]:
     usages = model_usages_table.c
     latest = (
         select(usages.repository, func.max(usages.scanned_at).label("scanned_at"))
-        .group_by(usages.repository).subquery()
+        .group_by(usages.repository)
+        .subquery()
     )
     query = (
         select(usages.repository, usages.path, usages.line, usages.model_id)
-        .join(latest, and_(usages.repository == latest.c.repository,
-                           usages.scanned_at == latest.c.scanned_at))
+        .join(
+            latest,
+            and_(
+                usages.repository == latest.c.repository, usages.scanned_at == latest.c.scanned_at
+            ),
+        )
         .order_by(usages.repository, usages.path, usages.line, usages.column)
     )
-    return [(Place(repository, path, line), model_id)
-            for repository, path, line, model_id in connection.execute(query)]
+    return [
+        (Place(repository, path, line), model_id)
+        for repository, path, line, model_id in connection.execute(query)
+    ]
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,14 +110,21 @@ def recorded_scans(connection: Connection | Session) -> list[Scan]:
     usages = model_usages_table.c
     latest = (
         select(usages.repository, func.max(usages.scanned_at).label("scanned_at"))
-        .group_by(usages.repository).subquery()
+        .group_by(usages.repository)
+        .subquery()
     )
     query = (
         select(usages.repository, latest.c.scanned_at, func.count())
-        .join(latest, and_(usages.repository == latest.c.repository,
-                           usages.scanned_at == latest.c.scanned_at))
+        .join(
+            latest,
+            and_(
+                usages.repository == latest.c.repository, usages.scanned_at == latest.c.scanned_at
+            ),
+        )
         .group_by(usages.repository, latest.c.scanned_at)
         .order_by(usages.repository)
     )
-    return [Scan(repository, scanned_at, count)
-            for repository, scanned_at, count in connection.execute(query)]
+    return [
+        Scan(repository, scanned_at, count)
+        for repository, scanned_at, count in connection.execute(query)
+    ]

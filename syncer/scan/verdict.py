@@ -76,8 +76,11 @@ class Verdict:
             dated = ""
             if self.shutdown_at is not None:
                 dated = f"; an import dates its shutdown {self.shutdown_at.date().isoformat()}"
-            return "no configured source lists it (a typo, or a model your keys cannot use)" \
-                + dated + use
+            return (
+                "no configured source lists it (a typo, or a model your keys cannot use)"
+                + dated
+                + use
+            )
         return f"listed by {listed}"
 
 
@@ -143,15 +146,23 @@ class Index:
             entry = min(entries, key=lambda e: e.shutdown_at, default=None)
             if entry is None:
                 return Verdict("not-listed", normalise(written))
-            return Verdict("not-listed", entry.model, shutdown_at=entry.shutdown_at,
-                           origin=entry.origin, replacement=entry.replacement)
+            return Verdict(
+                "not-listed",
+                entry.model,
+                shutdown_at=entry.shutdown_at,
+                origin=entry.origin,
+                replacement=entry.replacement,
+            )
         model_id = records[0].model_id
         present = [r for r in records if r.vanished_at is None]
         if not present:
             last = max(records, key=lambda r: r.vanished_at or now)
             return Verdict(
-                "vanished", model_id, tuple(sorted({r.source for r in records})),
-                shutdown_at=last.shutdown_at, origin=last.shutdown_origin,
+                "vanished",
+                model_id,
+                tuple(sorted({r.source for r in records})),
+                shutdown_at=last.shutdown_at,
+                origin=last.shutdown_origin,
                 replacement=next((r.replacement for r in records if r.replacement), None),
                 vanished_at=last.vanished_at,
             )
@@ -161,8 +172,13 @@ class Index:
             first = min(dated, key=lambda r: r.shutdown_at or now)
             assert first.shutdown_at is not None
             return Verdict(
-                "shutting-down", model_id, sources, first.shutdown_at,
-                days_until(first.shutdown_at, now), first.shutdown_origin, first.replacement,
+                "shutting-down",
+                model_id,
+                sources,
+                first.shutdown_at,
+                days_until(first.shutdown_at, now),
+                first.shutdown_origin,
+                first.replacement,
             )
         replacement = next((r.replacement for r in present if r.replacement), None)
         # The one rule every output follows (an exported snapshot's status may be read
@@ -204,8 +220,10 @@ def parse_fail_on(text: str) -> Policy:
         else:
             allowed = ", ".join((*VERDICTS[:-1], "shutting-down:Nd"))
             raise ValueError(f"{part!r} is not a verdict (expected: {allowed})")
-    if "shutting-down" in kinds and days is not None and "shutting-down" in text.replace(
-        f"shutting-down:{days}d", ""
+    if (
+        "shutting-down" in kinds
+        and days is not None
+        and "shutting-down" in text.replace(f"shutting-down:{days}d", "")
     ):
         days = None  # a bare ``shutting-down`` beside a threshold means any date
     return Policy(frozenset(kinds), days)

@@ -51,8 +51,9 @@ def parse_waivers(text: str, name: str) -> list[Waiver]:
         where = f"{name}: waivers[{index}]"
         unknown = sorted(set(table) - set(_KEYS))
         if unknown:
-            raise ConfigError(f"{where}: unknown key {unknown[0]!r} (expected: "
-                              + ", ".join(_KEYS) + ")")
+            raise ConfigError(
+                f"{where}: unknown key {unknown[0]!r} (expected: " + ", ".join(_KEYS) + ")"
+            )
         for key in ("id", "reason"):
             if not isinstance(table.get(key), str) or not table[key].strip():
                 raise ConfigError(f"{where}: {key}: required, a non-empty string")
@@ -60,9 +61,16 @@ def parse_waivers(text: str, name: str) -> list[Waiver]:
             raise ConfigError(f"{where}: expires: required (a waiver is for a while)")
         path = table.get("path")
         if path is not None and (not isinstance(path, str) or not path.strip()):
-            raise ConfigError(f"{where}: path: expected a glob like \"legacy/**\"")
-        waivers.append(Waiver(table["id"].strip(), table["reason"].strip(),
-                              _date(table["expires"], where), path, where))
+            raise ConfigError(f'{where}: path: expected a glob like "legacy/**"')
+        waivers.append(
+            Waiver(
+                table["id"].strip(),
+                table["reason"].strip(),
+                _date(table["expires"], where),
+                path,
+                where,
+            )
+        )
     return waivers
 
 
@@ -88,7 +96,9 @@ def _as_shown(path: str) -> str:
 
 
 def apply_waivers(
-    findings: Sequence[Finding], waivers: Sequence[Waiver], today: date,
+    findings: Sequence[Finding],
+    waivers: Sequence[Waiver],
+    today: date,
     located: Callable[[str], str | None] = _as_shown,
 ) -> Applied:
     """Set each finding's waiver (the first live one that covers it). ``located`` gives a

@@ -23,24 +23,67 @@ from pathlib import Path
 from pathspec import GitIgnoreSpec
 
 __all__ = [
-    "MAX_BYTES", "SKIPPED_DIRS", "SKIPPED_FILES", "Walk", "read_text_file", "repository_root",
+    "MAX_BYTES",
+    "SKIPPED_DIRS",
+    "SKIPPED_FILES",
+    "Walk",
+    "read_text_file",
+    "repository_root",
     "scan_base",
 ]
 
 MAX_BYTES = 1 << 20
-SKIPPED_DIRS = frozenset({
-    ".git", ".hg", ".svn", "node_modules", "__pycache__", ".venv", "venv", ".tox", ".nox",
-    ".mypy_cache", ".pytest_cache", ".ruff_cache", ".eggs", "site-packages", "build", "dist",
-    ".next", ".nuxt", ".svelte-kit", "target", "coverage", "htmlcov", ".terraform",
-    "bower_components", "vendor",
-})
-SKIPPED_FILES = frozenset({
-    "package-lock.json", "npm-shrinkwrap.json", "yarn.lock", "pnpm-lock.yaml", "poetry.lock",
-    "Pipfile.lock", "uv.lock", "pdm.lock", "Cargo.lock", "composer.lock", "Gemfile.lock",
-    "go.sum", "bun.lockb", "flake.lock", "packages.lock.json", ".syncer-scan.toml",
-    # A worktree's or submodule's ``.git`` is a file naming the git directory.
-    ".git",
-})
+SKIPPED_DIRS = frozenset(
+    {
+        ".git",
+        ".hg",
+        ".svn",
+        "node_modules",
+        "__pycache__",
+        ".venv",
+        "venv",
+        ".tox",
+        ".nox",
+        ".mypy_cache",
+        ".pytest_cache",
+        ".ruff_cache",
+        ".eggs",
+        "site-packages",
+        "build",
+        "dist",
+        ".next",
+        ".nuxt",
+        ".svelte-kit",
+        "target",
+        "coverage",
+        "htmlcov",
+        ".terraform",
+        "bower_components",
+        "vendor",
+    }
+)
+SKIPPED_FILES = frozenset(
+    {
+        "package-lock.json",
+        "npm-shrinkwrap.json",
+        "yarn.lock",
+        "pnpm-lock.yaml",
+        "poetry.lock",
+        "Pipfile.lock",
+        "uv.lock",
+        "pdm.lock",
+        "Cargo.lock",
+        "composer.lock",
+        "Gemfile.lock",
+        "go.sum",
+        "bun.lockb",
+        "flake.lock",
+        "packages.lock.json",
+        ".syncer-scan.toml",
+        # A worktree's or submodule's ``.git`` is a file naming the git directory.
+        ".git",
+    }
+)
 _SNIFF = 8192
 
 
@@ -108,8 +151,10 @@ def _spec(path: Path) -> GitIgnoreSpec | None:
 
 def _skipped_dir(entry: os.DirEntry[str]) -> bool:
     name = entry.name
-    return name in SKIPPED_DIRS or name.endswith(".egg-info") or os.path.exists(
-        os.path.join(entry.path, "pyvenv.cfg")
+    return (
+        name in SKIPPED_DIRS
+        or name.endswith(".egg-info")
+        or os.path.exists(os.path.join(entry.path, "pyvenv.cfg"))
     )
 
 
@@ -172,7 +217,7 @@ class Walk:
             for base, spec in reversed(specs):
                 if base and not relative.startswith(base):
                     continue
-                result = spec.check_file(relative[len(base):])
+                result = spec.check_file(relative[len(base) :])
                 if result.include is not None:
                     return bool(result.include)
             return False
@@ -193,8 +238,7 @@ class Walk:
                     if not _skipped_dir(entry) and not ignored(above + path + "/"):
                         yield from visit(Path(entry.path), path + "/")
                 elif entry.is_file(follow_symlinks=False):
-                    if (_skipped_file(entry.name) or ignored(above + path)
-                            or not self._wanted(path)):
+                    if _skipped_file(entry.name) or ignored(above + path) or not self._wanted(path):
                         continue
                     file = Path(entry.path)
                     if self.skip and file.resolve() in self.skip:

@@ -210,9 +210,11 @@ def status_moves(changes: Sequence[Change], profile: Profile) -> list[StatusMove
         except PayloadError:
             continue
         if old.lifecycle_status != change.record.lifecycle_status:
-            moves.append(StatusMove(
-                change.record.model_id, old.lifecycle_status, change.record.lifecycle_status
-            ))
+            moves.append(
+                StatusMove(
+                    change.record.model_id, old.lifecycle_status, change.record.lifecycle_status
+                )
+            )
     return moves
 
 

@@ -183,7 +183,7 @@ def _model_id(item: Any, fields: Fields) -> str:
     if not isinstance(model_id, str) or not model_id.strip():
         raise _Invalid(f"has no string {fields.id!r} (got {json_kind(model_id)})")
     if fields.id_prefix and model_id.startswith(fields.id_prefix):
-        model_id = model_id[len(fields.id_prefix):]
+        model_id = model_id[len(fields.id_prefix) :]
         if not model_id.strip():
             raise _Invalid(f"has an empty {fields.id!r} after {fields.id_prefix!r}")
     if len(model_id) > MAX_ID_LENGTH or CONTROL.search(model_id):
@@ -216,8 +216,15 @@ def _parse_model(
         else:
             obj = obj if isinstance(obj, str) else None
             return ModelRecord(
-                model_id, dict(item), obj, created, owned_by, None, fine_tuned,
-                parsed_as=profile.name, digest=digest,
+                model_id,
+                dict(item),
+                obj,
+                created,
+                owned_by,
+                None,
+                fine_tuned,
+                parsed_as=profile.name,
+                digest=digest,
             ), []
     warnings: list[str] = []
     created = _created(created, fields, model_id, warnings)
@@ -414,7 +421,8 @@ class _Reader:
             return False
         others = [
             (index, *self._decoded(data[index], index, where))
-            for index, model_id in enumerate(found) if model_id is None
+            for index, model_id in enumerate(found)
+            if model_id is None
         ]
         if any(model_id in ids for _, _, model_id in others):
             return False
@@ -458,7 +466,10 @@ class _Reader:
         record, notes = None, None
         try:
             if (
-                not self.known or model_id in seen or digest or self.profile.regenerated
+                not self.known
+                or model_id in seen
+                or digest
+                or self.profile.regenerated
                 or self.known.get(model_id) != raw_digest(item, self.profile.name)
             ):
                 record, notes = _parse_model(item, model_id, self.profile, digest)
@@ -517,8 +528,6 @@ def _items(
     if data is not None and not isinstance(data, list):
         raise PayloadError(f"{where}: {key!r} is {json_kind(data)}, expected a list")
     return data
-
-
 
 
 def _keys(body: Mapping[str, Any]) -> str:

@@ -96,7 +96,6 @@ class SyncResult:
         )
 
 
-
 @dataclass
 class _Confirmation:
     vanished: list[str]
@@ -135,8 +134,12 @@ def _look_statement() -> Any:
     run, event = runs_table.c, events_table.c
     source = bindparam("source", type_=run.source.type)
     latest_ok = (
-        select(run.id).where(run.source == source, run.status == "ok")
-        .order_by(run.id.desc()).limit(1).correlate(None).scalar_subquery()
+        select(run.id)
+        .where(run.source == source, run.status == "ok")
+        .order_by(run.id.desc())
+        .limit(1)
+        .correlate(None)
+        .scalar_subquery()
     )
 
     def latest(column: Any) -> Any:
@@ -146,8 +149,10 @@ def _look_statement() -> Any:
         return select(func.max(column)).where(where).correlate(None).scalar_subquery()
 
     return select(
-        latest(run.list_digest), latest(run.models_seen),
-        last(run.id, run.source == source), last(event.id, event.source == source),
+        latest(run.list_digest),
+        latest(run.models_seen),
+        last(run.id, run.source == source),
+        last(event.id, event.source == source),
     )
 
 
@@ -156,9 +161,7 @@ _LOOK = _look_statement()
 
 def _look(connection: Connection, source: str) -> _Look:
     """``_Look`` in one statement, as a sync asks twice: before and under its lock."""
-    digest, models_seen, last_run, last_event = connection.execute(
-        _LOOK, {"source": source}
-    ).one()
+    digest, models_seen, last_run, last_event = connection.execute(_LOOK, {"source": source}).one()
     return _Look(digest, models_seen, (last_run, last_event))
 
 
@@ -188,15 +191,22 @@ def confirm_vanished(
         answers = list(pool.map(ask, asked))
     for model_id, found in zip(asked, answers, strict=True):
         if isinstance(found, ProviderError):
-            log.warning("%scannot confirm that %r vanished, kept until next sync: %s",
-                        f"{source}: " if source else "", model_id, found)
+            log.warning(
+                "%scannot confirm that %r vanished, kept until next sync: %s",
+                f"{source}: " if source else "",
+                model_id,
+                found,
+            )
             result.kept.append(model_id)
             continue
         if found is None:
             result.vanished.append(model_id)
         else:
-            log.warning("%s%r is missing from the list but the provider still has it",
-                        f"{source}: " if source else "", model_id)
+            log.warning(
+                "%s%r is missing from the list but the provider still has it",
+                f"{source}: " if source else "",
+                model_id,
+            )
             result.kept.append(model_id)
     return result
 
@@ -206,8 +216,12 @@ def _events(
 ) -> list[dict[str, Any]]:
     # One executemany takes its columns from the first row: every row has every key.
     base = {
-        "source": source, "occurred_at": now, "sync_run_id": run_id,
-        "old_values": None, "new_values": None, "details": None,
+        "source": source,
+        "occurred_at": now,
+        "sync_run_id": run_id,
+        "old_values": None,
+        "new_values": None,
+        "details": None,
     }
     events: list[dict[str, Any]] = []
     events += [{**base, "model_id": r.model_id, "kind": "added"} for r in diff.added]
@@ -322,9 +336,17 @@ class Syncer:
             if look.digest == digest:
                 bulk.record_listing(connection, source, now)
                 run = bulk.add_run(
-                    connection, source=source, started_at=started_at, finished_at=self.now(),
-                    status="ok", models_seen=look.models_seen, added=0, vanished=0,
-                    reappeared=0, changed=0, list_digest=digest,
+                    connection,
+                    source=source,
+                    started_at=started_at,
+                    finished_at=self.now(),
+                    status="ok",
+                    models_seen=look.models_seen,
+                    added=0,
+                    vanished=0,
+                    reappeared=0,
+                    changed=0,
+                    list_digest=digest,
                 )
                 self._alert(connection, [], now)  # countdowns move on
                 return self._result(run, clock)
@@ -342,8 +364,13 @@ class Syncer:
             listed, diff, confirmed = plan.parsed.listed, plan.diff, plan.confirmed
             if plan.held is not None:
                 run = bulk.add_run(
-                    connection, source=source, started_at=started_at, finished_at=self.now(),
-                    status="held", models_seen=listed, error=plan.held,
+                    connection,
+                    source=source,
+                    started_at=started_at,
+                    finished_at=self.now(),
+                    status="held",
+                    models_seen=listed,
+                    error=plan.held,
                 )
                 return self._result(run, clock)
 
@@ -360,10 +387,17 @@ class Syncer:
             # when it was last listed (``seen_until``), as this list did not have it.
             bulk.mark_vanished(connection, source, confirmed.kept, None)
             run = bulk.add_run(
-                connection, source=source, started_at=started_at, finished_at=self.now(),
-                status="ok", models_seen=listed, added=len(diff.added),
-                vanished=len(confirmed.vanished), reappeared=len(diff.reappeared),
-                changed=len(diff.changed), list_digest=None if confirmed.kept else digest,
+                connection,
+                source=source,
+                started_at=started_at,
+                finished_at=self.now(),
+                status="ok",
+                models_seen=listed,
+                added=len(diff.added),
+                vanished=len(confirmed.vanished),
+                reappeared=len(diff.reappeared),
+                changed=len(diff.changed),
+                list_digest=None if confirmed.kept else digest,
             )
             events = _events(diff, confirmed.vanished, source, run.id, now, self.provider.profile)
             bulk.insert_events(connection, events)
@@ -443,8 +477,12 @@ class Syncer:
         try:
             with write_transaction(self.engine) as connection:
                 run = bulk.add_run(
-                    connection, source=self.source, started_at=started_at,
-                    finished_at=self.now(), status="failed", error=error,
+                    connection,
+                    source=self.source,
+                    started_at=started_at,
+                    finished_at=self.now(),
+                    status="failed",
+                    error=error,
                 )
                 result = self._result(run, clock)
         except SQLAlchemyError as exc:
@@ -453,4 +491,3 @@ class Syncer:
                 f"{first_line(exc)}"
             ) from None
         return result
-

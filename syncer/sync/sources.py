@@ -220,21 +220,25 @@ def holdings(db: Connection | Session, name: str, now: datetime) -> Holdings:
     connection = connection_of(db)
     counts = [
         select(literal(table.name, String).label("t"), func.count().label("n"))
-        .select_from(table).where(table.c.source == name)
+        .select_from(table)
+        .where(table.c.source == name)
         for table in SOURCE_TABLES
     ]
     counts.append(
-        select(literal(leases_table.name, String), func.count())
-        .where(_lease.name.in_(_lease_names(name)))
+        select(literal(leases_table.name, String), func.count()).where(
+            _lease.name.in_(_lease_names(name))
+        )
     )
     counts.append(
-        select(literal("present", String), func.count())
-        .where(_m.source == name, _m.vanished_at.is_(None))
+        select(literal("present", String), func.count()).where(
+            _m.source == name, _m.vanished_at.is_(None)
+        )
     )
     rows = {table: count for table, count in connection.execute(union_all(*counts))}
     present = rows.pop("present")
     busy = connection.scalar(
-        select(_lease.holder).where(_lease.name.in_(_lease_names(name)), _lease.expires_at > now)
+        select(_lease.holder)
+        .where(_lease.name.in_(_lease_names(name)), _lease.expires_at > now)
         .limit(1)
     )
     return Holdings(name, {t: n for t, n in rows.items() if n}, present, busy)
@@ -273,7 +277,8 @@ def rename(
         if held_old.rows.get(leases_table.name):
             for job in LEASE_JOBS:
                 connection.execute(
-                    update(leases_table).where(_lease.name == f"{job}:{old}")
+                    update(leases_table)
+                    .where(_lease.name == f"{job}:{old}")
                     .values(name=f"{job}:{new}")
                 )
             moved[leases_table.name] = held_old.rows[leases_table.name]
@@ -292,8 +297,10 @@ def scoped_copies(
     kept: dict[str, Any] = {}
     for entry in entries:
         if (
-            is_glob(entry.source) and fnmatchcase(old, entry.source)
-            and not fnmatchcase(new, entry.source) and entry.model not in taken
+            is_glob(entry.source)
+            and fnmatchcase(old, entry.source)
+            and not fnmatchcase(new, entry.source)
+            and entry.model not in taken
             and len(entry.source) > len(getattr(kept.get(entry.model), "source", ""))
         ):
             kept[entry.model] = entry
@@ -313,16 +320,20 @@ def _rename_deprecations(connection: Connection, old: str, new: str) -> int:
     own = {model for source, model in held if source == new}
     if own:
         mine = deprecations_table.alias("mine").c
-        connection.execute(delete(deprecations_table).where(
-            d.source == old, d.model.in_(select(mine.model).where(mine.source == new))
-        ))
+        connection.execute(
+            delete(deprecations_table).where(
+                d.source == old, d.model.in_(select(mine.model).where(mine.source == new))
+            )
+        )
     moved = connection.execute(
         update(deprecations_table).where(d.source == old).values(source=new)
     ).rowcount
     taken = own | {model for source, model in held if source == old}
-    globs = connection.execute(select(deprecations_table).where(
-        d.source.contains("*") | d.source.contains("?") | d.source.contains("[")
-    ))
+    globs = connection.execute(
+        select(deprecations_table).where(
+            d.source.contains("*") | d.source.contains("?") | d.source.contains("[")
+        )
+    )
     copies = scoped_copies(globs, old, new, taken)
     if copies:
         connection.execute(insert(deprecations_table), copies)
@@ -344,14 +355,23 @@ def retire(engine: Engine, name: str, configured: Collection[str], now: datetime
         check_retire(held, configured, _stored_if(held, connection))
         present = (_m.source == name, _m.vanished_at.is_(None))
         details: Any = literal({"reason": RETIRED_REASON}, JSONDocument)
-        connection.execute(insert(events_table).from_select(
-            ["source", "model_id", "kind", "occurred_at", "details"],
-            select(_m.source, _m.model_id, literal(RETIRED, String),
-                   literal(now, events_table.c.occurred_at.type), details)
-            .where(*present).order_by(_m.model_id),
-        ))
         connection.execute(
-            update(state_table).where(*present)
+            insert(events_table).from_select(
+                ["source", "model_id", "kind", "occurred_at", "details"],
+                select(
+                    _m.source,
+                    _m.model_id,
+                    literal(RETIRED, String),
+                    literal(now, events_table.c.occurred_at.type),
+                    details,
+                )
+                .where(*present)
+                .order_by(_m.model_id),
+            )
+        )
+        connection.execute(
+            update(state_table)
+            .where(*present)
             .values(vanished_at=now, seen_until=func.coalesce(_m.seen_until, LISTED_AT))
         )
         # Every model now holds its own last-seen time: the listing says nothing any more,
@@ -360,9 +380,11 @@ def retire(engine: Engine, name: str, configured: Collection[str], now: datetime
         # The last applied list no longer describes the state: were the source configured
         # again, its first sync must apply the list, not skip it as unchanged.
         runs = runs_table.c
-        connection.execute(update(runs_table).where(
-            runs.source == name, runs.list_digest.is_not(None)
-        ).values(list_digest=None))
+        connection.execute(
+            update(runs_table)
+            .where(runs.source == name, runs.list_digest.is_not(None))
+            .values(list_digest=None)
+        )
         connection.execute(delete(stale_table).where(stale_table.c.source == name))
         refresh(connection)
     return held.present
@@ -377,8 +399,10 @@ def unconfigured(db: Connection | Session, configured: Collection[str]) -> dict[
     if not names:
         return {}
     counts: dict[str, int] = {
-        source: count for source, count in connection.execute(
-            select(_m.source, func.count()).where(_m.source.in_(names), _m.vanished_at.is_(None))
+        source: count
+        for source, count in connection.execute(
+            select(_m.source, func.count())
+            .where(_m.source.in_(names), _m.vanished_at.is_(None))
             .group_by(_m.source)
         )
     }

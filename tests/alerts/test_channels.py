@@ -7,24 +7,32 @@ import pytest
 from syncer.alerts.channels import apprise_reads, is_loopback, url_problem
 
 
-@pytest.mark.parametrize("url", [
-    "https://ops.example.com/syncer",
-    "http://127.0.0.1:9000/hook",
-    "http://localhost/hook",
-    "http://[::1]:8080/hook",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://ops.example.com/syncer",
+        "http://127.0.0.1:9000/hook",
+        "http://localhost/hook",
+        "http://[::1]:8080/hook",
+    ],
+)
 def test_a_webhook_takes_https_anywhere_and_http_on_loopback(url: str) -> None:
     assert url_problem("webhook", url) is None
 
 
-@pytest.mark.parametrize(("url", "problem"), [
-    ("not-a-url", "is not an http(s) URL"),
-    ("ftp://ops.example.com/x", "is not an http(s) URL"),
-    ("https://", "is not an http(s) URL"),
-    ("http://ops.example.com/hook", "is plain http to another machine: use https "
-     "(http is accepted on loopback only)"),
-    ("https://ops.example.com:port/x", "is not a valid URL"),
-])
+@pytest.mark.parametrize(
+    ("url", "problem"),
+    [
+        ("not-a-url", "is not an http(s) URL"),
+        ("ftp://ops.example.com/x", "is not an http(s) URL"),
+        ("https://", "is not an http(s) URL"),
+        (
+            "http://ops.example.com/hook",
+            "is plain http to another machine: use https (http is accepted on loopback only)",
+        ),
+        ("https://ops.example.com:port/x", "is not a valid URL"),
+    ],
+)
 def test_a_webhook_refuses_what_is_not_https_or_loopback(url: str, problem: str) -> None:
     assert url_problem("webhook", url) == problem
 

@@ -49,8 +49,15 @@ def state(model_id: str, shutdown_at: datetime | None = None, **fields: Any) -> 
 
 def event(kind: str, model_id: str, **fields: Any) -> dict[str, Any]:
     return {
-        "source": "openai", "model_id": model_id, "kind": kind, "occurred_at": NOW,
-        "sync_run_id": 7, "old_values": None, "new_values": None, "details": None, **fields,
+        "source": "openai",
+        "model_id": model_id,
+        "kind": kind,
+        "occurred_at": NOW,
+        "sync_run_id": 7,
+        "old_values": None,
+        "new_values": None,
+        "details": None,
+        **fields,
     }
 
 
@@ -93,12 +100,19 @@ def test_an_events_rule_fires_once_per_matching_event_with_the_event_itself() ->
     (alert,) = event_alerts(rules, "openai", events, models, NOW)
 
     assert (alert.rule, alert.kind, alert.source, alert.model_id) == (
-        "new", "added", "openai", "gpt-5",
+        "new",
+        "added",
+        "openai",
+        "gpt-5",
     )
     assert alert.summary == "openai: gpt-5 added"
     assert alert.event == {
-        "kind": "added", "occurred_at": NOW, "sync_run_id": 7,
-        "old_values": None, "new_values": None, "details": None,
+        "kind": "added",
+        "occurred_at": NOW,
+        "sync_run_id": 7,
+        "old_values": None,
+        "new_values": None,
+        "details": None,
     }
 
 
@@ -130,7 +144,8 @@ def test_rules_filter_by_source_and_by_id_glob() -> None:
     alerts = event_alerts(rules, "openai", events, {}, NOW)
 
     assert [(a.rule, a.model_id) for a in alerts] == [
-        ("ours", "ft:gpt-4o:acme:x:1"), ("4o", "gpt-4o-mini"),
+        ("ours", "ft:gpt-4o:acme:x:1"),
+        ("4o", "gpt-4o-mini"),
     ]
 
 
@@ -138,8 +153,11 @@ def test_a_retired_model_is_reported_as_retired_with_its_date_and_replacement() 
     gone = state("gpt-4-0613", NOW - timedelta(days=1), present=False, replacement="gpt-4o")
 
     (alert,) = event_alerts(
-        [rule(kinds=("retired",))], "openai", [event("vanished", "gpt-4-0613")],
-        {"gpt-4-0613": gone}, NOW,
+        [rule(kinds=("retired",))],
+        "openai",
+        [event("vanished", "gpt-4-0613")],
+        {"gpt-4-0613": gone},
+        NOW,
     )
 
     assert alert.kind == "retired"
@@ -160,14 +178,16 @@ def test_a_rule_for_vanished_does_not_get_retirements_and_vice_versa() -> None:
     alerts = event_alerts(rules, "openai", events, {"old": dated}, NOW)
 
     assert [(a.rule, a.model_id, a.kind) for a in alerts] == [
-        ("r", "old", "retired"), ("v", "surprise", "vanished"),
+        ("r", "old", "retired"),
+        ("v", "surprise", "vanished"),
     ]
     assert alerts[1].summary == "openai: surprise vanished without a known shutdown date"
 
 
 def test_a_change_summary_names_the_fields_with_old_and_new_values() -> None:
     change = event(
-        "changed", "gpt-4o",
+        "changed",
+        "gpt-4o",
         old_values={"owned_by": "openai", "a": 1, "b": 2, "c": 3},
         new_values={"owned_by": "acme", "a": 2, "b": 3, "c": 4},
     )
@@ -186,7 +206,9 @@ def test_countdown_and_stale_rules_ignore_events() -> None:
 
 rule_strategy = st.builds(
     lambda i, kinds, sources, models: rule(
-        f"r{i}", kinds=tuple(kinds) or ALERT_EVENT_KINDS, sources=tuple(sources),
+        f"r{i}",
+        kinds=tuple(kinds) or ALERT_EVENT_KINDS,
+        sources=tuple(sources),
         models=tuple(models),
     ),
     st.integers(0, 99),
@@ -279,8 +301,13 @@ def test_a_model_first_seen_close_to_its_date_alerts_once_for_the_tightest_thres
         "openai: gpt-4-0613 shuts down in 5 days (2026-03-06, date from the provider)"
     )
     assert alert.shutdown == {
-        "shutdown_at": date, "days_left": 5, "threshold_days": 7,
-        "replacement": None, "date_source": "provider", "origin": None, "source_url": None,
+        "shutdown_at": date,
+        "days_left": 5,
+        "threshold_days": 7,
+        "replacement": None,
+        "date_source": "provider",
+        "origin": None,
+        "source_url": None,
         "status": None,
     }
     assert sorted(m.threshold_days for m in plan.new_marks) == [7, 30, 90]
@@ -345,7 +372,10 @@ def test_countdowns_skip_vanished_undated_and_unmatched_models_and_forget_gone_o
     other_source = Mark("r", "azure", "gone", 7, date)
 
     plan = countdown(
-        [rule(kind="shutdown", models=("gpt-*",))], "openai", models, [stale_mark, other_source],
+        [rule(kind="shutdown", models=("gpt-*",))],
+        "openai",
+        models,
+        [stale_mark, other_source],
         NOW,
     )
 
@@ -360,7 +390,9 @@ def test_countdowns_are_soonest_first_and_per_rule() -> None:
     plan = countdown(rules, "openai", models, [], NOW)
 
     assert [(a.rule, a.model_id) for a in plan.alerts] == [
-        ("a", "soon"), ("a", "late"), ("b", "soon"),
+        ("a", "soon"),
+        ("a", "late"),
+        ("b", "soon"),
     ]
 
 
@@ -440,7 +472,9 @@ def test_a_stale_source_alerts_once_then_recovers_once() -> None:
         "stale after 1h"
     )
     assert alert.stale == {
-        "last_success_at": last_ok, "stale_after_seconds": 3600, "previous_success_at": None,
+        "last_success_at": last_ok,
+        "stale_after_seconds": 3600,
+        "previous_success_at": None,
     }
     assert first.new_marks == [StaleMark("s", "openai", last_ok)]
     assert second.alerts == [] and second.new_marks == []
@@ -476,18 +510,30 @@ def test_a_source_that_never_succeeded_says_so() -> None:
 
 def test_the_document_is_version_1_with_every_key_and_utc_times() -> None:
     alert = Alert(
-        rule="r", kind="shutdown", summary="s", source="openai", model_id="m",
+        rule="r",
+        kind="shutdown",
+        summary="s",
+        source="openai",
+        model_id="m",
         shutdown={"shutdown_at": NOW, "days_left": 0},
     )
 
     document = alert.document("id-1", NOW)
 
     assert document == {
-        "version": PAYLOAD_VERSION, "id": "id-1", "rule": "r", "kind": "shutdown",
-        "created_at": "2026-03-01T12:00:00.000000Z", "source": "openai", "model_id": "m",
-        "summary": "s", "event": None,
-        "shutdown": {"shutdown_at": "2026-03-01T12:00:00.000000Z", "days_left": 0}, "stale": None,
-        "replacement": None, "in_use": None,
+        "version": PAYLOAD_VERSION,
+        "id": "id-1",
+        "rule": "r",
+        "kind": "shutdown",
+        "created_at": "2026-03-01T12:00:00.000000Z",
+        "source": "openai",
+        "model_id": "m",
+        "summary": "s",
+        "event": None,
+        "shutdown": {"shutdown_at": "2026-03-01T12:00:00.000000Z", "days_left": 0},
+        "stale": None,
+        "replacement": None,
+        "in_use": None,
     }
     assert PAYLOAD_VERSION == 1
 
@@ -503,33 +549,39 @@ def test_the_probe_alert_names_its_rule_and_matches_nothing() -> None:
 
 
 def uses(*entries: tuple[str, str, int, str]) -> InUse:
-    return InUse((Place(repository, path, line), model_id)
-                 for repository, path, line, model_id in entries)
+    return InUse(
+        (Place(repository, path, line), model_id) for repository, path, line, model_id in entries
+    )
 
 
 def test_an_in_use_rule_fires_only_for_models_a_recorded_scan_found_in_use() -> None:
     found = uses(("api", "app/llm.py", 12, "openai/gpt-4o"), ("web", "src/chat.ts", 3, "o1"))
-    events = [event("vanished", "gpt-4o"), event("vanished", "gpt-4-0613"),
-              event("vanished", "o1")]
+    events = [event("vanished", "gpt-4o"), event("vanished", "gpt-4-0613"), event("vanished", "o1")]
     rules = [rule("page", kinds=("vanished",), in_use=True), rule("all", kinds=("vanished",))]
 
     alerts = event_alerts(rules, "openai", events, {}, NOW, found)
 
     assert [(a.rule, a.model_id) for a in alerts] == [
-        ("page", "gpt-4o"), ("all", "gpt-4o"), ("all", "gpt-4-0613"), ("page", "o1"), ("all", "o1"),
+        ("page", "gpt-4o"),
+        ("all", "gpt-4o"),
+        ("all", "gpt-4-0613"),
+        ("page", "o1"),
+        ("all", "o1"),
     ]
     assert alerts[0].summary == (
         "openai: gpt-4o vanished without a known shutdown date; used in 1 place: api:app/llm.py:12"
     ), "the finding as written (openai/gpt-4o) counts for the listed id"
     assert alerts[0].in_use == {
-        "count": 1, "places": [{"repository": "api", "path": "app/llm.py", "line": 12}],
+        "count": 1,
+        "places": [{"repository": "api", "path": "app/llm.py", "line": 12}],
     }
     assert alerts[2].in_use == {"count": 0, "places": []}, "known not to be in use"
     assert alerts[2].summary == "openai: gpt-4-0613 vanished without a known shutdown date"
 
 
-def test_without_a_recorded_scan_in_use_rules_fire_for_nothing_and_alerts_say_nothing_of_use(
-) -> None:
+def test_without_a_recorded_scan_in_use_rules_fire_for_nothing_and_alerts_say_nothing_of_use() -> (
+    None
+):
     rules = [rule("page", in_use=True), rule("all"), rule("soon", "shutdown", in_use=True)]
     models = [state("gpt-4o", NOW + timedelta(days=3))]
 
@@ -542,8 +594,10 @@ def test_without_a_recorded_scan_in_use_rules_fire_for_nothing_and_alerts_say_no
 
 
 def test_a_model_used_in_many_places_names_three_and_counts_the_rest() -> None:
-    found = uses(*[("api", f"m{i}.py", i, "gpt-4o") for i in range(1, 26)],
-                 ("api", "m1.py", 1, "gpt-4o:free"))
+    found = uses(
+        *[("api", f"m{i}.py", i, "gpt-4o") for i in range(1, 26)],
+        ("api", "m1.py", 1, "gpt-4o:free"),
+    )
 
     (alert,) = event_alerts([rule()], "openai", [event("vanished", "gpt-4o")], {}, NOW, found)
 

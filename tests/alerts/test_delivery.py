@@ -42,8 +42,9 @@ def hook(url: str | None, name: str = "hook", secret: str | None = None) -> Aler
 
 def enqueue(engine: Engine, rules: list[AlertRule], *models: str, rule: str = "hook") -> None:
     alerts = [
-        Alert(rule=rule, kind="vanished", summary=f"openai: {m} vanished", source="openai",
-              model_id=m)
+        Alert(
+            rule=rule, kind="vanished", summary=f"openai: {m} vanished", source="openai", model_id=m
+        )
         for m in models
     ]
     with write_session(engine) as session, session.begin():
@@ -165,7 +166,9 @@ def test_a_receiver_down_for_several_dispatches_gets_every_alert_later_in_order_
     ids = [d["id"] for d in receiver.documents]
     assert len(set(ids)) == 3
     assert [(a.status, a.attempts) for a in outbox(engine)] == [
-        ("delivered", 3), ("delivered", 1), ("delivered", 1),
+        ("delivered", 3),
+        ("delivered", 1),
+        ("delivered", 1),
     ]
     assert dispatcher.dispatch().delivered == 0
 

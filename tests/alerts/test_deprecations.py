@@ -78,14 +78,16 @@ def test_a_toml_file_reads_date_literals_and_strings() -> None:
         ("d.csv", "model,shutdown_date\nx,2026-13-01\n", "d.csv:2: shutdown_date: '2026-13-01'"),
         ("d.csv", "model,shutdown_date\nx,2026-01-01,extra\n", "d.csv:2: more values than"),
         (
-            "d.csv", "model,shutdown_date\nx,2026-01-01\ny,2026-01-01\nx,2026-02-01\n",
+            "d.csv",
+            "model,shutdown_date\nx,2026-01-01\ny,2026-01-01\nx,2026-02-01\n",
             "d.csv:4: 'x' is listed twice (first at d.csv:2)",
         ),
         ("d.toml", "[[deprecations]\n", "d.toml: not valid TOML"),
         ("d.toml", "[other]\n", "d.toml: other: unknown key"),
         ("d.toml", "deprecations = 1\n", "d.toml: deprecations: expected [[deprecations]]"),
         (
-            "d.toml", "[[deprecations]]\nmodel = 3\nshutdown_date = 2026-01-01\n",
+            "d.toml",
+            "[[deprecations]]\nmodel = 3\nshutdown_date = 2026-01-01\n",
             "d.toml: deprecations[0]: model: ",
         ),
         (
@@ -142,33 +144,46 @@ LITELLM = {
         "deprecation_date": "date when the model becomes deprecated in the format YYYY-MM-DD",
     },
     "gpt-4o-2024-05-13": {
-        "litellm_provider": "openai", "mode": "chat", "max_input_tokens": 128000,
+        "litellm_provider": "openai",
+        "mode": "chat",
+        "max_input_tokens": 128000,
         "deprecation_date": "2026-10-23",
         "deprecation_source": "https://developers.openai.com/api/docs/deprecations",
     },
     "gpt-4o": {"litellm_provider": "openai", "mode": "chat", "max_input_tokens": 128000},
     "azure/gpt-4o-2024-05-13": {
-        "litellm_provider": "azure", "mode": "chat", "deprecation_date": "2026-11-30",
+        "litellm_provider": "azure",
+        "mode": "chat",
+        "deprecation_date": "2026-11-30",
         "deprecation_source": "https://learn.microsoft.com/azure/ai-foundry/openai/concepts/"
-                              "model-retirements",
+        "model-retirements",
     },
     "claude-3-opus-20240229": {
-        "litellm_provider": "anthropic", "mode": "chat", "deprecation_date": "2026-01-05",
+        "litellm_provider": "anthropic",
+        "mode": "chat",
+        "deprecation_date": "2026-01-05",
     },
     "openrouter/openai/gpt-4o-2024-05-13": {
-        "litellm_provider": "openrouter", "deprecation_date": "2026-10-01",
+        "litellm_provider": "openrouter",
+        "deprecation_date": "2026-10-01",
     },
     "gemini/gemini-1.5-pro": {
-        "litellm_provider": "gemini", "deprecation_date": "2025-09-24",
+        "litellm_provider": "gemini",
+        "deprecation_date": "2025-09-24",
     },
     "bedrock/anthropic.claude-v2": {
-        "litellm_provider": "bedrock", "deprecation_date": "2025-07-21",
+        "litellm_provider": "bedrock",
+        "deprecation_date": "2025-07-21",
     },
     "mistral/odd[model]": {"litellm_provider": "mistral", "deprecation_date": "soon"},
 }
 PROVIDERS = {
-    "openai": ("openai",), "azure-eu": ("azure",), "azure-us": ("azure",),
-    "claude": ("anthropic",), "openrouter": ("openrouter",), "gem": ("gemini",),
+    "openai": ("openai",),
+    "azure-eu": ("azure",),
+    "azure-us": ("azure",),
+    "claude": ("anthropic",),
+    "openrouter": ("openrouter",),
+    "gem": ("gemini",),
     "mistral": ("mistral",),
 }
 
@@ -185,11 +200,14 @@ def test_a_litellm_entry_applies_to_every_source_of_its_providers_kind() -> None
         return None if entry is None else (entry.shutdown_at.date().isoformat(), entry.source_url)
 
     assert dated("openai", "gpt-4o-2024-05-13") == (
-        "2026-10-23", "https://developers.openai.com/api/docs/deprecations"
+        "2026-10-23",
+        "https://developers.openai.com/api/docs/deprecations",
     )
     assert dated("openai", "gpt-4o") is None
-    assert dated("azure-eu", "gpt-4o-2024-05-13") == dated("azure-us", "gpt-4o-2024-05-13") == (
-        "2026-11-30", LITELLM["azure/gpt-4o-2024-05-13"]["deprecation_source"]
+    assert (
+        dated("azure-eu", "gpt-4o-2024-05-13")
+        == dated("azure-us", "gpt-4o-2024-05-13")
+        == ("2026-11-30", LITELLM["azure/gpt-4o-2024-05-13"]["deprecation_source"])
     )
     assert dated("claude", "claude-3-opus-20240229") == ("2026-01-05", None)
     assert dated("openrouter", "openai/gpt-4o-2024-05-13") == ("2026-10-01", None)
@@ -207,16 +225,15 @@ def test_litellm_entries_nobody_configured_or_with_no_date_are_counted_not_kept(
 
 
 def test_a_litellm_key_with_glob_characters_matches_only_itself() -> None:
-    entries = litellm({"mistral/m[1]*": {"litellm_provider": "mistral",
-                                        "deprecation_date": "2026-06-06"}})
+    entries = litellm(
+        {"mistral/m[1]*": {"litellm_provider": "mistral", "deprecation_date": "2026-06-06"}}
+    )
 
     assert match(entries, "mistral", "m[1]*") is not None
     assert match(entries, "mistral", "m1x") is None
 
 
-@pytest.mark.parametrize(
-    "text", ["[]", '{"gpt-4o": {"mode": "chat"}}', "{not json"]
-)
+@pytest.mark.parametrize("text", ["[]", '{"gpt-4o": {"mode": "chat"}}', "{not json"])
 def test_a_file_that_is_not_litellms_map_is_an_error_naming_it(text: str) -> None:
     with pytest.raises(ConfigError, match=r"^prices\.json: not"):
         parse_litellm(text, "prices.json", PROVIDERS)
@@ -235,8 +252,14 @@ def test_the_indexed_matcher_finds_what_trying_every_entry_finds(
     brute = [e for e in entries if fnmatchcase(source, e.source) and fnmatchcase(model_id, e.model)]
     expected = max(
         brute,
-        key=lambda e: (not set("*?[") & set(e.model), len(e.model),
-                       not set("*?[") & set(e.source), len(e.source), e.model, e.source),
+        key=lambda e: (
+            not set("*?[") & set(e.model),
+            len(e.model),
+            not set("*?[") & set(e.source),
+            len(e.source),
+            e.model,
+            e.source,
+        ),
         default=None,
     )
 

@@ -25,25 +25,49 @@ MONDAY = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 
 def digest_rule(url: str, kind: str = "webhook", **fields: Any) -> AlertRule:
-    return AlertRule(name="weekly", kind="events", channel=Channel(kind, "URL", url),
-                     deliver="digest", schedule="0 9 * * MON", **fields)
+    return AlertRule(
+        name="weekly",
+        kind="events",
+        channel=Channel(kind, "URL", url),
+        deliver="digest",
+        schedule="0 9 * * MON",
+        **fields,
+    )
 
 
 def write(engine: Engine, rules: list[AlertRule], at: datetime, *alerts: tuple[str, str]) -> None:
     """Alerts of the rule ``weekly`` (kind, model) as a sync at ``at`` writes them."""
     with write_session(engine) as session, session.begin():
-        add_alerts(session, rules, [
-            Alert(rule="weekly", kind=kind, summary=f"openai: {model} {kind}", source="openai",
-                  model_id=model)
-            for kind, model in alerts
-        ], at)
+        add_alerts(
+            session,
+            rules,
+            [
+                Alert(
+                    rule="weekly",
+                    kind=kind,
+                    summary=f"openai: {model} {kind}",
+                    source="openai",
+                    model_id=model,
+                )
+                for kind, model in alerts
+            ],
+            at,
+        )
 
 
 def rows(engine: Engine) -> list[Mapping[str, Any]]:
     with read_session(engine) as session:
-        return [r._mapping for r in session.execute(
-            select(outbox_table.c.kind, outbox_table.c.status, outbox_table.c.model_id,
-                   outbox_table.c.payload).order_by(outbox_table.c.id))]
+        return [
+            r._mapping
+            for r in session.execute(
+                select(
+                    outbox_table.c.kind,
+                    outbox_table.c.status,
+                    outbox_table.c.model_id,
+                    outbox_table.c.payload,
+                ).order_by(outbox_table.c.id)
+            )
+        ]
 
 
 def models(document: Mapping[str, Any]) -> list[str]:
@@ -87,8 +111,11 @@ def test_a_digest_rule_holds_its_alerts_and_sends_one_digest_per_window(
     assert headers["X-Syncer-Payload-Version"] == "2"
     assert headers["X-Syncer-Alert-Id"] == first["id"]
     assert [(r["kind"], r["status"]) for r in rows(migrated)] == [
-        ("added", "digested"), ("vanished", "digested"), ("digest", "delivered"),
-        ("added", "digested"), ("digest", "delivered"),
+        ("added", "digested"),
+        ("vanished", "digested"),
+        ("digest", "delivered"),
+        ("added", "digested"),
+        ("digest", "delivered"),
     ]
 
 
@@ -104,8 +131,11 @@ def test_send_empty_sends_a_digest_for_a_window_with_nothing(
     assert dispatcher.dispatch().delivered == 1
     (document,) = receiver.documents
     assert document["summary"] == "syncer digest for rule weekly: nothing happened"
-    assert document["window"] == {"start": "2026-03-01T09:00:00.000000Z",
-                                  "end": "2026-03-16T09:00:00.000000Z", "timezone": "UTC"}
+    assert document["window"] == {
+        "start": "2026-03-01T09:00:00.000000Z",
+        "end": "2026-03-16T09:00:00.000000Z",
+        "timezone": "UTC",
+    }
 
 
 def test_immediate_if_sends_what_cannot_wait_at_once_and_digests_the_rest(
@@ -129,8 +159,13 @@ def test_slack_and_apprise_get_the_digest_as_readable_text() -> None:
     slack, apprise = Receiver("/slack"), Receiver("/apprise")
     try:
         sender = Sender()
-        document = {"version": 2, "kind": "digest", "id": "d", "summary": "syncer digest",
-                    "text": "syncer digest\n\nopenai\n  Added (1)\n  • openai: a added"}
+        document = {
+            "version": 2,
+            "kind": "digest",
+            "id": "d",
+            "summary": "syncer digest",
+            "text": "syncer digest\n\nopenai\n  Added (1)\n  • openai: a added",
+        }
         sender.send(Channel("slack", "S", slack.url), document)
         sender.send(Channel("apprise", "A", apprise.url.replace("http://", "json://")), document)
         sender.close()
@@ -172,7 +207,8 @@ def test_a_crash_between_writing_and_sending_a_digest_neither_loses_nor_repeats_
     again = Dispatcher(migrated, rules, now=clock).dispatch()
 
     assert [(r["kind"], r["status"]) for r in written] == [
-        ("added", "digested"), ("digest", "pending"),
+        ("added", "digested"),
+        ("digest", "pending"),
     ], "the digest was written with the marks of what it covers, then the process died"
     assert (after.delivered, again.delivered) == (1, 0)
     (document,) = receiver.documents
@@ -226,9 +262,7 @@ def test_two_writers_without_the_lease_still_write_one_digest_per_window(
     assert [r["kind"] for r in rows(migrated)] == ["added", "digest"]
 
 
-def test_two_dispatchers_at_once_deliver_one_digest(
-    migrated: Engine, receiver: Receiver
-) -> None:
+def test_two_dispatchers_at_once_deliver_one_digest(migrated: Engine, receiver: Receiver) -> None:
     rules = [digest_rule(receiver.url)]
     write(migrated, rules, MONDAY - timedelta(days=1), ("added", "a"), ("added", "b"))
     compose_due(migrated, rules, MONDAY - timedelta(days=1))
@@ -252,7 +286,6 @@ def test_two_dispatchers_at_once_deliver_one_digest(
     assert [r["kind"] for r in rows(migrated)].count("digest") == 1
 
 
-
 def test_a_digest_names_each_models_replacement_where_its_date_comes_from_and_its_uses(
     migrated: Engine, provider: FakeProvider, receiver: Receiver
 ) -> None:
@@ -273,14 +306,29 @@ def test_a_digest_names_each_models_replacement_where_its_date_comes_from_and_it
     provider.models[2]["shutdown_date"] = "2026-07-01"
     sync()
     with migrated.begin() as connection:
-        connection.execute(model_usages_table.insert(), [
-            {"repository": "api", "path": "app.py", "line": 3, "column": 9,
-             "model_id": "gpt-4-0613", "verdict": "ok", "scanned_at": clock.now},
-        ])
+        connection.execute(
+            model_usages_table.insert(),
+            [
+                {
+                    "repository": "api",
+                    "path": "app.py",
+                    "line": 3,
+                    "column": 9,
+                    "model_id": "gpt-4-0613",
+                    "verdict": "ok",
+                    "scanned_at": clock.now,
+                },
+            ],
+        )
     with write_session(migrated) as session, session.begin():
-        import_deprecations(session, [
-            Deprecation("gpt-4-0613", MONDAY + timedelta(days=3), replacement="gpt-4o"),
-        ], clock.now, origin="deps.csv")
+        import_deprecations(
+            session,
+            [
+                Deprecation("gpt-4-0613", MONDAY + timedelta(days=3), replacement="gpt-4o"),
+            ],
+            clock.now,
+            origin="deps.csv",
+        )
     clock.advance(hours=1)
     provider.set("gpt-4o", "o1", "o3")
     provider.models[1]["shutdown_date"] = "2026-07-01"
@@ -290,6 +338,8 @@ def test_a_digest_names_each_models_replacement_where_its_date_comes_from_and_it
 
     (slack,) = receiver.documents
     lines = slack["text"].splitlines()
-    assert "  • gpt-4-0613: retired as announced for 2026-03-05 (replacement: gpt-4o; "\
+    assert (
+        "  • gpt-4-0613: retired as announced for 2026-03-05 (replacement: gpt-4o; "
         "date imported from deps.csv; used in 1 place: api:app.py:3)" in lines
+    )
     assert "  • o3: added" in lines

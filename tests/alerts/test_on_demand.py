@@ -20,8 +20,11 @@ Invoke = Callable[..., Result]
 
 @pytest.fixture
 def setup(
-    invoke: Invoke, monkeypatch: pytest.MonkeyPatch, provider: FakeProvider,
-    receiver: Receiver, tmp_path: Path,
+    invoke: Invoke,
+    monkeypatch: pytest.MonkeyPatch,
+    provider: FakeProvider,
+    receiver: Receiver,
+    tmp_path: Path,
 ) -> Invoke:
     config = tmp_path / "syncer.toml"
     config.write_text(
@@ -57,7 +60,8 @@ def test_dispatch_now_delivers_an_alert_waiting_for_its_retry_time(
 
     assert waiting.stdout.strip() == "alerts: 0 delivered, 0 to retry later, 0 failed"
     assert (now.exit_code, now.stdout.strip()) == (
-        0, "alerts: 1 delivered, 0 to retry later, 0 failed",
+        0,
+        "alerts: 1 delivered, 0 to retry later, 0 failed",
     )
     assert [d["model_id"] for d in receiver.documents] == ["b"]
     assert [(r["status"], r["attempts"]) for r in outbox(setup)] == [("delivered", 2)]
@@ -125,7 +129,10 @@ CHANNELS = (
 
 @pytest.fixture
 def doctor(
-    invoke: Invoke, monkeypatch: pytest.MonkeyPatch, provider: FakeProvider, tmp_path: Path,
+    invoke: Invoke,
+    monkeypatch: pytest.MonkeyPatch,
+    provider: FakeProvider,
+    tmp_path: Path,
     database_url: str,
 ) -> Invoke:
     provider.set("gpt-4o")
@@ -142,8 +149,11 @@ def doctor(
 
 
 def alert_lines(result: Result) -> list[str]:
-    return [line for line in result.output.splitlines()
-            if line.startswith(("OK    alert ", "FAIL  alert ", "      -> set"))]
+    return [
+        line
+        for line in result.output.splitlines()
+        if line.startswith(("OK    alert ", "FAIL  alert ", "      -> set"))
+    ]
 
 
 def test_doctor_fails_a_variable_that_holds_the_wrong_kind_of_url_without_showing_it(
@@ -204,8 +214,9 @@ def test_doctor_send_test_scrubs_every_configured_secret_from_a_receivers_answer
     result = doctor("doctor", "--send-test")
 
     (line,) = [line for line in alert_lines(result) if "alert chat" in line]
-    assert line.startswith("FAIL  alert chat: the test alert was not taken: slack: HTTP 400: "
-                           "bad: use ")
+    assert line.startswith(
+        "FAIL  alert chat: the test alert was not taken: slack: HTTP 400: bad: use "
+    )
     assert "H00KTOKEN" not in result.output and API_KEY not in result.output
 
 
@@ -225,10 +236,12 @@ def test_doctor_send_test_sends_a_test_alert_to_each_channel(
     assert lines[0] == (
         f"OK    alert hook: events rule to webhook via HOOK_URL: test alert {hook_id} delivered"
     )
-    assert lines[1] == ("FAIL  alert chat: the test alert was not taken: slack: HTTP 404: "
-                        "receiver is down")
-    assert lines[2].startswith("OK    alert page: stale rule to apprise via APPRISE_URL: "
-                               "test alert ")
+    assert lines[1] == (
+        "FAIL  alert chat: the test alert was not taken: slack: HTTP 404: receiver is down"
+    )
+    assert lines[2].startswith(
+        "OK    alert page: stale rule to apprise via APPRISE_URL: test alert "
+    )
     assert receivers["hook"].documents[0]["kind"] == "test"
     (apprise,) = receivers["apprise"].documents
     assert apprise["title"] == "syncer: test"

@@ -51,8 +51,9 @@ def sync(
 def alerts(engine: Engine) -> list[tuple[str, str, str | None]]:
     with read_session(engine) as session:
         rows = session.execute(
-            select(OutboxAlert.rule, OutboxAlert.kind, OutboxAlert.model_id)
-            .order_by(OutboxAlert.id)
+            select(OutboxAlert.rule, OutboxAlert.kind, OutboxAlert.model_id).order_by(
+                OutboxAlert.id
+            )
         )
         return [tuple(row) for row in rows]
 
@@ -85,8 +86,10 @@ def test_a_rule_fires_once_per_event_and_each_alert_is_delivered_once(
 
     assert alerts(engine) == [
         ("all", "added", "gpt-5"),
-        ("all", "changed", "gpt-4o"), ("4o", "changed", "gpt-4o"),
-        ("all", "vanished", "gpt-4o-mini"), ("4o", "vanished", "gpt-4o-mini"),
+        ("all", "changed", "gpt-4o"),
+        ("4o", "changed", "gpt-4o"),
+        ("all", "vanished", "gpt-4o-mini"),
+        ("4o", "vanished", "gpt-4o-mini"),
     ]
     dispatcher = Dispatcher(engine, rules, now=clock)
     assert dispatcher.dispatch().delivered == 5
@@ -142,10 +145,14 @@ def test_countdown_thresholds_fire_once_each_and_again_after_the_date_moves(
 
     sent = payloads(engine, "shutdown")
     assert [(p["model_id"], p["shutdown"]["threshold_days"]) for p in sent] == [
-        ("gpt-4-0613", 90), ("gpt-4-0613", 30), ("gpt-4-0613", 90),
+        ("gpt-4-0613", 90),
+        ("gpt-4-0613", 30),
+        ("gpt-4-0613", 90),
     ]
     assert [p["shutdown"]["shutdown_at"][:10] for p in sent] == [
-        day(first_date), day(first_date), day(moved),
+        day(first_date),
+        day(first_date),
+        day(moved),
     ]
     assert sent[1]["summary"] == (
         f"openai: gpt-4-0613 shuts down in 30 days ({day(first_date)}, date from the provider)"
@@ -160,10 +167,17 @@ def test_imported_dates_count_down_until_the_provider_gives_its_own(
 ) -> None:
     rules = [rule("countdown", "shutdown", thresholds=(30, 7))]
     with write_session(engine) as session, session.begin():
-        import_deprecations(session, [
-            Deprecation("gpt-4-*", clock.now + timedelta(days=20), "gpt-4o"),
-            Deprecation("gpt-4-0613", clock.now + timedelta(days=25), "gpt-4.1", source="azure"),
-        ], clock.now, origin="deps.csv")
+        import_deprecations(
+            session,
+            [
+                Deprecation("gpt-4-*", clock.now + timedelta(days=20), "gpt-4o"),
+                Deprecation(
+                    "gpt-4-0613", clock.now + timedelta(days=25), "gpt-4.1", source="azure"
+                ),
+            ],
+            clock.now,
+            origin="deps.csv",
+        )
     provider.set("gpt-4-0613", "gpt-4o")
 
     sync(engine, provider, clock, rules)
@@ -173,10 +187,14 @@ def test_imported_dates_count_down_until_the_provider_gives_its_own(
 
     imported, announced = (p["shutdown"] for p in payloads(engine, "shutdown"))
     assert (imported["date_source"], imported["replacement"], imported["threshold_days"]) == (
-        "imported", "gpt-4o", 30,
+        "imported",
+        "gpt-4o",
+        30,
     )
     assert (announced["date_source"], announced["replacement"], announced["threshold_days"]) == (
-        "provider", "gpt-4o", 7,
+        "provider",
+        "gpt-4o",
+        7,
     )
     with read_session(engine) as session:
         rows = shutdowns(session, clock.now)
@@ -249,19 +267,32 @@ def test_alert_statements_do_not_grow_with_the_number_of_models(
     engine: Engine, provider: FakeProvider, clock: Clock
 ) -> None:
     rules = [
-        rule("all"), rule("countdown", "shutdown"), rule("health", "stale"),
-        rule("ours", models=("*-1*",)), rule("used", in_use=True),
+        rule("all"),
+        rule("countdown", "shutdown"),
+        rule("health", "stale"),
+        rule("ours", models=("*-1*",)),
+        rule("used", in_use=True),
         rule("used-countdown", "shutdown", in_use=True),
     ]
     counts = []
     for size in (5, 300):
         provider.set(*[f"{size}-{i}" for i in range(size)])
         with engine.begin() as connection:  # a scan found half of them in use
-            connection.execute(model_usages_table.insert(), [
-                {"repository": f"r{size}", "path": "app.py", "line": i, "column": 1,
-                 "model_id": f"{size}-{i}", "verdict": "ok", "scanned_at": clock.now}
-                for i in range(0, size, 2)
-            ])
+            connection.execute(
+                model_usages_table.insert(),
+                [
+                    {
+                        "repository": f"r{size}",
+                        "path": "app.py",
+                        "line": i,
+                        "column": 1,
+                        "model_id": f"{size}-{i}",
+                        "verdict": "ok",
+                        "scanned_at": clock.now,
+                    }
+                    for i in range(0, size, 2)
+                ],
+            )
         for listed in provider.models:
             listed["shutdown_date"] = day(clock.now + timedelta(days=20))
         name = f"s{size}"
@@ -290,8 +321,14 @@ def test_alert_statements_do_not_grow_with_the_number_of_models(
 def events_of(engine: Engine, kind: str) -> list[tuple[str, Any, Any, Any]]:
     with read_session(engine) as session:
         rows = session.execute(
-            select(ModelEvent.model_id, ModelEvent.old_values, ModelEvent.new_values,
-                   ModelEvent.details).where(ModelEvent.kind == kind).order_by(ModelEvent.id)
+            select(
+                ModelEvent.model_id,
+                ModelEvent.old_values,
+                ModelEvent.new_values,
+                ModelEvent.details,
+            )
+            .where(ModelEvent.kind == kind)
+            .order_by(ModelEvent.id)
         )
         return [tuple(row) for row in rows]
 
@@ -312,10 +349,18 @@ def test_a_provider_moving_a_date_is_a_shutdown_changed_event_beside_the_changed
     sync(engine, provider, clock, rules)
 
     assert events_of(engine, "shutdown_changed") == [
-        ("gpt-4-0613", {"shutdown_at": "2026-06-06T00:00:00.000000Z"},
-         {"shutdown_at": "2026-09-01T00:00:00.000000Z"}, {"date_source": "provider"}),
-        ("gpt-4o", {"shutdown_at": None}, {"shutdown_at": "2026-12-01T00:00:00.000000Z"},
-         {"date_source": "provider"}),
+        (
+            "gpt-4-0613",
+            {"shutdown_at": "2026-06-06T00:00:00.000000Z"},
+            {"shutdown_at": "2026-09-01T00:00:00.000000Z"},
+            {"date_source": "provider"},
+        ),
+        (
+            "gpt-4o",
+            {"shutdown_at": None},
+            {"shutdown_at": "2026-12-01T00:00:00.000000Z"},
+            {"date_source": "provider"},
+        ),
     ]
     assert len(events_of(engine, "changed")) == 3
     assert [p["summary"] for p in payloads(engine, "shutdown_changed")] == [
@@ -337,15 +382,19 @@ def test_an_import_that_sets_moves_or_clears_a_date_records_it_with_its_origin(
         with write_session(engine) as session, session.begin():
             return len(import_deprecations(session, entries, clock.now, **options).events)
 
-    first = load([Deprecation("gpt-4-0613", june, source_url=url), Deprecation("gpt-4o", june)],
-                 origin="prices.json")
+    first = load(
+        [Deprecation("gpt-4-0613", june, source_url=url), Deprecation("gpt-4o", june)],
+        origin="prices.json",
+    )
     again = load([Deprecation("gpt-4-0613", june, source_url=url)], origin="prices.json")
     moved = load([Deprecation("gpt-4-0613", july, source_url=url)], origin="prices-2.json")
     cleared = load([], replace=True, origin="empty.csv")
 
     assert (first, again, moved, cleared) == (2, 0, 1, 2)
-    changes = [(m, old["shutdown_at"], new["shutdown_at"], d["origin"], d["provider_shutdown_at"])
-               for m, old, new, d in events_of(engine, "shutdown_changed")]
+    changes = [
+        (m, old["shutdown_at"], new["shutdown_at"], d["origin"], d["provider_shutdown_at"])
+        for m, old, new, d in events_of(engine, "shutdown_changed")
+    ]
     assert changes == [
         ("gpt-4-0613", None, iso(june), "prices.json", None),
         # The provider's own date wins, but the imported one moved: recorded all the same.
@@ -365,10 +414,15 @@ def test_the_shutdown_list_shows_where_an_imported_date_came_from(
     sync(engine, provider, clock, [])
     url = "https://developers.openai.com/api/docs/deprecations"
     with write_session(engine) as session, session.begin():
-        import_deprecations(session, [
-            Deprecation("gpt-4-0613", clock.now + timedelta(days=30), "gpt-4o", source_url=url),
-            Deprecation("gpt-4o", clock.now + timedelta(days=10)),
-        ], clock.now, origin="model_prices_and_context_window.json")
+        import_deprecations(
+            session,
+            [
+                Deprecation("gpt-4-0613", clock.now + timedelta(days=30), "gpt-4o", source_url=url),
+                Deprecation("gpt-4o", clock.now + timedelta(days=10)),
+            ],
+            clock.now,
+            origin="model_prices_and_context_window.json",
+        )
 
     with read_session(engine) as session:
         rows = shutdowns(session, clock.now)

@@ -20,8 +20,13 @@ from tests.receivers import Clock, Receiver
 
 
 def quiet_rule(url: str = "http://127.0.0.1/", **fields: object) -> AlertRule:
-    return AlertRule(name="ops", kind="events", channel=Channel("webhook", "U", url),
-                     quiet=((22, 0), (7, 0)), **fields)  # type: ignore[arg-type]
+    return AlertRule(
+        name="ops",
+        kind="events",
+        channel=Channel("webhook", "U", url),
+        quiet=((22, 0), (7, 0)),
+        **fields,
+    )  # type: ignore[arg-type]
 
 
 def at(day: int, hour: int, minute: int = 0, month: int = 3) -> datetime:
@@ -41,28 +46,34 @@ def test_a_window_past_midnight_holds_from_its_start_to_its_end() -> None:
 def test_quiet_hours_are_read_in_the_rules_timezone_across_a_dst_change() -> None:
     rule = quiet_rule(timezone="Europe/Paris")
 
-    assert quiet_until(rule, at(27, 20, 59)) is None          # 21:59 CET
-    assert quiet_until(rule, at(27, 21)) == at(28, 6)          # 22:00 CET -> 07:00 CET
-    assert quiet_until(rule, at(28, 21)) == at(29, 5)          # the night clocks go forward
-    assert quiet_until(rule, at(29, 20)) == at(30, 5)          # 22:00 CEST -> 07:00 CEST
+    assert quiet_until(rule, at(27, 20, 59)) is None  # 21:59 CET
+    assert quiet_until(rule, at(27, 21)) == at(28, 6)  # 22:00 CET -> 07:00 CET
+    assert quiet_until(rule, at(28, 21)) == at(29, 5)  # the night clocks go forward
+    assert quiet_until(rule, at(29, 20)) == at(30, 5)  # 22:00 CEST -> 07:00 CEST
 
 
 def test_quiet_days_name_the_days_a_window_starts_on() -> None:
     rule = quiet_rule(quiet_days=("fri", "sat"))  # 6 March 2026 is a Friday
 
     assert quiet_until(rule, at(6, 23)) == at(7, 7)
-    assert quiet_until(rule, at(8, 6)) == at(8, 7)             # Saturday night's window
-    assert quiet_until(rule, at(8, 23)) is None                # Sunday: none starts
+    assert quiet_until(rule, at(8, 6)) == at(8, 7)  # Saturday night's window
+    assert quiet_until(rule, at(8, 23)) is None  # Sunday: none starts
     assert quiet_until(rule, at(9, 6)) is None
 
 
 def write(engine: Engine, rules: list[AlertRule], when: datetime, *kinds: str) -> None:
     with write_session(engine) as session, session.begin():
-        add_alerts(session, rules, [
-            Alert(rule="ops", kind=kind, summary=f"{kind} {n}", source="openai",
-                  model_id=f"m{n}")
-            for n, kind in enumerate(kinds)
-        ], when)
+        add_alerts(
+            session,
+            rules,
+            [
+                Alert(
+                    rule="ops", kind=kind, summary=f"{kind} {n}", source="openai", model_id=f"m{n}"
+                )
+                for n, kind in enumerate(kinds)
+            ],
+            when,
+        )
 
 
 def test_alerts_due_in_quiet_hours_wait_until_it_ends_and_exempt_kinds_do_not(
@@ -86,8 +97,9 @@ def test_alerts_due_in_quiet_hours_wait_until_it_ends_and_exempt_kinds_do_not(
 def test_quiet_settings_are_checked(tmp_path: Path) -> None:
     config = tmp_path / "syncer.toml"
     base = '[[sources]]\nname = "openai"\n\n[[alerts]]\nname = "ops"\nwebhook_url_env = "U"\n'
-    config.write_text(base + 'quiet = "22:00-07:00"\nquiet_days = ["SAT", "sun"]\n'
-                      'timezone = "Europe/Paris"\n')
+    config.write_text(
+        base + 'quiet = "22:00-07:00"\nquiet_days = ["SAT", "sun"]\ntimezone = "Europe/Paris"\n'
+    )
     (rule,) = load_settings(config_file=config, env={}).alerts
     assert (rule.quiet, rule.quiet_days) == (((22, 0), (7, 0)), ("sat", "sun"))
 
@@ -97,8 +109,10 @@ def test_quiet_settings_are_checked(tmp_path: Path) -> None:
         ('quiet = "07:00-07:00"\n', "alerts[0].quiet: the window is empty"),
         ('quiet_days = ["sat"]\n', "alerts[0].quiet_days: applies with quiet only"),
         ('quiet = "22:00-07:00"\nquiet_days = ["someday"]\n', "'someday' is not one of"),
-        ('quiet = "22:00-07:00"\nquiet_exempt = ["stale"]\n',
-         "alerts[0].quiet_exempt: a events rule raises no 'stale' alerts"),
+        (
+            'quiet = "22:00-07:00"\nquiet_exempt = ["stale"]\n',
+            "alerts[0].quiet_exempt: a events rule raises no 'stale' alerts",
+        ),
     ]:
         config.write_text(base + extra)
         with pytest.raises(ConfigError) as error:

@@ -43,19 +43,27 @@ def test_the_alerts_quick_start_loads_and_its_digest_fires_on_monday_morning(
     tmp_path: Path,
 ) -> None:
     settings = quick_start(
-        tmp_path, SLACK_WEBHOOK_URL="https://hooks.slack.com/services/T/B/x",
-        PAGER_URL="json://127.0.0.1:9/page", ALERT_WEBHOOK_URL="https://example.com/",
+        tmp_path,
+        SLACK_WEBHOOK_URL="https://hooks.slack.com/services/T/B/x",
+        PAGER_URL="json://127.0.0.1:9/page",
+        ALERT_WEBHOOK_URL="https://example.com/",
         ALERT_WEBHOOK_SECRET="s",
     )
 
     rules = {rule.name: rule for rule in settings.alerts}
     monday = rules["monday"]
     assert (monday.deliver, monday.schedule, monday.timezone) == (
-        "digest", "0 9 * * MON", "Europe/Paris",
+        "digest",
+        "0 9 * * MON",
+        "Europe/Paris",
     )
     assert monday.schedule is not None
-    assert latest_fire(monday.schedule, monday.timezone, datetime(2026, 3, 3, tzinfo=UTC),
-                       datetime(2026, 3, 10, tzinfo=UTC)) == datetime(2026, 3, 9, 8, tzinfo=UTC)
+    assert latest_fire(
+        monday.schedule,
+        monday.timezone,
+        datetime(2026, 3, 3, tzinfo=UTC),
+        datetime(2026, 3, 10, tzinfo=UTC),
+    ) == datetime(2026, 3, 9, 8, tzinfo=UTC)
     assert rules["page"].deliver == "immediate" and rules["page"].in_use
     assert rules["page"].kinds == ("vanished", "retired")
 
@@ -69,12 +77,17 @@ def receivers() -> Iterator[dict[str, Receiver]]:
 
 
 def test_the_quick_start_pages_at_once_for_a_model_in_use_and_digests_the_week_on_monday(
-    tmp_path: Path, engine: Engine, provider: FakeProvider, receivers: dict[str, Receiver],
+    tmp_path: Path,
+    engine: Engine,
+    provider: FakeProvider,
+    receivers: dict[str, Receiver],
 ) -> None:
     settings = quick_start(
-        tmp_path, SLACK_WEBHOOK_URL=receivers["slack"].url,
+        tmp_path,
+        SLACK_WEBHOOK_URL=receivers["slack"].url,
         PAGER_URL=receivers["pager"].url.replace("http://", "json://"),
-        ALERT_WEBHOOK_URL=receivers["hook"].url, ALERT_WEBHOOK_SECRET="s",
+        ALERT_WEBHOOK_URL=receivers["hook"].url,
+        ALERT_WEBHOOK_SECRET="s",
     )
     # The one change from the page: the source is a provider on 127.0.0.1.
     source = replace(settings.sources[0], base_url=provider.base_url, api_key=API_KEY)
@@ -83,17 +96,28 @@ def test_the_quick_start_pages_at_once_for_a_model_in_use_and_digests_the_week_o
 
     def sync() -> None:
         with Client(source, HTTPSettings(max_retries=0)) as client:
-            Syncer(engine, client, source.name, SyncPolicy(), now=clock,
-                   alerts=settings.alerts).run()
+            Syncer(
+                engine, client, source.name, SyncPolicy(), now=clock, alerts=settings.alerts
+            ).run()
         dispatcher.dispatch()
 
     provider.set("gpt-4o", "o1", "gpt-4-0613", "o3", "gpt-4.1")
     sync()
     with engine.begin() as connection:  # what `syncer scan --record --repository api` stores
-        connection.execute(model_usages_table.insert(), [{
-            "repository": "api", "path": "app/llm.py", "line": 12, "column": 9,
-            "model_id": "openai/gpt-4o", "verdict": "ok", "scanned_at": clock.now,
-        }])
+        connection.execute(
+            model_usages_table.insert(),
+            [
+                {
+                    "repository": "api",
+                    "path": "app/llm.py",
+                    "line": 12,
+                    "column": 9,
+                    "model_id": "openai/gpt-4o",
+                    "verdict": "ok",
+                    "scanned_at": clock.now,
+                }
+            ],
+        )
     clock.advance(hours=1)
     provider.set("gpt-4-0613", "o3", "gpt-4.1")  # gpt-4o (in use) and o1 (not) vanish
     sync()

@@ -57,28 +57,59 @@ def history() -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str
     announced = set(pick.sample(range(1, DAYS), 300))
 
     def event(model_id: str, kind: str, at: datetime, run: int, **values: Any) -> None:
-        events.append({"source": "bench", "model_id": model_id, "kind": kind, "occurred_at": at,
-                       "sync_run_id": run, "old_values": values.get("old"),
-                       "new_values": values.get("new"), "details": None})
+        events.append(
+            {
+                "source": "bench",
+                "model_id": model_id,
+                "kind": kind,
+                "occurred_at": at,
+                "sync_run_id": run,
+                "old_values": values.get("old"),
+                "new_values": values.get("new"),
+                "details": None,
+            }
+        )
 
     def add(at: datetime, run: int) -> None:
         model_id = f"model-{len(models):05d}"
-        raw = {"id": model_id, "object": "model", "created": int(at.timestamp()),
-               "owned_by": "bench"}
+        raw = {
+            "id": model_id,
+            "object": "model",
+            "created": int(at.timestamp()),
+            "owned_by": "bench",
+        }
         models[model_id] = {
-            "source": "bench", "model_id": model_id, "object": "model",
-            "created": raw["created"], "created_at": at, "owned_by": "bench",
-            "is_fine_tuned": False, "shutdown_at": None, "raw": raw, "raw_digest": None,
-            "first_seen_at": at, "seen_until": at, "vanished_at": None, "deleted_at": None,
+            "source": "bench",
+            "model_id": model_id,
+            "object": "model",
+            "created": raw["created"],
+            "created_at": at,
+            "owned_by": "bench",
+            "is_fine_tuned": False,
+            "shutdown_at": None,
+            "raw": raw,
+            "raw_digest": None,
+            "first_seen_at": at,
+            "seen_until": at,
+            "vanished_at": None,
+            "deleted_at": None,
         }
         present.append(model_id)
         event(model_id, "added", at, run)
 
     for day in range(DAYS + 1):
         at, run = START + timedelta(days=day), day + 1
-        runs.append({"id": run, "source": "bench", "started_at": at,
-                     "finished_at": at + timedelta(seconds=2), "status": "ok",
-                     "models_seen": 0, "list_digest": None})
+        runs.append(
+            {
+                "id": run,
+                "source": "bench",
+                "started_at": at,
+                "finished_at": at + timedelta(seconds=2),
+                "status": "ok",
+                "models_seen": 0,
+                "list_digest": None,
+            }
+        )
         for _ in range(4000 if day == 0 else 3):
             add(at, run)
         if day == 0:
@@ -96,15 +127,22 @@ def history() -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str
         for model_id in pick.sample(present, 5):
             owner = models[model_id]["owned_by"]
             models[model_id]["owned_by"] = models[model_id]["raw"]["owned_by"] = owner + "+"
-            event(model_id, "changed", at, run, old={"owned_by": owner},
-                  new={"owned_by": owner + "+"})
+            event(
+                model_id, "changed", at, run, old={"owned_by": owner}, new={"owned_by": owner + "+"}
+            )
         if day in announced:
             model_id = pick.choice(present)
             shutdown = (at + timedelta(days=pick.randrange(30, 540))).replace(hour=0)
             models[model_id]["shutdown_at"] = shutdown
             models[model_id]["raw"]["shutdown_date"] = shutdown.date().isoformat()
-            event(model_id, "changed", at, run, old={"shutdown_date": None},
-                  new={"shutdown_date": shutdown.date().isoformat()})
+            event(
+                model_id,
+                "changed",
+                at,
+                run,
+                old={"shutdown_date": None},
+                new={"shutdown_date": shutdown.date().isoformat()},
+            )
         runs[-1]["models_seen"] = len(present)
     end = START + timedelta(days=DAYS)
     for model_id in present:
@@ -169,8 +207,10 @@ def main() -> int:
                         connection.execute(text(f'DROP DATABASE "{created}" WITH (FORCE)'))
             ok = seconds < LIMIT_SECONDS and size < LIMIT_MB * 1e6
             missed |= not ok
-            print(f"{case:8}  5,092 models, {count:,} events, {DAYS + 1} runs: "
-                  f"{seconds:.2f} s, {size / 1e6:.2f} MB  {'ok' if ok else 'MISSED'}")
+            print(
+                f"{case:8}  5,092 models, {count:,} events, {DAYS + 1} runs: "
+                f"{seconds:.2f} s, {size / 1e6:.2f} MB  {'ok' if ok else 'MISSED'}"
+            )
     return 1 if args.check and missed else 0
 
 

@@ -25,17 +25,24 @@ from pathlib import Path
 from tempfile import TemporaryDirectory
 
 CODE = {
-    ".py": ('def handle_{n}(request, context):\n    result = client.chat.completions.create('
-            'messages=request.messages, temperature=0.{d})\n    return {{"status": "ok", '
-            '"value": compute_value(result.choices[0])}}\n'),
-    ".ts": ("export async function handle{n}(req: Request): Promise<Response> {{\n  const r ="
-            " await api.fetch(req.url, {{ method: 'POST', body: JSON.stringify(req.body) }});\n"
-            "  return new Response(r.body, {{ status: {d}00 }});\n}}\n"),
-    ".yaml": ("service_{n}:\n  replicas: {d}\n  image: registry.local/app:{n}\n  env:\n"
-              "    - LOG=info\n"),
+    ".py": (
+        "def handle_{n}(request, context):\n    result = client.chat.completions.create("
+        'messages=request.messages, temperature=0.{d})\n    return {{"status": "ok", '
+        '"value": compute_value(result.choices[0])}}\n'
+    ),
+    ".ts": (
+        "export async function handle{n}(req: Request): Promise<Response> {{\n  const r ="
+        " await api.fetch(req.url, {{ method: 'POST', body: JSON.stringify(req.body) }});\n"
+        "  return new Response(r.body, {{ status: {d}00 }});\n}}\n"
+    ),
+    ".yaml": (
+        "service_{n}:\n  replicas: {d}\n  image: registry.local/app:{n}\n  env:\n    - LOG=info\n"
+    ),
     ".json": '{{"id": {n}, "name": "item-{n}", "tags": ["a", "b"], "enabled": true, "w": {d}}}\n',
-    ".md": ("## Section {n}\n\nThis paragraph explains the behaviour of component {n} and its "
-            "{d} settings in plain words.\n\n"),
+    ".md": (
+        "## Section {n}\n\nThis paragraph explains the behaviour of component {n} and its "
+        "{d} settings in plain words.\n\n"
+    ),
 }
 USE = {
     ".py": 'MODEL_{n} = "{id}"\n',
@@ -71,15 +78,22 @@ def write_tree(root: Path, files: int, megabytes: int, ids: list[str]) -> None:
 def inventory(ids: list[str]) -> dict[str, object]:
     when = "2026-01-01T00:00:00.000000Z"
     return {
-        "format": "syncer-inventory", "version": 1, "exported_at": when,
+        "format": "syncer-inventory",
+        "version": 1,
+        "exported_at": when,
         "sources": [{"name": s, "listed_at": when} for s in ("openai", "azure", "openrouter")],
         "models": [
-            {"source": ("openai", "azure", "openrouter")[i % 3], "model_id": model_id,
-             "first_seen_at": when, "last_seen_at": when,
-             "vanished_at": when if i % 7 == 0 else None,
-             "shutdown_at": "2027-01-01T00:00:00.000000Z" if i % 11 == 0 else None,
-             "shutdown_origin": "provider" if i % 11 == 0 else None, "replacement": None,
-             "lifecycle_status": None}
+            {
+                "source": ("openai", "azure", "openrouter")[i % 3],
+                "model_id": model_id,
+                "first_seen_at": when,
+                "last_seen_at": when,
+                "vanished_at": when if i % 7 == 0 else None,
+                "shutdown_at": "2027-01-01T00:00:00.000000Z" if i % 11 == 0 else None,
+                "shutdown_origin": "provider" if i % 11 == 0 else None,
+                "replacement": None,
+                "lifecycle_status": None,
+            }
             for i, model_id in enumerate(ids)
         ],
         "deprecations": [],
@@ -93,20 +107,36 @@ def main() -> None:
     parser.add_argument("--ids", type=int, default=2_000)
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
-    ids = [f"gpt-4o-2025-{i:05d}" if i % 2 else f"ft:gpt-4o-mini:acme::{i:08x}"
-           for i in range(args.ids)] + ["gpt-4o", "gpt-4", "claude-3-5-sonnet-20240620", "o3"]
+    ids = [
+        f"gpt-4o-2025-{i:05d}" if i % 2 else f"ft:gpt-4o-mini:acme::{i:08x}"
+        for i in range(args.ids)
+    ] + ["gpt-4o", "gpt-4", "claude-3-5-sonnet-20240620", "o3"]
     with TemporaryDirectory() as directory:
         root = Path(directory) / "tree"
         root.mkdir()
         started = time.perf_counter()
         write_tree(root, args.files, args.megabytes, ids)
         written = sum(p.stat().st_size for p in root.rglob("*") if p.is_file())
-        print(f"tree: {args.files} files, {written / 1e6:.0f} MB, written in "
-              f"{time.perf_counter() - started:.1f} s", flush=True)
+        print(
+            f"tree: {args.files} files, {written / 1e6:.0f} MB, written in "
+            f"{time.perf_counter() - started:.1f} s",
+            flush=True,
+        )
         snapshot = Path(directory) / "inventory.json"
         snapshot.write_text(json.dumps(inventory(ids)))
-        command = [sys.executable, "-m", "syncer", "scan", str(root), "--inventory",
-                   str(snapshot), "--format", "json", "--fail-on", "vanished"]
+        command = [
+            sys.executable,
+            "-m",
+            "syncer",
+            "scan",
+            str(root),
+            "--inventory",
+            str(snapshot),
+            "--format",
+            "json",
+            "--fail-on",
+            "vanished",
+        ]
         times = []
         cpu = []
         found = 0
@@ -122,9 +152,11 @@ def main() -> None:
             if attempt:  # the first run warms the page cache
                 times.append(elapsed)
                 cpu.append(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
-        print(f"syncer scan: {statistics.median(times):.2f} s wall, "
-              f"{statistics.median(cpu):.2f} s CPU (median of {len(times)}; {found} findings, "
-              f"{len(ids)} ids in the inventory)")
+        print(
+            f"syncer scan: {statistics.median(times):.2f} s wall, "
+            f"{statistics.median(cpu):.2f} s CPU (median of {len(times)}; {found} findings, "
+            f"{len(ids)} ids in the inventory)"
+        )
 
 
 if __name__ == "__main__":

@@ -88,8 +88,12 @@ def run_reference(spec: dict[str, Any]) -> dict[str, Any]:
             _check(phase, counts, spec["n"])
             statements[phase] = sent
         connection.close()
-    return {"seconds": seconds, "statements": statements, "rss_start": start,
-            "rss_peak": _memory_mb("VmHWM")}
+    return {
+        "seconds": seconds,
+        "statements": statements,
+        "rss_start": start,
+        "rss_peak": _memory_mb("VmHWM"),
+    }
 
 
 def run_syncer(spec: dict[str, Any]) -> dict[str, Any]:
@@ -127,8 +131,13 @@ def run_syncer(spec: dict[str, Any]) -> dict[str, Any]:
         confirmed = confirm_vanished(client, gone, DEFAULT_CONFIRM_VANISH_LIMIT)
         confirm = time.perf_counter() - clock
         assert len(confirmed.vanished) == len(gone), "the provider must answer 404"
-    return {"seconds": seconds, "statements": statements, "rss_start": start,
-            "rss_peak": _memory_mb("VmHWM"), "confirm": confirm}
+    return {
+        "seconds": seconds,
+        "statements": statements,
+        "rss_start": start,
+        "rss_peak": _memory_mb("VmHWM"),
+        "confirm": confirm,
+    }
 
 
 def _check(phase: str, counts: dict[str, Any], n: int) -> None:
@@ -142,7 +151,9 @@ def run_case(spec: dict[str, Any]) -> dict[str, Any]:
     """One case in a fresh process, so its peak memory is its own."""
     completed = subprocess.run(
         [sys.executable, __file__, "--worker", json.dumps(spec)],
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     if completed.returncode != 0:
         raise SystemExit(f"{spec['case']} at N={spec['n']} failed:\n{completed.stderr}")
@@ -218,16 +229,21 @@ def machine(postgres: str | None) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes",
-                        help="comma-separated model counts (default: 1000,10000,100000 in "
-                             "process, 100000 with --whole-process)")
-    parser.add_argument("--repeat", type=int, default=3,
-                        help="fresh databases per case; the median is reported")
-    parser.add_argument("--postgres-url", default=DEFAULT_POSTGRES_URL,
-                        help="a PostgreSQL server to create scratch databases on")
+    parser.add_argument(
+        "--sizes",
+        help="comma-separated model counts (default: 1000,10000,100000 in "
+        "process, 100000 with --whole-process)",
+    )
+    parser.add_argument(
+        "--repeat", type=int, default=3, help="fresh databases per case; the median is reported"
+    )
+    parser.add_argument(
+        "--postgres-url",
+        default=DEFAULT_POSTGRES_URL,
+        help="a PostgreSQL server to create scratch databases on",
+    )
     parser.add_argument("--no-postgres", action="store_true", help="skip PostgreSQL")
-    parser.add_argument("--check", action="store_true",
-                        help="exit 1 when a target is missed")
+    parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     suite.add_arguments(parser)
     args = parser.parse_args(argv)

@@ -79,9 +79,7 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def _reap(
-    process: subprocess.Popen[bytes], timeout: float
-) -> tuple[int, float, bool, float]:
+def _reap(process: subprocess.Popen[bytes], timeout: float) -> tuple[int, float, bool, float]:
     """Wait for ``process``, killing it after ``timeout`` seconds: its exit code, peak MB,
     whether it had to be killed, and its CPU seconds."""
     killed = threading.Event()
@@ -103,22 +101,32 @@ def _reap(
 
 
 def measure(
-    argv: Sequence[str], env: Mapping[str, str], timeout: float = 900.0,
+    argv: Sequence[str],
+    env: Mapping[str, str],
+    timeout: float = 900.0,
     on_start: Callable[[subprocess.Popen[bytes]], None] | None = None,
 ) -> Measured:
     """Run ``argv`` to its end; ``on_start`` gets the process as soon as it runs (to stop it)."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         clock = time.perf_counter()
-        process = subprocess.Popen(list(argv), env=dict(env), stdin=subprocess.DEVNULL,
-                                   stdout=out, stderr=err)
+        process = subprocess.Popen(
+            list(argv), env=dict(env), stdin=subprocess.DEVNULL, stdout=out, stderr=err
+        )
         if on_start is not None:
             on_start(process)
         returncode, peak, killed, cpu = _reap(process, timeout)
         seconds = time.perf_counter() - clock
         out.seek(0)
         err.seek(0)
-        return Measured(seconds, peak, returncode, out.read().decode(errors="replace"),
-                        err.read().decode(errors="replace"), killed, cpu)
+        return Measured(
+            seconds,
+            peak,
+            returncode,
+            out.read().decode(errors="replace"),
+            err.read().decode(errors="replace"),
+            killed,
+            cpu,
+        )
 
 
 def syncer_command(override: str | None = None) -> list[str]:
@@ -136,18 +144,23 @@ def child_env(database_url: str, **extra: str) -> dict[str, str]:
     what it compiles): a PYTHONDONTWRITEBYTECODE of the developer's would have each child
     compile syncer from source, which no user pays. ``compile_sources`` fills the cache first.
     """
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("SYNCER_", "OPENAI_")) and k != "PYTHONDONTWRITEBYTECODE"}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("SYNCER_", "OPENAI_")) and k != "PYTHONDONTWRITEBYTECODE"
+    }
     return {**env, "SYNCER_DATABASE_URL": database_url, **extra}
 
 
 def compile_sources() -> None:
     """Byte-compile syncer (as this Python finds it) and the hand-written scripts, as
     ``pip install`` leaves a package, so that no measured child is the first to compile."""
-    script = ("import compileall, importlib.util, pathlib, sys; "
-              "spec = importlib.util.find_spec('syncer'); "
-              "dirs = [sys.argv[1], *([str(pathlib.Path(spec.origin).parent)] if spec else [])]; "
-              "sys.exit(not all(compileall.compile_dir(d, quiet=1) for d in dirs))")
+    script = (
+        "import compileall, importlib.util, pathlib, sys; "
+        "spec = importlib.util.find_spec('syncer'); "
+        "dirs = [sys.argv[1], *([str(pathlib.Path(spec.origin).parent)] if spec else [])]; "
+        "sys.exit(not all(compileall.compile_dir(d, quiet=1) for d in dirs))"
+    )
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     subprocess.run([sys.executable, "-c", script, str(HERE)], check=True, env=env)
 
@@ -198,8 +211,10 @@ def postgres_version(url: str) -> str | None:
         with psycopg.connect(libpq_url(url), connect_timeout=5) as connection:
             row = connection.execute("SHOW server_version").fetchone()
     except psycopg.Error as exc:
-        print(f"PostgreSQL skipped: cannot connect to {url}: {str(exc).splitlines()[0]}",
-              file=sys.stderr)
+        print(
+            f"PostgreSQL skipped: cannot connect to {url}: {str(exc).splitlines()[0]}",
+            file=sys.stderr,
+        )
         return None
     return str(row[0]).split()[0] if row else None
 
@@ -220,8 +235,7 @@ def scratch_database(kind: str, postgres_url: str, workdir: Path) -> Iterator[Da
         admin.execute(f'CREATE DATABASE "{name}"')
     base = urlsplit(postgres_url)
     try:
-        yield Database(kind, base._replace(path=f"/{name}").geturl(),
-                       libpq_url(postgres_url, name))
+        yield Database(kind, base._replace(path=f"/{name}").geturl(), libpq_url(postgres_url, name))
     finally:
         with psycopg.connect(libpq_url(postgres_url), autocommit=True) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -236,12 +250,25 @@ class Provider:
 
 
 @contextmanager
-def provider(sizes: Sequence[int] = (), sources: int = 0, models_per_source: int = 100,
-             delay_ms: float = 50.0) -> Iterator[Provider]:
+def provider(
+    sizes: Sequence[int] = (),
+    sources: int = 0,
+    models_per_source: int = 100,
+    delay_ms: float = 50.0,
+) -> Iterator[Provider]:
     """The fake provider in a process of its own, with every data set encoded up front."""
-    argv = [sys.executable, str(HERE / "provider.py"), "--sizes", ",".join(map(str, sizes)),
-            "--sources", str(sources), "--models-per-source", str(models_per_source),
-            "--delay-ms", str(delay_ms)]
+    argv = [
+        sys.executable,
+        str(HERE / "provider.py"),
+        "--sizes",
+        ",".join(map(str, sizes)),
+        "--sources",
+        str(sources),
+        "--models-per-source",
+        str(models_per_source),
+        "--delay-ms",
+        str(delay_ms),
+    ]
     with subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE) as process:
         assert process.stdout is not None and process.stdin is not None
         line = process.stdout.readline()

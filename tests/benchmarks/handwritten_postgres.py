@@ -44,8 +44,10 @@ CREATE INDEX ix_model_events_occurred_at ON model_events (occurred_at);
 CREATE INDEX ix_model_events_source_model_id ON model_events (source, model_id);
 """
 
-COLUMNS = ("source, model_id, object, created, created_at, owned_by, is_fine_tuned, "
-           "shutdown_at, raw, first_seen_at, last_seen_at")
+COLUMNS = (
+    "source, model_id, object, created, created_at, owned_by, is_fine_tuned, "
+    "shutdown_at, raw, first_seen_at, last_seen_at"
+)
 UPSERT = f"""
 INSERT INTO models ({COLUMNS}) SELECT {COLUMNS} FROM incoming
 ON CONFLICT (source, model_id) DO UPDATE SET
@@ -75,16 +77,25 @@ def sync(connection: psycopg.Connection[Any], base_url: str, source: str) -> dic
         "INSERT INTO sync_runs (source, started_at, finished_at, status, models_seen, added, "
         "vanished, reappeared, changed) VALUES (%s, %s, %s, 'ok', %s, %s, %s, %s, %s) "
         "RETURNING id",
-        (source, started, now, len(data), counts["added"], counts["vanished"],
-         counts["reappeared"], counts["changed"]),
+        (
+            source,
+            started,
+            now,
+            len(data),
+            counts["added"],
+            counts["vanished"],
+            counts["reappeared"],
+            counts["changed"],
+        ),
     )
     run_id = cursor.fetchone()[0]  # type: ignore[index]
     if found.written:
         cursor.execute("CREATE TEMPORARY TABLE incoming (LIKE models) ON COMMIT DROP")
         with cursor.copy(f"COPY incoming ({COLUMNS}) FROM STDIN") as copy:
             for item, _, _, _, _ in found.written:
-                copy.write_row((source, item["id"], *columns(item), orjson.dumps(item).decode(),
-                                now, now))
+                copy.write_row(
+                    (source, item["id"], *columns(item), orjson.dumps(item).decode(), now, now)
+                )
         cursor.execute(UPSERT)
     if found.missing:
         cursor.execute(

@@ -71,8 +71,10 @@ class Changes:
 
 
 def changes(
-    data: list[dict[str, Any]], stored: Mapping[str, tuple[Any, bool]],
-    encode: Callable[[dict[str, Any]], Any], decode: Callable[[Any], dict[str, Any]],
+    data: list[dict[str, Any]],
+    stored: Mapping[str, tuple[Any, bool]],
+    encode: Callable[[dict[str, Any]], Any],
+    decode: Callable[[Any], dict[str, Any]],
 ) -> Changes:
     """Compare the listed models with ``stored`` (id -> stored form, vanished). ``encode``
     gives a listed model its stored form, ``decode`` reads a stored one back. The PostgreSQL
@@ -111,8 +113,10 @@ def columns(item: dict[str, Any]) -> tuple[Any, ...]:
     created = item.get("created")
     model_id = item["id"]
     return (
-        item.get("object"), created,
-        None if created is None else datetime.fromtimestamp(created, UTC), item.get("owned_by"),
+        item.get("object"),
+        created,
+        None if created is None else datetime.fromtimestamp(created, UTC),
+        item.get("owned_by"),
         model_id.startswith("ft:") or ":ft-" in model_id,
         item.get("shutdown_date") or item.get("expiration_date"),
     )
@@ -155,16 +159,35 @@ def sync(connection: Any, base_url: str, source: str) -> dict[str, int]:
     rows = []
     for item, raw, _, _, _ in found.written:
         obj, created, created_at, owned_by, fine_tuned, shutdown = columns(item)
-        rows.append((
-            source, item["id"], obj, created, created_at and timestamp(created_at), owned_by,
-            fine_tuned, shutdown, raw, now, now,
-        ))
+        rows.append(
+            (
+                source,
+                item["id"],
+                obj,
+                created,
+                created_at and timestamp(created_at),
+                owned_by,
+                fine_tuned,
+                shutdown,
+                raw,
+                now,
+                now,
+            )
+        )
     counts = found.counts
     run_id = connection.execute(
         "INSERT INTO sync_runs (source, started_at, finished_at, status, models_seen, added, "
         "vanished, reappeared, changed) VALUES (?, ?, ?, 'ok', ?, ?, ?, ?, ?)",
-        (source, started, now, len(data), counts["added"], counts["vanished"],
-         counts["reappeared"], counts["changed"]),
+        (
+            source,
+            started,
+            now,
+            len(data),
+            counts["added"],
+            counts["vanished"],
+            counts["reappeared"],
+            counts["changed"],
+        ),
     ).lastrowid
     connection.executemany(UPSERT, rows)
     connection.executemany(

@@ -42,9 +42,7 @@ def ok_syncs_logged(stderr: str) -> int:
     return sum(1 for line in stderr.splitlines() if _OK_SYNC.search(line))
 
 
-def busy_seconds(
-    runs: list[tuple[datetime, datetime]], first: datetime, every: timedelta
-) -> float:
+def busy_seconds(runs: list[tuple[datetime, datetime]], first: datetime, every: timedelta) -> float:
     """The seconds the replicas spent syncing: per tick (runs grouped by the interval they
     started in, from ``first``), from its first start to its last finish."""
     ticks: dict[int, list[tuple[datetime, datetime]]] = defaultdict(list)
@@ -57,8 +55,14 @@ def busy_seconds(
 
 
 def run_replicas(
-    server: Provider, sources: int, replicas: int, syncer: list[str], postgres_url: str,
-    workdir: Path, minutes: float, every: timedelta,
+    server: Provider,
+    sources: int,
+    replicas: int,
+    syncer: list[str],
+    postgres_url: str,
+    workdir: Path,
+    minutes: float,
+    every: timedelta,
 ) -> dict[str, Any]:
     """``replicas`` processes of ``syncer run`` for ``minutes`` from the first run, then
     SIGTERM; missed runs, and syncs per second in total and per replica."""
@@ -67,14 +71,19 @@ def run_replicas(
     with scratch_database("postgres", postgres_url, workdir) as database:
         env = environment(database, config)
         checked(measure([*syncer, "db", "upgrade"], env, STARTUP_LIMIT), "replicas' set-up")
-        print(f"replicas: {replicas} x syncer run, {sources:,} sources every "
-              f"{every.total_seconds():g} s for {minutes:g} min ...", file=sys.stderr, flush=True)
+        print(
+            f"replicas: {replicas} x syncer run, {sources:,} sources every "
+            f"{every.total_seconds():g} s for {minutes:g} min ...",
+            file=sys.stderr,
+            flush=True,
+        )
         stopper = Stopper(database, minutes * 60)
         done: list[Measured | None] = [None] * replicas
 
         def replica(i: int) -> None:
-            done[i] = measure([*syncer, "run"], env, STARTUP_LIMIT + minutes * 60 + STOP_LIMIT,
-                              on_start=stopper)
+            done[i] = measure(
+                [*syncer, "run"], env, STARTUP_LIMIT + minutes * 60 + STOP_LIMIT, on_start=stopper
+            )
 
         threads = [threading.Thread(target=replica, args=(i,)) for i in range(replicas)]
         for thread in threads:
@@ -84,8 +93,9 @@ def run_replicas(
         measured = [m for m in done if m is not None]
         if stopper.stopped_at is None or len(measured) != replicas:
             tail = measured[0].tail() if measured else "no replica ran"
-            raise BenchError(f"{replicas} replicas recorded no run within {STARTUP_LIMIT:g} s:"
-                             f"\n{tail}")
+            raise BenchError(
+                f"{replicas} replicas recorded no run within {STARTUP_LIMIT:g} s:\n{tail}"
+            )
         for m in measured:
             if not m.timed_out:
                 checked(m, f"a replica of {replicas}")
@@ -102,9 +112,14 @@ def run_replicas(
     logged = [ok_syncs_logged(m.stderr) for m in measured]
     return {
         **schedule_misses(starts, stopper.stopped_at, every),
-        "replicas": replicas, "failed": failed, "syncs": len(spans), "busy": busy,
-        "rate": len(spans) / busy if busy else 0.0, "minutes": minutes,
-        "every": every.total_seconds(), "killed": any(m.timed_out for m in measured),
+        "replicas": replicas,
+        "failed": failed,
+        "syncs": len(spans),
+        "busy": busy,
+        "rate": len(spans) / busy if busy else 0.0,
+        "minutes": minutes,
+        "every": every.total_seconds(),
+        "killed": any(m.timed_out for m in measured),
         "per_replica": [
             {"syncs": n, "rate": n / busy if busy else 0.0, "cpu": m.cpu, "peak_mb": m.peak_mb}
             for n, m in zip(logged, measured, strict=True)

@@ -51,8 +51,13 @@ def _cell(
 def table(results: Results, header: list[str]) -> str:
     """The whole report: header lines, one row per size and case, then a verdict."""
     lines = [*header, ""]
-    columns = ["       N", "case    ", *(f"{p:<23}" for p in PHASES), "peak RSS (imports)    ",
-               "statements"]
+    columns = [
+        "       N",
+        "case    ",
+        *(f"{p:<23}" for p in PHASES),
+        "peak RSS (imports)    ",
+        "statements",
+    ]
     lines.append("  ".join(columns))
     for n, cases in results.items():
         limit = cases["reference"]
@@ -65,8 +70,10 @@ def table(results: Results, header: list[str]) -> str:
                 checked = case == "sqlite" and n >= TARGET_FROM[key]
                 target = TARGETS[key] if checked else None
                 if key == "memory":
-                    cells.append(f"{_cell(value, ratio, target, ' MB', '.0f')} "
-                                 f"({result['rss_start']:.0f})".ljust(22))
+                    cells.append(
+                        f"{_cell(value, ratio, target, ' MB', '.0f')} "
+                        f"({result['rss_start']:.0f})".ljust(22)
+                    )
                 else:
                     cells.append(f"{_cell(value, ratio, target):<23}")
             statements = " / ".join(str(result["statements"][p]) for p in PHASES)
@@ -79,9 +86,16 @@ def table(results: Results, header: list[str]) -> str:
         if "confirm" in result
     ]
     if confirms:
-        lines += ["", "vanish confirmation (up to 20 GETs answered 404, inside each churned sync, "
-                  "not done by the limit; timed again on its own): " + ", ".join(confirms)]
+        lines += [
+            "",
+            "vanish confirmation (up to 20 GETs answered 404, inside each churned sync, "
+            "not done by the limit; timed again on its own): " + ", ".join(confirms),
+        ]
     missed = misses(results)
-    lines += ["", "targets (SQLite; times from 10,000 models, memory at 100,000): "
-              + ("all met" if not missed else "MISSED: ") + "; ".join(missed)]
+    lines += [
+        "",
+        "targets (SQLite; times from 10,000 models, memory at 100,000): "
+        + ("all met" if not missed else "MISSED: ")
+        + "; ".join(missed),
+    ]
     return "\n".join(lines)

@@ -26,8 +26,15 @@ from typing import Any
 
 from tests.benchmarks.report import PHASES
 
-__all__ = ["LINEAR_AT", "PHASES", "RATIO_AT", "SOURCES_TARGETS", "misses", "schedule_misses",
-           "table"]
+__all__ = [
+    "LINEAR_AT",
+    "PHASES",
+    "RATIO_AT",
+    "SOURCES_TARGETS",
+    "misses",
+    "schedule_misses",
+    "table",
+]
 
 RATIO_TARGETS = {"first": 2.0, "unchanged": 0.8, "churned": 1.2}
 RATIO_AT = 100_000
@@ -35,8 +42,7 @@ LINEAR_AT = 1_000_000
 LINEAR_MAX = 11.0
 MEMORY_MAX = 2.0
 #: Seconds of one ``syncer sync`` of all sources, by source count and phase.
-SOURCES_TARGETS = {1_000: {"first": 15.0, "resync": 5.0},
-                   10_000: {"first": 40.0, "resync": 20.0}}
+SOURCES_TARGETS = {1_000: {"first": 15.0, "resync": 5.0}, 10_000: {"first": 40.0, "resync": 20.0}}
 #: How soon ``schedule_misses`` expects a tick's runs to have started.
 SCHEDULE_GRACE = 15.0
 #: Peak RSS of one ``syncer run`` from this many sources on.
@@ -69,8 +75,11 @@ def whole_misses(results: Whole) -> list[str]:
     for n, kinds in results.items():
         for kind, cases in kinds.items():
             where = f"whole process {kind} N={n:,}"
-            missed += [f"{where} {CASES[c]}: {cases[c]['timed_out']}"
-                       for c in CASES if "timed_out" in cases[c]]
+            missed += [
+                f"{where} {CASES[c]}: {cases[c]['timed_out']}"
+                for c in CASES
+                if "timed_out" in cases[c]
+            ]
             hand, ours = cases["handwritten"], cases["syncer"]
             if n == RATIO_AT:
                 for phase, target in RATIO_TARGETS.items():
@@ -85,8 +94,10 @@ def whole_misses(results: Whole) -> list[str]:
                 for phase in PHASES if smaller else ():
                     growth = _ratio(_median(ours, phase), _median(smaller["syncer"], phase))
                     if growth is not None and growth > LINEAR_MAX:
-                        missed.append(f"{where} {phase}: {growth:.1f}x the N={RATIO_AT:,} "
-                                      f"time > {LINEAR_MAX:g}x")
+                        missed.append(
+                            f"{where} {phase}: {growth:.1f}x the N={RATIO_AT:,} "
+                            f"time > {LINEAR_MAX:g}x"
+                        )
     return missed
 
 
@@ -96,9 +107,11 @@ def sources_misses(results: Mapping[str, Mapping[str, Any]], sources: int) -> li
     for kind, result in results.items():
         if "timed_out" in result:
             missed.append(f"{sources:,} sources {kind} {result['timed_out']}")
-        missed += [f"{sources:,} sources {kind} {phase}: {seconds:.1f} s > {targets[phase]:g} s"
-                   for phase, seconds in result["seconds"].items()
-                   if phase in targets and seconds > targets[phase]]
+        missed += [
+            f"{sources:,} sources {kind} {phase}: {seconds:.1f} s > {targets[phase]:g} s"
+            for phase, seconds in result["seconds"].items()
+            if phase in targets and seconds > targets[phase]
+        ]
     return missed
 
 
@@ -108,21 +121,26 @@ def daemon_misses(results: Mapping[str, Mapping[str, Any]], sources: int = 0) ->
         if sources >= DAEMON_MB_FROM and r["peak_mb"] > DAEMON_MB:
             missed.append(f"syncer run {kind}: peak RSS {r['peak_mb']:.0f} MB > {DAEMON_MB:g} MB")
         if r["missed_runs"]:
-            missed.append(f"syncer run {kind}: {r['missed_sources']:,} sources missed "
-                          f"{r['missed_runs']:,} runs of {r['ticks']} ticks")
+            missed.append(
+                f"syncer run {kind}: {r['missed_sources']:,} sources missed "
+                f"{r['missed_runs']:,} runs of {r['ticks']} ticks"
+            )
         if r["failed"]:
             missed.append(f"syncer run {kind}: {r['failed']:,} failed runs")
         if r.get("killed"):
-            missed.append(f"syncer run {kind}: still running {r['stop_seconds']:.0f} s after "
-                          "SIGTERM, killed")
+            missed.append(
+                f"syncer run {kind}: still running {r['stop_seconds']:.0f} s after SIGTERM, killed"
+            )
     return missed
 
 
 def startup_misses(seconds: Mapping[str, float]) -> list[str]:
     baseline = next(iter(seconds.values()))
-    return [f"start-up {label}: {seconds[label] / baseline:.2f}x > {target:g}x"
-            for label, target in STARTUP_TARGETS.items()
-            if label in seconds and seconds[label] / baseline > target]
+    return [
+        f"start-up {label}: {seconds[label] / baseline:.2f}x > {target:g}x"
+        for label, target in STARTUP_TARGETS.items()
+        if label in seconds and seconds[label] / baseline > target
+    ]
 
 
 def misses(report: Mapping[str, Any]) -> list[str]:
@@ -135,8 +153,7 @@ def misses(report: Mapping[str, Any]) -> list[str]:
     if "daemon" in report:
         missed += daemon_misses(report["daemon"], report.get("source_count", 0))
     if "replicas" in report:
-        missed += replicas_misses(report["replicas"], report["source_count"],
-                                  report.get("cpus", 0))
+        missed += replicas_misses(report["replicas"], report["source_count"], report.get("cpus", 0))
     if "startup" in report:
         missed += startup_misses(report["startup"])
     return missed
@@ -154,8 +171,10 @@ def replicas_misses(runs: Sequence[Mapping[str, Any]], sources: int, cpus: int) 
     for r in runs:
         where = f"{r['replicas']} replicas"
         if r["missed_runs"]:
-            missed.append(f"{where}: {r['missed_sources']:,} sources missed "
-                          f"{r['missed_runs']:,} runs of {r['ticks']} ticks")
+            missed.append(
+                f"{where}: {r['missed_sources']:,} sources missed "
+                f"{r['missed_runs']:,} runs of {r['ticks']} ticks"
+            )
         if r["failed"]:
             missed.append(f"{where}: {r['failed']:,} failed runs")
         if r.get("killed"):
@@ -167,8 +186,9 @@ def replicas_misses(runs: Sequence[Mapping[str, Any]], sources: int, cpus: int) 
         rate = {r["replicas"]: r["rate"] for r in runs}
         scale = _ratio(rate[3], rate[1])
         if scale is not None and scale < REPLICA_SCALE:
-            missed.append(f"3 replicas: {scale:.2f}x one replica's syncs per second "
-                          f"< {REPLICA_SCALE:g}x")
+            missed.append(
+                f"3 replicas: {scale:.2f}x one replica's syncs per second < {REPLICA_SCALE:g}x"
+            )
     return missed
 
 
@@ -182,18 +202,30 @@ def schedule_misses(
     """
     moments = [t for times in starts.values() for t in times]
     if not moments:
-        return {"ticks": 0, "runs_min": 0, "runs_max": 0, "missed_sources": len(starts),
-                "missed_runs": len(starts), "max_gap": math.inf}
+        return {
+            "ticks": 0,
+            "runs_min": 0,
+            "runs_max": 0,
+            "missed_sources": len(starts),
+            "missed_runs": len(starts),
+            "max_gap": math.inf,
+        }
     grace = min(timedelta(seconds=SCHEDULE_GRACE), every / 2)
     ticks = max(1, math.floor((stopped - grace - min(moments)) / every) + 1)
     counts = {name: len(times) for name, times in starts.items()}
     missed = {name: max(0, ticks - count) for name, count in counts.items()}
-    gaps = [(b - a).total_seconds() for times in map(sorted, starts.values())
-            for a, b in itertools.pairwise(times)]
+    gaps = [
+        (b - a).total_seconds()
+        for times in map(sorted, starts.values())
+        for a, b in itertools.pairwise(times)
+    ]
     return {
-        "ticks": ticks, "runs_min": min(counts.values()), "runs_max": max(counts.values()),
+        "ticks": ticks,
+        "runs_min": min(counts.values()),
+        "runs_max": max(counts.values()),
         "missed_sources": sum(1 for m in missed.values() if m),
-        "missed_runs": sum(missed.values()), "max_gap": max(gaps, default=0.0),
+        "missed_runs": sum(missed.values()),
+        "max_gap": max(gaps, default=0.0),
     }
 
 
@@ -216,8 +248,9 @@ def whole_table(results: Whole, repeat: int) -> list[str]:
         "ru_maxrss, highest phase; judged: ratios at "
         f"N={RATIO_AT:,}, growth and memory at N={LINEAR_AT:,}",
         "",
-        "  ".join(["        N", "database", "case        ", *(f"{p:<24}" for p in PHASES),
-                   "peak RSS"]),
+        "  ".join(
+            ["        N", "database", "case        ", *(f"{p:<24}" for p in PHASES), "peak RSS"]
+        ),
     ]
     for n, kinds in results.items():
         for k, (kind, cases) in enumerate(kinds.items()):
@@ -240,8 +273,7 @@ def whole_table(results: Whole, repeat: int) -> list[str]:
                     memory += f"  ({result['timed_out']})"
                 size = f"{n:9,}" if k == c == 0 else " " * 9
                 label = kind if c == 0 else ""
-                lines.append("  ".join([size, f"{label:<8}", f"{CASES[case]:<12}", *cells,
-                                        memory]))
+                lines.append("  ".join([size, f"{label:<8}", f"{CASES[case]:<12}", *cells, memory]))
     growth = []
     for kind, cases in results.get(LINEAR_AT, {}).items():
         smaller = results.get(RATIO_AT, {}).get(kind)
@@ -251,13 +283,17 @@ def whole_table(results: Whole, repeat: int) -> list[str]:
                 verdict = "ok" if ratio <= LINEAR_MAX else "MISS"
                 growth.append(f"{kind} {phase} {ratio:.1f}x {verdict}")
     if growth:
-        lines += ["", f"growth N={LINEAR_AT:,} / N={RATIO_AT:,} (syncer, at most "
-                  f"{LINEAR_MAX:g}x): " + ", ".join(growth)]
+        lines += [
+            "",
+            f"growth N={LINEAR_AT:,} / N={RATIO_AT:,} (syncer, at most "
+            f"{LINEAR_MAX:g}x): " + ", ".join(growth),
+        ]
     return lines
 
 
-def sources_table(results: Mapping[str, Mapping[str, Any]], sources: int, per_source: int,
-                  delay_ms: float) -> list[str]:
+def sources_table(
+    results: Mapping[str, Mapping[str, Any]], sources: int, per_source: int, delay_ms: float
+) -> list[str]:
     targets = SOURCES_TARGETS.get(sources, {})
     judged = ", ".join(f"{phase} <= {limit:g} s" for phase, limit in targets.items())
     lines = [
@@ -273,13 +309,16 @@ def sources_table(results: Mapping[str, Mapping[str, Any]], sources: int, per_so
         cells = []
         for phase in ("first", "resync"):
             seconds, limit = result["seconds"].get(phase), targets.get(phase)
-            verdict = "" if limit is None or seconds is None else (
-                "ok" if seconds <= limit else "MISS")
-            cells.append("-".ljust(18) if seconds is None else
-                         f"{seconds:8.1f} s {verdict}".ljust(18))
+            verdict = (
+                "" if limit is None or seconds is None else ("ok" if seconds <= limit else "MISS")
+            )
+            cells.append(
+                "-".ljust(18) if seconds is None else f"{seconds:8.1f} s {verdict}".ljust(18)
+            )
         cpu = [result.get("cpu", {}).get(phase) for phase in ("first", "resync")]
-        cells.append(" / ".join("-" if c is None else f"{c / sources * 1000:.2f} ms"
-                                for c in cpu).ljust(34))
+        cells.append(
+            " / ".join("-" if c is None else f"{c / sources * 1000:.2f} ms" for c in cpu).ljust(34)
+        )
         peak = max(result["peak_mb"].values(), default=None)
         memory = "-" if peak is None else f"{peak:.0f} MB"
         if "timed_out" in result:
@@ -296,8 +335,11 @@ def replicas_table(runs: Sequence[Mapping[str, Any]], sources: int, cpus: int) -
         "time the replicas took to sync each tick's sources, from its first start to its last "
         "finish; a replica's share from its log",
         f"target: no missed run; 3 replicas >= {REPLICA_SCALE:g}x one replica's syncs per "
-        + ("second" if replicas_judged(runs, cpus) else
-           f"second, not judged on {cpus} CPUs (a core per replica and one for PostgreSQL)"),
+        + (
+            "second"
+            if replicas_judged(runs, cpus)
+            else f"second, not judged on {cpus} CPUs (a core per replica and one for PostgreSQL)"
+        ),
         "",
         "replicas  ticks  missed runs  failed  syncs   busy      total syncs/s  per replica: "
         "syncs/s, CPU ms per sync, peak RSS",
@@ -305,17 +347,32 @@ def replicas_table(runs: Sequence[Mapping[str, Any]], sources: int, cpus: int) -
     for r in runs:
         each = "; ".join(
             f"{p['rate']:.1f}/s, {p['cpu'] / p['syncs'] * 1000 if p['syncs'] else 0:.1f} ms, "
-            f"{p['peak_mb']:.0f} MB" for p in r["per_replica"]
+            f"{p['peak_mb']:.0f} MB"
+            for p in r["per_replica"]
         )
-        lines.append("  ".join([
-            f"{r['replicas']:>8}", f"{r['ticks']:>5}", f"{r['missed_runs']:>11,}",
-            f"{r['failed']:>6,}", f"{r['syncs']:>6,}", f"{r['busy']:>6.1f} s",
-            f"{r['rate']:>13.1f}", each,
-        ]))
+        lines.append(
+            "  ".join(
+                [
+                    f"{r['replicas']:>8}",
+                    f"{r['ticks']:>5}",
+                    f"{r['missed_runs']:>11,}",
+                    f"{r['failed']:>6,}",
+                    f"{r['syncs']:>6,}",
+                    f"{r['busy']:>6.1f} s",
+                    f"{r['rate']:>13.1f}",
+                    each,
+                ]
+            )
+        )
     rate = {r["replicas"]: r["rate"] for r in runs}
     if rate.get(1) and len(rate) > 1:
-        lines += ["", "over one replica: " + ", ".join(
-            f"{n} replicas {value / rate[1]:.2f}x" for n, value in rate.items() if n != 1)]
+        lines += [
+            "",
+            "over one replica: "
+            + ", ".join(
+                f"{n} replicas {value / rate[1]:.2f}x" for n, value in rate.items() if n != 1
+            ),
+        ]
     return lines
 
 
@@ -330,13 +387,23 @@ def daemon_table(results: Mapping[str, Mapping[str, Any]], sources: int) -> list
         "'missed by' warnings  longest gap  stop after SIGTERM  peak RSS  CPU",
     ]
     for kind, r in results.items():
-        lines.append("  ".join([
-            f"{kind:<8}", f"{r['ticks']:>5}", f"{r['runs_min']:>8} to {r['runs_max']:<7}",
-            f"{r['missed_sources']:>20,}", f"{r['missed_runs']:>11,}", f"{r['failed']:>11,}",
-            f"{r['scheduler_missed']:>20,}", f"{r['max_gap']:>9.1f} s",
-            f"{r['stop_seconds']:>16.1f} s", f"{r['peak_mb']:.0f} MB",
-            f"{r.get('cpu', 0.0):.0f} s",
-        ]))
+        lines.append(
+            "  ".join(
+                [
+                    f"{kind:<8}",
+                    f"{r['ticks']:>5}",
+                    f"{r['runs_min']:>8} to {r['runs_max']:<7}",
+                    f"{r['missed_sources']:>20,}",
+                    f"{r['missed_runs']:>11,}",
+                    f"{r['failed']:>11,}",
+                    f"{r['scheduler_missed']:>20,}",
+                    f"{r['max_gap']:>9.1f} s",
+                    f"{r['stop_seconds']:>16.1f} s",
+                    f"{r['peak_mb']:.0f} MB",
+                    f"{r.get('cpu', 0.0):.0f} s",
+                ]
+            )
+        )
     return lines
 
 
@@ -365,13 +432,19 @@ def table(report: Mapping[str, Any], facts: Sequence[str]) -> str:
     if "whole" in report:
         lines += ["", *whole_table(report["whole"], report["repeat"])]
     if "sources" in report:
-        lines += ["", *sources_table(report["sources"], report["source_count"],
-                                     report["per_source"], report["delay_ms"])]
+        lines += [
+            "",
+            *sources_table(
+                report["sources"], report["source_count"], report["per_source"], report["delay_ms"]
+            ),
+        ]
     if "daemon" in report:
         lines += ["", *daemon_table(report["daemon"], report["source_count"])]
     if "replicas" in report:
-        lines += ["", *replicas_table(report["replicas"], report["source_count"],
-                                      report.get("cpus", 0))]
+        lines += [
+            "",
+            *replicas_table(report["replicas"], report["source_count"], report.get("cpus", 0)),
+        ]
     if "startup" in report:
         lines += ["", *startup_table(report["startup"], report["startup_repeat"])]
     missed = misses(report)

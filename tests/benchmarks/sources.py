@@ -36,8 +36,14 @@ from tests.benchmarks.scorecard import schedule_misses
 from tests.benchmarks.whole_process import checked
 
 __all__ = [
-    "STARTUP_LIMIT", "STOP_LIMIT", "Stopper", "config_text", "environment", "run_daemon",
-    "sync_many", "verify_many",
+    "STARTUP_LIMIT",
+    "STOP_LIMIT",
+    "Stopper",
+    "config_text",
+    "environment",
+    "run_daemon",
+    "sync_many",
+    "verify_many",
 ]
 
 KEY_ENV = "BENCH_API_KEY"
@@ -52,8 +58,13 @@ def config_text(server: Provider, sources: int, every: str) -> str:
     lines = ["[schedule]", f'every = "{every}"', "jitter = 0", ""]
     for i in range(sources):
         name = source_name(i)
-        lines += ["[[sources]]", f'name = "{name}"', f'base_url = "{server.url(name)}"',
-                  f'api_key_env = "{KEY_ENV}"', ""]
+        lines += [
+            "[[sources]]",
+            f'name = "{name}"',
+            f'base_url = "{server.url(name)}"',
+            f'api_key_env = "{KEY_ENV}"',
+            "",
+        ]
     return "\n".join(lines)
 
 
@@ -63,8 +74,9 @@ def verify_many(database: Database, sources: int, per_source: int, runs: int) ->
         "SELECT source, count(*), sum(CASE WHEN status = 'ok' THEN 1 ELSE 0 END) "
         "FROM sync_runs GROUP BY source"
     )
-    wrong = [f"{name}: {ok} ok of {count}" for name, count, ok in per if (count, ok) != (runs,
-                                                                                          runs)]
+    wrong = [
+        f"{name}: {ok} ok of {count}" for name, count, ok in per if (count, ok) != (runs, runs)
+    ]
     events = dict(database.query("SELECT kind, count(*) FROM model_events GROUP BY kind"))
     present = database.query("SELECT count(*) FROM models WHERE vanished_at IS NULL")[0][0]
     problems = []
@@ -75,9 +87,11 @@ def verify_many(database: Database, sources: int, per_source: int, runs: int) ->
     if present != sources * per_source:
         problems.append(f"{present} present models")
     if problems:
-        raise BenchError(f"{sources} sources, sync {runs} on {database.kind}: "
-                         f"{'; '.join(problems)}; expected {runs} ok runs per source and "
-                         f"{sources * per_source:,} models added once")
+        raise BenchError(
+            f"{sources} sources, sync {runs} on {database.kind}: "
+            f"{'; '.join(problems)}; expected {runs} ok runs per source and "
+            f"{sources * per_source:,} models added once"
+        )
 
 
 def environment(database: Database, config: Path) -> dict[str, str]:
@@ -85,8 +99,14 @@ def environment(database: Database, config: Path) -> dict[str, str]:
 
 
 def sync_many(
-    kind: str, server: Provider, sources: int, per_source: int, syncer: list[str],
-    postgres_url: str, workdir: Path, timeout: float,
+    kind: str,
+    server: Provider,
+    sources: int,
+    per_source: int,
+    syncer: list[str],
+    postgres_url: str,
+    workdir: Path,
+    timeout: float,
 ) -> dict[str, Any]:
     """The first sync and an unchanged re-sync of every source, each one process."""
     config = workdir / f"sources-{sources}.toml"
@@ -96,8 +116,7 @@ def sync_many(
         checked(measure([*syncer, "db", "upgrade"], env, timeout), f"set-up on {kind}")
         out: dict[str, Any] = {"seconds": {}, "peak_mb": {}, "cpu": {}}
         for runs, phase in enumerate(("first", "resync"), start=1):
-            print(f"many sources: {sources:,} on {kind}, {phase} ...", file=sys.stderr,
-                  flush=True)
+            print(f"many sources: {sources:,} on {kind}, {phase} ...", file=sys.stderr, flush=True)
             result = measure([*syncer, "sync"], env, timeout)
             if result.timed_out:
                 out["timed_out"] = f"{phase}: killed after {result.seconds:.0f} s"
@@ -154,8 +173,14 @@ class Stopper:
 
 
 def run_daemon(
-    kind: str, server: Provider, sources: int, syncer: list[str], postgres_url: str,
-    workdir: Path, minutes: float, every: timedelta,
+    kind: str,
+    server: Provider,
+    sources: int,
+    syncer: list[str],
+    postgres_url: str,
+    workdir: Path,
+    minutes: float,
+    every: timedelta,
 ) -> dict[str, Any]:
     """``syncer run`` for ``minutes`` from its first run, then SIGTERM; how many runs each
     source missed."""
@@ -163,15 +188,22 @@ def run_daemon(
     config.write_text(config_text(server, sources, f"{every.total_seconds():g}s"))
     with scratch_database(kind, postgres_url, workdir) as database:
         env = environment(database, config)
-        print(f"syncer run: {sources:,} sources on {kind} every {every.total_seconds():g} s "
-              f"for {minutes:g} min ...", file=sys.stderr, flush=True)
+        print(
+            f"syncer run: {sources:,} sources on {kind} every {every.total_seconds():g} s "
+            f"for {minutes:g} min ...",
+            file=sys.stderr,
+            flush=True,
+        )
         stopper = Stopper(database, minutes * 60)
-        result = measure([*syncer, "run"], env, STARTUP_LIMIT + minutes * 60 + STOP_LIMIT,
-                         on_start=stopper)
+        result = measure(
+            [*syncer, "run"], env, STARTUP_LIMIT + minutes * 60 + STOP_LIMIT, on_start=stopper
+        )
         ended = datetime.now(UTC)
         if stopper.stopped_at is None:
-            raise BenchError(f"syncer run on {kind} recorded no run within {STARTUP_LIMIT:g} s "
-                             f"(exit {result.returncode}):\n{result.tail()}")
+            raise BenchError(
+                f"syncer run on {kind} recorded no run within {STARTUP_LIMIT:g} s "
+                f"(exit {result.returncode}):\n{result.tail()}"
+            )
         if not result.timed_out:
             checked(result, f"syncer run on {kind}")
         starts: dict[str, list[datetime]] = {source_name(i): [] for i in range(sources)}
@@ -186,8 +218,12 @@ def run_daemon(
     warnings = sum("was missed by" in line for line in result.stderr.splitlines())
     return {
         **schedule_misses(starts, stopper.stopped_at, every),
-        "failed": failed, "scheduler_missed": warnings, "minutes": minutes,
-        "every": every.total_seconds(), "peak_mb": result.peak_mb, "cpu": result.cpu,
+        "failed": failed,
+        "scheduler_missed": warnings,
+        "minutes": minutes,
+        "every": every.total_seconds(),
+        "peak_mb": result.peak_mb,
+        "cpu": result.cpu,
         "stop_seconds": (ended - stopper.stopped_at).total_seconds(),
         "killed": result.timed_out,
     }

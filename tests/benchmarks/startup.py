@@ -28,8 +28,9 @@ def run(
 ) -> dict[str, float]:
     """Median seconds per command, the baseline first."""
     with scratch_database("sqlite", "", workdir) as database:
-        env = child_env(database.url, OPENAI_BASE_URL=server.url(f"a{MODELS}"),
-                        OPENAI_API_KEY=API_KEY)
+        env = child_env(
+            database.url, OPENAI_BASE_URL=server.url(f"a{MODELS}"), OPENAI_API_KEY=API_KEY
+        )
         checked(measure([*syncer, "sync"], env), "the start-up database's sync")
         commands = {
             BASELINE: [sys.executable, "-c", "import sqlalchemy"],

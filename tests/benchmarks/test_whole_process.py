@@ -38,10 +38,19 @@ def kind(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
-def whole(server: Provider, tmp_path: Path, kind: str = "sqlite",
-          syncer: list[str] | None = None) -> dict[str, Any]:
-    return whole_process.run([N], [kind], 1, server, syncer or syncer_command(),
-                             DEFAULT_POSTGRES_URL, tmp_path, timeout=120)[N][kind]
+def whole(
+    server: Provider, tmp_path: Path, kind: str = "sqlite", syncer: list[str] | None = None
+) -> dict[str, Any]:
+    return whole_process.run(
+        [N],
+        [kind],
+        1,
+        server,
+        syncer or syncer_command(),
+        DEFAULT_POSTGRES_URL,
+        tmp_path,
+        timeout=120,
+    )[N][kind]
 
 
 def test_each_phase_is_a_fresh_syncer_and_script_process_that_recorded_the_right_events(
@@ -61,7 +70,8 @@ def test_each_phase_is_a_fresh_syncer_and_script_process_that_recorded_the_right
 def fake_syncer(tmp_path: Path, sync: str) -> list[str]:
     """A ``syncer`` whose ``db upgrade`` creates the tables and whose ``sync`` runs ``sync``."""
     script = tmp_path / "fake_syncer.py"
-    script.write_text(textwrap.dedent(f"""
+    script.write_text(
+        textwrap.dedent(f"""
         import os, subprocess, sys
         database = os.environ["SYNCER_DATABASE_URL"].removeprefix("sqlite:///")
         handwritten = [sys.executable, {str(whole_process.SCRIPTS["sqlite"])!r},
@@ -70,7 +80,8 @@ def fake_syncer(tmp_path: Path, sync: str) -> list[str]:
             sys.exit(subprocess.call([*handwritten, "--create-schema"]))
         url = os.environ["OPENAI_BASE_URL"]
         {sync}
-    """))
+    """)
+    )
     return [sys.executable, str(script)]
 
 
@@ -83,11 +94,11 @@ def test_a_sync_that_exits_0_without_syncing_fails_the_benchmark(
         whole(server, tmp_path, syncer=lazy)
 
 
-def test_a_sync_that_misses_the_churn_fails_the_benchmark(
-    server: Provider, tmp_path: Path
-) -> None:
-    stale = fake_syncer(tmp_path, 'sys.exit(subprocess.call([*handwritten, "--base-url", '
-                                  'url.replace("/b200/", "/a200/")]))')
+def test_a_sync_that_misses_the_churn_fails_the_benchmark(server: Provider, tmp_path: Path) -> None:
+    stale = fake_syncer(
+        tmp_path,
+        'sys.exit(subprocess.call([*handwritten, "--base-url", url.replace("/b200/", "/a200/")]))',
+    )
 
     with pytest.raises(BenchError, match=r"syncer churned \(N=200, sqlite\): run row counts"):
         whole(server, tmp_path, syncer=stale)
@@ -96,10 +107,19 @@ def test_a_sync_that_misses_the_churn_fails_the_benchmark(
 def test_many_sources_sync_and_a_bounded_daemon_run_end_to_end(
     server: Provider, tmp_path: Path
 ) -> None:
-    synced = sources.sync_many("sqlite", server, SOURCES, 100, syncer_command(), "", tmp_path,
-                               timeout=120)
-    daemon = sources.run_daemon("sqlite", server, SOURCES, syncer_command(), "", tmp_path,
-                                minutes=0.05, every=timedelta(seconds=1))
+    synced = sources.sync_many(
+        "sqlite", server, SOURCES, 100, syncer_command(), "", tmp_path, timeout=120
+    )
+    daemon = sources.run_daemon(
+        "sqlite",
+        server,
+        SOURCES,
+        syncer_command(),
+        "",
+        tmp_path,
+        minutes=0.05,
+        every=timedelta(seconds=1),
+    )
 
     assert set(synced["seconds"]) == {"first", "resync"}
     assert daemon["ticks"] >= 1 and daemon["runs_max"] >= 1
@@ -113,8 +133,16 @@ def test_replicas_share_the_sources_on_one_postgres_database_end_to_end(
     if postgres_admin is None:
         pytest.skip("no PostgreSQL server (set SYNCER_TEST_POSTGRES_URL)")
 
-    run = replicas.run_replicas(server, SOURCES, 2, syncer_command(), DEFAULT_POSTGRES_URL,
-                                tmp_path, minutes=0.05, every=timedelta(seconds=1))
+    run = replicas.run_replicas(
+        server,
+        SOURCES,
+        2,
+        syncer_command(),
+        DEFAULT_POSTGRES_URL,
+        tmp_path,
+        minutes=0.05,
+        every=timedelta(seconds=1),
+    )
 
     assert run["replicas"] == 2 and len(run["per_replica"]) == 2
     assert run["syncs"] >= SOURCES and run["failed"] == 0

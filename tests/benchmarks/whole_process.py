@@ -50,7 +50,8 @@ def verify(database: Database, phase: str, n: int, runs: int, who: str = "sync")
     """Raise unless the database holds ``runs`` ok runs, the last one exactly ``phase``'s."""
     rows = database.query(
         "SELECT id, status, models_seen, added, vanished, reappeared, changed FROM sync_runs "
-        "WHERE source = ? ORDER BY id", (SOURCE,),
+        "WHERE source = ? ORDER BY id",
+        (SOURCE,),
     )
     where = f"{who} {phase} (N={n:,}, {database.kind})"
     if len(rows) != runs:
@@ -58,9 +59,11 @@ def verify(database: Database, phase: str, n: int, runs: int, who: str = "sync")
     run_id, status, seen, *counts = rows[-1]
     wanted = expected(phase, n)
     recorded = dict(zip(wanted, counts, strict=True))
-    events = dict(database.query(
-        "SELECT kind, count(*) FROM model_events WHERE sync_run_id = ? GROUP BY kind", (run_id,)
-    ))
+    events = dict(
+        database.query(
+            "SELECT kind, count(*) FROM model_events WHERE sync_run_id = ? GROUP BY kind", (run_id,)
+        )
+    )
     logged = {kind: events.pop(kind, 0) for kind in wanted}
     present = database.query(
         "SELECT count(*) FROM models WHERE source = ? AND vanished_at IS NULL", (SOURCE,)
@@ -92,8 +95,14 @@ def checked(result: Measured, what: str) -> Measured:
 
 
 def _case(
-    case: str, kind: str, n: int, urls: Sequence[str], syncer: list[str], postgres_url: str,
-    workdir: Path, timeout: float,
+    case: str,
+    kind: str,
+    n: int,
+    urls: Sequence[str],
+    syncer: list[str],
+    postgres_url: str,
+    workdir: Path,
+    timeout: float,
 ) -> dict[str, dict[str, float]]:
     """One case's three phases on one fresh database: seconds and peak MB per phase."""
     out: dict[str, dict[str, float]] = {"seconds": {}, "peak_mb": {}}
@@ -102,16 +111,29 @@ def _case(
         if case == "syncer":
             setup = [*syncer, "db", "upgrade"]
         else:
-            setup = [sys.executable, str(SCRIPTS[kind]), "--database", database.target,
-                     "--create-schema"]
+            setup = [
+                sys.executable,
+                str(SCRIPTS[kind]),
+                "--database",
+                database.target,
+                "--create-schema",
+            ]
         checked(measure(setup, env, timeout), f"{case} set-up on {kind}")
         for runs, (phase, url) in enumerate(zip(PHASES, urls, strict=True), start=1):
             if case == "syncer":
                 argv = [*syncer, "sync"]
                 env["OPENAI_BASE_URL"] = url
             else:
-                argv = [sys.executable, str(SCRIPTS[kind]), "--database", database.target,
-                        "--base-url", url, "--source", SOURCE]
+                argv = [
+                    sys.executable,
+                    str(SCRIPTS[kind]),
+                    "--database",
+                    database.target,
+                    "--base-url",
+                    url,
+                    "--source",
+                    SOURCE,
+                ]
             result = checked(measure(argv, env, timeout), f"{case} {phase} on {kind} N={n:,}")
             verify(database, phase, n, runs, who=case)
             out["seconds"][phase] = result.seconds
@@ -120,8 +142,14 @@ def _case(
 
 
 def run(
-    sizes: Sequence[int], kinds: Sequence[str], repeat: int, server: Provider,
-    syncer: list[str], postgres_url: str, workdir: Path, timeout: float,
+    sizes: Sequence[int],
+    kinds: Sequence[str],
+    repeat: int,
+    server: Provider,
+    syncer: list[str],
+    postgres_url: str,
+    workdir: Path,
+    timeout: float,
 ) -> dict[int, dict[str, dict[str, Any]]]:
     """``{n: {kind: {"handwritten"|"syncer": {"seconds": {phase: [...]}, "peak_mb": ...}}}}``.
 
@@ -129,8 +157,13 @@ def run(
     of the machine lands on both sides of a ratio.
     """
     results: dict[int, dict[str, dict[str, Any]]] = {
-        n: {k: {c: {"seconds": {p: [] for p in PHASES}, "peak_mb": {p: [] for p in PHASES}}
-                for c in ("handwritten", "syncer")} for k in kinds}
+        n: {
+            k: {
+                c: {"seconds": {p: [] for p in PHASES}, "peak_mb": {p: [] for p in PHASES}}
+                for c in ("handwritten", "syncer")
+            }
+            for k in kinds
+        }
         for n in sizes
     }
     for round_ in range(1, repeat + 1):
@@ -141,8 +174,11 @@ def run(
                     entry = results[n][kind][case]
                     if "timed_out" in entry:
                         continue
-                    print(f"whole process: N={n:,} {kind} {case} (round {round_}/{repeat}) ...",
-                          file=sys.stderr, flush=True)
+                    print(
+                        f"whole process: N={n:,} {kind} {case} (round {round_}/{repeat}) ...",
+                        file=sys.stderr,
+                        flush=True,
+                    )
                     try:
                         one = _case(case, kind, n, urls, syncer, postgres_url, workdir, timeout)
                     except TimedOut as exc:

@@ -71,14 +71,16 @@ def test_sync_delivers_its_alerts_at_once_and_alerts_lists_them(
     assert "alerts:" not in first.stderr, "nothing to deliver, nothing said"
     assert "alerts: 2 delivered, 0 to retry later, 0 failed" in second.stderr
     assert [(d["kind"], d["model_id"]) for d in receiver.documents] == [
-        ("added", "d"), ("vanished", "c"),
+        ("added", "d"),
+        ("vanished", "c"),
     ]
     body, headers = receiver.accepted[0]
     expected = hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
     assert headers["X-Syncer-Signature-256"] == f"sha256={expected}"
     rows = listed(invoke)
     assert [(r["kind"], r["status"], r["attempts"]) for r in rows] == [
-        ("vanished", "delivered", 1), ("added", "delivered", 1),
+        ("vanished", "delivered", 1),
+        ("added", "delivered", 1),
     ]
     assert rows[0]["summary"] == "openai: c vanished without a known shutdown date"
     assert rows[0]["alert_id"] == receiver.documents[1]["id"]
@@ -105,12 +107,14 @@ def test_a_rejected_alert_fails_and_retry_sends_it_once_the_receiver_is_fixed(
 
     assert failed["last_error"] == "webhook: HTTP 400: receiver is down"
     assert (nothing_due.exit_code, nothing_due.stdout.strip()) == (
-        0, "alerts: 0 delivered, 0 to retry later, 0 failed",
+        0,
+        "alerts: 0 delivered, 0 to retry later, 0 failed",
     )
     assert still_rejected.exit_code == 1
     assert requeued.stdout.strip() == "1 failed alert(s) queued again"
     assert (delivered.exit_code, delivered.stdout.strip()) == (
-        0, "alerts: 1 delivered, 0 to retry later, 0 failed",
+        0,
+        "alerts: 1 delivered, 0 to retry later, 0 failed",
     )
     assert [d["model_id"] for d in receiver.documents] == ["c"]
 
@@ -153,13 +157,12 @@ def test_deprecations_import_dates_and_list_present_models_soonest_first(
 
     assert imported.stdout.strip() == f"imported 2 shutdown date(s) from {dates}"
     assert [(r["model_id"], r["days_left"], r["replacement"], r["date_source"]) for r in rows] == [
-        ("o1-preview", 10, None, "provider"), ("gpt-4-0613", 40, "gpt-4o", "imported"),
+        ("o1-preview", 10, None, "provider"),
+        ("gpt-4-0613", 40, "gpt-4o", "imported"),
     ]
 
 
-def test_a_bad_deprecations_file_is_a_usage_error_naming_the_line(
-    invoke, tmp_path: Path
-) -> None:
+def test_a_bad_deprecations_file_is_a_usage_error_naming_the_line(invoke, tmp_path: Path) -> None:
     dates = tmp_path / "dates.csv"
     dates.write_text("model,shutdown_date\ngpt-4,someday\n")
 
@@ -181,14 +184,30 @@ def test_run_serves_metrics_and_healthz_until_sigterm(
     port = closed_port()
     config = tmp_path / "syncer.toml"
     config.write_text('[schedule]\nevery = "1s"\njitter = 0\n\n' + config_text(provider))
-    env = {
-        k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "SYNCER_"))
-    } | {"OPENAI_API_KEY": API_KEY, "HOOK_URL": receiver.url, "SLACK_URL": receiver.url}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "SYNCER_"))} | {
+        "OPENAI_API_KEY": API_KEY,
+        "HOOK_URL": receiver.url,
+        "SLACK_URL": receiver.url,
+    }
     process = subprocess.Popen(
-        [sys.executable, "-m", "syncer", "--config", str(config),
-         "--database-url", f"sqlite:///{tmp_path / 'run.db'}",
-         "run", "--metrics-port", str(port), "--metrics-host", "127.0.0.1"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+        [
+            sys.executable,
+            "-m",
+            "syncer",
+            "--config",
+            str(config),
+            "--database-url",
+            f"sqlite:///{tmp_path / 'run.db'}",
+            "run",
+            "--metrics-port",
+            str(port),
+            "--metrics-host",
+            "127.0.0.1",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
     )
     try:
         health = _wait_for_health(f"http://127.0.0.1:{port}/healthz")
@@ -200,7 +219,9 @@ def test_run_serves_metrics_and_healthz_until_sigterm(
 
     assert process.returncode == 0, stderr
     assert health == {
-        "status": "ok", "sources": {"openai": health["sources"]["openai"]}, "imports": {},
+        "status": "ok",
+        "sources": {"openai": health["sources"]["openai"]},
+        "imports": {},
     }
     assert 'syncer_models_present{source="openai"} 2.0' in metrics
     assert receiver.url not in stderr and API_KEY not in stderr
@@ -211,9 +232,10 @@ def _wait_for_health(url: str) -> dict:
     while time.monotonic() < deadline:
         try:
             response = requests.get(url, timeout=2)
-            if response.status_code == 200 and response.json()["sources"]["openai"][
-                "last_success_at"
-            ]:
+            if (
+                response.status_code == 200
+                and response.json()["sources"]["openai"]["last_success_at"]
+            ):
                 return response.json()
         except requests.ConnectionError:
             pass
@@ -293,7 +315,10 @@ def test_alerts_test_with_a_malformed_url_says_it_is_not_valid_without_quoting_i
 
 
 def test_every_alert_names_the_replacement_and_where_the_shutdown_date_comes_from(
-    invoke, provider: FakeProvider, receiver: Receiver, tmp_path: Path,
+    invoke,
+    provider: FakeProvider,
+    receiver: Receiver,
+    tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     provider.set("gpt-4-0613", "gpt-4o")

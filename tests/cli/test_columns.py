@@ -22,9 +22,18 @@ LONG_IDS = ("gpt-4o-mini-realtime-preview-2024-12-17", "gpt-4o-2024-11-20", "o1-
 
 #: Every command that prints rows, with what it needs to find some.
 ROW_COMMANDS = [
-    ("sources",), ("models",), ("models", "show", "o1-mini"), ("events",), ("runs",),
-    ("diff", "1d"), ("history", "o1-mini"), ("history", "o1-mini", "--intervals"),
-    ("report", "changes"), ("report", "--list"), ("alerts",), ("deprecations",),
+    ("sources",),
+    ("models",),
+    ("models", "show", "o1-mini"),
+    ("events",),
+    ("runs",),
+    ("diff", "1d"),
+    ("history", "o1-mini"),
+    ("history", "o1-mini", "--intervals"),
+    ("report", "changes"),
+    ("report", "--list"),
+    ("alerts",),
+    ("deprecations",),
 ]
 
 
@@ -145,21 +154,28 @@ def test_models_model_finds_each_match_with_every_source_that_lists_it(
     run = lambda *args: invoke("--config", str(config), *args)  # noqa: E731
     assert run("sync").exit_code == 0
 
-    found = json.loads(run("models", "--model", "gpt-4o*", "--model", "o1",
-                           "--format", "json").stdout)
+    found = json.loads(
+        run("models", "--model", "gpt-4o*", "--model", "o1", "--format", "json").stdout
+    )
     table = run("models", "--model", "gpt-4o*", "-c", "model_id,source")
     none = run("models", "--model", "claude-*", "--model", "gpt-5?")
 
     assert [(m["model_id"], m["source"]) for m in found] == [
-        ("gpt-4o", "azure-eu"), ("gpt-4o", "openai"), ("gpt-4o-mini", "openai"),
-        ("o1", "azure-eu"), ("o1", "openai"),
+        ("gpt-4o", "azure-eu"),
+        ("gpt-4o", "openai"),
+        ("gpt-4o-mini", "openai"),
+        ("o1", "azure-eu"),
+        ("o1", "openai"),
     ]
     assert table.stdout.splitlines()[2:] == [
-        "gpt-4o       azure-eu", "gpt-4o       openai", "gpt-4o-mini  openai",
+        "gpt-4o       azure-eu",
+        "gpt-4o       openai",
+        "gpt-4o-mini  openai",
     ]
     assert none.exit_code == 0
     assert none.stderr.splitlines() == [
-        "(no model matches 'claude-*')", "(no model matches 'gpt-5?')",
+        "(no model matches 'claude-*')",
+        "(no model matches 'gpt-5?')",
     ]
 
 
@@ -171,8 +187,9 @@ def test_models_model_matches_case_and_literal_characters_exactly(
 
     def found(*patterns: str) -> list[str]:
         args = [arg for p in patterns for arg in ("--model", p)]
-        return [m["model_id"] for m in json.loads(
-            invoke("models", *args, "--format", "json").stdout)]
+        return [
+            m["model_id"] for m in json.loads(invoke("models", *args, "--format", "json").stdout)
+        ]
 
     assert found("gpt-4o") == ["gpt-4o"]
     assert found("gpt_4o") == ["gpt_4o"]

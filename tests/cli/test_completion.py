@@ -31,8 +31,9 @@ def setup_line(shell: str) -> str:
 
 def in_shell(script: str) -> str:
     env = {**os.environ, "PATH": f"{BIN}:{os.environ['PATH']}"}
-    done = subprocess.run(["bash", "-c", script], capture_output=True, text=True, env=env,
-                          timeout=60, check=False)
+    done = subprocess.run(
+        ["bash", "-c", script], capture_output=True, text=True, env=env, timeout=60, check=False
+    )
     assert done.returncode == 0, done.stderr
     return done.stdout
 
@@ -70,8 +71,14 @@ def complete(words: str, env: dict[str, str]) -> list[str]:
         'printf "%s\\n" "${COMPREPLY[@]}"'
     )
     environment = {**clean_env(), "PATH": f"{BIN}:{os.environ['PATH']}", **env}
-    done = subprocess.run(["bash", "-c", script], capture_output=True, text=True,
-                          env=environment, timeout=60, check=False)
+    done = subprocess.run(
+        ["bash", "-c", script],
+        capture_output=True,
+        text=True,
+        env=environment,
+        timeout=60,
+        check=False,
+    )
     assert done.returncode == 0 and done.stderr == "", done.stderr
     return done.stdout.split()
 
@@ -94,10 +101,19 @@ def configured(tmp_path: Path, provider: FakeProvider) -> dict[str, str]:
     )
     engine = make_engine(f"sqlite:///{database}")
     with engine.begin() as connection:
-        connection.execute(insert(outbox_table).values(
-            alert_id="a1", rule="paused", kind="added", channel="webhook", status="failed",
-            attempts=1, payload={"summary": "x"}, created_at=utcnow(), next_attempt_at=utcnow(),
-        ))
+        connection.execute(
+            insert(outbox_table).values(
+                alert_id="a1",
+                rule="paused",
+                kind="added",
+                channel="webhook",
+                status="failed",
+                attempts=1,
+                payload={"summary": "x"},
+                created_at=utcnow(),
+                next_attempt_at=utcnow(),
+            )
+        )
     engine.dispose()
     return env
 
@@ -121,7 +137,7 @@ def test_rule_and_report_names_complete(configured: dict[str, str]) -> None:
 
 
 def test_completion_needs_neither_a_database_at_head_nor_a_config_and_writes_nothing(
-    tmp_path: Path
+    tmp_path: Path,
 ) -> None:
     """Before the first sync: the configured names only; no database file appears. An
     unreadable configuration: nothing offered, nothing printed."""

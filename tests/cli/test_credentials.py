@@ -65,15 +65,17 @@ def test_a_base_urls_password_and_key_and_a_header_appear_nowhere(
     run("runs", "--format", "json")
     sources = json.loads(run("sources", "--format", "json").stdout)
     assert {s["base_url"] for s in sources} == {
-        f"http://bob:***@127.0.0.1:{port}/v1", f"http://127.0.0.1:{port}/v1?key=***"
+        f"http://bob:***@127.0.0.1:{port}/v1",
+        f"http://127.0.0.1:{port}/v1?key=***",
     }
     run("doctor", code=1)
     page = tmp_path / "report.html"
     run("report", "html", "-o", str(page))
     outputs.append(("the HTML report", page.read_text()))
     daemon_port = closed_port()
-    daemon = start(["run", "--metrics-port", str(daemon_port), "--metrics-host", "127.0.0.1"],
-                   env=env)
+    daemon = start(
+        ["run", "--metrics-port", str(daemon_port), "--metrics-host", "127.0.0.1"], env=env
+    )
     try:
         front = ""
         deadline = time.monotonic() + 60
@@ -89,8 +91,9 @@ def test_a_base_urls_password_and_key_and_a_header_appear_nowhere(
     assert "userinfo" in front
     outputs += [("syncer run", out + err), ("/", front)]
 
-    assert any(r.authorization and r.authorization.password == PASSWORD
-               for r in provider.requests), "the password was really sent"
+    assert any(
+        r.authorization and r.authorization.password == PASSWORD for r in provider.requests
+    ), "the password was really sent"
     for where, text in outputs:
         assert_clean(where, text, (PASSWORD, QUERY_KEY, HEADER_TOKEN))
     assert_clean("the database", every_row(database_url), (PASSWORD, QUERY_KEY, HEADER_TOKEN))
@@ -101,8 +104,11 @@ def test_a_base_urls_password_and_key_and_a_header_appear_nowhere(
     [
         (f"http://bob:{PASSWORD}@example.invalid/v1", "", "credentials"),
         (f"http://example.invalid/v1?key={QUERY_KEY}", "", "credentials"),
-        ("http://example.invalid/v1", f'headers = {{ "X-Team-Token" = "{HEADER_TOKEN}" }}',
-         "the configured headers"),
+        (
+            "http://example.invalid/v1",
+            f'headers = {{ "X-Team-Token" = "{HEADER_TOKEN}" }}',
+            "the configured headers",
+        ),
     ],
 )
 def test_a_credential_in_the_url_or_a_header_is_refused_over_plain_http(
@@ -110,8 +116,9 @@ def test_a_credential_in_the_url_or_a_header_is_refused_over_plain_http(
 ) -> None:
     config = tmp_path / "syncer.toml"
     config.write_text(f'[[sources]]\nname = "far"\nbase_url = "{base_url}"\n{headers}\n')
-    env = clean_env(SYNCER_CONFIG=str(config),
-                    SYNCER_DATABASE_URL=f"sqlite:///{tmp_path / 'syncer.db'}")
+    env = clean_env(
+        SYNCER_CONFIG=str(config), SYNCER_DATABASE_URL=f"sqlite:///{tmp_path / 'syncer.db'}"
+    )
     del env["OPENAI_API_KEY"]
 
     done = syncer("sync", env=env)
@@ -151,12 +158,24 @@ def test_a_loopback_source_never_goes_through_the_environments_proxy(
 ) -> None:
     provider.set("gpt-4o")
     env = {k: v for k, v in clean_env().items() if k.lower() != "no_proxy"}
-    env |= {"HTTP_PROXY": proxy, "http_proxy": proxy, "ALL_PROXY": proxy,
-            "OPENAI_BASE_URL": provider.base_url, "SYNCER_DATABASE_URL": database_url}
+    env |= {
+        "HTTP_PROXY": proxy,
+        "http_proxy": proxy,
+        "ALL_PROXY": proxy,
+        "OPENAI_BASE_URL": provider.base_url,
+        "SYNCER_DATABASE_URL": database_url,
+    }
     # The proxy really is in the way of any other client in this environment.
     via = subprocess.run(
-        [sys.executable, "-c", f"import requests; print(requests.get({provider.base_url!r} "
-         "+ '/models').status_code)"], env=env, capture_output=True, text=True, timeout=30,
+        [
+            sys.executable,
+            "-c",
+            f"import requests; print(requests.get({provider.base_url!r} + '/models').status_code)",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=30,
     )
     assert via.stdout.strip() == "502" and len(_Proxy.seen) == 1
     _Proxy.seen.clear()
@@ -197,8 +216,12 @@ def test_an_error_page_quoting_another_channels_url_is_stored_scrubbed(
             '[[alerts]]\nname = "first"\nwebhook_url_env = "FIRST_URL"\n\n'
             '[[alerts]]\nname = "second"\nkind = "stale"\nwebhook_url_env = "SECOND_URL"\n'
         )
-        env = clean_env(SYNCER_CONFIG=str(config), SYNCER_DATABASE_URL=database_url,
-                        FIRST_URL=refusing.url, SECOND_URL=other.url)
+        env = clean_env(
+            SYNCER_CONFIG=str(config),
+            SYNCER_DATABASE_URL=database_url,
+            FIRST_URL=refusing.url,
+            SECOND_URL=other.url,
+        )
         provider.set("a")
         assert syncer("sync", env=env).returncode == 0
         provider.set("a", "b")
@@ -212,18 +235,24 @@ def test_an_error_page_quoting_another_channels_url_is_stored_scrubbed(
     (alert,) = json.loads(listed.stdout)
     assert alert["status"] == "failed"
     assert alert["last_error"].startswith("webhook: HTTP 400: bad request; the team's hook is")
-    for where, text in (("sync", synced.stdout + synced.stderr), ("alerts", listed.stdout),
-                        ("the database", every_row(database_url))):
+    for where, text in (
+        ("sync", synced.stdout + synced.stderr),
+        ("alerts", listed.stdout),
+        ("the database", every_row(database_url)),
+    ):
         assert "OTHER-CHANNEL-SECRET-77" not in text, where
 
 
 DB_PASSWORD = "dbpw-S3CR"
 
 
-@pytest.mark.parametrize("url", [
-    f"postgresql://bob:{DB_PASSWORD}@t@127.0.0.1:5432/db",  # an '@' left unencoded
-    f"postgresql://bob:{DB_PASSWORD}@127.0.0.1:x5432/db",  # a port SQLAlchemy cannot read
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        f"postgresql://bob:{DB_PASSWORD}@t@127.0.0.1:5432/db",  # an '@' left unencoded
+        f"postgresql://bob:{DB_PASSWORD}@127.0.0.1:x5432/db",  # a port SQLAlchemy cannot read
+    ],
+)
 @pytest.mark.parametrize("command", [("runs",), ("sync",), ("doctor",)])
 def test_a_malformed_database_url_is_one_line_without_its_password(
     url: str, command: tuple[str, ...], provider: FakeProvider
@@ -262,9 +291,12 @@ def test_the_settings_repr_shows_no_password(tmp_path: Path) -> None:
 
     config = tmp_path / "syncer.toml"
     config.write_text(f'[[sources]]\nname = "far"\nbase_url = "https://bob:{PASSWORD}@h/v1"\n')
-    settings = load_settings(config_file=config, env={
-        "SYNCER_DATABASE_URL": f"postgresql://bob:{DB_PASSWORD}@127.0.0.1/db",
-    })
+    settings = load_settings(
+        config_file=config,
+        env={
+            "SYNCER_DATABASE_URL": f"postgresql://bob:{DB_PASSWORD}@127.0.0.1/db",
+        },
+    )
 
     assert "far" in repr(settings)
     assert DB_PASSWORD not in repr(settings) and PASSWORD not in repr(settings)

@@ -39,8 +39,9 @@ def test_deprecations_the_shutdowns_report_and_the_scan_give_the_same_days_left(
 
     listed = json.loads(invoke("deprecations", "--format", "json").stdout)
     report = json.loads(invoke("report", "shutdowns", "--format", "json").stdout)
-    scan = json.loads(invoke("scan", str(tmp_path / "app.py"), "--format", "json",
-                             "--fail-on", "vanished").stdout)
+    scan = json.loads(
+        invoke("scan", str(tmp_path / "app.py"), "--format", "json", "--fail-on", "vanished").stdout
+    )
     expected = days_until(datetime.combine(shutdown, datetime.min.time(), UTC), moment)
 
     assert expected == 3
@@ -55,12 +56,15 @@ def test_a_retention_plans_age_days_is_the_number_its_reason_gives(
     than its whole days, which used to read 1270.7 beside "1271 days old"."""
     provider.set("ft:gpt-4o:acme:old:1", "ft:gpt-4o:acme:old:2", owned_by="org-acme")
     config = tmp_path / "syncer.toml"
-    config.write_text(f'[[sources]]\nname = "openai"\nbase_url = "{provider.base_url}"\n'
-                      'retention = { include = ["ft:*"], max_age = "90d", keep_latest = 1 }\n')
+    config.write_text(
+        f'[[sources]]\nname = "openai"\nbase_url = "{provider.base_url}"\n'
+        'retention = { include = ["ft:*"], max_age = "90d", keep_latest = 1 }\n'
+    )
     assert invoke("--config", str(config), "sync").exit_code == 0
 
-    plan = json.loads(invoke("--config", str(config), "retention", "plan", "--format", "json")
-                      .stdout)
+    plan = json.loads(
+        invoke("--config", str(config), "retention", "plan", "--format", "json").stdout
+    )
     created = datetime.fromtimestamp(1686935002, UTC)
     age = (datetime.now(UTC) - created) / timedelta(days=1)
 

@@ -23,8 +23,9 @@ from tests.receivers import Receiver
 
 SQLITE_ONLY = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 #: What doctor advises for a provider it cannot reach, or that does not answer in time.
-UNREACHABLE = ("      -> is the server at {} up and reachable from here? Behind a proxy, set "
-               "HTTPS_PROXY")
+UNREACHABLE = (
+    "      -> is the server at {} up and reachable from here? Behind a proxy, set HTTPS_PROXY"
+)
 
 Doctor = Callable[..., Result]
 
@@ -81,7 +82,10 @@ def tables(database_url: str) -> list[str]:
 
 
 def test_a_working_setup_passes_and_names_each_part(
-    doctor: Doctor, provider: FakeProvider, receiver: Receiver, database_url: str,
+    doctor: Doctor,
+    provider: FakeProvider,
+    receiver: Receiver,
+    database_url: str,
     tmp_path: Path,
 ) -> None:
     provider.set("gpt-4o", "o1")
@@ -121,8 +125,12 @@ def test_a_working_setup_passes_and_names_each_part(
 def test_a_broken_setup_gets_one_finding_and_one_fix_per_problem(
     doctor: Doctor, provider: FakeProvider, database_url: str, tmp_path: Path
 ) -> None:
-    provider.fail_next(401, '{"error": {"message": "Incorrect API key provided: '
-                       + API_KEY + '", "code": "invalid_api_key"}}')
+    provider.fail_next(
+        401,
+        '{"error": {"message": "Incorrect API key provided: '
+        + API_KEY
+        + '", "code": "invalid_api_key"}}',
+    )
     config = tmp_path / "syncer.toml"
     config.write_text(
         f'[[sources]]\nname = "wrongkey"\nbase_url = "{provider.base_url}"\n'
@@ -139,8 +147,10 @@ def test_a_broken_setup_gets_one_finding_and_one_fix_per_problem(
         assert "WARN  database: " in out and "`syncer sync` will create it" in out
     else:
         assert "FAIL  database: " in out and "run `syncer db upgrade`" in out
-    assert (f"FAIL  source wrongkey: GET {provider.base_url}/models: 401 Unauthorized: the API "
-            "key is wrong or missing (Incorrect API key provided: sk-***)") in out
+    assert (
+        f"FAIL  source wrongkey: GET {provider.base_url}/models: 401 Unauthorized: the API "
+        "key is wrong or missing (Incorrect API key provided: sk-***)"
+    ) in out
     assert "-> set WRONG_KEY to a valid API key for this provider" in out
     assert "FAIL  source down: " in out and "cannot connect: Connection refused" in out
     assert "WARN  source down: openai at http://127.0.0.1:" in out  # no key set for it
@@ -230,10 +240,11 @@ def test_a_provider_whose_words_mention_tls_is_not_advised_about_certificates(
     assert result.exit_code == 1
     lines = result.output.splitlines()
     at = next(i for i, line in enumerate(lines) if line.startswith("FAIL  source proxy: "))
-    assert lines[at].endswith("is not JSON (text/html): "
-                              "<html>TLS certificate expired</html>")
-    assert lines[at + 1] == ("      -> the provider does not answer as an OpenAI-compatible "
-                             "list: check base_url and kind")
+    assert lines[at].endswith("is not JSON (text/html): <html>TLS certificate expired</html>")
+    assert lines[at + 1] == (
+        "      -> the provider does not answer as an OpenAI-compatible "
+        "list: check base_url and kind"
+    )
 
 
 def test_an_ollama_source_needs_no_key_and_is_not_told_to_set_one(
@@ -265,8 +276,10 @@ def test_before_the_first_sync_a_missing_sqlite_file_is_a_warning_and_stays_miss
     assert result.exit_code == 0, result.output
     path = Path(database_url.removeprefix("sqlite:///"))
     lines = result.output.splitlines()
-    assert (f"WARN  database: {database_url}: no database file at {path} yet: `syncer sync` "
-            "will create it") in lines
+    assert (
+        f"WARN  database: {database_url}: no database file at {path} yet: `syncer sync` "
+        "will create it"
+    ) in lines
     assert lines[-1] == "no problems found, 1 warning(s)."
     assert not path.exists()
 
@@ -282,15 +295,20 @@ def test_a_sqlite_file_on_a_read_only_filesystem_gets_sqlite_advice(
         freeze(snapshot)
         url = f"sqlite:///{snapshot / 'syncer.db'}"
 
-        result = doctor(SYNCER_DATABASE_URL=url, OPENAI_BASE_URL=provider.base_url,
-                        OPENAI_API_KEY=API_KEY)
+        result = doctor(
+            SYNCER_DATABASE_URL=url, OPENAI_BASE_URL=provider.base_url, OPENAI_API_KEY=API_KEY
+        )
 
     assert result.exit_code == 1
     lines = result.output.splitlines()
-    at = lines.index(f"FAIL  database: {url}: {snapshot} is on a read-only filesystem: "
-                     f"`syncer sync` cannot write {snapshot / 'syncer.db'}")
-    assert lines[at + 1] == ("      -> set database_url to a file on a writable filesystem; "
-                             "the read commands (models, report) can still read this one")
+    at = lines.index(
+        f"FAIL  database: {url}: {snapshot} is on a read-only filesystem: "
+        f"`syncer sync` cannot write {snapshot / 'syncer.db'}"
+    )
+    assert lines[at + 1] == (
+        "      -> set database_url to a file on a writable filesystem; "
+        "the read commands (models, report) can still read this one"
+    )
     assert lines[at + 2].startswith(f"OK    database: {url}: reachable, schema at revision ")
     assert "WARN  source openai: never synced" in lines  # the history is still read
     assert "psql" not in result.output
@@ -305,9 +323,12 @@ def test_a_sqlite_file_that_cannot_be_created_is_a_problem_before_the_first_sync
         freeze(snapshot)
         url = f"sqlite:///{snapshot / 'syncer.db'}"
 
-        result = doctor(SYNCER_DATABASE_URL=url, OPENAI_BASE_URL=provider.base_url,
-                        OPENAI_API_KEY=API_KEY)
+        result = doctor(
+            SYNCER_DATABASE_URL=url, OPENAI_BASE_URL=provider.base_url, OPENAI_API_KEY=API_KEY
+        )
 
     assert result.exit_code == 1
-    assert (f"FAIL  database: {url}: {snapshot} is on a read-only filesystem: `syncer sync` "
-            f"cannot create {snapshot / 'syncer.db'}") in result.output.splitlines()
+    assert (
+        f"FAIL  database: {url}: {snapshot} is on a read-only filesystem: `syncer sync` "
+        f"cannot create {snapshot / 'syncer.db'}"
+    ) in result.output.splitlines()

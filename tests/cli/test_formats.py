@@ -39,7 +39,7 @@ def full(invoke, provider: FakeProvider, receiver: Receiver, tmp_path: Path, mon
     retention, a failed source, an imported shutdown date, delivered and pending alerts."""
     config = tmp_path / "syncer.toml"
     config.write_text(
-        f'[http]\nmax_retries = 0\n\n'
+        f"[http]\nmax_retries = 0\n\n"
         f'[[sources]]\nname = "openai"\nbase_url = "{provider.base_url}"\n'
         f'[sources.retention]\nmax_age = "90d"\ninclude = ["ft:*:acme:*"]\n\n'
         f'[[sources]]\nname = "down"\nbase_url = "http://127.0.0.1:{closed_port()}/v1"\n\n'
@@ -74,13 +74,21 @@ def full(invoke, provider: FakeProvider, receiver: Receiver, tmp_path: Path, mon
 
 def commands() -> list[tuple[str, ...]]:
     listing = [
-        ("models",), ("models", "--all"), ("models", "--as-of", "0d", "--all"),
-        ("models", "show", "gpt-4o"), ("models", "show", "bare"),
-        ("events",), ("runs",), ("diff", "7d"),
-        ("history", "gone"), ("history", "gpt-4o", "--intervals"),
+        ("models",),
+        ("models", "--all"),
+        ("models", "--as-of", "0d", "--all"),
+        ("models", "show", "gpt-4o"),
+        ("models", "show", "bare"),
+        ("events",),
+        ("runs",),
+        ("diff", "7d"),
+        ("history", "gone"),
+        ("history", "gpt-4o", "--intervals"),
         ("report", "--list"),
         ("retention", "plan", "--all", "--source", "openai"),
-        ("alerts",), ("deprecations",), ("sources",),
+        ("alerts",),
+        ("deprecations",),
+        ("sources",),
     ]
     return listing + [("report", name) for name in reports.REPORTS]
 
@@ -111,9 +119,15 @@ def test_every_command_prints_every_column_type_as_json_and_csv(full) -> None:  
             assert list(from_csv) == list(from_json), args
             for column, value in from_json.items():
                 expected = (
-                    "" if value is None else "true" if value is True else "false"
-                    if value is False else json.dumps(value, sort_keys=True, ensure_ascii=False)
-                    if isinstance(value, dict | list) else str(value)
+                    ""
+                    if value is None
+                    else "true"
+                    if value is True
+                    else "false"
+                    if value is False
+                    else json.dumps(value, sort_keys=True, ensure_ascii=False)
+                    if isinstance(value, dict | list)
+                    else str(value)
                 )
                 assert from_csv[column] == expected, (args, column)
     # The data covered every type the schema has.
@@ -122,7 +136,6 @@ def test_every_command_prints_every_column_type_as_json_and_csv(full) -> None:  
     assert type(None) in seen["vanished_at"] and str in seen["vanished_at"]
     assert str in seen["day"]
     assert float in seen["days_available"] or int in seen["days_available"]
-
 
 
 #: Tables, `models show`, messages and log lines give times to the second, ending in Z.
@@ -147,7 +160,9 @@ def test_tables_and_models_show_write_times_to_the_second(full) -> None:  # type
 
 
 def test_the_dispatch_log_writes_the_retry_time_to_the_second(
-    full, provider: FakeProvider, receiver: Receiver  # type: ignore[no-untyped-def]
+    full,
+    provider: FakeProvider,
+    receiver: Receiver,  # type: ignore[no-untyped-def]
 ) -> None:
     receiver.status = 500
     provider.models = [m for m in provider.models if m["id"] != "new"]
@@ -189,8 +204,17 @@ def run_sql(database_url: str, sql: str) -> list[dict[str, Any]]:
     if database_url.startswith("sqlite:///"):
         command = ["sqlite3", "-csv", "-header", database_url.removeprefix("sqlite:///"), sql]
     else:
-        command = ["psql", database_url.replace("+psycopg", ""), "--csv", "-v", "ON_ERROR_STOP=1",
-                   "-c", "SET TIME ZONE 'UTC'", "-c", sql]
+        command = [
+            "psql",
+            database_url.replace("+psycopg", ""),
+            "--csv",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-c",
+            "SET TIME ZONE 'UTC'",
+            "-c",
+            sql,
+        ]
     done = subprocess.run(command, capture_output=True, text=True, check=False)
     assert done.returncode == 0 and not done.stderr, done.stderr
     text = done.stdout.removeprefix("SET\n")
@@ -203,7 +227,9 @@ def run_sql(database_url: str, sql: str) -> list[dict[str, Any]]:
     ids=["defaults", "source", "other-source", "days"],
 )
 def test_report_sql_runs_as_printed_in_the_database_in_use(
-    full, database_url: str, options: tuple[str, ...]  # type: ignore[no-untyped-def]
+    full,
+    database_url: str,
+    options: tuple[str, ...],  # type: ignore[no-untyped-def]
 ) -> None:
     for name, report in reports.REPORTS.items():
         if "--days" in options and report.days is None:

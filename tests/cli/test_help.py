@@ -39,7 +39,7 @@ def parse(args: list[str]) -> list[click.Command]:
 
 @pytest.mark.parametrize("path", list(commands()), ids=lambda p: " ".join(("syncer", *p)))
 def test_each_commands_help_is_plain_text_with_one_example_that_parses(
-    path: tuple[str, ...]
+    path: tuple[str, ...],
 ) -> None:
     result = CliRunner().invoke(cli, [*path, "--help"], prog_name="syncer")
     assert result.exit_code == 0, result.output

@@ -45,7 +45,10 @@ def sync_in_the_hostile_id(invoke: Any, provider: FakeProvider) -> None:
 
 
 def test_a_hostile_id_reaches_slack_as_text_not_as_a_mention_or_a_link(
-    invoke: Any, provider: FakeProvider, receiver: Receiver, tmp_path: Path,
+    invoke: Any,
+    provider: FakeProvider,
+    receiver: Receiver,
+    tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("SYNCER_CONFIG", str(alert_config(tmp_path, provider, "slack_webhook")))
@@ -61,7 +64,10 @@ def test_a_hostile_id_reaches_slack_as_text_not_as_a_mention_or_a_link(
 
 
 def test_a_hostile_id_reaches_an_apprise_service_as_plain_text(
-    invoke: Any, provider: FakeProvider, receiver: Receiver, tmp_path: Path,
+    invoke: Any,
+    provider: FakeProvider,
+    receiver: Receiver,
+    tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     pytest.importorskip("apprise")
@@ -85,8 +91,9 @@ OWNER = "=cmd|'/C calc'!A0"
 def test_every_csv_output_neutralises_formulas_and_raw_gives_the_bytes(
     invoke: Any, provider: FakeProvider
 ) -> None:
-    provider.models = [{"id": text, "object": "model", "created": 1, "owned_by": OWNER}
-                       for text in FORMULAS]
+    provider.models = [
+        {"id": text, "object": "model", "created": 1, "owned_by": OWNER} for text in FORMULAS
+    ]
     provider.models.append({"id": "tabbed", "object": "model", "created": 1, "owned_by": "\t@x"})
     assert invoke("sync").exit_code == 0
 
@@ -155,13 +162,19 @@ def test_csv_on_a_terminal_prints_no_escape(
 ) -> None:
     provider.set("gpt-4o", owned_by=f"acme{ESCAPES}{RTL_OVERRIDE}")
     env = clean_env(OPENAI_BASE_URL=provider.base_url, SYNCER_DATABASE_URL=database_url)
-    synced = subprocess.run([sys.executable, "-m", "syncer", "sync"], env=env,
-                            capture_output=True, timeout=60)
+    synced = subprocess.run(
+        [sys.executable, "-m", "syncer", "sync"], env=env, capture_output=True, timeout=60
+    )
     assert synced.returncode == 0, synced.stderr
 
     leader, follower = pty.openpty()
-    done = subprocess.run([sys.executable, "-m", "syncer", "models", "--format", "csv"],
-                          env=env, stdout=follower, stderr=subprocess.PIPE, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "syncer", "models", "--format", "csv"],
+        env=env,
+        stdout=follower,
+        stderr=subprocess.PIPE,
+        timeout=60,
+    )
     os.close(follower)
     shown = b""
     while True:
@@ -184,9 +197,13 @@ def test_an_import_files_skipped_key_is_printed_without_its_escapes(
     invoke: Any, tmp_path: Path
 ) -> None:
     prices = tmp_path / "model_prices_and_context_window.json"
-    prices.write_text(json.dumps({
-        f"gpt-4{ESCAPES}": {"litellm_provider": "openai", "deprecation_date": "soon"},
-    }))
+    prices.write_text(
+        json.dumps(
+            {
+                f"gpt-4{ESCAPES}": {"litellm_provider": "openai", "deprecation_date": "soon"},
+            }
+        )
+    )
 
     result = invoke("deprecations", "import", str(prices))
 

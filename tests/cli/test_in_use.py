@@ -35,7 +35,7 @@ def run(
     rules: a page for models in use, a digest that sends those at once, an Apprise pager."""
     config = tmp_path / "syncer.toml"
     config.write_text(
-        f'[http]\nmax_retries = 0\n\n'
+        f"[http]\nmax_retries = 0\n\n"
         f'[[sources]]\nname = "openai"\nbase_url = "{provider.base_url}"\n\n'
         f'[[sources]]\nname = "router"\nbase_url = "{other_provider.base_url}"\n\n'
         '[[alerts]]\nname = "page"\nkinds = ["vanished", "retired"]\nin_use = true\n'
@@ -57,13 +57,21 @@ def run(
 
 def in_use_lines(result: Result) -> list[str]:
     lines = result.output.splitlines()
-    return [line for i, line in enumerate(lines) if "models in use" in line or (
-        i and "models in use" in lines[i - 1] and line.startswith("      -> "))]
+    return [
+        line
+        for i, line in enumerate(lines)
+        if "models in use" in line
+        or (i and "models in use" in lines[i - 1] and line.startswith("      -> "))
+    ]
 
 
 def test_in_use_rules_fire_for_the_models_the_latest_scan_found_and_say_where(
-    run, provider: FakeProvider, other_provider: FakeProvider,
-    receivers: dict[str, Receiver], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    run,
+    provider: FakeProvider,
+    other_provider: FakeProvider,
+    receivers: dict[str, Receiver],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     provider.set("gpt-4o", "o1", "gpt-4-0613", "o3", "gpt-4.1")
     other_provider.set("openai/gpt-4o")
@@ -89,15 +97,17 @@ def test_in_use_rules_fire_for_the_models_the_latest_scan_found_and_say_where(
     assert scanned.exit_code == 0, scanned.output
     assert "recorded 1 use of model ids in api" in scanned.stderr
     (ok,) = in_use_lines(with_scan)
-    assert ok.startswith("OK    models in use: 1 use recorded in 1 repository (latest scan: "
-                         "api at ")
+    assert ok.startswith(
+        "OK    models in use: 1 use recorded in 1 repository (latest scan: api at "
+    )
     assert synced.exit_code == 0, synced.output
     where = "used in 1 place: api:app.py:3"
     (page,) = receivers["hook"].documents
     assert (page["rule"], page["model_id"]) == ("page", "gpt-4o")
     assert page["summary"] == f"openai: gpt-4o vanished without a known shutdown date; {where}"
     assert page["in_use"] == {
-        "count": 1, "places": [{"repository": "api", "path": "app.py", "line": 3}],
+        "count": 1,
+        "places": [{"repository": "api", "path": "app.py", "line": 3}],
     }
     (slack,) = receivers["slack"].documents
     assert slack["text"] == page["summary"], "the digest rule sent it at once: immediate_if"
@@ -105,5 +115,6 @@ def test_in_use_rules_fire_for_the_models_the_latest_scan_found_and_say_where(
     assert pager["message"] == page["summary"]
     monday = json.loads(run("alerts", "--rule", "monday", "--format", "json").stdout)
     assert sorted((row["status"], row["summary"].split(" vanished")[0]) for row in monday) == [
-        ("delivered", "openai: gpt-4o"), ("held", "openai: o1"),
+        ("delivered", "openai: gpt-4o"),
+        ("held", "openai: o1"),
     ], "o1 is in no repository: it waits for Monday's digest"

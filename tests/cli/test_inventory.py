@@ -25,7 +25,8 @@ def test_sync_prints_a_summary_and_the_inventory_is_listed(invoke, provider: Fak
     assert listed[0]["first_seen_at"].endswith("Z")
     rows = list(csv.DictReader(io.StringIO(invoke("events", "--format", "csv").stdout)))
     assert {(r["kind"], r["model_id"]) for r in rows} == {
-        ("added", "gpt-4o"), ("added", "gpt-4o-mini"),
+        ("added", "gpt-4o"),
+        ("added", "gpt-4o-mini"),
     }
     table = invoke("runs").stdout.splitlines()
     assert table[0].split()[:4] == ["id", "source", "started_at", "status"]
@@ -34,8 +35,9 @@ def test_sync_prints_a_summary_and_the_inventory_is_listed(invoke, provider: Fak
 
 def test_failed_sync_exits_1_with_the_providers_message(invoke, provider: FakeProvider) -> None:
     provider.fail_next(
-        401, '{"error": {"message": "Incorrect API key provided: sk-tes***cdef", '
-        '"code": "invalid_api_key"}}'
+        401,
+        '{"error": {"message": "Incorrect API key provided: sk-tes***cdef", '
+        '"code": "invalid_api_key"}}',
     )
     result = invoke("sync")
     assert result.exit_code == 1
@@ -157,13 +159,24 @@ def test_run_syncs_on_schedule_and_stops_cleanly_on_sigterm(
         f'[[sources]]\nname = "down"\nbase_url = "http://127.0.0.1:{closed_port()}/v1"\n'
     )
     database = tmp_path / "run.db"
-    env = {
-        k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "SYNCER_"))
-    } | {"OPENAI_API_KEY": API_KEY}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "SYNCER_"))} | {
+        "OPENAI_API_KEY": API_KEY
+    }
     process = subprocess.Popen(
-        [sys.executable, "-m", "syncer", "--config", str(config),
-         "--database-url", f"sqlite:///{database}", "run"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+        [
+            sys.executable,
+            "-m",
+            "syncer",
+            "--config",
+            str(config),
+            "--database-url",
+            f"sqlite:///{database}",
+            "run",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
     )
     try:
         deadline = time.monotonic() + 20
@@ -178,9 +191,20 @@ def test_run_syncs_on_schedule_and_stops_cleanly_on_sigterm(
     assert API_KEY not in stderr
     assert _list_requests(provider) >= 3
     runs = subprocess.run(
-        [sys.executable, "-m", "syncer", "--database-url", f"sqlite:///{database}",
-         "runs", "--format", "json"],
-        capture_output=True, text=True, env=env, check=True,
+        [
+            sys.executable,
+            "-m",
+            "syncer",
+            "--database-url",
+            f"sqlite:///{database}",
+            "runs",
+            "--format",
+            "json",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
     )
     statuses = [(r["source"], r["status"]) for r in json.loads(runs.stdout)]
     assert statuses.count(("local", "ok")) >= 3
@@ -210,8 +234,18 @@ def test_models_show_live_with_the_id_in_two_sources_asks_for_one(
     )
     provider.set("gpt-4o")
     both = invoke("--config", str(config), "models", "show", "gpt-4o", "--live")
-    one = invoke("--config", str(config), "models", "show", "gpt-4o", "--live", "--source", "west",
-                 "--format", "json")
+    one = invoke(
+        "--config",
+        str(config),
+        "models",
+        "show",
+        "gpt-4o",
+        "--live",
+        "--source",
+        "west",
+        "--format",
+        "json",
+    )
     assert both.exit_code == 2
     assert both.stderr.strip().splitlines()[-1] == (  # after the test server's request log
         "Error: 'gpt-4o' is listed by sources east, west: choose one with --source"

@@ -40,42 +40,92 @@ class Providers:
     def __init__(self, server: HTTPServer) -> None:
         self.server = server
         self.openai = [
-            {"id": "gpt-4o", "object": "model", "created": 1715367049, "owned_by": "system",
-             "shutdown_date": "2026-10-23"},
+            {
+                "id": "gpt-4o",
+                "object": "model",
+                "created": 1715367049,
+                "owned_by": "system",
+                "shutdown_date": "2026-10-23",
+            },
             {"id": "gpt-5.6", "object": "model", "created": 1780000000, "owned_by": "system"},
         ]
         self.azure = [
-            {"id": "gpt-4o", "object": "model", "created": 1715367049, "owned_by": "system",
-             "shutdown_date": "2026-11-30"},
+            {
+                "id": "gpt-4o",
+                "object": "model",
+                "created": 1715367049,
+                "owned_by": "system",
+                "shutdown_date": "2026-11-30",
+            },
         ]
         self.anthropic = [
-            {"type": "model", "id": f"claude-{name}", "display_name": f"Claude {name.title()}",
-             "created_at": "2025-10-15T00:00:00Z", "max_input_tokens": 200000}
+            {
+                "type": "model",
+                "id": f"claude-{name}",
+                "display_name": f"Claude {name.title()}",
+                "created_at": "2025-10-15T00:00:00Z",
+                "max_input_tokens": 200000,
+            }
             for name in ("sonnet-4-6", "haiku-4-5", "opus-4-1", "opus-4")
         ]
         self.gemini = [
-            {"name": "models/gemini-2.5-flash", "displayName": "Gemini 2.5 Flash",
-             "inputTokenLimit": 1048576},
-            {"name": "models/gemini-2.5-pro", "displayName": "Gemini 2.5 Pro",
-             "inputTokenLimit": 1048576},
-            {"name": "models/gemini-embedding-001", "displayName": "Gemini Embedding 001",
-             "inputTokenLimit": 2048},
+            {
+                "name": "models/gemini-2.5-flash",
+                "displayName": "Gemini 2.5 Flash",
+                "inputTokenLimit": 1048576,
+            },
+            {
+                "name": "models/gemini-2.5-pro",
+                "displayName": "Gemini 2.5 Pro",
+                "inputTokenLimit": 1048576,
+            },
+            {
+                "name": "models/gemini-embedding-001",
+                "displayName": "Gemini Embedding 001",
+                "inputTokenLimit": 2048,
+            },
         ]
         self.openrouter = [
-            {"id": "openai/gpt-4o", "name": "OpenAI: GPT-4o", "created": 1715558400,
-             "context_length": 128000, "expiration_date": "2026-10-01"},
-            {"id": "google/gemini-2.5-flash", "name": "Google: Gemini 2.5 Flash",
-             "created": 1750000000, "context_length": 1048576, "expiration_date": None},
-            {"id": "mistralai/magistral-medium-2509", "name": "Mistral: Magistral Medium",
-             "created": 1758000000, "context_length": 128000, "expiration_date": None},
+            {
+                "id": "openai/gpt-4o",
+                "name": "OpenAI: GPT-4o",
+                "created": 1715558400,
+                "context_length": 128000,
+                "expiration_date": "2026-10-01",
+            },
+            {
+                "id": "google/gemini-2.5-flash",
+                "name": "Google: Gemini 2.5 Flash",
+                "created": 1750000000,
+                "context_length": 1048576,
+                "expiration_date": None,
+            },
+            {
+                "id": "mistralai/magistral-medium-2509",
+                "name": "Mistral: Magistral Medium",
+                "created": 1758000000,
+                "context_length": 128000,
+                "expiration_date": None,
+            },
         ]
         self.mistral = [
-            {"id": "magistral-medium-2509", "object": "model", "created": 1766520693,
-             "owned_by": "mistralai", "max_context_length": 128000,
-             "deprecation": "2026-07-31T12:00:00Z",
-             "deprecation_replacement_model": "mistral-medium-latest"},
-            {"id": "mistral-medium-2508", "object": "model", "created": 1766520693,
-             "owned_by": "mistralai", "max_context_length": 131072, "deprecation": None},
+            {
+                "id": "magistral-medium-2509",
+                "object": "model",
+                "created": 1766520693,
+                "owned_by": "mistralai",
+                "max_context_length": 128000,
+                "deprecation": "2026-07-31T12:00:00Z",
+                "deprecation_replacement_model": "mistral-medium-latest",
+            },
+            {
+                "id": "mistral-medium-2508",
+                "object": "model",
+                "created": 1766520693,
+                "owned_by": "mistralai",
+                "max_context_length": 131072,
+                "deprecation": None,
+            },
         ]
         routes: dict[str, Callable[[Request], Response]] = {
             "/openai/v1/models": lambda r: self._page(r, "OPENAI_API_KEY", {"data": self.openai}),
@@ -106,13 +156,15 @@ class Providers:
 
     def _refused(self, request: Request, variable: str) -> Response | None:
         header, scheme = {
-            "AZURE_OPENAI_API_KEY": ("api-key", ""), "ANTHROPIC_API_KEY": ("x-api-key", ""),
+            "AZURE_OPENAI_API_KEY": ("api-key", ""),
+            "ANTHROPIC_API_KEY": ("x-api-key", ""),
             "GEMINI_API_KEY": ("x-goog-api-key", ""),
         }.get(variable, ("Authorization", "Bearer "))
         if request.headers.get(header) == scheme + KEYS[variable]:
             return None
-        return Response('{"error": {"message": "bad key"}}', status=401,
-                        content_type="application/json")
+        return Response(
+            '{"error": {"message": "bad key"}}', status=401, content_type="application/json"
+        )
 
     def _page(self, request: Request, variable: str, answer: Any) -> Response:
         return self._refused(request, variable) or Response(
@@ -125,15 +177,22 @@ class Providers:
             return Response("{}", status=400)
         after = request.args.get("after_id")
         start = 0 if after is None else [m["id"] for m in self.anthropic].index(after) + 1
-        page = self.anthropic[start:start + 2]
+        page = self.anthropic[start : start + 2]
         more = start + 2 < len(self.anthropic)
-        return self._page(request, "ANTHROPIC_API_KEY", {
-            "data": page, "has_more": more, "first_id": page[0]["id"], "last_id": page[-1]["id"],
-        })
+        return self._page(
+            request,
+            "ANTHROPIC_API_KEY",
+            {
+                "data": page,
+                "has_more": more,
+                "first_id": page[0]["id"],
+                "last_id": page[-1]["id"],
+            },
+        )
 
     def _gemini(self, request: Request) -> Response:
         start = int(request.args.get("pageToken", "0"))
-        answer: dict[str, Any] = {"models": self.gemini[start:start + 2]}
+        answer: dict[str, Any] = {"models": self.gemini[start : start + 2]}
         if start + 2 < len(self.gemini):
             answer["nextPageToken"] = str(start + 2)
         return self._page(request, "GEMINI_API_KEY", answer)
@@ -142,14 +201,16 @@ class Providers:
         name = request.path.removeprefix("/gemini/v1beta/")
         found = next((m for m in self.gemini if m["name"] == name), None)
         if found is None:
-            return Response('{"error": {"code": 404, "message": "not found", '
-                            '"status": "NOT_FOUND"}}', status=404)
+            return Response(
+                '{"error": {"code": 404, "message": "not found", "status": "NOT_FOUND"}}',
+                status=404,
+            )
         return self._page(request, "GEMINI_API_KEY", found)
 
     def _openrouter(self, request: Request) -> Response:
         """The public list: no key needed; paged by links.next, one model a page."""
         offset = int(request.args.get("offset", "0"))
-        answer: dict[str, Any] = {"data": self.openrouter[offset:offset + 1]}
+        answer: dict[str, Any] = {"data": self.openrouter[offset : offset + 1]}
         if offset + 1 < len(self.openrouter):
             answer["links"] = {"next": f"/openrouter/api/v1/models?offset={offset + 1}"}
         return Response(json.dumps(answer), content_type="application/json")
@@ -173,36 +234,39 @@ def syncer(
         monkeypatch.setenv(name, key)
     monkeypatch.setenv("SYNCER_DATABASE_URL", database_url)
     config = tmp_path / "syncer.toml"
-    config.write_text(f"""
+    config.write_text(
+        f"""
 [[sources]]
 name = "openai"
-base_url = "{providers.url('/openai/v1')}"
+base_url = "{providers.url("/openai/v1")}"
 
 [[sources]]
 name = "azure-eu"
 kind = "azure"
-base_url = "{providers.url('/azure')}"
+base_url = "{providers.url("/azure")}"
 
 [[sources]]
 name = "claude"
 kind = "anthropic"
-base_url = "{providers.url('/anthropic/v1')}"
+base_url = "{providers.url("/anthropic/v1")}"
 
 [[sources]]
 name = "gem"
 kind = "gemini"
-base_url = "{providers.url('/gemini/v1beta')}"
+base_url = "{providers.url("/gemini/v1beta")}"
 
 [[sources]]
 name = "openrouter"
 kind = "openrouter"
-base_url = "{providers.url('/openrouter/api/v1')}"
+base_url = "{providers.url("/openrouter/api/v1")}"
 
 [[sources]]
 name = "mistral"
 kind = "mistral"
-base_url = "{providers.url('/mistral/v1')}"
-""", encoding="utf-8")
+base_url = "{providers.url("/mistral/v1")}"
+""",
+        encoding="utf-8",
+    )
 
     def run(*args: str) -> Result:
         return CliRunner().invoke(cli, ["--config", str(config), *args], catch_exceptions=False)
@@ -222,21 +286,30 @@ def test_six_kinds_sync_into_one_inventory(syncer: Callable[..., Result]) -> Non
     assert result.exit_code == 0, result.output
     counts = {line.split(":")[0]: line.split()[1] for line in result.stdout.splitlines()}
     assert counts == {
-        "openai": "2", "azure-eu": "1", "claude": "4", "gem": "3", "openrouter": "3",
+        "openai": "2",
+        "azure-eu": "1",
+        "claude": "4",
+        "gem": "3",
+        "openrouter": "3",
         "mistral": "2",
     }
     claude = rows(syncer("models", "--kind", "anthropic", "--format", "json"))
-    assert [(m["source"], m["model_id"], m["display_name"], m["context_length"])
-            for m in claude][:1] == [("claude", "claude-haiku-4-5", "Claude Haiku-4-5", 200000)]
+    assert [(m["source"], m["model_id"], m["display_name"], m["context_length"]) for m in claude][
+        :1
+    ] == [("claude", "claude-haiku-4-5", "Claude Haiku-4-5", 200000)]
     assert {m["source"] for m in claude} == {"claude"} and len(claude) == 4
     picked = rows(syncer("models", "--source", "gem", "--source", "mistral", "--format", "json"))
     assert sorted(m["model_id"] for m in picked) == [
-        "gemini-2.5-flash", "gemini-2.5-pro", "gemini-embedding-001", "magistral-medium-2509",
+        "gemini-2.5-flash",
+        "gemini-2.5-pro",
+        "gemini-embedding-001",
+        "magistral-medium-2509",
         "mistral-medium-2508",
     ]
     magistral = next(m for m in picked if m["model_id"] == "magistral-medium-2509")
     assert (magistral["shutdown_at"], magistral["replacement"]) == (
-        "2026-07-31T12:00:00.000000Z", "mistral-medium-latest"
+        "2026-07-31T12:00:00.000000Z",
+        "mistral-medium-latest",
     )
     assert rows(syncer("models", "--kind", "cohere", "--format", "json")) == []
 
@@ -252,9 +325,12 @@ def test_sources_lists_each_kind_with_its_latest_sync_and_never_a_key(
     table = syncer("sources")
 
     assert [(s["name"], s["kind"], s["models"], s["last_status"]) for s in listed] == [
-        ("openai", "openai", 2, "ok"), ("azure-eu", "azure", 1, "ok"),
-        ("claude", "anthropic", 4, "ok"), ("gem", "gemini", 3, "ok"),
-        ("openrouter", "openrouter", 3, "ok"), ("mistral", "mistral", 2, "held"),
+        ("openai", "openai", 2, "ok"),
+        ("azure-eu", "azure", 1, "ok"),
+        ("claude", "anthropic", 4, "ok"),
+        ("gem", "gemini", 3, "ok"),
+        ("openrouter", "openrouter", 3, "ok"),
+        ("mistral", "mistral", 2, "held"),
     ]
     assert listed[2]["base_url"] == providers.url("/anthropic/v1")
     assert listed[2]["api_key_env"] == "ANTHROPIC_API_KEY" and listed[2]["key_set"] is True
@@ -278,7 +354,8 @@ def test_the_same_model_report_compares_sources_with_each_shutdown_date(
         ("gemini-2.5-flash", "gem"): ("gemini-2.5-flash", None),
         ("gemini-2.5-flash", "openrouter"): ("google/gemini-2.5-flash", None),
         ("magistral-medium-2509", "mistral"): (
-            "magistral-medium-2509", "2026-07-31T12:00:00.000000Z"
+            "magistral-medium-2509",
+            "2026-07-31T12:00:00.000000Z",
         ),
         ("magistral-medium-2509", "openrouter"): ("mistralai/magistral-medium-2509", None),
     }
@@ -303,7 +380,8 @@ def test_a_vanish_is_confirmed_where_the_kind_can_be_asked_and_believed_where_no
     assert providers.requests("/openrouter/api/v1/models/") == []
     vanished = rows(syncer("events", "--kind", "vanished", "--format", "json"))
     assert sorted((e["source"], e["model_id"]) for e in vanished) == [
-        ("gem", "gemini-embedding-001"), ("openrouter", "mistralai/magistral-medium-2509"),
+        ("gem", "gemini-embedding-001"),
+        ("openrouter", "mistralai/magistral-medium-2509"),
     ]
     engine = make_engine(database_url)
     with read_session(engine) as session:
@@ -342,20 +420,41 @@ def test_litellms_map_gives_dates_to_kinds_that_list_none_and_the_providers_win(
 ) -> None:
     syncer("sync")
     prices = tmp_path / "model_prices_and_context_window.json"
-    prices.write_text(json.dumps({
-        "sample_spec": {"litellm_provider": "one of https://docs.litellm.ai/docs/providers",
-                        "deprecation_date": "date when the model becomes deprecated"},
-        "claude-opus-4": {"litellm_provider": "anthropic", "mode": "chat",
-                          "deprecation_date": "2026-06-15",
-                          "deprecation_source": "https://platform.claude.com/docs/en/about-claude/"
-                                                "model-deprecations"},
-        "gpt-4o": {"litellm_provider": "openai", "mode": "chat", "deprecation_date": "2026-03-31"},
-        "gemini/gemini-2.5-pro": {"litellm_provider": "gemini", "deprecation_date": "2026-06-17"},
-        "gemini/gemini-2.5-flash": {"litellm_provider": "gemini",
-                                    "deprecation_date": "2026-09-01"},
-        "bedrock/anthropic.claude-v2": {"litellm_provider": "bedrock",
-                                        "deprecation_date": "2025-07-21"},
-    }), encoding="utf-8")
+    prices.write_text(
+        json.dumps(
+            {
+                "sample_spec": {
+                    "litellm_provider": "one of https://docs.litellm.ai/docs/providers",
+                    "deprecation_date": "date when the model becomes deprecated",
+                },
+                "claude-opus-4": {
+                    "litellm_provider": "anthropic",
+                    "mode": "chat",
+                    "deprecation_date": "2026-06-15",
+                    "deprecation_source": "https://platform.claude.com/docs/en/about-claude/"
+                    "model-deprecations",
+                },
+                "gpt-4o": {
+                    "litellm_provider": "openai",
+                    "mode": "chat",
+                    "deprecation_date": "2026-03-31",
+                },
+                "gemini/gemini-2.5-pro": {
+                    "litellm_provider": "gemini",
+                    "deprecation_date": "2026-06-17",
+                },
+                "gemini/gemini-2.5-flash": {
+                    "litellm_provider": "gemini",
+                    "deprecation_date": "2026-09-01",
+                },
+                "bedrock/anthropic.claude-v2": {
+                    "litellm_provider": "bedrock",
+                    "deprecation_date": "2025-07-21",
+                },
+            }
+        ),
+        encoding="utf-8",
+    )
 
     imported = syncer("deprecations", "import", str(prices))
     listed = rows(syncer("deprecations", "--format", "json"))
@@ -369,24 +468,32 @@ def test_litellms_map_gives_dates_to_kinds_that_list_none_and_the_providers_win(
     by_model = {(r["source"], r["model_id"]): r for r in listed}
     opus = by_model["claude", "claude-opus-4"]
     assert (opus["shutdown_at"], opus["date_source"], opus["origin"]) == (
-        "2026-06-15T00:00:00.000000Z", "imported", str(prices)
+        "2026-06-15T00:00:00.000000Z",
+        "imported",
+        str(prices),
     )
     assert opus["source_url"].startswith("https://platform.claude.com/")
     assert by_model["gem", "gemini-2.5-pro"]["shutdown_at"] == "2026-06-17T00:00:00.000000Z"
     gpt = by_model["openai", "gpt-4o"]
     assert (gpt["shutdown_at"], gpt["date_source"], gpt["origin"]) == (
-        "2026-10-23T00:00:00.000000Z", "provider", "provider"
+        "2026-10-23T00:00:00.000000Z",
+        "provider",
+        "provider",
     )
     assert sorted((e["source"], e["model_id"]) for e in changed) == [
-        ("claude", "claude-opus-4"), ("gem", "gemini-2.5-flash"), ("gem", "gemini-2.5-pro"),
+        ("claude", "claude-opus-4"),
+        ("gem", "gemini-2.5-flash"),
+        ("gem", "gemini-2.5-pro"),
         ("openai", "gpt-4o"),
     ]
     assert all(e["details"]["date_source"] == "imported" for e in changed)
     compared = rows(syncer("report", "same-models", "--format", "json"))
-    flash = {r["source"]: (r["shutdown_at"], r["date_source"])
-             for r in compared if r["common_id"] == "gemini-2.5-flash"}
-    assert flash == {"gem": ("2026-09-01T00:00:00.000000Z", "imported"),
-                     "openrouter": (None, None)}
+    flash = {
+        r["source"]: (r["shutdown_at"], r["date_source"])
+        for r in compared
+        if r["common_id"] == "gemini-2.5-flash"
+    }
+    assert flash == {"gem": ("2026-09-01T00:00:00.000000Z", "imported"), "openrouter": (None, None)}
     gpt_4o = {r["source"]: r["date_source"] for r in compared if r["common_id"] == "gpt-4o"}
     assert gpt_4o == {"openai": "provider", "azure-eu": "provider", "openrouter": "provider"}
 
@@ -394,10 +501,21 @@ def test_litellms_map_gives_dates_to_kinds_that_list_none_and_the_providers_win(
 def test_models_show_live_finds_a_model_in_the_list_where_the_kind_cannot_retrieve_one(
     syncer: Callable[..., Result], providers: Providers
 ) -> None:
-    live = rows(syncer("models", "show", "google/gemini-2.5-flash", "--source", "openrouter",
-                       "--live", "--format", "json"))
-    asked = rows(syncer("models", "show", "gemini-2.5-pro", "--source", "gem", "--live",
-                        "--format", "json"))
+    live = rows(
+        syncer(
+            "models",
+            "show",
+            "google/gemini-2.5-flash",
+            "--source",
+            "openrouter",
+            "--live",
+            "--format",
+            "json",
+        )
+    )
+    asked = rows(
+        syncer("models", "show", "gemini-2.5-pro", "--source", "gem", "--live", "--format", "json")
+    )
 
     assert [(r["source"], r["id"], r["name"]) for r in live] == [
         ("openrouter", "google/gemini-2.5-flash", "Google: Gemini 2.5 Flash")

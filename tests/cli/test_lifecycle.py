@@ -25,31 +25,68 @@ from werkzeug import Response
 from syncer.cli import cli
 from syncer.db.engine import make_engine
 
-KEYS = {"CO_API_KEY": "co-KEY0123456789", "GROQ_API_KEY": "gsk_KEY0123456789",
-        "AZURE_OPENAI_API_KEY": "azurekey0123456789abcdef01234567"}
+KEYS = {
+    "CO_API_KEY": "co-KEY0123456789",
+    "GROQ_API_KEY": "gsk_KEY0123456789",
+    "AZURE_OPENAI_API_KEY": "azurekey0123456789abcdef01234567",
+}
 
 
 class Providers:
     def __init__(self, server: HTTPServer) -> None:
         self.cohere: list[dict[str, Any]] = [
-            {"name": "command-r-08-2024", "endpoints": ["chat"], "finetuned": False,
-             "context_length": 128000, "is_deprecated": False},
-            {"name": "command-light", "endpoints": ["generate"], "finetuned": False,
-             "context_length": 4096, "is_deprecated": True},
+            {
+                "name": "command-r-08-2024",
+                "endpoints": ["chat"],
+                "finetuned": False,
+                "context_length": 128000,
+                "is_deprecated": False,
+            },
+            {
+                "name": "command-light",
+                "endpoints": ["generate"],
+                "finetuned": False,
+                "context_length": 4096,
+                "is_deprecated": True,
+            },
         ]
         self.groq: list[dict[str, Any]] = [
-            {"id": "llama-3.3-70b-versatile", "object": "model", "created": 1733447754,
-             "owned_by": "Meta", "active": True, "context_window": 131072, "public_apps": None},
-            {"id": "gemma2-9b-it", "object": "model", "created": 1693721698,
-             "owned_by": "Google", "active": False, "context_window": 8192, "public_apps": None},
+            {
+                "id": "llama-3.3-70b-versatile",
+                "object": "model",
+                "created": 1733447754,
+                "owned_by": "Meta",
+                "active": True,
+                "context_window": 131072,
+                "public_apps": None,
+            },
+            {
+                "id": "gemma2-9b-it",
+                "object": "model",
+                "created": 1693721698,
+                "owned_by": "Google",
+                "active": False,
+                "context_window": 8192,
+                "public_apps": None,
+            },
         ]
         self.azure: list[dict[str, Any]] = [
-            {"status": "succeeded", "lifecycle_status": "generally-available",
-             "deprecation": {"fine_tune": 1677662127, "inference": 1709284527},
-             "id": "curie", "created_at": 1646126127, "object": "model"},
-            {"status": "succeeded", "lifecycle_status": "preview",
-             "deprecation": {"inference": 1751241600},
-             "id": "dall-e-3-3.0", "created_at": 1691712000, "object": "model"},
+            {
+                "status": "succeeded",
+                "lifecycle_status": "generally-available",
+                "deprecation": {"fine_tune": 1677662127, "inference": 1709284527},
+                "id": "curie",
+                "created_at": 1646126127,
+                "object": "model",
+            },
+            {
+                "status": "succeeded",
+                "lifecycle_status": "preview",
+                "deprecation": {"inference": 1751241600},
+                "id": "dall-e-3-3.0",
+                "created_at": 1691712000,
+                "object": "model",
+            },
         ]
         server.expect_request("/cohere/v1/models").respond_with_handler(
             lambda r: self._json({"models": self.cohere, "next_page_token": ""})
@@ -77,8 +114,9 @@ def syncer(
     monkeypatch: pytest.MonkeyPatch, providers: Providers, database_url: str, tmp_path: Path
 ) -> Callable[..., Result]:
     for name in list(os.environ):
-        if name.endswith("_API_KEY") or (name.startswith("SYNCER_")
-                                          and name != "SYNCER_TEST_POSTGRES_URL"):
+        if name.endswith("_API_KEY") or (
+            name.startswith("SYNCER_") and name != "SYNCER_TEST_POSTGRES_URL"
+        ):
             monkeypatch.delenv(name)
     for name, key in KEYS.items():
         monkeypatch.setenv(name, key)
@@ -86,28 +124,31 @@ def syncer(
     monkeypatch.setenv("HOOK_URL", providers.server.url_for("/hook"))
     url = providers.server.url_for
     config = tmp_path / "syncer.toml"
-    config.write_text(f"""
+    config.write_text(
+        f"""
 [[sources]]
 name = "cohere"
 kind = "cohere"
-base_url = "{url('/cohere/v1')}"
+base_url = "{url("/cohere/v1")}"
 
 [[sources]]
 name = "groq"
 kind = "groq"
-base_url = "{url('/groq/openai/v1')}"
+base_url = "{url("/groq/openai/v1")}"
 
 [[sources]]
 name = "azure"
 kind = "azure"
 api = "classic"
-base_url = "{url('/azure')}"
+base_url = "{url("/azure")}"
 
 [[alerts]]
 name = "statuses"
 kinds = ["status_changed"]
 webhook_url_env = "HOOK_URL"
-""", encoding="utf-8")
+""",
+        encoding="utf-8",
+    )
 
     def run(*args: str) -> Result:
         return CliRunner().invoke(cli, ["--config", str(config), *args])
@@ -125,9 +166,10 @@ def statuses(database_url: str) -> dict[tuple[str, str], Any]:
     engine = make_engine(database_url)
     with engine.connect() as connection:
         found = {
-            (source, model_id): status for source, model_id, status in connection.execute(text(
-                "SELECT source, model_id, lifecycle_status FROM current_models"
-            ))
+            (source, model_id): status
+            for source, model_id, status in connection.execute(
+                text("SELECT source, model_id, lifecycle_status FROM current_models")
+            )
         }
     engine.dispose()
     return found
@@ -155,14 +197,17 @@ def test_a_model_deprecated_without_a_date_is_listed_as_such(
 
     listed = rows(syncer("deprecations", "--format", "json"))
 
-    undated = [(r["source"], r["model_id"], r["status"])
-               for r in listed if r["shutdown_at"] is None]
+    undated = [
+        (r["source"], r["model_id"], r["status"]) for r in listed if r["shutdown_at"] is None
+    ]
     assert undated == [
-        ("cohere", "command-light", "deprecated"), ("groq", "gemma2-9b-it", "inactive"),
+        ("cohere", "command-light", "deprecated"),
+        ("groq", "gemma2-9b-it", "inactive"),
     ]
     # Azure's dates are listed first, with their status beside them.
     assert [(r["model_id"], r["status"]) for r in listed if r["shutdown_at"] is not None] == [
-        ("curie", "generally-available"), ("dall-e-3-3.0", "preview"),
+        ("curie", "generally-available"),
+        ("dall-e-3-3.0", "preview"),
     ]
 
 
@@ -177,8 +222,15 @@ def test_a_changed_status_is_an_event_of_its_own_and_alert_rules_fire_on_it(
     events = rows(syncer("events", "--kind", "status_changed", "--format", "json"))
     queued = rows(syncer("alerts", "--format", "json"))
 
-    assert sorted((e["source"], e["model_id"], e["old_values"]["lifecycle_status"],
-                   e["new_values"]["lifecycle_status"]) for e in events) == [
+    assert sorted(
+        (
+            e["source"],
+            e["model_id"],
+            e["old_values"]["lifecycle_status"],
+            e["new_values"]["lifecycle_status"],
+        )
+        for e in events
+    ) == [
         ("cohere", "command-r-08-2024", None, "deprecated"),
         ("groq", "gemma2-9b-it", "inactive", None),
     ]
@@ -202,23 +254,28 @@ def test_an_imported_glob_date_is_in_the_views_and_report_shutdowns_as_in_deprec
 
     assert syncer("deprecations", "import", str(dates)).exit_code == 0
     listed = rows(syncer("deprecations", "--source", "cohere", "--format", "json"))
-    report = rows(syncer("report", "shutdowns", "--days", "100000", "--source", "cohere",
-                         "--format", "json"))
+    report = rows(
+        syncer("report", "shutdowns", "--days", "100000", "--source", "cohere", "--format", "json")
+    )
     engine = make_engine(database_url)
     with engine.connect() as connection:
-        viewed = connection.execute(text(
-            "SELECT model_id, shutdown_at, date_source, date_origin, replacement "
-            "FROM current_models WHERE source = 'cohere' ORDER BY model_id"
-        )).all()
+        viewed = connection.execute(
+            text(
+                "SELECT model_id, shutdown_at, date_source, date_origin, replacement "
+                "FROM current_models WHERE source = 'cohere' ORDER BY model_id"
+            )
+        ).all()
     engine.dispose()
 
-    assert [(r["model_id"], r["shutdown_at"][:10], r["origin"], r["replacement"])
-            for r in listed] == [
+    assert [
+        (r["model_id"], r["shutdown_at"][:10], r["origin"], r["replacement"]) for r in listed
+    ] == [
         ("command-light", "2026-09-15", str(dates), "command-a-03-2025"),
         ("command-r-08-2024", "2026-09-15", str(dates), "command-a-03-2025"),
     ]
     assert [(r["model_id"], r["shutdown_at"][:10]) for r in report] == [
-        ("command-light", "2026-09-15"), ("command-r-08-2024", "2026-09-15"),
+        ("command-light", "2026-09-15"),
+        ("command-r-08-2024", "2026-09-15"),
     ]
     assert [(m, str(d)[:10], s, o, r) for m, d, s, o, r in viewed] == [
         ("command-light", "2026-09-15", "imported", str(dates), "command-a-03-2025"),

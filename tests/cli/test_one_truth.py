@@ -47,7 +47,8 @@ Key = tuple[str, str]
 #: Two Mistral fine-tunes (FTModelCard, ``archived``): one archived from the start, one
 #: archived by the provider between two syncs.
 ARCHIVED, LATER = (
-    "ft:open-mistral-7b:acme:20260101:old:aa11", "ft:open-mistral-7b:acme:20260102:new:bb22",
+    "ft:open-mistral-7b:acme:20260101:old:aa11",
+    "ft:open-mistral-7b:acme:20260102:new:bb22",
 )
 
 
@@ -58,28 +59,50 @@ def outputs(
     """The database of the scenario above, the ``syncer`` runner, what must be true and the
     models deprecated without a date (with their status)."""
     providers.mistral += [
-        {"id": model_id, "object": "model", "created": 1767225600, "owned_by": "acme",
-         "type": "fine-tuned", "archived": archived, "deprecation": None}
+        {
+            "id": model_id,
+            "object": "model",
+            "created": 1767225600,
+            "owned_by": "acme",
+            "type": "fine-tuned",
+            "archived": archived,
+            "deprecation": None,
+        }
         for model_id, archived in ((ARCHIVED, True), (LATER, False))
     ]
     config = next(tmp_path.glob("*.toml"))
-    config.write_text(config.read_text(encoding="utf-8") + """
+    config.write_text(
+        config.read_text(encoding="utf-8")
+        + """
 [[alerts]]
 name = "countdown"
 kind = "shutdown"
 thresholds = [100000]
 webhook_url_env = "UNSET_HOOK_URL"
-""", encoding="utf-8")
+""",
+        encoding="utf-8",
+    )
     assert syncer("sync").exit_code == 0
     prices = tmp_path / "model_prices_and_context_window.json"
-    prices.write_text(json.dumps({
-        "claude-opus-4": {"litellm_provider": "anthropic", "deprecation_date": "2027-06-15",
-                          "deprecation_source": "https://platform.claude.com/deprecations"},
-        "gemini/gemini-2.5-pro": {"litellm_provider": "gemini", "deprecation_date": "2027-06-17"},
-        "openai/gpt-5.6": {"litellm_provider": "openai", "deprecation_date": "2027-01-15"},
-        "gpt-4o": {"litellm_provider": "openai", "deprecation_date": "2026-03-31"},
-        "azure/gpt-4o": {"litellm_provider": "azure", "deprecation_date": "2026-03-01"},
-    }), encoding="utf-8")
+    prices.write_text(
+        json.dumps(
+            {
+                "claude-opus-4": {
+                    "litellm_provider": "anthropic",
+                    "deprecation_date": "2027-06-15",
+                    "deprecation_source": "https://platform.claude.com/deprecations",
+                },
+                "gemini/gemini-2.5-pro": {
+                    "litellm_provider": "gemini",
+                    "deprecation_date": "2027-06-17",
+                },
+                "openai/gpt-5.6": {"litellm_provider": "openai", "deprecation_date": "2027-01-15"},
+                "gpt-4o": {"litellm_provider": "openai", "deprecation_date": "2026-03-31"},
+                "azure/gpt-4o": {"litellm_provider": "azure", "deprecation_date": "2026-03-01"},
+            }
+        ),
+        encoding="utf-8",
+    )
     first, second = tmp_path / "deps.csv", tmp_path / "deps-2.csv"
     first.write_text(
         "model,shutdown_date,replacement,source,source_url\n"
@@ -114,12 +137,16 @@ webhook_url_env = "UNSET_HOOK_URL"
         ("openrouter", "openai/gpt-4o"): ("2026-10-01", "provider", None),
     }
     for source, model_id in (
-        ("claude", "claude-sonnet-4-6"), ("claude", "claude-opus-4-1"),
-        ("gem", "gemini-2.5-flash"), ("gem", "gemini-embedding-001"),
+        ("claude", "claude-sonnet-4-6"),
+        ("claude", "claude-opus-4-1"),
+        ("gem", "gemini-2.5-flash"),
+        ("gem", "gemini-embedding-001"),
         ("openrouter", "google/gemini-2.5-flash"),
         ("openrouter", "mistralai/magistral-medium-2509"),
-        ("mistral", "magistral-medium-2509"), ("mistral", "mistral-medium-2508"),
-        ("mistral", ARCHIVED), ("mistral", LATER),
+        ("mistral", "magistral-medium-2509"),
+        ("mistral", "mistral-medium-2508"),
+        ("mistral", ARCHIVED),
+        ("mistral", LATER),
     ):
         truth[source, model_id] = (None, None, None)
     undated = {("mistral", ARCHIVED): "archived", ("mistral", LATER): "archived"}
@@ -136,11 +163,16 @@ def day(value: Any) -> str | None:
 
 
 def by_model(
-    found: list[dict[str, Any]], date_key: str = "shutdown_at", origin_key: str = "origin",
+    found: list[dict[str, Any]],
+    date_key: str = "shutdown_at",
+    origin_key: str = "origin",
 ) -> dict[tuple[str, str], Truth]:
     return {
-        (r["source"], r["model_id"]): (day(r[date_key]), r[origin_key] or None,
-                                       r["replacement"] or None)
+        (r["source"], r["model_id"]): (
+            day(r[date_key]),
+            r[origin_key] or None,
+            r["replacement"] or None,
+        )
         for r in found
     }
 
@@ -169,10 +201,16 @@ def calendar_truth(feed: bytes) -> dict[tuple[str, str], Truth]:
             continue
         model_id, source = summary.groups()
         lines = str(event["DESCRIPTION"]).splitlines()
-        imported = [line.removeprefix("Imported from: ")[:-1] for line in lines
-                    if line.startswith("Imported from: ")]
-        (replacement,) = [line.removeprefix("Replacement: ")[:-1] for line in lines
-                          if line.startswith("Replacement: ")]
+        imported = [
+            line.removeprefix("Imported from: ")[:-1]
+            for line in lines
+            if line.startswith("Imported from: ")
+        ]
+        (replacement,) = [
+            line.removeprefix("Replacement: ")[:-1]
+            for line in lines
+            if line.startswith("Replacement: ")
+        ]
         found[source, model_id] = (
             event.decoded("DTSTART").isoformat(),
             imported[0] if imported else "provider",
@@ -185,8 +223,9 @@ def html_truth(page: str) -> dict[tuple[str, str], Truth]:
     """The shutdown calendar's rows of the HTML report."""
     found = {}
     for row in re.findall(r'<tr class="shutdown"[^>]*>(.*?)</tr>', page, re.S):
-        cells = [re.sub(r"<[^>]+>", "", c).strip() for c in re.findall(r"<td[^>]*>(.*?)</td>",
-                                                                         row, re.S)]
+        cells = [
+            re.sub(r"<[^>]+>", "", c).strip() for c in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)
+        ]
         shutdown, model_id, source, _, replacement, origin = cells
         origin = re.sub(r"^imported from (.*?)( \(.*\))?$", r"\1", origin)
         found[source, model_id] = (shutdown, origin, replacement or None)
@@ -214,30 +253,35 @@ def test_every_output_gives_the_same_date_origin_and_replacement_for_every_model
     listed_truth = {**expected, **dict.fromkeys(undated, (None, None, None))}
     # The day each undated model's status was learnt: its status_changed event, else its
     # first sighting, as the CLI prints them.
-    changed = {(e["source"], e["model_id"]): day(e["occurred_at"])
-               for e in rows(syncer("events", "--kind", "status_changed", "--format", "json"))}
+    changed = {
+        (e["source"], e["model_id"]): day(e["occurred_at"])
+        for e in rows(syncer("events", "--kind", "status_changed", "--format", "json"))
+    }
     assert set(changed) == {("mistral", LATER)}
-    since = {key: changed.get(key) or day(m["first_seen_at"])
-             for m in rows(syncer("models", "--format", "json"))
-             if (key := (m["source"], m["model_id"])) in undated}
+    since = {
+        key: changed.get(key) or day(m["first_seen_at"])
+        for m in rows(syncer("models", "--format", "json"))
+        if (key := (m["source"], m["model_id"])) in undated
+    }
     undated_days = {key: (status, since[key]) for key, status in undated.items()}
 
     # The CLI.
     models = rows(syncer("models", "--format", "json"))
     assert by_model(models) == truth
-    assert {(m["source"], m["model_id"]): m["status"] for m in models
-            if m["status"] is not None} == undated
+    assert {
+        (m["source"], m["model_id"]): m["status"] for m in models if m["status"] is not None
+    } == undated
     for source, model_id in truth:
-        (shown,) = rows(syncer("models", "show", model_id, "--source", source, "--format",
-                               "json"))
+        (shown,) = rows(syncer("models", "show", model_id, "--source", source, "--format", "json"))
         assert by_model([shown])[source, model_id] == truth[source, model_id]
     listed = rows(syncer("deprecations", "--format", "json"))
     assert by_model(listed) == listed_truth
     assert [(r["source"], r["model_id"]) for r in listed] == sorted(
         expected, key=lambda key: (expected[key][0] or "", *key)
     ) + sorted(undated)
-    assert {(r["source"], r["model_id"]): r["status"] for r in listed
-            if r["shutdown_at"] is None} == undated
+    assert {
+        (r["source"], r["model_id"]): r["status"] for r in listed if r["shutdown_at"] is None
+    } == undated
     as_csv = list(csv.DictReader(io.StringIO(syncer("deprecations", "--format", "csv").stdout)))
     assert by_model(as_csv) == listed_truth
     ics = syncer("deprecations", "--format", "ics").stdout_bytes
@@ -245,9 +289,12 @@ def test_every_output_gives_the_same_date_origin_and_replacement_for_every_model
     assert calendar_undated(ics) == undated_days
     report = rows(syncer("report", "shutdowns", "--days", "100000", "--format", "json"))
     assert by_model(report, origin_key="date_origin") == listed_truth
-    assert [(r["source"], r["model_id"]) for r in report][-len(undated):] == sorted(undated)
-    assert {(r["source"], r["model_id"]): r["lifecycle_status"] for r in report
-            if r["shutdown_at"] is None} == undated
+    assert [(r["source"], r["model_id"]) for r in report][-len(undated) :] == sorted(undated)
+    assert {
+        (r["source"], r["model_id"]): r["lifecycle_status"]
+        for r in report
+        if r["shutdown_at"] is None
+    } == undated
     same = rows(syncer("report", "same-models", "--format", "json"))
     assert by_model(same, origin_key="date_origin") == {
         (r["source"], r["model_id"]): truth[r["source"], r["model_id"]] for r in same
@@ -268,21 +315,36 @@ def test_every_output_gives_the_same_date_origin_and_replacement_for_every_model
     # Plain SQL: the views.
     engine = make_engine(database_url)
     with engine.connect() as connection:
-        current = connection.execute(text(
-            "SELECT source, model_id, shutdown_at, date_origin AS origin, replacement, "
-            "lifecycle_status FROM current_models"
-        )).mappings().all()
-        offers = connection.execute(text(
-            "SELECT source, model_id, shutdown_at, date_origin AS origin, replacement "
-            "FROM model_offers"
-        )).mappings().all()
-        payloads = connection.execute(text(
-            "SELECT payload FROM alert_outbox ORDER BY id"
-        )).scalars().all()
+        current = (
+            connection.execute(
+                text(
+                    "SELECT source, model_id, shutdown_at, date_origin AS origin, replacement, "
+                    "lifecycle_status FROM current_models"
+                )
+            )
+            .mappings()
+            .all()
+        )
+        offers = (
+            connection.execute(
+                text(
+                    "SELECT source, model_id, shutdown_at, date_origin AS origin, replacement "
+                    "FROM model_offers"
+                )
+            )
+            .mappings()
+            .all()
+        )
+        payloads = (
+            connection.execute(text("SELECT payload FROM alert_outbox ORDER BY id")).scalars().all()
+        )
     engine.dispose()
     assert by_model([dict(r) for r in current]) == truth
-    assert {(r["source"], r["model_id"]): r["lifecycle_status"] for r in current
-            if r["lifecycle_status"] is not None} == undated
+    assert {
+        (r["source"], r["model_id"]): r["lifecycle_status"]
+        for r in current
+        if r["lifecycle_status"] is not None
+    } == undated
     assert by_model([dict(r) for r in offers]) == truth
 
     # The webhook payloads: the latest countdown alert of each model.
@@ -291,7 +353,9 @@ def test_every_output_gives_the_same_date_origin_and_replacement_for_every_model
         document = json.loads(payload) if isinstance(payload, str) else payload
         block = document["shutdown"]
         latest[document["source"], document["model_id"]] = (
-            day(block["shutdown_at"]), block["origin"], block["replacement"],
+            day(block["shutdown_at"]),
+            block["origin"],
+            block["replacement"],
         )
     assert {key: latest[key] for key in expected} == expected
 
@@ -332,6 +396,7 @@ def _days_left(metrics: str) -> dict[tuple[str, str], float]:
 
 def _per_source(metrics: str, name: str) -> dict[str, float]:
     """A per-source gauge's values by source."""
-    return {source: float(value) for source, value in re.findall(
-        rf'^{name}{{source="([^"]*)"}} (\S+)$', metrics, re.M
-    )}
+    return {
+        source: float(value)
+        for source, value in re.findall(rf'^{name}{{source="([^"]*)"}} (\S+)$', metrics, re.M)
+    }

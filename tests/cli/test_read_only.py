@@ -19,9 +19,20 @@ from tests.processes import clean_env, syncer
 SQLITE_ONLY = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 READ_COMMANDS = [
-    ("models",), ("models", "--all"), ("models", "--as-of", "1h"), ("models", "show", "a"),
-    ("events",), ("runs",), ("diff", "1d"), ("history", "a"), ("report", "daily"),
-    ("report", "changes"), ("alerts",), ("deprecations",), ("sources",), ("db", "current"),
+    ("models",),
+    ("models", "--all"),
+    ("models", "--as-of", "1h"),
+    ("models", "show", "a"),
+    ("events",),
+    ("runs",),
+    ("diff", "1d"),
+    ("history", "a"),
+    ("report", "daily"),
+    ("report", "changes"),
+    ("alerts",),
+    ("deprecations",),
+    ("sources",),
+    ("db", "current"),
 ]
 
 
@@ -42,7 +53,9 @@ def synced(invoke, provider: FakeProvider, database_url: str) -> Path:  # type: 
 
 @SQLITE_ONLY
 def test_read_commands_read_a_database_on_a_read_only_filesystem(
-    invoke, synced: Path, read_only_dir: Path  # type: ignore[no-untyped-def]
+    invoke,
+    synced: Path,
+    read_only_dir: Path,  # type: ignore[no-untyped-def]
 ) -> None:
     shutil.copy(synced, read_only_dir / "copy.db")  # closed cleanly: no -wal, no -shm
     freeze(read_only_dir)
@@ -59,7 +72,10 @@ def test_read_commands_read_a_database_on_a_read_only_filesystem(
 
 @SQLITE_ONLY
 def test_a_snapshot_with_its_wal_and_shm_reads_what_the_wal_holds(
-    invoke, synced: Path, read_only_dir: Path, provider: FakeProvider  # type: ignore[no-untyped-def]
+    invoke,
+    synced: Path,
+    read_only_dir: Path,
+    provider: FakeProvider,  # type: ignore[no-untyped-def]
 ) -> None:
     """A snapshot taken while a sync had written only to the WAL: the WAL's rows count."""
     holder = sqlite3.connect(synced)  # keeps the WAL from being checkpointed away at close
@@ -77,7 +93,10 @@ def test_a_snapshot_with_its_wal_and_shm_reads_what_the_wal_holds(
 
 @SQLITE_ONLY
 def test_a_database_that_cannot_be_opened_read_only_is_named(
-    invoke, synced: Path, read_only_dir: Path, provider: FakeProvider  # type: ignore[no-untyped-def]
+    invoke,
+    synced: Path,
+    read_only_dir: Path,
+    provider: FakeProvider,  # type: ignore[no-untyped-def]
 ) -> None:
     """A -wal file with changes but no -shm beside it on a read-only filesystem: SQLite
     cannot read it, and reading the main file alone would silently miss the changes."""
@@ -101,7 +120,9 @@ def test_a_database_that_cannot_be_opened_read_only_is_named(
 @SQLITE_ONLY
 @pytest.mark.parametrize("args", [a for a in READ_COMMANDS if a != ("sources",)], ids=" ".join)
 def test_read_commands_before_any_sync_create_nothing_and_say_what_does(
-    invoke, tmp_path: Path, args: tuple[str, ...]  # type: ignore[no-untyped-def]
+    invoke,
+    tmp_path: Path,
+    args: tuple[str, ...],  # type: ignore[no-untyped-def]
 ) -> None:
     path = tmp_path / "syncer.db"
     result = invoke(*args)
@@ -113,15 +134,19 @@ def test_read_commands_before_any_sync_create_nothing_and_say_what_does(
 
 
 def test_sources_before_the_first_sync_lists_the_configured_sources_never_synced(
-    invoke, tmp_path: Path, database_url: str  # type: ignore[no-untyped-def]
+    invoke,
+    tmp_path: Path,
+    database_url: str,  # type: ignore[no-untyped-def]
 ) -> None:
     table = invoke("sources")
     listed = invoke("sources", "--format", "json")
 
     assert table.exit_code == listed.exit_code == 0, table.output
     assert table.stdout.splitlines()[2].split()[-3:] == ["never", "synced", "0"]
-    assert [(s["name"], s["last_sync_at"], s["last_status"], s["models"])
-            for s in json.loads(listed.stdout)] == [("openai", None, "never synced", 0)]
+    assert [
+        (s["name"], s["last_sync_at"], s["last_status"], s["models"])
+        for s in json.loads(listed.stdout)
+    ] == [("openai", None, "never synced", 0)]
     if database_url.startswith("sqlite"):
         path = tmp_path / "syncer.db"
         assert table.stderr == f"(no database at {path} yet: `syncer sync` creates it)\n"
@@ -131,18 +156,23 @@ def test_sources_before_the_first_sync_lists_the_configured_sources_never_synced
 
 
 def test_a_source_added_after_syncs_is_listed_never_synced(
-    invoke, provider: FakeProvider, tmp_path: Path  # type: ignore[no-untyped-def]
+    invoke,
+    provider: FakeProvider,
+    tmp_path: Path,  # type: ignore[no-untyped-def]
 ) -> None:
     provider.set("a")
     assert invoke("sync").exit_code == 0
     config = tmp_path / "syncer.toml"
-    config.write_text(f'[[sources]]\nname = "openai"\nbase_url = "{provider.base_url}"\n\n'
-                      f'[[sources]]\nname = "new"\nbase_url = "{provider.base_url}"\n')
+    config.write_text(
+        f'[[sources]]\nname = "openai"\nbase_url = "{provider.base_url}"\n\n'
+        f'[[sources]]\nname = "new"\nbase_url = "{provider.base_url}"\n'
+    )
 
     listed = json.loads(invoke("--config", str(config), "sources", "--format", "json").stdout)
 
     assert [(s["name"], s["last_status"], s["models"]) for s in listed] == [
-        ("openai", "ok", 1), ("new", "never synced", 0),
+        ("openai", "ok", 1),
+        ("new", "never synced", 0),
     ]
 
 
@@ -152,8 +182,9 @@ def test_no_wal_or_shm_file_stays_after_a_sync_and_the_read_commands(
     """SQLite removes them when the last connection closes, if that one may write: the read
     commands open the file read-write with ``query_only`` for that."""
     provider.set("a", "b")
-    env = clean_env(OPENAI_BASE_URL=provider.base_url,
-                    SYNCER_DATABASE_URL=f"sqlite:///{tmp_path / 'syncer.db'}")
+    env = clean_env(
+        OPENAI_BASE_URL=provider.base_url, SYNCER_DATABASE_URL=f"sqlite:///{tmp_path / 'syncer.db'}"
+    )
     for args in [("sync",), *READ_COMMANDS, ("sync",)]:
         done = syncer(*args, env=env, cwd=str(tmp_path))
         assert done.returncode == 0, (args, done.stderr)
@@ -162,7 +193,8 @@ def test_no_wal_or_shm_file_stays_after_a_sync_and_the_read_commands(
 
 @SQLITE_ONLY
 def test_a_read_command_cannot_write_even_with_the_file_opened_read_write(
-    invoke, synced: Path  # type: ignore[no-untyped-def]
+    invoke,
+    synced: Path,  # type: ignore[no-untyped-def]
 ) -> None:
     from syncer.db.engine import make_engine
 

@@ -63,11 +63,13 @@ def test_models_as_of_an_unreadable_time_is_a_usage_error(invoke, two_syncs) -> 
 
 @SQLITE_ONLY
 def test_diff_lists_what_changed_between_two_moments(invoke, two_syncs) -> None:
-    rows = list(csv.DictReader(io.StringIO(
-        invoke("diff", two_syncs["between"], "--format", "csv").stdout
-    )))
+    rows = list(
+        csv.DictReader(io.StringIO(invoke("diff", two_syncs["between"], "--format", "csv").stdout))
+    )
     assert [(r["model_id"], r["change"]) for r in rows] == [
-        ("a", "changed"), ("b", "vanished"), ("c", "added"),
+        ("a", "changed"),
+        ("b", "vanished"),
+        ("c", "added"),
     ]
     assert json.loads(rows[0]["old_values"]) == {"owned_by": "openai"}
     assert json.loads(rows[0]["new_values"]) == {"owned_by": "acme"}
@@ -84,11 +86,14 @@ def test_history_shows_every_event_and_interval_of_one_model(
     invoke("sync")
     events = as_json(invoke("history", "b", "--format", "json"))
     assert [(e["kind"], e["interval_number"]) for e in events] == [
-        ("added", 1), ("vanished", 1), ("reappeared", 2),
+        ("added", 1),
+        ("vanished", 1),
+        ("reappeared", 2),
     ]
     intervals = as_json(invoke("history", "b", "--intervals", "--format", "json"))
     assert [(i["started_by"], i["ended_by"]) for i in intervals] == [
-        ("added", "vanished"), ("reappeared", None),
+        ("added", "vanished"),
+        ("reappeared", None),
     ]
     assert intervals[0]["available_until"].endswith("Z")
     assert intervals[0]["days_available"] >= 0
@@ -108,9 +113,11 @@ def test_report_list_names_every_report_on_one_line_each(invoke) -> None:
 def test_reports_print_in_every_format(invoke, two_syncs) -> None:
     owners = as_json(invoke("report", "owners", "--format", "json"))
     assert [(r["owned_by"], r["models"]) for r in owners] == [("acme", 1), ("openai", 1)]
-    changes = list(csv.DictReader(io.StringIO(
-        invoke("report", "changes", "--days", "1", "--format", "csv").stdout
-    )))
+    changes = list(
+        csv.DictReader(
+            io.StringIO(invoke("report", "changes", "--days", "1", "--format", "csv").stdout)
+        )
+    )
     assert len(changes) == 5
     assert changes[0]["occurred_at"].endswith("Z")
     table = invoke("report", "owners", "--source", "openai").stdout.splitlines()

@@ -44,8 +44,7 @@ def every_row(database_url: str) -> str:
     tables.reflect(engine)
     with engine.connect() as connection:
         dump = [
-            repr(row) for table in tables.sorted_tables
-            for row in connection.execute(select(table))
+            repr(row) for table in tables.sorted_tables for row in connection.execute(select(table))
         ]
     engine.dispose()
     assert any("sync_runs" in t.name for t in tables.sorted_tables)
@@ -57,13 +56,15 @@ def test_no_secret_reaches_any_output_at_any_verbosity(
 ) -> None:
     config = tmp_path / "syncer.toml"
     config.write_text(
-        '[http]\nmax_retries = 0\n\n'
+        "[http]\nmax_retries = 0\n\n"
         f'[[sources]]\nname = "openai"\nbase_url = "{provider.base_url}"\n\n'
         '[[alerts]]\nname = "changes"\nwebhook_url_env = "HOOK_URL"\nsecret_env = "HOOK_SECRET"\n'
     )
     env = clean_env(
-        HOOK_URL=f"{hook.url}?key={QUERY_SECRET}", HOOK_SECRET=SIGNING_SECRET,
-        SYNCER_CONFIG=str(config), SYNCER_DATABASE_URL=database_url,
+        HOOK_URL=f"{hook.url}?key={QUERY_SECRET}",
+        HOOK_SECRET=SIGNING_SECRET,
+        SYNCER_CONFIG=str(config),
+        SYNCER_DATABASE_URL=database_url,
     )
     outputs: list[tuple[str, str]] = []
 
@@ -77,8 +78,11 @@ def test_no_secret_reaches_any_output_at_any_verbosity(
     provider.set("a", "b")
     run("-vv", "sync")
     # The provider pages with a key in its next-page URL, then fails on that page.
-    page = {"object": "list", "data": [{"id": "a", "object": "model"}],
-            "next": f"/v1/models?key={PAGE_SECRET}&page=2"}
+    page = {
+        "object": "list",
+        "data": [{"id": "a", "object": "model"}],
+        "next": f"/v1/models?key={PAGE_SECRET}&page=2",
+    }
     provider.queue += [Response(json.dumps(page), content_type="application/json")]
     provider.queue += [Response(f"bad key {PAGE_SECRET}", status=500)]
     run("-vv", "sync", code=1)
@@ -101,8 +105,9 @@ def test_no_secret_reaches_any_output_at_any_verbosity(
     assert any(a["attempts"] for a in failed)
 
     port = closed_port()
-    daemon = start(["-vv", "run", "--metrics-port", str(port), "--metrics-host", "127.0.0.1"],
-                   env=env)
+    daemon = start(
+        ["-vv", "run", "--metrics-port", str(port), "--metrics-host", "127.0.0.1"], env=env
+    )
     try:
         metrics = ""
         deadline = time.monotonic() + 20

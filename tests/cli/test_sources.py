@@ -32,9 +32,11 @@ Invoke = Callable[..., Result]
 
 def _config(tmp_path: Path, provider: FakeProvider, *names: str) -> str:
     path = tmp_path / f"{'-'.join(names) or 'none'}.toml"
-    path.write_text("".join(
-        f'[[sources]]\nname = "{name}"\nbase_url = "{provider.base_url}"\n\n' for name in names
-    ))
+    path.write_text(
+        "".join(
+            f'[[sources]]\nname = "{name}"\nbase_url = "{provider.base_url}"\n\n' for name in names
+        )
+    )
     return str(path)
 
 
@@ -62,21 +64,40 @@ def _alert_state(database_url: str, source: str) -> None:
     engine = create_engine(database_url)
     now = utcnow()
     with engine.begin() as connection:
-        connection.execute(insert(marks_table).values(
-            rule="soon", source=source, model_id="a", threshold_days=30, shutdown_at=now,
-            marked_at=now,
-        ))
-        connection.execute(insert(stale_table).values(rule="stale", source=source,
-                                                      alerted_at=now))
-        connection.execute(insert(outbox_table).values(
-            alert_id="00000000-0000-0000-0000-000000000001", rule="soon", kind="shutdown",
-            channel="webhook", source=source, model_id="a", payload={"summary": "x"},
-            status="delivered", attempts=1, next_attempt_at=now, created_at=now,
-        ))
-        connection.execute(insert(leases_table).values(
-            name=f"sync:{source}", holder="host:1", acquired_at=now - timedelta(hours=2),
-            expires_at=now - timedelta(hours=1),
-        ))
+        connection.execute(
+            insert(marks_table).values(
+                rule="soon",
+                source=source,
+                model_id="a",
+                threshold_days=30,
+                shutdown_at=now,
+                marked_at=now,
+            )
+        )
+        connection.execute(insert(stale_table).values(rule="stale", source=source, alerted_at=now))
+        connection.execute(
+            insert(outbox_table).values(
+                alert_id="00000000-0000-0000-0000-000000000001",
+                rule="soon",
+                kind="shutdown",
+                channel="webhook",
+                source=source,
+                model_id="a",
+                payload={"summary": "x"},
+                status="delivered",
+                attempts=1,
+                next_attempt_at=now,
+                created_at=now,
+            )
+        )
+        connection.execute(
+            insert(leases_table).values(
+                name=f"sync:{source}",
+                holder="host:1",
+                acquired_at=now - timedelta(hours=2),
+                expires_at=now - timedelta(hours=1),
+            )
+        )
     engine.dispose()
 
 
@@ -91,8 +112,14 @@ def test_rename_moves_the_whole_history_to_the_new_name(
     _alert_state(database_url, "claude")
     before = _rows_by_source(database_url)["claude"]
     assert set(before) == {
-        "sync_runs", "model_state", "source_listings", "model_events", "alert_outbox",
-        "alert_marks", "alert_stale_sources", "leases",
+        "sync_runs",
+        "model_state",
+        "source_listings",
+        "model_events",
+        "alert_outbox",
+        "alert_marks",
+        "alert_stale_sources",
+        "leases",
     }
 
     new = _config(tmp_path, provider, "anthropic-prod")
@@ -103,7 +130,8 @@ def test_rename_moves_the_whole_history_to_the_new_name(
     assert _rows_by_source(database_url) == {"anthropic-prod": before}
     listed = json.loads(invoke("--config", new, "models", "--format", "json").stdout)
     assert [(m["source"], m["model_id"]) for m in listed] == [
-        ("anthropic-prod", "a"), ("anthropic-prod", "b"),
+        ("anthropic-prod", "a"),
+        ("anthropic-prod", "b"),
     ]
     # The next sync continues the history: nothing is added again.
     synced = invoke("--config", new, "sync")
@@ -116,9 +144,9 @@ def _stored_dates(database_url: str) -> dict[tuple[str, str], tuple[str | None, 
     engine = create_engine(database_url)
     m = state_table.c
     with engine.connect() as connection:
-        rows = connection.execute(select(
-            m.source, m.model_id, m.effective_shutdown_at, m.date_origin
-        ))
+        rows = connection.execute(
+            select(m.source, m.model_id, m.effective_shutdown_at, m.date_origin)
+        )
         found = {
             (source, model_id): (when.date().isoformat() if when else None, origin)
             for source, model_id, when, origin in rows
@@ -131,9 +159,10 @@ def _deprecation_rows(database_url: str) -> set[tuple[str, str, str]]:
     engine = create_engine(database_url)
     d = deprecations_table.c
     with engine.connect() as connection:
-        rows = {(s, m, w.date().isoformat()) for s, m, w in connection.execute(
-            select(d.source, d.model, d.shutdown_at)
-        )}
+        rows = {
+            (s, m, w.date().isoformat())
+            for s, m, w in connection.execute(select(d.source, d.model, d.shutdown_at))
+        }
     engine.dispose()
     return rows
 
@@ -147,16 +176,18 @@ def test_rename_gives_the_new_name_its_imported_dates_and_stores_them_in_force(
     dates = tmp_path / "dates.csv"
     dates.write_text(
         "model,shutdown_date,replacement,source\n"
-        "a,2027-01-01,,claude\n"          # exactly the old name: moves
-        "b-*,2027-02-01,,cl*\n"           # a glob matching the old name only: copied
-        "c,2027-03-01,,*\n"               # every source: nothing to do
-        "d,2027-04-01,,claude\n"          # the new name has its own below: it wins
+        "a,2027-01-01,,claude\n"  # exactly the old name: moves
+        "b-*,2027-02-01,,cl*\n"  # a glob matching the old name only: copied
+        "c,2027-03-01,,*\n"  # every source: nothing to do
+        "d,2027-04-01,,claude\n"  # the new name has its own below: it wins
         "d,2027-05-05,,anthropic-prod\n"
     )
     assert invoke("--config", old, "deprecations", "import", str(dates)).exit_code == 0
     assert _stored_dates(database_url) == {
-        ("claude", "a"): ("2027-01-01", str(dates)), ("claude", "b-1"): ("2027-02-01", str(dates)),
-        ("claude", "c"): ("2027-03-01", str(dates)), ("claude", "d"): ("2027-04-01", str(dates)),
+        ("claude", "a"): ("2027-01-01", str(dates)),
+        ("claude", "b-1"): ("2027-02-01", str(dates)),
+        ("claude", "c"): ("2027-03-01", str(dates)),
+        ("claude", "d"): ("2027-04-01", str(dates)),
     }
     new = _config(tmp_path, provider, "anthropic-prod")
 
@@ -172,13 +203,16 @@ def test_rename_gives_the_new_name_its_imported_dates_and_stores_them_in_force(
     }
     assert _stored_dates(database_url) == expected
     assert _deprecation_rows(database_url) == {
-        ("anthropic-prod", "a", "2027-01-01"), ("cl*", "b-*", "2027-02-01"),
-        ("anthropic-prod", "b-*", "2027-02-01"), ("*", "c", "2027-03-01"),
+        ("anthropic-prod", "a", "2027-01-01"),
+        ("cl*", "b-*", "2027-02-01"),
+        ("anthropic-prod", "b-*", "2027-02-01"),
+        ("*", "c", "2027-03-01"),
         ("anthropic-prod", "d", "2027-05-05"),
     }
     listed = json.loads(invoke("--config", new, "models", "--format", "json").stdout)
-    assert {(m["source"], m["model_id"]): (m["shutdown_at"][:10], m["origin"])
-            for m in listed} == expected
+    assert {
+        (m["source"], m["model_id"]): (m["shutdown_at"][:10], m["origin"]) for m in listed
+    } == expected
     # The next sync finds the stored lifecycle as it would decide it: no date moves.
     synced = invoke("--config", new, "sync")
     assert synced.stdout.startswith("anthropic-prod: 4 models, 0 added"), synced.output
@@ -289,20 +323,43 @@ def test_retire_ends_the_present_models_and_keeps_the_history(
     )
     assert json.loads(invoke("--config", gone, "models", "--format", "json").stdout) == []
     everything = json.loads(
-        invoke("--config", gone, "models", "--all", "--source", "claude", "--format", "json")
-        .stdout
+        invoke("--config", gone, "models", "--all", "--source", "claude", "--format", "json").stdout
     )
     assert {m["model_id"]: m["vanished_at"] is not None for m in everything} == {
-        "a": True, "b": True, "c": True,
+        "a": True,
+        "b": True,
+        "c": True,
     }
-    events = json.loads(invoke("--config", gone, "events", "--source", "claude",
-                               "--kind", "source_retired", "--format", "json").stdout)
+    events = json.loads(
+        invoke(
+            "--config",
+            gone,
+            "events",
+            "--source",
+            "claude",
+            "--kind",
+            "source_retired",
+            "--format",
+            "json",
+        ).stdout
+    )
     assert sorted(e["model_id"] for e in events) == ["a", "b"]
     assert events[0]["details"] == {
         "reason": "the source was retired: it is no longer in the configuration"
     }
-    intervals = json.loads(invoke("--config", gone, "history", "a", "--source", "claude",
-                                  "--intervals", "--format", "json").stdout)
+    intervals = json.loads(
+        invoke(
+            "--config",
+            gone,
+            "history",
+            "a",
+            "--source",
+            "claude",
+            "--intervals",
+            "--format",
+            "json",
+        ).stdout
+    )
     assert [(i["started_by"], i["ended_by"]) for i in intervals] == [("added", "source_retired")]
     assert intervals[0]["available_until"] is not None
     # Nothing to warn about any more; the stale mark went, the rest of the history stayed.
@@ -326,18 +383,29 @@ def test_retire_keeps_the_retired_models_dates_in_force_as_stored(
     assert invoke("--config", config, "deprecations", "import", str(dates)).exit_code == 0
     before = _stored_dates(database_url)
 
-    retired = invoke("--config", _config(tmp_path, provider, "openai"), "sources", "retire",
-                     "claude")
+    retired = invoke(
+        "--config", _config(tmp_path, provider, "openai"), "sources", "retire", "claude"
+    )
 
     assert retired.exit_code == 0, retired.output
-    assert _stored_dates(database_url) == before == {
-        ("claude", "a"): ("2027-01-01", str(dates)), ("claude", "b"): ("2027-02-02", str(dates)),
-        ("openai", "a"): (None, None), ("openai", "b"): ("2027-02-02", str(dates)),
-    }
-    gone = json.loads(invoke("--config", config, "models", "--all", "--source", "claude",
-                             "--format", "json").stdout)
+    assert (
+        _stored_dates(database_url)
+        == before
+        == {
+            ("claude", "a"): ("2027-01-01", str(dates)),
+            ("claude", "b"): ("2027-02-02", str(dates)),
+            ("openai", "a"): (None, None),
+            ("openai", "b"): ("2027-02-02", str(dates)),
+        }
+    )
+    gone = json.loads(
+        invoke(
+            "--config", config, "models", "--all", "--source", "claude", "--format", "json"
+        ).stdout
+    )
     assert {m["model_id"]: m["shutdown_at"][:10] for m in gone} == {
-        "a": "2027-01-01", "b": "2027-02-02",
+        "a": "2027-01-01",
+        "b": "2027-02-02",
     }
 
 
@@ -369,10 +437,14 @@ def test_retire_refuses_while_a_replica_holds_the_sources_lease(
     engine = create_engine(database_url)
     now = utcnow()
     with engine.begin() as connection:
-        connection.execute(insert(leases_table).values(
-            name="sync:claude", holder="web-2:41", acquired_at=now,
-            expires_at=now + timedelta(minutes=5),
-        ))
+        connection.execute(
+            insert(leases_table).values(
+                name="sync:claude",
+                holder="web-2:41",
+                acquired_at=now,
+                expires_at=now + timedelta(minutes=5),
+            )
+        )
     engine.dispose()
 
     refused = invoke("--config", _config(tmp_path, provider), "sources", "retire", "claude")
@@ -432,8 +504,11 @@ def test_the_day_a_source_is_retired_counts_its_models_in_inventory_daily(
     config = _config(tmp_path, provider)
     invoke("--config", config, "sources", "retire", "claude")
 
-    daily = json.loads(invoke("--config", config, "report", "daily", "--source", "claude",
-                              "--format", "json").stdout)
+    daily = json.loads(
+        invoke(
+            "--config", config, "report", "daily", "--source", "claude", "--format", "json"
+        ).stdout
+    )
 
     assert [(d["present"], d["added"], d["vanished"], d["source_retired"]) for d in daily] == [
         (0, 2, 0, 2),
@@ -441,9 +516,17 @@ def test_the_day_a_source_is_retired_counts_its_models_in_inventory_daily(
 
 
 UNKNOWN_SOURCE_COMMANDS = [
-    ("models",), ("models", "show", "a"), ("events",), ("runs",), ("diff", "7d"),
-    ("history", "a"), ("deprecations",), ("deprecations", "--format", "ics"),
-    ("report", "shutdowns"), ("report", "query", "daily"), ("report", "html", "-o", "-"),
+    ("models",),
+    ("models", "show", "a"),
+    ("events",),
+    ("runs",),
+    ("diff", "7d"),
+    ("history", "a"),
+    ("deprecations",),
+    ("deprecations", "--format", "ics"),
+    ("report", "shutdowns"),
+    ("report", "query", "daily"),
+    ("report", "html", "-o", "-"),
 ]
 
 
@@ -479,10 +562,17 @@ def test_an_unknown_source_among_several_is_an_error(
     assert result.stderr == "Error: unknown source 'nope' (configured: openai; stored: openai)\n"
 
 
-@pytest.mark.parametrize("command", [
-    ("sync",), ("run",), ("retention", "plan"), ("retention", "apply", "--yes"),
-    ("models", "show", "a", "--live"),
-], ids=" ".join)
+@pytest.mark.parametrize(
+    "command",
+    [
+        ("sync",),
+        ("run",),
+        ("retention", "plan"),
+        ("retention", "apply", "--yes"),
+        ("models", "show", "a", "--live"),
+    ],
+    ids=" ".join,
+)
 def test_a_command_that_reaches_the_provider_names_configured_and_stored_sources_too(
     invoke: Invoke, provider: FakeProvider, tmp_path: Path, command: tuple[str, ...]
 ) -> None:

@@ -18,25 +18,38 @@ def imported(tmp_path: Path, *args: str) -> set[str]:
     env = {**os.environ, "SYNCER_DATABASE_URL": f"sqlite:///{tmp_path / 'syncer.db'}"}
     result = subprocess.run(
         [sys.executable, "-X", "importtime", "-m", "syncer", *args],
-        capture_output=True, text=True, env=env, cwd=tmp_path, timeout=60, check=False,
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=60,
+        check=False,
     )
     assert result.returncode == 0, result.stderr[-2000:]
     return {
         line.rsplit("|", 1)[1].strip()
-        for line in result.stderr.splitlines() if line.startswith("import time:")
+        for line in result.stderr.splitlines()
+        if line.startswith("import time:")
     }
 
 
 @pytest.fixture
 def database(tmp_path: Path) -> Path:
     env = {**os.environ, "SYNCER_DATABASE_URL": f"sqlite:///{tmp_path / 'syncer.db'}"}
-    subprocess.run([sys.executable, "-m", "syncer", "db", "upgrade"], env=env, cwd=tmp_path,
-                   check=True, capture_output=True, timeout=60)
+    subprocess.run(
+        [sys.executable, "-m", "syncer", "db", "upgrade"],
+        env=env,
+        cwd=tmp_path,
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
     return tmp_path
 
 
-@pytest.mark.parametrize("command", [("--help",), ("models",), ("runs",), ("events",),
-                                     ("sources",)])
+@pytest.mark.parametrize(
+    "command", [("--help",), ("models",), ("runs",), ("events",), ("sources",)]
+)
 def test_a_read_command_imports_nothing_heavy_it_does_not_use(
     database: Path, command: tuple[str, ...]
 ) -> None:

@@ -54,8 +54,15 @@ def test_run_with_the_metrics_port_taken_is_one_line_naming_the_address(
 ) -> None:
     database = tmp_path / "syncer.db"
     result = syncer(
-        "--base-url", provider.base_url, "--database-url", f"sqlite:///{database}",
-        "run", "--metrics-port", str(taken_port), "--metrics-host", "127.0.0.1",
+        "--base-url",
+        provider.base_url,
+        "--database-url",
+        f"sqlite:///{database}",
+        "run",
+        "--metrics-port",
+        str(taken_port),
+        "--metrics-host",
+        "127.0.0.1",
     )
     assert result.returncode == 2, result.stderr
     line = one_error_line(result.stderr)
@@ -68,8 +75,15 @@ def test_run_with_a_metrics_host_this_machine_does_not_have_is_one_line(
     provider: FakeProvider, tmp_path: Path
 ) -> None:
     result = syncer(
-        "--base-url", provider.base_url, "--database-url", f"sqlite:///{tmp_path / 'x.db'}",
-        "run", "--metrics-port", "0", "--metrics-host", "192.0.2.1",
+        "--base-url",
+        provider.base_url,
+        "--database-url",
+        f"sqlite:///{tmp_path / 'x.db'}",
+        "run",
+        "--metrics-port",
+        "0",
+        "--metrics-host",
+        "192.0.2.1",
     )
     assert result.returncode == 2, result.stderr
     assert "192.0.2.1:0" in one_error_line(result.stderr)
@@ -79,8 +93,15 @@ def test_run_with_a_metrics_host_that_is_not_an_address_is_one_line(
     provider: FakeProvider, tmp_path: Path
 ) -> None:
     result = syncer(
-        "--base-url", provider.base_url, "--database-url", f"sqlite:///{tmp_path / 'x.db'}",
-        "run", "--metrics-port", "0", "--metrics-host", "no such host.invalid",
+        "--base-url",
+        provider.base_url,
+        "--database-url",
+        f"sqlite:///{tmp_path / 'x.db'}",
+        "run",
+        "--metrics-port",
+        "0",
+        "--metrics-host",
+        "no such host.invalid",
         env=clean_env(),
     )
     assert result.returncode == 2, result.stderr
@@ -119,26 +140,37 @@ def test_run_every_applies_to_every_source_even_one_with_its_own_cron(
     provider.set("a")
     config = tmp_path / "syncer.toml"
     config.write_text(
-        '[schedule]\njitter = 0\n\n'
+        "[schedule]\njitter = 0\n\n"
         f'[[sources]]\nname = "yearly"\nbase_url = "{provider.base_url}"\ncron = "0 0 1 1 *"\n\n'
         f'[[sources]]\nname = "hourly"\nbase_url = "{provider.base_url}"\nevery = "1h"\n'
     )
     database = tmp_path / "run.db"
     code, stderr = run_until(
-        ["--config", str(config), "--database-url", f"sqlite:///{database}", "run",
-         "--every", "1s"],
+        [
+            "--config",
+            str(config),
+            "--database-url",
+            f"sqlite:///{database}",
+            "run",
+            "--every",
+            "1s",
+        ],
         lambda _: sum(r.path == "/v1/models" for r in provider.requests) >= 6,
     )
     assert code == 0, stderr
-    runs = json.loads(syncer("--database-url", f"sqlite:///{database}", "runs",
-                             "--format", "json").stdout)
+    runs = json.loads(
+        syncer("--database-url", f"sqlite:///{database}", "runs", "--format", "json").stdout
+    )
     per_source = {name: sum(r["source"] == name for r in runs) for name in ("yearly", "hourly")}
     assert per_source["yearly"] >= 2 and per_source["hourly"] >= 2, (per_source, stderr)
 
 
 @SQLITE_ONLY
 def test_syncer_toml_in_the_current_directory_is_used_and_named_at_v(
-    invoke, provider: FakeProvider, tmp_path: Path, monkeypatch: pytest.MonkeyPatch  # type: ignore[no-untyped-def]
+    invoke,
+    provider: FakeProvider,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
 ) -> None:
     (tmp_path / "syncer.toml").write_text(
         f'[[sources]]\nname = "local"\nbase_url = "{provider.base_url}"\n'
@@ -164,7 +196,11 @@ def test_syncer_toml_in_the_current_directory_is_used_and_named_at_v(
     ],
 )
 def test_errors_about_missing_rules_or_sources_say_no_file_was_loaded(
-    invoke, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, args, words  # type: ignore[no-untyped-def]
+    invoke,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    args,
+    words,  # type: ignore[no-untyped-def]
 ) -> None:
     monkeypatch.chdir(tmp_path)
     result = invoke(*args)
@@ -175,7 +211,8 @@ def test_errors_about_missing_rules_or_sources_say_no_file_was_loaded(
 
 @SQLITE_ONLY
 def test_a_404_for_the_list_suggests_checking_the_base_urls_path(
-    invoke, provider: FakeProvider  # type: ignore[no-untyped-def]
+    invoke,
+    provider: FakeProvider,  # type: ignore[no-untyped-def]
 ) -> None:
     provider.server.expect_request("/models").respond_with_data("not found", status=404)
     result = invoke("--base-url", provider.server.url_for(""), "sync")
@@ -189,7 +226,9 @@ def test_a_404_for_the_list_suggests_checking_the_base_urls_path(
 
 @SQLITE_ONLY
 def test_a_401_without_a_key_names_the_variable_to_set(
-    invoke, provider: FakeProvider, monkeypatch: pytest.MonkeyPatch  # type: ignore[no-untyped-def]
+    invoke,
+    provider: FakeProvider,
+    monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
 ) -> None:
     monkeypatch.delenv("OPENAI_API_KEY")
     provider.fail_next(401, '{"error": {"message": "You didn\'t provide an API key."}}')
@@ -205,10 +244,23 @@ def test_a_name_that_does_not_resolve_fails_at_once_without_retries(tmp_path: Pa
     if probe.returncode != 0:
         pytest.skip("cannot create a network namespace here (needs root or user namespaces)")
     result = subprocess.run(
-        ["unshare", "-n", sys.executable, "-m", "syncer", "--base-url",
-         "https://models.syncer-test.invalid/v1", "--database-url",
-         f"sqlite:///{tmp_path / 'x.db'}", "sync"],
-        capture_output=True, text=True, env=clean_env(), timeout=60, check=False,
+        [
+            "unshare",
+            "-n",
+            sys.executable,
+            "-m",
+            "syncer",
+            "--base-url",
+            "https://models.syncer-test.invalid/v1",
+            "--database-url",
+            f"sqlite:///{tmp_path / 'x.db'}",
+            "sync",
+        ],
+        capture_output=True,
+        text=True,
+        env=clean_env(),
+        timeout=60,
+        check=False,
     )
     assert result.returncode == 1, result.stderr
     (line,) = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
@@ -222,8 +274,15 @@ def test_run_starts_with_what_a_person_needs_not_alembics_lines(
     provider: FakeProvider, tmp_path: Path
 ) -> None:
     provider.set("a")
-    args = ["--base-url", provider.base_url, "--database-url", f"sqlite:///{tmp_path / 'run.db'}",
-            "run", "--every", "1h"]
+    args = [
+        "--base-url",
+        provider.base_url,
+        "--database-url",
+        f"sqlite:///{tmp_path / 'run.db'}",
+        "run",
+        "--every",
+        "1h",
+    ]
 
     code, first = run_until(args, lambda stderr: "sync openai: " in stderr)
     again, second = run_until(args, lambda stderr: "sync openai: " in stderr)
@@ -239,7 +298,10 @@ def test_run_starts_with_what_a_person_needs_not_alembics_lines(
 
 @SQLITE_ONLY
 def test_sync_says_nothing_about_alerts_when_there_was_nothing_to_deliver(
-    invoke, provider: FakeProvider, tmp_path: Path, monkeypatch: pytest.MonkeyPatch  # type: ignore[no-untyped-def]
+    invoke,
+    provider: FakeProvider,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
 ) -> None:
     from tests.receivers import Receiver
 
@@ -269,11 +331,14 @@ def test_sync_says_nothing_about_alerts_when_there_was_nothing_to_deliver(
 def many_sources(tmp_path: Path, gate: GateProvider, extra: str = "") -> Path:
     """A configuration file with every source of ``gate``, in its order."""
     config = tmp_path / "many.toml"
-    config.write_text(extra + "".join(
-        f'[[sources]]\nname = "{name}"\nbase_url = "{gate.base_url(name)}"\n'
-        'api_key_env = "GATE_KEY"\n\n'
-        for name in gate.lists
-    ))
+    config.write_text(
+        extra
+        + "".join(
+            f'[[sources]]\nname = "{name}"\nbase_url = "{gate.base_url(name)}"\n'
+            'api_key_env = "GATE_KEY"\n\n'
+            for name in gate.lists
+        )
+    )
     return config
 
 
@@ -290,8 +355,9 @@ def events_by_source(database_url: str) -> dict[str, set[tuple[str, str]]]:
     engine = make_engine(database_url)
     try:
         with read_session(engine) as session:
-            rows = session.execute(select(ModelEvent.source, ModelEvent.model_id,
-                                          ModelEvent.kind)).all()
+            rows = session.execute(
+                select(ModelEvent.source, ModelEvent.model_id, ModelEvent.kind)
+            ).all()
     finally:
         engine.dispose()
     found: dict[str, set[tuple[str, str]]] = {}
@@ -359,13 +425,20 @@ def test_a_failing_source_among_many_fails_alone(
 
 
 @SQLITE_ONLY
-@pytest.mark.parametrize(("args", "extra", "bound"), [
-    (("sync", "--jobs", "2"), "", 2),
-    (("sync",), "[sync]\nworkers = 3\n\n", 3),
-    (("sync", "-j", "1"), "[sync]\nworkers = 3\n\n", 1),
-], ids=["--jobs", "[sync] workers", "--jobs wins"])
+@pytest.mark.parametrize(
+    ("args", "extra", "bound"),
+    [
+        (("sync", "--jobs", "2"), "", 2),
+        (("sync",), "[sync]\nworkers = 3\n\n", 3),
+        (("sync", "-j", "1"), "[sync]\nworkers = 3\n\n", 1),
+    ],
+    ids=["--jobs", "[sync] workers", "--jobs wins"],
+)
 def test_sync_runs_at_most_the_configured_number_of_sources_at_once(
-    run_cli: Callable[..., Result], tmp_path: Path, args: tuple[str, ...], extra: str,
+    run_cli: Callable[..., Result],
+    tmp_path: Path,
+    args: tuple[str, ...],
+    extra: str,
     bound: int,
 ) -> None:
     """The gate opens once ``bound`` lists are in flight: one more would show in ``peak``."""
@@ -418,11 +491,16 @@ def test_litellms_answer_to_a_wrong_key_says_the_key_may_be_wrong(
     """A LiteLLM proxy without a database answers any key but its master key with a 400
     about a missing database."""
     clear_settings_env(monkeypatch)
-    provider.fail_next(400, '{"error": {"message": "No connected db.", '
-                       '"type": "no_db_connection", "param": null, "code": "400"}}')
+    provider.fail_next(
+        400,
+        '{"error": {"message": "No connected db.", '
+        '"type": "no_db_connection", "param": null, "code": "400"}}',
+    )
     config = tmp_path / "syncer.toml"
-    config.write_text(f'[[sources]]\nname = "proxy"\nkind = "litellm"\n'
-                      f'base_url = "{provider.base_url}"\napi_key_env = "PROXY_KEY"\n')
+    config.write_text(
+        f'[[sources]]\nname = "proxy"\nkind = "litellm"\n'
+        f'base_url = "{provider.base_url}"\napi_key_env = "PROXY_KEY"\n'
+    )
     monkeypatch.setenv("PROXY_KEY", "sk-not-the-master-key")
     monkeypatch.setenv("SYNCER_DATABASE_URL", f"sqlite:///{tmp_path / 'syncer.db'}")
 

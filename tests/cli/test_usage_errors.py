@@ -45,7 +45,9 @@ def synced(invoke, provider: FakeProvider):  # type: ignore[no-untyped-def]
     ],
 )
 def test_an_out_of_range_moment_or_limit_is_a_one_line_usage_error(
-    synced, args: tuple[str, ...], words: tuple[str, ...]  # type: ignore[no-untyped-def]
+    synced,
+    args: tuple[str, ...],
+    words: tuple[str, ...],  # type: ignore[no-untyped-def]
 ) -> None:
     assert_usage_error(synced(*args), *words)
 
@@ -61,7 +63,10 @@ def test_the_extremes_that_do_fit_still_work(synced) -> None:  # type: ignore[no
 @pytest.mark.parametrize(
     "args",
     [
-        ("nope",), ("events", "--kind", "lost"), ("report",), ("history",),
+        ("nope",),
+        ("events", "--kind", "lost"),
+        ("report",),
+        ("history",),
         ("events", "--limit", "-1"),
     ],
 )

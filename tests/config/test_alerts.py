@@ -43,7 +43,9 @@ def test_each_kind_of_rule_is_read_with_its_defaults(tmp_path: Path) -> None:
         kind = "stale"
         webhook_url_env = "HOOK"
         """,
-        HOOK="https://example.com/hook", HOOK_SECRET="s3cret", SLACK=HOOK,
+        HOOK="https://example.com/hook",
+        HOOK_SECRET="s3cret",
+        SLACK=HOOK,
     )
 
     changes, countdown, health = settings.alerts
@@ -87,7 +89,9 @@ def test_filters_thresholds_and_stale_after_are_read(tmp_path: Path) -> None:
 
     ours, soon, late = settings.alerts
     assert (ours.kinds, ours.sources, ours.models) == (
-        ("vanished", "retired"), ("openai",), ("ft:*:acme:*",),
+        ("vanished", "retired"),
+        ("openai",),
+        ("ft:*:acme:*",),
     )
     assert soon.thresholds == (30, 7) and soon.models == ("gpt-4*", "o1*")
     assert late.stale_after == timedelta(hours=2) and late.sources == ("azure",)
@@ -103,7 +107,8 @@ def test_the_channel_url_and_secret_never_appear_in_a_repr(tmp_path: Path) -> No
     settings = load(
         tmp_path,
         '[[alerts]]\nname = "a"\nwebhook_url_env = "HOOK"\nsecret_env = "SECRET"\n',
-        HOOK=HOOK, SECRET="sign-me-0123456789",
+        HOOK=HOOK,
+        SECRET="sign-me-0123456789",
     )
 
     text = repr(settings)
@@ -119,33 +124,74 @@ def test_the_channel_url_and_secret_never_appear_in_a_repr(tmp_path: Path) -> No
         ("alerts = [1]\n", "alerts[0]", "each rule must be a table"),
         ("[[alerts]]\nwebhook_url_env = 'H'\n", "alerts[0].name", "required"),
         ("[[alerts]]\nname = 'a b'\nwebhook_url_env = 'H'\n", "alerts[0].name", "letters"),
-        ("[[alerts]]\nname = 'a'\nkind = 'sms'\nwebhook_url_env = 'H'\n", "alerts[0].kind",
-         "'sms' is not one of: events, shutdown, stale"),
+        (
+            "[[alerts]]\nname = 'a'\nkind = 'sms'\nwebhook_url_env = 'H'\n",
+            "alerts[0].kind",
+            "'sms' is not one of: events, shutdown, stale",
+        ),
         ("[[alerts]]\nname = 'a'\n", "alerts[0].webhook_url_env", "set exactly one of"),
-        ("[[alerts]]\nname = 'a'\nwebhook_url_env = 'H'\nslack_webhook_url_env = 'S'\n",
-         "alerts[0].slack_webhook_url_env", "set exactly one of"),
-        ("[[alerts]]\nname = 'a'\nslack_webhook_url_env = 'S'\nsecret_env = 'X'\n",
-         "alerts[0].secret_env", "webhook_url_env only"),
-        ("[[alerts]]\nname = 'a'\nwebhook_url_env = 'H'\nthresholds = [30]\n",
-         "alerts[0].thresholds", "unknown key"),
-        ("[[alerts]]\nname = 'a'\nkind = 'stale'\nwebhook_url_env = 'H'\nmodels = ['x']\n",
-         "alerts[0].models", "unknown key"),
-        ("[[alerts]]\nname = 'a'\nwebhook_url_env = 'H'\nkinds = ['gone']\n",
-         "alerts[0].kinds", "'gone' is not one of: added, vanished, retired"),
-        ("[[alerts]]\nname = 'a'\nwebhook_url_env = 'H'\nkinds = [1]\n",
-         "alerts[0].kinds", "list of non-empty strings"),
-        ("[[alerts]]\nname = 'a'\nwebhook_url_env = 'H'\nsources = ['nope']\n",
-         "alerts[0].sources", "no source named 'nope' is configured"),
-        ("[[alerts]]\nname = 'a'\nkind = 'shutdown'\nwebhook_url_env = 'H'\nthresholds = []\n",
-         "alerts[0].thresholds", "non-empty list of whole days"),
-        ("[[alerts]]\nname = 'a'\nkind = 'shutdown'\nwebhook_url_env = 'H'\nthresholds = [0]\n",
-         "alerts[0].thresholds", "days must be positive"),
-        ("[[alerts]]\nname = 'a'\nkind = 'shutdown'\nwebhook_url_env = 'H'\nthresholds = [1.5]\n",
-         "alerts[0].thresholds", "whole days"),
-        ("[[alerts]]\nname = 'a'\nkind = 'stale'\nwebhook_url_env = 'H'\nstale_after = 'x'\n",
-         "alerts[0].stale_after", "not a duration"),
-        ("[[alerts]]\nname = 'a'\nwebhook_url_env = 'H'\n[[alerts]]\nname = 'a'\n"
-         "webhook_url_env = 'H'\n", "alerts[1].name", "rule name 'a' is used twice"),
+        (
+            "[[alerts]]\nname = 'a'\nwebhook_url_env = 'H'\nslack_webhook_url_env = 'S'\n",
+            "alerts[0].slack_webhook_url_env",
+            "set exactly one of",
+        ),
+        (
+            "[[alerts]]\nname = 'a'\nslack_webhook_url_env = 'S'\nsecret_env = 'X'\n",
+            "alerts[0].secret_env",
+            "webhook_url_env only",
+        ),
+        (
+            "[[alerts]]\nname = 'a'\nwebhook_url_env = 'H'\nthresholds = [30]\n",
+            "alerts[0].thresholds",
+            "unknown key",
+        ),
+        (
+            "[[alerts]]\nname = 'a'\nkind = 'stale'\nwebhook_url_env = 'H'\nmodels = ['x']\n",
+            "alerts[0].models",
+            "unknown key",
+        ),
+        (
+            "[[alerts]]\nname = 'a'\nwebhook_url_env = 'H'\nkinds = ['gone']\n",
+            "alerts[0].kinds",
+            "'gone' is not one of: added, vanished, retired",
+        ),
+        (
+            "[[alerts]]\nname = 'a'\nwebhook_url_env = 'H'\nkinds = [1]\n",
+            "alerts[0].kinds",
+            "list of non-empty strings",
+        ),
+        (
+            "[[alerts]]\nname = 'a'\nwebhook_url_env = 'H'\nsources = ['nope']\n",
+            "alerts[0].sources",
+            "no source named 'nope' is configured",
+        ),
+        (
+            "[[alerts]]\nname = 'a'\nkind = 'shutdown'\nwebhook_url_env = 'H'\nthresholds = []\n",
+            "alerts[0].thresholds",
+            "non-empty list of whole days",
+        ),
+        (
+            "[[alerts]]\nname = 'a'\nkind = 'shutdown'\nwebhook_url_env = 'H'\nthresholds = [0]\n",
+            "alerts[0].thresholds",
+            "days must be positive",
+        ),
+        (
+            "[[alerts]]\nname = 'a'\nkind = 'shutdown'\nwebhook_url_env = 'H'\n"
+            "thresholds = [1.5]\n",
+            "alerts[0].thresholds",
+            "whole days",
+        ),
+        (
+            "[[alerts]]\nname = 'a'\nkind = 'stale'\nwebhook_url_env = 'H'\nstale_after = 'x'\n",
+            "alerts[0].stale_after",
+            "not a duration",
+        ),
+        (
+            "[[alerts]]\nname = 'a'\nwebhook_url_env = 'H'\n[[alerts]]\nname = 'a'\n"
+            "webhook_url_env = 'H'\n",
+            "alerts[1].name",
+            "rule name 'a' is used twice",
+        ),
     ],
 )
 def test_a_bad_rule_is_a_one_line_error_naming_the_file_and_the_key(
@@ -213,8 +259,13 @@ def test_a_plain_http_alert_url_to_another_host_is_refused_through_the_cli(
 
 
 @pytest.mark.parametrize(
-    "url", ["https://hooks.example.com/x", "http://127.0.0.1:9/x", "http://localhost/x",
-            "http://[::1]:8080/x"],
+    "url",
+    [
+        "https://hooks.example.com/x",
+        "http://127.0.0.1:9/x",
+        "http://localhost/x",
+        "http://[::1]:8080/x",
+    ],
 )
 def test_https_anywhere_and_plain_http_to_this_machine_are_accepted(
     tmp_path: Path, url: str
@@ -223,10 +274,13 @@ def test_https_anywhere_and_plain_http_to_this_machine_are_accepted(
     assert settings.alerts[0].channel.url == url
 
 
-@pytest.mark.parametrize(("schedule", "interval"), [
-    ('[schedule]\nevery = "2h"\n', "2h"),
-    ('[schedule]\ncron = "0 */6 * * *"\n', "6h"),
-])
+@pytest.mark.parametrize(
+    ("schedule", "interval"),
+    [
+        ('[schedule]\nevery = "2h"\n', "2h"),
+        ('[schedule]\ncron = "0 */6 * * *"\n', "6h"),
+    ],
+)
 def test_a_stale_after_not_longer_than_the_sync_interval_is_refused_naming_it(
     invoke_sqlite: Any, tmp_path: Path, schedule: str, interval: str
 ) -> None:

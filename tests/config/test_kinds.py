@@ -50,12 +50,17 @@ def test_every_kind_has_a_default_or_requires_a_base_url() -> None:
 
 
 def test_api_key_env_overrides_the_kinds_variable(tmp_path: Path) -> None:
-    (source,) = load(tmp_path, """
+    (source,) = load(
+        tmp_path,
+        """
         [[sources]]
         name = "claude-team"
         kind = "anthropic"
         api_key_env = "TEAM_ANTHROPIC_KEY"
-    """, ANTHROPIC_API_KEY="default", TEAM_ANTHROPIC_KEY="team").sources
+    """,
+        ANTHROPIC_API_KEY="default",
+        TEAM_ANTHROPIC_KEY="team",
+    ).sources
 
     assert source.api_key == "team"
 
@@ -82,7 +87,9 @@ def test_a_kind_without_a_public_endpoint_requires_a_base_url(tmp_path: Path, ki
 
 
 def test_azure_reads_its_api_and_api_version(tmp_path: Path) -> None:
-    v1, classic = load(tmp_path, """
+    v1, classic = load(
+        tmp_path,
+        """
         [[sources]]
         name = "azure-eu"
         kind = "azure"
@@ -94,31 +101,45 @@ def test_azure_reads_its_api_and_api_version(tmp_path: Path) -> None:
         base_url = "https://acme-us.openai.azure.com"
         api = "classic"
         api_version = "2024-06-01"
-    """, AZURE_OPENAI_API_KEY="k").sources
+    """,
+        AZURE_OPENAI_API_KEY="k",
+    ).sources
 
     assert (v1.base_url, v1.api, v1.profile.list_path) == (
-        "https://acme-eu.openai.azure.com", None, "/openai/v1/models"
+        "https://acme-eu.openai.azure.com",
+        None,
+        "/openai/v1/models",
     )
     assert (classic.api, classic.api_version, classic.profile.list_path) == (
-        "classic", "2024-06-01", "/openai/models"
+        "classic",
+        "2024-06-01",
+        "/openai/models",
     )
 
 
 def test_an_unknown_azure_api_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"sources\[0\]\.api: unknown api 'v2'; one of: v1, cl"):
-        load(tmp_path, """
+        load(
+            tmp_path,
+            """
             [[sources]]
             name = "a"
             kind = "azure"
             base_url = "https://acme.openai.azure.com"
             api = "v2"
-        """)
+        """,
+        )
 
 
 @pytest.mark.parametrize(
     ("kind", "key"),
-    [("anthropic", "organization"), ("gemini", "project"), ("openai", "api"),
-     ("openai", "api_version"), ("mistral", "api")],
+    [
+        ("anthropic", "organization"),
+        ("gemini", "project"),
+        ("openai", "api"),
+        ("openai", "api_version"),
+        ("mistral", "api"),
+    ],
 )
 def test_a_key_of_another_kind_is_an_error_naming_it(tmp_path: Path, kind: str, key: str) -> None:
     with pytest.raises(ConfigError) as info:
@@ -140,7 +161,9 @@ def test_a_kinds_key_variable_set_but_empty_is_an_error(tmp_path: Path) -> None:
 
 
 def test_a_shared_retention_table_applies_only_to_kinds_that_can_delete(tmp_path: Path) -> None:
-    settings = load(tmp_path, """
+    settings = load(
+        tmp_path,
+        """
         [retention]
         max_age = "90d"
         include = ["ft:*"]
@@ -155,7 +178,8 @@ def test_a_shared_retention_table_applies_only_to_kinds_that_can_delete(tmp_path
         [[sources]]
         name = "mistral"
         kind = "mistral"
-    """)
+    """,
+    )
 
     assert sorted(settings.retention) == ["mistral", "openai"]
 
@@ -164,12 +188,15 @@ def test_a_retention_rule_on_a_kind_that_cannot_delete_is_an_error_naming_it(
     tmp_path: Path,
 ) -> None:
     with pytest.raises(ConfigError) as info:
-        load(tmp_path, """
+        load(
+            tmp_path,
+            """
             [[sources]]
             name = "gem"
             kind = "gemini"
             retention = { max_age = "90d", include = ["*"] }
-        """)
+        """,
+        )
 
     assert str(info.value) == (
         f"{tmp_path / 'syncer.toml'}: source 'gem': retention: kind 'gemini' has no endpoint to "

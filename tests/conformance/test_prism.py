@@ -125,11 +125,25 @@ class Prisms:
             ports[spec.kind] = port
             log = (folder / f"{spec.kind}.log").open("wb")
             self.logs.append(log)
-            self.processes.append(subprocess.Popen(
-                [str(binary), "mock", "-h", "127.0.0.1", "-p", str(port), "--seed", spec.seed,
-                 "-v", "warn", str(document)],
-                stdout=log, stderr=subprocess.STDOUT,
-            ))
+            self.processes.append(
+                subprocess.Popen(
+                    [
+                        str(binary),
+                        "mock",
+                        "-h",
+                        "127.0.0.1",
+                        "-p",
+                        str(port),
+                        "--seed",
+                        spec.seed,
+                        "-v",
+                        "warn",
+                        str(document),
+                    ],
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                )
+            )
             # The kind's own base path, under which its list path is the spec's served path.
             base = urlsplit(profile_for(spec.kind).default_base_url or "").path.rstrip("/")
             self.roots[spec.kind] = f"http://127.0.0.1:{port}"
@@ -186,8 +200,10 @@ def syncer(
         assert variable is not None
         monkeypatch.setenv(variable, KEY)  # Prism answers 401 to a request without one
         config = tmp_path / "syncer.toml"
-        prefer = "" if dynamic is None else (
-            f'headers = {{ Prefer = "dynamic={str(dynamic).lower()}" }}\n'
+        prefer = (
+            ""
+            if dynamic is None
+            else (f'headers = {{ Prefer = "dynamic={str(dynamic).lower()}" }}\n')
         )
         config.write_text(
             f'[[sources]]\nname = "src"\nkind = "{kind}"\nbase_url = "{base_url}"\n{prefer}',
@@ -196,8 +212,7 @@ def syncer(
         config.chmod(0o600)  # headers are secrets: readable by others, the config adds a warning
 
         def run(*args: str) -> Result:
-            return CliRunner().invoke(cli, ["--config", str(config), *args],
-                                      catch_exceptions=False)
+            return CliRunner().invoke(cli, ["--config", str(config), *args], catch_exceptions=False)
 
         return run
 
@@ -208,7 +223,9 @@ def prism_answer(kind: str, base_url: str, dynamic: bool) -> Any:
     """What Prism answers the list request, as syncer sends it (the seed makes it the same)."""
     profile = profile_for(kind)
     response = requests.get(
-        base_url + profile.list_path, params=dict(profile.list_query), timeout=30,
+        base_url + profile.list_path,
+        params=dict(profile.list_query),
+        timeout=30,
         headers={"Authorization": f"Bearer {KEY}", "Prefer": f"dynamic={str(dynamic).lower()}"},
     )
     response.raise_for_status()
@@ -230,7 +247,10 @@ def stored_raw(database_url: str) -> dict[str, Any]:
 @pytest.mark.parametrize("dynamic", [False, True], ids=["static", "dynamic"])
 @pytest.mark.parametrize("spec", SPEC_CASES, ids=lambda spec: spec.kind)
 def test_a_prism_answer_is_stored_verbatim_or_refused_in_one_line(
-    spec: Spec, dynamic: bool, prisms: Prisms, syncer: Callable[..., Callable[..., Result]],
+    spec: Spec,
+    dynamic: bool,
+    prisms: Prisms,
+    syncer: Callable[..., Callable[..., Result]],
     database_url: str,
 ) -> None:
     base_url = prisms.urls[spec.kind]
@@ -259,9 +279,9 @@ def test_a_prism_answer_is_stored_verbatim_or_refused_in_one_line(
     )
     second = run("sync")
     models = counted(len(listed), "model")
-    assert f"src: {models}, 0 added, 0 vanished, 0 reappeared, 0 changed" in (
-        second.stdout
-    ), second.output
+    assert f"src: {models}, 0 added, 0 vanished, 0 reappeared, 0 changed" in (second.stdout), (
+        second.output
+    )
 
 
 def as_numbers(value: Any) -> Any:
@@ -307,8 +327,12 @@ PAGING_CASES = [
     Paging("cohere", "ListModelsResponse", lambda page, document: page, _cohere_last),
     # ModelsListResponse.links.next: "URL for the next page of results, or null if this is
     # the last page".
-    Paging("openrouter", "ModelsListResponse", _openrouter_first,
-           lambda page: {**page, "links": {**page["links"], "next": None}}),
+    Paging(
+        "openrouter",
+        "ModelsListResponse",
+        _openrouter_first,
+        lambda page: {**page, "links": {**page["links"], "next": None}},
+    ),
 ]
 
 
@@ -333,22 +357,26 @@ class PagingRouter:
         self.served: list[tuple[dict[str, str], dict[str, Any]]] = []
         #: Why a page was not valid by the spec's schema (then it is answered 500).
         self.invalid: list[str] = []
-        server.expect_request(urlsplit(profile_for(paging.kind).default_base_url or "").path
-                              + profile_for(paging.kind).list_path).respond_with_handler(
-            self._page
-        )
+        server.expect_request(
+            urlsplit(profile_for(paging.kind).default_base_url or "").path
+            + profile_for(paging.kind).list_path
+        ).respond_with_handler(self._page)
 
     def _page(self, request: Request) -> Response:
         first = not any(name in request.args for name in ("page_token", "offset", "limit"))
         answer = requests.get(
-            self.prism + request.path, params=list(request.args.items(multi=True)),
-            headers={"Authorization": request.headers.get("Authorization", ""),
-                     "Prefer": f"dynamic={str(not first).lower()}"},
+            self.prism + request.path,
+            params=list(request.args.items(multi=True)),
+            headers={
+                "Authorization": request.headers.get("Authorization", ""),
+                "Prefer": f"dynamic={str(not first).lower()}",
+            },
             timeout=30,
         )
         if answer.status_code != 200:  # Prism refused the request: the spec's parameters
-            return Response(answer.content, status=answer.status_code,
-                            content_type="application/json")
+            return Response(
+                answer.content, status=answer.status_code, content_type="application/json"
+            )
         body = answer.json()
         page = self.paging.first(body, self.document) if first else self.paging.last(body)
         errors = [error.message for error in self.validator.iter_errors(page)]
@@ -361,8 +389,11 @@ class PagingRouter:
 
 @pytest.mark.parametrize("paging", PAGING_CASES, ids=lambda paging: paging.kind)
 def test_paging_against_the_spec(
-    paging: Paging, prisms: Prisms, httpserver: HTTPServer,
-    syncer: Callable[..., Callable[..., Result]], database_url: str,
+    paging: Paging,
+    prisms: Prisms,
+    httpserver: HTTPServer,
+    syncer: Callable[..., Callable[..., Result]],
+    database_url: str,
 ) -> None:
     router = PagingRouter(httpserver, prisms, paging)
     base = urlsplit(profile_for(paging.kind).default_base_url or "").path.rstrip("/")
@@ -379,8 +410,10 @@ def test_paging_against_the_spec(
         assert queries == [{"page_size": "1000"}, {"page_size": "1000", "page_token": token}]
     else:
         # The spec's example link drops output_modalities; syncer keeps it on the link.
-        assert queries == [{"output_modalities": "all"},
-                           {"offset": "500", "limit": "500", "output_modalities": "all"}]
+        assert queries == [
+            {"output_modalities": "all"},
+            {"offset": "500", "limit": "500", "output_modalities": "all"},
+        ]
     profile = profile_for(paging.kind)
     key, items = profile.fields.id, profile.items
     assert items is not None
@@ -391,6 +424,6 @@ def test_paging_against_the_spec(
     )
     second = run("sync")
     models = counted(len(listed), "model")
-    assert f"src: {models}, 0 added, 0 vanished, 0 reappeared, 0 changed" in (
-        second.stdout
-    ), second.output
+    assert f"src: {models}, 0 added, 0 vanished, 0 reappeared, 0 changed" in (second.stdout), (
+        second.output
+    )

@@ -21,8 +21,13 @@ LATER = NOW + timedelta(hours=1, microseconds=250)
 
 
 def record(model_id: str, shutdown_at: datetime | None = None, **fields: Any) -> ModelRecord:
-    raw = {"id": model_id, "object": "model", "created": 1_686_935_002, "owned_by": "openai",
-           **fields}
+    raw = {
+        "id": model_id,
+        "object": "model",
+        "created": 1_686_935_002,
+        "owned_by": "openai",
+        **fields,
+    }
     return ModelRecord(model_id, raw, "model", raw["created"], raw["owned_by"], shutdown_at)
 
 
@@ -52,8 +57,11 @@ def test_upserted_models_read_back_as_they_were_listed(engine: Engine) -> None:
     stored = rows(engine)
     for model in listed:
         row = stored[model.model_id]
-        assert (row.object, row.created, row.owned_by) == (model.object, model.created,
-                                                           model.owned_by)
+        assert (row.object, row.created, row.owned_by) == (
+            model.object,
+            model.created,
+            model.owned_by,
+        )
         assert row.created_at == model.created_at
         assert row.shutdown_at == model.shutdown_at
         assert row.raw == model.raw
@@ -67,15 +75,22 @@ def test_upserted_models_read_back_as_they_were_listed(engine: Engine) -> None:
 
 def test_the_columns_a_kind_maps_are_stored_and_rewritten(engine: Engine) -> None:
     big = 10_000_000_000  # beyond 32 bits: a context length is a BIGINT
-    mapped = ModelRecord("magistral", {"id": "magistral"}, display_name="Magistral",
-                         context_length=big, replacement="mistral-medium-latest")
+    mapped = ModelRecord(
+        "magistral",
+        {"id": "magistral"},
+        display_name="Magistral",
+        context_length=big,
+        replacement="mistral-medium-latest",
+    )
 
     upsert(engine, [mapped])
     first = rows(engine)["magistral"]
     upsert(engine, [ModelRecord("magistral", {"id": "magistral", "v": 2})])
 
     assert (first.display_name, first.context_length, first.replacement) == (
-        "Magistral", big, "mistral-medium-latest"
+        "Magistral",
+        big,
+        "mistral-medium-latest",
     )
     again = rows(engine)["magistral"]
     assert (again.display_name, again.context_length, again.replacement) == (None, None, None)
@@ -196,23 +211,46 @@ def test_recording_a_listing_writes_one_row_whatever_the_number_of_models(
 def test_events_keep_none_as_sql_null_and_values_as_json(engine: Engine) -> None:
     with write_session(engine) as session, session.begin():
         run = add_run(session, source="openai", started_at=NOW, finished_at=NOW, status="ok")
-        bulk.insert_events(session, [
-            {"source": "openai", "model_id": "a", "kind": "added", "occurred_at": NOW,
-             "sync_run_id": run.id, "old_values": None, "new_values": None, "details": None},
-            {"source": "openai", "model_id": "b", "kind": "changed", "occurred_at": NOW,
-             "sync_run_id": run.id, "old_values": {"owned_by": "openai"},
-             "new_values": {"owned_by": None}, "details": None},
-        ])
+        bulk.insert_events(
+            session,
+            [
+                {
+                    "source": "openai",
+                    "model_id": "a",
+                    "kind": "added",
+                    "occurred_at": NOW,
+                    "sync_run_id": run.id,
+                    "old_values": None,
+                    "new_values": None,
+                    "details": None,
+                },
+                {
+                    "source": "openai",
+                    "model_id": "b",
+                    "kind": "changed",
+                    "occurred_at": NOW,
+                    "sync_run_id": run.id,
+                    "old_values": {"owned_by": "openai"},
+                    "new_values": {"owned_by": None},
+                    "details": None,
+                },
+            ],
+        )
 
     with engine.connect() as connection:
-        nulls = connection.execute(text(
-            "SELECT model_id FROM model_events WHERE old_values IS NULL AND details IS NULL"
-        )).scalars().all()
+        nulls = (
+            connection.execute(
+                text(
+                    "SELECT model_id FROM model_events WHERE old_values IS NULL AND details IS NULL"
+                )
+            )
+            .scalars()
+            .all()
+        )
     with read_session(engine) as session:
         changed = session.scalars(select(ModelEvent).where(ModelEvent.model_id == "b")).one()
     assert nulls == ["a"]
-    assert (changed.old_values, changed.new_values) == ({"owned_by": "openai"},
-                                                        {"owned_by": None})
+    assert (changed.old_values, changed.new_values) == ({"owned_by": "openai"}, {"owned_by": None})
     assert changed.occurred_at == NOW
 
 
@@ -253,10 +291,12 @@ def test_copy_is_one_statement_that_listeners_see(postgres_url: str) -> None:
     engine.dispose()
 
     copies = [s for s in seen if s.startswith("COPY")]
-    assert copies == ["COPY syncer_incoming_models (model_id, object, created, owned_by, "
-                      "is_fine_tuned, shutdown_at, display_name, context_length, replacement, "
-                      "raw, raw_digest, lifecycle_status, effective_shutdown_at, date_source, "
-                      "date_origin, date_source_url, effective_replacement) FROM STDIN"]
+    assert copies == [
+        "COPY syncer_incoming_models (model_id, object, created, owned_by, "
+        "is_fine_tuned, shutdown_at, display_name, context_length, replacement, "
+        "raw, raw_digest, lifecycle_status, effective_shutdown_at, date_source, "
+        "date_origin, date_source_url, effective_replacement) FROM STDIN"
+    ]
     assert len(seen) == 4  # create a temporary table, COPY into it, upsert from it, drop it
 
 
@@ -267,8 +307,16 @@ def test_a_failing_copy_raises_sqlalchemys_error(postgres_url: str) -> None:
 
     engine = make_engine(postgres_url)
     migrate.upgrade(engine)
-    orphan = {"source": "openai", "model_id": "a", "kind": "added", "occurred_at": NOW,
-              "sync_run_id": 999, "old_values": None, "new_values": None, "details": None}
+    orphan = {
+        "source": "openai",
+        "model_id": "a",
+        "kind": "added",
+        "occurred_at": NOW,
+        "sync_run_id": 999,
+        "old_values": None,
+        "new_values": None,
+        "details": None,
+    }
     session = write_session(engine)
     with pytest.raises(IntegrityError, match="sync_run_id"), session, session.begin():
         bulk.insert_events(session, [orphan])

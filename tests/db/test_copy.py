@@ -23,8 +23,7 @@ def syncer(monkeypatch: pytest.MonkeyPatch, provider: FakeProvider) -> Run:
     monkeypatch.setenv("OPENAI_BASE_URL", provider.base_url)
 
     def run(database: str, *args: str) -> Result:
-        return CliRunner().invoke(cli, ["--database-url", database, *args],
-                                  catch_exceptions=False)
+        return CliRunner().invoke(cli, ["--database-url", database, *args], catch_exceptions=False)
 
     return run
 
@@ -69,8 +68,7 @@ def test_copying_into_a_database_with_a_history_refuses_and_changes_nothing(
     syncer(postgres_url, "sync")
     before = syncer(postgres_url, "runs", "--format", "json").output
 
-    result = CliRunner().invoke(cli, ["--database-url", sqlite, "db", "copy", "--to",
-                                      postgres_url])
+    result = CliRunner().invoke(cli, ["--database-url", sqlite, "db", "copy", "--to", postgres_url])
 
     assert result.exit_code == 1
     assert result.output.strip() == (

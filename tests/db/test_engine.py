@@ -39,7 +39,9 @@ def test_postgresql_without_its_driver_names_the_extra_to_install(tmp_path: Path
     from tests.processes import clean_env
 
     result = syncer(
-        "--database-url", "postgresql://app:hunter2@127.0.0.1/syncer", "models",
+        "--database-url",
+        "postgresql://app:hunter2@127.0.0.1/syncer",
+        "models",
         env=clean_env(PYTHONPATH=str(tmp_path) + ":" + ":".join(sys.path)),
     )
     assert result.returncode == 2, result.stderr

@@ -38,8 +38,10 @@ def test_a_lease_has_one_holder_at_a_time_and_is_freed_at_the_end(
 
 
 def test_a_lease_is_not_reentrant_within_one_process(engine: Engine) -> None:
-    with locks.lease(engine, "alerts-dispatch") as outer, \
-            locks.lease(engine, "alerts-dispatch") as inner:
+    with (
+        locks.lease(engine, "alerts-dispatch") as outer,
+        locks.lease(engine, "alerts-dispatch") as inner,
+    ):
         assert outer.mine and not inner.mine
         assert inner.holder == locks.REPLICA
 

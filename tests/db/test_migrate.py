@@ -98,16 +98,18 @@ def test_the_provider_columns_arrive_empty_on_stored_models_and_leave_them_intac
     engine = make_engine(database_url)
     migrate.upgrade(engine, "0003")
     with engine.begin() as connection:
-        connection.execute(text(
-            "INSERT INTO models (source, model_id, is_fine_tuned, raw, first_seen_at, "
-            "last_seen_at) VALUES ('openrouter', 'openai/gpt-4o', false, '{}', "
-            "'2026-01-01 00:00:00', '2026-01-01 00:00:00')"
-        ))
+        connection.execute(
+            text(
+                "INSERT INTO models (source, model_id, is_fine_tuned, raw, first_seen_at, "
+                "last_seen_at) VALUES ('openrouter', 'openai/gpt-4o', false, '{}', "
+                "'2026-01-01 00:00:00', '2026-01-01 00:00:00')"
+            )
+        )
     migrate.upgrade(engine)
     with engine.connect() as connection:
-        row = connection.execute(text(
-            "SELECT display_name, context_length, replacement FROM models"
-        )).one()
+        row = connection.execute(
+            text("SELECT display_name, context_length, replacement FROM models")
+        ).one()
         offer = connection.execute(text("SELECT common_id, date_source FROM model_offers")).one()
     migrate.downgrade(engine, "0003")
     with engine.connect() as connection:
@@ -127,21 +129,26 @@ def test_models_becomes_a_view_that_reads_as_the_table_did_both_ways(database_ur
     listed, kept, gone = "2026-03-02 10:00:00", "2026-03-01 10:00:00", "2026-02-01 10:00:00"
     with engine.begin() as connection:
         for model_id, last_seen, vanished in (
-            ("a", listed, None), ("b", listed, None), ("kept", kept, None),
+            ("a", listed, None),
+            ("b", listed, None),
+            ("kept", kept, None),
             ("gone", gone, "2026-02-02 10:00:00"),
         ):
-            connection.execute(text(
-                "INSERT INTO models (source, model_id, is_fine_tuned, raw, first_seen_at, "
-                "last_seen_at, vanished_at) VALUES ('openai', :m, false, '{}', "
-                "'2026-01-01 00:00:00', :seen, :vanished)"
-            ), {"m": model_id, "seen": last_seen, "vanished": vanished})
+            connection.execute(
+                text(
+                    "INSERT INTO models (source, model_id, is_fine_tuned, raw, first_seen_at, "
+                    "last_seen_at, vanished_at) VALUES ('openai', :m, false, '{}', "
+                    "'2026-01-01 00:00:00', :seen, :vanished)"
+                ),
+                {"m": model_id, "seen": last_seen, "vanished": vanished},
+            )
     columns_before = [c["name"] for c in inspect(engine).get_columns("models")]
 
     def last_seen() -> dict[str, str]:
         with engine.connect() as connection:
-            rows = connection.execute(text(
-                "SELECT model_id, CAST(last_seen_at AS TEXT) FROM models ORDER BY model_id"
-            ))
+            rows = connection.execute(
+                text("SELECT model_id, CAST(last_seen_at AS TEXT) FROM models ORDER BY model_id")
+            )
             return {m: seen[:19].replace("T", " ") for m, seen in rows}
 
     before = last_seen()
@@ -150,9 +157,16 @@ def test_models_becomes_a_view_that_reads_as_the_table_did_both_ways(database_ur
     columns_after = [c["name"] for c in inspect(engine).get_columns("models")]
     with engine.connect() as connection:
         listings = connection.execute(text("SELECT source FROM source_listings")).all()
-        unlisted = connection.execute(text(
-            "SELECT model_id FROM model_state WHERE seen_until IS NOT NULL ORDER BY model_id"
-        )).scalars().all()
+        unlisted = (
+            connection.execute(
+                text(
+                    "SELECT model_id FROM model_state WHERE seen_until IS NOT NULL "
+                    "ORDER BY model_id"
+                )
+            )
+            .scalars()
+            .all()
+        )
     migrate.downgrade(engine, "0006")
     back = last_seen()
     engine.dispose()
@@ -172,33 +186,43 @@ def test_0013_stores_the_date_in_force_of_stored_models_and_names_every_imports_
     migrate.upgrade(engine, "0012")
     with engine.begin() as connection:
         for model_id, shutdown, replacement in (
-            ("gpt-4-0613", None, None), ("gpt-4-0314", None, None),
-            ("gpt-4o", "2026-10-23 00:00:00", None), ("o1", None, None),
+            ("gpt-4-0613", None, None),
+            ("gpt-4-0314", None, None),
+            ("gpt-4o", "2026-10-23 00:00:00", None),
+            ("o1", None, None),
             ("mistral-x", "2026-08-31 12:00:00", "mistral-y"),
         ):
-            connection.execute(text(
-                "INSERT INTO model_state (source, model_id, is_fine_tuned, raw, first_seen_at, "
-                "shutdown_at, replacement) VALUES ('openai', :m, false, '{}', "
-                "'2026-01-01 00:00:00', :d, :r)"
-            ), {"m": model_id, "d": shutdown, "r": replacement})
+            connection.execute(
+                text(
+                    "INSERT INTO model_state (source, model_id, is_fine_tuned, raw, first_seen_at, "
+                    "shutdown_at, replacement) VALUES ('openai', :m, false, '{}', "
+                    "'2026-01-01 00:00:00', :d, :r)"
+                ),
+                {"m": model_id, "d": shutdown, "r": replacement},
+            )
         for model, day, replacement, origin in (
             ("gpt-4-*", "2026-07-01 00:00:00", "gpt-4.1", "globs.csv"),
             ("gpt-4-0613", "2026-06-06 00:00:00", "gpt-4o", None),
             ("gpt-4o", "2026-03-31 00:00:00", "gpt-5", "prices.json"),
         ):
-            connection.execute(text(
-                "INSERT INTO deprecations (source, model, shutdown_at, replacement, imported_at, "
-                "origin) VALUES ('*', :m, :d, :r, '2026-01-02 00:00:00', :o)"
-            ), {"m": model, "d": day, "r": replacement, "o": origin})
+            connection.execute(
+                text(
+                    "INSERT INTO deprecations (source, model, shutdown_at, replacement, "
+                    "imported_at, origin) VALUES ('*', :m, :d, :r, '2026-01-02 00:00:00', :o)"
+                ),
+                {"m": model, "d": day, "r": replacement, "o": origin},
+            )
     migrate.upgrade(engine)
     with engine.connect() as connection:
-        rows = connection.execute(text(
-            "SELECT model_id, CAST(shutdown_at AS TEXT), date_source, date_origin, replacement "
-            "FROM current_models ORDER BY model_id"
-        )).all()
-        origins = connection.execute(text(
-            "SELECT model, origin FROM deprecations ORDER BY model"
-        )).all()
+        rows = connection.execute(
+            text(
+                "SELECT model_id, CAST(shutdown_at AS TEXT), date_source, date_origin, replacement "
+                "FROM current_models ORDER BY model_id"
+            )
+        ).all()
+        origins = connection.execute(
+            text("SELECT model, origin FROM deprecations ORDER BY model")
+        ).all()
     migrate.downgrade(engine, "0012")
     engine.dispose()
 
@@ -210,5 +234,7 @@ def test_0013_stores_the_date_in_force_of_stored_models_and_names_every_imports_
         ("o1", None, None, None, None),
     ]
     assert [tuple(o) for o in origins] == [
-        ("gpt-4-*", "globs.csv"), ("gpt-4-0613", "unknown"), ("gpt-4o", "prices.json"),
+        ("gpt-4-*", "globs.csv"),
+        ("gpt-4-0613", "unknown"),
+        ("gpt-4o", "prices.json"),
     ]

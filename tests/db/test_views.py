@@ -105,8 +105,13 @@ def test_views_agree_with_the_event_log_and_the_models_view(
     assert days[-1]["present"] == len(present)
     for yesterday, today in itertools.pairwise(days):
         assert today["day"] == yesterday["day"] + timedelta(days=1)
-        moved = (today["added"] + today["reappeared"] - today["vanished"] - today["deleted"]
-                 - today["source_retired"])
+        moved = (
+            today["added"]
+            + today["reappeared"]
+            - today["vanished"]
+            - today["deleted"]
+            - today["source_retired"]
+        )
         assert today["present"] == yesterday["present"] + moved
 
 
@@ -125,10 +130,13 @@ def base_model(model_id: str) -> str | None:
 @settings(
     max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
-@given(ids=st.lists(
-    st.lists(st.sampled_from(ID_PARTS), min_size=1, max_size=5).map("".join), min_size=1,
-    max_size=8,
-))
+@given(
+    ids=st.lists(
+        st.lists(st.sampled_from(ID_PARTS), min_size=1, max_size=5).map("".join),
+        min_size=1,
+        max_size=8,
+    )
+)
 def test_base_model_names_what_a_fine_tune_was_trained_from(
     engine: Engine, provider: FakeProvider, ids: list[str]
 ) -> None:
@@ -167,8 +175,14 @@ def test_views_return_the_same_rows_on_sqlite_and_postgresql(
         for engine in engines:
             migrate.upgrade(engine)
             replay = Replay(engine, provider)
-            replay.ids("gpt-4o", "gpt-4-0613", "ft:gpt-4o:acme:a:1", "ft:gpt-4o:acme:b:2",
-                       owned_by="openai", created=1686935002)
+            replay.ids(
+                "gpt-4o",
+                "gpt-4-0613",
+                "ft:gpt-4o:acme:a:1",
+                "ft:gpt-4o:acme:b:2",
+                owned_by="openai",
+                created=1686935002,
+            )
             replay.clock.advance(timedelta(days=2, hours=3))
             replay.ids("gpt-4o", "ft:gpt-4o:acme:a:1", owned_by="acme", shutdown_date="2026-12-24")
             replay.clock.advance(timedelta(days=40))
@@ -181,7 +195,9 @@ def test_views_return_the_same_rows_on_sqlite_and_postgresql(
         for engine in engines:
             closed = [r for r in view_rows(engine, model_availability) if r["available_until"]]
             assert [r["model_id"] for r in closed] == [
-                "ft:gpt-4o:acme:a:1", "ft:gpt-4o:acme:b:2", "gpt-4-0613",
+                "ft:gpt-4o:acme:a:1",
+                "ft:gpt-4o:acme:b:2",
+                "gpt-4-0613",
             ]
             for row in closed:
                 exact = (row["available_until"] - row["available_from"]).total_seconds() / 86400

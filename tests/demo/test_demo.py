@@ -40,8 +40,11 @@ def moment(text: str) -> datetime:
 def expected(at: datetime) -> dict[str, str | None]:
     """Straight from the recording: what was listed at ``at``, with its announced date."""
     data = recorded()
-    missing = {g["model"] for g in data["simulated"]["missing"]
-               if moment(g["from"]) <= at < moment(g["until"])}
+    missing = {
+        g["model"]
+        for g in data["simulated"]["missing"]
+        if moment(g["from"]) <= at < moment(g["until"])
+    }
     listed = {}
     for entry in data["models"]:
         made = [(a, s) for a, s, _ in entry.get("dates", []) if midnight(a) <= at]
@@ -73,14 +76,18 @@ def test_the_demo_answers_as_of_exactly_as_the_recording_says_and_leaves_a_repor
     assert "1 failed, 0 held" in result.stdout
     assert "alerts reached the local receiver" in result.stdout
     assert "2 of them paged at once for a model the demo app uses" in result.stdout
-    assert ("    openai: text-davinci-002 retired (shutdown date 2024-01-04, date from the "
-            "provider); replacement: gpt-3.5-turbo-instruct; used in 1 place: "
-            "demo-app:app/complete.py:3") in result.stdout
+    assert (
+        "    openai: text-davinci-002 retired (shutdown date 2024-01-04, date from the "
+        "provider); replacement: gpt-3.5-turbo-instruct; used in 1 place: "
+        "demo-app:app/complete.py:3"
+    ) in result.stdout
     assert "of them were weekly digests; the busiest:" in result.stdout
     assert "    syncer digest for rule weekly: 14 vanished or retired" in result.stdout
-    assert ("      • text-davinci-002: retired as announced for 2024-01-04 (replacement: "
-            "gpt-3.5-turbo-instruct; date from the provider; used in 1 place: "
-            "demo-app:app/complete.py:3)") in result.stdout
+    assert (
+        "      • text-davinci-002: retired as announced for 2024-01-04 (replacement: "
+        "gpt-3.5-turbo-instruct; date from the provider; used in 1 place: "
+        "demo-app:app/complete.py:3)"
+    ) in result.stdout
     assert "Retention plan: openai: 1 to delete" in result.stdout
     assert f"syncer --database-url {database_url} models --as-of" in result.stdout
     moves = run("--database-url", database_url, "history", "gpt-4-32k-0314", "--format", "json")

@@ -32,8 +32,7 @@ def test_compose_builds_the_containerfile_from_the_repository_root() -> None:
 def test_syncer_reaches_the_compose_database_with_a_url_it_accepts() -> None:
     services = compose()["services"]
     environment = services["syncer"]["environment"]
-    written = re.sub(r"\$\{POSTGRES_PASSWORD[^}]*\}", "secret",
-                     environment["SYNCER_DATABASE_URL"])
+    written = re.sub(r"\$\{POSTGRES_PASSWORD[^}]*\}", "secret", environment["SYNCER_DATABASE_URL"])
     url = parse_url(written)
     database = services["db"]["environment"]
     assert (url.drivername, url.host, url.port) == ("postgresql+psycopg", "db", 5432)
@@ -48,4 +47,5 @@ def test_compose_keeps_secrets_out_of_the_file_and_the_port_on_loopback() -> Non
     assert syncer["ports"] == ["127.0.0.1:9464:9464"]
     assert parse_duration(syncer["stop_grace_period"]) > DEFAULT_STOP_TIMEOUT
     assert "password" not in (HERE / "compose.yaml").read_text().lower().replace(
-        "postgres_password", "")
+        "postgres_password", ""
+    )

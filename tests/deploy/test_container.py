@@ -33,15 +33,24 @@ BASE = "localhost/debian-min:bookworm"
 CONF = ROOT / ".ci" / "containers.conf"
 TAG = "localhost/syncer-test:latest"
 
-pytestmark = [pytest.mark.slow, pytest.mark.skipif(
-    os.environ.get("SYNCER_TEST_CONTAINER") != "1",
-    reason="builds a container image: set SYNCER_TEST_CONTAINER=1 (.ci/run does)",
-)]
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        os.environ.get("SYNCER_TEST_CONTAINER") != "1",
+        reason="builds a container image: set SYNCER_TEST_CONTAINER=1 (.ci/run does)",
+    ),
+]
 
 
 def podman(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(["podman", *args], capture_output=True, text=True, timeout=timeout,
-                          env=os.environ | {"CONTAINERS_CONF": str(CONF)}, check=False)
+    return subprocess.run(
+        ["podman", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=os.environ | {"CONTAINERS_CONF": str(CONF)},
+        check=False,
+    )
 
 
 def wheelhouse() -> Path:
@@ -54,12 +63,19 @@ def wheelhouse() -> Path:
         return index
     document = tomllib.loads(pyproject.decode())
     project = document["project"]
-    wanted = [*project["dependencies"], *project["optional-dependencies"]["postgres"],
-              *document["build-system"]["requires"]]
+    wanted = [
+        *project["dependencies"],
+        *project["optional-dependencies"]["postgres"],
+        *document["build-system"]["requires"],
+    ]
     wheels = index.with_name(index.name + ".partial")
     shutil.rmtree(wheels, ignore_errors=True)
-    built = subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "-w", str(wheels),
-                            *wanted], capture_output=True, text=True, check=False)
+    built = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--quiet", "-w", str(wheels), *wanted],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert built.returncode == 0, built.stderr
     # One folder per normalised project name, with an index.html of its wheels.
     for wheel in wheels.glob("*.whl"):
@@ -82,9 +98,18 @@ def serve(index: Path) -> tuple[subprocess.Popen[bytes], int]:
         if probe.connect_ex(("127.0.0.1", port)) == 0:
             port = closed_port()  # taken: a fresh port, and the layer is built again
     server = subprocess.Popen(
-        [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1",
-         "--directory", str(index)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            sys.executable,
+            "-m",
+            "http.server",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--directory",
+            str(index),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     deadline = time.monotonic() + 10
     with socket.socket() as probe:
@@ -108,10 +133,23 @@ def build(tmp_path: Path) -> str:
     written = tmp_path / "image-id"
     try:
         built = podman(
-            "build", "--format", "docker", "--network", "host", "--build-arg", f"BASE={BASE}",
-            "--build-arg", f"PIP_INDEX_URL=http://127.0.0.1:{port}/simple",
-            "-f", str(ROOT / "deploy" / "container" / "Containerfile"), "-t", TAG,
-            "--iidfile", str(written), str(ROOT), timeout=600,
+            "build",
+            "--format",
+            "docker",
+            "--network",
+            "host",
+            "--build-arg",
+            f"BASE={BASE}",
+            "--build-arg",
+            f"PIP_INDEX_URL=http://127.0.0.1:{port}/simple",
+            "-f",
+            str(ROOT / "deploy" / "container" / "Containerfile"),
+            "-t",
+            TAG,
+            "--iidfile",
+            str(written),
+            str(ROOT),
+            timeout=600,
         )
     finally:
         server.terminate()
@@ -142,9 +180,18 @@ def demo(image: str) -> None:
 def sync(image: str, provider: FakeProvider, postgres_url: str) -> None:
     provider.set("gpt-4o", "o1", "gpt-4-0613")
     ran = podman(
-        "run", "--rm", "--network", "host", "-e", f"OPENAI_API_KEY={API_KEY}",
-        "-e", f"OPENAI_BASE_URL={provider.base_url}", "-e", f"SYNCER_DATABASE_URL={postgres_url}",
-        image, "sync",
+        "run",
+        "--rm",
+        "--network",
+        "host",
+        "-e",
+        f"OPENAI_API_KEY={API_KEY}",
+        "-e",
+        f"OPENAI_BASE_URL={provider.base_url}",
+        "-e",
+        f"SYNCER_DATABASE_URL={postgres_url}",
+        image,
+        "sync",
     )
     assert ran.returncode == 0, ran.stderr
     assert ran.stdout.startswith("openai: 3 models, 3 added"), ran.stdout
@@ -160,8 +207,16 @@ def healthy_then_stopped(image: str, provider: FakeProvider) -> None:
     HEALTHCHECK passes, then a stop within syncer's stop timeout, exit code 0."""
     name = f"syncer-test-{uuid.uuid4().hex[:8]}"
     started = podman(
-        "run", "--detach", "--name", name, "--network", "host",
-        "-e", f"OPENAI_API_KEY={API_KEY}", "-e", f"OPENAI_BASE_URL={provider.base_url}",
+        "run",
+        "--detach",
+        "--name",
+        name,
+        "--network",
+        "host",
+        "-e",
+        f"OPENAI_API_KEY={API_KEY}",
+        "-e",
+        f"OPENAI_BASE_URL={provider.base_url}",
         image,
     )
     assert started.returncode == 0, started.stderr

@@ -45,11 +45,17 @@ def binary(name: str) -> str:
 
 def test_rules_pass_promtool_check_and_their_unit_tests() -> None:
     promtool = binary("promtool")
-    checked = subprocess.run([promtool, "check", "rules", str(RULES)],
-                             capture_output=True, text=True, check=False)
+    checked = subprocess.run(
+        [promtool, "check", "rules", str(RULES)], capture_output=True, text=True, check=False
+    )
     assert checked.returncode == 0, checked.stdout + checked.stderr
-    tested = subprocess.run([promtool, "test", "rules", "syncer-rules.test.yml"],
-                            cwd=RULES.parent, capture_output=True, text=True, check=False)
+    tested = subprocess.run(
+        [promtool, "test", "rules", "syncer-rules.test.yml"],
+        cwd=RULES.parent,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert tested.returncode == 0, tested.stdout + tested.stderr
 
 
@@ -80,8 +86,9 @@ class Stack:
     provider: Provider
 
     def query(self, promql: str) -> list[dict[str, Any]]:
-        response = requests.get(f"{self.prometheus}/api/v1/query", params={"query": promql},
-                                timeout=5)
+        response = requests.get(
+            f"{self.prometheus}/api/v1/query", params={"query": promql}, timeout=5
+        )
         assert response.status_code == 200, response.text
         result: list[dict[str, Any]] = response.json()["data"]["result"]
         return result
@@ -90,9 +97,12 @@ class Stack:
         """(alert name, its source or model label) of every firing alert."""
         response = requests.get(f"{self.prometheus}/api/v1/alerts", timeout=5)
         return {
-            (alert["labels"]["alertname"],
-             alert["labels"].get("model", alert["labels"].get("source", "")))
-            for alert in response.json()["data"]["alerts"] if alert["state"] == "firing"
+            (
+                alert["labels"]["alertname"],
+                alert["labels"].get("model", alert["labels"].get("source", "")),
+            )
+            for alert in response.json()["data"]["alerts"]
+            if alert["state"] == "firing"
         }
 
 
@@ -149,24 +159,42 @@ def stack(tmp_path: Path, httpserver: HTTPServer) -> Iterator[Stack]:
     metrics_port, prometheus_port = closed_port(), closed_port()
     rules = tmp_path / "rules.yml"
     fast_rules(rules)
-    (tmp_path / "prometheus.yml").write_text(yaml.safe_dump({
-        "global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
-        "rule_files": [str(rules)],
-        "scrape_configs": [{"job_name": "syncer",
-                            "static_configs": [{"targets": [f"127.0.0.1:{metrics_port}"]}]}],
-    }))
-    daemon = start([*common, "run", "--metrics-host", "127.0.0.1",
-                    "--metrics-port", str(metrics_port)], env=clean_env())
+    (tmp_path / "prometheus.yml").write_text(
+        yaml.safe_dump(
+            {
+                "global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
+                "rule_files": [str(rules)],
+                "scrape_configs": [
+                    {
+                        "job_name": "syncer",
+                        "static_configs": [{"targets": [f"127.0.0.1:{metrics_port}"]}],
+                    }
+                ],
+            }
+        )
+    )
+    daemon = start(
+        [*common, "run", "--metrics-host", "127.0.0.1", "--metrics-port", str(metrics_port)],
+        env=clean_env(),
+    )
     server = subprocess.Popen(
-        [prometheus, f"--config.file={tmp_path / 'prometheus.yml'}",
-         f"--storage.tsdb.path={tmp_path / 'tsdb'}",
-         f"--web.listen-address=127.0.0.1:{prometheus_port}", "--log.level=warn"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        [
+            prometheus,
+            f"--config.file={tmp_path / 'prometheus.yml'}",
+            f"--storage.tsdb.path={tmp_path / 'tsdb'}",
+            f"--web.listen-address=127.0.0.1:{prometheus_port}",
+            "--log.level=warn",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         base = f"http://127.0.0.1:{prometheus_port}"
-        wait_for(lambda: requests.get(f"{base}/-/ready", timeout=2).status_code == 200,
-                 "Prometheus to be ready")
+        wait_for(
+            lambda: requests.get(f"{base}/-/ready", timeout=2).status_code == 200,
+            "Prometheus to be ready",
+        )
         yield Stack(base, provider)
     finally:
         for process in (server, daemon):
@@ -184,8 +212,9 @@ def stack(tmp_path: Path, httpserver: HTTPServer) -> Iterator[Stack]:
 def test_prometheus_scrapes_syncer_and_fires_the_shutdown_and_failing_source_alerts(
     stack: Stack,
 ) -> None:
-    shutdowns = wait_for(lambda: stack.query("syncer_model_shutdown_timestamp_seconds"),
-                         "the shutdown series")
+    shutdowns = wait_for(
+        lambda: stack.query("syncer_model_shutdown_timestamp_seconds"), "the shutdown series"
+    )
     today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     assert {s["metric"]["model"]: float(s["value"][1]) for s in shutdowns} == {
         "gpt-4-0613": (today + timedelta(days=3)).timestamp(),
@@ -195,30 +224,44 @@ def test_prometheus_scrapes_syncer_and_fires_the_shutdown_and_failing_source_ale
     wait_for(lambda: stack.query('up{job="syncer"} == 1'), "a successful scrape")
     assert {s["metric"]["model"] for s in stack.query("syncer_model_uses")} == {"gpt-4-0613", "o1"}
 
-    wait_for(lambda: {("ModelInUseShutsDownWithin7Days", "gpt-4-0613"),
-                      ("ModelInUseShutsDownWithin30Days", "o1")} <= stack.firing(),
-             "the in-use shutdown alerts")
+    wait_for(
+        lambda: (
+            {
+                ("ModelInUseShutsDownWithin7Days", "gpt-4-0613"),
+                ("ModelInUseShutsDownWithin30Days", "o1"),
+            }
+            <= stack.firing()
+        ),
+        "the in-use shutdown alerts",
+    )
     assert ("SyncerSourceFailing", "openai") not in stack.firing()
     assert not any(label == "unused-0301" for _, label in stack.firing())
 
     stack.provider.failing = True
-    wait_for(lambda: ("SyncerSourceFailing", "openai") in stack.firing(),
-             "the failing source alert")
+    wait_for(
+        lambda: ("SyncerSourceFailing", "openai") in stack.firing(), "the failing source alert"
+    )
 
 
 def dashboard_queries() -> dict[str, str]:
     """Every PromQL expression of the dashboard, by panel title and query letter."""
     dashboard = json.loads(DASHBOARD.read_text())
     assert dashboard["schemaVersion"] == 39
-    return {f"{panel['title']} {target['refId']}": target["expr"]
-            for panel in dashboard["panels"] for target in panel["targets"]}
+    return {
+        f"{panel['title']} {target['refId']}": target["expr"]
+        for panel in dashboard["panels"]
+        for target in panel["targets"]
+    }
 
 
 def test_the_dashboard_is_importable_as_is() -> None:
     dashboard = json.loads(DASHBOARD.read_text())
     (variable,) = dashboard["templating"]["list"]
     assert (variable["name"], variable["type"], variable["query"]) == (
-        "datasource", "datasource", "prometheus")
+        "datasource",
+        "datasource",
+        "prometheus",
+    )
     for panel in dashboard["panels"]:
         assert panel["datasource"] == {"type": "prometheus", "uid": "${datasource}"}, panel["title"]
         assert panel["targets"], panel["title"]

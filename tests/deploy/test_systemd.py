@@ -54,8 +54,12 @@ def service(name: str) -> configparser.SectionProxy:
 
 
 def test_the_units_pass_systemd_analyze_verify(tmp_path: Path) -> None:
-    checked = subprocess.run([analyze(), "verify", *map(str, local_units(tmp_path))],
-                             capture_output=True, text=True, check=False)
+    checked = subprocess.run(
+        [analyze(), "verify", *map(str, local_units(tmp_path))],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert (checked.returncode, checked.stdout + checked.stderr) == (0, "")
 
 
@@ -63,8 +67,12 @@ def test_the_units_pass_systemd_analyze_verify(tmp_path: Path) -> None:
 def test_the_services_are_hardened(tmp_path: Path, name: str) -> None:
     unit = {u.name: u for u in local_units(tmp_path)}[name]
     # --threshold=20: an overall exposure of 2.0 or less ("OK") on systemd's 0-10 scale.
-    rated = subprocess.run([analyze(), "security", "--offline=true", "--threshold=20", str(unit)],
-                           capture_output=True, text=True, check=False)
+    rated = subprocess.run(
+        [analyze(), "security", "--offline=true", "--threshold=20", str(unit)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert rated.returncode == 0, rated.stdout[-2000:] + rated.stderr
     settings = service(name)
     assert settings["ProtectSystem"] == "strict"
@@ -82,8 +90,11 @@ def test_systemd_waits_longer_than_syncer_takes_to_stop() -> None:
 
 @pytest.mark.parametrize("name", ["syncer.service", "syncer-sync.service"])
 def test_the_commands_the_units_start_are_syncer_commands(name: str) -> None:
-    lines = [line.split("=", 1)[1] for line in (UNITS / name).read_text().splitlines()
-             if line.startswith("ExecStart=")]
+    lines = [
+        line.split("=", 1)[1]
+        for line in (UNITS / name).read_text().splitlines()
+        if line.startswith("ExecStart=")
+    ]
     assert lines
     for line in lines:
         program, *args = line.split()

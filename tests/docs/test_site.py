@@ -27,9 +27,7 @@ ROOT = Path(__file__).parents[2]
 pytest.importorskip("mkdocs", reason="the dev extra (mkdocs-material) is not installed")
 
 
-def commands(
-    command: click.Command = cli, path: str = "syncer"
-) -> list[tuple[str, click.Command]]:
+def commands(command: click.Command = cli, path: str = "syncer") -> list[tuple[str, click.Command]]:
     """Every visible command of the app, by its path (``syncer db upgrade``)."""
     found = [(path, command)]
     if isinstance(command, click.Group):
@@ -46,7 +44,11 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("site")
     built = subprocess.run(
         [sys.executable, "-m", "mkdocs", "build", "--strict", "--quiet", "--site-dir", str(out)],
-        cwd=ROOT, capture_output=True, text=True, timeout=300, check=False,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
         env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
     )
     assert built.returncode == 0, built.stderr
@@ -67,10 +69,13 @@ def test_every_command_and_option_is_in_the_command_line_reference(site: Path) -
         if anchor not in reference:
             missing.append(path)
             continue
-        missing += [f"{path} {opt}" for param in command.params
-                    if isinstance(param, click.Option) and not param.hidden
-                    for opt in param.opts + param.secondary_opts
-                    if not re.search(rf"(?<![\w-]){re.escape(opt)}(?![\w-])", reference[anchor])]
+        missing += [
+            f"{path} {opt}"
+            for param in command.params
+            if isinstance(param, click.Option) and not param.hidden
+            for opt in param.opts + param.secondary_opts
+            if not re.search(rf"(?<![\w-]){re.escape(opt)}(?![\w-])", reference[anchor])
+        ]
     assert missing == []
 
 
@@ -81,14 +86,24 @@ def test_every_command_is_in_the_readme_commands_table() -> None:
 
 
 def test_every_table_view_and_column_has_one_description() -> None:
-    schema = {name: [column.name for column in table.columns]
-              for name, table in (*metadata.tables.items(), *views_metadata.tables.items())}
+    schema = {
+        name: [column.name for column in table.columns]
+        for name, table in (*metadata.tables.items(), *views_metadata.tables.items())
+    }
     assert set(TABLES) == set(schema)
     assert set(COLUMNS) == set(schema)
-    undescribed = [f"{name}.{column}" for name, columns in schema.items()
-                   for column in columns if not COLUMNS[name].get(column)]
-    stale = [f"{name}.{column}" for name, described in COLUMNS.items()
-             for column in described if column not in schema[name]]
+    undescribed = [
+        f"{name}.{column}"
+        for name, columns in schema.items()
+        for column in columns
+        if not COLUMNS[name].get(column)
+    ]
+    stale = [
+        f"{name}.{column}"
+        for name, described in COLUMNS.items()
+        for column in described
+        if column not in schema[name]
+    ]
     assert (undescribed, stale) == ([], [])
 
 

@@ -62,7 +62,7 @@ def config(tmp_path: Path, provider: FakeProvider) -> Path:
     """A source on the fake provider, no retries (a refused connection fails at once)."""
     path = tmp_path / "syncer.toml"
     path.write_text(
-        '[http]\nmax_retries = 0\n\n'
+        "[http]\nmax_retries = 0\n\n"
         f'[[sources]]\nname = "openai"\nbase_url = "{provider.base_url}"\n'
     )
     return path

@@ -12,8 +12,7 @@ from syncer.config.model import Settings
 from syncer.errors import ConfigError
 
 LITELLM = (
-    "https://raw.githubusercontent.com/BerriAI/litellm/main/"
-    "model_prices_and_context_window.json"
+    "https://raw.githubusercontent.com/BerriAI/litellm/main/model_prices_and_context_window.json"
 )
 
 
@@ -26,13 +25,16 @@ def _load(tmp_path: Path, text: str) -> Settings:
 def test_imports_take_a_url_or_a_path_with_the_format_read_from_the_name(
     tmp_path: Path,
 ) -> None:
-    settings = _load(tmp_path, (
-        '[sync]\nmax_response_size = "64MB"\n\n'
-        f'[[imports]]\nurl = "{LITELLM}"\n\n'
-        '[[imports]]\npath = "dates/ours.csv"\nevery = "6h"\n\n'
-        '[[imports]]\nurl = "http://localhost:8000/latest"\nformat = "toml"\n'
-        'max_response_size = "1MB"\n'
-    ))
+    settings = _load(
+        tmp_path,
+        (
+            '[sync]\nmax_response_size = "64MB"\n\n'
+            f'[[imports]]\nurl = "{LITELLM}"\n\n'
+            '[[imports]]\npath = "dates/ours.csv"\nevery = "6h"\n\n'
+            '[[imports]]\nurl = "http://localhost:8000/latest"\nformat = "toml"\n'
+            'max_response_size = "1MB"\n'
+        ),
+    )
 
     specs = settings.imports
     assert [(s.origin, s.format, s.every) for s in specs] == [
@@ -51,21 +53,32 @@ def test_a_token_in_an_import_url_is_a_secret_and_not_in_the_origin(tmp_path: Pa
     assert "ghp" not in repr(settings)
 
 
-@pytest.mark.parametrize(("table", "error"), [
-    ('url = "http://example.com/d.csv"',
-     "imports[0].url: 'http://example.com/d.csv' is plain http to another machine: use https "
-     "(http only to localhost)"),
-    ('url = "https://example.com/d.csv"\npath = "d.csv"', "imports[0].url: give one of url "
-     "and path"),
-    ("every = \"1d\"", "imports[0].url: give one of url and path"),
-    ('url = "https://example.com/latest"',
-     "imports[0].format: required: 'https://example.com/latest' does not end in .json, .csv "
-     "or .toml (one of: litellm, csv, toml)"),
-    ('path = "d.csv"\nformat = "yaml"',
-     "imports[0].format: unknown format 'yaml'; one of: litellm, csv, toml"),
-    ('path = "d.csv"\nevery = "often"', "imports[0].every: "),
-    ('path = "d.csv"\nname = "x"', "imports[0].name: unknown key"),
-])
+@pytest.mark.parametrize(
+    ("table", "error"),
+    [
+        (
+            'url = "http://example.com/d.csv"',
+            "imports[0].url: 'http://example.com/d.csv' is plain http to another machine: "
+            "use https (http only to localhost)",
+        ),
+        (
+            'url = "https://example.com/d.csv"\npath = "d.csv"',
+            "imports[0].url: give one of url and path",
+        ),
+        ('every = "1d"', "imports[0].url: give one of url and path"),
+        (
+            'url = "https://example.com/latest"',
+            "imports[0].format: required: 'https://example.com/latest' does not end in .json, .csv "
+            "or .toml (one of: litellm, csv, toml)",
+        ),
+        (
+            'path = "d.csv"\nformat = "yaml"',
+            "imports[0].format: unknown format 'yaml'; one of: litellm, csv, toml",
+        ),
+        ('path = "d.csv"\nevery = "often"', "imports[0].every: "),
+        ('path = "d.csv"\nname = "x"', "imports[0].name: unknown key"),
+    ],
+)
 def test_a_bad_import_table_is_a_one_line_error_naming_the_key(
     tmp_path: Path, table: str, error: str
 ) -> None:

@@ -23,7 +23,7 @@ def test_doctor_shows_each_imports_latest_attempt_and_a_failure(
     local = tmp_path / "ours.csv"
     config = tmp_path / "doctor.toml"
     config.write_text(
-        '[http]\nmax_retries = 0\n\n'
+        "[http]\nmax_retries = 0\n\n"
         f'[[sources]]\nname = "openai"\nbase_url = "{provider.base_url}"\n\n'
         f'[[imports]]\nurl = "{url}"\n\n[[imports]]\npath = "ours.csv"\n'
     )
@@ -50,5 +50,6 @@ def test_doctor_shows_each_imports_latest_attempt_and_a_failure(
     line = next(x for x in failed.stdout.splitlines() if x.startswith(f"WARN  import {url}"))
     assert ": 404 Not Found: not found (Not Found); the dates of the import at " in line
     assert line.endswith(" stay")
-    assert (f"WARN  import {local}: never imported yet\n"
-            "      -> `syncer run` imports it at start\n") in failed.stdout
+    assert (
+        f"WARN  import {local}: never imported yet\n      -> `syncer run` imports it at start\n"
+    ) in failed.stdout

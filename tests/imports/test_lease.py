@@ -48,8 +48,9 @@ def test_two_replicas_import_a_file_once(
     assert syncer("--config", str(config), "db", "upgrade", env=env).returncode == 0
     outputs: list[list[str]] = [[], []]
     with ExitStack() as stack:  # closes the pipes and waits for both at the end
-        replicas = [stack.enter_context(start(["--config", str(config), "run"], env))
-                    for _ in outputs]
+        replicas = [
+            stack.enter_context(start(["--config", str(config), "run"], env)) for _ in outputs
+        ]
         readers = []
         for replica, lines in zip(replicas, outputs, strict=True):
             stream = replica.stderr
@@ -59,8 +60,8 @@ def test_two_replicas_import_a_file_once(
             readers.append(reader)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline and not all(
-            f"import {url}: skipped: " in "".join(lines)
-            or f"from {url}" in "".join(lines) for lines in outputs
+            f"import {url}: skipped: " in "".join(lines) or f"from {url}" in "".join(lines)
+            for lines in outputs
         ):
             time.sleep(0.1)
         for replica in replicas:
@@ -78,7 +79,10 @@ def test_two_replicas_import_a_file_once(
 
 
 def test_a_one_shot_import_waits_for_the_replica_holding_the_lease_then_names_it(
-    invoke: Invoke, provider: FakeProvider, dates_file: DatesFile, tmp_path: Path,
+    invoke: Invoke,
+    provider: FakeProvider,
+    dates_file: DatesFile,
+    tmp_path: Path,
     database_url: str,
 ) -> None:
     url = dates_file.url("dates.csv")
@@ -92,10 +96,14 @@ def test_a_one_shot_import_waits_for_the_replica_holding_the_lease_then_names_it
     engine = create_engine(database_url)
     now = utcnow()
     with engine.begin() as connection:
-        connection.execute(insert(leases_table).values(
-            name=lease_name(url), holder="web-2:41", acquired_at=now,
-            expires_at=now + timedelta(minutes=5),
-        ))
+        connection.execute(
+            insert(leases_table).values(
+                name=lease_name(url),
+                holder="web-2:41",
+                acquired_at=now,
+                expires_at=now + timedelta(minutes=5),
+            )
+        )
     engine.dispose()
 
     started = time.monotonic()
@@ -103,8 +111,6 @@ def test_a_one_shot_import_waits_for_the_replica_holding_the_lease_then_names_it
 
     assert busy.exit_code == 1
     assert time.monotonic() - started >= 1
-    assert busy.stderr.startswith(
-        f"Error: replica web-2:41 is importing {url} now (lease until "
-    )
+    assert busy.stderr.startswith(f"Error: replica web-2:41 is importing {url} now (lease until ")
     assert busy.stderr.endswith("); try again later\n")
     assert dates_file.headers == [] and _attempts(database_url) == 0

@@ -18,15 +18,21 @@ LITELLM = config_digest("litellm", {"openai": ["openai"]})
 
 def _applied(**changes: object) -> Applied:
     fields: dict[str, object] = {
-        "at": AT, "etag": '"v1"', "last_modified": "Tue, 01 Dec 2026 10:00:00 GMT",
-        "body_digest": "b1", "config_digest": LITELLM, "entries": 3, "held": 3,
+        "at": AT,
+        "etag": '"v1"',
+        "last_modified": "Tue, 01 Dec 2026 10:00:00 GMT",
+        "body_digest": "b1",
+        "config_digest": LITELLM,
+        "entries": 3,
+        "held": 3,
     }
     return Applied(**{**fields, **changes})  # type: ignore[arg-type]
 
 
 def test_a_fetch_sends_back_the_validators_of_the_document_applied_last() -> None:
     assert conditional_headers(_applied(), LITELLM) == {
-        "If-None-Match": '"v1"', "If-Modified-Since": "Tue, 01 Dec 2026 10:00:00 GMT",
+        "If-None-Match": '"v1"',
+        "If-Modified-Since": "Tue, 01 Dec 2026 10:00:00 GMT",
     }
     assert conditional_headers(_applied(etag=None), LITELLM) == {
         "If-Modified-Since": "Tue, 01 Dec 2026 10:00:00 GMT",

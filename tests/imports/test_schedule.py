@@ -17,7 +17,7 @@ from tests.processes import clean_env, run_until, syncer
 def _config(tmp_path: Path, provider: FakeProvider, url: str) -> str:
     path = tmp_path / "run.toml"
     path.write_text(
-        '[http]\nmax_retries = 0\n\n'
+        "[http]\nmax_retries = 0\n\n"
         f'[[sources]]\nname = "openai"\nbase_url = "{provider.base_url}"\n\n'
         f'[[imports]]\nurl = "{url}"\nformat = "csv"\nevery = "1s"\n'
     )
@@ -50,13 +50,14 @@ def test_run_imports_on_schedule_and_keeps_the_last_good_import(
             if body is not None:
                 dates_file.body = body
             dates_file.status = status
-            stderr = stderr[stderr.index(line) + len(line):]
+            stderr = stderr[stderr.index(line) + len(line) :]
         if not steps and not health:
             health.append(requests.get(f"http://127.0.0.1:{port}/healthz", timeout=5))
         return not steps
 
-    code, stderr = run_until(["--config", config, "run", "--metrics-port", str(port)], advance,
-                             env=env, timeout=60)
+    code, stderr = run_until(
+        ["--config", config, "run", "--metrics-port", str(port)], advance, env=env, timeout=60
+    )
 
     assert code == 0, stderr
     assert not steps, stderr
@@ -72,5 +73,7 @@ def test_run_imports_on_schedule_and_keeps_the_last_good_import(
     assert all("If-None-Match" in headers for headers in dates_file.headers[1:])
     listed = syncer("--config", config, "models", "--format", "json", env=env)
     assert {m["model_id"]: (m["shutdown_at"] or "")[:10] for m in json.loads(listed.stdout)} == {
-        "a": "2027-02-02", "b": "", "c": "",
+        "a": "2027-02-02",
+        "b": "",
+        "c": "",
     }

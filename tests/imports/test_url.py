@@ -43,9 +43,10 @@ def _dates(syncer: Invoke) -> dict[str, tuple[str | None, str | None]]:
 def _runs(database_url: str) -> list[dict[str, Any]]:
     engine = create_engine(database_url)
     with engine.connect() as connection:
-        rows = [dict(r._mapping) for r in connection.execute(
-            select(import_runs_table).order_by(import_runs_table.c.id)
-        )]
+        rows = [
+            dict(r._mapping)
+            for r in connection.execute(select(import_runs_table).order_by(import_runs_table.c.id))
+        ]
     engine.dispose()
     return rows
 
@@ -54,9 +55,10 @@ def _entries(database_url: str) -> set[tuple[str, str, str]]:
     engine = create_engine(database_url)
     d = deprecations_table.c
     with engine.connect() as connection:
-        rows = {(m, w.date().isoformat(), o) for m, w, o in connection.execute(
-            select(d.model, d.shutdown_at, d.origin)
-        )}
+        rows = {
+            (m, w.date().isoformat(), o)
+            for m, w, o in connection.execute(select(d.model, d.shutdown_at, d.origin))
+        }
     engine.dispose()
     return rows
 
@@ -71,8 +73,7 @@ def test_a_changed_file_replaces_what_the_url_gave_before(
     assert first.stdout == (
         f"imported 2 shutdown date(s) from {url}; 2 present model(s) got a new imported date\n"
     )
-    assert _dates(syncer) == {"a": ("2027-01-01", url), "b": (None, None),
-                              "c": ("2027-03-03", url)}
+    assert _dates(syncer) == {"a": ("2027-01-01", url), "b": (None, None), "c": ("2027-03-03", url)}
 
     first_etag = dates_file.etag
     dates_file.body = SECOND
@@ -91,13 +92,16 @@ def test_a_changed_file_replaces_what_the_url_gave_before(
     assert dates_file.headers[1]["If-Modified-Since"] == DatesFile.LAST_MODIFIED
     runs = _runs(database_url)
     assert [(r["origin"], r["status"], r["entries"], r["changed"], r["error"]) for r in runs] == [
-        (url, "ok", 2, 2, None), (url, "ok", 1, 2, None),
+        (url, "ok", 2, 2, None),
+        (url, "ok", 1, 2, None),
     ]
     assert runs[1]["etag"] == dates_file.etag
-    events = json.loads(syncer("events", "--kind", "shutdown_changed", "--model", "c",
-                               "--format", "json").stdout)
+    events = json.loads(
+        syncer("events", "--kind", "shutdown_changed", "--model", "c", "--format", "json").stdout
+    )
     assert [(e["new_values"]["shutdown_at"], e["details"]["origin"]) for e in events] == [
-        (None, url), ("2027-03-03T00:00:00.000000Z", url),
+        (None, url),
+        ("2027-03-03T00:00:00.000000Z", url),
     ]
 
 
@@ -120,7 +124,8 @@ def test_an_unchanged_file_is_a_304_and_changes_nothing(
     assert _dates(syncer) == before
     runs = _runs(database_url)
     assert [(r["status"], r["entries"], r["error"]) for r in runs] == [
-        ("ok", 2, None), ("unchanged", None, None),
+        ("ok", 2, None),
+        ("unchanged", None, None),
     ]
 
 
@@ -140,11 +145,14 @@ def test_the_same_bytes_without_validators_are_unchanged_too(
     assert [r["status"] for r in _runs(database_url)] == ["ok", "unchanged"]
 
 
-@pytest.mark.parametrize("broken", [
-    "model,shutdown_date\na,someday\n",
-    "<html>rate limited</html>",
-    "\xff\xfe not text",
-])
+@pytest.mark.parametrize(
+    "broken",
+    [
+        "model,shutdown_date\na,someday\n",
+        "<html>rate limited</html>",
+        "\xff\xfe not text",
+    ],
+)
 def test_a_malformed_file_keeps_the_last_good_import_and_is_recorded(
     syncer: Invoke, dates_file: DatesFile, database_url: str, broken: str
 ) -> None:
@@ -164,8 +172,9 @@ def test_a_malformed_file_keeps_the_last_good_import_and_is_recorded(
     assert _dates(syncer) == before and _entries(database_url) == entries
     last = _runs(database_url)[-1]
     assert last["status"] == "failed" and last["entries"] is None
-    assert last["error"] == failed.stderr.removeprefix(f"Error: import of {url} failed: ")\
-        .removesuffix("; its last good import stays\n")
+    assert last["error"] == failed.stderr.removeprefix(
+        f"Error: import of {url} failed: "
+    ).removesuffix("; its last good import stays\n")
     # Fixed upstream, the next import applies it (the failure did not poison the validators).
     dates_file.body = SECOND
     assert syncer("deprecations", "import", "--url", url).exit_code == 0
@@ -196,7 +205,9 @@ def test_a_file_that_is_gone_keeps_the_last_good_import_and_is_recorded(
     )
     assert _dates(syncer) == before
     assert [(r["origin"], r["status"]) for r in _runs(database_url)] == [
-        (url, "ok"), (url, "failed"), (refused, "failed"),
+        (url, "ok"),
+        (url, "failed"),
+        (refused, "failed"),
     ]
 
 
@@ -223,12 +234,17 @@ def test_litellms_map_by_url_gives_dates_to_the_sources_of_its_kinds(
     syncer: Invoke, dates_file: DatesFile
 ) -> None:
     url = dates_file.url("model_prices_and_context_window.json")
-    dates_file.body = json.dumps({
-        "sample_spec": {"litellm_provider": "one of ...", "deprecation_date": "a date"},
-        "a": {"litellm_provider": "openai", "deprecation_date": "2027-01-01",
-              "deprecation_source": "https://example.com/deprecations"},
-        "claude-2": {"litellm_provider": "anthropic", "deprecation_date": "2027-01-01"},
-    })
+    dates_file.body = json.dumps(
+        {
+            "sample_spec": {"litellm_provider": "one of ...", "deprecation_date": "a date"},
+            "a": {
+                "litellm_provider": "openai",
+                "deprecation_date": "2027-01-01",
+                "deprecation_source": "https://example.com/deprecations",
+            },
+            "claude-2": {"litellm_provider": "anthropic", "deprecation_date": "2027-01-01"},
+        }
+    )
 
     result = syncer("deprecations", "import", "--url", url)
 
@@ -238,16 +254,25 @@ def test_litellms_map_by_url_gives_dates_to_the_sources_of_its_kinds(
     assert _dates(syncer)["a"] == ("2027-01-01", url)
 
 
-@pytest.mark.parametrize(("url", "error"), [
-    ("http://example.com/dates.csv",
-     "Error: --url: 'http://example.com/dates.csv' is plain http to another machine: use "
-     "https (http only to localhost)\n"),
-    ("ftp://example.com/dates.csv",
-     "Error: --url: 'ftp://example.com/dates.csv' is not an http(s) URL\n"),
-    ("https://example.com/dates",
-     "Error: --url: 'https://example.com/dates' does not end in .json, .csv or .toml: give "
-     "--format\n"),
-])
+@pytest.mark.parametrize(
+    ("url", "error"),
+    [
+        (
+            "http://example.com/dates.csv",
+            "Error: --url: 'http://example.com/dates.csv' is plain http to another machine: use "
+            "https (http only to localhost)\n",
+        ),
+        (
+            "ftp://example.com/dates.csv",
+            "Error: --url: 'ftp://example.com/dates.csv' is not an http(s) URL\n",
+        ),
+        (
+            "https://example.com/dates",
+            "Error: --url: 'https://example.com/dates' does not end in .json, .csv or .toml: give "
+            "--format\n",
+        ),
+    ],
+)
 def test_a_url_that_cannot_be_imported_is_refused_before_any_connection(
     syncer: Invoke, url: str, error: str, database_url: str
 ) -> None:
@@ -286,8 +311,9 @@ def test_a_file_over_its_size_limit_is_not_read_and_keeps_the_last_good_import(
     assert syncer("deprecations", "import", "--url", url).exit_code == 0
     before = _dates(syncer)
     # The configured table of this URL gives the limit, as it does to the scheduled import.
-    config.write_text(config.read_text() + f'\n[[imports]]\nurl = "{url}"\n'
-                      'max_response_size = "1KB"\n')
+    config.write_text(
+        config.read_text() + f'\n[[imports]]\nurl = "{url}"\nmax_response_size = "1KB"\n'
+    )
     dates_file.body = FIRST + "".join(f"m{i},2027-01-01,\n" for i in range(100))
 
     failed = syncer("deprecations", "import", "--url", url)

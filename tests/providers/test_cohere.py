@@ -14,16 +14,42 @@ MODELS = "/v1/models"
 
 def test_models_are_keyed_by_name_over_several_pages_of_tokens(httpserver: HTTPServer) -> None:
     pages = [
-        ({"page_size": "1000"},
-         {"models": [{"name": "command-a-03-2025", "endpoints": ["chat"], "finetuned": False,
-                      "context_length": 256000, "default_endpoints": ["chat"]}],
-          "next_page_token": "p2"}),
-        ({"page_size": "1000", "page_token": "p2"},
-         {"models": [{"name": "embed-v4.0", "endpoints": ["embed"], "finetuned": False,
-                      "context_length": 128000}], "next_page_token": "p3"}),
-        ({"page_size": "1000", "page_token": "p3"},
-         {"models": [{"name": "acme-support-ft", "endpoints": ["chat"], "finetuned": True}],
-          "next_page_token": ""}),
+        (
+            {"page_size": "1000"},
+            {
+                "models": [
+                    {
+                        "name": "command-a-03-2025",
+                        "endpoints": ["chat"],
+                        "finetuned": False,
+                        "context_length": 256000,
+                        "default_endpoints": ["chat"],
+                    }
+                ],
+                "next_page_token": "p2",
+            },
+        ),
+        (
+            {"page_size": "1000", "page_token": "p2"},
+            {
+                "models": [
+                    {
+                        "name": "embed-v4.0",
+                        "endpoints": ["embed"],
+                        "finetuned": False,
+                        "context_length": 128000,
+                    }
+                ],
+                "next_page_token": "p3",
+            },
+        ),
+        (
+            {"page_size": "1000", "page_token": "p3"},
+            {
+                "models": [{"name": "acme-support-ft", "endpoints": ["chat"], "finetuned": True}],
+                "next_page_token": "",
+            },
+        ),
     ]
     for query, answer in pages:
         httpserver.expect_request(MODELS, query_string=query).respond_with_data(

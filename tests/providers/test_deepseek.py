@@ -12,10 +12,18 @@ KEY = "sk-deepseekTESTKEY0123456789"
 
 
 def test_a_list_without_created_gives_no_warning(httpserver: HTTPServer) -> None:
-    httpserver.expect_request("/models").respond_with_data(body({"object": "list", "data": [
-        {"id": "deepseek-chat", "object": "model", "owned_by": "deepseek"},
-        {"id": "deepseek-reasoner", "object": "model", "owned_by": "deepseek"},
-    ]}), content_type="application/json")
+    httpserver.expect_request("/models").respond_with_data(
+        body(
+            {
+                "object": "list",
+                "data": [
+                    {"id": "deepseek-chat", "object": "model", "owned_by": "deepseek"},
+                    {"id": "deepseek-reasoner", "object": "model", "owned_by": "deepseek"},
+                ],
+            }
+        ),
+        content_type="application/json",
+    )
 
     listing = listed(client(httpserver, "deepseek", prefix="", key=KEY))
 
@@ -25,10 +33,19 @@ def test_a_list_without_created_gives_no_warning(httpserver: HTTPServer) -> None
 
 
 def test_an_error_gives_deepseeks_message_without_the_key(httpserver: HTTPServer) -> None:
-    httpserver.expect_request("/models").respond_with_data(body({"error": {
-        "message": f"Authentication Fails, Your api key: {KEY} is invalid",
-        "type": "authentication_error", "code": "invalid_request_error"}}), status=401,
-        content_type="application/json")
+    httpserver.expect_request("/models").respond_with_data(
+        body(
+            {
+                "error": {
+                    "message": f"Authentication Fails, Your api key: {KEY} is invalid",
+                    "type": "authentication_error",
+                    "code": "invalid_request_error",
+                }
+            }
+        ),
+        status=401,
+        content_type="application/json",
+    )
 
     with pytest.raises(HTTPStatusError) as info:
         listed(client(httpserver, "deepseek", prefix="", key=KEY))

@@ -21,13 +21,22 @@ MODELS = "/v1beta/models"
 TUNED = "/v1beta/tunedModels"
 FIXTURES = Path(__file__).parent.parent / "conformance" / "fixtures"
 FLASH = {
-    "name": "models/gemini-2.5-flash", "baseModelId": "gemini-2.5-flash", "version": "001",
-    "displayName": "Gemini 2.5 Flash", "inputTokenLimit": 1048576, "outputTokenLimit": 65536,
-    "supportedGenerationMethods": ["generateContent", "countTokens"], "thinking": True,
+    "name": "models/gemini-2.5-flash",
+    "baseModelId": "gemini-2.5-flash",
+    "version": "001",
+    "displayName": "Gemini 2.5 Flash",
+    "inputTokenLimit": 1048576,
+    "outputTokenLimit": 65536,
+    "supportedGenerationMethods": ["generateContent", "countTokens"],
+    "thinking": True,
 }
 EMBEDDING = {
-    "name": "models/gemini-embedding-001", "version": "001", "displayName": "Gemini Embedding 001",
-    "inputTokenLimit": 2048, "outputTokenLimit": 1, "supportedGenerationMethods": ["embedContent"],
+    "name": "models/gemini-embedding-001",
+    "version": "001",
+    "displayName": "Gemini Embedding 001",
+    "inputTokenLimit": 2048,
+    "outputTokenLimit": 1,
+    "supportedGenerationMethods": ["embedContent"],
 }
 
 
@@ -36,10 +45,14 @@ def test_sends_the_goog_key_and_follows_page_tokens_until_none_comes(
 ) -> None:
     pages = [
         ({"pageSize": "1000"}, {"models": [FLASH], "nextPageToken": "Ch5tb2RlbHMv"}),
-        ({"pageSize": "1000", "pageToken": "Ch5tb2RlbHMv"},
-         {"models": [EMBEDDING], "nextPageToken": "second"}),
-        ({"pageSize": "1000", "pageToken": "second"},
-         {"models": [{"name": "models/gemma-3-27b-it", "displayName": "Gemma 3 27B"}]}),
+        (
+            {"pageSize": "1000", "pageToken": "Ch5tb2RlbHMv"},
+            {"models": [EMBEDDING], "nextPageToken": "second"},
+        ),
+        (
+            {"pageSize": "1000", "pageToken": "second"},
+            {"models": [{"name": "models/gemma-3-27b-it", "displayName": "Gemma 3 27B"}]},
+        ),
     ]
     for query, answer in pages:
         httpserver.expect_request(MODELS, query_string=query).respond_with_data(
@@ -80,12 +93,20 @@ def test_a_vanished_model_is_asked_about_by_its_id_without_the_prefix(
 
 @pytest.mark.parametrize("wrapped", [False, True], ids=["native", "list-wrapped"])
 def test_a_bad_key_is_a_400_said_to_be_the_key(httpserver: HTTPServer, wrapped: bool) -> None:
-    error = {"error": {
-        "code": 400, "message": "API key not valid. Please pass a valid API key.",
-        "status": "INVALID_ARGUMENT",
-        "details": [{"@type": "type.googleapis.com/google.rpc.ErrorInfo",
-                     "reason": "API_KEY_INVALID", "domain": "googleapis.com"}],
-    }}
+    error = {
+        "error": {
+            "code": 400,
+            "message": "API key not valid. Please pass a valid API key.",
+            "status": "INVALID_ARGUMENT",
+            "details": [
+                {
+                    "@type": "type.googleapis.com/google.rpc.ErrorInfo",
+                    "reason": "API_KEY_INVALID",
+                    "domain": "googleapis.com",
+                }
+            ],
+        }
+    }
     httpserver.expect_request(MODELS).respond_with_data(
         body([error] if wrapped else error), status=400, content_type="application/json"
     )
@@ -166,17 +187,20 @@ def test_a_vanished_tuned_model_is_confirmed_by_the_list_alone(
         lambda r: Response(body({"models": listed["models"]}), content_type="application/json")
     )
     httpserver.expect_request(TUNED).respond_with_handler(
-        lambda r: Response(body({"tunedModels": listed["tunedModels"]}),
-                           content_type="application/json")
+        lambda r: Response(
+            body({"tunedModels": listed["tunedModels"]}), content_type="application/json"
+        )
     )
     httpserver.expect_request(f"{MODELS}/gemini-embedding-001").respond_with_data(
         body({"error": {"code": 404, "message": "not found", "status": "NOT_FOUND"}}),
-        status=404, content_type="application/json",
+        status=404,
+        content_type="application/json",
     )
     config = tmp_path / "syncer.toml"
     config.write_text(
         f'[[sources]]\nname = "gem"\nkind = "gemini"\n'
-        f'base_url = "{httpserver.url_for("/v1beta")}"\n', encoding="utf-8",
+        f'base_url = "{httpserver.url_for("/v1beta")}"\n',
+        encoding="utf-8",
     )
 
     def syncer(*args: str) -> Result:

@@ -15,13 +15,34 @@ MODELS = "/openai/v1/models"
 def test_context_window_is_the_context_length_and_active_stays_in_raw(
     httpserver: HTTPServer,
 ) -> None:
-    httpserver.expect_request(MODELS).respond_with_data(body({"object": "list", "data": [
-        {"id": "llama-3.3-70b-versatile", "object": "model", "created": 1733447754,
-         "owned_by": "Meta", "active": True, "context_window": 131072, "public_apps": None,
-         "max_completion_tokens": 32768},
-        {"id": "whisper-large-v3-turbo", "object": "model", "created": 1728413088,
-         "owned_by": "OpenAI", "active": False, "public_apps": None},
-    ]}), content_type="application/json")
+    httpserver.expect_request(MODELS).respond_with_data(
+        body(
+            {
+                "object": "list",
+                "data": [
+                    {
+                        "id": "llama-3.3-70b-versatile",
+                        "object": "model",
+                        "created": 1733447754,
+                        "owned_by": "Meta",
+                        "active": True,
+                        "context_window": 131072,
+                        "public_apps": None,
+                        "max_completion_tokens": 32768,
+                    },
+                    {
+                        "id": "whisper-large-v3-turbo",
+                        "object": "model",
+                        "created": 1728413088,
+                        "owned_by": "OpenAI",
+                        "active": False,
+                        "public_apps": None,
+                    },
+                ],
+            }
+        ),
+        content_type="application/json",
+    )
 
     listing = listed(client(httpserver, "groq", prefix="/openai/v1", key=KEY))
 
@@ -41,9 +62,19 @@ def test_a_list_that_claims_more_pages_is_refused_rather_than_cut_short(
 
 
 def test_an_echoed_key_is_masked(httpserver: HTTPServer) -> None:
-    httpserver.expect_request(MODELS).respond_with_data(body({"error": {
-        "message": "Invalid API Key gsk_TESTK***cdef", "type": "invalid_request_error",
-        "code": "invalid_api_key"}}), status=401, content_type="application/json")
+    httpserver.expect_request(MODELS).respond_with_data(
+        body(
+            {
+                "error": {
+                    "message": "Invalid API Key gsk_TESTK***cdef",
+                    "type": "invalid_request_error",
+                    "code": "invalid_api_key",
+                }
+            }
+        ),
+        status=401,
+        content_type="application/json",
+    )
 
     with pytest.raises(HTTPStatusError) as info:
         listed(client(httpserver, "groq", prefix="/openai/v1", key=KEY))

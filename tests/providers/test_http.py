@@ -139,9 +139,9 @@ def test_every_request_uses_the_connect_and_read_timeouts(httpserver):
 
 def decoded(pages: list[Any]) -> list[Any]:
     """Pages as a reader sees them: the models a listing leaves undecoded, decoded."""
-    return [{k: [document(m) for m in v] if k == "data" else v for k, v in p.items()}
-            for p in pages]
-
+    return [
+        {k: [document(m) for m in v] if k == "data" else v for k, v in p.items()} for p in pages
+    ]
 
 
 def test_lists_one_page_and_digests_its_raw_bytes(httpserver, make_client):

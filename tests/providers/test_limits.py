@@ -79,9 +79,12 @@ class RawServer:
 @pytest.fixture
 def dripping() -> Iterator[RawServer]:
     """A whole, valid listing, sent one byte a second after prompt headers."""
+
     def answer(connection: socket.socket) -> None:
-        connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
-                           b"Content-Length: %d\r\n\r\n" % len(LISTING))
+        connection.sendall(
+            b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+            b"Content-Length: %d\r\n\r\n" % len(LISTING)
+        )
         for byte in LISTING:
             if server.stopping.wait(1):
                 return
@@ -95,9 +98,11 @@ def dripping() -> Iterator[RawServer]:
 @pytest.fixture
 def flooding() -> Iterator[RawServer]:
     """A body without length or end, sent as fast as the client reads."""
+
     def answer(connection: socket.socket) -> None:
-        connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
-                           b"Connection: close\r\n\r\n")
+        connection.sendall(
+            b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n"
+        )
         chunk = b'{"data": [' + b" " * 65526
         while not server.stopping.is_set() and server.sent < 1 << 30:
             server.send(connection, chunk)
@@ -114,9 +119,7 @@ def stored(engine: Engine) -> list[Any]:
 
 def latest_run(engine: Engine) -> Any:
     with read_session(engine) as session:
-        return session.execute(
-            select(runs_table).order_by(runs_table.c.id.desc()).limit(1)
-        ).one()
+        return session.execute(select(runs_table).order_by(runs_table.c.id.desc()).limit(1)).one()
 
 
 def error_lines(result: Result) -> list[str]:
@@ -124,8 +127,11 @@ def error_lines(result: Result) -> list[str]:
 
 
 def test_a_provider_dripping_its_answer_fails_the_sync_at_its_deadline(
-    invoke: Callable[..., Result], provider: FakeProvider, engine: Engine,
-    dripping: RawServer, tmp_path: Path,
+    invoke: Callable[..., Result],
+    provider: FakeProvider,
+    engine: Engine,
+    dripping: RawServer,
+    tmp_path: Path,
 ) -> None:
     provider.set("a", "b")
     assert invoke("sync").exit_code == 0
@@ -149,8 +155,11 @@ def test_a_provider_dripping_its_answer_fails_the_sync_at_its_deadline(
 
 
 def test_a_provider_sending_a_body_without_end_fails_the_sync_at_the_size_cap(
-    invoke: Callable[..., Result], provider: FakeProvider, engine: Engine,
-    flooding: RawServer, tmp_path: Path,
+    invoke: Callable[..., Result],
+    provider: FakeProvider,
+    engine: Engine,
+    flooding: RawServer,
+    tmp_path: Path,
 ) -> None:
     provider.set("a", "b")
     assert invoke("sync").exit_code == 0
@@ -171,16 +180,20 @@ def test_a_provider_sending_a_body_without_end_fails_the_sync_at_the_size_cap(
 
 def test_a_declared_length_over_the_cap_is_refused_before_the_body_is_read() -> None:
     def answer(connection: socket.socket) -> None:
-        connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
-                           b"Content-Length: 10000000000\r\n\r\n")
+        connection.sendall(
+            b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+            b"Content-Length: 10000000000\r\n\r\n"
+        )
         server.stopping.wait(10)
 
     server = RawServer(answer)
     try:
         source = Source("openai", server.base_url, max_response_size=1 << 20)
         started = time.monotonic()
-        with Client(source, HTTPSettings(max_retries=0)) as client, \
-                pytest.raises(ResponseTooLargeError, match=r"9\.3 GB"):
+        with (
+            Client(source, HTTPSettings(max_retries=0)) as client,
+            pytest.raises(ResponseTooLargeError, match=r"9\.3 GB"),
+        ):
             client.list_pages()
         assert time.monotonic() - started < 2
     finally:
@@ -194,8 +207,10 @@ def test_the_deadline_bounds_retries_and_their_waits(provider: FakeProvider) -> 
 
     source = Source("openai", provider.base_url, deadline=timedelta(seconds=1))
     started = time.monotonic()
-    with Client(source, HTTPSettings(max_retries=8, backoff_base=0.4)) as client, \
-            pytest.raises(DeadlineError, match="deadline of 1 s passed"):
+    with (
+        Client(source, HTTPSettings(max_retries=8, backoff_base=0.4)) as client,
+        pytest.raises(DeadlineError, match="deadline of 1 s passed"),
+    ):
         client.list_pages()
     assert time.monotonic() - started < 2
 

@@ -12,10 +12,25 @@ KEY = "sk-litellm-master-0123456789"
 
 
 def test_the_proxys_owner_is_not_believed(httpserver: HTTPServer) -> None:
-    httpserver.expect_request("/v1/models").respond_with_data(body({"object": "list", "data": [
-        {"id": "claude-sonnet", "object": "model", "created": 1677610602, "owned_by": "openai",
-         "mode": "chat", "max_input_tokens": 200000, "max_output_tokens": 8192},
-    ]}), content_type="application/json")
+    httpserver.expect_request("/v1/models").respond_with_data(
+        body(
+            {
+                "object": "list",
+                "data": [
+                    {
+                        "id": "claude-sonnet",
+                        "object": "model",
+                        "created": 1677610602,
+                        "owned_by": "openai",
+                        "mode": "chat",
+                        "max_input_tokens": 200000,
+                        "max_output_tokens": 8192,
+                    },
+                ],
+            }
+        ),
+        content_type="application/json",
+    )
 
     listing = listed(client(httpserver, "litellm", key=KEY))
 
@@ -26,7 +41,8 @@ def test_the_proxys_owner_is_not_believed(httpserver: HTTPServer) -> None:
 
 def test_a_detail_error_gives_the_proxys_words(httpserver: HTTPServer) -> None:
     httpserver.expect_request("/v1/models/gone").respond_with_data(
-        body({"detail": "The model `gone` does not exist or is not accessible"}), status=403,
+        body({"detail": "The model `gone` does not exist or is not accessible"}),
+        status=403,
         content_type="application/json",
     )
 

@@ -18,19 +18,49 @@ MODELS = "/v1/models"
 
 
 def test_lists_deprecations_their_replacement_and_context_length(httpserver: HTTPServer) -> None:
-    httpserver.expect_request(MODELS).respond_with_data(body({"object": "list", "data": [
-        {"id": "mistral-medium-2508", "object": "model", "created": 1766520693,
-         "owned_by": "mistralai", "type": "base", "name": "mistral-medium-2508",
-         "max_context_length": 131072, "aliases": ["mistral-medium-latest", "mistral-medium"],
-         "deprecation": None, "deprecation_replacement_model": None},
-        {"id": "magistral-medium-2509", "object": "model", "created": 1766520693,
-         "owned_by": "mistralai", "type": "base", "max_context_length": 128000, "aliases": [],
-         "deprecation": "2026-07-31T12:00:00Z",
-         "deprecation_replacement_model": "mistral-medium-latest"},
-        {"id": "ft:open-mistral-7b:587a6b29:20240514:7e773925", "object": "model",
-         "created": 1715700000, "owned_by": "587a6b29", "type": "fine-tuned",
-         "job": "7e773925-0000", "root": "open-mistral-7b", "archived": False},
-    ]}), content_type="application/json")
+    httpserver.expect_request(MODELS).respond_with_data(
+        body(
+            {
+                "object": "list",
+                "data": [
+                    {
+                        "id": "mistral-medium-2508",
+                        "object": "model",
+                        "created": 1766520693,
+                        "owned_by": "mistralai",
+                        "type": "base",
+                        "name": "mistral-medium-2508",
+                        "max_context_length": 131072,
+                        "aliases": ["mistral-medium-latest", "mistral-medium"],
+                        "deprecation": None,
+                        "deprecation_replacement_model": None,
+                    },
+                    {
+                        "id": "magistral-medium-2509",
+                        "object": "model",
+                        "created": 1766520693,
+                        "owned_by": "mistralai",
+                        "type": "base",
+                        "max_context_length": 128000,
+                        "aliases": [],
+                        "deprecation": "2026-07-31T12:00:00Z",
+                        "deprecation_replacement_model": "mistral-medium-latest",
+                    },
+                    {
+                        "id": "ft:open-mistral-7b:587a6b29:20240514:7e773925",
+                        "object": "model",
+                        "created": 1715700000,
+                        "owned_by": "587a6b29",
+                        "type": "fine-tuned",
+                        "job": "7e773925-0000",
+                        "root": "open-mistral-7b",
+                        "archived": False,
+                    },
+                ],
+            }
+        ),
+        content_type="application/json",
+    )
 
     listing = listed(client(httpserver, "mistral", key=KEY))
 
@@ -49,8 +79,10 @@ def test_lists_deprecations_their_replacement_and_context_length(httpserver: HTT
     ("model_id", "family"),
     [
         ("ft:open-mistral-7b:587a6b29:20240514:7e773925", Family("open-mistral-7b", "")),
-        ("ft:open-mistral-7b:504267b8:20240620:MyCoach:29b5b062",
-         Family("open-mistral-7b", "MyCoach")),
+        (
+            "ft:open-mistral-7b:504267b8:20240620:MyCoach:29b5b062",
+            Family("open-mistral-7b", "MyCoach"),
+        ),
         ("ft:open-mistral-7b:504267b8:notadate:x:1", None),
         ("mistral-medium-2508", None),
     ],
@@ -66,7 +98,8 @@ def test_retention_may_delete_mistral_fine_tunes_but_never_mistrals_own() -> Non
 
 def test_an_error_gives_mistrals_message(httpserver: HTTPServer) -> None:
     httpserver.expect_request(MODELS).respond_with_data(
-        body({"message": "Unauthorized", "request_id": "abc"}), status=401,
+        body({"message": "Unauthorized", "request_id": "abc"}),
+        status=401,
         content_type="application/json",
     )
 

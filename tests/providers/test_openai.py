@@ -34,8 +34,10 @@ def test_is_fine_tuned_recognises_current_and_legacy_fine_tune_ids(
 @pytest.mark.parametrize(
     ("model_id", "family"),
     [
-        ("ft:gpt-4o-mini-2024-07-18:acme:support-v3:AbC123",
-         Family("gpt-4o-mini-2024-07-18", "support-v3")),
+        (
+            "ft:gpt-4o-mini-2024-07-18:acme:support-v3:AbC123",
+            Family("gpt-4o-mini-2024-07-18", "support-v3"),
+        ),
         ("ft:gpt-4o-mini-2024-07-18:acme::AbC123", Family("gpt-4o-mini-2024-07-18", "")),
         ("ft:gpt-4o:acme:a:b:XyZ", Family("gpt-4o", "a:b")),
         ("ft:gpt-4o:acme:x@1:abc", Family("gpt-4o", "x@1")),
@@ -50,8 +52,17 @@ def test_a_fine_tune_id_gives_its_base_model_and_suffix(model_id: str, family: F
 
 @pytest.mark.parametrize(
     "model_id",
-    ["gpt-4o", "ft:gpt-4o", "ft:gpt-4o:acme:x", "ft::acme:x:1", "ft:gpt-4o::x:1",
-     "ft:gpt-4o:acme:x:", ":ft-acme-2022-02-15-04-21-04", "curie:ft-", "curie:ft-:x"],
+    [
+        "gpt-4o",
+        "ft:gpt-4o",
+        "ft:gpt-4o:acme:x",
+        "ft::acme:x:1",
+        "ft:gpt-4o::x:1",
+        "ft:gpt-4o:acme:x:",
+        ":ft-acme-2022-02-15-04-21-04",
+        "curie:ft-",
+        "curie:ft-:x",
+    ],
 )
 def test_an_id_of_no_known_fine_tune_shape_has_no_family(model_id: str) -> None:
     assert parse_family(model_id) is None

@@ -28,8 +28,10 @@ from syncer.cli import cli
 from tests.conftest import clear_settings_env
 
 PLAIN = "llama3.2:latest"
-SLASHED = {"ollama": "hf.co/bartowski/Qwen3-8B-GGUF:Q4_K_M",
-           "litellm": "meta-llama/Llama-3.1-8B-Instruct"}
+SLASHED = {
+    "ollama": "hf.co/bartowski/Qwen3-8B-GGUF:Q4_K_M",
+    "litellm": "meta-llama/Llama-3.1-8B-Instruct",
+}
 
 
 class Router:
@@ -45,16 +47,20 @@ class Router:
         server.expect_request(re.compile(r"^/v1/models/.+")).respond_with_handler(self._one)
 
     def _list(self, request: Request) -> Response:
-        return Response(json.dumps({"object": "list", "data": self.models}),
-                        content_type="application/json")
+        return Response(
+            json.dumps({"object": "list", "data": self.models}), content_type="application/json"
+        )
 
     def _one(self, request: Request) -> Response:
         segment = request.path.removeprefix("/v1/models/")  # decoded, as gin routes on it
         self.asked.append(segment)
         found = next((m for m in self.models if m["id"] == segment and "/" not in segment), None)
         if found is None:
-            return Response(json.dumps({"error": {"message": f"model '{segment}' not found"}}),
-                            status=404, content_type="application/json")
+            return Response(
+                json.dumps({"error": {"message": f"model '{segment}' not found"}}),
+                status=404,
+                content_type="application/json",
+            )
         return Response(json.dumps(found), content_type="application/json")
 
 
@@ -65,15 +71,18 @@ def kind(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture
 def syncer(
-    kind: str, httpserver: HTTPServer, database_url: str, tmp_path: Path,
+    kind: str,
+    httpserver: HTTPServer,
+    database_url: str,
+    tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> Callable[..., Result]:
     clear_settings_env(monkeypatch, "LITELLM_")
     monkeypatch.setenv("SYNCER_DATABASE_URL", database_url)
     config = tmp_path / "syncer.toml"
     config.write_text(
-        f'[[sources]]\nname = "local"\nkind = "{kind}"\n'
-        f'base_url = "{httpserver.url_for("/v1")}"\n', encoding="utf-8",
+        f'[[sources]]\nname = "local"\nkind = "{kind}"\nbase_url = "{httpserver.url_for("/v1")}"\n',
+        encoding="utf-8",
     )
 
     def run(*args: str) -> Result:
@@ -91,9 +100,7 @@ def test_models_show_live_finds_an_id_with_a_slash_in_the_list(
     plain = syncer("models", "show", PLAIN, "--live", "--format", "json")
 
     assert shown.exit_code == 0, shown.output
-    assert [(r["source"], r["id"]) for r in json.loads(shown.stdout)] == [
-        ("local", SLASHED[kind])
-    ]
+    assert [(r["source"], r["id"]) for r in json.loads(shown.stdout)] == [("local", SLASHED[kind])]
     assert [r["id"] for r in json.loads(plain.stdout)] == [PLAIN]
     assert router.asked == [PLAIN]  # the id it can address is still retrieved
 

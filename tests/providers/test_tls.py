@@ -51,12 +51,20 @@ def syncer(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Syncer:
 
     def run(source: str, *args: str) -> Result:
         config = tmp_path / "syncer.toml"
-        config.write_text(f'[http]\nmax_retries = 0\n\n[[sources]]\nname = "tls"\n'
-                          f'api_key_env = "TLS_KEY"\n{source}')
-        return CliRunner().invoke(cli, [
-            "--config", str(config), "--database-url", f"sqlite:///{tmp_path / 'syncer.db'}",
-            *args,
-        ])
+        config.write_text(
+            f'[http]\nmax_retries = 0\n\n[[sources]]\nname = "tls"\n'
+            f'api_key_env = "TLS_KEY"\n{source}'
+        )
+        return CliRunner().invoke(
+            cli,
+            [
+                "--config",
+                str(config),
+                "--database-url",
+                f"sqlite:///{tmp_path / 'syncer.db'}",
+                *args,
+            ],
+        )
 
     return run
 
@@ -98,8 +106,10 @@ def test_a_certificate_from_an_unknown_ca_fails_the_sync_and_doctor_says_what_to
         f"FAIL  source tls: GET {tls_provider.base_url}/models: TLS handshake failed: "
     )
     assert "certificate verify failed" in lines[at]
-    assert lines[at + 1] == ("      -> the certificate is not trusted: if a proxy re-signs "
-                             "traffic, set ca_bundle for this source to its CA file")
+    assert lines[at + 1] == (
+        "      -> the certificate is not trusted: if a proxy re-signs "
+        "traffic, set ca_bundle for this source to its CA file"
+    )
 
 
 def test_the_requests_ca_bundle_variable_is_honoured(
@@ -123,17 +133,24 @@ def test_verification_is_off_only_by_verify_tls_false_and_every_sync_warns(
 
     for result in (first, second):
         assert result.exit_code == 0, result.output
-        assert "WARNING syncer.providers.http: tls: TLS certificate verification is off " \
-               "(verify_tls = false)" in result.output
+        assert (
+            "WARNING syncer.providers.http: tls: TLS certificate verification is off "
+            "(verify_tls = false)" in result.output
+        )
     assert API_KEY not in first.output + second.output
 
 
-@pytest.mark.parametrize(("line", "error"), [
-    ('ca_bundle = "missing.pem"', "sources[0].ca_bundle: 'missing.pem' is not a file"),
-    ('verify_tls = "no"', "sources[0].verify_tls: expected bool, got str 'no'"),
-    ('ca_bundle = "corporate-ca.pem"\nverify_tls = false',
-     "sources[0].verify_tls: false contradicts ca_bundle: set one or the other"),
-])
+@pytest.mark.parametrize(
+    ("line", "error"),
+    [
+        ('ca_bundle = "missing.pem"', "sources[0].ca_bundle: 'missing.pem' is not a file"),
+        ('verify_tls = "no"', "sources[0].verify_tls: expected bool, got str 'no'"),
+        (
+            'ca_bundle = "corporate-ca.pem"\nverify_tls = false',
+            "sources[0].verify_tls: false contradicts ca_bundle: set one or the other",
+        ),
+    ],
+)
 def test_tls_settings_that_make_no_sense_are_one_line_and_exit_2(
     syncer: Syncer, tls_provider: FakeProvider, ca_file: Path, line: str, error: str
 ) -> None:

@@ -22,14 +22,36 @@ KEY = "vllm-local-key"
 
 def test_an_adapter_is_a_fine_tune_of_its_parent(httpserver: HTTPServer) -> None:
     permission = [{"id": "modelperm-1", "object": "model_permission", "allow_sampling": True}]
-    httpserver.expect_request("/v1/models").respond_with_data(body({"object": "list", "data": [
-        {"id": "meta-llama/Llama-3.1-8B-Instruct", "object": "model", "created": 1732000000,
-         "owned_by": "vllm", "root": "meta-llama/Llama-3.1-8B-Instruct", "parent": None,
-         "max_model_len": 131072, "permission": permission},
-        {"id": "sql-lora", "object": "model", "created": 1732000000, "owned_by": "vllm",
-         "root": "/adapters/sql-lora", "parent": "meta-llama/Llama-3.1-8B-Instruct",
-         "max_model_len": None, "permission": []},
-    ]}), content_type="application/json")
+    httpserver.expect_request("/v1/models").respond_with_data(
+        body(
+            {
+                "object": "list",
+                "data": [
+                    {
+                        "id": "meta-llama/Llama-3.1-8B-Instruct",
+                        "object": "model",
+                        "created": 1732000000,
+                        "owned_by": "vllm",
+                        "root": "meta-llama/Llama-3.1-8B-Instruct",
+                        "parent": None,
+                        "max_model_len": 131072,
+                        "permission": permission,
+                    },
+                    {
+                        "id": "sql-lora",
+                        "object": "model",
+                        "created": 1732000000,
+                        "owned_by": "vllm",
+                        "root": "/adapters/sql-lora",
+                        "parent": "meta-llama/Llama-3.1-8B-Instruct",
+                        "max_model_len": None,
+                        "permission": [],
+                    },
+                ],
+            }
+        ),
+        content_type="application/json",
+    )
 
     listing = listed(client(httpserver, "vllm", key=KEY))
 
@@ -67,22 +89,39 @@ class RegeneratingServer:
 
         def card(model_id: str, parent: str | None, length: int | None) -> dict[str, Any]:
             return {
-                "id": model_id, "object": "model", "created": now, "owned_by": "vllm",
+                "id": model_id,
+                "object": "model",
+                "created": now,
+                "owned_by": "vllm",
                 "root": model_id if parent is None else f"/adapters/{model_id}",
-                "parent": parent, "max_model_len": length,
-                "permission": [{
-                    "id": f"modelperm-{uuid.uuid4().hex}", "object": "model_permission",
-                    "created": now, "allow_create_engine": False, "allow_sampling": True,
-                    "allow_logprobs": True, "allow_search_indices": False, "allow_view": True,
-                    "allow_fine_tuning": False, "organization": "*", "group": None,
-                    "is_blocking": False,
-                }],
+                "parent": parent,
+                "max_model_len": length,
+                "permission": [
+                    {
+                        "id": f"modelperm-{uuid.uuid4().hex}",
+                        "object": "model_permission",
+                        "created": now,
+                        "allow_create_engine": False,
+                        "allow_sampling": True,
+                        "allow_logprobs": True,
+                        "allow_search_indices": False,
+                        "allow_view": True,
+                        "allow_fine_tuning": False,
+                        "organization": "*",
+                        "group": None,
+                        "is_blocking": False,
+                    }
+                ],
             }
 
         base = "meta-llama/Llama-3.1-8B-Instruct"
-        answer = {"object": "list", "data": [
-            card(base, None, self.max_model_len), card("sql-lora", base, None),
-        ]}
+        answer = {
+            "object": "list",
+            "data": [
+                card(base, None, self.max_model_len),
+                card("sql-lora", base, None),
+            ],
+        }
         return Response(json.dumps(answer), content_type="application/json")
 
 
@@ -116,7 +155,8 @@ def test_a_vllm_server_that_remakes_its_cards_on_every_answer_records_no_change(
     changed = next(e for e in events if e["kind"] == "changed")
     # The real change alone: the regenerated fields are never part of one.
     assert (changed["old_values"], changed["new_values"]) == (
-        {"max_model_len": 131072}, {"max_model_len": 65536}
+        {"max_model_len": 131072},
+        {"max_model_len": 65536},
     )
     shown = syncer("models", "show", "meta-llama/Llama-3.1-8B-Instruct", "--format", "json")
     [base] = json.loads(shown.stdout)

@@ -12,10 +12,23 @@ KEY = "xai-TESTKEY0123456789abcdef"
 
 
 def test_an_openai_shaped_list_with_bearer_auth(httpserver: HTTPServer) -> None:
-    httpserver.expect_request("/v1/models").respond_with_data(body({"object": "list", "data": [
-        {"id": "grok-4", "object": "model", "created": 1752019200, "owned_by": "xai"},
-        {"id": "grok-3-mini", "object": "model", "created": 1743724800, "owned_by": "xai"},
-    ]}), content_type="application/json")
+    httpserver.expect_request("/v1/models").respond_with_data(
+        body(
+            {
+                "object": "list",
+                "data": [
+                    {"id": "grok-4", "object": "model", "created": 1752019200, "owned_by": "xai"},
+                    {
+                        "id": "grok-3-mini",
+                        "object": "model",
+                        "created": 1743724800,
+                        "owned_by": "xai",
+                    },
+                ],
+            }
+        ),
+        content_type="application/json",
+    )
 
     listing = listed(client(httpserver, "xai", key=KEY))
 
@@ -25,9 +38,14 @@ def test_an_openai_shaped_list_with_bearer_auth(httpserver: HTTPServer) -> None:
 
 def test_an_error_gives_xais_message_without_the_key(httpserver: HTTPServer) -> None:
     httpserver.expect_request("/v1/models").respond_with_data(
-        body({"code": "Client specified an invalid argument",
-              "error": f"Incorrect API key provided: xa***ef. {KEY}"}),
-        status=400, content_type="application/json",
+        body(
+            {
+                "code": "Client specified an invalid argument",
+                "error": f"Incorrect API key provided: xa***ef. {KEY}",
+            }
+        ),
+        status=400,
+        content_type="application/json",
     )
 
     with pytest.raises(HTTPStatusError) as info:

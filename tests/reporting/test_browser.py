@@ -24,9 +24,9 @@ from tests.receivers import Clock
 from tests.reporting.report_history import record_history
 
 CHROMIUM = Path(os.environ.get("SYNCER_CHROMIUM", "/usr/bin/chromium"))
-ARTIFACTS = Path(os.environ.get(
-    "SYNCER_TEST_ARTIFACTS", Path(__file__).resolve().parents[2] / "test-artifacts"
-))
+ARTIFACTS = Path(
+    os.environ.get("SYNCER_TEST_ARTIFACTS", Path(__file__).resolve().parents[2] / "test-artifacts")
+)
 
 
 @pytest.fixture(scope="module")
@@ -78,7 +78,10 @@ def test_the_report_shows_rows_bars_calendar_and_feed_in_a_browser(
 
     rows = page.locator(".timeline .row[data-model]")
     assert sorted(rows.evaluate_all("rows => rows.map(r => r.dataset.model)")) == [
-        "a", "b", "c", "d",
+        "a",
+        "b",
+        "c",
+        "d",
     ]
     b = page.locator('.row[data-model="b"]')
     assert b.locator(".bar.listed").count() == 2
@@ -114,7 +117,9 @@ def test_the_demo_report_opens_without_errors(page: Any, tmp_path: Path, databas
     page.goto(report.as_uri())
     assert page.locator(".timeline .row[data-model]").count() > 50
     assert page.locator("#shutdowns h3.month").all_inner_texts() == [
-        "June 2025", "July 2025", "October 2025",
+        "June 2025",
+        "July 2025",
+        "October 2025",
     ]
     assert page.errors == []
 
@@ -153,8 +158,9 @@ def _one_day(engine: Engine, provider: FakeProvider, clock: Clock) -> datetime:
             *(model(name) for name in ("gpt-4o", "gpt-4o-mini", "o3", "whisper-1", "dall-e-3")),
             model("o1-mini", shutdown_date=soon.date().isoformat()),
             model("gpt-4-0613", shutdown_date=later.date().isoformat()),
-            model("gpt-3.5-turbo-0613", shutdown_date=(first - timedelta(days=730)).date()
-                  .isoformat()),
+            model(
+                "gpt-3.5-turbo-0613", shutdown_date=(first - timedelta(days=730)).date().isoformat()
+            ),
         ]
 
     provider.models = listing()
@@ -167,8 +173,9 @@ def _one_day(engine: Engine, provider: FakeProvider, clock: Clock) -> datetime:
 
 def _inside(inner: Any, outer: Any) -> bool:
     a, b = inner.bounding_box(), outer.bounding_box()
-    return bool(a and b and a["x"] >= b["x"] - 0.5
-                and a["x"] + a["width"] <= b["x"] + b["width"] + 0.5)
+    return bool(
+        a and b and a["x"] >= b["x"] - 0.5 and a["x"] + a["width"] <= b["x"] + b["width"] + 0.5
+    )
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
@@ -194,9 +201,9 @@ def test_a_one_day_database_shows_its_inventory_as_bars_and_every_date_inside_th
         mark = marks.nth(n)
         assert _inside(mark, mark.locator("xpath=..")), mark.get_attribute("title")
     drawn = set(marks.evaluate_all("ms => ms.map(m => m.classList[1])"))
-    drawn |= set(page.locator(".timeline .row .bar").evaluate_all(
-        "bs => bs.map(b => b.classList[1])"
-    )) - {"steady"}
+    drawn |= set(
+        page.locator(".timeline .row .bar").evaluate_all("bs => bs.map(b => b.classList[1])")
+    ) - {"steady"}
     legend = set(page.locator(".legend .key").evaluate_all("ks => ks.map(k => k.dataset.kind)"))
     assert drawn <= legend and {"shutdown", "changed", "listed", "ahead"} <= drawn
     past = page.locator('.row[data-model="gpt-3.5-turbo-0613"] .mark.shutdown')

@@ -39,19 +39,33 @@ def events(ics: bytes) -> dict[str, Calendar]:
 
 
 def shutdown(model_id: str, day: datetime, **fields: object) -> Shutdown:
-    values = {"source": "openai", "model_id": model_id, "shutdown_at": day,
-              "replacement": "gpt-4o", "date_source": "provider", "set_at": day - 90 * DAY,
-              "vanished_at": None, **fields}
+    values = {
+        "source": "openai",
+        "model_id": model_id,
+        "shutdown_at": day,
+        "replacement": "gpt-4o",
+        "date_source": "provider",
+        "set_at": day - 90 * DAY,
+        "vanished_at": None,
+        **fields,
+    }
     return Shutdown(**values)  # type: ignore[arg-type]
 
 
 def test_each_shutdown_is_one_all_day_event_with_replacement_and_countdown() -> None:
     now = datetime(2026, 3, 1, 12, tzinfo=UTC)
-    ics = shutdown_calendar([
-        shutdown("gpt-4-0613", datetime(2026, 6, 6, tzinfo=UTC)),
-        shutdown("o1-mini", datetime(2026, 3, 2, tzinfo=UTC), replacement=None,
-                 date_source="imported"),
-    ], now)
+    ics = shutdown_calendar(
+        [
+            shutdown("gpt-4-0613", datetime(2026, 6, 6, tzinfo=UTC)),
+            shutdown(
+                "o1-mini",
+                datetime(2026, 3, 2, tzinfo=UTC),
+                replacement=None,
+                date_source="imported",
+            ),
+        ],
+        now,
+    )
     found = events(ics)
     assert sorted(found) == ["gpt-4-0613 shuts down (openai)", "o1-mini shuts down (openai)"]
     gpt4 = found["gpt-4-0613 shuts down (openai)"]
@@ -74,18 +88,33 @@ def test_the_feed_passes_a_strict_validator_and_asks_for_a_refresh_in_a_duration
     from ical.calendar_stream import IcsCalendarStream
 
     now = datetime(2026, 3, 1, 12, tzinfo=UTC)
-    ics = shutdown_calendar([
-        shutdown("gpt-4-0613", datetime(2026, 6, 6, tzinfo=UTC)),
-        shutdown("text-davinci-003", datetime(2024, 1, 4, tzinfo=UTC), replacement=None,
-                 date_source="imported", vanished_at=datetime(2024, 1, 4, 6, tzinfo=UTC)),
-    ], now)
+    ics = shutdown_calendar(
+        [
+            shutdown("gpt-4-0613", datetime(2026, 6, 6, tzinfo=UTC)),
+            shutdown(
+                "text-davinci-003",
+                datetime(2024, 1, 4, tzinfo=UTC),
+                replacement=None,
+                date_source="imported",
+                vanished_at=datetime(2024, 1, 4, 6, tzinfo=UTC),
+            ),
+        ],
+        now,
+    )
     parsed = IcsCalendarStream.calendar_from_ics(ics.decode())
     assert sorted(e.summary or "" for e in parsed.events) == [
-        "gpt-4-0613 shuts down (openai)", "text-davinci-003 shuts down (openai)",
+        "gpt-4-0613 shuts down (openai)",
+        "text-davinci-003 shuts down (openai)",
     ]
     assert all(e.dtstart < e.dtend for e in parsed.events)
-    undated = Undated("cohere", "command-r-03-2024", "deprecated", None,
-                      datetime(2026, 2, 1, 9, tzinfo=UTC), datetime(2026, 2, 1, 9, tzinfo=UTC))
+    undated = Undated(
+        "cohere",
+        "command-r-03-2024",
+        "deprecated",
+        None,
+        datetime(2026, 2, 1, 9, tzinfo=UTC),
+        datetime(2026, 2, 1, 9, tzinfo=UTC),
+    )
     with_undated = shutdown_calendar([], now, [undated]).decode()
     (event,) = IcsCalendarStream.calendar_from_ics(with_undated).events
     assert event.summary == "command-r-03-2024 deprecated, no shutdown date (cohere)"
@@ -119,7 +148,8 @@ def test_a_status_is_learnt_when_it_last_changed_and_set_when_anything_shown_mov
     first = datetime(2026, 1, 1, tzinfo=UTC)
     assert status_set_at(first, [], first) == (first, first)
     assert status_set_at(first, [first + 3 * DAY], first + 5 * DAY) == (
-        first + 3 * DAY, first + 5 * DAY
+        first + 3 * DAY,
+        first + 5 * DAY,
     )
 
 
@@ -153,15 +183,22 @@ def test_a_model_deprecated_without_a_date_has_its_event_on_the_day_its_status_w
     assert str(event["DESCRIPTION"]).splitlines()[0] == (
         "groq: llama-guard-3 is inactive, with no shutdown date known."
     )
-    assert str(Calendar.from_ical(invoke("deprecations", "--format", "ics").stdout_bytes)[
-        "X-WR-CALDESC"]) == CALENDAR_DESCRIPTION
+    assert (
+        str(
+            Calendar.from_ical(invoke("deprecations", "--format", "ics").stdout_bytes)[
+                "X-WR-CALDESC"
+            ]
+        )
+        == CALENDAR_DESCRIPTION
+    )
 
     def imported(entries: list[Deprecation]) -> dict[str, Calendar]:
         with write_session(engine) as session, session.begin():
             import_deprecations(session, entries, clock.now, replace=True, origin="deps.csv")
         with read_session(engine) as session:
-            return events(shutdown_calendar(read_shutdowns(session), clock.now,
-                                            read_undated(session)))
+            return events(
+                shutdown_calendar(read_shutdowns(session), clock.now, read_undated(session))
+            )
 
     dated = imported([Deprecation("llama-guard-3", datetime(2027, 1, 15, tzinfo=UTC))])
     clock.advance(hours=1)
@@ -200,8 +237,9 @@ def test_an_imported_date_moved_by_a_new_import_keeps_its_uid(
     sync_at(engine, provider, clock)
 
     def imported(day: str) -> Calendar:
-        entry = Deprecation("claude-2*", datetime.fromisoformat(f"{day}T00:00:00+00:00"),
-                            "claude-sonnet-4")
+        entry = Deprecation(
+            "claude-2*", datetime.fromisoformat(f"{day}T00:00:00+00:00"), "claude-sonnet-4"
+        )
         with write_session(engine) as session, session.begin():
             import_deprecations(session, [entry], clock.now, origin="deps.csv")
         with read_session(engine) as session:
@@ -260,14 +298,14 @@ def test_the_pages_say_503_when_the_database_cannot_be_read(engine: Engine, cloc
     broken.dispose()
 
 
-
 def test_a_lone_carriage_return_from_a_provider_cannot_start_a_calendar_line() -> None:
     # Issue 21 item 13: icalendar before 7.3.0 wrote a lone CR raw, and a reader that breaks
     # lines at a bare CR saw an injected property; pyproject's floor excludes those releases.
     # A replacement is provider text (Mistral's deprecation_replacement_model, an import file).
     now = datetime(2026, 3, 1, 12, tzinfo=UTC)
-    hostile = shutdown("gpt-4-0613", datetime(2026, 6, 6, tzinfo=UTC),
-                       replacement="gpt-4o\rX-INJECTED:1")
+    hostile = shutdown(
+        "gpt-4-0613", datetime(2026, 6, 6, tzinfo=UTC), replacement="gpt-4o\rX-INJECTED:1"
+    )
 
     ics = shutdown_calendar([hostile], now)
 

@@ -43,11 +43,25 @@ def datasette(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-unty
     assert result.exit_code == 0, result.output
     port = closed_port()
     server = subprocess.Popen(
-        [sys.executable, "-m", "datasette", "serve", str(database), "-m", str(METADATA),
-         "--host", "127.0.0.1", "--port", str(port),
-         # `daily` over the demo's years has more than Datasette's default 1,000 rows.
-         "--setting", "max_returned_rows", "5000"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        [
+            sys.executable,
+            "-m",
+            "datasette",
+            "serve",
+            str(database),
+            "-m",
+            str(METADATA),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            # `daily` over the demo's years has more than Datasette's default 1,000 rows.
+            "--setting",
+            "max_returned_rows",
+            "5000",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -78,8 +92,9 @@ def test_every_canned_query_answers_as_syncer_report_does(datasette, name: str) 
     if report.days is not None:
         args += ["--days", DAYS]
     printed = json.loads(CliRunner().invoke(cli, args).stdout)
-    key = [c for c in ("source", "model_id", "day", "base_model", "owned_by") if c in
-           report.columns]
+    key = [
+        c for c in ("source", "model_id", "day", "base_model", "owned_by") if c in report.columns
+    ]
     assert [[r[c] for c in key] for r in rows] == [[r[c] for c in key] for r in printed]
     if name in ("changes", "owners", "daily"):
         assert rows, f"{name}: the demo's history should give rows"

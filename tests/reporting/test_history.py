@@ -30,12 +30,21 @@ def at(hours: float) -> datetime:
 
 
 def interval(
-    number: int, start: float, end: float | None, model_id: str = "a", source: str = "s",
+    number: int,
+    start: float,
+    end: float | None,
+    model_id: str = "a",
+    source: str = "s",
     ended_by: str = "vanished",
 ) -> Interval:
     return Interval(
-        source, model_id, number, at(start), None if end is None else at(end),
-        "added" if number == 1 else "reappeared", None if end is None else ended_by,
+        source,
+        model_id,
+        number,
+        at(start),
+        None if end is None else at(end),
+        "added" if number == 1 else "reappeared",
+        None if end is None else ended_by,
     )
 
 
@@ -73,11 +82,14 @@ def test_a_model_not_yet_met_has_no_snapshot() -> None:
 
 def test_presence_starts_at_the_interval_start_and_ends_at_its_end() -> None:
     intervals = [interval(1, 5, 10), interval(2, 20, None)]
-    states = {
-        h: snapshot(current(), intervals, [], at(h)) for h in (5, 9.9, 10, 19.9, 20, 99)
-    }
+    states = {h: snapshot(current(), intervals, [], at(h)) for h in (5, 9.9, 10, 19.9, 20, 99)}
     assert {h: s.present for h, s in states.items() if s} == {
-        5: True, 9.9: True, 10: False, 19.9: False, 20: True, 99: True,
+        5: True,
+        9.9: True,
+        10: False,
+        19.9: False,
+        20: True,
+        99: True,
     }
     assert states[10] is not None and states[10].vanished_at == at(10)
     assert states[10].ended_by == "vanished"
@@ -93,7 +105,11 @@ def test_last_seen_that_moved_on_is_the_last_sync_by_then_or_before_the_end() ->
     intervals = [interval(1, 5, 10), interval(2, 20, None)]
     present = snapshot(current(last_seen=100), intervals, [], at(30), last_sync=at(29))
     absent = snapshot(
-        current(last_seen=100), intervals, [], at(15), last_sync=at(14),
+        current(last_seen=100),
+        intervals,
+        [],
+        at(15),
+        last_sync=at(14),
         seen_before={at(10): at(9)},
     )
     assert present is not None and present.last_seen_at == at(29)
@@ -104,27 +120,43 @@ def test_last_seen_that_moved_on_is_the_last_sync_by_then_or_before_the_end() ->
 
 def test_a_row_is_derived_from_the_json_as_a_sync_derives_it() -> None:
     shot = snapshot(
-        current("ft:gpt-4o:acme::1", owned_by="acme", created=1686935002,
-                shutdown_date="2026-06-06"),
+        current(
+            "ft:gpt-4o:acme::1", owned_by="acme", created=1686935002, shutdown_date="2026-06-06"
+        ),
         [interval(1, 5, None, model_id="ft:gpt-4o:acme::1")],
         [{"owned_by": "openai", "shutdown_date": None}],
         at(6),
     )
     assert shot is not None
     assert shot.row() == {
-        "source": "s", "model_id": "ft:gpt-4o:acme::1", "owned_by": "openai",
-        "created_at": datetime.fromtimestamp(1686935002, UTC), "is_fine_tuned": True,
-        "shutdown_at": None, "first_seen_at": at(5), "last_seen_at": at(5),
-        "vanished_at": None, "display_name": None, "context_length": None, "replacement": None,
-        "origin": None, "status": None,
+        "source": "s",
+        "model_id": "ft:gpt-4o:acme::1",
+        "owned_by": "openai",
+        "created_at": datetime.fromtimestamp(1686935002, UTC),
+        "is_fine_tuned": True,
+        "shutdown_at": None,
+        "first_seen_at": at(5),
+        "last_seen_at": at(5),
+        "vanished_at": None,
+        "display_name": None,
+        "context_length": None,
+        "replacement": None,
+        "origin": None,
+        "status": None,
     }
 
 
 def test_a_row_reads_the_json_as_its_sources_kind_does() -> None:
     shot = snapshot(
-        current("magistral", deprecation="2026-07-31T12:00:00Z", max_context_length=128000,
-                deprecation_replacement_model="mistral-medium-latest"),
-        [interval(1, 5, None, model_id="magistral")], [], at(6),
+        current(
+            "magistral",
+            deprecation="2026-07-31T12:00:00Z",
+            max_context_length=128000,
+            deprecation_replacement_model="mistral-medium-latest",
+        ),
+        [interval(1, 5, None, model_id="magistral")],
+        [],
+        at(6),
     )
     assert shot is not None
 
@@ -144,7 +176,10 @@ def test_inventory_keeps_the_order_of_the_rows_and_undoes_each_models_own_change
 
 def test_inventory_asks_for_the_last_sync_before_the_presence_ended() -> None:
     shots = inventory(
-        [current("a")], [interval(1, 1, 5), interval(2, 20, None)], [], at(10),
+        [current("a")],
+        [interval(1, 1, 5), interval(2, 20, None)],
+        [],
+        at(10),
         seen_before_end={("s", at(5)): at(4)},
     )
     assert [s.last_seen_at for s in shots] == [at(4)]
@@ -152,26 +187,42 @@ def test_inventory_asks_for_the_last_sync_before_the_presence_ended() -> None:
 
 def shot(model_id: str, present: bool, ended_by: str = "vanished", **raw: Any) -> Snapshot:
     return Snapshot(
-        "s", model_id, {"id": model_id, **raw}, present, at(0), at(1),
-        None if present else at(1), None if present else ended_by,
+        "s",
+        model_id,
+        {"id": model_id, **raw},
+        present,
+        at(0),
+        at(1),
+        None if present else at(1),
+        None if present else ended_by,
     )
 
 
 def test_net_changes_name_every_kind_of_difference_and_skip_the_rest() -> None:
     before = [
-        shot("gone", True), shot("deleted", True), shot("back", False),
-        shot("same", True, owned_by="x"), shot("moved", True, owned_by="x"),
+        shot("gone", True),
+        shot("deleted", True),
+        shot("back", False),
+        shot("same", True, owned_by="x"),
+        shot("moved", True, owned_by="x"),
         shot("absent", False),
     ]
     after = [
-        shot("gone", False), shot("deleted", False, ended_by="deleted"), shot("back", True),
-        shot("same", True, owned_by="x"), shot("moved", True, owned_by="y"),
-        shot("absent", False), shot("new", True),
+        shot("gone", False),
+        shot("deleted", False, ended_by="deleted"),
+        shot("back", True),
+        shot("same", True, owned_by="x"),
+        shot("moved", True, owned_by="y"),
+        shot("absent", False),
+        shot("new", True),
     ]
     rows = net_changes(before, after)
     assert [(r["model_id"], r["change"]) for r in rows] == [
-        ("gone", "vanished"), ("deleted", "deleted"), ("back", "reappeared"),
-        ("moved", "changed"), ("new", "added"),
+        ("gone", "vanished"),
+        ("deleted", "deleted"),
+        ("back", "reappeared"),
+        ("moved", "changed"),
+        ("new", "added"),
     ]
     moved = rows[3]
     assert (moved["old_values"], moved["new_values"]) == ({"owned_by": "x"}, {"owned_by": "y"})
@@ -183,12 +234,18 @@ def test_events_are_placed_in_the_interval_they_belong_to_per_source() -> None:
     events = [
         {"source": "s", "occurred_at": at(h), "kind": k}
         for h, k in ((1, "added"), (3, "changed"), (5, "vanished"), (8, "reappeared"))
-    ] + [{"source": "t", "occurred_at": at(0), "kind": "added"},
-         {"source": "u", "occurred_at": at(0), "kind": "changed"}]
+    ] + [
+        {"source": "t", "occurred_at": at(0), "kind": "added"},
+        {"source": "u", "occurred_at": at(0), "kind": "changed"},
+    ]
     placed = place_events(events, intervals)
     assert [(e["source"], e["kind"], e["interval_number"]) for e in placed] == [
-        ("s", "added", 1), ("s", "changed", 1), ("s", "vanished", 1), ("s", "reappeared", 2),
-        ("t", "added", 1), ("u", "changed", None),
+        ("s", "added", 1),
+        ("s", "changed", 1),
+        ("s", "vanished", 1),
+        ("s", "reappeared", 2),
+        ("t", "added", 1),
+        ("u", "changed", None),
     ]
     assert placed[2]["available_until"] == at(5)
     assert placed[3]["available_from"] == at(8)

@@ -45,7 +45,9 @@ def test_as_of_every_recorded_moment_prints_what_models_printed_then(
             for got, was in zip(everything, captured, strict=True):
                 assert was["last_seen_at"] <= got["last_seen_at"] <= moment
             before = history_queries.models_as_of(
-                session, moment - timedelta(milliseconds=1), source=replay.source,
+                session,
+                moment - timedelta(milliseconds=1),
+                source=replay.source,
                 include_vanished=True,
             )
             assert len(before) <= len(everything)
@@ -130,10 +132,13 @@ def test_diff_lists_net_additions_vanishings_and_field_changes(
         rows = history_queries.diff(session, start, replay.clock())
         assert history_queries.diff(session, start, start) == []
     assert [(r["model_id"], r["change"]) for r in rows] == [
-        ("a", "changed"), ("b", "vanished"), ("d", "added"),
+        ("a", "changed"),
+        ("b", "vanished"),
+        ("d", "added"),
     ]
     assert (rows[0]["old_values"], rows[0]["new_values"]) == (
-        {"owned_by": "openai"}, {"owned_by": "acme"},
+        {"owned_by": "openai"},
+        {"owned_by": "acme"},
     )
 
 
@@ -148,10 +153,14 @@ def test_history_places_every_event_in_its_availability_interval(
         events = history_queries.model_events(session, "a")
         intervals = history_queries.model_intervals(session, "a")
     assert [(e["kind"], e["interval_number"]) for e in events] == [
-        ("added", 1), ("vanished", 1), ("reappeared", 2), ("changed", 2),
+        ("added", 1),
+        ("vanished", 1),
+        ("reappeared", 2),
+        ("changed", 2),
     ]
     assert [(i["started_by"], i["ended_by"]) for i in intervals] == [
-        ("added", "vanished"), ("reappeared", None),
+        ("added", "vanished"),
+        ("reappeared", None),
     ]
     assert intervals[0]["available_until"] == events[1]["occurred_at"]
     assert events[2]["available_from"] == intervals[1]["available_from"]
@@ -189,10 +198,12 @@ def test_a_model_deleted_by_retention_is_gone_from_the_moment_of_its_deletion(
 ) -> None:
     replay = Replay(engine, provider)
     old = int((START - timedelta(days=400)).timestamp())
-    replay.sync([
-        listed("ft:gpt-4o:acme:support:old1", owned_by="org-acme", created=old),
-        listed("ft:gpt-4o:acme:support:new", owned_by="org-acme", created=old + 86400),
-    ])
+    replay.sync(
+        [
+            listed("ft:gpt-4o:acme:support:old1", owned_by="org-acme", created=old),
+            listed("ft:gpt-4o:acme:support:new", owned_by="org-acme", created=old + 86400),
+        ]
+    )
     rule = RetentionRule(max_age=timedelta(days=90), include=("ft:*:acme:*",))
     plan = plan_source(engine, replay.source, rule, replay.clock())
     source = Source(name=replay.source, base_url=provider.base_url, api_key=API_KEY)
@@ -205,9 +216,10 @@ def test_a_model_deleted_by_retention_is_gone_from_the_moment_of_its_deletion(
         for moment, captured in replay.captures:
             got = history_queries.models_as_of(session, moment, include_vanished=True)
             assert without_last_seen(got) == without_last_seen(captured)
-        gone = {r["model_id"]: r for r in history_queries.models_as_of(
-            session, deleted_at, include_vanished=True
-        )}["ft:gpt-4o:acme:support:old1"]
+        gone = {
+            r["model_id"]: r
+            for r in history_queries.models_as_of(session, deleted_at, include_vanished=True)
+        }["ft:gpt-4o:acme:support:old1"]
         changes = history_queries.diff(session, replay.captures[0][0], deleted_at)
         (interval,) = history_queries.model_intervals(session, "ft:gpt-4o:acme:support:old1")
     assert gone["vanished_at"] is not None and gone["vanished_at"] < deleted_at

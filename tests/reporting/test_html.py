@@ -23,8 +23,9 @@ def history(engine: Engine, provider: FakeProvider, clock: Clock) -> KnownHistor
 
 def rows(page: str) -> dict[str, str]:
     """Each timeline row's markup by model id."""
-    found = re.findall(r'<div class="row" data-source="openai" data-model="([^"]+)">(.*?)</div>',
-                       page)
+    found = re.findall(
+        r'<div class="row" data-source="openai" data-model="([^"]+)">(.*?)</div>', page
+    )
     return dict(found)
 
 
@@ -43,7 +44,7 @@ def test_the_report_shows_each_model_that_did_something_and_collapses_the_rest(
     assert 'class="mark vanished"' in timeline["b"] and 'class="mark reappeared"' in timeline["b"]
     assert timeline["c"].count('class="bar listed"') == 1 and "mark vanished" in timeline["c"]
     assert 'class="mark changed"' in timeline["a"]
-    assert 'owned_by: &#34;openai&#34; -&gt; &#34;acme&#34;' in timeline["a"]
+    assert "owned_by: &#34;openai&#34; -&gt; &#34;acme&#34;" in timeline["a"]
     assert 'class="bar ahead"' in timeline["d"] and 'class="mark shutdown"' in timeline["d"]
     assert "6 models, no change" in page
     assert ", ".join(["e", *STEADY]) in page
@@ -152,9 +153,17 @@ def test_one_model_is_one_model_not_one_models() -> None:
     now = datetime(2026, 6, 1, tzinfo=UTC)
     start = now - timedelta(days=3)
     overview = build_overview(
-        now=now, since=None, counts={}, feed=[], feed_total=0, runs=[], shutdowns=[],
-        intervals=[Interval("openai", "m1", 1, start, None, "added", None),
-                   Interval("openai", "m2", 1, start + timedelta(days=1), None, "added", None)],
+        now=now,
+        since=None,
+        counts={},
+        feed=[],
+        feed_total=0,
+        runs=[],
+        shutdowns=[],
+        intervals=[
+            Interval("openai", "m1", 1, start, None, "added", None),
+            Interval("openai", "m2", 1, start + timedelta(days=1), None, "added", None),
+        ],
         marks=[],
     )
     page = render_report(overview)

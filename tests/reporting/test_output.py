@@ -57,7 +57,8 @@ def test_json_writes_times_as_iso_8601_utc_with_z() -> None:
     loaded = json.loads(render(ROWS, COLUMNS, "json"))
 
     assert [row["first_seen"] for row in loaded] == [
-        "2025-06-01T08:30:15.000000Z", "2025-06-02T00:00:00.000000Z",
+        "2025-06-01T08:30:15.000000Z",
+        "2025-06-02T00:00:00.000000Z",
     ]
     assert datetime.fromisoformat(loaded[0]["first_seen"]) == SEEN
 
@@ -161,8 +162,15 @@ def test_raw_csv_quotes_a_carriage_return_so_it_round_trips(value: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "value", ["=HYPERLINK(\"http://127.0.0.1:9/x\",\"Click\")", "+1+cmd|' /C calc'!A0",
-              "-2+3", "@SUM(A1:A2)", "\tx", "\r=1"],
+    "value",
+    [
+        '=HYPERLINK("http://127.0.0.1:9/x","Click")',
+        "+1+cmd|' /C calc'!A0",
+        "-2+3",
+        "@SUM(A1:A2)",
+        "\tx",
+        "\r=1",
+    ],
 )
 def test_csv_text_a_spreadsheet_would_run_as_a_formula_starts_with_a_quote(value: str) -> None:
     assert read_csv(render([{"owner": value, "n": -5}], ["owner", "n"], "csv")) == [
@@ -226,7 +234,7 @@ def test_raw_csv_round_trips_any_rows_through_dictreader(
 @settings(max_examples=100, deadline=None)
 @given(st.lists(st.fixed_dictionaries({"a": cell_values, "b": st.text()}), max_size=5))
 def test_csv_cells_are_the_values_with_only_formulas_behind_a_quote(
-    rows: list[dict[str, Any]]
+    rows: list[dict[str, Any]],
 ) -> None:
     read = read_csv(render(rows, ["a", "b"], "csv"))
 

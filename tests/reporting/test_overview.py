@@ -28,8 +28,15 @@ def overview(
     intervals: list[Interval], marks: Sequence[Event] = (), shutdowns: Sequence[Shutdown] = ()
 ) -> Overview:
     return build_overview(
-        now=NOW, since=None, intervals=intervals, marks=list(marks), counts={}, feed=[],
-        feed_total=0, runs=[], shutdowns=list(shutdowns),
+        now=NOW,
+        since=None,
+        intervals=intervals,
+        marks=list(marks),
+        counts={},
+        feed=[],
+        feed_total=0,
+        runs=[],
+        shutdowns=list(shutdowns),
     )
 
 
@@ -59,8 +66,10 @@ def test_a_model_with_a_shutdown_date_always_gets_a_row_that_reaches_the_date() 
 def test_a_model_that_flaps_all_day_gets_a_bounded_number_of_marks() -> None:
     start = NOW - 365 * DAY
     every = timedelta(hours=6)
-    flaps = [Event("openai", "m", "changed", start + n * every, {"x": n}, {"x": n + 1})
-             for n in range(4 * 365)]
+    flaps = [
+        Event("openai", "m", "changed", start + n * every, {"x": n}, {"x": n + 1})
+        for n in range(4 * 365)
+    ]
     (row,) = overview([interval("m", start)], flaps).timelines[0].rows
     assert 0 < len(row.marks) <= 400
     assert any("more changed nearby" in m.title for m in row.marks)
@@ -72,7 +81,10 @@ def test_the_axis_reaches_a_year_ahead_at_most_and_labels_months() -> None:
     result = overview([interval("m", start)], shutdowns=[far])
     assert result.axis.end <= NOW + 400 * DAY
     assert [label for _, label in Axis(datetime(2026, 1, 15, tzinfo=UTC), NOW).ticks()] == [
-        "2026-02", "2026-03", "2026-04", "2026-05",
+        "2026-02",
+        "2026-03",
+        "2026-04",
+        "2026-05",
     ]
 
 
@@ -108,12 +120,21 @@ def test_a_past_date_of_a_listed_model_is_drawn_inside_the_axis_and_says_so() ->
 
 def test_every_kind_drawn_is_in_the_legend_and_only_those() -> None:
     start = NOW - 10 * DAY
-    moved = Event("openai", "m1", "shutdown_changed", start + DAY, {"shutdown_at": None},
-                  {"shutdown_at": "2026-09-01"})
+    moved = Event(
+        "openai",
+        "m1",
+        "shutdown_changed",
+        start + DAY,
+        {"shutdown_at": None},
+        {"shutdown_at": "2026-09-01"},
+    )
     retired = Event("openai", "m2", "source_retired", start + 2 * DAY)
-    result = overview([interval("m1", start), interval("m2", start, start + 2 * DAY)],
-                      [moved, retired])
+    result = overview(
+        [interval("m1", start), interval("m2", start, start + 2 * DAY)], [moved, retired]
+    )
     assert [kind for kind, _ in result.legend] == [
-        "listed", "shutdown_changed", "source_retired",
+        "listed",
+        "shutdown_changed",
+        "source_retired",
     ]
     assert set(MARK_KINDS) <= set(LEGEND)

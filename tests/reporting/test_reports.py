@@ -45,8 +45,11 @@ def test_reports_views_and_time_travel_run_on_a_large_database(
     replay = Replay(engine, provider)
     bases = ("gpt-4o-mini-2024-07-18", "gpt-4o-2024-08-06", "davinci-002")
     first = [
-        listed(f"ft:{bases[i % 3]}:org{i % 7}:job:{i:05d}", owned_by=f"org{i % 7}",
-               created=created(i % 400))
+        listed(
+            f"ft:{bases[i % 3]}:org{i % 7}:job:{i:05d}",
+            owned_by=f"org{i % 7}",
+            created=created(i % 400),
+        )
         for i in range(2500)
     ] + [listed(f"base-{i}", owned_by="openai", created=created(900)) for i in range(500)]
     replay.sync(first)
@@ -77,8 +80,13 @@ def test_fine_tunes_are_counted_per_base_model_in_age_buckets(
         rows = reports.run(session, reports.REPORTS["fine-tunes"], now=NOW)
     assert [(r["base_model"], r["fine_tunes"]) for r in rows] == [("gpt-4o-mini", 4), ("curie", 1)]
     mini = rows[0]
-    assert (mini["under_30_days"], mini["days_30_to_89"], mini["days_90_to_364"],
-            mini["days_365_or_more"], mini["unknown_age"]) == (1, 1, 0, 1, 1)
+    assert (
+        mini["under_30_days"],
+        mini["days_30_to_89"],
+        mini["days_90_to_364"],
+        mini["days_365_or_more"],
+        mini["unknown_age"],
+    ) == (1, 1, 0, 1, 1)
     assert mini["average_age_days"] == pytest.approx((3 + 45 + 400) / 3, abs=0.1)
     assert mini["newest_created_at"] > mini["oldest_created_at"]
 
@@ -87,14 +95,23 @@ def test_owners_counts_present_models_and_fine_tunes_per_organisation(
     engine: Engine, provider: FakeProvider
 ) -> None:
     replay = Replay(engine, provider)
-    replay.sync([listed("a", owned_by="openai"), listed("b", owned_by="openai"),
-                 listed("ft:a:acme::1", owned_by="acme"), listed("c")])
-    replay.sync([listed("a", owned_by="openai"), listed("ft:a:acme::1", owned_by="acme"),
-                 listed("c")])
+    replay.sync(
+        [
+            listed("a", owned_by="openai"),
+            listed("b", owned_by="openai"),
+            listed("ft:a:acme::1", owned_by="acme"),
+            listed("c"),
+        ]
+    )
+    replay.sync(
+        [listed("a", owned_by="openai"), listed("ft:a:acme::1", owned_by="acme"), listed("c")]
+    )
     with read_session(engine) as session:
         rows = reports.run(session, reports.REPORTS["owners"], now=NOW)
     assert [(r["owned_by"], r["models"], r["fine_tunes"]) for r in rows] == [
-        (None, 1, 0), ("acme", 1, 1), ("openai", 1, 0),
+        (None, 1, 0),
+        ("acme", 1, 1),
+        ("openai", 1, 0),
     ]
 
 
@@ -115,7 +132,8 @@ def test_failed_sources_shows_sources_whose_latest_sync_did_not_succeed(
         rows = reports.run(session, reports.REPORTS["failed-sources"], now=NOW)
         only = reports.run(session, reports.REPORTS["failed-sources"], now=NOW, source="held")
     assert [(r["source"], r["status"], r["attempts_since_ok"]) for r in rows] == [
-        ("broken", "failed", 2), ("held", "held", 1),
+        ("broken", "failed", 2),
+        ("held", "held", 1),
     ]
     assert "down for maintenance" in rows[0]["error"]
     assert rows[0]["last_ok_at"] < rows[0]["last_attempt_at"]
@@ -128,8 +146,9 @@ def test_changes_daily_and_shutdowns_look_back_or_ahead_the_given_days(
     replay = Replay(engine, provider)
     replay.ids("old", shutdown_date="2026-03-20")
     replay.clock.advance(timedelta(days=10))
-    replay.sync([listed("old", shutdown_date="2026-03-20"),
-                 listed("new", shutdown_date="2026-09-01")])
+    replay.sync(
+        [listed("old", shutdown_date="2026-03-20"), listed("new", shutdown_date="2026-09-01")]
+    )
     now = replay.clock()
 
     def run(name: str, days: int | None = None) -> list[dict[str, Any]]:

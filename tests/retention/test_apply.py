@@ -36,7 +36,7 @@ from tests.fakes import API_KEY, FakeProvider, model
 from tests.processes import clean_env, start
 from tests.receivers import Receiver
 
-HTTP = '[http]\nmax_retries = 1\nbackoff_base = 0.01\nbackoff_max = 0.02\nread_timeout = 10\n'
+HTTP = "[http]\nmax_retries = 1\nbackoff_base = 0.01\nbackoff_max = 0.02\nread_timeout = 10\n"
 # A killed apply leaves its lease behind: the next one waits this long for it.
 HTTP += '[schedule]\nlease = "2s"\n'
 RULE = '[retention]\nmax_age = "90d"\ninclude = ["ft:*:acme:*"]\nkeep = ["ft:*:acme:prod-*"]\n'
@@ -74,8 +74,9 @@ class SyncerCLI:
         self.config.write_text(HTTP + text)
 
     def __call__(self, *args: str) -> Result:
-        return CliRunner().invoke(cli, ["--config", str(self.config), *args],
-                                  catch_exceptions=False)
+        return CliRunner().invoke(
+            cli, ["--config", str(self.config), *args], catch_exceptions=False
+        )
 
     def json(self, *args: str) -> Any:
         result = self(*args, "--format", "json")
@@ -87,7 +88,8 @@ class SyncerCLI:
 def env(provider: FakeProvider, database_url: str) -> dict[str, str]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "SYNCER_"))}
     return clean | {
-        "OPENAI_API_KEY": API_KEY, "OPENAI_BASE_URL": provider.base_url,
+        "OPENAI_API_KEY": API_KEY,
+        "OPENAI_BASE_URL": provider.base_url,
         "SYNCER_DATABASE_URL": database_url,
     }
 
@@ -145,12 +147,8 @@ def test_plan_explains_every_fine_tune_and_deletes_nothing(
     assert result.exit_code == 0, result.output
     plan = {row["model_id"]: (row["action"], row["reason"]) for row in json.loads(result.stdout)}
     assert [i for i, (action, _) in plan.items() if action == "delete"] == STALE
-    assert plan["ft:gpt-4o:acme:support:new"] == (
-        "keep", "#1 newest of its family (keep_latest 1)"
-    )
-    assert plan["ft:gpt-4o:acme:prod-chat:a"] == (
-        "keep", "matches keep pattern 'ft:*:acme:prod-*'"
-    )
+    assert plan["ft:gpt-4o:acme:support:new"] == ("keep", "#1 newest of its family (keep_latest 1)")
+    assert plan["ft:gpt-4o:acme:prod-chat:a"] == ("keep", "matches keep pattern 'ft:*:acme:prod-*'")
     assert plan["ft:gpt-4o:acme:tuned:x"] == ("keep", "owned by the provider (openai)")
     assert plan["ft:gpt-4o:other:support:x"] == ("keep", "matches no include pattern")
     assert "gpt-4o" not in plan
@@ -164,8 +162,15 @@ def test_plan_explains_every_fine_tune_and_deletes_nothing(
         (r["model_id"], r["action"], r["reason"]) for r in everything
     }
     table = syncer("retention", "plan").stdout.splitlines()
-    assert table[0].split() == ["source", "model_id", "action", "age_days", "owned_by",
-                                "family", "reason"]
+    assert table[0].split() == [
+        "source",
+        "model_id",
+        "action",
+        "age_days",
+        "owned_by",
+        "family",
+        "reason",
+    ]
     assert provider.delete_paths == []
 
 
@@ -205,8 +210,10 @@ def test_apply_deletes_exactly_the_plan_and_every_deletion_is_an_event(
 def test_a_broad_rule_still_never_touches_provider_models_non_fine_tunes_or_keeps(
     syncer: SyncerCLI, provider: FakeProvider
 ) -> None:
-    syncer.rule('[retention]\nmax_age = "90d"\ninclude = ["*"]\nkeep_latest = 0\n'
-                'keep = ["ft:*:acme:prod-*"]\n')
+    syncer.rule(
+        '[retention]\nmax_age = "90d"\ninclude = ["*"]\nkeep_latest = 0\n'
+        'keep = ["ft:*:acme:prod-*"]\n'
+    )
     synced(syncer)
 
     assert syncer("retention", "apply", "--yes").exit_code == 0
@@ -293,8 +300,10 @@ def test_a_404_means_someone_else_deleted_it_and_is_recorded_as_deleted(
     assert result.exit_code == 0, result.output
     assert result.stdout.splitlines()[0] == f"gone {STALE[0]}"
     assert "2 deleted (1 already gone)" in result.stdout
-    statuses = {e["model_id"]: e["details"]["http_status"]
-                for e in syncer.json("events", "--kind", "deleted")}
+    statuses = {
+        e["model_id"]: e["details"]["http_status"]
+        for e in syncer.json("events", "--kind", "deleted")
+    }
     assert statuses == {STALE[0]: 404, STALE[1]: 200}
 
 
@@ -339,9 +348,7 @@ def test_deletions_a_403_stopped_before_they_were_tried_count_as_not_attempted(
     ]
 
 
-def test_plan_after_a_failed_sync_is_one_message(
-    syncer: SyncerCLI, provider: FakeProvider
-) -> None:
+def test_plan_after_a_failed_sync_is_one_message(syncer: SyncerCLI, provider: FakeProvider) -> None:
     synced(syncer)
     provider.fail_next(403, '{"error": {"message": "nope"}}')
     assert syncer("sync").exit_code == 1
@@ -465,8 +472,9 @@ def test_two_replicas_applying_at_once_never_delete_twice(
             engine.dispose()
 
     with ThreadPoolExecutor(2) as pool:
-        results = [r for future in [pool.submit(replica) for _ in range(2)]
-                   for r in future.result()]
+        results = [
+            r for future in [pool.submit(replica) for _ in range(2)] for r in future.result()
+        ]
 
     assert sorted(results) == ["deleted"] * 8 + ["skipped"] * 8
     assert len(provider.delete_paths) == len(set(provider.delete_paths)) == 8
@@ -479,9 +487,12 @@ def test_a_sync_failing_between_plan_and_apply_stops_the_deletions(
     provider.models = list(INVENTORY)
     with Client(source_for(provider), FAST) as client:
         Syncer(engine, client, "openai").run()
-        plan = plan_source(engine, "openai", RetentionRule(max_age=timedelta(days=90),
-                                                           include=("ft:*:acme:*",)),
-                           datetime.now(UTC))
+        plan = plan_source(
+            engine,
+            "openai",
+            RetentionRule(max_age=timedelta(days=90), include=("ft:*:acme:*",)),
+            datetime.now(UTC),
+        )
         provider.fail_next(500)
         provider.fail_next(500)
         assert Syncer(engine, client, "openai").run().status == "failed"
@@ -506,7 +517,8 @@ def test_a_model_the_provider_stopped_listing_after_the_plan_is_skipped(
         report = apply_plan(engine, client, "openai", plan)
 
     assert [(o.model_id, o.result) for o in report.outcomes] == [
-        (STALE[0], "skipped"), (STALE[1], "deleted"),
+        (STALE[0], "skipped"),
+        (STALE[1], "deleted"),
     ]
     assert provider.deleted == [STALE[1]]
 
@@ -514,7 +526,10 @@ def test_a_model_the_provider_stopped_listing_after_the_plan_is_skipped(
 def start_apply(env: dict[str, str], config: Path) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [sys.executable, "-m", "syncer", "--config", str(config), "retention", "apply", "--yes"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
     )
 
 
@@ -586,7 +601,10 @@ def on_a_terminal(env: dict[str, str], config: Path, answer: str) -> tuple[int, 
     leader, follower = pty.openpty()
     process = subprocess.Popen(
         [sys.executable, "-m", "syncer", "--config", str(config), "retention", "apply"],
-        stdin=follower, stdout=follower, stderr=follower, env=env | {"COLUMNS": "120"},
+        stdin=follower,
+        stdout=follower,
+        stderr=follower,
+        env=env | {"COLUMNS": "120"},
     )
     os.close(follower)
     try:
@@ -660,9 +678,19 @@ def test_syncer_run_applies_the_rule_on_its_schedule(
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "SYNCER_"))}
     database = f"sqlite:///{tmp_path / 'run.db'}"
     process = subprocess.Popen(
-        [sys.executable, "-m", "syncer", "--config", str(config), "--database-url", database,
-         "run"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-m",
+            "syncer",
+            "--config",
+            str(config),
+            "--database-url",
+            database,
+            "run",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
         env=env | {"OPENAI_API_KEY": API_KEY},
     )
     try:
@@ -713,8 +741,9 @@ def test_a_scheduled_run_scrubs_every_configured_secret_from_what_the_provider_s
     engine = make_engine(database_url)
     try:
         with read_session(engine) as session:
-            failed = session.scalars(sql_select(ModelEvent.details).where(
-                ModelEvent.kind == "delete_failed")).all()
+            failed = session.scalars(
+                sql_select(ModelEvent.details).where(ModelEvent.kind == "delete_failed")
+            ).all()
     finally:
         engine.dispose()
     assert len(failed) == 1
@@ -723,7 +752,9 @@ def test_a_scheduled_run_scrubs_every_configured_secret_from_what_the_provider_s
 
 
 def test_each_deletion_is_alerted_by_a_rule_on_deleted_events(
-    syncer: SyncerCLI, provider: FakeProvider, receiver: Receiver,
+    syncer: SyncerCLI,
+    provider: FakeProvider,
+    receiver: Receiver,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("HOOK_URL", receiver.url)
@@ -739,7 +770,6 @@ def test_each_deletion_is_alerted_by_a_rule_on_deleted_events(
     assert [(d["kind"], d["model_id"]) for d in receiver.documents] == [
         ("deleted", model_id) for model_id in STALE
     ]
-
 
 
 def test_retention_deletes_stale_mistral_fine_tunes_by_mistrals_own_id_rules(
@@ -765,8 +795,10 @@ def test_retention_deletes_stale_mistral_fine_tunes_by_mistrals_own_id_rules(
     applied = syncer("retention", "apply", "--yes")
 
     assert applied.exit_code == 0, applied.output
-    gone = ["ft:open-mistral-7b:587a6b29:20240514:MyCoach:aaaa0001",
-            "ft:open-mistral-7b:587a6b29:20240620:MyCoach:aaaa0002"]
+    gone = [
+        "ft:open-mistral-7b:587a6b29:20240514:MyCoach:aaaa0001",
+        "ft:open-mistral-7b:587a6b29:20240620:MyCoach:aaaa0002",
+    ]
     assert [r["model_id"] for r in plan if r["action"] == "delete"] == gone
     assert provider.deleted == gone
     kept = {r["model_id"]: r["reason"] for r in plan if r["action"] == "keep"}

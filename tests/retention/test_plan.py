@@ -67,9 +67,14 @@ def reasons(models: list[RetentionModel], **fields: object) -> dict[str, tuple[s
 
 @pytest.mark.parametrize(
     ("delta", "text"),
-    [(timedelta(days=90), "90d"), (timedelta(weeks=2), "2w"), (timedelta(hours=36), "36h"),
-     (timedelta(minutes=90), "90m"), (timedelta(seconds=45), "45s"),
-     (timedelta(seconds=1.5), "1.5s")],
+    [
+        (timedelta(days=90), "90d"),
+        (timedelta(weeks=2), "2w"),
+        (timedelta(hours=36), "36h"),
+        (timedelta(minutes=90), "90m"),
+        (timedelta(seconds=45), "45s"),
+        (timedelta(seconds=1.5), "1.5s"),
+    ],
 )
 def test_durations_read_back_as_a_config_file_writes_them(delta: timedelta, text: str) -> None:
     assert format_duration(delta) == text
@@ -82,8 +87,12 @@ def test_the_rule_is_described_on_one_line_and_as_json() -> None:
         "keep_latest 1; max_deletes 3"
     )
     assert rule_details(described) == {
-        "max_age": "90d", "include": ["ft:*:acme:*"], "owned_by": ["org-acme"],
-        "keep": ["ft:*:acme:prod-*"], "keep_latest": 1, "max_deletes": 3,
+        "max_age": "90d",
+        "include": ["ft:*:acme:*"],
+        "owned_by": ["org-acme"],
+        "keep": ["ft:*:acme:prod-*"],
+        "keep_latest": 1,
+        "max_deletes": 3,
     }
 
 
@@ -110,10 +119,12 @@ def test_every_model_gets_one_decision_with_the_reason_a_person_checks() -> None
 
     assert decided == {
         "ft:gpt-4o:acme:support:older": (
-            "delete", "400 days old > max_age 90d; #3 newest of its family; include 'ft:*:acme:*'",
+            "delete",
+            "400 days old > max_age 90d; #3 newest of its family; include 'ft:*:acme:*'",
         ),
         "ft:gpt-4o:acme:support:old": (
-            "delete", "300 days old > max_age 90d; #2 newest of its family; include 'ft:*:acme:*'",
+            "delete",
+            "300 days old > max_age 90d; #2 newest of its family; include 'ft:*:acme:*'",
         ),
         "gpt-4o": ("keep", "not a fine-tune"),
         "ft:gpt-4o:acme:tuned-by-openai:1": ("keep", "owned by the provider (openai-internal)"),
@@ -133,7 +144,10 @@ def test_deletions_come_first_oldest_first_then_the_kept_by_id() -> None:
     plan = plan_retention(models, rule(), NOW)
 
     assert [d.model.model_id for d in plan.decisions] == [
-        "ft:gpt-4o:acme:s:1", "ft:gpt-4o:acme:s:2", "ft:gpt-4o:acme:s:0", "ft:gpt-4o:acme:s:3",
+        "ft:gpt-4o:acme:s:1",
+        "ft:gpt-4o:acme:s:2",
+        "ft:gpt-4o:acme:s:0",
+        "ft:gpt-4o:acme:s:3",
     ]
     assert [d.action for d in plan.decisions] == ["delete", "delete", "delete", "keep"]
 
@@ -141,25 +155,34 @@ def test_deletions_come_first_oldest_first_then_the_kept_by_id() -> None:
 def test_without_include_or_owned_by_nothing_is_ever_deleted() -> None:
     decided = reasons([ft("ft:gpt-4o:acme:s:1", 900), ft("ft:gpt-4o:acme:s:2", 1)], include=())
     assert decided["ft:gpt-4o:acme:s:1"] == (
-        "keep", "the rule has no include or owned_by: nothing is deleted"
+        "keep",
+        "the rule has no include or owned_by: nothing is deleted",
     )
 
 
 def test_owned_by_alone_selects_by_owner() -> None:
-    models = [ft("ft:gpt-4o:x:s:1", 900, "user-1"), ft("ft:gpt-4o:x:s:2", 900, "user-2"),
-              ft("ft:gpt-4o:x:s:3", 900, None), ft("ft:gpt-4o:x:s:4", 1, "user-1")]
+    models = [
+        ft("ft:gpt-4o:x:s:1", 900, "user-1"),
+        ft("ft:gpt-4o:x:s:2", 900, "user-2"),
+        ft("ft:gpt-4o:x:s:3", 900, None),
+        ft("ft:gpt-4o:x:s:4", 1, "user-1"),
+    ]
     decided = reasons(models, include=(), owned_by=("user-1",))
 
     assert decided["ft:gpt-4o:x:s:1"] == (
-        "delete", "900 days old > max_age 90d; #2 newest of its family; owner 'user-1' in owned_by",
+        "delete",
+        "900 days old > max_age 90d; #2 newest of its family; owner 'user-1' in owned_by",
     )
     assert decided["ft:gpt-4o:x:s:2"] == ("keep", "owner 'user-2' is not in owned_by")
     assert decided["ft:gpt-4o:x:s:3"] == ("keep", "no owner, owned_by is set")
 
 
 def test_include_and_owned_by_together_must_both_match() -> None:
-    models = [ft("ft:gpt-4o:acme:s:1", 900, "user-1"), ft("ft:gpt-4o:acme:s:2", 900, "user-2"),
-              ft("ft:gpt-4o:acme:s:3", 1, "user-1")]
+    models = [
+        ft("ft:gpt-4o:acme:s:1", 900, "user-1"),
+        ft("ft:gpt-4o:acme:s:2", 900, "user-2"),
+        ft("ft:gpt-4o:acme:s:3", 1, "user-1"),
+    ]
     decided = reasons(models, owned_by=("user-1",))
 
     assert decided["ft:gpt-4o:acme:s:1"][0] == "delete"
@@ -171,7 +194,8 @@ def test_max_deletes_takes_the_oldest_and_the_rest_wait() -> None:
     decided = reasons(models, max_deletes=2)
 
     assert [i for i, (action, _) in decided.items() if action == "delete"] == [
-        "ft:gpt-4o:acme:s:500", "ft:gpt-4o:acme:s:400",
+        "ft:gpt-4o:acme:s:500",
+        "ft:gpt-4o:acme:s:400",
     ]
     waiting = "stale, but max_deletes (2) is reached: next run"
     assert decided["ft:gpt-4o:acme:s:300"] == ("keep", waiting)
@@ -179,8 +203,7 @@ def test_max_deletes_takes_the_oldest_and_the_rest_wait() -> None:
 
 
 def test_max_deletes_zero_plans_without_deleting() -> None:
-    decided = reasons([ft("ft:gpt-4o:acme:s:1", 900), ft("ft:gpt-4o:acme:s:2", 800)],
-                      max_deletes=0)
+    decided = reasons([ft("ft:gpt-4o:acme:s:1", 900), ft("ft:gpt-4o:acme:s:2", 800)], max_deletes=0)
     assert {action for action, _ in decided.values()} == {"keep"}
 
 
@@ -198,13 +221,17 @@ def test_keep_latest_keeps_the_newest_n_of_each_family_even_when_old() -> None:
 def test_keep_latest_zero_lets_the_newest_go_too() -> None:
     decided = reasons([ft("ft:gpt-4o:acme:a:1", 900)], keep_latest=0)
     assert decided["ft:gpt-4o:acme:a:1"] == (
-        "delete", "900 days old > max_age 90d; #1 newest of its family; include 'ft:*:acme:*'",
+        "delete",
+        "900 days old > max_age 90d; #1 newest of its family; include 'ft:*:acme:*'",
     )
 
 
 def test_a_model_without_created_is_aged_from_when_it_was_first_seen() -> None:
-    models = [ft("ft:gpt-4o:acme:s:1", None, seen_days=100),
-              ft("ft:gpt-4o:acme:s:2", None, seen_days=20), ft("ft:gpt-4o:acme:s:3", 1)]
+    models = [
+        ft("ft:gpt-4o:acme:s:1", None, seen_days=100),
+        ft("ft:gpt-4o:acme:s:2", None, seen_days=20),
+        ft("ft:gpt-4o:acme:s:3", 1),
+    ]
     decided = reasons(models)
 
     assert decided["ft:gpt-4o:acme:s:1"][0] == "delete"
@@ -219,13 +246,16 @@ def test_exactly_max_age_old_is_not_stale() -> None:
 def test_an_unlisted_fine_tune_does_not_count_as_its_familys_newest() -> None:
     models = [ft("ft:gpt-4o:acme:s:new", 100, listed=False), ft("ft:gpt-4o:acme:s:old", 200)]
     assert reasons(models)["ft:gpt-4o:acme:s:old"] == (
-        "keep", "#1 newest of its family (keep_latest 1)"
+        "keep",
+        "#1 newest of its family (keep_latest 1)",
     )
 
 
 def test_legacy_fine_tunes_are_planned_by_their_family() -> None:
-    models = [ft("curie:ft-acme:support-2022-02-15-04-21-04", 900),
-              ft("curie:ft-acme:support-2022-06-01-00-00-00", 800)]
+    models = [
+        ft("curie:ft-acme:support-2022-02-15-04-21-04", 900),
+        ft("curie:ft-acme:support-2022-06-01-00-00-00", 800),
+    ]
     decided = reasons(models, include=("*:ft-acme*",))
 
     assert decided["curie:ft-acme:support-2022-02-15-04-21-04"][0] == "delete"
@@ -235,29 +265,36 @@ def test_legacy_fine_tunes_are_planned_by_their_family() -> None:
 def test_keep_latest_ranks_only_the_models_the_rule_governs() -> None:
     # Issue 21's reproduction: another org's newer fine-tune of the same family took acme's
     # keep_latest slot, and acme's only fine-tune was deleted as "#2 newest of its family".
-    models = [ft("ft:gpt-4o:acme:prod:REAL", 400, "org-acme"),
-              ft("ft:gpt-4o:otherorg:prod:NEWER", 1, "org-other"),
-              ft("ft:gpt-4o:acme:prod:GONE", 1, listed=False),
-              ft("ft:gpt-4o:acme:prod:OPENAI", 1, "openai")]
+    models = [
+        ft("ft:gpt-4o:acme:prod:REAL", 400, "org-acme"),
+        ft("ft:gpt-4o:otherorg:prod:NEWER", 1, "org-other"),
+        ft("ft:gpt-4o:acme:prod:GONE", 1, listed=False),
+        ft("ft:gpt-4o:acme:prod:OPENAI", 1, "openai"),
+    ]
     decided = reasons(models, keep_latest=1)
 
     assert decided["ft:gpt-4o:otherorg:prod:NEWER"] == ("keep", "matches no include pattern")
     assert decided["ft:gpt-4o:acme:prod:REAL"] == (
-        "keep", "#1 newest of its family (keep_latest 1)"
+        "keep",
+        "#1 newest of its family (keep_latest 1)",
     )
 
 
 def test_a_model_outside_owned_by_does_not_take_the_newest_slot() -> None:
-    models = [ft("ft:gpt-4o:acme:s:mine", 400, "user-1"),
-              ft("ft:gpt-4o:acme:s:theirs", 1, "user-2")]
+    models = [
+        ft("ft:gpt-4o:acme:s:mine", 400, "user-1"),
+        ft("ft:gpt-4o:acme:s:theirs", 1, "user-2"),
+    ]
     decided = reasons(models, include=(), owned_by=("user-1",))
 
     assert decided["ft:gpt-4o:acme:s:mine"] == ("keep", "#1 newest of its family (keep_latest 1)")
 
 
 def test_an_org_named_in_the_suffix_does_not_match_the_org_part_of_include() -> None:
-    models = [ft("ft:gpt-4o:evilorg:x:acme:y:z", 400, "org-evil"),
-              ft("ft:gpt-4o:evilorg:x:acme:y:old", 500, "org-evil")]
+    models = [
+        ft("ft:gpt-4o:evilorg:x:acme:y:z", 400, "org-evil"),
+        ft("ft:gpt-4o:evilorg:x:acme:y:old", 500, "org-evil"),
+    ]
     decided = reasons(models, keep_latest=0)
 
     assert set(decided.values()) == {("keep", "matches no include pattern")}
@@ -296,8 +333,11 @@ def test_a_kind_without_parts_matches_include_against_the_whole_id() -> None:
 
 
 def test_keep_patterns_still_match_the_whole_id_so_they_only_keep_more() -> None:
-    models = [ft("ft:gpt-4o:acme:prod:1", 400), ft("ft:gpt-4o:acme:prod:2", 300),
-              ft("ft:gpt-4o:acme:prod:3", 1)]
+    models = [
+        ft("ft:gpt-4o:acme:prod:1", 400),
+        ft("ft:gpt-4o:acme:prod:2", 300),
+        ft("ft:gpt-4o:acme:prod:3", 1),
+    ]
     decided = reasons(models, keep=("*prod*",))
 
     assert {action for action, _ in decided.values()} == {"keep"}
@@ -360,9 +400,7 @@ def included(pattern: str, model_id: str) -> bool:
     """The documented rule (docs/retention.md) as a regular expression: ``*`` and ``?`` never
     cross a ``:``, except a ``*`` that ends the pattern (the strategies' patterns hold no ``[``)."""
     body, tail = (pattern[:-1], ".*") if pattern.endswith("*") else (pattern, "")
-    regex = "".join(
-        "[^:]*" if c == "*" else "[^:]" if c == "?" else re.escape(c) for c in body
-    )
+    regex = "".join("[^:]*" if c == "*" else "[^:]" if c == "?" else re.escape(c) for c in body)
     return re.fullmatch(regex + tail, model_id, re.DOTALL) is not None
 
 
@@ -383,9 +421,7 @@ def protected_as_newest(models: list[RetentionModel], rule: RetentionRule) -> se
     """The newest ``keep_latest`` governed fine-tunes of each family, computed the plain way."""
     newest: set[str] = set()
     for family in {parse_family(m.model_id) for m in models} - {None}:
-        members = [
-            m for m in models if governed(m, rule) and parse_family(m.model_id) == family
-        ]
+        members = [m for m in models if governed(m, rule) and parse_family(m.model_id) == family]
         members.sort(key=lambda m: (m.born, m.model_id), reverse=True)
         newest.update(m.model_id for m in members[: rule.keep_latest])
     return newest
@@ -409,8 +445,9 @@ def test_the_plan_deletes_exactly_the_oldest_models_the_rule_allows(
     plan = plan_retention(models, rule, NOW)
 
     newest = protected_as_newest(models, rule)
-    allowed = sorted((m for m in models if may_go(m, rule, newest)),
-                     key=lambda m: (m.born, m.model_id))
+    allowed = sorted(
+        (m for m in models if may_go(m, rule, newest)), key=lambda m: (m.born, m.model_id)
+    )
     assert [d.model for d in plan.deletions] == allowed[: rule.max_deletes]
     assert len(plan.deletions) <= rule.max_deletes
     assert sorted(d.model.model_id for d in plan.decisions) == sorted(m.model_id for m in models)
@@ -437,11 +474,18 @@ def test_no_deletion_ever_touches_a_protected_model(
 @st.composite
 def acme_inventories(draw: st.DrawFn) -> list[RetentionModel]:
     """Listed acme fine-tunes of a few families: models a rule naming acme governs."""
-    ids = draw(st.lists(
-        st.builds("ft:{}:acme:{}:{}".format, st.sampled_from(BASES[:2]),
-                  st.sampled_from(("", "prod", "a:b")), st.text("abc019", min_size=1, max_size=3)),
-        max_size=8, unique=True,
-    ))
+    ids = draw(
+        st.lists(
+            st.builds(
+                "ft:{}:acme:{}:{}".format,
+                st.sampled_from(BASES[:2]),
+                st.sampled_from(("", "prod", "a:b")),
+                st.text("abc019", min_size=1, max_size=3),
+            ),
+            max_size=8,
+            unique=True,
+        )
+    )
     return [
         RetentionModel(
             model_id=model_id,
@@ -462,21 +506,24 @@ def rivals(draw: st.DrawFn, models: list[RetentionModel]) -> list[RetentionModel
         parts = model.model_id.split(":")
         parts[2] = draw(st.sampled_from(("acme", "other", "evilorg")))
         parts[-1] = draw(st.text("XYZ", min_size=1, max_size=3))
-        found.append(RetentionModel(
-            model_id=":".join(parts),
-            owned_by=draw(st.sampled_from(OWNERS)),
-            created_at=NOW - timedelta(days=draw(st.integers(0, 400))),
-            first_seen_at=NOW,
-            listed=draw(st.booleans()),
-        ))
+        found.append(
+            RetentionModel(
+                model_id=":".join(parts),
+                owned_by=draw(st.sampled_from(OWNERS)),
+                created_at=NOW - timedelta(days=draw(st.integers(0, 400))),
+                first_seen_at=NOW,
+                listed=draw(st.booleans()),
+            )
+        )
     return found
 
 
 acme_rules = st.builds(
     RetentionRule,
     max_age=st.integers(1, 365).map(lambda d: timedelta(days=d)),
-    include=st.lists(st.sampled_from(("ft:*:acme:*", "ft:*:*acme*", "ft:gpt-4o:acme:*")),
-                     max_size=2).map(tuple),
+    include=st.lists(
+        st.sampled_from(("ft:*:acme:*", "ft:*:*acme*", "ft:gpt-4o:acme:*")), max_size=2
+    ).map(tuple),
     owned_by=st.lists(st.sampled_from(("org-acme", "user-1")), max_size=1).map(tuple),
     keep=st.lists(st.sampled_from(("ft:*:prod:*", "*:a:*")), max_size=1).map(tuple),
     keep_latest=st.integers(0, 3),
@@ -487,7 +534,9 @@ acme_rules = st.builds(
 @settings(max_examples=200, deadline=None)
 @given(acme_inventories(), inventories(), acme_rules, st.data())
 def test_whatever_else_is_listed_a_model_the_rule_keeps_is_never_deleted(
-    models: list[RetentionModel], others: list[RetentionModel], rule: RetentionRule,
+    models: list[RetentionModel],
+    others: list[RetentionModel],
+    rule: RetentionRule,
     data: st.DataObject,
 ) -> None:
     # Other orgs' fine-tunes of the same families, hostile ids, the provider's and unlisted
@@ -495,9 +544,9 @@ def test_whatever_else_is_listed_a_model_the_rule_keeps_is_never_deleted(
     # all take a keep slot.
     ids = {m.model_id for m in models}
     listed = [*others, *data.draw(rivals(models))]
-    strangers = list({
-        m.model_id: m for m in listed if m.model_id not in ids and not governed(m, rule)
-    }.values())
+    strangers = list(
+        {m.model_id: m for m in listed if m.model_id not in ids and not governed(m, rule)}.values()
+    )
     alone = plan_retention(models, rule, NOW)
     crowded = plan_retention([*models, *strangers], rule, NOW)
 
@@ -527,7 +576,9 @@ def settings_from(tmp_path: Path, text: str) -> dict[str, RetentionRule]:
 
 
 def test_the_global_rule_applies_to_every_source_with_its_defaults(tmp_path: Path) -> None:
-    rules = settings_from(tmp_path, """
+    rules = settings_from(
+        tmp_path,
+        """
         [retention]
         max_age = "90d"
         include = ["ft:*:acme:*"]
@@ -537,14 +588,23 @@ def test_the_global_rule_applies_to_every_source_with_its_defaults(tmp_path: Pat
 
         [[sources]]
         name = "b"
-    """)
-    expected = RetentionRule(max_age=timedelta(days=90), include=("ft:*:acme:*",), keep_latest=1,
-                             max_deletes=10, apply=False, every=timedelta(days=1))
+    """,
+    )
+    expected = RetentionRule(
+        max_age=timedelta(days=90),
+        include=("ft:*:acme:*",),
+        keep_latest=1,
+        max_deletes=10,
+        apply=False,
+        every=timedelta(days=1),
+    )
     assert rules == {"a": expected, "b": expected}
 
 
 def test_a_sources_own_table_overrides_the_global_one_key_by_key(tmp_path: Path) -> None:
-    rules = settings_from(tmp_path, """
+    rules = settings_from(
+        tmp_path,
+        """
         [retention]
         max_age = "90d"
         include = ["ft:*:acme:*"]
@@ -556,16 +616,22 @@ def test_a_sources_own_table_overrides_the_global_one_key_by_key(tmp_path: Path)
 
         [[sources]]
         name = "b"
-    """)
+    """,
+    )
     assert rules["a"] == RetentionRule(
-        max_age=timedelta(days=90), include=("ft:*:beta:*",), keep=("ft:*:acme:prod-*",),
-        max_deletes=0, apply=True,
+        max_age=timedelta(days=90),
+        include=("ft:*:beta:*",),
+        keep=("ft:*:acme:prod-*",),
+        max_deletes=0,
+        apply=True,
     )
     assert rules["b"].include == ("ft:*:acme:*",)
 
 
 def test_only_sources_with_a_table_have_a_rule(tmp_path: Path) -> None:
-    rules = settings_from(tmp_path, """
+    rules = settings_from(
+        tmp_path,
+        """
         [[sources]]
         name = "a"
         [sources.retention]
@@ -576,9 +642,16 @@ def test_only_sources_with_a_table_have_a_rule(tmp_path: Path) -> None:
 
         [[sources]]
         name = "b"
-    """)
-    assert rules == {"a": RetentionRule(max_age=timedelta(weeks=2), owned_by=("user-1",),
-                                        keep_latest=3, every=timedelta(hours=12))}
+    """,
+    )
+    assert rules == {
+        "a": RetentionRule(
+            max_age=timedelta(weeks=2),
+            owned_by=("user-1",),
+            keep_latest=3,
+            every=timedelta(hours=12),
+        )
+    }
 
 
 def test_without_sources_the_global_rule_applies_to_the_default_source(tmp_path: Path) -> None:
@@ -591,26 +664,44 @@ def test_without_sources_the_global_rule_applies_to_the_default_source(tmp_path:
     ("text", "error"),
     [
         ('[retention]\ninclude = ["x"]\n', "retention.max_age: required"),
-        ('[retention]\nmax_age = "soon"\n',
-         "retention.max_age: 'soon' is not a duration like '15m', '12h' or '7d'"),
-        ('[retention]\nmax_age = "9d"\ninclude = "ft:*"\n',
-         "retention.include: expected list, got str 'ft:*'"),
-        ('[retention]\nmax_age = "9d"\nkeep = ["", "x"]\n',
-         "retention.keep: expected a list of non-empty strings"),
-        ('[retention]\nmax_age = "9d"\nmax_deletes = -1\n',
-         "retention.max_deletes: must be zero or more"),
-        ('[retention]\nmax_age = "9d"\nkeep_latest = true\n',
-         "retention.keep_latest: expected int, got bool True"),
-        ('[retention]\nmax_age = "9d"\napply = "yes"\n',
-         "retention.apply: expected bool, got str 'yes'"),
+        (
+            '[retention]\nmax_age = "soon"\n',
+            "retention.max_age: 'soon' is not a duration like '15m', '12h' or '7d'",
+        ),
+        (
+            '[retention]\nmax_age = "9d"\ninclude = "ft:*"\n',
+            "retention.include: expected list, got str 'ft:*'",
+        ),
+        (
+            '[retention]\nmax_age = "9d"\nkeep = ["", "x"]\n',
+            "retention.keep: expected a list of non-empty strings",
+        ),
+        (
+            '[retention]\nmax_age = "9d"\nmax_deletes = -1\n',
+            "retention.max_deletes: must be zero or more",
+        ),
+        (
+            '[retention]\nmax_age = "9d"\nkeep_latest = true\n',
+            "retention.keep_latest: expected int, got bool True",
+        ),
+        (
+            '[retention]\nmax_age = "9d"\napply = "yes"\n',
+            "retention.apply: expected bool, got str 'yes'",
+        ),
         ('[retention]\nmax_age = "9d"\nmax_delete = 3\n', "retention.max_delete: unknown key"),
-        ('retention = 3\n', "retention: expected dict, got int 3"),
-        ('[[sources]]\nname = "a"\nretention = { max_age = "0d" }\n',
-         "sources[0].retention.max_age: must be positive"),
-        ('[[sources]]\nname = "a"\nretention = { include = ["x"] }\n',
-         "sources[0].retention.max_age: required"),
-        ('[[sources]]\nname = "a"\nretention = []\n',
-         "sources[0].retention: expected dict, got list []"),
+        ("retention = 3\n", "retention: expected dict, got int 3"),
+        (
+            '[[sources]]\nname = "a"\nretention = { max_age = "0d" }\n',
+            "sources[0].retention.max_age: must be positive",
+        ),
+        (
+            '[[sources]]\nname = "a"\nretention = { include = ["x"] }\n',
+            "sources[0].retention.max_age: required",
+        ),
+        (
+            '[[sources]]\nname = "a"\nretention = []\n',
+            "sources[0].retention: expected dict, got list []",
+        ),
     ],
 )
 def test_a_bad_retention_table_is_one_error_naming_the_file_and_key(

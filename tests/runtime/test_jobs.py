@@ -19,7 +19,8 @@ from tests.fakes import API_KEY, FakeProvider
 def sync_job(engine: Engine, provider: FakeProvider) -> Job:
     source = Source(name="openai", base_url=provider.base_url, api_key=API_KEY)
     settings = Settings(
-        sources=(source,), http=HTTPSettings(max_retries=0),
+        sources=(source,),
+        http=HTTPSettings(max_retries=0),
         schedule=Schedule(every=timedelta(hours=1), jitter=timedelta(0)),
     )
     (job,) = build_jobs(engine, settings, settings.sources)
@@ -58,7 +59,8 @@ def test_a_failed_sync_does_not_count_and_the_next_run_syncs_again(
 
     with read_session(engine) as session:
         assert list(session.scalars(select(SyncRun.status).order_by(SyncRun.id))) == [
-            "failed", "ok"
+            "failed",
+            "ok",
         ]
 
 

@@ -85,8 +85,10 @@ def test_metrics_show_inventory_runs_events_alerts_and_days_left_after_syncs(
     days = samples["syncer_model_shutdown_days_left", (("model_id", "gpt-4-0613"), *openai)]
     shutdown = datetime(2026, 3, 11, tzinfo=UTC)
     assert days == pytest.approx((shutdown - clock.now) / timedelta(days=1))
-    assert not any(name == "syncer_model_shutdown_days_left" and ("model_id", "gpt-4o") in labels
-                   for name, labels in samples)
+    assert not any(
+        name == "syncer_model_shutdown_days_left" and ("model_id", "gpt-4o") in labels
+        for name, labels in samples
+    )
 
 
 def test_healthz_fails_while_a_source_is_stale_and_passes_again_after_a_sync(
@@ -111,7 +113,8 @@ def test_healthz_fails_while_a_source_is_stale_and_passes_again_after_a_sync(
     assert fresh.json()["status"] == "ok"
     assert late.status_code == 503
     assert late.json()["sources"]["openai"] == {
-        "last_success_at": "2026-03-01T12:00:00.000000Z", "stale_after_seconds": 3600.0,
+        "last_success_at": "2026-03-01T12:00:00.000000Z",
+        "stale_after_seconds": 3600.0,
         "stale": True,
     }
     assert stale_samples["syncer_source_stale", (("source", "openai"),)] == 1
@@ -159,12 +162,15 @@ def test_metrics_name_the_replica_holding_each_lease_and_the_last_holder_of_a_fr
     settings = settings_for(provider)
     with locks.lease(engine, "sync:openai", holder="web-1:7", now=clock):
         pass
-    with locks.lease(engine, "alerts-dispatch", holder="web-2:9", now=clock), \
-            serve(engine, settings, "127.0.0.1", 0, now=clock) as (host, port):
+    with (
+        locks.lease(engine, "alerts-dispatch", holder="web-2:9", now=clock),
+        serve(engine, settings, "127.0.0.1", 0, now=clock) as (host, port),
+    ):
         samples = scrape(f"http://{host}:{port}")
 
-    leases = {labels: value for (name, labels), value in samples.items()
-              if name == "syncer_lease_held"}
+    leases = {
+        labels: value for (name, labels), value in samples.items() if name == "syncer_lease_held"
+    }
     assert leases == {
         (("lease", "alerts-dispatch"), ("replica", "web-2:9")): 1,
         (("lease", "sync:openai"), ("replica", "web-1:7")): 0,
@@ -183,13 +189,18 @@ def test_per_model_series_stop_at_the_cap_keeping_the_soonest_shutdowns(
     with serve(engine, settings, "127.0.0.1", 0, now=clock) as (host, port):
         samples = scrape(f"http://{host}:{port}")
 
-    shown = sorted(dict(labels)["model_id"] for name, labels in samples
-                   if name == "syncer_model_shutdown_days_left")
+    shown = sorted(
+        dict(labels)["model_id"]
+        for name, labels in samples
+        if name == "syncer_model_shutdown_days_left"
+    )
     assert shown == ["m2", "m5"]
-    assert sorted(dict(labels)["model"] for name, labels in samples
-                  if name == "syncer_model_shutdown_timestamp_seconds") == ["m2", "m5"]
+    assert sorted(
+        dict(labels)["model"]
+        for name, labels in samples
+        if name == "syncer_model_shutdown_timestamp_seconds"
+    ) == ["m2", "m5"]
     assert samples["syncer_model_series_left_out", ()] == 3
-
 
 
 def test_shutdown_dates_uses_and_a_failing_source_are_on_metrics(
@@ -201,11 +212,21 @@ def test_shutdown_dates_uses_and_a_failing_source_are_on_metrics(
     settings = settings_for(provider)
     sync(engine, settings, clock)
     with engine.begin() as connection:
-        connection.execute(model_usages_table.insert(), [
-            {"repository": "app", "path": "main.py", "line": line, "column": 1,
-             "model_id": written, "verdict": "shutting-down", "scanned_at": clock.now}
-            for line, written in ((3, "gpt-4-0613"), (9, "openai/gpt-4-0613"))
-        ])
+        connection.execute(
+            model_usages_table.insert(),
+            [
+                {
+                    "repository": "app",
+                    "path": "main.py",
+                    "line": line,
+                    "column": 1,
+                    "model_id": written,
+                    "verdict": "shutting-down",
+                    "scanned_at": clock.now,
+                }
+                for line, written in ((3, "gpt-4-0613"), (9, "openai/gpt-4-0613"))
+            ],
+        )
     provider.fail_next(500, "down")
     sync(engine, settings, clock)
 
@@ -213,8 +234,11 @@ def test_shutdown_dates_uses_and_a_failing_source_are_on_metrics(
         samples = scrape(f"http://{host}:{port}")
 
     def series(name: str) -> dict[str, float]:
-        return {dict(labels)["model"]: value for (sample, labels), value in samples.items()
-                if sample == name and dict(labels)["source"] == "openai"}
+        return {
+            dict(labels)["model"]: value
+            for (sample, labels), value in samples.items()
+            if sample == name and dict(labels)["source"] == "openai"
+        }
 
     assert series("syncer_model_shutdown_timestamp_seconds") == {
         "gpt-4-0613": datetime(2026, 3, 11, tzinfo=UTC).timestamp(),
@@ -223,13 +247,15 @@ def test_shutdown_dates_uses_and_a_failing_source_are_on_metrics(
     assert series("syncer_model_uses") == {"gpt-4-0613": 2}
     assert samples["syncer_source_failing", (("source", "openai"),)] == 1
 
+
 def test_alerts_held_for_a_digest_then_covered_by_it_show_as_held_then_digested(
     engine: Engine, provider: FakeProvider, clock: Clock
 ) -> None:
     from syncer.alerts.digests import compose_due
 
-    weekly = AlertRule("weekly", "events", Channel("webhook", "HOOK"), deliver="digest",
-                       schedule="0 9 * * MON")
+    weekly = AlertRule(
+        "weekly", "events", Channel("webhook", "HOOK"), deliver="digest", schedule="0 9 * * MON"
+    )
     settings = settings_for(provider, weekly)
     provider.set("a")
     sync(engine, settings, clock)

@@ -51,9 +51,7 @@ class SlowProvider:
     def __init__(self, delay: float = 0.2) -> None:
         self.delay = delay
         self.server = HTTPServer(host="127.0.0.1", port=0, threaded=True)
-        self.server.expect_request(re.compile(r"^/\w+/v1/models$")).respond_with_handler(
-            self._list
-        )
+        self.server.expect_request(re.compile(r"^/\w+/v1/models$")).respond_with_handler(self._list)
         self.hold: str | None = None
         self.held = threading.Event()
         self.release = threading.Event()
@@ -98,9 +96,24 @@ def engine(postgres_url: str) -> Iterator[Engine]:
 def start_replica(config: Path, database: str, port: int) -> subprocess.Popen[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "SYNCER_"))}
     return subprocess.Popen(
-        [sys.executable, "-m", "syncer", "--config", str(config), "--database-url", database,
-         "-v", "run", "--metrics-port", str(port), "--metrics-host", "127.0.0.1"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-m",
+            "syncer",
+            "--config",
+            str(config),
+            "--database-url",
+            database,
+            "-v",
+            "run",
+            "--metrics-port",
+            str(port),
+            "--metrics-host",
+            "127.0.0.1",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
         env=env | {"OPENAI_API_KEY": API_KEY},
     )
 
@@ -145,7 +158,7 @@ def test_three_replicas_sync_each_source_once_per_interval_and_survive_a_kill(
     config = tmp_path / "syncer.toml"
     config.write_text(
         f'[schedule]\nevery = "{INTERVAL}s"\njitter = 0\nlease = "{LEASE}s"\n\n'
-        f'[http]\nmax_retries = 0\nread_timeout = 40\n\n'
+        f"[http]\nmax_retries = 0\nread_timeout = 40\n\n"
         + "".join(
             f'[[sources]]\nname = "{s}"\nbase_url = "{slow_provider.base_url(s)}"\n\n'
             for s in SOURCES
@@ -155,8 +168,11 @@ def test_three_replicas_sync_each_source_once_per_interval_and_survive_a_kill(
     replicas = [start_replica(config, postgres_url, port) for port in ports]
     try:
         # Warm up: every replica is up and each source has been synced a few times.
-        wait_for(lambda: all(len(r) >= 3 for r in ok_runs(engine).values()), 40,
-                 "three syncs of each source")
+        wait_for(
+            lambda: all(len(r) >= 3 for r in ok_runs(engine).values()),
+            40,
+            "three syncs of each source",
+        )
         # Hold the next sync of "a" at the provider, then kill the replica doing it.
         slow_provider.hold = "a"
         assert slow_provider.held.wait(10), "no replica came to sync a"

@@ -46,12 +46,13 @@ def test_the_syncs_due_together_run_workers_at_a_time_and_each_records_its_run(
     ``peak``, and syncs one at a time would never open it."""
     lists = {f"p{i}": [f"p{i}-model"] for i in range(5)}
     with GateProvider(lists, gate=3, patience=2.0) as gate:
-        sources = tuple(Source(name=name, base_url=gate.base_url(name), api_key=API_KEY)
-                        for name in lists)
-        settings = Settings(sources=sources, http=HTTPSettings(max_retries=0),
-                            schedule=HOURLY, workers=3)
-        scheduler = build_scheduler(build_jobs(engine, settings, sources), HOURLY,
-                                    settings.workers)
+        sources = tuple(
+            Source(name=name, base_url=gate.base_url(name), api_key=API_KEY) for name in lists
+        )
+        settings = Settings(
+            sources=sources, http=HTTPSettings(max_retries=0), schedule=HOURLY, workers=3
+        )
+        scheduler = build_scheduler(build_jobs(engine, settings, sources), HOURLY, settings.workers)
         scheduler.start()
         try:
             assert wait_for(lambda: ok_runs(engine) == 5), f"{ok_runs(engine)} of 5 synced"
@@ -87,8 +88,9 @@ def test_a_job_that_is_not_a_sync_runs_while_every_sync_worker_is_busy() -> None
 def test_the_start_line_names_a_few_sources_and_counts_the_rest(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    jobs = [Job(f"sync:s{i:04d}", lambda: None, source=Source(name=f"s{i:04d}"))
-            for i in range(1000)]
+    jobs = [
+        Job(f"sync:s{i:04d}", lambda: None, source=Source(name=f"s{i:04d}")) for i in range(1000)
+    ]
     stop = threading.Event()
     stop.set()
     caplog.set_level(logging.INFO, "syncer")
@@ -106,8 +108,9 @@ def test_between_runs_a_sync_job_keeps_no_connection_to_its_provider_open(
     """A thousand sources' idle keep-alive sockets would reach a 1,024 open-files limit."""
     lists = {f"p{i}": [f"p{i}-model"] for i in range(3)}
     with GateProvider(lists, gate=1) as gate:
-        sources = tuple(Source(name=name, base_url=gate.base_url(name), api_key=API_KEY)
-                        for name in lists)
+        sources = tuple(
+            Source(name=name, base_url=gate.base_url(name), api_key=API_KEY) for name in lists
+        )
         settings = Settings(sources=sources, http=HTTPSettings(max_retries=0), schedule=HOURLY)
         for job in build_jobs(engine, settings, sources):
             job.run()

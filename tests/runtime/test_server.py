@@ -38,9 +38,9 @@ TOKEN = "s3cret-token-for-tests"
 
 
 @contextmanager
-def running(args: list[str], env: dict[str, str] | None = None) -> Iterator[
-    tuple[subprocess.Popen[str], str, int]
-]:
+def running(
+    args: list[str], env: dict[str, str] | None = None
+) -> Iterator[tuple[subprocess.Popen[str], str, int]]:
     """``syncer run ARGS`` in the background until its server listens; yields the process
     and the address it logged; stops it with SIGTERM at the end."""
     lines: list[str] = []
@@ -85,7 +85,7 @@ def accepted(pid: int, port: int) -> int:
         except OSError:  # closed meanwhile
             continue
         if target.startswith("socket:["):
-            inodes.add(target[len("socket:["):-1])
+            inodes.add(target[len("socket:[") : -1])
     count = 0
     for table in ("/proc/net/tcp", "/proc/net/tcp6"):
         for row in Path(table).read_text().splitlines()[1:]:
@@ -101,8 +101,16 @@ def run_args(
 ) -> list[str]:
     database = database_url or f"sqlite:///{tmp_path / 'syncer.db'}"
     return [
-        "--base-url", provider.base_url, "--database-url", database,
-        *extra, "run", "--every", "1h", "--metrics-port", "0",
+        "--base-url",
+        provider.base_url,
+        "--database-url",
+        database,
+        *extra,
+        "run",
+        "--every",
+        "1h",
+        "--metrics-port",
+        "0",
     ]
 
 
@@ -113,7 +121,8 @@ def test_run_listens_on_loopback_only_by_default(
     with running(run_args(provider, tmp_path, database_url=database_url)) as (_, host, port):
         assert host == "127.0.0.1"
         assert requests.get(f"http://127.0.0.1:{port}/healthz", timeout=5).status_code in (
-            200, 503,
+            200,
+            503,
         )
         other = other_address()
         if other is not None:
@@ -158,16 +167,20 @@ def test_a_token_guards_every_page_but_an_open_healthz(
 
     with serve(engine, settings, "127.0.0.1", 0, now=clock) as (host, port):
         base = f"http://{host}:{port}"
-        bare = {path: requests.get(base + path, timeout=5) for path in ("/", "/metrics",
-                                                                         "/shutdowns.ics")}
-        wrong = requests.get(f"{base}/metrics", headers={"Authorization": "Bearer nope"},
-                             timeout=5)
-        right = requests.get(f"{base}/metrics", headers={"Authorization": f"Bearer {TOKEN}"},
-                             timeout=5)
+        bare = {
+            path: requests.get(base + path, timeout=5)
+            for path in ("/", "/metrics", "/shutdowns.ics")
+        }
+        wrong = requests.get(f"{base}/metrics", headers={"Authorization": "Bearer nope"}, timeout=5)
+        right = requests.get(
+            f"{base}/metrics", headers={"Authorization": f"Bearer {TOKEN}"}, timeout=5
+        )
         health = requests.get(f"{base}/healthz", timeout=5)
 
     assert {path: r.status_code for path, r in bare.items()} == {
-        "/": 401, "/metrics": 401, "/shutdowns.ics": 401,
+        "/": 401,
+        "/metrics": 401,
+        "/shutdowns.ics": 401,
     }
     assert bare["/metrics"].headers["WWW-Authenticate"].startswith("Bearer")
     assert TOKEN not in bare["/"].text
@@ -209,8 +222,9 @@ def test_a_token_from_the_environment_guards_a_real_run(
     env = clean_env(SYNCER_METRICS_TOKEN=TOKEN)
     with running(run_args(provider, tmp_path, "--config", str(config)), env) as (_, host, port):
         closed = requests.get(f"http://{host}:{port}/metrics", timeout=5)
-        opened = requests.get(f"http://{host}:{port}/metrics", timeout=5,
-                              headers={"Authorization": f"Bearer {TOKEN}"})
+        opened = requests.get(
+            f"http://{host}:{port}/metrics", timeout=5, headers={"Authorization": f"Bearer {TOKEN}"}
+        )
         health = requests.get(f"http://{host}:{port}/healthz", timeout=5)
     assert (closed.status_code, opened.status_code) == (401, 200)
     assert health.status_code in (200, 503)
@@ -222,8 +236,10 @@ def test_unset_token_refused_by_serve_before_listening(
 ) -> None:
     server = ServerSettings(token_env="SYNCER_TOKEN")
     settings = Settings(sources=(Source("openai", provider.base_url),), server=server)
-    with pytest.raises(ConfigError, match="SYNCER_TOKEN is not set"), \
-            serve(engine, settings, "127.0.0.1", 0):
+    with (
+        pytest.raises(ConfigError, match="SYNCER_TOKEN is not set"),
+        serve(engine, settings, "127.0.0.1", 0),
+    ):
         pass
 
 
@@ -240,8 +256,8 @@ def test_the_served_report_allows_only_its_own_script(
         page = requests.get(f"http://{host}:{port}/", timeout=10)
 
     policy = dict(
-        directive.strip().split(" ", 1) for directive in
-        page.headers["Content-Security-Policy"].split(";")
+        directive.strip().split(" ", 1)
+        for directive in page.headers["Content-Security-Policy"].split(";")
     )
     assert policy["default-src"] == "'none'"
     assert "unsafe-inline" not in policy["script-src"]
@@ -273,8 +289,16 @@ def test_a_server_table_still_works_with_a_one_line_warning_naming_http(
     with running(run_args(provider, tmp_path, "--config", str(config)), env) as (_, host, port):
         closed = requests.get(f"http://{host}:{port}/metrics", timeout=5)
     assert closed.status_code == 401
-    result = syncer("--config", str(config), "--base-url", provider.base_url, "--database-url",
-                    f"sqlite:///{tmp_path / 'syncer.db'}", "sync", env=env)
+    result = syncer(
+        "--config",
+        str(config),
+        "--base-url",
+        provider.base_url,
+        "--database-url",
+        f"sqlite:///{tmp_path / 'syncer.db'}",
+        "sync",
+        env=env,
+    )
     assert result.returncode == 0, result.stderr
     (line,) = result.stderr.splitlines()
     assert line.endswith(
@@ -322,8 +346,9 @@ def test_a_page_is_rendered_once_per_change_not_per_request(
     with serve(engine, settings, "127.0.0.1", 0, now=clock) as (host, port):
         base = f"http://{host}:{port}"
         first, second = (requests.get(f"{base}/", timeout=10) for _ in range(2))
-        unchanged = requests.get(f"{base}/", timeout=10,
-                                 headers={"If-None-Match": first.headers["ETag"]})
+        unchanged = requests.get(
+            f"{base}/", timeout=10, headers={"If-None-Match": first.headers["ETag"]}
+        )
         after_first = renders(base)
         provider.set("gpt-4o", "o3")
         sync()

@@ -45,8 +45,10 @@ class _Handler(BaseHTTPRequestHandler):
         self.server.arrived[name].set()
         if name in self.server.held:
             self.server.release.wait(60)
-        models = [{"id": i, "object": "model", "created": 1686935002, "owned_by": name}
-                  for i in self.server.lists.get(name, [f"{name}-1", f"{name}-2"])]
+        models = [
+            {"id": i, "object": "model", "created": 1686935002, "owned_by": name}
+            for i in self.server.lists.get(name, [f"{name}-1", f"{name}-2"])
+        ]
         self._send(200, {"object": "list", "data": models})
 
     def _send(self, status: int, document: Any) -> None:
@@ -166,8 +168,12 @@ def runs(database_url: str) -> list[tuple[str, str]]:
     engine = make_engine(database_url)
     try:
         with read_session(engine) as session:
-            return [(r.source, r.status) for r in session.execute(
-                select(SyncRun.source, SyncRun.status).order_by(SyncRun.id))]
+            return [
+                (r.source, r.status)
+                for r in session.execute(
+                    select(SyncRun.source, SyncRun.status).order_by(SyncRun.id)
+                )
+            ]
     except Exception:  # the schema is not there yet: the process is still starting
         return []
     finally:
@@ -187,16 +193,17 @@ def models(database_url: str, source: str) -> list[str]:
     engine = make_engine(database_url)
     try:
         with read_session(engine) as session:
-            return list(session.scalars(
-                select(Model.model_id).where(Model.source == source).order_by(Model.model_id)))
+            return list(
+                session.scalars(
+                    select(Model.model_id).where(Model.source == source).order_by(Model.model_id)
+                )
+            )
     finally:
         engine.dispose()
 
 
 @pytest.fixture
-def run_daemon(
-    tmp_path: Path, provider: HeldProvider, database_url: str
-) -> Iterator[Process]:
+def run_daemon(tmp_path: Path, provider: HeldProvider, database_url: str) -> Iterator[Process]:
     """``syncer run`` of sources ``fast`` and ``slow``, with ``slow``'s list held by the
     provider; yielded once ``fast`` has synced and ``slow``'s sync is in flight."""
     provider.held.add("slow")
@@ -219,8 +226,10 @@ def test_sigterm_abandons_a_sync_still_held_after_stop_timeout_and_the_next_sync
     assert code == 128 + signal.SIGTERM, run_daemon.stderr
     assert took < 2 + SLACK, took
     assert "waiting up to 2s for sync:slow in flight" in run_daemon.stderr
-    assert ("stop_timeout (2s) passed: exiting without waiting for sync:slow; an unfinished "
-            "sync rolls back and is done again at the next start") in run_daemon.stderr
+    assert (
+        "stop_timeout (2s) passed: exiting without waiting for sync:slow; an unfinished "
+        "sync rolls back and is done again at the next start"
+    ) in run_daemon.stderr
     assert "freed the leases of sync:slow: another replica or the next start takes them now" in (
         run_daemon.stderr
     )
@@ -230,8 +239,9 @@ def test_sigterm_abandons_a_sync_still_held_after_stop_timeout_and_the_next_sync
     assert lease.expires_at <= datetime.now(UTC)
 
     provider.release.set()  # the next start: its lease free, slow is synced at once
-    again = Process(["--config", str(tmp_path / "syncer.toml"), "--database-url", database_url,
-                     "run"])
+    again = Process(
+        ["--config", str(tmp_path / "syncer.toml"), "--database-url", database_url, "run"]
+    )
     try:
         wait_for(lambda: ("slow", "ok") in runs(database_url), "slow's sync", timeout=20)
         again.signal(signal.SIGTERM)
@@ -275,9 +285,7 @@ def test_a_second_signal_stops_syncer_run_at_once(
 
     assert code == 128 + second, daemon.stderr
     assert took < SLACK, took
-    assert f"received {second.name} again: exiting without waiting for sync:slow" in (
-        daemon.stderr
-    )
+    assert f"received {second.name} again: exiting without waiting for sync:slow" in (daemon.stderr)
     assert runs(database_url) == []
 
 
@@ -298,8 +306,9 @@ def test_syncer_run_with_nothing_in_flight_stops_at_once_and_cleanly(
     assert took < SLACK, took
 
 
-def start_sync(tmp_path: Path, provider: HeldProvider, database_url: str, *names: str,
-               stop_timeout: str = "2s") -> Process:
+def start_sync(
+    tmp_path: Path, provider: HeldProvider, database_url: str, *names: str, stop_timeout: str = "2s"
+) -> Process:
     path = config(tmp_path, provider, *names, stop_timeout=stop_timeout)
     return Process(["--config", str(path), "--database-url", database_url, "sync"])
 
@@ -411,8 +420,9 @@ def test_a_sync_abandoned_in_the_middle_of_its_transaction_leaves_nothing_of_it(
     finally:
         engine.dispose()
 
-    again = syncer("--config", str(tmp_path / "syncer.toml"), "--database-url", postgres_url,
-                   "sync")
+    again = syncer(
+        "--config", str(tmp_path / "syncer.toml"), "--database-url", postgres_url, "sync"
+    )
     assert again.returncode == 0, again.stderr
     assert again.stdout.startswith("b: 2 models, 1 added, 1 vanished")
 
@@ -420,7 +430,11 @@ def test_a_sync_abandoned_in_the_middle_of_its_transaction_leaves_nothing_of_it(
 def _waiting_on_a_lock(engine: Any) -> bool:
     """Whether another session waits on a row lock (the sync, at ``source_listings``)."""
     with engine.connect() as connection:
-        return bool(connection.scalar(text(
-            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-            "AND datname = current_database()"
-        )))
+        return bool(
+            connection.scalar(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                    "AND datname = current_database()"
+                )
+            )
+        )

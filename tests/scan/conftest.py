@@ -103,14 +103,25 @@ def synced(invoke: Callable[..., Result], provider: FakeProvider, tmp_path: Path
     """openai lists five models: ``gpt-4-32k`` with a shutdown date 10 days out,
     ``text-embedding-ada-002`` with an imported one 200 days out (replacement named), and
     ``text-davinci-003`` vanished."""
-    provider.set("gpt-4o", "gpt-4o-mini", "gpt-4-32k", "text-embedding-ada-002",
-                 "text-davinci-003", "whisper-1", "tts-1", "dall-e-3", "babbage-002")
+    provider.set(
+        "gpt-4o",
+        "gpt-4o-mini",
+        "gpt-4-32k",
+        "text-embedding-ada-002",
+        "text-davinci-003",
+        "whisper-1",
+        "tts-1",
+        "dall-e-3",
+        "babbage-002",
+    )
     provider.models[2]["shutdown_date"] = str(TODAY + timedelta(days=10))
     assert invoke("sync").exit_code == 0
     provider.models = [m for m in provider.models if m["id"] != "text-davinci-003"]
     assert invoke("sync").exit_code == 0
     dates = tmp_path / "deps.csv"
-    dates.write_text("model,shutdown_date,replacement\n"
-                     f"text-embedding-ada-002,{TODAY + timedelta(days=200)},"
-                     "text-embedding-3-small\n")
+    dates.write_text(
+        "model,shutdown_date,replacement\n"
+        f"text-embedding-ada-002,{TODAY + timedelta(days=200)},"
+        "text-embedding-3-small\n"
+    )
     assert invoke("deprecations", "import", str(dates)).exit_code == 0

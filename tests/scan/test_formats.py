@@ -16,8 +16,9 @@ from .conftest import EXPECTED, write_tree
 
 pytestmark = pytest.mark.usefixtures("synced")
 
-SARIF_SCHEMA = json.loads((Path(__file__).parent / "schemas" / "sarif-schema-2.1.0.json")
-                          .read_text())
+SARIF_SCHEMA = json.loads(
+    (Path(__file__).parent / "schemas" / "sarif-schema-2.1.0.json").read_text()
+)
 
 
 @pytest.fixture
@@ -30,12 +31,15 @@ def here(tree: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def test_json_is_versioned_and_holds_every_finding(invoke: Callable[..., Result]) -> None:
     result = invoke("scan", "--all", "--format", "json")
     document = json.loads(result.stdout)
-    assert (document["format"], document["version"], document["failed"]) == (
-        "syncer-scan", 1, True)
-    assert {(f["path"], f["line"], f["column"], f["text"], f["verdict"])
-            for f in document["findings"]} == EXPECTED
-    embedding = next(f for f in document["findings"] if f["path"] == ".env"
-                     and f["text"] == "text-embedding-ada-002")
+    assert (document["format"], document["version"], document["failed"]) == ("syncer-scan", 1, True)
+    assert {
+        (f["path"], f["line"], f["column"], f["text"], f["verdict"]) for f in document["findings"]
+    } == EXPECTED
+    embedding = next(
+        f
+        for f in document["findings"]
+        if f["path"] == ".env" and f["text"] == "text-embedding-ada-002"
+    )
     assert embedding["replacement"] == "text-embedding-3-small"
     assert embedding["fails"] is False and embedding["origin"].endswith("deps.csv")
     assert document["counts"] == {"vanished": 2, "shutting-down": 5, "not-listed": 2, "ok": 8}
@@ -51,13 +55,19 @@ def test_sarif_is_valid_2_1_0_with_one_rule_per_verdict(
     jsonschema.Draft4Validator(SARIF_SCHEMA).validate(log)
     (run,) = log["runs"]
     assert [r["id"] for r in run["tool"]["driver"]["rules"]] == [
-        "syncer/model-vanished", "syncer/model-shutting-down", "syncer/model-deprecated",
-        "syncer/model-not-listed", "syncer/model-ok"]
+        "syncer/model-vanished",
+        "syncer/model-shutting-down",
+        "syncer/model-deprecated",
+        "syncer/model-not-listed",
+        "syncer/model-ok",
+    ]
     places = {
-        (r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
-         r["locations"][0]["physicalLocation"]["region"]["startLine"],
-         r["locations"][0]["physicalLocation"]["region"]["startColumn"],
-         r["ruleId"].removeprefix("syncer/model-"))
+        (
+            r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+            r["locations"][0]["physicalLocation"]["region"]["startLine"],
+            r["locations"][0]["physicalLocation"]["region"]["startColumn"],
+            r["ruleId"].removeprefix("syncer/model-"),
+        )
         for r in run["results"]
     }
     assert places == {(p, n, c, v) for p, n, c, _, v in EXPECTED}
@@ -66,8 +76,9 @@ def test_sarif_is_valid_2_1_0_with_one_rule_per_verdict(
     embedding = next(r for r in run["results"] if "text-embedding-ada-002" in r["message"]["text"])
     assert embedding["level"] == "warning"
     assert "use text-embedding-3-small instead" in embedding["message"]["text"]
-    assert "scan.sarif" not in {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
-                                for r in run["results"]}
+    assert "scan.sarif" not in {
+        r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in run["results"]
+    }
 
 
 def test_github_annotations_and_the_step_summary(
@@ -79,15 +90,19 @@ def test_github_annotations_and_the_step_summary(
     out = result.stdout.splitlines()
     assert out[0].startswith(
         "::error file=app/chat.py,line=3,col=47,endColumn=56,title=gpt-4-32k%3A shutting-down::"
-        "shuts down ")
+        "shuts down "
+    )
     assert out[1].startswith(
         "::error file=app/chat.py,line=4,col=11,endColumn=27,title=text-davinci-003%3A "
-        "vanished::no longer listed by openai")
+        "vanished::no longer listed by openai"
+    )
     assert out[2].startswith("::error file=settings.toml,line=2,col=10,endColumn=19,")
     assert len(out) == 3
     text = summary.read_text()
-    assert text.startswith("### syncer scan\n\nscanned 2 files: 1 vanished, 2 shutting-down, "
-                           "2 ok (2 ok not shown: --all shows them); 3 fail")
+    assert text.startswith(
+        "### syncer scan\n\nscanned 2 files: 1 vanished, 2 shutting-down, "
+        "2 ok (2 ok not shown: --all shows them); 3 fail"
+    )
     assert "| ❌ | `app/chat.py:4:11` | `text-davinci-003` | vanished |" in text
     assert result.exit_code == 1
 
@@ -102,8 +117,10 @@ def test_github_caps_annotations_as_github_does(
     out = invoke("scan", "--format", "github").stdout.splitlines()
     assert sum(line.startswith("::error ") for line in out) == ANNOTATIONS_PER_LEVEL
     assert sum(line.startswith("::warning ") for line in out) == ANNOTATIONS_PER_LEVEL
-    assert out[-1] == ("::warning::10 more findings not annotated (GitHub shows 10 of each "
-                       "level): see the job summary")
+    assert out[-1] == (
+        "::warning::10 more findings not annotated (GitHub shows 10 of each "
+        "level): see the job summary"
+    )
 
 
 def test_scan_output_replaces_its_target_in_one_step_and_never_writes_through_a_symlink(
@@ -132,7 +149,10 @@ def test_scan_output_replaces_its_target_in_one_step_and_never_writes_through_a_
     assert json.loads(target.read_text())["format"] == "syncer-scan"
     assert target.stat().st_mode & 0o777 == 0o640
     assert sorted(p.name for p in out.iterdir()) == [
-        "linked.json", "scan.json", "scan.json.partial"]
+        "linked.json",
+        "scan.json",
+        "scan.json.partial",
+    ]
     nowhere = out / "missing" / "scan.json"
     unwritable = invoke("scan", "--format", "json", "-o", str(nowhere))
     assert unwritable.exit_code == 2

@@ -79,12 +79,20 @@ def test_an_export_replaces_its_target_in_one_step_and_never_writes_through_a_sy
 
 def test_the_schema_refuses_what_a_reader_would_refuse() -> None:
     validator = jsonschema.Draft202012Validator(SCHEMA)
-    good = {"format": "syncer-inventory", "version": 1,
-            "exported_at": "2026-03-01T12:00:00.000000Z", "sources": [], "models": [],
-            "deprecations": []}
+    good = {
+        "format": "syncer-inventory",
+        "version": 1,
+        "exported_at": "2026-03-01T12:00:00.000000Z",
+        "sources": [],
+        "models": [],
+        "deprecations": [],
+    }
     validator.validate(good)
-    for bad in ({**good, "version": 2}, {**good, "exported_at": "yesterday"},
-                {**good, "models": [{"source": "a"}]}):
+    for bad in (
+        {**good, "version": 2},
+        {**good, "exported_at": "yesterday"},
+        {**good, "models": [{"source": "a"}]},
+    ):
         assert not validator.is_valid(bad)
 
 
@@ -103,8 +111,11 @@ def test_a_scan_against_the_export_finds_what_a_scan_against_the_database_finds(
 
 
 def test_a_scan_reads_an_inventory_url_and_run_serves_one(
-    invoke: Callable[..., Result], engine: Engine, tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch, httpserver: HTTPServer,
+    invoke: Callable[..., Result],
+    engine: Engine,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    httpserver: HTTPServer,
 ) -> None:
     invoke("sync")  # the provider lists nothing: an empty inventory
     with serve(engine, Settings(), "127.0.0.1", 0) as (host, port):
@@ -112,31 +123,64 @@ def test_a_scan_reads_an_inventory_url_and_run_serves_one(
     assert served.status_code == 200
     assert served.headers["Content-Type"] == "application/json"
     jsonschema.Draft202012Validator(SCHEMA).validate(served.json())
-    document = {**served.json(), "models": [{
-        "source": "openai", "model_id": "command-r", "first_seen_at": served.json()["exported_at"],
-        "last_seen_at": None, "vanished_at": None, "shutdown_at": None, "shutdown_origin": None,
-        "replacement": "command-a", "lifecycle_status": "deprecated"}]}
+    document = {
+        **served.json(),
+        "models": [
+            {
+                "source": "openai",
+                "model_id": "command-r",
+                "first_seen_at": served.json()["exported_at"],
+                "last_seen_at": None,
+                "vanished_at": None,
+                "shutdown_at": None,
+                "shutdown_origin": None,
+                "replacement": "command-a",
+                "lifecycle_status": "deprecated",
+            }
+        ],
+    }
     httpserver.expect_request("/inventory.json").respond_with_json(document)
     (tmp_path / "app.py").write_text('MODEL = "command-r"\n')
     monkeypatch.chdir(tmp_path)
-    result = invoke("scan", "--inventory", httpserver.url_for("/inventory.json"),
-                    "--fail-on", "deprecated")
+    result = invoke(
+        "scan", "--inventory", httpserver.url_for("/inventory.json"), "--fail-on", "deprecated"
+    )
     assert result.exit_code == 1
     assert result.stdout.splitlines()[1].split() == [
-        "!", "1:10", "command-r", "deprecated", "deprecated", "by", "openai,", "no", "shutdown",
-        "date", "yet;", "use", "command-a", "instead"]
+        "!",
+        "1:10",
+        "command-r",
+        "deprecated",
+        "deprecated",
+        "by",
+        "openai,",
+        "no",
+        "shutdown",
+        "date",
+        "yet;",
+        "use",
+        "command-a",
+        "instead",
+    ]
 
 
-@pytest.mark.parametrize(("content", "message"), [
-    (None, "Error: missing.json: cannot read it: No such file or directory"),
-    ("{", "Error: missing.json: not valid JSON"),
-    ('{"format": "syncer-inventory", "version": 9}',
-     "Error: missing.json: inventory version 9: this syncer reads version 1"),
-    ('{"format": "syncer-inventory", "version": 1, "exported_at": "2026-01-01T00:00:00Z", '
-     '"models": [{"source": "a"}]}', "Error: missing.json: models[0].model_id: expected a "
-     "non-empty string"),
-    ("[]", "Error: missing.json: (top): expected an object"),
-])
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (None, "Error: missing.json: cannot read it: No such file or directory"),
+        ("{", "Error: missing.json: not valid JSON"),
+        (
+            '{"format": "syncer-inventory", "version": 9}',
+            "Error: missing.json: inventory version 9: this syncer reads version 1",
+        ),
+        (
+            '{"format": "syncer-inventory", "version": 1, "exported_at": "2026-01-01T00:00:00Z", '
+            '"models": [{"source": "a"}]}',
+            "Error: missing.json: models[0].model_id: expected a non-empty string",
+        ),
+        ("[]", "Error: missing.json: (top): expected an object"),
+    ],
+)
 def test_an_unreadable_inventory_exits_2_naming_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, content: str | None, message: str
 ) -> None:
@@ -158,10 +202,13 @@ def test_an_inventory_url_must_be_https_unless_local(tmp_path: Path) -> None:
     from syncer.cli import cli
 
     result = CliRunner().invoke(
-        cli, ["scan", str(tmp_path), "--inventory", "http://user:pw@example.com/i.json?t=s"])
+        cli, ["scan", str(tmp_path), "--inventory", "http://user:pw@example.com/i.json?t=s"]
+    )
     assert result.exit_code == 2
-    assert result.stderr == ("Error: http://example.com/i.json: an inventory URL must be "
-                             "https:// (http only to localhost)\n")
+    assert result.stderr == (
+        "Error: http://example.com/i.json: an inventory URL must be "
+        "https:// (http only to localhost)\n"
+    )
 
 
 def test_no_database_is_an_inventory_error_exit_2(
@@ -181,15 +228,32 @@ def test_no_database_is_an_inventory_error_exit_2(
 
 def test_a_document_round_trips_through_plain_data() -> None:
     document = {
-        "format": "syncer-inventory", "version": 1,
+        "format": "syncer-inventory",
+        "version": 1,
         "exported_at": "2026-03-01T12:00:00.000000Z",
         "sources": [{"name": "openai", "listed_at": None}],
-        "models": [{"source": "openai", "model_id": "gpt-4", "first_seen_at":
-                    "2025-03-01T12:00:00.000000Z", "last_seen_at": None,
-                    "vanished_at": "2026-01-01T00:00:00.000000Z", "shutdown_at": None,
-                    "shutdown_origin": None, "replacement": "gpt-4o", "lifecycle_status": None}],
-        "deprecations": [{"model": "gpt-4-*", "source": "*", "shutdown_at":
-                          "2026-06-06T00:00:00.000000Z", "replacement": None, "origin": None}],
+        "models": [
+            {
+                "source": "openai",
+                "model_id": "gpt-4",
+                "first_seen_at": "2025-03-01T12:00:00.000000Z",
+                "last_seen_at": None,
+                "vanished_at": "2026-01-01T00:00:00.000000Z",
+                "shutdown_at": None,
+                "shutdown_origin": None,
+                "replacement": "gpt-4o",
+                "lifecycle_status": None,
+            }
+        ],
+        "deprecations": [
+            {
+                "model": "gpt-4-*",
+                "source": "*",
+                "shutdown_at": "2026-06-06T00:00:00.000000Z",
+                "replacement": None,
+                "origin": None,
+            }
+        ],
     }
     inventory = from_document(document, "x")
     assert inventory.exported_at == datetime(2026, 3, 1, 12, tzinfo=UTC)
@@ -198,8 +262,11 @@ def test_a_document_round_trips_through_plain_data() -> None:
 
 @pytest.mark.parametrize("table", ["http", "server"])
 def test_a_scan_sends_the_servers_token_from_its_settings(
-    invoke: Callable[..., Result], engine: Engine, tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch, table: str,
+    invoke: Callable[..., Result],
+    engine: Engine,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    table: str,
 ) -> None:
     """Issue 22: ``syncer run``'s server behind ``token_env`` answers the scan only when the
     scan's own settings name the token, whichever table holds the key; the token is never
@@ -224,13 +291,23 @@ def test_a_scan_sends_the_servers_token_from_its_settings(
 
     assert with_token.exit_code == 0, with_token.output
     assert "1 file" in with_token.stderr
-    assert (without.exit_code, without.stderr) == (2, (
-        f"Error: {url}: HTTP 401: the server wants a token: set [http] token_env to the "
-        "variable that holds it, as the server's configuration does\n"))
+    assert (without.exit_code, without.stderr) == (
+        2,
+        (
+            f"Error: {url}: HTTP 401: the server wants a token: set [http] token_env to the "
+            "variable that holds it, as the server's configuration does\n"
+        ),
+    )
     assert (wrong.exit_code, wrong.stderr.splitlines()[-1]) == (
-        2, f"Error: {url}: HTTP 401: the server refused the token in SCAN_HTTP_TOKEN")
-    assert (unset.exit_code, unset.stderr.splitlines()[-1]) == (2, (
-        f"Error: {url}: HTTP 401: the server wants a token: [http] token_env names "
-        "SCAN_HTTP_TOKEN, which is not set"))
+        2,
+        f"Error: {url}: HTTP 401: the server refused the token in SCAN_HTTP_TOKEN",
+    )
+    assert (unset.exit_code, unset.stderr.splitlines()[-1]) == (
+        2,
+        (
+            f"Error: {url}: HTTP 401: the server wants a token: [http] token_env names "
+            "SCAN_HTTP_TOKEN, which is not set"
+        ),
+    )
     for result in (with_token, without, wrong, unset):
         assert token not in result.output

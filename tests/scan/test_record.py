@@ -22,18 +22,25 @@ pytestmark = pytest.mark.usefixtures("synced")
 def usages(database_url: str) -> set[tuple[str, str, int, int, str, str]]:
     engine = create_engine(database_url)
     with engine.connect() as connection:
-        rows = connection.execute(select(
-            model_usages_table.c.repository, model_usages_table.c.path,
-            model_usages_table.c.line, model_usages_table.c.column,
-            model_usages_table.c.model_id, model_usages_table.c.verdict,
-        ))
+        rows = connection.execute(
+            select(
+                model_usages_table.c.repository,
+                model_usages_table.c.path,
+                model_usages_table.c.line,
+                model_usages_table.c.column,
+                model_usages_table.c.model_id,
+                model_usages_table.c.verdict,
+            )
+        )
         found = {tuple(row) for row in rows}
     engine.dispose()
     return found  # type: ignore[return-value]
 
 
 def test_record_replaces_the_repositorys_uses_and_models_shows_them(
-    invoke: Callable[..., Result], tree: Path, monkeypatch: pytest.MonkeyPatch,
+    invoke: Callable[..., Result],
+    tree: Path,
+    monkeypatch: pytest.MonkeyPatch,
     database_url: str,
 ) -> None:
     monkeypatch.chdir(tree)
@@ -61,11 +68,21 @@ def test_a_use_stored_with_a_vendor_prefix_counts_for_the_listed_model(
     an OpenAI source's ``gpt-4o`` in ``models``, as it does for the alerts' ``in_use``."""
     engine = create_engine(database_url)
     with engine.begin() as connection:
-        connection.execute(model_usages_table.insert(), [
-            {"repository": "acme/tools", "path": "llm.py", "line": line, "column": 9,
-             "model_id": written, "verdict": "ok", "scanned_at": datetime.now(UTC)}
-            for line, written in ((1, "openai/gpt-4o"), (2, "gpt-4o"))
-        ])
+        connection.execute(
+            model_usages_table.insert(),
+            [
+                {
+                    "repository": "acme/tools",
+                    "path": "llm.py",
+                    "line": line,
+                    "column": 9,
+                    "model_id": written,
+                    "verdict": "ok",
+                    "scanned_at": datetime.now(UTC),
+                }
+                for line, written in ((1, "openai/gpt-4o"), (2, "gpt-4o"))
+            ],
+        )
     engine.dispose()
     used = json.loads(invoke("models", "--used", "--format", "json").stdout)
     assert [(m["model_id"], m["used_in"]) for m in used] == [("gpt-4o", 2)]

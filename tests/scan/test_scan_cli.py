@@ -37,7 +37,8 @@ def test_every_use_is_found_with_its_verdict_and_nothing_else(
     assert result.exit_code == 1
     assert result.stderr.strip().endswith(
         "scanned 11 files: 2 vanished, 5 shutting-down, 2 not-listed, 8 ok; "
-        "5 fail --fail-on vanished,shutting-down:30d")
+        "5 fail --fail-on vanished,shutting-down:30d"
+    )
 
 
 def test_the_text_says_what_to_do(
@@ -46,13 +47,22 @@ def test_the_text_says_what_to_do(
     monkeypatch.chdir(tree)
     lines = invoke("scan", "app/chat.py", ".env").stdout.splitlines()
     assert lines[0] == "app/chat.py"
-    assert re.match(r" !\s+3:47  gpt-4-32k\s+shutting-down  shuts down \S+ \(in (9|10) days; "
-                    r"date from provider\)$", lines[1])
-    assert re.match(r" !\s+4:11  text-davinci-003  vanished\s+no longer listed by openai "
-                    r"\(vanished \S+\); replace it$", lines[2])
-    assert re.match(r"   \s+2:12  text-embedding-ada-002  shutting-down  shuts down \S+ "
-                    r"\(in (199|200) days; date from \S*deps.csv\); use text-embedding-3-small "
-                    r"instead$", lines[5])
+    assert re.match(
+        r" !\s+3:47  gpt-4-32k\s+shutting-down  shuts down \S+ \(in (9|10) days; "
+        r"date from provider\)$",
+        lines[1],
+    )
+    assert re.match(
+        r" !\s+4:11  text-davinci-003  vanished\s+no longer listed by openai "
+        r"\(vanished \S+\); replace it$",
+        lines[2],
+    )
+    assert re.match(
+        r"   \s+2:12  text-embedding-ada-002  shutting-down  shuts down \S+ "
+        r"\(in (199|200) days; date from \S*deps.csv\); use text-embedding-3-small "
+        r"instead$",
+        lines[5],
+    )
     assert "ok" not in {row[4] for row in findings("\n".join(lines))}
 
 
@@ -79,13 +89,22 @@ def test_include_and_exclude_globs(
     assert {f[0] for f in without} == {f[0] for f in EXPECTED} - {"app/chat.py", "README.md"}
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["--fail-on", "gone"], "Error: Invalid value for --fail-on: 'gone' is not a verdict"),
-    (["no/such/dir"], "Error: Invalid value for '[PATHS]...': Path 'no/such/dir' does not exist"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--fail-on", "gone"], "Error: Invalid value for --fail-on: 'gone' is not a verdict"),
+        (
+            ["no/such/dir"],
+            "Error: Invalid value for '[PATHS]...': Path 'no/such/dir' does not exist",
+        ),
+    ],
+)
 def test_usage_errors_exit_2(
-    invoke: Callable[..., Result], tree: Path, monkeypatch: pytest.MonkeyPatch,
-    args: list[str], message: str,
+    invoke: Callable[..., Result],
+    tree: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    args: list[str],
+    message: str,
 ) -> None:
     monkeypatch.chdir(tree)
     result = invoke("scan", *args)

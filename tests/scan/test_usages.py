@@ -14,8 +14,15 @@ MONDAY = datetime(2026, 3, 2, 9, tzinfo=UTC)
 
 
 def use(repository: str, path: str, line: int, model_id: str, at: datetime) -> dict[str, object]:
-    return {"repository": repository, "path": path, "line": line, "column": 1,
-            "model_id": model_id, "verdict": "ok", "scanned_at": at}
+    return {
+        "repository": repository,
+        "path": path,
+        "line": line,
+        "column": 1,
+        "model_id": model_id,
+        "verdict": "ok",
+        "scanned_at": at,
+    }
 
 
 def test_only_the_newest_scan_of_each_repository_counts_and_ids_match_however_written(
@@ -23,13 +30,16 @@ def test_only_the_newest_scan_of_each_repository_counts_and_ids_match_however_wr
 ) -> None:
     later = MONDAY + timedelta(days=7)
     with engine.begin() as connection:
-        connection.execute(model_usages_table.insert(), [
-            # Rows of an older scan of api, as a table loaded by hand might keep them.
-            use("api", "old.py", 1, "o1", MONDAY),
-            use("api", "app.py", 3, "openai/gpt-4o", later),
-            use("api", "app.py", 9, "gpt-4o:free", later),
-            use("web", "chat.ts", 2, "gpt-4o", MONDAY),
-        ])
+        connection.execute(
+            model_usages_table.insert(),
+            [
+                # Rows of an older scan of api, as a table loaded by hand might keep them.
+                use("api", "old.py", 1, "o1", MONDAY),
+                use("api", "app.py", 3, "openai/gpt-4o", later),
+                use("api", "app.py", 9, "gpt-4o:free", later),
+                use("web", "chat.ts", 2, "gpt-4o", MONDAY),
+            ],
+        )
     statements: list[object] = []
     event.listen(engine, "before_execute", lambda *args: statements.append(args[1]))
 
@@ -39,7 +49,9 @@ def test_only_the_newest_scan_of_each_repository_counts_and_ids_match_however_wr
 
     assert len(statements) == 2
     assert in_use.places("gpt-4o") == (
-        Place("api", "app.py", 3), Place("api", "app.py", 9), Place("web", "chat.ts", 2),
+        Place("api", "app.py", 3),
+        Place("api", "app.py", 9),
+        Place("web", "chat.ts", 2),
     )
     assert in_use.places("openrouter/openai/gpt-4o") == in_use.places("gpt-4o")
     assert in_use.places("o1") == (), "only api's latest scan counts"

@@ -18,26 +18,51 @@ def record(model_id: str, source: str = "openai", **fields: Any) -> ModelRecord:
     return ModelRecord(source, model_id, SEEN, NOW, **{"vanished_at": None, **fields})
 
 
-INDEX = Index(Inventory(NOW, (), (
-    record("gpt-4o"),
-    record("gpt-4", vanished_at=NOW - timedelta(days=10)),
-    record("gpt-4-32k", shutdown_at=NOW + timedelta(days=20), shutdown_origin="provider",
-           replacement="gpt-4o"),
-    record("gpt-4-32k", source="azure", shutdown_at=NOW + timedelta(days=90),
-           shutdown_origin="deps.csv"),
-    record("command-r", source="cohere", lifecycle_status="deprecated", replacement="command-a"),
-    record("openai/gpt-4o-mini", source="openrouter"),
-), (Imported("gpt-3.5-turbo-0301", "*", NOW - timedelta(days=400), "gpt-4o", "deps.csv"),)))
+INDEX = Index(
+    Inventory(
+        NOW,
+        (),
+        (
+            record("gpt-4o"),
+            record("gpt-4", vanished_at=NOW - timedelta(days=10)),
+            record(
+                "gpt-4-32k",
+                shutdown_at=NOW + timedelta(days=20),
+                shutdown_origin="provider",
+                replacement="gpt-4o",
+            ),
+            record(
+                "gpt-4-32k",
+                source="azure",
+                shutdown_at=NOW + timedelta(days=90),
+                shutdown_origin="deps.csv",
+            ),
+            record(
+                "command-r", source="cohere", lifecycle_status="deprecated", replacement="command-a"
+            ),
+            record("openai/gpt-4o-mini", source="openrouter"),
+        ),
+        (Imported("gpt-3.5-turbo-0301", "*", NOW - timedelta(days=400), "gpt-4o", "deps.csv"),),
+    )
+)
 
 
 def test_each_verdict() -> None:
     assert INDEX.judge("gpt-4o", NOW).kind == "ok"
     vanished = INDEX.judge("gpt-4", NOW)
     assert (vanished.kind, vanished.sources, vanished.vanished_at) == (
-        "vanished", ("openai",), NOW - timedelta(days=10))
+        "vanished",
+        ("openai",),
+        NOW - timedelta(days=10),
+    )
     shutting = INDEX.judge("gpt-4-32k", NOW)
-    assert (shutting.kind, shutting.days_left, shutting.origin, shutting.replacement,
-            shutting.sources) == ("shutting-down", 20, "provider", "gpt-4o", ("azure", "openai"))
+    assert (
+        shutting.kind,
+        shutting.days_left,
+        shutting.origin,
+        shutting.replacement,
+        shutting.sources,
+    ) == ("shutting-down", 20, "provider", "gpt-4o", ("azure", "openai"))
     assert INDEX.judge("command-r", NOW).kind == "deprecated"
     assert INDEX.judge("gpt-9", NOW) == Verdict("not-listed", "gpt-9")
 
@@ -51,15 +76,16 @@ def test_an_id_only_an_import_dates_is_not_listed_with_its_date() -> None:
 def test_prefixed_and_unprefixed_ids_find_the_same_records() -> None:
     assert INDEX.judge("openai/gpt-4o", NOW).model_id == "gpt-4o"
     assert INDEX.judge("gpt-4o-mini", NOW).sources == ("openrouter",)
-    assert INDEX.judge("openrouter/openai/gpt-4o-mini:free", NOW).model_id == \
-        "openai/gpt-4o-mini"
+    assert INDEX.judge("openrouter/openai/gpt-4o-mini:free", NOW).model_id == "openai/gpt-4o-mini"
 
 
 def test_the_advice_names_the_replacement() -> None:
     assert INDEX.judge("gpt-4-32k", NOW).advice == (
-        "shuts down 2026-06-21 (in 20 days; date from provider); use gpt-4o instead")
+        "shuts down 2026-06-21 (in 20 days; date from provider); use gpt-4o instead"
+    )
     assert INDEX.judge("command-r", NOW).advice == (
-        "deprecated by cohere, no shutdown date yet; use command-a instead")
+        "deprecated by cohere, no shutdown date yet; use command-a instead"
+    )
 
 
 def test_the_default_policy_fails_vanished_and_shutdowns_within_30_days() -> None:

@@ -30,11 +30,17 @@ def test_the_repositorys_info_exclude_applies_under_its_gitignore_files(tmp_path
     repo.mkdir()
     git(repo, "init", "-q")
     (repo / ".git" / "info" / "exclude").write_text("drafts/\n*.tmp\n")
-    write(repo, {
-        "app.py": "m = 'gpt-4o'\n", "drafts/x.py": "m = 'gpt-4-32k'\n", "a.tmp": "gpt-4o\n",
-        # A .gitignore wins over info/exclude, as in git.
-        ".gitignore": "!keep.tmp\n", "keep.tmp": "gpt-4o\n",
-    })
+    write(
+        repo,
+        {
+            "app.py": "m = 'gpt-4o'\n",
+            "drafts/x.py": "m = 'gpt-4-32k'\n",
+            "a.tmp": "gpt-4o\n",
+            # A .gitignore wins over info/exclude, as in git.
+            ".gitignore": "!keep.tmp\n",
+            "keep.tmp": "gpt-4o\n",
+        },
+    )
 
     assert files(repo) == [".gitignore", "app.py", "keep.tmp"]
     assert repository_root(repo / "drafts") == repo.resolve()
@@ -45,11 +51,17 @@ def test_a_subdirectory_scan_honours_the_ignore_files_above_it(tmp_path: Path) -
     repo.mkdir()
     git(repo, "init", "-q")
     (repo / ".git" / "info" / "exclude").write_text("/service/drafts/\n")
-    write(repo, {
-        ".gitignore": "*.log\n", "service/.gitignore": "!keep.log\n",
-        "service/app.py": "m = 'gpt-4o'\n", "service/debug.log": "gpt-4o\n",
-        "service/keep.log": "gpt-4o\n", "service/drafts/x.py": "m = 'gpt-4-32k'\n",
-    })
+    write(
+        repo,
+        {
+            ".gitignore": "*.log\n",
+            "service/.gitignore": "!keep.log\n",
+            "service/app.py": "m = 'gpt-4o'\n",
+            "service/debug.log": "gpt-4o\n",
+            "service/keep.log": "gpt-4o\n",
+            "service/drafts/x.py": "m = 'gpt-4-32k'\n",
+        },
+    )
 
     assert files(repo / "service") == [".gitignore", "app.py", "keep.log"]
 

@@ -47,17 +47,24 @@ def last_status(engine: Engine) -> str | None:
 def json_values(depth: int = 3) -> st.SearchStrategy[Any]:
     return st.recursive(
         st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
-        lambda children: st.lists(children, max_size=3)
-        | st.dictionaries(st.text(max_size=5), children, max_size=3),
+        lambda children: (
+            st.lists(children, max_size=3)
+            | st.dictionaries(st.text(max_size=5), children, max_size=3)
+        ),
         max_leaves=depth * 3,
     )
 
 
 bad_ids = st.one_of(
-    st.integers(), st.none(), st.booleans(), st.just(""), st.lists(st.text(), max_size=2),
+    st.integers(),
+    st.none(),
+    st.booleans(),
+    st.just(""),
+    st.lists(st.text(), max_size=2),
     st.text(min_size=513, max_size=600),  # longer than an id may be
-    st.text(alphabet=st.characters(codec="utf-8", categories=["Cc"]), min_size=1, max_size=3)
-    .map(lambda c: f"gpt{c}x"),  # control characters
+    st.text(alphabet=st.characters(codec="utf-8", categories=["Cc"]), min_size=1, max_size=3).map(
+        lambda c: f"gpt{c}x"
+    ),  # control characters
 )
 bad_entries = st.one_of(
     json_values(),
@@ -66,11 +73,18 @@ bad_entries = st.one_of(
 )
 bad_bodies = st.one_of(
     json_values().filter(lambda v: not isinstance(v, dict)),  # not an object
-    st.fixed_dictionaries({"object": st.just("list"),
-                           "data": json_values().filter(lambda v: not isinstance(v, list)
-                                                        and v is not None)}),
-    st.builds(lambda good, bad, at: {"object": "list", "data": [*good[:at], bad, *good[at:]]},
-              st.just([{"id": "gpt-4o"}, {"id": "o1"}]), bad_entries, st.integers(0, 2)),
+    st.fixed_dictionaries(
+        {
+            "object": st.just("list"),
+            "data": json_values().filter(lambda v: not isinstance(v, list) and v is not None),
+        }
+    ),
+    st.builds(
+        lambda good, bad, at: {"object": "list", "data": [*good[:at], bad, *good[at:]]},
+        st.just([{"id": "gpt-4o"}, {"id": "o1"}]),
+        bad_entries,
+        st.integers(0, 2),
+    ),
 )
 
 
@@ -92,8 +106,11 @@ def assert_refused(result: Result, engine: Engine, before: tuple[Any, ...]) -> N
     assert last_status(engine) == "failed"
 
 
-@settings(max_examples=EXAMPLES, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(body=bad_bodies)
 def test_a_list_body_of_the_wrong_shape_fails_the_sync_and_changes_nothing(
     sync: Run, provider: FakeProvider, engine: Engine, body: Any
@@ -104,21 +121,35 @@ def test_a_list_body_of_the_wrong_shape_fails_the_sync_and_changes_nothing(
     assert_refused(sync("sync"), engine, before)
 
 
-@pytest.mark.parametrize("body", [
-    pytest.param('{"object": "list", "data": [{"id": "a", "x": ' + "[" * 100_000 + "]" * 100_000
-                 + "}]}", id="deep-nesting"),
-    pytest.param('{"object": "list", "data": [{"id": "gpt-4o"}, {"id": "o1"}, '
-                 '{"id": "gpt-4-0613"}, {"id": "a\\ud800"}]}', id="lone-surrogate-id"),
-    pytest.param('{"object": "list", "data": [{"id": "gpt-4o"}, {"id": "o1"}, '
-                 '{"id": "gpt-4-0613", "owned_by": "\\udfff"}]}', id="lone-surrogate-field"),
-    pytest.param('{"object": "list", "data": [{"id": "' + "x" * 5_000_000 + '"}]}',
-                 id="huge-string"),
-    pytest.param('{"object": "list", "data": [' + ",".join(["1"] * 1_000_000) + "]}",
-                 id="a-million-wrong-entries"),
-    pytest.param(b'{"object": "list", "data": [{"id": "\xff\xfe"}]}', id="not-utf-8"),
-    pytest.param('{"object": "list", "data": [{"id": "a"}]', id="cut-mid-json"),
-    pytest.param("<html><body>502 Bad Gateway</body></html>", id="html"),
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        pytest.param(
+            '{"object": "list", "data": [{"id": "a", "x": ' + "[" * 100_000 + "]" * 100_000 + "}]}",
+            id="deep-nesting",
+        ),
+        pytest.param(
+            '{"object": "list", "data": [{"id": "gpt-4o"}, {"id": "o1"}, '
+            '{"id": "gpt-4-0613"}, {"id": "a\\ud800"}]}',
+            id="lone-surrogate-id",
+        ),
+        pytest.param(
+            '{"object": "list", "data": [{"id": "gpt-4o"}, {"id": "o1"}, '
+            '{"id": "gpt-4-0613", "owned_by": "\\udfff"}]}',
+            id="lone-surrogate-field",
+        ),
+        pytest.param(
+            '{"object": "list", "data": [{"id": "' + "x" * 5_000_000 + '"}]}', id="huge-string"
+        ),
+        pytest.param(
+            '{"object": "list", "data": [' + ",".join(["1"] * 1_000_000) + "]}",
+            id="a-million-wrong-entries",
+        ),
+        pytest.param(b'{"object": "list", "data": [{"id": "\xff\xfe"}]}', id="not-utf-8"),
+        pytest.param('{"object": "list", "data": [{"id": "a"}]', id="cut-mid-json"),
+        pytest.param("<html><body>502 Bad Gateway</body></html>", id="html"),
+    ],
+)
 def test_pathological_bodies_fail_the_sync_in_one_line(
     sync: Run, provider: FakeProvider, engine: Engine, body: str | bytes
 ) -> None:
@@ -148,8 +179,9 @@ def test_a_million_models_and_duplicate_ids_are_taken_not_refused(
     sync: Run, provider: FakeProvider, engine: Engine
 ) -> None:
     data = [{"id": f"m{i}"} for i in range(1_000_000)] + [{"id": "m7"}]
-    provider.queue.append(Response(json.dumps({"object": "list", "data": data}),
-                                   content_type="application/json"))
+    provider.queue.append(
+        Response(json.dumps({"object": "list", "data": data}), content_type="application/json")
+    )
 
     result = sync("sync", "--accept-mass-change")
 
@@ -167,11 +199,23 @@ GOOD = {
     "outbox": {"keep_delivered": "90d"},
 }
 # Were a mistake ever missed, the sync would go to a closed port, never off this machine.
-SOURCE = {"name": "openai", "base_url": f"http://127.0.0.1:{closed_port()}/v1", "api_key_env": "K",
-          "every": "1h", "verify_tls": True}
+SOURCE = {
+    "name": "openai",
+    "base_url": f"http://127.0.0.1:{closed_port()}/v1",
+    "api_key_env": "K",
+    "every": "1h",
+    "verify_tls": True,
+}
 WRONG = st.one_of(
-    st.just("soon"), st.just(-1), st.just(0), st.just(True), st.just([1, 2]),
-    st.just({"a": 1}), st.just("x" * 300), st.just(1e400), st.just("1970-01-01"),
+    st.just("soon"),
+    st.just(-1),
+    st.just(0),
+    st.just(True),
+    st.just([1, 2]),
+    st.just({"a": 1}),
+    st.just("x" * 300),
+    st.just(1e400),
+    st.just("1970-01-01"),
 )
 
 
@@ -212,27 +256,45 @@ def broken_configs(draw: st.DrawFn) -> str | bytes:
     elif how == "unknown":
         tables[draw(st.sampled_from(sorted(tables)))]["colour"] = "blue"
     elif how == "source":
-        key = draw(st.sampled_from(["name", "base_url", "every", "verify_tls", "headers",
-                                    "ca_bundle", "kind"]))
-        sources[0][key] = draw(st.sampled_from(
-            ["", "no spaces allowed", "ftp://x", -1, [1], {"a": 1}, "/nonexistent.pem"]
-        ))
+        key = draw(
+            st.sampled_from(
+                ["name", "base_url", "every", "verify_tls", "headers", "ca_bundle", "kind"]
+            )
+        )
+        sources[0][key] = draw(
+            st.sampled_from(
+                ["", "no spaces allowed", "ftp://x", -1, [1], {"a": 1}, "/nonexistent.pem"]
+            )
+        )
     elif how == "twice":
         sources.append(dict(SOURCE))
     text = toml(tables, sources)
     if how == "syntax":
         lines = text.splitlines(keepends=True)
         at = draw(st.integers(0, len(lines)))
-        broken = draw(st.sampled_from(['= "no key"\n', "[[\n", 'key = "unclosed\n',
-                                       "\x00 = 1\n", "[schedule]\n", "every = 1 2\n"]))
+        broken = draw(
+            st.sampled_from(
+                [
+                    '= "no key"\n',
+                    "[[\n",
+                    'key = "unclosed\n',
+                    "\x00 = 1\n",
+                    "[schedule]\n",
+                    "every = 1 2\n",
+                ]
+            )
+        )
         return "".join([*lines[:at], broken, *lines[at:]])
     if how == "bytes":
         return text.encode() + b"\n# \xff\xfe\n"
     return text
 
 
-@settings(max_examples=EXAMPLES * 2, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=EXAMPLES * 2,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
 @given(config=broken_configs())
 def test_a_config_file_with_any_mistake_is_one_error_line_and_exit_2(
     tmp_path: Path, config: str | bytes
@@ -243,7 +305,8 @@ def test_a_config_file_with_any_mistake_is_one_error_line_and_exit_2(
     database = tmp_path / f"never-{uuid.uuid4().hex[:8]}.db"
 
     result = CliRunner().invoke(
-        cli, ["--config", str(path), "--database-url", f"sqlite:///{database}", "sync"],
+        cli,
+        ["--config", str(path), "--database-url", f"sqlite:///{database}", "sync"],
         env={"K": API_KEY},
     )
 

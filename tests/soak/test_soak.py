@@ -64,11 +64,14 @@ LEASE = timedelta(seconds=1)
 IDS = (*(f"m{i}" for i in range(8)), "ft:gpt-4o:acme:x:1")
 FAULTS = ("error", "cut", "timeout", "kill", "receiver")
 
-fields = st.fixed_dictionaries({
-    "owned_by": st.sampled_from(["openai", "system"]),
-}, optional={
-    "shutdown_date": st.sampled_from(["2026-06-06", "2026-09-01", "2027-01-15"]),
-})
+fields = st.fixed_dictionaries(
+    {
+        "owned_by": st.sampled_from(["openai", "system"]),
+    },
+    optional={
+        "shutdown_date": st.sampled_from(["2026-06-06", "2026-09-01", "2027-01-15"]),
+    },
+)
 
 
 @dataclass(frozen=True)
@@ -83,7 +86,8 @@ steps = st.lists(
         models=st.dictionaries(st.sampled_from(IDS), fields, max_size=len(IDS)),
         fault=st.one_of(st.none(), st.none(), st.none(), st.sampled_from(FAULTS)),
     ),
-    min_size=3, max_size=STEPS,
+    min_size=3,
+    max_size=STEPS,
 )
 
 
@@ -99,15 +103,19 @@ class SoakProvider:
         server.expect_request(re.compile(r"^/v1/models/.+")).respond_with_handler(self._retrieve)
 
     def body(self) -> str:
-        data = [{"id": m, "object": "model", "created": 1686935002, **f}
-                for m, f in self.models.items()]
+        data = [
+            {"id": m, "object": "model", "created": 1686935002, **f} for m, f in self.models.items()
+        ]
         return json.dumps({"object": "list", "data": data})
 
     def _list(self, request: Request) -> Response:
         self.listed.set()
         if self.fault == "error":
-            return Response('{"error": {"message": "upstream down"}}', status=500,
-                            content_type="application/json")
+            return Response(
+                '{"error": {"message": "upstream down"}}',
+                status=500,
+                content_type="application/json",
+            )
         if self.fault == "cut":
             return Response(self.body()[: len(self.body()) // 2], content_type="application/json")
         if self.fault == "timeout":
@@ -117,10 +125,13 @@ class SoakProvider:
     def _retrieve(self, request: Request) -> Response:
         model_id = request.path.removeprefix("/v1/models/")
         if model_id in self.models:
-            return Response(json.dumps({"id": model_id, **self.models[model_id]}),
-                            content_type="application/json")
-        return Response('{"error": {"message": "no such model"}}', status=404,
-                        content_type="application/json")
+            return Response(
+                json.dumps({"id": model_id, **self.models[model_id]}),
+                content_type="application/json",
+            )
+        return Response(
+            '{"error": {"message": "no such model"}}', status=404, content_type="application/json"
+        )
 
 
 @dataclass
@@ -168,16 +179,29 @@ class World:
     kills: int = 0
 
     def sync_in_process(self) -> None:
-        CliRunner().invoke(cli, ["--config", str(self.config), "--database-url", self.database,
-                                 "sync"], catch_exceptions=False, env=self.env)
+        CliRunner().invoke(
+            cli,
+            ["--config", str(self.config), "--database-url", self.database, "sync"],
+            catch_exceptions=False,
+            env=self.env,
+        )
 
     def sync_killed(self) -> bool:
         """``syncer sync`` in a process killed at a random moment; whether it finished."""
         self.provider.listed.clear()
         process = subprocess.Popen(
-            [sys.executable, "-m", "syncer", "--config", str(self.config), "--database-url",
-             self.database, "sync"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [
+                sys.executable,
+                "-m",
+                "syncer",
+                "--config",
+                str(self.config),
+                "--database-url",
+                self.database,
+                "sync",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
             env={**os.environ, **self.env},
         )
         try:
@@ -232,18 +256,30 @@ def replay(world: World, history: list[Step]) -> None:
 def check(world: World, engine: Engine, oracle: Oracle) -> None:
     # Time travel: the inventory at every recorded moment is the true one.
     for moment, truth in oracle.moments:
-        result = CliRunner().invoke(cli, [
-            "--database-url", world.database, "models", "--as-of",
-            moment.isoformat().replace("+00:00", "Z"), "--format", "json",
-        ], catch_exceptions=False, env=world.env)
+        result = CliRunner().invoke(
+            cli,
+            [
+                "--database-url",
+                world.database,
+                "models",
+                "--as-of",
+                moment.isoformat().replace("+00:00", "Z"),
+                "--format",
+                "json",
+            ],
+            catch_exceptions=False,
+            env=world.env,
+        )
         assert result.exit_code == 0, result.output
         assert {row["model_id"] for row in json.loads(result.stdout)} == truth, moment
     with read_session(engine) as session:
         runs = session.execute(select(SyncRun.id, SyncRun.status).order_by(SyncRun.id)).all()
-        events = session.execute(select(ModelEvent.sync_run_id, ModelEvent.kind,
-                                        ModelEvent.model_id)).all()
-        outbox = session.execute(select(OutboxAlert.alert_id, OutboxAlert.status,
-                                        OutboxAlert.payload)).all()
+        events = session.execute(
+            select(ModelEvent.sync_run_id, ModelEvent.kind, ModelEvent.model_id)
+        ).all()
+        outbox = session.execute(
+            select(OutboxAlert.alert_id, OutboxAlert.status, OutboxAlert.payload)
+        ).all()
     # Every run the oracle expects, ok or held, in order; failed ones record nothing.
     recorded = [(run_id, status) for run_id, status in runs if status != "failed"]
     assert [status for _, status in recorded] == [status for status, _ in oracle.runs]
@@ -257,8 +293,12 @@ def check(world: World, engine: Engine, oracle: Oracle) -> None:
     # Every alert due is delivered, each id once (at least once across a kill).
     # Due later (backoff) is due at the end; a sync killed mid-delivery holds the delivery
     # lease until it runs out (LEASE).
-    flush = Dispatcher(engine, load_settings(config_file=world.config, env=world.env).alerts,
-                       now=lambda: datetime.now(UTC) + timedelta(days=30), lease=LEASE)
+    flush = Dispatcher(
+        engine,
+        load_settings(config_file=world.config, env=world.env).alerts,
+        now=lambda: datetime.now(UTC) + timedelta(days=30),
+        lease=LEASE,
+    )
     world.receiver.statuses = []
     deadline = time.monotonic() + 10 * LEASE.total_seconds()
     while pending(engine) and time.monotonic() < deadline:
@@ -267,22 +307,36 @@ def check(world: World, engine: Engine, oracle: Oracle) -> None:
     flush.sender.close()
     # The run that first stored models records the inventory: its added events are no news.
     initial = min(by_run, default=None)
-    due = Counter((kind, model_id, run_id) for run_id, kind, model_id in events
-                  if not (kind == "added" and run_id == initial))
+    due = Counter(
+        (kind, model_id, run_id)
+        for run_id, kind, model_id in events
+        if not (kind == "added" and run_id == initial)
+    )
     ids = Counter(doc["id"] for doc in world.receiver.documents)
-    got = Counter((d["event"]["kind"], d["model_id"], d["event"]["sync_run_id"])
-                  for d in {doc["id"]: doc for doc in world.receiver.documents}.values())
+    got = Counter(
+        (d["event"]["kind"], d["model_id"], d["event"]["sync_run_id"])
+        for d in {doc["id"]: doc for doc in world.receiver.documents}.values()
+    )
     assert got == due
     assert set(ids) == {row.alert_id for row in outbox}
     assert sum(ids.values()) - len(ids) <= world.kills  # repeats only across a kill
     if os.environ.get("SOAK_STATS"):
         with open(os.environ["SOAK_STATS"], "a") as stats:
-            stats.write(json.dumps({
-                "database": make_url(world.database).get_backend_name(),
-                "syncs": len(oracle.moments), "runs": Counter(s for _, s in runs),
-                "events": len(events), "alerts": len(ids), "repeats": sum(ids.values()) - len(ids),
-                "kills": world.kills, "models": len({m for _, _, m in events}),
-            }) + "\n")
+            stats.write(
+                json.dumps(
+                    {
+                        "database": make_url(world.database).get_backend_name(),
+                        "syncs": len(oracle.moments),
+                        "runs": Counter(s for _, s in runs),
+                        "events": len(events),
+                        "alerts": len(ids),
+                        "repeats": sum(ids.values()) - len(ids),
+                        "kills": world.kills,
+                        "models": len({m for _, _, m in events}),
+                    }
+                )
+                + "\n"
+            )
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -302,7 +356,7 @@ def world_factory(
     config = tmp_path / "syncer.toml"
     config.write_text(
         f'[schedule]\nlease = "{LEASE.total_seconds()}s"\n\n'
-        f'[http]\nmax_retries = 0\nread_timeout = {READ_TIMEOUT}\nconnect_timeout = 2\n\n'
+        f"[http]\nmax_retries = 0\nread_timeout = {READ_TIMEOUT}\nconnect_timeout = 2\n\n"
         f'[[sources]]\nname = "soak"\nbase_url = "{server.url_for("/v1")}"\n'
         'api_key_env = "SOAK_KEY"\n\n'
         '[[alerts]]\nname = "all"\nkind = "events"\nwebhook_url_env = "SOAK_HOOK"\n'
@@ -320,8 +374,8 @@ def world_factory(
             with postgres_admin.connect() as connection:
                 connection.execute(text(f'CREATE DATABASE "{name}"'))
             made.append(name)
-            database = make_url(POSTGRES_URL).set(database=name).render_as_string(
-                hide_password=False
+            database = (
+                make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
             )
         # The schema first, so a history that starts with a kill can be read back.
         upgraded = CliRunner().invoke(cli, ["--database-url", database, "db", "upgrade"])
@@ -337,8 +391,12 @@ def world_factory(
                 connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
-@settings(max_examples=EXAMPLES, deadline=None, database=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(history=steps)
 def test_random_histories_with_faults_and_kills_leave_the_history_exact(
     world_factory: Any, history: list[Step]

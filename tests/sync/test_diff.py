@@ -468,6 +468,7 @@ def test_applying_the_diff_yields_the_fetched_state_and_a_second_diff_is_empty(
 
 # --- fields a server regenerates on every answer (vLLM) -----------------------------------------
 
+
 def test_regenerated_fields_make_no_change_but_the_row_is_rewritten_as_last_listed() -> None:
     regenerated = {"created", "permission"}
     before = stored("base", created=1, permission=[{"id": "modelperm-a"}])
@@ -487,7 +488,8 @@ def test_a_real_change_beside_regenerated_fields_names_only_the_real_field() -> 
 
     [change] = diff.changed
     assert (change.old_values, change.new_values) == (
-        {"max_model_len": 131072}, {"max_model_len": 65536}
+        {"max_model_len": 131072},
+        {"max_model_len": 65536},
     )
 
 

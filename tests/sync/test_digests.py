@@ -66,8 +66,10 @@ listed_items = st.lists(
     st.builds(
         lambda i, body: {"id": f"m{i}", **body},
         st.integers(0, 6),
-        st.dictionaries(st.sampled_from(["object", "owned_by", "created"]),
-                        st.none() | st.integers(0, 3) | st.sampled_from(["a", "b"])),
+        st.dictionaries(
+            st.sampled_from(["object", "owned_by", "created"]),
+            st.none() | st.integers(0, 3) | st.sampled_from(["a", "b"]),
+        ),
     ),
     max_size=10,
 )
@@ -82,7 +84,8 @@ def test_skipping_known_models_changes_nothing_but_what_is_parsed(
     # Some ids known with their true digest, some with a stale one.
     known = {
         r.model_id: r.digest if data.draw(st.booleans()) else "stale"
-        for r in full.records if data.draw(st.booleans())
+        for r in full.records
+        if data.draw(st.booleans())
     }
 
     skipping = parse_listing([{"data": items}], known)
@@ -106,8 +109,9 @@ def test_a_diff_with_known_models_skipped_is_the_same_diff(
     for r in full.records:
         if data.draw(st.booleans()):
             raw = r.raw if data.draw(st.booleans()) else {**r.raw, "object": "other"}
-            stored[r.model_id] = StoredModel(r.model_id, raw, data.draw(st.booleans()),
-                                             raw_digest(raw))
+            stored[r.model_id] = StoredModel(
+                r.model_id, raw, data.draw(st.booleans()), raw_digest(raw)
+            )
     stored["gone"] = StoredModel("gone", {"id": "gone"}, True, raw_digest({"id": "gone"}))
     known = {m: s.digest for m, s in stored.items() if s.present}
 
@@ -128,7 +132,8 @@ def test_undecoded_models_listed_as_stored_are_unchanged_and_the_rest_read_as_de
     full = parse_listing([page])
     known = {
         r.model_id: r.digest if data.draw(st.booleans()) else "stale"
-        for r in full.records if data.draw(st.booleans())
+        for r in full.records
+        if data.draw(st.booleans())
     }
 
     skipping = parse_listing([page], known)
@@ -149,11 +154,15 @@ def test_pages_read_by_digest_keep_the_first_listing_of_each_id(
 ) -> None:
     # Ids repeat within and across pages, as the same or other JSON: whichever listing of
     # an id comes first decides, whether it is stored as it is (unchanged) or not (a record).
-    alone = [parse_listing([decode_page(json.dumps({"data": [i]}).encode(), "data")]).records[0]
-             for i in items]
+    alone = [
+        parse_listing([decode_page(json.dumps({"data": [i]}).encode(), "data")]).records[0]
+        for i in items
+    ]
     known = {r.model_id: r.digest for r in alone if data.draw(st.booleans())}
-    pages = [decode_page(json.dumps({"data": items[i:i + page_size]}).encode(), "data")
-             for i in range(0, len(items), page_size)]
+    pages = [
+        decode_page(json.dumps({"data": items[i : i + page_size]}).encode(), "data")
+        for i in range(0, len(items), page_size)
+    ]
 
     listing = parse_listing(pages, known)
 
@@ -173,7 +182,8 @@ def test_pages_read_by_digest_keep_the_first_listing_of_each_id(
     more = f" and {len(repeated) - 5} more" if len(repeated) > 5 else ""
     assert [w for w in listing.warnings if w.startswith("duplicate")] == (
         [f"duplicate model ids, first kept: {', '.join(map(repr, repeated[:5]))}{more}"]
-        if repeated else []
+        if repeated
+        else []
     )
 
 
@@ -214,10 +224,12 @@ class ScriptedProvider:
 
 def test_vanish_checks_keep_what_the_provider_still_has_or_cannot_say() -> None:
     missing = [f"m{i:02d}" for i in range(12)]
-    provider = ScriptedProvider({
-        "m03": {"id": "m03"},
-        "m07": HTTPStatusError("GET /models/m07: 500 Internal Server Error", status=500),
-    })
+    provider = ScriptedProvider(
+        {
+            "m03": {"id": "m03"},
+            "m07": HTTPStatusError("GET /models/m07: 500 Internal Server Error", status=500),
+        }
+    )
 
     result = sync.confirm_vanished(provider, missing, limit=10)
 

@@ -15,9 +15,9 @@ from tests.fakes import FakeProvider
 from tests.sync.test_run import sync
 
 
-def in_background(engine: Engine, base_url: str, name: str = "openai") -> tuple[
-    threading.Thread, list[SyncResult]
-]:
+def in_background(
+    engine: Engine, base_url: str, name: str = "openai"
+) -> tuple[threading.Thread, list[SyncResult]]:
     results: list[SyncResult] = []
     thread = threading.Thread(target=lambda: results.append(sync(engine, base_url, name=name)))
     thread.start()

@@ -560,8 +560,14 @@ def test_any_unique_valid_models_keep_every_id_in_order_and_raw_verbatim(
 
 def test_a_vllm_card_keeps_its_fingerprint_when_only_its_regenerated_fields_move() -> None:
     vllm = profile_for("vllm")
-    card = {"id": "m", "object": "model", "created": 1, "owned_by": "vllm", "max_model_len": 8,
-            "permission": [{"id": "modelperm-a", "created": 1}]}
+    card = {
+        "id": "m",
+        "object": "model",
+        "created": 1,
+        "owned_by": "vllm",
+        "max_model_len": 8,
+        "permission": [{"id": "modelperm-a", "created": 1}],
+    }
     again = {**card, "created": 2, "permission": [{"id": "modelperm-b", "created": 2}]}
     first = parse_listing([{"data": [card]}], None, vllm).records[0]
 

@@ -35,8 +35,12 @@ def stored(engine: Engine) -> dict[str, dict[str, Any]]:
     with read_session(engine) as session:
         rows = session.scalars(select(Model)).all()
         return {
-            r.model_id: {"owned_by": r.owned_by, "vanished": r.vanished_at is not None,
-                         "shutdown_at": r.shutdown_at, "raw": r.raw}
+            r.model_id: {
+                "owned_by": r.owned_by,
+                "vanished": r.vanished_at is not None,
+                "shutdown_at": r.shutdown_at,
+                "raw": r.raw,
+            }
             for r in rows
         }
 
@@ -57,7 +61,9 @@ def test_first_sync_records_every_model_as_added(engine: Engine, provider: FakeP
     result = sync(engine, provider.base_url)
     assert (result.status, result.models_seen, result.added) == ("ok", 3, 3)
     assert sorted(event_log(engine)) == [
-        ("added", "ft:gpt-4o-mini:acme:x:1"), ("added", "gpt-4o"), ("added", "gpt-4o-mini"),
+        ("added", "ft:gpt-4o-mini:acme:x:1"),
+        ("added", "gpt-4o"),
+        ("added", "gpt-4o-mini"),
     ]
     with read_session(engine) as session:
         fine_tune = session.get(Model, ("openai", "ft:gpt-4o-mini:acme:x:1"))
@@ -338,8 +344,13 @@ def test_a_source_whose_kind_changes_reads_every_model_again_without_an_event(
     engine: Engine, provider: FakeProvider
 ) -> None:
     provider.models = [
-        {"id": "openai/gpt-4o", "name": "OpenAI: GPT-4o", "created": 1715558400,
-         "context_length": 128000, "expiration_date": "2026-10-23"},
+        {
+            "id": "openai/gpt-4o",
+            "name": "OpenAI: GPT-4o",
+            "created": 1715558400,
+            "context_length": 128000,
+            "expiration_date": "2026-10-23",
+        },
     ]
 
     def as_kind(kind: str) -> SyncResult:

@@ -46,8 +46,14 @@ def cost_per_phase(engine: Engine, provider: FakeProvider, size: int) -> dict[st
     def count(*args: Any) -> None:
         sent.append(args[2])
 
-    def rows(_connection: Any, cursor: Any, statement: str, _params: Any, _context: Any,
-             executemany: bool) -> None:
+    def rows(
+        _connection: Any,
+        cursor: Any,
+        statement: str,
+        _params: Any,
+        _context: Any,
+        executemany: bool,
+    ) -> None:
         if statement.split()[0] in ("INSERT", "UPDATE", "DELETE"):
             # sqlite3 counts the rows of an INSERT ... RETURNING only once they are read;
             # a single one inserts its one row of VALUES.
@@ -91,12 +97,18 @@ def test_an_unchanged_sync_writes_its_run_and_its_listing_whatever_the_number_of
     small = cost_per_phase(engine, provider, 20)
     large = cost_per_phase(engine, provider, 2000)
     with read_session(engine) as session:
-        last_seen = set(session.scalars(
-            select(Model.last_seen_at).where(Model.source == "s2000", Model.vanished_at.is_(None))
-        ))
+        last_seen = set(
+            session.scalars(
+                select(Model.last_seen_at).where(
+                    Model.source == "s2000", Model.vanished_at.is_(None)
+                )
+            )
+        )
         latest = session.scalars(
-            select(SyncRun.started_at).where(SyncRun.source == "s2000")
-            .order_by(SyncRun.id.desc()).limit(1)
+            select(SyncRun.started_at)
+            .where(SyncRun.source == "s2000")
+            .order_by(SyncRun.id.desc())
+            .limit(1)
         ).one()
 
     assert small["unchanged"].rows_written == large["unchanged"].rows_written == 2
@@ -134,11 +146,14 @@ def test_one_changed_model_among_many_unchanged_ones_is_found(
     with read_session(engine) as session:
         changes = session.execute(
             select(ModelEvent.model_id, ModelEvent.old_values, ModelEvent.new_values)
-            .where(ModelEvent.kind == "changed").order_by(ModelEvent.model_id)
+            .where(ModelEvent.kind == "changed")
+            .order_by(ModelEvent.model_id)
         ).all()
         stored = session.get(Model, ("openai", "m150"))
-    assert changes == [("m150", {"owned_by": "openai"}, {"owned_by": "acme"}),
-                       ("m151", {"flag": None}, {"flag": True})]
+    assert changes == [
+        ("m150", {"owned_by": "openai"}, {"owned_by": "acme"}),
+        ("m151", {"flag": None}, {"flag": True}),
+    ]
     assert stored is not None and stored.owned_by == "acme"
 
 

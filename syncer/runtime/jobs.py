@@ -23,8 +23,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from syncer.config.model import ImportSpec, Settings, Source
 from syncer.db import locks
-from syncer.db.engine import read_session
-from syncer.db.schema import SyncRun
+from syncer.db.tables import runs_table
 from syncer.errors import SyncerError, first_line
 from syncer.runtime.slots import SlotTrigger, slot_start, trigger_for
 from syncer.timeutil import human_time, utcnow
@@ -131,18 +130,15 @@ def _synced_already(engine: Engine, settings: Settings, source: Source) -> Calla
     replica counts intervals the same way (``slots``).
     """
     trigger = trigger_for(source, settings.schedule)
+    runs = runs_table.c
 
     def done() -> str | None:
         began = slot_start(trigger, utcnow())
-        with read_session(engine) as session:
-            run = session.scalars(
-                select(SyncRun)
-                .where(
-                    SyncRun.source == source.name,
-                    SyncRun.status == "ok",
-                    SyncRun.started_at >= began,
-                )
-                .order_by(SyncRun.id.desc())
+        with engine.connect() as connection:
+            run = connection.execute(
+                select(runs.id, runs.started_at)
+                .where(runs.source == source.name, runs.status == "ok", runs.started_at >= began)
+                .order_by(runs.id.desc())
                 .limit(1)
             ).first()
         if run is None:

@@ -256,47 +256,63 @@ def _short(value: Any) -> str:
 def _model_items(held: Sequence[Held], drop_transient: bool) -> list[Item]:
     """Net one model's event alerts of the window, oldest first."""
     model = held[-1].document.get("model_id")
-    items: list[Item] = []
     presence = [h for h in held if h.document["kind"] in _PRESENCE]
     first = presence[0].document["kind"] if presence else None
     last = presence[-1].document["kind"] if presence else None
-    if first == "added" and last in _GONE:
-        if not drop_transient:
-            items.append(
-                _item(
-                    "added_gone",
-                    presence,
-                    f"{model}: added, and gone again ({_day(presence[-1].created_at)})",
-                )
-            )
-        return items
     if first == "added":
-        return [_item("added", presence, f"{model}: added")]
-    if first in _GONE and last == "reappeared":
-        items.append(_item("vanished_back", presence, f"{model}: vanished, and back again"))
-    elif last is not None:
-        gone = [h for h in presence if h.document["kind"] == last]
-        items.append(_item(last, presence, _gone_text(model, last, gone[-1].document)))
+        return _added_items(model, presence, last, drop_transient)
+    items = _presence_items(model, presence, first, last)
     if last in _GONE:
         return items  # what changed about a model now gone is no news
     dates = [h for h in held if h.document["kind"] == "shutdown_changed"]
-    if dates:
-        old, new = _merged_change(dates, "shutdown_at")
-        if new:
-            items.append(
-                _item(
-                    "shutdown_changed",
-                    dates,
-                    f"{model}: shutdown date {_day(old['shutdown_at'])} → "
-                    f"{_day(new['shutdown_at'])}",
-                )
-            )
+    items.extend(_date_items(model, dates))
+    items.extend(_field_items(model, held, dates_said=bool(dates)))
+    items.extend(_other_items(model, held))
+    return items
+
+
+def _added_items(
+    model: Any, presence: Sequence[Held], last: str | None, drop_transient: bool
+) -> list[Item]:
+    """A model added in the window: its later changes are part of its arrival."""
+    if last not in _GONE:
+        return [_item("added", presence, f"{model}: added")]
+    if drop_transient:
+        return []
+    text = f"{model}: added, and gone again ({_day(presence[-1].created_at)})"
+    return [_item("added_gone", presence, text)]
+
+
+def _presence_items(
+    model: Any, presence: Sequence[Held], first: str | None, last: str | None
+) -> list[Item]:
+    if first in _GONE and last == "reappeared":
+        return [_item("vanished_back", presence, f"{model}: vanished, and back again")]
+    if last is None:
+        return []
+    gone = [h for h in presence if h.document["kind"] == last]
+    return [_item(last, presence, _gone_text(model, last, gone[-1].document))]
+
+
+def _date_items(model: Any, dates: Sequence[Held]) -> list[Item]:
+    if not dates:
+        return []
+    old, new = _merged_change(dates, "shutdown_at")
+    if not new:
+        return []
+    text = f"{model}: shutdown date {_day(old['shutdown_at'])} → {_day(new['shutdown_at'])}"
+    return [_item("shutdown_changed", dates, text)]
+
+
+def _field_items(model: Any, held: Sequence[Held], dates_said: bool) -> list[Item]:
+    """Field and status changes netted, up to three fields shown each."""
+    items: list[Item] = []
     for kind, key in (("changed", "*"), ("status_changed", "lifecycle_status")):
         of_kind = [h for h in held if h.document["kind"] == kind]
         if not of_kind:
             continue
         old, new = _merged_change(of_kind, key)
-        if dates:  # the date's own line says it
+        if dates_said:  # the date's own line says it
             new = {k: v for k, v in new.items() if "shutdown" not in k}
         if not new:
             continue
@@ -304,14 +320,17 @@ def _model_items(held: Sequence[Held], drop_transient: bool) -> list[Item]:
         more = f" and {len(new) - 3} more" if len(new) > 3 else ""
         what = "changed: " if kind == "changed" else ""
         items.append(_item(kind, of_kind, f"{model}: {what}{', '.join(shown)}{more}"))
-    others = [
-        h
-        for h in held
-        if h.document["kind"] not in (*_PRESENCE, "shutdown_changed", "changed", "status_changed")
-    ]
-    for h in others:  # the item's facts say the lifecycle its summary ends with
-        items.append(_item(h.document["kind"], [h], f"{model}: {h.document['kind']}"))
     return items
+
+
+def _other_items(model: Any, held: Sequence[Held]) -> list[Item]:
+    netted = (*_PRESENCE, "shutdown_changed", "changed", "status_changed")
+    # the item's facts say the lifecycle its summary ends with
+    return [
+        _item(h.document["kind"], [h], f"{model}: {h.document['kind']}")
+        for h in held
+        if h.document["kind"] not in netted
+    ]
 
 
 def _gone_text(model: Any, kind: str, document: Mapping[str, Any]) -> str:

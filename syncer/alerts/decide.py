@@ -14,7 +14,7 @@ says where it is used, when a scan was recorded.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -262,45 +262,61 @@ def _event_summary(
     kind: str, source: str, event: Mapping[str, Any], model: ModelState | None
 ) -> str:
     """One line, with the model's lifecycle as stored after the sync (never recomputed)."""
-    model_id = event["model_id"]
     dated = model is not None and model.shutdown_at is not None
-    text = f"{source}: {model_id} {kind}"
-    if kind == "changed":
-        old, new = event.get("old_values") or {}, event.get("new_values") or {}
-        fields = [
-            f"{k} {value_text(old.get(k), 40)} → {value_text(new.get(k), 40)}"
-            for k in sorted(new)[:3]
-        ]
-        more = f" and {len(new) - 3} more" if len(new) > 3 else ""
-        text = f"{source}: {model_id} changed: {', '.join(fields)}{more}"
-    elif kind in ("retired", "vanished") and model is not None and model.shutdown_at is not None:
-        date, origin = model.shutdown_at.date(), date_origin(model.date_source, model.origin)
-        text = (
-            f"{source}: {model_id} retired (shutdown date {date}, {origin})"
-            if kind == "retired"
-            else f"{source}: {model_id} vanished before its shutdown date {date} ({origin})"
-        )
-    elif kind == "vanished":
-        text = f"{source}: {model_id} vanished without a known shutdown date"
-    elif kind == "shutdown_changed":
-        old, new = event.get("old_values") or {}, event.get("new_values") or {}
-        if model is not None and model.shutdown_at is not None:
-            side = date_origin(model.date_source, model.origin)
-        else:  # the date was cleared: who cleared it, as the event recorded
-            details = event.get("details") or {}
-            side = date_origin(details.get("date_source"), details.get("origin"))
-        text = (
-            f"{source}: {model_id} shutdown date {_day(old.get('shutdown_at'))} → "
-            f"{_day(new.get('shutdown_at'))} ({side})"
-        )
-    elif kind == "status_changed":
-        old, new = event.get("old_values") or {}, event.get("new_values") or {}
-        text = (
-            f"{source}: {model_id} status {old.get('lifecycle_status') or 'none'} → "
-            f"{new.get('lifecycle_status') or 'none'}"
-        )
+    say = _SAYS.get(kind)
+    what = say(event, model) if say is not None else kind
     said = dated and kind in ("retired", "vanished", "shutdown_changed")
-    return text + _model_facts(model, date_said=said)
+    return f"{source}: {event['model_id']} {what}" + _model_facts(model, date_said=said)
+
+
+def _changed_text(event: Mapping[str, Any], model: ModelState | None) -> str:
+    old, new = event.get("old_values") or {}, event.get("new_values") or {}
+    fields = [
+        f"{k} {value_text(old.get(k), 40)} → {value_text(new.get(k), 40)}" for k in sorted(new)[:3]
+    ]
+    more = f" and {len(new) - 3} more" if len(new) > 3 else ""
+    return f"changed: {', '.join(fields)}{more}"
+
+
+def _retired_text(event: Mapping[str, Any], model: ModelState | None) -> str:
+    if model is None or model.shutdown_at is None:
+        return "retired"
+    origin = date_origin(model.date_source, model.origin)
+    return f"retired (shutdown date {model.shutdown_at.date()}, {origin})"
+
+
+def _vanished_text(event: Mapping[str, Any], model: ModelState | None) -> str:
+    if model is None or model.shutdown_at is None:
+        return "vanished without a known shutdown date"
+    origin = date_origin(model.date_source, model.origin)
+    return f"vanished before its shutdown date {model.shutdown_at.date()} ({origin})"
+
+
+def _shutdown_changed_text(event: Mapping[str, Any], model: ModelState | None) -> str:
+    old, new = event.get("old_values") or {}, event.get("new_values") or {}
+    if model is not None and model.shutdown_at is not None:
+        side = date_origin(model.date_source, model.origin)
+    else:  # the date was cleared: who cleared it, as the event recorded
+        details = event.get("details") or {}
+        side = date_origin(details.get("date_source"), details.get("origin"))
+    return f"shutdown date {_day(old.get('shutdown_at'))} → {_day(new.get('shutdown_at'))} ({side})"
+
+
+def _status_changed_text(event: Mapping[str, Any], model: ModelState | None) -> str:
+    old, new = event.get("old_values") or {}, event.get("new_values") or {}
+    return (
+        f"status {old.get('lifecycle_status') or 'none'} → {new.get('lifecycle_status') or 'none'}"
+    )
+
+
+#: The words after ``source: model`` for each event kind; any other kind is its own name.
+_SAYS: dict[str, Callable[[Mapping[str, Any], ModelState | None], str]] = {
+    "changed": _changed_text,
+    "retired": _retired_text,
+    "vanished": _vanished_text,
+    "shutdown_changed": _shutdown_changed_text,
+    "status_changed": _status_changed_text,
+}
 
 
 def _day(value: Any) -> str:
@@ -440,28 +456,50 @@ def countdown(
             used = uses[model.model_id]
             if rule.in_use and not (used is not None and used["count"]):
                 continue
-            reached = crossed(rule.thresholds, model.shutdown_at, now)
-            new = [
-                Mark(rule.name, source, model.model_id, t, model.shutdown_at)
-                for t in reached
-                if Mark(rule.name, source, model.model_id, t, model.shutdown_at) not in marks
-            ]
-            if not new:
-                continue
-            plan.new_marks += new
-            plan.alerts.append(
-                Alert(
-                    rule=rule.name,
-                    kind="shutdown",
-                    source=source,
-                    model_id=model.model_id,
-                    summary=_with_use(_countdown_summary(source, model, now), used),
-                    replacement=model.replacement,
-                    in_use=used,
-                    shutdown=_shutdown_block(model, now, new[0].threshold_days),
-                )
-            )
-    plan.obsolete_marks = sorted(
+            new = _new_marks(rule, source, model, marks, now)
+            if new:
+                plan.new_marks += new
+                plan.alerts.append(_countdown_alert(rule, source, model, used, now, new))
+    plan.obsolete_marks = _obsolete_marks(source, marks, current)
+    return plan
+
+
+def _new_marks(
+    rule: AlertRule, source: str, model: ModelState, marks: set[Mark], now: datetime
+) -> list[Mark]:
+    """The thresholds this model has reached under this rule and not yet alerted for."""
+    assert model.shutdown_at is not None
+    reached = (
+        Mark(rule.name, source, model.model_id, t, model.shutdown_at)
+        for t in crossed(rule.thresholds, model.shutdown_at, now)
+    )
+    return [mark for mark in reached if mark not in marks]
+
+
+def _countdown_alert(
+    rule: AlertRule,
+    source: str,
+    model: ModelState,
+    used: dict[str, Any] | None,
+    now: datetime,
+    new: Sequence[Mark],
+) -> Alert:
+    return Alert(
+        rule=rule.name,
+        kind="shutdown",
+        source=source,
+        model_id=model.model_id,
+        summary=_with_use(_countdown_summary(source, model, now), used),
+        replacement=model.replacement,
+        in_use=used,
+        shutdown=_shutdown_block(model, now, new[0].threshold_days),
+    )
+
+
+def _obsolete_marks(
+    source: str, marks: set[Mark], current: set[tuple[str, str, datetime]]
+) -> list[Mark]:
+    return sorted(
         (
             m
             for m in marks
@@ -469,7 +507,6 @@ def countdown(
         ),
         key=lambda m: (m.rule, m.model_id, m.threshold_days, m.shutdown_at),
     )
-    return plan
 
 
 # --- stale sources -------------------------------------------------------------------------------

@@ -23,13 +23,13 @@ from sqlalchemy.orm import Session
 
 from syncer.config.imports import format_of
 from syncer.config.reader import array_of_tables
-from syncer.db.bulk import insert_events
 from syncer.db.lifecycle import refresh
 from syncer.db.schema import DeprecationEntry, Model
 from syncer.db.tables import deprecations_table
 from syncer.errors import ConfigError
 from syncer.lifecycle import Deprecation, Matcher, is_glob
 from syncer.sync.parse import parse_timestamp
+from syncer.sync.store import insert_events
 from syncer.timeutil import iso
 
 __all__ = [

@@ -48,11 +48,14 @@ class _Syncs:
     def __init__(
         self, engine: Engine, settings: Settings, clients: Mapping[str, Client], workers: int
     ) -> None:
+        from syncer.alerts.hook import alert_hook
         from syncer.sync.run import Syncer
+
+        on_synced = alert_hook(settings.alerts)
 
         def one(name: str, client: Client) -> SyncResult:
             with client:
-                return Syncer(engine, client, name, settings.policy, alerts=settings.alerts).run()
+                return Syncer(engine, client, name, settings.policy, on_synced=on_synced).run()
 
         self.pool = ThreadPoolExecutor(
             max_workers=max(1, min(workers, len(clients))), thread_name_prefix="syncer-sync"

@@ -1,10 +1,10 @@
 """The shell around ``syncer.lifecycle``: load its inputs, store its decisions.
 
-A sync decides the lifecycle of the models it writes, with their rows (``decisions``); an
-import, or anything else that changes the imported dates, calls ``refresh``, which decides
-again for every stored model and rewrites only the rows whose decision moved. Both issue a
-fixed number of statements whatever the number of models. Core only: a sync never imports
-the ORM.
+A sync decides the lifecycle of the models it writes, with their rows, from ``load_matcher``
+(``sync.store``); an import, or anything else that changes the imported dates, calls
+``refresh``, which decides again for every stored model and rewrites only the rows whose
+decision moved. Both issue a fixed number of statements whatever the number of models. Core
+only: a sync never imports the ORM.
 """
 
 from __future__ import annotations
@@ -22,9 +22,7 @@ from syncer.lifecycle import Deprecation, Lifecycle, Matcher, decide
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
-    from syncer.sync.parse import ModelRecord
-
-__all__ = ["Moved", "decisions", "load_entries", "load_matcher", "refresh", "stored"]
+__all__ = ["Moved", "load_entries", "load_matcher", "refresh", "stored"]
 
 _d, _m = deprecations_table.c, state_table.c
 
@@ -56,19 +54,6 @@ def load_entries(db: Connection | Session) -> list[Deprecation]:
 
 def load_matcher(db: Connection | Session) -> Matcher:
     return Matcher(load_entries(db))
-
-
-def decisions(source: str, records: Sequence[ModelRecord], matcher: Matcher) -> list[Lifecycle]:
-    """The lifecycle in force of each listed record, in order (pure, given the matcher)."""
-    return [
-        decide(
-            r.shutdown_at,
-            r.replacement,
-            r.lifecycle_status,
-            matcher.match(source, r.model_id) if matcher else None,
-        )
-        for r in records
-    ]
 
 
 def stored(row: Any) -> Lifecycle:

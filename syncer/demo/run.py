@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from syncer.alerts.delivery import Dispatcher
 from syncer.alerts.deprecations import import_deprecations
+from syncer.alerts.hook import alert_hook
 from syncer.config.model import AlertRule, Channel, HTTPSettings, RetentionRule, Source
 from syncer.db import migrate
 from syncer.db.engine import make_engine, write_session
@@ -169,7 +170,7 @@ def run_demo(
             source = Source(history.source, base_url=provider.base_url)
             # The clock is simulated, so waiting between retries would only slow the demo.
             client = Client(source, HTTPSettings(max_retries=1), sleep=lambda _: None)
-            syncer = Syncer(engine, client, source.name, now=clock, alerts=rules)
+            syncer = Syncer(engine, client, source.name, now=clock, on_synced=alert_hook(rules))
             dispatcher = Dispatcher(engine, rules, now=clock)
             previous: datetime | None = None
             with client:

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from syncer.alerts.outbox import record_event_alerts
 from syncer.config.model import DEFAULT_LEASE, AlertRule, HTTPSettings, RetentionRule, Source
-from syncer.db import bulk, locks
+from syncer.db import locks
 from syncer.db.engine import read_session, write_session
 from syncer.db.schema import Model
 from syncer.db.tables import state_table
@@ -37,6 +37,7 @@ from syncer.retention.plan import (
     plan_retention,
     rule_details,
 )
+from syncer.sync import store
 from syncer.timeutil import duration_text, human_time, utcnow
 
 __all__ = [
@@ -107,7 +108,7 @@ class ApplyReport:
 
 def ready_run(session: Session, source: str) -> Row[Any]:
     """The source's latest sync run, when retention may act on it; else a RetentionError."""
-    run = bulk.latest_run(session, source)
+    run = store.latest_run(session, source)
     if run is None:
         raise RetentionError(f"{source}: never synced; run `syncer sync` before retention")
     if run.status != "ok":
@@ -274,7 +275,7 @@ def _delete_one(
                 .values(
                     deleted_at=when,
                     vanished_at=func.coalesce(state.vanished_at, when),
-                    seen_until=func.coalesce(state.seen_until, bulk.LISTED_AT),
+                    seen_until=func.coalesce(state.seen_until, store.LISTED_AT),
                 )
             )
         kind = "delete_failed" if outcome.result == "failed" else "deleted"
@@ -290,7 +291,7 @@ def _delete_one(
                 "details": details,
             }
         ]
-        bulk.insert_events(session, events)
+        store.insert_events(session, events)
         record_event_alerts(session, alerts, source, events, when)
     return outcome
 

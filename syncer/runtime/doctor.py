@@ -245,20 +245,21 @@ def _read_only_filesystem(directory: Path) -> bool:
 
 def _history(settings: Settings) -> Iterator[Finding]:
     """Each source's latest sync, the leases and their holders, and undelivered alerts."""
-    from syncer.db import bulk, locks
+    from syncer.db import locks
     from syncer.db.engine import make_engine, read_session
     from syncer.db.schema import OutboxAlert
-    from syncer.imports import store
+    from syncer.imports import store as imports_store
     from syncer.sync.sources import unconfigured, unconfigured_warning
+    from syncer.sync.store import latest_run
 
     engine = make_engine(settings.database_url, read_only=True)
     now = utcnow()
     try:
         with read_session(engine) as session:
-            latest = {s.name: bulk.latest_run(session, s.name) for s in settings.sources}
+            latest = {s.name: latest_run(session, s.name) for s in settings.sources}
             left = unconfigured(session, [s.name for s in settings.sources])
             leases = locks.lease_rows(session)
-            imports = store.latest(session, [spec.origin for spec in settings.imports])
+            imports = imports_store.latest(session, [spec.origin for spec in settings.imports])
             failed = (
                 session.scalar(
                     select(func.count())

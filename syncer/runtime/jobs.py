@@ -152,18 +152,19 @@ def _synced_already(engine: Engine, settings: Settings, source: Source) -> Calla
 
 
 def _sync(engine: Engine, settings: Settings, source: Source) -> Callable[[], object]:
+    from syncer.alerts.hook import alert_hook
     from syncer.providers.http import Client
     from syncer.sync.run import Syncer
 
     Client(source, settings.http).close()  # refuses an unsafe URL now, before any connection
 
+    on_synced = alert_hook(settings.alerts)
+
     def sync() -> None:
         # A client per run: between runs no connection stays open, as a thousand sources'
         # idle keep-alive sockets would reach a 1,024 open-files limit.
         with Client(source, settings.http, secrets=settings.secrets) as client:
-            result = Syncer(
-                engine, client, source.name, settings.policy, alerts=settings.alerts
-            ).run()
+            result = Syncer(engine, client, source.name, settings.policy, on_synced=on_synced).run()
         log.log(logging.INFO if result.ok else logging.ERROR, "sync %s", result.summary())
 
     return sync

@@ -19,8 +19,8 @@ from typing import Any, Protocol
 from sqlalchemy import Connection, Engine, Row, bindparam, func, select
 from sqlalchemy.exc import SQLAlchemyError
 
-from syncer.config.model import AlertRule, SyncPolicy
-from syncer.db import bulk, locks
+from syncer.config.model import SyncPolicy
+from syncer.db import locks
 from syncer.db.engine import write_transaction
 from syncer.db.lifecycle import load_matcher
 from syncer.db.tables import events_table, runs_table
@@ -28,6 +28,7 @@ from syncer.errors import ProviderError, StoreError, first_line
 from syncer.lifecycle import Matcher
 from syncer.providers.profile import Profile
 from syncer.redact import printable
+from syncer.sync import store
 from syncer.sync.diff import (
     Diff,
     compute_diff,
@@ -41,6 +42,7 @@ from syncer.words import counted
 
 __all__ = [
     "DEFAULT_POLICY",
+    "OnSynced",
     "Provider",
     "SyncResult",
     "Syncer",
@@ -52,6 +54,13 @@ log = logging.getLogger(__name__)
 DEFAULT_POLICY = SyncPolicy()
 #: Vanish checks in flight at once, on the source's one client (its connection pool).
 CONFIRM_AT_ONCE = 4
+
+
+#: What a sync calls in its own transaction once its run row and events are written: with the
+#: connection, the source, those events (none when the list was the last one applied: shutdown
+#: countdowns still move on) and the moment. The alert recording (``alerts.hook``) is one; the
+#: sync itself knows nothing of alerts.
+OnSynced = Callable[[Connection, str, Sequence[Mapping[str, Any]], datetime], None]
 
 
 class Provider(Protocol):
@@ -275,15 +284,14 @@ class Syncer:
         policy: SyncPolicy = DEFAULT_POLICY,
         *,
         now: Callable[[], datetime] = utcnow,
-        alerts: Sequence[AlertRule] = (),
+        on_synced: OnSynced | None = None,
     ) -> None:
         self.engine = engine
         self.provider = provider
         self.source = source
         self.policy = policy
         self.now = now
-        #: Rules whose alerts are written to the outbox in the sync's own transaction.
-        self.alerts = tuple(alerts)
+        self.on_synced = on_synced
 
     def run(self) -> SyncResult:
         """Sync once; never raises for a provider or database failure, records it.
@@ -334,8 +342,8 @@ class Syncer:
             now = self.now()
             look = _look(connection, source)
             if look.digest == digest:
-                bulk.record_listing(connection, source, now)
-                run = bulk.add_run(
+                store.record_listing(connection, source, now)
+                run = store.add_run(
                     connection,
                     source=source,
                     started_at=started_at,
@@ -348,7 +356,7 @@ class Syncer:
                     changed=0,
                     list_digest=digest,
                 )
-                self._alert(connection, [], now)  # countdowns move on
+                self._synced(connection, [], now)  # countdowns move on
                 return self._result(run, clock)
             if plan is None or plan.fingerprint != look.fingerprint:
                 # Another writer committed since: decide again on what it left, with the
@@ -363,7 +371,7 @@ class Syncer:
                 log.warning("%s: %s", source, warning)
             listed, diff, confirmed = plan.parsed.listed, plan.diff, plan.confirmed
             if plan.held is not None:
-                run = bulk.add_run(
+                run = store.add_run(
                     connection,
                     source=source,
                     started_at=started_at,
@@ -378,15 +386,15 @@ class Syncer:
             # The imported dates, read only when a row is written: an unchanged model keeps
             # the lifecycle stored with it (an import rewrites what it moves).
             matcher = load_matcher(connection) if writes else Matcher(())
-            bulk.upsert_models(connection, source, writes, now, matcher)
-            bulk.mark_vanished(connection, source, diff.missing, now)
+            store.upsert_models(connection, source, writes, now, matcher)
+            store.mark_vanished(connection, source, diff.missing, now)
             if plan.present:
-                bulk.relist_present(connection, source)
-            bulk.record_listing(connection, source, now)
+                store.relist_present(connection, source)
+            store.record_listing(connection, source, now)
             # A model the provider still has (or could not say) stays present; it keeps
             # when it was last listed (``seen_until``), as this list did not have it.
-            bulk.mark_vanished(connection, source, confirmed.kept, None)
-            run = bulk.add_run(
+            store.mark_vanished(connection, source, confirmed.kept, None)
+            run = store.add_run(
                 connection,
                 source=source,
                 started_at=started_at,
@@ -400,24 +408,17 @@ class Syncer:
                 list_digest=None if confirmed.kept else digest,
             )
             events = _events(diff, confirmed.vanished, source, run.id, now, self.provider.profile)
-            bulk.insert_events(connection, events)
-            self._alert(connection, events, now)
+            store.insert_events(connection, events)
+            self._synced(connection, events, now)
             return self._result(run, clock)
 
-    def _alert(
+    def _synced(
         self, connection: Connection, events: Sequence[Mapping[str, Any]], now: datetime
     ) -> None:
-        """Write the alerts this sync calls for, in its transaction. The alert rules read
-        through the ORM, which a sync with none never imports."""
-        if not self.alerts:
-            return
-        from sqlalchemy.orm import Session
-
-        from syncer.alerts.outbox import record_alerts
-
-        with Session(bind=connection) as session:
-            record_alerts(session, self.alerts, self.source, events, now)
-            session.flush()
+        """Hand the committed-to-be events to the caller's hook, in this transaction, so what
+        it writes (the alerts) exists exactly when the sync commits."""
+        if self.on_synced is not None:
+            self.on_synced(connection, self.source, events, now)
 
     def _plan(self, listing: Any, digest: str, before: _Look) -> _Plan | None:
         """Decide from a read of the stored state, then ask about the vanished, unlocked.
@@ -441,10 +442,10 @@ class Syncer:
     ) -> _Plan:
         # No run and no event of the source: nothing of it was ever stored (a first sync).
         first = fingerprint == (None, None)
-        state = bulk.StoredState((), ()) if first else bulk.load_state(connection, self.source)
+        state = store.StoredState((), ()) if first else store.load_state(connection, self.source)
         known = state.present_digests()
         parsed = parse_listing(pages, known, self.provider.profile)
-        bulk.load_documents(connection, self.source, state, state.differing(parsed.records))
+        store.load_documents(connection, self.source, state, state.differing(parsed.records))
         diff = compute_diff(
             state, parsed.records, parsed.unchanged, self.provider.profile.regenerated
         )
@@ -476,7 +477,7 @@ class Syncer:
         error = printable(error)  # it may quote the provider, and is shown on terminals later
         try:
             with write_transaction(self.engine) as connection:
-                run = bulk.add_run(
+                run = store.add_run(
                     connection,
                     source=self.source,
                     started_at=started_at,

@@ -38,7 +38,6 @@ from sqlalchemy import (
 )
 
 from syncer.db import locks
-from syncer.db.bulk import LISTED_AT
 from syncer.db.engine import connection_of, write_transaction
 from syncer.db.lifecycle import refresh
 from syncer.db.tables import (
@@ -54,6 +53,7 @@ from syncer.db.tables import (
 from syncer.db.types import JSONDocument
 from syncer.errors import SourceError
 from syncer.lifecycle import is_glob
+from syncer.sync.store import LISTED_AT
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection

@@ -14,6 +14,7 @@ from sqlalchemy import Engine, select
 from syncer.alerts.decide import Alert
 from syncer.alerts.delivery import Dispatcher, Sender
 from syncer.alerts.digests import compose_due
+from syncer.alerts.hook import alert_hook
 from syncer.alerts.outbox import add_alerts
 from syncer.config.model import AlertRule, Channel, Urgency
 from syncer.db.engine import read_session, write_session
@@ -300,7 +301,9 @@ def test_a_digest_names_each_models_replacement_where_its_date_comes_from_and_it
 
     def sync() -> None:
         with Client(source, HTTPSettings(max_retries=0)) as client:
-            Syncer(migrated, client, "openai", SyncPolicy(), now=clock, alerts=rules).run()
+            Syncer(
+                migrated, client, "openai", SyncPolicy(), now=clock, on_synced=alert_hook(rules)
+            ).run()
 
     provider.set("gpt-4-0613", "gpt-4o", "o1")
     provider.models[2]["shutdown_date"] = "2026-07-01"

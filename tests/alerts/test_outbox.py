@@ -9,6 +9,7 @@ from sqlalchemy import Engine, event, select, text
 
 from syncer.alerts.delivery import Dispatcher
 from syncer.alerts.deprecations import Deprecation, import_deprecations
+from syncer.alerts.hook import alert_hook
 from syncer.alerts.stale import check_stale
 from syncer.config.model import (
     AlertRule,
@@ -45,7 +46,9 @@ def sync(
 ) -> SyncResult:
     source = Source(name=name, base_url=provider.base_url, api_key=API_KEY)
     with Client(source, FAST) as client:
-        return Syncer(engine, client, name, SyncPolicy(), now=clock, alerts=rules).run()
+        return Syncer(
+            engine, client, name, SyncPolicy(), now=clock, on_synced=alert_hook(rules)
+        ).run()
 
 
 def alerts(engine: Engine) -> list[tuple[str, str, str | None]]:

@@ -7,6 +7,7 @@ from datetime import timedelta
 from sqlalchemy import Engine, func, select
 
 from syncer.alerts.delivery import Dispatcher
+from syncer.alerts.hook import alert_hook
 from syncer.alerts.prune import prune_outbox
 from syncer.config.model import AlertRule, Channel, HTTPSettings, Settings, Source, SyncPolicy
 from syncer.db.engine import read_session
@@ -64,7 +65,9 @@ def test_countdown_marks_of_a_rule_no_longer_configured_go_after_the_keep(
     for listed in (["seed"], ["seed", "gpt-4-0613"]):
         provider.set(*listed, shutdown_date=(clock.now + timedelta(days=10)).date().isoformat())
         with Client(source, HTTPSettings(max_retries=0)) as client:
-            Syncer(engine, client, "openai", SyncPolicy(), now=clock, alerts=[rule]).run()
+            Syncer(
+                engine, client, "openai", SyncPolicy(), now=clock, on_synced=alert_hook([rule])
+            ).run()
 
     def marks() -> list[str]:
         with read_session(engine) as session:

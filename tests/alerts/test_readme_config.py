@@ -14,6 +14,7 @@ from sqlalchemy import Engine
 
 from syncer.alerts.delivery import Dispatcher
 from syncer.alerts.digest import latest_fire
+from syncer.alerts.hook import alert_hook
 from syncer.config.load import load_settings
 from syncer.config.model import HTTPSettings, Settings, SyncPolicy
 from syncer.db.tables import model_usages_table
@@ -97,7 +98,12 @@ def test_the_quick_start_pages_at_once_for_a_model_in_use_and_digests_the_week_o
     def sync() -> None:
         with Client(source, HTTPSettings(max_retries=0)) as client:
             Syncer(
-                engine, client, source.name, SyncPolicy(), now=clock, alerts=settings.alerts
+                engine,
+                client,
+                source.name,
+                SyncPolicy(),
+                now=clock,
+                on_synced=alert_hook(settings.alerts),
             ).run()
         dispatcher.dispatch()
 

@@ -11,6 +11,7 @@ import requests
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import Engine
 
+from syncer.alerts.hook import alert_hook
 from syncer.config.model import (
     AlertRule,
     Channel,
@@ -51,7 +52,14 @@ def settings_for(provider: FakeProvider, *rules: AlertRule) -> Settings:
 def sync(engine: Engine, settings: Settings, clock: Clock) -> None:
     (source,) = settings.sources
     with Client(source, HTTPSettings(max_retries=0)) as client:
-        Syncer(engine, client, source.name, SyncPolicy(), now=clock, alerts=settings.alerts).run()
+        Syncer(
+            engine,
+            client,
+            source.name,
+            SyncPolicy(),
+            now=clock,
+            on_synced=alert_hook(settings.alerts),
+        ).run()
 
 
 def test_metrics_show_inventory_runs_events_alerts_and_days_left_after_syncs(

@@ -306,7 +306,7 @@ def test_statement_count_does_not_grow_with_the_number_of_models(
     def count(*args: Any) -> None:
         statements.append(args[1])
 
-    # Both past bulk.COPY_FROM: on PostgreSQL fewer rows travel as one batch, fewer statements.
+    # Both past store.COPY_FROM: on PostgreSQL fewer rows travel as one batch, fewer statements.
     for size in (250, 600):
         statements.clear()
         event.listen(engine, "before_execute", count)

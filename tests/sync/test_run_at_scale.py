@@ -84,7 +84,7 @@ def cost_per_phase(engine: Engine, provider: FakeProvider, size: int) -> dict[st
 def test_each_phase_sends_as_many_statements_for_2000_models_as_for_250(
     engine: Engine, provider: FakeProvider, phase: str
 ) -> None:
-    # Both past bulk.COPY_FROM: on PostgreSQL fewer rows travel as one batch, fewer statements.
+    # Both past store.COPY_FROM: on PostgreSQL fewer rows travel as one batch, fewer statements.
     small = cost_per_phase(engine, provider, 250)
     large = cost_per_phase(engine, provider, 2000)
 

@@ -45,11 +45,10 @@ from sqlalchemy.schema import CreateTable, DropTable
 from sqlalchemy.sql.compiler import Compiled
 
 from syncer.db.engine import connection_of
-from syncer.db.lifecycle import decisions
 from syncer.db.tables import events_table, listings_table, runs_table, state_table
 from syncer.db.upsert import insert_for
 from syncer.jsontext import encode_json
-from syncer.lifecycle import Matcher
+from syncer.lifecycle import Lifecycle, Matcher, decide
 from syncer.sync.diff import StoredModel
 from syncer.sync.parse import ModelRecord
 
@@ -436,6 +435,19 @@ def _fetch(connection: Connection, name: str, values: Mapping[str, Any]) -> list
         return list(cursor.fetchall())
 
 
+def _decisions(source: str, records: Sequence[ModelRecord], matcher: Matcher) -> list[Lifecycle]:
+    """The lifecycle in force of each listed record, in order (pure, given the matcher)."""
+    return [
+        decide(
+            r.shutdown_at,
+            r.replacement,
+            r.lifecycle_status,
+            matcher.match(source, r.model_id) if matcher else None,
+        )
+        for r in records
+    ]
+
+
 def upsert_models(
     db: Connection | Session,
     source: str,
@@ -446,14 +458,14 @@ def upsert_models(
     """Insert new models and rewrite listed ones; ``first_seen_at`` stays as it was.
 
     Each row is written with its lifecycle in force, decided from the record and the
-    imported entries in ``matcher`` (``syncer.db.lifecycle.decisions``).
+    imported entries in ``matcher`` (``_decisions``).
     PostgreSQL: many rows are COPYed into a temporary table and upserted from it, a few are
     sent as one JSON document (``COPY_FROM``)."""
     if not records:
         return
     dialect = _dialect(db)
     connection = connection_of(db)
-    decided = decisions(source, records, matcher)
+    decided = _decisions(source, records, matcher)
     if dialect.name == "postgresql" and len(records) < COPY_FROM:
         rows = encode_json(
             [

@@ -9,12 +9,12 @@ import pytest
 from sqlalchemy import Engine, event, select, text
 from sqlalchemy.exc import IntegrityError
 
-from syncer.db import bulk
-from syncer.db.bulk import add_run
 from syncer.db.engine import read_session, write_session
 from syncer.db.schema import Model, ModelEvent
 from syncer.lifecycle import Matcher
+from syncer.sync import store
 from syncer.sync.parse import CREATED_RANGE, ModelRecord
+from syncer.sync.store import add_run
 
 NOW = datetime(2026, 11, 26, 9, 30, tzinfo=UTC)  # whole seconds: where formats could differ
 LATER = NOW + timedelta(hours=1, microseconds=250)
@@ -37,9 +37,9 @@ def upsert(
     """Write listed models as a sync does: the models, then (unless not asked to) the
     source's listing."""
     with write_session(engine) as session, session.begin():
-        bulk.upsert_models(session, "openai", records, now, Matcher(()))
+        store.upsert_models(session, "openai", records, now, Matcher(()))
         if listing:
-            bulk.record_listing(session, "openai", now)
+            store.record_listing(session, "openai", now)
 
 
 def rows(engine: Engine) -> dict[str, Model]:
@@ -132,7 +132,7 @@ def test_timestamps_on_sqlite_are_stored_in_sqlalchemys_own_format(tmp_path: Any
 def test_a_second_upsert_rewrites_the_row_but_keeps_first_seen(engine: Engine) -> None:
     upsert(engine, [record("m")])
     with write_session(engine) as session, session.begin():
-        bulk.mark_vanished(session, "openai", ["m"], NOW)
+        store.mark_vanished(session, "openai", ["m"], NOW)
 
     upsert(engine, [record("m", owned_by="acme")], now=LATER)
 
@@ -143,8 +143,8 @@ def test_a_second_upsert_rewrites_the_row_but_keeps_first_seen(engine: Engine) -
 
 def test_two_upserts_in_one_transaction_both_land(engine: Engine) -> None:
     with write_session(engine) as session, session.begin():
-        bulk.upsert_models(session, "openai", [record("a")], NOW, Matcher(()))
-        bulk.upsert_models(session, "openai", [record("b")], LATER, Matcher(()))
+        store.upsert_models(session, "openai", [record("a")], NOW, Matcher(()))
+        store.upsert_models(session, "openai", [record("b")], LATER, Matcher(()))
 
     assert {m: row.first_seen_at for m, row in rows(engine).items()} == {"a": NOW, "b": LATER}
 
@@ -154,7 +154,7 @@ def test_mark_vanished_sets_exactly_the_given_ids(engine: Engine) -> None:
     upsert(engine, [record(m) for m in [*odd, "stays"]])
 
     with write_session(engine) as session, session.begin():
-        bulk.mark_vanished(session, "openai", odd, LATER)
+        store.mark_vanished(session, "openai", odd, LATER)
 
     vanished = {m: row.vanished_at for m, row in rows(engine).items()}
     assert vanished == {**dict.fromkeys(odd, LATER), "stays": None}
@@ -165,8 +165,8 @@ def test_a_vanished_model_keeps_the_listing_before_its_vanish_as_last_seen(
 ) -> None:
     upsert(engine, [record("gone"), record("stays")])
     with write_session(engine) as session, session.begin():
-        bulk.mark_vanished(session, "openai", ["gone"], LATER)
-        bulk.record_listing(session, "openai", LATER)
+        store.mark_vanished(session, "openai", ["gone"], LATER)
+        store.record_listing(session, "openai", LATER)
 
     stored = rows(engine)
     assert (stored["gone"].last_seen_at, stored["gone"].vanished_at) == (NOW, LATER)
@@ -177,14 +177,14 @@ def test_a_model_kept_unlisted_keeps_its_last_seen_until_listed_again(engine: En
     upsert(engine, [record("kept"), record("other")])
     later = LATER + timedelta(hours=1)
     with write_session(engine) as session, session.begin():  # missing, unconfirmed: kept
-        bulk.mark_vanished(session, "openai", ["kept"], LATER)
-        bulk.relist_present(session, "openai")
-        bulk.record_listing(session, "openai", LATER)
-        bulk.mark_vanished(session, "openai", ["kept"], None)
+        store.mark_vanished(session, "openai", ["kept"], LATER)
+        store.relist_present(session, "openai")
+        store.record_listing(session, "openai", LATER)
+        store.mark_vanished(session, "openai", ["kept"], None)
     kept = rows(engine)["kept"]
     with write_session(engine) as session, session.begin():  # listed again, unchanged
-        bulk.relist_present(session, "openai")
-        bulk.record_listing(session, "openai", later)
+        store.relist_present(session, "openai")
+        store.record_listing(session, "openai", later)
 
     assert (kept.last_seen_at, kept.vanished_at) == (NOW, None)
     assert rows(engine)["kept"].last_seen_at == later
@@ -202,7 +202,7 @@ def test_recording_a_listing_writes_one_row_whatever_the_number_of_models(
 
     event.listen(engine, "after_cursor_execute", count)
     with write_session(engine) as session, session.begin():
-        bulk.record_listing(session, "openai", LATER)
+        store.record_listing(session, "openai", LATER)
 
     assert written == [1]
     assert {row.last_seen_at for row in rows(engine).values()} == {LATER}
@@ -211,7 +211,7 @@ def test_recording_a_listing_writes_one_row_whatever_the_number_of_models(
 def test_events_keep_none_as_sql_null_and_values_as_json(engine: Engine) -> None:
     with write_session(engine) as session, session.begin():
         run = add_run(session, source="openai", started_at=NOW, finished_at=NOW, status="ok")
-        bulk.insert_events(
+        store.insert_events(
             session,
             [
                 {
@@ -260,14 +260,14 @@ def test_load_state_hands_over_presence_and_digest_and_the_json_only_of_what_dif
     models = [record("a"), record("b", extra=[1, True, None]), record("c")]
     upsert(engine, models)
     with write_session(engine) as session, session.begin():
-        bulk.mark_vanished(session, "openai", ["a"], NOW)
+        store.mark_vanished(session, "openai", ["a"], NOW)
     listed = [record("b", extra=[1, True, None, "more"]), record("c"), record("new")]
 
     with read_session(engine) as session:
-        state = bulk.load_state(session, "openai")
+        state = store.load_state(session, "openai")
         unread = state["b"].raw
         differing = state.differing(listed)
-        bulk.load_documents(session, "openai", state, differing)
+        store.load_documents(session, "openai", state, differing)
 
     assert sorted(state) == ["a", "b", "c"]
     assert (state["a"].present, state["b"].present) == (False, True)
@@ -319,7 +319,7 @@ def test_a_failing_copy_raises_sqlalchemys_error(postgres_url: str) -> None:
     }
     session = write_session(engine)
     with pytest.raises(IntegrityError, match="sync_run_id"), session, session.begin():
-        bulk.insert_events(session, [orphan])
+        store.insert_events(session, [orphan])
     engine.dispose()
 
 

@@ -20,7 +20,7 @@ from syncer.cli.common import (
 )
 from syncer.cli.complete import complete_sources
 from syncer.cli.reporting import models_as_of
-from syncer.config.model import MODEL_EVENT_KINDS
+from syncer.config.model import MODEL_EVENT_KINDS, Settings
 from syncer.providers.profile import KINDS
 from syncer.timeutil import utcnow
 
@@ -114,10 +114,7 @@ def models(
     app: App = ctx.obj
     app.configure_logging()
     settings = app.settings()
-    selected: list[str] | None = list(sources) or None
-    if kind is not None:
-        of_kind = [s.name for s in settings.sources if s.kind == kind]
-        selected = of_kind if selected is None else [n for n in selected if n in of_kind]
+    selected = _selected(settings, sources, kind)
     engine = require_sources(app.reader(settings), settings, sources)
     note = None
     if as_of is not None:
@@ -125,11 +122,7 @@ def models(
         rows, note = models_as_of(
             engine, as_of, source=selected, include_vanished=include_vanished, profiles=profiles
         )
-        if patterns:
-            rows = sorted(
-                (r for r in rows if queries.matches(r["model_id"], patterns)),
-                key=lambda r: (r["model_id"], r["source"]),
-            )
+        rows = _matching(rows, patterns)
         total = len(rows)
     else:
         with engine.connect() as connection:
@@ -146,11 +139,7 @@ def models(
     rows, columns = _with_uses(engine, rows, queries.MODEL_COLUMNS, used=used)
     if used:
         total = len(rows)
-    unmatched = [
-        p
-        for p in patterns
-        if total == len(rows) and not any(queries.matches(row["model_id"], [p]) for row in rows)
-    ]
+    unmatched = _unmatched(patterns, rows, total)
     for pattern in unmatched:
         click.echo(f"(no model matches {pattern!r})", err=True)
     print_rows(
@@ -161,6 +150,36 @@ def models(
         default=_model_table(include_vanished=include_vanished, used=used),
         total=total,
     )
+
+
+def _selected(settings: Settings, sources: tuple[str, ...], kind: str | None) -> list[str] | None:
+    """The sources named, narrowed to those of ``kind``; None for all."""
+    selected: list[str] | None = list(sources) or None
+    if kind is not None:
+        of_kind = [s.name for s in settings.sources if s.kind == kind]
+        selected = of_kind if selected is None else [n for n in selected if n in of_kind]
+    return selected
+
+
+def _matching(rows: list[dict[str, Any]], patterns: Sequence[str]) -> list[dict[str, Any]]:
+    """The past inventory's rows the ``--model`` patterns match, as the store would order them."""
+    from syncer.reporting import queries
+
+    if not patterns:
+        return rows
+    return sorted(
+        (r for r in rows if queries.matches(r["model_id"], patterns)),
+        key=lambda r: (r["model_id"], r["source"]),
+    )
+
+
+def _unmatched(patterns: Sequence[str], rows: list[dict[str, Any]], total: int) -> list[str]:
+    """The patterns no row matches, when every row is shown (else one may match a later page)."""
+    from syncer.reporting import queries
+
+    if total != len(rows):
+        return []
+    return [p for p in patterns if not any(queries.matches(row["model_id"], [p]) for row in rows)]
 
 
 def _model_table(*, include_vanished: bool, used: bool) -> tuple[str, ...]:

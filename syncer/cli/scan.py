@@ -19,7 +19,7 @@ from syncer.timeutil import utcnow
 
 if TYPE_CHECKING:
     from syncer.scan.inventory import Inventory
-    from syncer.scan.verdict import Finding, Waiver
+    from syncer.scan.verdict import Finding, Policy, Waiver
 
 __all__ = ["inventory", "inventory_export", "scan"]
 
@@ -147,18 +147,13 @@ def scan(
     """
     from syncer.scan.report import summary
     from syncer.scan.run import scan_files
-    from syncer.scan.verdict import Index, failing, parse_fail_on
+    from syncer.scan.verdict import Index, failing
     from syncer.scan.waivers import apply_waivers
     from syncer.scan.walk import Walk, scan_base
 
     app: App = ctx.obj
     app.configure_logging()
-    try:
-        policy = parse_fail_on(fail_on)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc), param_hint="--fail-on") from None
-    if record and not (repository or "").strip():
-        raise click.UsageError("--record needs --repository NAME")
+    policy = _policy(fail_on, record, repository)
     now = utcnow()
     base = scan_base(paths[0] if paths else Path("."))
     waivers = _waivers(waivers_file, base)
@@ -172,25 +167,46 @@ def scan(
     hidden = len(applied.findings) - len(shown)
     line = summary(applied.findings, failed, result.files, hidden, fail_on, len(applied.expired))
     report = _render(fmt, shown, failed, files=result.files, fail_on=fail_on, now=now)
-    if output is not None:
-        _write(output, report)
-    elif report:
-        click.echo(report)
+    _emit(report, output)
     if fmt == "github":
         _step_summary(shown, failed, line)
     if record and repository:
         _record(app, repository.strip(), applied.findings, now)
-    for waiver in applied.unused:
+    _warn_waivers(applied.unused, applied.expired)
+    click.echo(line, err=True)
+    if failed or applied.expired:
+        ctx.exit(1)
+
+
+def _policy(fail_on: str, record: bool, repository: str | None) -> Policy:
+    """``--fail-on`` parsed, once the options are known to fit together."""
+    from syncer.scan.verdict import parse_fail_on
+
+    try:
+        policy = parse_fail_on(fail_on)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--fail-on") from None
+    if record and not (repository or "").strip():
+        raise click.UsageError("--record needs --repository NAME")
+    return policy
+
+
+def _emit(report: str, output: Path | None) -> None:
+    if output is not None:
+        _write(output, report)
+    elif report:
+        click.echo(report)
+
+
+def _warn_waivers(unused: Sequence[Waiver], expired: Sequence[Waiver]) -> None:
+    for waiver in unused:
         click.echo(f"warning: {waiver.where}: the waiver for {waiver.id} matched nothing", err=True)
-    for waiver in applied.expired:
+    for waiver in expired:
         click.echo(
             f"{waiver.where}: the waiver for {waiver.id} expired on {waiver.expires} "
             f"({waiver.reason}): remove it, or renew it with a new date",
             err=True,
         )
-    click.echo(line, err=True)
-    if failed or applied.expired:
-        ctx.exit(1)
 
 
 def _record(app: App, repository: str, findings: Sequence[Finding], now: datetime) -> None:

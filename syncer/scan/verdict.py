@@ -140,52 +140,63 @@ class Index:
     def judge(self, written: str, now: datetime) -> Verdict:
         records = self._records(written)
         if not records:
-            entries = next(
-                (self._imported[c] for c in candidates(written) if c in self._imported), []
-            )
-            entry = min(entries, key=lambda e: e.shutdown_at, default=None)
-            if entry is None:
-                return Verdict("not-listed", normalise(written))
-            return Verdict(
-                "not-listed",
-                entry.model,
-                shutdown_at=entry.shutdown_at,
-                origin=entry.origin,
-                replacement=entry.replacement,
-            )
-        model_id = records[0].model_id
+            return self._unlisted(written)
         present = [r for r in records if r.vanished_at is None]
         if not present:
-            last = max(records, key=lambda r: r.vanished_at or now)
-            return Verdict(
-                "vanished",
-                model_id,
-                tuple(sorted({r.source for r in records})),
-                shutdown_at=last.shutdown_at,
-                origin=last.shutdown_origin,
-                replacement=next((r.replacement for r in records if r.replacement), None),
-                vanished_at=last.vanished_at,
-            )
-        sources = tuple(sorted({r.source for r in present}))
-        dated = [r for r in present if r.shutdown_at is not None]
-        if dated:
-            first = min(dated, key=lambda r: r.shutdown_at or now)
-            assert first.shutdown_at is not None
-            return Verdict(
-                "shutting-down",
-                model_id,
-                sources,
-                first.shutdown_at,
-                days_until(first.shutdown_at, now),
-                first.shutdown_origin,
-                first.replacement,
-            )
-        replacement = next((r.replacement for r in present if r.replacement), None)
-        # The one rule every output follows (an exported snapshot's status may be read
-        # from a file, hence the lower case).
-        if any(is_ending((r.lifecycle_status or "").lower()) for r in present):
-            return Verdict("deprecated", model_id, sources, replacement=replacement)
-        return Verdict("ok", model_id, sources, replacement=replacement)
+            return _vanished(records, now)
+        return _listed(records[0].model_id, present, now)
+
+    def _unlisted(self, written: str) -> Verdict:
+        """Not listed anywhere: with the earliest imported date for it, if any."""
+        entries = next((self._imported[c] for c in candidates(written) if c in self._imported), [])
+        entry = min(entries, key=lambda e: e.shutdown_at, default=None)
+        if entry is None:
+            return Verdict("not-listed", normalise(written))
+        return Verdict(
+            "not-listed",
+            entry.model,
+            shutdown_at=entry.shutdown_at,
+            origin=entry.origin,
+            replacement=entry.replacement,
+        )
+
+
+def _vanished(records: Sequence[ModelRecord], now: datetime) -> Verdict:
+    """Gone from every source: the facts of the last one it vanished from."""
+    last = max(records, key=lambda r: r.vanished_at or now)
+    return Verdict(
+        "vanished",
+        records[0].model_id,
+        tuple(sorted({r.source for r in records})),
+        shutdown_at=last.shutdown_at,
+        origin=last.shutdown_origin,
+        replacement=next((r.replacement for r in records if r.replacement), None),
+        vanished_at=last.vanished_at,
+    )
+
+
+def _listed(model_id: str, present: Sequence[ModelRecord], now: datetime) -> Verdict:
+    """Listed by some source: the earliest shutdown date decides, then the status."""
+    sources = tuple(sorted({r.source for r in present}))
+    dated = [r for r in present if r.shutdown_at is not None]
+    if dated:
+        first = min(dated, key=lambda r: r.shutdown_at or now)
+        assert first.shutdown_at is not None
+        return Verdict(
+            "shutting-down",
+            model_id,
+            sources,
+            first.shutdown_at,
+            days_until(first.shutdown_at, now),
+            first.shutdown_origin,
+            first.replacement,
+        )
+    replacement = next((r.replacement for r in present if r.replacement), None)
+    # The one rule every output follows (an exported snapshot's status may be read
+    # from a file, hence the lower case).
+    if any(is_ending((r.lifecycle_status or "").lower()) for r in present):
+        return Verdict("deprecated", model_id, sources, replacement=replacement)
+    return Verdict("ok", model_id, sources, replacement=replacement)
 
 
 @dataclass(frozen=True, slots=True)

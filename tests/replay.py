@@ -74,7 +74,7 @@ class Replay:
             self.provider.fail_next(500, '{"error": {"message": "down for maintenance"}}')
         source = Source(name=self.source, base_url=self.provider.base_url, api_key=API_KEY)
         policy = SyncPolicy(accept_mass_change=accept_mass_change)
-        with Client(source, FAST) as client:
+        with Client(source.endpoint(), FAST) as client:
             result = Syncer(self.engine, client, self.source, policy, now=self.clock).run()
         moment = self.clock()
         with read_session(self.engine) as session:

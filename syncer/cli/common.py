@@ -305,7 +305,7 @@ class App:
 
         self.configured(settings, source)
         return {
-            s.name: Client(s, settings.http, secrets=settings.secrets)
+            s.name: Client(s.endpoint(), settings.http, secrets=settings.secrets)
             for s in settings.select(source)
         }
 

@@ -141,7 +141,7 @@ def retention_apply(app: App, source: str | None, yes: bool) -> None:
     settings = app.settings()
     rules = _rules_for(app, settings, source)
     clients = {
-        name: Client(settings.source(name), settings.http, secrets=settings.secrets)
+        name: Client(settings.source(name).endpoint(), settings.http, secrets=settings.secrets)
         for name in rules
     }
     for client in clients.values():

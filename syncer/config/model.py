@@ -16,6 +16,7 @@ from functools import cached_property
 from pathlib import Path
 
 from syncer.errors import ConfigError
+from syncer.providers.endpoint import Endpoint, RequestPolicy
 from syncer.providers.openai import DEFAULT_BASE_URL
 from syncer.providers.profile import Profile, profile_for
 from syncer.redact import credential_secrets, header_secrets, shown_url, url_secrets
@@ -118,15 +119,9 @@ DEFAULT_IMPORT_EVERY = timedelta(days=1)
 
 
 @dataclass(frozen=True)
-class HTTPSettings:
-    """How hard to try before a request counts as failed."""
+class HTTPSettings(RequestPolicy):
+    """``[http]``: how hard the client tries (``RequestPolicy``), and where the report is."""
 
-    connect_timeout: float = 10.0
-    read_timeout: float = 60.0
-    max_retries: int = 4
-    backoff_base: float = 0.5
-    backoff_max: float = 30.0
-    retry_after_cap: float = 60.0
     #: Where people reach the HTML report (``syncer run --metrics-port`` behind a proxy):
     #: a digest links to it when it leaves items out.
     public_url: str | None = None
@@ -198,6 +193,23 @@ class Source:
         password (or lone user name) and query values, and each header's value."""
         found = [*credential_secrets(self.base_url), *header_secrets(self.headers)]
         return tuple([self.api_key, *found] if self.api_key else found)
+
+    def endpoint(self) -> Endpoint:
+        """What the HTTP client reads of this source."""
+        return Endpoint(
+            name=self.name,
+            base_url=self.base_url,
+            profile=self.profile,
+            api_key=self.api_key,
+            headers=self.headers,
+            api_version=self.api_version,
+            api_key_env=self.api_key_env,
+            ca_bundle=self.ca_bundle,
+            verify_tls=self.verify_tls,
+            deadline=self.deadline,
+            max_response_size=self.max_response_size,
+            secrets=self.secrets,
+        )
 
 
 @dataclass(frozen=True)

@@ -169,7 +169,7 @@ def run_demo(
             rules = _rules(receiver.url)
             source = Source(history.source, base_url=provider.base_url)
             # The clock is simulated, so waiting between retries would only slow the demo.
-            client = Client(source, HTTPSettings(max_retries=1), sleep=lambda _: None)
+            client = Client(source.endpoint(), HTTPSettings(max_retries=1), sleep=lambda _: None)
             syncer = Syncer(engine, client, source.name, now=clock, on_synced=alert_hook(rules))
             dispatcher = Dispatcher(engine, rules, now=clock)
             previous: datetime | None = None

@@ -58,7 +58,7 @@ def fetch(
         deadline=spec.deadline,
         max_response_size=spec.max_response_size,
     )
-    with Client(source, http, profile=DOCUMENT, secrets=secrets) as client:
+    with Client(source.endpoint(), http, profile=DOCUMENT, secrets=secrets) as client:
         response = client.fetch(spec.url, headers)
     if response is None:
         return Document(None)

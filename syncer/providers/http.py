@@ -36,7 +36,6 @@ from tenacity import (
 )
 
 import syncer
-from syncer.config.model import HTTPSettings, Source
 from syncer.errors import (
     DeadlineError,
     HTTPStatusError,
@@ -49,6 +48,7 @@ from syncer.errors import (
 )
 from syncer.jsontext import decode_json, decode_page, json_kind
 from syncer.providers.auth import check_transport, credential_headers, is_loopback, mask
+from syncer.providers.endpoint import Endpoint, RequestPolicy
 from syncer.providers.paging import Cursor
 from syncer.providers.profile import ErrorInfo, Profile
 from syncer.redact import printable, scrub, secret_parameter, shown_url
@@ -64,7 +64,7 @@ RETRY_STATUSES = frozenset({408, 409, 429})  # and every 5xx
 # stay readable, while "/", "?", "#", "%" and spaces cannot change which resource is addressed.
 _SEGMENT_SAFE = ":@!$&'()*+,;=-._~"
 _HINTS = {401: "the API key is wrong or missing", 403: "permission denied", 404: "not found"}
-_DEFAULT_HTTP = HTTPSettings()
+_DEFAULT_POLICY = RequestPolicy()
 #: Bytes asked of the socket at a time: a read returns what has come, so a body that drips
 #: is still checked against the deadline between its bytes.
 _CHUNK = 1 << 16
@@ -139,8 +139,8 @@ class Client:
 
     def __init__(
         self,
-        source: Source,
-        http: HTTPSettings = _DEFAULT_HTTP,
+        source: Endpoint,
+        http: RequestPolicy = _DEFAULT_POLICY,
         *,
         session: requests.Session | None = None,
         sleep: Callable[[float], None] = time.sleep,

@@ -349,7 +349,7 @@ def run_scheduled(
                 decision.reason,
             )
         return None
-    with Client(source, http, secrets=secrets) as client:
+    with Client(source.endpoint(), http, secrets=secrets) as client:
         report = apply_plan(
             engine,
             client,

@@ -407,7 +407,7 @@ def _provider(settings: Settings, source: Source) -> Finding:
         read_timeout=min(settings.http.read_timeout, READ_TIMEOUT),
     )
     try:
-        with Client(source, http, secrets=settings.secrets) as client:
+        with Client(source.endpoint(), http, secrets=settings.secrets) as client:
             listing = client.list_pages()
         parsed = parse_listing(listing.pages, None, source.profile)
     except HTTPStatusError as exc:

@@ -156,14 +156,15 @@ def _sync(engine: Engine, settings: Settings, source: Source) -> Callable[[], ob
     from syncer.providers.http import Client
     from syncer.sync.run import Syncer
 
-    Client(source, settings.http).close()  # refuses an unsafe URL now, before any connection
+    # Refuses an unsafe URL now, before any connection.
+    Client(source.endpoint(), settings.http).close()
 
     on_synced = alert_hook(settings.alerts)
 
     def sync() -> None:
         # A client per run: between runs no connection stays open, as a thousand sources'
         # idle keep-alive sockets would reach a 1,024 open-files limit.
-        with Client(source, settings.http, secrets=settings.secrets) as client:
+        with Client(source.endpoint(), settings.http, secrets=settings.secrets) as client:
             result = Syncer(engine, client, source.name, settings.policy, on_synced=on_synced).run()
         log.log(logging.INFO if result.ok else logging.ERROR, "sync %s", result.summary())
 

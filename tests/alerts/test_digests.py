@@ -300,7 +300,7 @@ def test_a_digest_names_each_models_replacement_where_its_date_comes_from_and_it
     source = Source(name="openai", base_url=provider.base_url, api_key=API_KEY)
 
     def sync() -> None:
-        with Client(source, HTTPSettings(max_retries=0)) as client:
+        with Client(source.endpoint(), HTTPSettings(max_retries=0)) as client:
             Syncer(
                 migrated, client, "openai", SyncPolicy(), now=clock, on_synced=alert_hook(rules)
             ).run()

@@ -45,7 +45,7 @@ def sync(
     name: str = "openai",
 ) -> SyncResult:
     source = Source(name=name, base_url=provider.base_url, api_key=API_KEY)
-    with Client(source, FAST) as client:
+    with Client(source.endpoint(), FAST) as client:
         return Syncer(
             engine, client, name, SyncPolicy(), now=clock, on_synced=alert_hook(rules)
         ).run()

@@ -64,7 +64,7 @@ def test_countdown_marks_of_a_rule_no_longer_configured_go_after_the_keep(
     provider.set("seed")
     for listed in (["seed"], ["seed", "gpt-4-0613"]):
         provider.set(*listed, shutdown_date=(clock.now + timedelta(days=10)).date().isoformat())
-        with Client(source, HTTPSettings(max_retries=0)) as client:
+        with Client(source.endpoint(), HTTPSettings(max_retries=0)) as client:
             Syncer(
                 engine, client, "openai", SyncPolicy(), now=clock, on_synced=alert_hook([rule])
             ).run()

@@ -96,7 +96,7 @@ def test_the_quick_start_pages_at_once_for_a_model_in_use_and_digests_the_week_o
     dispatcher = Dispatcher(engine, settings.alerts, now=clock)
 
     def sync() -> None:
-        with Client(source, HTTPSettings(max_retries=0)) as client:
+        with Client(source.endpoint(), HTTPSettings(max_retries=0)) as client:
             Syncer(
                 engine,
                 client,

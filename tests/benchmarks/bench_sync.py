@@ -117,7 +117,7 @@ def run_syncer(spec: dict[str, Any]) -> dict[str, Any]:
         for phase, base_url in zip(PHASES, spec["urls"], strict=True):
             sent.clear()
             clock = time.perf_counter()
-            with Client(Source(SOURCE, base_url=base_url), http) as client:
+            with Client(Source(SOURCE, base_url=base_url).endpoint(), http) as client:
                 result = Syncer(engine, client, SOURCE).run()
             seconds[phase].append(time.perf_counter() - clock)
             if not result.ok:
@@ -125,7 +125,7 @@ def run_syncer(spec: dict[str, Any]) -> dict[str, Any]:
             _check(phase, vars(result), spec["n"])
             statements[phase] = len(sent)
         engine.dispose()
-    with Client(Source(SOURCE, base_url=spec["urls"][2]), http) as client:
+    with Client(Source(SOURCE, base_url=spec["urls"][2]).endpoint(), http) as client:
         gone = sorted(m["id"] for m in model_list(spec["n"])[::CHURN_EVERY])
         clock = time.perf_counter()
         confirmed = confirm_vanished(client, gone, DEFAULT_CONFIRM_VANISH_LIMIT)

@@ -662,11 +662,13 @@ def test_repr_of_settings_and_sources_never_shows_the_api_key(tmp_path: Path) ->
 
     assert result.sources[0].api_key == SECRET
     texts = [repr(result), str(result), *map(repr, result.sources), *map(str, result.sources)]
+    texts += [repr(source.endpoint()) for source in result.sources]
     for text in texts:
         assert SECRET not in text
         assert OTHER_SECRET not in text
         assert "SECRET-in-a-header" not in text
     assert "openai" in repr(result.sources[0])
+    assert "gateway" in repr(result.sources[1].endpoint())
 
 
 def test_repr_of_sdk_settings_never_shows_the_api_key() -> None:

@@ -21,7 +21,7 @@ def client(
 ) -> Client:
     """A client of ``kind`` whose base URL is ``prefix`` on the server."""
     source = Source(name=kind, base_url=server.url_for(prefix), api_key=key, kind=kind, **fields)
-    return Client(source, FAST)
+    return Client(source.endpoint(), FAST)
 
 
 def listed(made: Client) -> ParsedListing:

@@ -71,7 +71,7 @@ def make_client(sleeps: list[float]) -> Iterator[Any]:
         server: HTTPServer, http: HTTPSettings = FAST, key: str | None = KEY, **kw: Any
     ) -> Client:
         source = Source(name="test", base_url=server.url_for("/v1"), api_key=key, **kw)
-        made = Client(source, http, sleep=sleeps.append)
+        made = Client(source.endpoint(), http, sleep=sleeps.append)
         clients.append(made)
         return made
 
@@ -128,7 +128,7 @@ def test_every_request_uses_the_connect_and_read_timeouts(httpserver):
     session.mount("http://", adapter)
     http = HTTPSettings(connect_timeout=3.0, read_timeout=7.0)
     source = Source(name="t", base_url=httpserver.url_for("/v1"), api_key=KEY)
-    with session, Client(source, http, session=session) as client:
+    with session, Client(source.endpoint(), http, session=session) as client:
         client.list_pages()
         client.retrieve("a")
     assert [timeout for _, timeout in adapter.sent] == [(3.0, 7.0), (3.0, 7.0)]
@@ -429,7 +429,10 @@ def test_a_redirect_is_not_followed(httpserver, make_client):
 
 def test_connection_refused_is_a_provider_error_after_retries(make_client, sleeps):
     source = Source(name="t", base_url=f"http://127.0.0.1:{closed_port()}/v1", api_key=KEY)
-    with Client(source, FAST, sleep=sleeps.append) as client, pytest.raises(ProviderError) as info:
+    with (
+        Client(source.endpoint(), FAST, sleep=sleeps.append) as client,
+        pytest.raises(ProviderError) as info,
+    ):
         client.list_pages()
     assert type(info.value) is ProviderUnreachable
     pattern = r"GET http://127\.0\.0\.1:\d+/v1/models: cannot connect: .*refused"
@@ -474,7 +477,7 @@ def test_plain_http_to_a_remote_host_with_a_key_is_refused_before_connecting():
     session.mount("https://", adapter)
     source = Source(name="t", base_url="http://example.com/v1", api_key=KEY)
     with session, pytest.raises(InsecureURLError, match="clear text") as info:
-        Client(source, session=session)
+        Client(source.endpoint(), session=session)
     assert adapter.sent == []
     assert KEY not in str(info.value)
 
@@ -482,7 +485,7 @@ def test_plain_http_to_a_remote_host_with_a_key_is_refused_before_connecting():
 def test_plain_http_with_a_credential_header_is_refused_too():
     source = Source(name="t", base_url="http://10.0.0.1/v1", headers={"api-key": "secret"})
     with pytest.raises(InsecureURLError):
-        Client(source)
+        Client(source.endpoint())
 
 
 @pytest.mark.parametrize(
@@ -495,7 +498,7 @@ def test_plain_http_with_a_credential_header_is_refused_too():
     ],
 )
 def test_https_and_loopback_http_are_accepted_with_a_key(url):
-    with Client(Source(name="t", base_url=url, api_key=KEY)) as client:
+    with Client(Source(name="t", base_url=url, api_key=KEY).endpoint()) as client:
         assert repr(client) == f"Client(source='t', base_url={url!r})"
 
 
@@ -510,7 +513,7 @@ def test_plain_http_without_a_key_is_accepted_and_sends_no_credential(
     for name in ("HTTP_PROXY", "http_proxy"):
         monkeypatch.setenv(name, httpserver.url_for("/"))
 
-    with Client(Source(name="t", base_url="http://models.example.com/v1")) as client:
+    with Client(Source(name="t", base_url="http://models.example.com/v1").endpoint()) as client:
         listing = client.list_pages()
 
     assert decoded(listing.pages) == [page("a")]
@@ -521,7 +524,7 @@ def test_plain_http_without_a_key_is_accepted_and_sends_no_credential(
 
 def test_a_base_url_that_is_not_http_is_a_config_error():
     with pytest.raises(ConfigError):
-        Client(Source(name="t", base_url="ftp://example.com/v1", api_key=KEY))
+        Client(Source(name="t", base_url="ftp://example.com/v1", api_key=KEY).endpoint())
 
 
 # Single models, path encoding, delete

@@ -191,7 +191,7 @@ def test_a_declared_length_over_the_cap_is_refused_before_the_body_is_read() -> 
         source = Source("openai", server.base_url, max_response_size=1 << 20)
         started = time.monotonic()
         with (
-            Client(source, HTTPSettings(max_retries=0)) as client,
+            Client(source.endpoint(), HTTPSettings(max_retries=0)) as client,
             pytest.raises(ResponseTooLargeError, match=r"9\.3 GB"),
         ):
             client.list_pages()
@@ -208,7 +208,7 @@ def test_the_deadline_bounds_retries_and_their_waits(provider: FakeProvider) -> 
     source = Source("openai", provider.base_url, deadline=timedelta(seconds=1))
     started = time.monotonic()
     with (
-        Client(source, HTTPSettings(max_retries=8, backoff_base=0.4)) as client,
+        Client(source.endpoint(), HTTPSettings(max_retries=8, backoff_base=0.4)) as client,
         pytest.raises(DeadlineError, match="deadline of 1 s passed"),
     ):
         client.list_pages()

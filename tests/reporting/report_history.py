@@ -30,7 +30,7 @@ class KnownHistory:
 
 def sync_at(engine: Engine, provider: FakeProvider, clock: Clock) -> None:
     source = Source(name="openai", base_url=provider.base_url, api_key=API_KEY)
-    with Client(source, HTTPSettings(max_retries=0)) as client:
+    with Client(source.endpoint(), HTTPSettings(max_retries=0)) as client:
         result = Syncer(engine, client, "openai", now=clock).run()
     assert result.ok, result.summary()
 

@@ -156,7 +156,7 @@ def test_a_status_is_learnt_when_it_last_changed_and_set_when_anything_shown_mov
 def sync_groq(engine: Engine, provider: FakeProvider, clock: Clock) -> None:
     """A sync of a Groq source (its ``active: false`` is the status ``inactive``)."""
     source = Source(name="groq", kind="groq", base_url=provider.base_url, api_key=API_KEY)
-    with Client(source, HTTPSettings(max_retries=0)) as client:
+    with Client(source.endpoint(), HTTPSettings(max_retries=0)) as client:
         assert Syncer(engine, client, "groq", now=clock).run().ok
 
 

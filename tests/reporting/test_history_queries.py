@@ -207,7 +207,7 @@ def test_a_model_deleted_by_retention_is_gone_from_the_moment_of_its_deletion(
     rule = RetentionRule(max_age=timedelta(days=90), include=("ft:*:acme:*",))
     plan = plan_source(engine, replay.source, rule, replay.clock())
     source = Source(name=replay.source, base_url=provider.base_url, api_key=API_KEY)
-    with Client(source, FAST) as client:
+    with Client(source.endpoint(), FAST) as client:
         report = apply_plan(engine, client, replay.source, plan, now=replay.clock)
     assert [o.model_id for o in report.outcomes] == ["ft:gpt-4o:acme:support:old1"]
     deleted_at = replay.clock()

@@ -465,7 +465,7 @@ def test_two_replicas_applying_at_once_never_delete_twice(
         try:
             plan = plan_source(engine, "openai", rule, datetime.now(UTC))
             both_planned.wait()
-            with Client(source_for(provider), FAST) as client:
+            with Client(source_for(provider).endpoint(), FAST) as client:
                 report = apply_plan(engine, client, "openai", plan)
             return [o.result for o in report.outcomes]
         finally:
@@ -485,7 +485,7 @@ def test_a_sync_failing_between_plan_and_apply_stops_the_deletions(
     engine: Engine, provider: FakeProvider
 ) -> None:
     provider.models = list(INVENTORY)
-    with Client(source_for(provider), FAST) as client:
+    with Client(source_for(provider).endpoint(), FAST) as client:
         Syncer(engine, client, "openai").run()
         plan = plan_source(
             engine,
@@ -508,7 +508,7 @@ def test_a_model_the_provider_stopped_listing_after_the_plan_is_skipped(
 ) -> None:
     provider.models = list(INVENTORY)
     rule = RetentionRule(max_age=timedelta(days=90), include=("ft:*:acme:support:*",))
-    with Client(source_for(provider), FAST) as client:
+    with Client(source_for(provider).endpoint(), FAST) as client:
         Syncer(engine, client, "openai").run()
         plan = plan_source(engine, "openai", rule, datetime.now(UTC))
         provider.models = [m for m in provider.models if m["id"] != STALE[0]]
@@ -640,7 +640,7 @@ def test_a_scheduled_run_only_logs_the_plan_unless_apply_is_true(
 ) -> None:
     provider.models = list(INVENTORY)
     source = source_for(provider)
-    with Client(source, FAST) as client:
+    with Client(source.endpoint(), FAST) as client:
         Syncer(engine, client, "openai").run()
     rule = RetentionRule(
         max_age=timedelta(days=90), include=("ft:*:acme:*",), keep=("ft:*:acme:prod-*",)

@@ -32,7 +32,7 @@ def test_a_slow_deletion_does_not_hold_up_a_sync_of_the_source(
     reports: list[ApplyReport] = []
 
     def apply() -> None:
-        with Client(source_for(provider), FAST) as client:
+        with Client(source_for(provider).endpoint(), FAST) as client:
             reports.append(apply_plan(engine, client, "openai", plan))
 
     deleting = threading.Thread(target=apply)

@@ -51,7 +51,7 @@ def settings_for(provider: FakeProvider, *rules: AlertRule) -> Settings:
 
 def sync(engine: Engine, settings: Settings, clock: Clock) -> None:
     (source,) = settings.sources
-    with Client(source, HTTPSettings(max_retries=0)) as client:
+    with Client(source.endpoint(), HTTPSettings(max_retries=0)) as client:
         Syncer(
             engine,
             client,

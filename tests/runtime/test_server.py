@@ -248,7 +248,7 @@ def test_the_served_report_allows_only_its_own_script(
 ) -> None:
     source = Source("openai", provider.base_url, api_key=API_KEY)
     provider.set("gpt-4o")
-    with Client(source, HTTPSettings(max_retries=0)) as client:
+    with Client(source.endpoint(), HTTPSettings(max_retries=0)) as client:
         Syncer(engine, client, "openai", SyncPolicy(), now=clock).run()
     settings = Settings(sources=(source,))
 
@@ -338,7 +338,7 @@ def test_a_page_is_rendered_once_per_change_not_per_request(
     settings = Settings(sources=(source,))
 
     def sync() -> None:
-        with Client(source, HTTPSettings(max_retries=0)) as client:
+        with Client(source.endpoint(), HTTPSettings(max_retries=0)) as client:
             Syncer(engine, client, "openai", SyncPolicy(), now=clock).run()
 
     provider.set("gpt-4o")

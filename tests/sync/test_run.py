@@ -27,7 +27,7 @@ def sync(
     http: HTTPSettings = FAST,
     name: str = "openai",
 ) -> SyncResult:
-    with Client(Source(name=name, base_url=base_url, api_key=API_KEY), http) as client:
+    with Client(Source(name=name, base_url=base_url, api_key=API_KEY).endpoint(), http) as client:
         return Syncer(engine, client, name, policy or SyncPolicy()).run()
 
 
@@ -355,7 +355,7 @@ def test_a_source_whose_kind_changes_reads_every_model_again_without_an_event(
 
     def as_kind(kind: str) -> SyncResult:
         source = Source(name="openrouter", base_url=provider.base_url, kind=kind)
-        with Client(source, FAST) as client:
+        with Client(source.endpoint(), FAST) as client:
             return Syncer(engine, client, "openrouter").run()
 
     first = as_kind("openai")  # how an OpenRouter source was read before kinds existed

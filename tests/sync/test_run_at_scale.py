@@ -20,7 +20,9 @@ PHASES = ("first", "unchanged", "churned")
 
 
 def sync(engine: Engine, provider: FakeProvider, name: str = "openai") -> SyncResult:
-    with Client(Source(name=name, base_url=provider.base_url, api_key=API_KEY), FAST) as client:
+    with Client(
+        Source(name=name, base_url=provider.base_url, api_key=API_KEY).endpoint(), FAST
+    ) as client:
         return Syncer(engine, client, name).run()
 
 

@@ -14,11 +14,27 @@ from collections.abc import Mapping, Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-__all__ = ["GateProvider"]
+__all__ = ["GateProvider", "JSONHandler"]
 
 
-class _Handler(BaseHTTPRequestHandler):
+class JSONHandler(BaseHTTPRequestHandler):
+    """A quiet HTTP/1.1 handler that answers JSON: the base of the test providers here."""
+
     protocol_version = "HTTP/1.1"
+
+    def send_json(self, status: int, document: Any) -> None:
+        body = json.dumps(document).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Silent: the request lines are not what a test reads."""
+
+
+class _Handler(JSONHandler):
     server: GateProvider
 
     def setup(self) -> None:
@@ -32,29 +48,18 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         name, _, rest = self.path.lstrip("/").partition("/")
         if rest != "v1/models" or name not in self.server.lists:
-            self._send(404, {"error": {"message": "not found", "code": None}})
+            self.send_json(404, {"error": {"message": "not found", "code": None}})
             return
         self.server.hold(name)
         status = self.server.status.get(name, 200)
         if status != 200:
-            self._send(status, {"error": {"message": f"{name} is broken", "code": None}})
+            self.send_json(status, {"error": {"message": f"{name} is broken", "code": None}})
             return
         models = [
             {"id": i, "object": "model", "created": 1686935002, "owned_by": name}
             for i in self.server.lists[name]
         ]
-        self._send(200, {"object": "list", "data": models})
-
-    def _send(self, status: int, document: Any) -> None:
-        body = json.dumps(document).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """Silent: the request lines are not what a test reads."""
+        self.send_json(200, {"object": "list", "data": models})
 
 
 class GateProvider(ThreadingHTTPServer):

@@ -7,7 +7,6 @@ it: the sync of a held source is in flight for as long as the test wants.
 
 from __future__ import annotations
 
-import json
 import signal
 import subprocess
 import threading
@@ -15,7 +14,7 @@ import time
 from collections import defaultdict
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +24,7 @@ from sqlalchemy import select, text
 from syncer.db import locks
 from syncer.db.engine import make_engine, read_session
 from syncer.db.schema import Model, ModelEvent, SyncRun
+from tests.gate import JSONHandler
 from tests.processes import start, syncer
 
 pytestmark = pytest.mark.slow
@@ -33,14 +33,13 @@ pytestmark = pytest.mark.slow
 SLACK = 4.0
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class _Handler(JSONHandler):
     server: HeldProvider
 
     def do_GET(self) -> None:
         name, _, rest = self.path.lstrip("/").partition("/")
         if rest != "v1/models":  # a vanish check: the model is gone
-            self._send(404, {"error": {"message": "no such model", "code": None}})
+            self.send_json(404, {"error": {"message": "no such model", "code": None}})
             return
         self.server.arrived[name].set()
         if name in self.server.held:
@@ -49,18 +48,7 @@ class _Handler(BaseHTTPRequestHandler):
             {"id": i, "object": "model", "created": 1686935002, "owned_by": name}
             for i in self.server.lists.get(name, [f"{name}-1", f"{name}-2"])
         ]
-        self._send(200, {"object": "list", "data": models})
-
-    def _send(self, status: int, document: Any) -> None:
-        body = json.dumps(document).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """Silent: the request lines are not what a test reads."""
+        self.send_json(200, {"object": "list", "data": models})
 
 
 class HeldProvider(ThreadingHTTPServer):
